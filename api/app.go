@@ -1,0 +1,82 @@
+// Package api is Hometime's HTTP API: routes, handlers, authentication,
+// JSON shapes and the one error mapper. It reaches the store through content
+// interfaces and the worker only through queued tasks.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+)
+
+// Enqueuer queues background tasks (asynq.Client satisfies it).
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// Deps is everything the API needs; cmd/api builds it.
+type Deps struct {
+	Roster    content.Roster
+	Identity  content.Identity
+	Audit     content.Audit
+	Tasks     Enqueuer
+	Throttle  *Throttle
+	Limits    Limits
+	Passwords *Passwords
+	Tokens    *Tokens
+	HashKey   []byte // keys hashes of codes, tokens and throttle keys
+	Clock     content.Clock
+	Log       *slog.Logger
+	Metrics   *Metrics
+	// Ready pings every dependency (store, Redis) for /readyz.
+	Ready func(ctx context.Context) error
+	// BodyLimit caps request bodies in bytes (default 1 MiB).
+	BodyLimit int
+	// ProxyHeader names the header holding the client IP behind a trusted
+	// proxy (e.g. "X-Forwarded-For"); empty uses the socket address.
+	ProxyHeader string
+	// AppURL is the base of deep links printed on letters and sent in
+	// invites (default https://hometime.app).
+	AppURL string
+}
+
+// server holds the dependencies the handlers close over.
+type server struct {
+	Deps
+}
+
+// New builds the Fiber app with every route.
+func New(d Deps) *fiber.App {
+	if d.BodyLimit <= 0 {
+		d.BodyLimit = 1 << 20
+	}
+	if d.Limits == (Limits{}) {
+		d.Limits = DefaultLimits
+	}
+	if d.AppURL == "" {
+		d.AppURL = "https://hometime.app"
+	}
+	if d.Clock == nil {
+		d.Clock = content.SystemClock{}
+	}
+	s := &server{Deps: d}
+	app := fiber.New(fiber.Config{
+		AppName:               "hometime",
+		BodyLimit:             d.BodyLimit,
+		Immutable:             true, // values read from the context may outlive the handler
+		DisableStartupMessage: true,
+		ErrorHandler:          s.handleError,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ProxyHeader:           d.ProxyHeader,
+		JSONEncoder:           jsonMarshal,
+		JSONDecoder:           jsonUnmarshal,
+	})
+	s.routes(app)
+	return app
+}

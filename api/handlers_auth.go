@@ -1,0 +1,413 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/worker/tasks"
+)
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Phone    string `json:"phone"`
+	Password string `json:"password"`
+}
+
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+// invalidCredentials is the one answer for every failed sign-in, so a caller
+// cannot tell an unknown account from a wrong password.
+var invalidCredentials = content.Errorf(content.CodeInvalidCredentials, "the email or password is not right")
+
+// ipKey and idKey are throttle keys: keyed hashes, never raw values.
+func (s *server) ipKey(scope string, c *fiber.Ctx) string {
+	return scope + ":ip:" + content.KeyedHash(s.HashKey, c.IP())[:32]
+}
+
+func (s *server) idKey(scope, v string) string {
+	return scope + ":id:" + content.KeyedHash(s.HashKey, v)[:32]
+}
+
+// hit counts an event and turns an exceeded limit into a 429.
+func (s *server) hit(ctx context.Context, key string, l Limit) error {
+	over, ttl, err := s.Throttle.Hit(ctx, key, l)
+	if err != nil {
+		return content.Wrap(content.CodeUnavailable, err, "try again shortly")
+	}
+	if over {
+		return throttled(int(ttl.Seconds()) + 1)
+	}
+	return nil
+}
+
+// over refuses with a 429 if a failure counter is already at its limit.
+func (s *server) over(ctx context.Context, key string, l Limit) error {
+	over, ttl, err := s.Throttle.Over(ctx, key, l)
+	if err != nil {
+		return content.Wrap(content.CodeUnavailable, err, "try again shortly")
+	}
+	if over {
+		return throttled(int(ttl.Seconds()) + 1)
+	}
+	return nil
+}
+
+func (s *server) login() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx := c.UserContext()
+		if err := s.hit(ctx, s.ipKey("auth", c), s.Limits.AttemptsPerIP); err != nil {
+			return err
+		}
+		var req loginRequest
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		fe := content.FieldErrors{}
+		ident, by := "", ""
+		switch {
+		case req.Email != "" && req.Phone != "":
+			fe.Add("email", "give an email or a phone number, not both")
+		case req.Email != "":
+			ident, by = normalizeEmail(req.Email), "email"
+			if ident == "" {
+				fe.Add("email", "must be an email address")
+			}
+		case req.Phone != "":
+			ident, by = normalizePhone(req.Phone, "GB"), "phone"
+			if ident == "" {
+				fe.Add("phone", "must be a phone number in international form")
+			}
+		default:
+			fe.Add("email", "required")
+		}
+		if req.Password == "" {
+			fe.Add("password", "required")
+		} else if len(req.Password) > 4*maxPasswordLen {
+			fe.Add("password", "too long")
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		ipKey, acctKey := s.ipKey("login", c), s.idKey("login", by+":"+ident)
+		if err := s.over(ctx, ipKey, s.Limits.LoginPerIP); err != nil {
+			return err
+		}
+		if err := s.over(ctx, acctKey, s.Limits.LoginPerAccount); err != nil {
+			return err
+		}
+		kind, id, err := s.checkCredentials(ctx, by, ident, req.Password)
+		if err != nil {
+			if errors.Is(err, invalidCredentials) {
+				_ = s.hit(ctx, ipKey, s.Limits.LoginPerIP)
+				_ = s.hit(ctx, acctKey, s.Limits.LoginPerAccount)
+				s.audit(c, "", "", "auth.login_failed", "", "")
+			}
+			return err
+		}
+		_ = s.Throttle.Reset(ctx, acctKey)
+		resp, err := s.startSession(ctx, kind, id)
+		if err != nil {
+			return err
+		}
+		s.audit(c, kind, id, "auth.login", "", string(kind)+":"+id)
+		return c.JSON(resp)
+	}
+}
+
+// checkCredentials looks the identifier up as staff and as parent (one
+// person can be both) and verifies the password. Unknown identifiers spend
+// the same hashing time as known ones.
+func (s *server) checkCredentials(ctx context.Context, by, ident, password string) (content.AccountKind, string, error) {
+	tried := false
+	for _, kind := range []content.AccountKind{content.KindStaff, content.KindParent} {
+		if by == "phone" && kind == content.KindStaff {
+			continue
+		}
+		l, err := s.Identity.Login(ctx, loginKey(kind, by, ident))
+		if content.IsCode(err, content.CodeNotFound) {
+			continue
+		} else if err != nil {
+			return "", "", err
+		}
+		hash, canSignIn, err := s.accountHash(ctx, kind, l.AccountID)
+		if err != nil {
+			return "", "", err
+		}
+		tried = true
+		ok, err := s.Passwords.Verify(ctx, hash, password)
+		if err != nil {
+			return "", "", err
+		}
+		if ok && canSignIn {
+			return kind, l.AccountID, nil
+		}
+	}
+	if !tried {
+		s.Passwords.VerifyDummy(ctx, password)
+	}
+	return "", "", invalidCredentials
+}
+
+func (s *server) accountHash(ctx context.Context, kind content.AccountKind, id string) (string, bool, error) {
+	if kind == content.KindStaff {
+		st, err := s.Roster.Staff(ctx, id)
+		if err != nil {
+			return "", false, err
+		}
+		return st.PasswordHash, true, nil
+	}
+	p, err := s.Roster.Parent(ctx, id)
+	if err != nil {
+		return "", false, err
+	}
+	return p.PasswordHash, p.CanSignIn(), nil
+}
+
+// startSession creates a session family, lists it on the account and
+// returns the first token pair.
+func (s *server) startSession(ctx context.Context, kind content.AccountKind, id string) (*tokenResponse, error) {
+	now := s.Clock.Now()
+	sess := &content.Session{ID: content.NewID("ses"), Kind: kind, AccountID: id, CreatedAt: now, ExpiresAt: now.Add(RefreshTTL)}
+	if err := s.Identity.CreateSession(ctx, sess); err != nil {
+		return nil, err
+	}
+	if err := s.Identity.AddAccountSession(ctx, kind, id, sess.ID, maxSessionsPerAccount); err != nil {
+		return nil, err
+	}
+	if err := s.Identity.TouchActive(ctx, kind, id, now); err != nil {
+		return nil, err
+	}
+	return s.issuePair(ctx, sess)
+}
+
+func (s *server) issuePair(ctx context.Context, sess *content.Session) (*tokenResponse, error) {
+	access, err := s.Tokens.Issue(sess.Kind, sess.AccountID, sess.ID)
+	if err != nil {
+		return nil, err
+	}
+	refresh := content.NewSecret()
+	if err := s.Identity.PutRefreshToken(ctx, &content.RefreshToken{
+		Hash: content.KeyedHash(s.HashKey, "refresh:"+refresh), SessionID: sess.ID, CreatedAt: s.Clock.Now(),
+	}); err != nil {
+		return nil, err
+	}
+	return &tokenResponse{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int(AccessTTL.Seconds())}, nil
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// refresh rotates a refresh token. A token used twice means it leaked: the
+// whole family is revoked and every device on it must sign in again.
+func (s *server) refresh() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx := c.UserContext()
+		if err := s.hit(ctx, s.ipKey("auth", c), s.Limits.AttemptsPerIP); err != nil {
+			return err
+		}
+		var req refreshRequest
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		if req.RefreshToken == "" || len(req.RefreshToken) > 256 {
+			return (content.FieldErrors{"refresh_token": "required"}).Err()
+		}
+		denied := content.Errorf(content.CodeUnauthenticated, "the refresh token is not valid; sign in again")
+		tok, err := s.Identity.UseRefreshToken(ctx, content.KeyedHash(s.HashKey, "refresh:"+req.RefreshToken))
+		if content.IsCode(err, content.CodeNotFound) {
+			return denied
+		} else if err != nil {
+			return err
+		}
+		sess, err := s.Identity.Session(ctx, tok.SessionID)
+		if err != nil {
+			if content.IsCode(err, content.CodeNotFound) {
+				return denied
+			}
+			return err
+		}
+		if tok.Uses > 0 {
+			if err := s.revokeSession(ctx, sess); err != nil {
+				return err
+			}
+			s.Log.Warn("refresh token replayed; session revoked", "request_id", requestID(c), "session_id", sess.ID)
+			s.audit(c, sess.Kind, sess.AccountID, "auth.refresh_replay", "", string(sess.Kind)+":"+sess.AccountID)
+			return denied
+		}
+		now := s.Clock.Now()
+		if !sess.RevokedAt.IsZero() || !now.Before(sess.ExpiresAt) {
+			return denied
+		}
+		if _, err := s.loadPrincipal(ctx, sess.Kind, sess.AccountID, sess.ID); err != nil {
+			return denied
+		}
+		resp, err := s.issuePair(ctx, sess)
+		if err != nil {
+			return err
+		}
+		return c.JSON(resp)
+	}
+}
+
+func (s *server) revokeSession(ctx context.Context, sess *content.Session) error {
+	if err := s.Identity.RevokeSession(ctx, sess.ID, s.Clock.Now()); err != nil {
+		return err
+	}
+	err := s.Identity.RemoveAccountSession(ctx, sess.Kind, sess.AccountID, sess.ID)
+	if content.IsCode(err, content.CodeNotFound) {
+		return nil
+	}
+	return err
+}
+
+// logout ends the caller's session: its access and refresh tokens stop
+// working at once.
+func (s *server) logout() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p := principal(c)
+		sess, err := s.Identity.Session(c.UserContext(), p.SessionID)
+		if err != nil {
+			return err
+		}
+		if err := s.revokeSession(c.UserContext(), sess); err != nil {
+			return err
+		}
+		s.audit(c, p.Kind, p.ID(), "auth.logout", "", string(p.Kind)+":"+p.ID())
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}
+
+type resetRequest struct {
+	Email string `json:"email"`
+}
+
+// ResetTokenTTL is how long an emailed password-reset link works.
+const ResetTokenTTL = time.Hour
+
+// requestPasswordReset always answers 202 with the same body. For a known
+// account it records a request the worker turns into an email; the worker
+// mints the token, so it never passes through Redis.
+func (s *server) requestPasswordReset() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx := c.UserContext()
+		if err := s.hit(ctx, s.ipKey("auth", c), s.Limits.AttemptsPerIP); err != nil {
+			return err
+		}
+		var req resetRequest
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		email := normalizeEmail(req.Email)
+		if email == "" {
+			return (content.FieldErrors{"email": "must be an email address"}).Err()
+		}
+		if err := s.hit(ctx, s.ipKey("reset", c), s.Limits.ResetPerIP); err != nil {
+			return err
+		}
+		accepted := fiber.Map{"status": "accepted", "message": "if an account uses this address, a reset link is on its way"}
+		over, _, err := s.Throttle.Hit(ctx, s.idKey("reset", email), s.Limits.ResetPerAccount)
+		if err != nil || over {
+			return c.Status(fiber.StatusAccepted).JSON(accepted) // same answer: no enumeration
+		}
+		for _, kind := range []content.AccountKind{content.KindStaff, content.KindParent} {
+			l, err := s.Identity.Login(ctx, loginKey(kind, "email", email))
+			if content.IsCode(err, content.CodeNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			if err := s.queueAccountEmail(ctx, kind, l.AccountID, "reset"); err != nil {
+				return err
+			}
+		}
+		return c.Status(fiber.StatusAccepted).JSON(accepted)
+	}
+}
+
+func (s *server) queueAccountEmail(ctx context.Context, kind content.AccountKind, accountID, purpose string) error {
+	r := &content.ResetRequest{ID: content.NewID("rst"), Kind: kind, AccountID: accountID, Purpose: purpose, CreatedAt: s.Clock.Now()}
+	if err := s.Identity.PutResetRequest(ctx, r); err != nil {
+		return err
+	}
+	t, err := tasks.NewAccountEmail(r.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return content.Wrap(content.CodeUnavailable, err, "could not queue the email; try again")
+	}
+	return nil
+}
+
+type resetConfirmRequest struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+// confirmPasswordReset spends a single-use token, sets the password and
+// signs out every session on the account.
+func (s *server) confirmPasswordReset() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx := c.UserContext()
+		if err := s.hit(ctx, s.ipKey("auth", c), s.Limits.AttemptsPerIP); err != nil {
+			return err
+		}
+		var req resetConfirmRequest
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		fe := content.FieldErrors{}
+		if req.Token == "" || len(req.Token) > 256 {
+			fe.Add("token", "required")
+		}
+		if p := s.Passwords.Check(req.Password); p != "" {
+			fe.Add("password", p)
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		denied := content.Errorf(content.CodeInvalid, "the reset link is not valid or has expired")
+		denied.Fields = map[string]string{"token": "invalid or expired"}
+		tok, err := s.Identity.UseResetToken(ctx, content.KeyedHash(s.HashKey, "reset:"+req.Token))
+		if content.IsCode(err, content.CodeNotFound) {
+			return denied
+		} else if err != nil {
+			return err
+		}
+		if tok.Uses > 0 || !s.Clock.Now().Before(tok.ExpiresAt) {
+			return denied
+		}
+		hash, err := s.Passwords.Hash(ctx, req.Password)
+		if err != nil {
+			return err
+		}
+		if err := s.Identity.SetPassword(ctx, tok.Kind, tok.AccountID, hash); err != nil {
+			return err
+		}
+		if err := s.Identity.ClearAccountSessions(ctx, tok.Kind, tok.AccountID); err != nil {
+			return err
+		}
+		s.audit(c, tok.Kind, tok.AccountID, "auth.password_reset", "", string(tok.Kind)+":"+tok.AccountID)
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}
+
+// audit records an event; a failure is logged, not surfaced, because the
+// action it describes has already happened.
+func (s *server) audit(c *fiber.Ctx, kind content.AccountKind, actorID, action, schoolID, subject string) {
+	e := &content.AuditEvent{ID: content.NewID("aud"), At: s.Clock.Now(), ActorKind: kind, ActorID: actorID,
+		Action: action, SchoolID: schoolID, Subject: subject, IP: c.IP()}
+	if err := s.Audit.RecordAudit(c.UserContext(), e); err != nil {
+		s.Log.Error("audit write failed", "request_id", requestID(c), "action", action, "err", err)
+	}
+}

@@ -1,0 +1,30 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/hometime-edu/hometime/content"
+)
+
+// me answers from the principal already loaded by authenticate: no lookup.
+func (s *server) me() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		return c.JSON(toMeDTO(principal(c)))
+	}
+}
+
+// myChild is a parent's view of one of their children. The link check uses
+// the principal; one lookup loads the child.
+func (s *server) myChild() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p := principal(c)
+		id := c.Params("childId")
+		if !p.ParentOf(id) {
+			return content.Errorf(content.CodeNotFound, "no such child")
+		}
+		child, err := s.Roster.Child(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(toChildDTO(child, viewParent))
+	}
+}

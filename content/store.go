@@ -1,0 +1,89 @@
+package content
+
+import (
+	"context"
+	"time"
+)
+
+// Identity stores sign-in data: login keys, session families, refresh and
+// reset tokens. Every hot read is a lookup by _id.
+type Identity interface {
+	Login(ctx context.Context, key string) (*Login, error)
+	PutLogin(ctx context.Context, l *Login) error // CodeConflict if the key is taken
+	DeleteLogin(ctx context.Context, key string) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	Session(ctx context.Context, id string) (*Session, error)
+	RevokeSession(ctx context.Context, id string, at time.Time) error
+
+	PutRefreshToken(ctx context.Context, t *RefreshToken) error
+	// UseRefreshToken atomically counts a use and returns the token as it
+	// was before this use: Uses > 0 means the token was replayed.
+	UseRefreshToken(ctx context.Context, hash string) (*RefreshToken, error)
+
+	PutResetRequest(ctx context.Context, r *ResetRequest) error
+	ResetRequest(ctx context.Context, id string) (*ResetRequest, error)
+	MarkResetRequestSent(ctx context.Context, id string, at time.Time) error
+	PutResetToken(ctx context.Context, t *ResetToken) error
+	UseResetToken(ctx context.Context, hash string) (*ResetToken, error)
+
+	// Account session lists: a request is valid only while its session id
+	// is on the account, so revocation is one write and costs reads nothing.
+	AddAccountSession(ctx context.Context, kind AccountKind, accountID, sessionID string, keep int) error
+	RemoveAccountSession(ctx context.Context, kind AccountKind, accountID, sessionID string) error
+	ClearAccountSessions(ctx context.Context, kind AccountKind, accountID string) error
+	SetPassword(ctx context.Context, kind AccountKind, accountID, hash string) error
+	TouchActive(ctx context.Context, kind AccountKind, accountID string, at time.Time) error
+}
+
+// Roster stores the tenancy tree and the people in it.
+type Roster interface {
+	CreateTrust(ctx context.Context, t *Trust) error
+	Trust(ctx context.Context, id string) (*Trust, error)
+
+	CreateSchool(ctx context.Context, s *School) error
+	School(ctx context.Context, id string) (*School, error)
+	UpdateSchool(ctx context.Context, s *School) error
+	SchoolsOfTrust(ctx context.Context, trustID string) ([]*School, error)
+
+	CreateStaff(ctx context.Context, s *Staff) error
+	Staff(ctx context.Context, id string) (*Staff, error)
+	StaffOfSchool(ctx context.Context, schoolID string) ([]*Staff, error)
+	SetStaffSchoolRoles(ctx context.Context, staffID, schoolID string, roles []Role) error
+
+	CreateClass(ctx context.Context, c *Class) error
+	Class(ctx context.Context, id string) (*Class, error)
+	ClassesOfSchool(ctx context.Context, schoolID string) ([]*Class, error)
+	UpdateClass(ctx context.Context, c *Class) error
+	DeleteClass(ctx context.Context, id string) error
+
+	CreateChild(ctx context.Context, c *Child) error
+	Child(ctx context.Context, id string) (*Child, error)
+	ChildrenOfSchool(ctx context.Context, schoolID string) ([]*Child, error)
+	ChildrenOfClass(ctx context.Context, classID string) ([]*Child, error)
+	UpdateChild(ctx context.Context, c *Child) error
+
+	CreateParent(ctx context.Context, p *Parent) error
+	Parent(ctx context.Context, id string) (*Parent, error)
+	UpdateParent(ctx context.Context, p *Parent) error
+	// SetParentChildLinks replaces the parent's copy of its child links.
+	SetParentChildLinks(ctx context.Context, parentID string, links []ChildLink) error
+	// SetChildParentLinks replaces the child's copy of its parent links.
+	SetChildParentLinks(ctx context.Context, childID string, links []ParentLink) error
+
+	PutInvitation(ctx context.Context, inv *Invitation) error
+	Invitation(ctx context.Context, id string) (*Invitation, error)
+	PutInviteCode(ctx context.Context, c *InviteCode) error
+	// UseInviteCode counts a use atomically and returns the code as it was
+	// before: Uses > 0 means it was already redeemed.
+	UseInviteCode(ctx context.Context, hash string) (*InviteCode, error)
+	// ReleaseInviteCode undoes one use, when a redemption fails after
+	// spending the code for a reason the parent can correct.
+	ReleaseInviteCode(ctx context.Context, hash string) error
+	DeleteInviteCode(ctx context.Context, hash string) error
+}
+
+// Audit records who did what to whose data.
+type Audit interface {
+	RecordAudit(ctx context.Context, e *AuditEvent) error
+}

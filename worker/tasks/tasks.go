@@ -1,0 +1,58 @@
+// Package tasks names the background tasks and their payloads, shared by the
+// API (which enqueues) and the worker (which handles). Payloads carry IDs
+// only: queued and archived tasks live in Redis for up to 90 days, and
+// personal data must never be there.
+package tasks
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Queue names, highest priority first.
+const (
+	QueueCritical = "critical" // sign-in emails: a person is waiting
+	QueueDefault  = "default"
+	QueueBulk     = "bulk"
+)
+
+// Queues maps each queue to its asynq priority weight.
+var Queues = map[string]int{QueueCritical: 6, QueueDefault: 3, QueueBulk: 1}
+
+// TypeSendAccountEmail mints a password-reset or welcome token and emails it.
+const TypeSendAccountEmail = "account:send_email"
+
+// AccountEmail is the payload of TypeSendAccountEmail.
+type AccountEmail struct {
+	RequestID string `json:"request_id"`
+}
+
+// NewAccountEmail builds the task. The TaskID makes a repeated enqueue of the
+// same request a no-op (asynq.ErrTaskIDConflict).
+func NewAccountEmail(requestID string) (*asynq.Task, error) {
+	b, err := json.Marshal(AccountEmail{RequestID: requestID})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", TypeSendAccountEmail, err)
+	}
+	return asynq.NewTask(TypeSendAccountEmail, b,
+		asynq.TaskID(TypeSendAccountEmail+":"+requestID),
+		asynq.Queue(QueueCritical),
+		asynq.MaxRetry(10),
+		asynq.Timeout(time.Minute),
+		asynq.Retention(24*time.Hour)), nil
+}
+
+// ParseAccountEmail decodes the payload.
+func ParseAccountEmail(b []byte) (AccountEmail, error) {
+	var p AccountEmail
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("decode %s: %w", TypeSendAccountEmail, err)
+	}
+	if p.RequestID == "" {
+		return p, fmt.Errorf("decode %s: missing request_id", TypeSendAccountEmail)
+	}
+	return p, nil
+}
