@@ -1,0 +1,248 @@
+package main
+
+import (
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// A rule says what the packages under one part of the tree may import. The
+// rules are DESIGN.md's package table ("Architecture") written out, most
+// specific first: the first rule whose match accepts a package judges it.
+type rule struct {
+	name  string                          // printed with each violation
+	match func(rel string) bool           // rel: path inside the module, "" for its root
+	allow func(u *universe, imp ref) bool // may a package under this rule import imp?
+}
+
+// ref is one import seen from the checker: exactly one of std, project or
+// third-party (then module is its module path, or "" when no module claims it).
+type ref struct {
+	path    string
+	std     bool
+	project bool
+	rel     string // path inside our module when project
+	module  string // module path when third-party
+}
+
+// providers are the notify adapters, one per external system; providerSDKs
+// names the modules each may use (their own dependencies are added from the
+// module graph, see universe.providerModules). outbox talks to nothing.
+var providerSDKs = map[string][]string{
+	"twilio":   {"github.com/twilio/twilio-go"},
+	"sendgrid": {"github.com/sendgrid/sendgrid-go", "github.com/sendgrid/rest"},
+	"fcm":      {"firebase.google.com/go/v4", "google.golang.org/api", "golang.org/x/oauth2", "cloud.google.com/go"},
+	"outbox":   nil,
+}
+
+const (
+	mongoDriver = "go.mongodb.org/mongo-driver/v2"
+	ferretDB    = "github.com/FerretDB/FerretDB"
+	sqlite      = "modernc.org/sqlite"
+	asynq       = "github.com/hibiken/asynq"
+)
+
+var cmdPath = regexp.MustCompile(`^[^/]+/cmd(/|$)`)
+
+// under reports whether rel is dir or inside it.
+func under(rel, dir string) bool {
+	return rel == dir || strings.HasPrefix(rel, dir+"/")
+}
+
+// isProviderPkg reports whether rel is a notify adapter or the provider fakes:
+// code that holds a provider SDK, which only */cmd/* may wire in.
+func isProviderPkg(rel string) bool {
+	if under(rel, "notify/providerfake") {
+		return true
+	}
+	for p := range providerSDKs {
+		if under(rel, "notify/"+p) {
+			return true
+		}
+	}
+	return false
+}
+
+// coreContent: content and its sub-packages without the store (which brings
+// the MongoDB driver, and FerretDB in embedded).
+func coreContent(rel string) bool {
+	return under(rel, "content") && !under(rel, "content/mongostore")
+}
+
+// coreNotify: notify and its sub-packages without the provider adapters.
+func coreNotify(rel string) bool {
+	return under(rel, "notify") && !isProviderPkg(rel)
+}
+
+func inAny(u *universe, imp ref, modules ...string) bool {
+	for _, m := range modules {
+		if u.inModule(imp, m) {
+			return true
+		}
+	}
+	return false
+}
+
+func providerRule(name string) rule {
+	dir := "notify/" + name
+	return rule{
+		name:  dir + " may import notify, its own SDK modules (and their dependencies) and the standard library",
+		match: func(rel string) bool { return under(rel, dir) },
+		allow: func(u *universe, imp ref) bool {
+			switch {
+			case imp.std:
+				return true
+			case imp.project:
+				return coreNotify(imp.rel) || under(imp.rel, dir)
+			default:
+				return inAny(u, imp, u.providerModules[name]...)
+			}
+		},
+	}
+}
+
+func rules() []rule {
+	rs := []rule{
+		{
+			name:  "*/cmd/* is the wiring and may import anything",
+			match: func(rel string) bool { return cmdPath.MatchString(rel) },
+			allow: func(*universe, ref) bool { return true },
+		},
+		{
+			name:  "scripts may import anything",
+			match: func(rel string) bool { return under(rel, "scripts") },
+			allow: func(*universe, ref) bool { return true },
+		},
+		{
+			name:  "mobile-contract imports only the standard library",
+			match: func(rel string) bool { return under(rel, "mobile-contract") },
+			allow: func(_ *universe, imp ref) bool {
+				return imp.std || (imp.project && under(imp.rel, "mobile-contract"))
+			},
+		},
+		{
+			name:  "content/mongostore/embedded may import FerretDB, modernc.org/sqlite and the standard library",
+			match: func(rel string) bool { return under(rel, "content/mongostore/embedded") },
+			allow: func(u *universe, imp ref) bool {
+				switch {
+				case imp.std:
+					return true
+				case imp.project:
+					return under(imp.rel, "content/mongostore/embedded")
+				default:
+					return inAny(u, imp, ferretDB, sqlite)
+				}
+			},
+		},
+		{
+			name:  "content/mongostore/mongotest (test support) may import content/mongostore/..., the MongoDB driver and the standard library",
+			match: func(rel string) bool { return under(rel, "content/mongostore/mongotest") },
+			allow: func(u *universe, imp ref) bool {
+				switch {
+				case imp.std:
+					return true
+				case imp.project:
+					return under(imp.rel, "content/mongostore")
+				default:
+					return inAny(u, imp, mongoDriver)
+				}
+			},
+		},
+		{
+			name:  "content/mongostore may import content, the MongoDB driver and the standard library (not embedded or mongotest: cmd wires those)",
+			match: func(rel string) bool { return under(rel, "content/mongostore") },
+			allow: func(u *universe, imp ref) bool {
+				switch {
+				case imp.std:
+					return true
+				case imp.project:
+					return under(imp.rel, "content") &&
+						!under(imp.rel, "content/mongostore/embedded") &&
+						!under(imp.rel, "content/mongostore/mongotest")
+				default:
+					return inAny(u, imp, mongoDriver)
+				}
+			},
+		},
+		{
+			name:  "content imports only the standard library and other content packages (never content/mongostore)",
+			match: func(rel string) bool { return under(rel, "content") },
+			allow: func(_ *universe, imp ref) bool {
+				return imp.std || (imp.project && coreContent(imp.rel))
+			},
+		},
+		{
+			name:  "notify/providerfake (test support) may import notify, the provider SDKs and the standard library",
+			match: func(rel string) bool { return under(rel, "notify/providerfake") },
+			allow: func(u *universe, imp ref) bool {
+				switch {
+				case imp.std:
+					return true
+				case imp.project:
+					return coreNotify(imp.rel) || under(imp.rel, "notify/providerfake")
+				default:
+					for p := range providerSDKs {
+						if inAny(u, imp, u.providerModules[p]...) {
+							return true
+						}
+					}
+					return false
+				}
+			},
+		},
+	}
+	for _, p := range sortedProviders() {
+		rs = append(rs, providerRule(p))
+	}
+	rs = append(rs,
+		rule{
+			name:  "notify imports only the standard library and other notify packages (never a provider adapter)",
+			match: func(rel string) bool { return under(rel, "notify") },
+			allow: func(_ *universe, imp ref) bool {
+				return imp.std || (imp.project && coreNotify(imp.rel))
+			},
+		},
+		rule{
+			name:  "worker/tasks imports only asynq and the standard library",
+			match: func(rel string) bool { return under(rel, "worker/tasks") },
+			allow: func(u *universe, imp ref) bool {
+				switch {
+				case imp.std:
+					return true
+				case imp.project:
+					return under(imp.rel, "worker/tasks")
+				default:
+					return inAny(u, imp, asynq)
+				}
+			},
+		},
+		rule{
+			name:  "worker may import content (not content/mongostore), notify (not providers), worker/tasks and third-party libraries — never api",
+			match: func(rel string) bool { return under(rel, "worker") },
+			allow: func(_ *universe, imp ref) bool {
+				if !imp.project {
+					return true
+				}
+				return coreContent(imp.rel) || coreNotify(imp.rel) ||
+					(under(imp.rel, "worker") && !cmdPath.MatchString(imp.rel))
+			},
+		},
+		rule{
+			name:  "api may import content (not content/mongostore), worker/tasks, notify (not providers) and third-party libraries — never worker",
+			match: func(rel string) bool { return under(rel, "api") },
+			allow: func(_ *universe, imp ref) bool {
+				if !imp.project {
+					return true
+				}
+				return coreContent(imp.rel) || coreNotify(imp.rel) || under(imp.rel, "worker/tasks") ||
+					(under(imp.rel, "api") && !cmdPath.MatchString(imp.rel))
+			},
+		},
+	)
+	return rs
+}
+
+func sortedProviders() []string {
+	return slices.Sorted(maps.Keys(providerSDKs))
+}
