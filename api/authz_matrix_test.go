@@ -1,0 +1,218 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hometime-edu/hometime/content"
+)
+
+// cell is one request a matrix entry makes for an actor. setup runs before
+// each actor's request, so destructive routes act on a fresh target.
+type cell struct {
+	path  string
+	body  any
+	token string // overrides the actor's token when set
+}
+
+type entry struct {
+	public  bool     // every actor gets the same answer (sign-in, health)
+	allowed []string // actors whose request must succeed (2xx)
+	setup   func(t *testing.T, w *world, actor string) cell
+}
+
+func fixed(path string, body any) func(*testing.T, *world, string) cell {
+	return func(*testing.T, *world, string) cell { return cell{path: path, body: body} }
+}
+
+var staffActors = []string{actTeacher, actTeacherOther, actAdmin, actAdminOther}
+var signedIn = []string{actParentA, actParentB, actParentOther, actTeacher, actTeacherOther, actAdmin, actAdminOther}
+
+// matrix lists every route of routes.go. A route missing here fails the test.
+func matrix() map[string]entry {
+	return map[string]entry{
+		"GET /healthz": {public: true, setup: fixed("/healthz", nil)},
+		"GET /readyz":  {public: true, setup: fixed("/readyz", nil)},
+		"GET /metrics": {public: true, setup: fixed("/metrics", nil)},
+		"POST /v1/auth/login": {public: true, setup: func(t *testing.T, w *world, actor string) cell {
+			// A distinct unknown account per actor: the per-account throttle
+			// would otherwise answer 429 from the sixth cell on.
+			return cell{path: "/v1/auth/login", body: map[string]string{"email": content.NewID("nobody") + "@example.test", "password": "wrong-password-1"}}
+		}},
+		"POST /v1/auth/refresh":                {public: true, setup: fixed("/v1/auth/refresh", map[string]string{"refresh_token": "not-a-token"})},
+		"POST /v1/auth/password-reset":         {public: true, setup: fixed("/v1/auth/password-reset", map[string]string{"email": "nobody@example.test"})},
+		"POST /v1/auth/password-reset/confirm": {public: true, setup: fixed("/v1/auth/password-reset/confirm", map[string]string{"token": "nope", "password": "a-long-enough-pass-9"})},
+		"POST /v1/invites/redeem": {public: true, setup: func(t *testing.T, w *world, actor string) cell {
+			return cell{path: "/v1/invites/redeem", body: redeemBody(content.NewInviteCode(), "new.parent@example.test")}
+		}},
+		"POST /v1/auth/logout": {allowed: signedIn, setup: func(t *testing.T, w *world, actor string) cell {
+			// Sign in afresh so logging out does not end the session the
+			// other cells use.
+			if actor == actClosed || actor == actAnonymous {
+				return cell{path: "/v1/auth/logout"}
+			}
+			return cell{path: "/v1/auth/logout", token: w.h.login(w.emailOf(actor), fixturePassword).AccessToken}
+		}},
+		"GET /v1/me":                       {allowed: signedIn, setup: fixed("/v1/me", nil)},
+		"GET /v1/children/:childId":        {allowed: []string{actParentA}, setup: fixed("/v1/children/chd_1", nil)},
+		"GET /v1/schools":                  {allowed: staffActors, setup: fixed("/v1/schools", nil)},
+		"GET /v1/trusts/:trustId/schools":  {allowed: []string{actAdmin}, setup: fixed("/v1/trusts/trs_1/schools", nil)},
+		"POST /v1/trusts/:trustId/schools": {allowed: []string{actAdmin}, setup: fixed("/v1/trusts/trs_1/schools", map[string]any{"name": "Meadow Infants"})},
+		"GET /v1/schools/:schoolId":        {allowed: []string{actTeacher, actTeacherOther, actAdmin}, setup: fixed("/v1/schools/sch_1", nil)},
+		"PATCH /v1/schools/:schoolId":      {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1", map[string]any{"sms_budget_pence": 6000})},
+		"GET /v1/schools/:schoolId/staff":  {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/staff", nil)},
+		"POST /v1/schools/:schoolId/staff": {allowed: []string{actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			return cell{path: "/v1/schools/sch_1/staff", body: map[string]any{"email": content.NewID("new") + "@riverside.test",
+				"first_name": "Nia", "last_name": "Newydd", "roles": []string{"teacher"}}}
+		}},
+		"PUT /v1/schools/:schoolId/staff/:staffId/roles": {allowed: []string{actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			return cell{path: "/v1/schools/sch_1/staff/stf_teacher2/roles", body: map[string]any{"roles": []string{"teacher"}}}
+		}},
+		"GET /v1/schools/:schoolId/classes":            {allowed: []string{actTeacher, actTeacherOther, actAdmin}, setup: fixed("/v1/schools/sch_1/classes", nil)},
+		"POST /v1/schools/:schoolId/classes":           {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/classes", map[string]any{"name": "Wrens", "year_group": "R"})},
+		"GET /v1/schools/:schoolId/classes/:classId":   {allowed: []string{actTeacher, actAdmin}, setup: fixed("/v1/schools/sch_1/classes/cls_1", nil)},
+		"PATCH /v1/schools/:schoolId/classes/:classId": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/classes/cls_1", map[string]any{"name": "Kingfishers"})},
+		"DELETE /v1/schools/:schoolId/classes/:classId": {allowed: []string{actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			c := &content.Class{ID: content.NewID("cls"), SchoolID: "sch_1", Name: "Empty", YearGroup: "Y1"}
+			if err := w.h.store.CreateClass(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+			return cell{path: "/v1/schools/sch_1/classes/" + c.ID}
+		}},
+		"GET /v1/schools/:schoolId/classes/:classId/children": {allowed: []string{actTeacher, actAdmin}, setup: fixed("/v1/schools/sch_1/classes/cls_1/children", nil)},
+		"GET /v1/schools/:schoolId/children":                  {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/children", nil)},
+		"POST /v1/schools/:schoolId/children": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/children",
+			map[string]any{"first_name": "Cai", "last_name": "Morgan", "year_group": "Y2", "class_ids": []string{"cls_1"}})},
+		"GET /v1/schools/:schoolId/children/:childId":   {allowed: []string{actTeacher, actAdmin}, setup: fixed("/v1/schools/sch_1/children/chd_1", nil)},
+		"PATCH /v1/schools/:schoolId/children/:childId": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/children/chd_1", map[string]any{"year_group": "Y2"})},
+		"DELETE /v1/schools/:schoolId/children/:childId": {allowed: []string{actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			return cell{path: "/v1/schools/sch_1/children/" + w.newChild(t, "cls_1").ID}
+		}},
+		"POST /v1/schools/:schoolId/children/:childId/parents": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/children/chd_3/parents",
+			map[string]any{"first_name": "Rhys", "last_name": "Vaughan", "phone": "07911 123600", "language": "cy"})},
+		"DELETE /v1/schools/:schoolId/children/:childId/parents/:parentId": {allowed: []string{actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			k := w.newChild(t, "cls_1")
+			p := w.newInvitedParent(t, k)
+			return cell{path: "/v1/schools/sch_1/children/" + k.ID + "/parents/" + p.ID}
+		}},
+		"GET /v1/schools/:schoolId/parents/:parentId": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/parents/par_a", nil)},
+		"POST /v1/schools/:schoolId/parents/:parentId/invite-code": {allowed: []string{actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			return cell{path: "/v1/schools/sch_1/parents/" + w.newInvitedParent(t, w.K3).ID + "/invite-code"}
+		}},
+	}
+}
+
+func (w *world) emailOf(actor string) string {
+	return map[string]string{actParentA: w.ParentA.Email, actParentB: w.ParentB.Email, actParentOther: w.ParentOther.Email,
+		actTeacher: w.Teacher.Email, actTeacherOther: w.TeacherOther.Email, actAdmin: w.Admin.Email,
+		actAdminOther: w.AdminOther.Email}[actor]
+}
+
+func (w *world) newChild(t testing.TB, classID string) *content.Child {
+	k := &content.Child{ID: content.NewID("chd"), SchoolID: "sch_1", FirstName: "Temp", LastName: "Child", YearGroup: "Y2",
+		ClassIDs: []string{classID}, SchoolLink: content.SchoolLink{State: content.LinkLinked}}
+	if err := w.h.store.CreateChild(context.Background(), k); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func (w *world) newInvitedParent(t testing.TB, k *content.Child) *content.Parent {
+	ctx := context.Background()
+	p := &content.Parent{ID: content.NewID("par"), FirstName: "Invited", LastName: "Parent", Phone: "+447911123777",
+		Language: "en", State: content.ParentInvited, Sessions: []string{}}
+	if err := w.h.store.CreateParent(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.h.linkForTest(ctx, p, k); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func redeemBody(code, email string) map[string]any {
+	return map[string]any{"code": code, "email": email, "password": "a-long-enough-pass-9",
+		"consent": map[string]any{"privacy_notice_version": "2026-09", "accepted": true}}
+}
+
+// TestAuthorizationMatrix sends every route as each of nine actors: only the
+// allowed cells succeed; the others are refused (401 for no or dead
+// sessions, 403 or 404 otherwise) and name none of the seeded people.
+func TestAuthorizationMatrix(t *testing.T) {
+	w := newWorld(t)
+	m := matrix()
+	var routes []string
+	for _, r := range w.h.app.GetRoutes(true) {
+		if r.Method == http.MethodHead || r.Method == "USE" {
+			continue
+		}
+		key := r.Method + " " + r.Path
+		if !slices.Contains(routes, key) {
+			routes = append(routes, key)
+		}
+	}
+	slices.Sort(routes)
+	for _, key := range routes {
+		if _, ok := m[key]; !ok {
+			t.Errorf("route %s is not in the authorization matrix", key)
+		}
+	}
+	for key := range m {
+		if !slices.Contains(routes, key) {
+			t.Errorf("matrix entry %s names no route", key)
+		}
+	}
+	cells, allowed, denied := 0, 0, 0
+	for _, key := range routes {
+		e, ok := m[key]
+		if !ok {
+			continue
+		}
+		method, _, _ := strings.Cut(key, " ")
+		var publicStatus int
+		for _, actor := range allActors {
+			c := e.setup(t, w, actor)
+			token := w.tokens[actor]
+			if c.token != "" {
+				token = c.token
+			}
+			resp, body := w.h.do(method, c.path, c.body, token)
+			cells++
+			name := fmt.Sprintf("%s as %s", key, actor)
+			switch {
+			case e.public:
+				if publicStatus == 0 {
+					publicStatus = resp.StatusCode
+				}
+				if resp.StatusCode >= 500 || resp.StatusCode != publicStatus {
+					t.Errorf("%s: status %d, want the same status for every actor (%d)", name, resp.StatusCode, publicStatus)
+				}
+				allowed++
+			case slices.Contains(e.allowed, actor):
+				allowed++
+				if resp.StatusCode < 200 || resp.StatusCode > 299 {
+					t.Errorf("%s: status %d, want success: %s", name, resp.StatusCode, body)
+				}
+			default:
+				denied++
+				want := []int{http.StatusForbidden, http.StatusNotFound}
+				if actor == actAnonymous || actor == actClosed {
+					want = []int{http.StatusUnauthorized}
+				}
+				if !slices.Contains(want, resp.StatusCode) {
+					t.Errorf("%s: status %d, want one of %v: %s", name, resp.StatusCode, want, body)
+				}
+				for _, v := range w.pii {
+					if v != "" && strings.Contains(string(body), v) {
+						t.Errorf("%s: refused response leaks %q", name, v)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("authorization matrix: %d routes × %d actors = %d cells: %d allowed, %d denied", len(routes), len(allActors), cells, allowed, denied)
+}

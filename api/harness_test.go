@@ -1,0 +1,196 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content/mongostore"
+	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
+	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
+)
+
+func TestMain(m *testing.M) { os.Exit(mongotest.Main(m)) }
+
+// testClock is a settable clock for time travel.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// recordingQueue records enqueued tasks; the worker's own tests and the
+// end-to-end test run the real queue.
+type recordingQueue struct {
+	mu    sync.Mutex
+	tasks []*asynq.Task
+}
+
+func (q *recordingQueue) EnqueueContext(_ context.Context, t *asynq.Task, _ ...asynq.Option) (*asynq.TaskInfo, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.tasks = append(q.tasks, t)
+	return &asynq.TaskInfo{ID: "t"}, nil
+}
+
+func (q *recordingQueue) ofType(typ string) []*asynq.Task {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []*asynq.Task
+	for _, t := range q.tasks {
+		if t.Type() == typ {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+var (
+	pwOnce   sync.Once
+	pwShared *Passwords
+)
+
+// sharedPasswords builds the (slow-to-warm) hasher once per binary.
+func sharedPasswords(t testing.TB) *Passwords {
+	pwOnce.Do(func() {
+		var err error
+		pwShared, err = NewPasswords(DefaultArgon2, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	return pwShared
+}
+
+type harness struct {
+	t      testing.TB
+	app    *fiber.App
+	store  *mongostore.Store
+	queue  *recordingQueue
+	clock  *testClock
+	deps   Deps
+	logBuf *bytes.Buffer
+}
+
+// newHarness builds the API on a fresh database, a Redis, and a random
+// hash key (so throttle keys never collide across parallel tests).
+func newHarness(t testing.TB) *harness {
+	t.Helper()
+	store := mongotest.NewStore(t)
+	rdb, _ := redistest.New(t)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	clock := &testClock{now: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+	tokens, err := NewTokens(key, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logBuf := &bytes.Buffer{}
+	h := &harness{t: t, store: store, queue: &recordingQueue{}, clock: clock, logBuf: logBuf}
+	h.deps = Deps{
+		Roster: store, Identity: store, Audit: store, Tasks: h.queue,
+		Throttle: NewThrottle(rdb), Limits: DefaultLimits, Passwords: sharedPasswords(t), Tokens: tokens,
+		HashKey: key, Clock: clock, Log: slog.New(slog.NewJSONHandler(&lockedWriter{w: logBuf}, nil)),
+		Metrics: NewMetrics(nil), Ready: func(context.Context) error { return nil },
+	}
+	h.app = New(h.deps)
+	return h
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+type reqOpt func(*http.Request)
+
+func withHeader(k, v string) reqOpt { return func(r *http.Request) { r.Header.Set(k, v) } }
+
+// do sends one request through the app and checks it and its answer
+// against the OpenAPI document.
+func (h *harness) do(method, path string, body any, token string, opts ...reqOpt) (*http.Response, []byte) {
+	h.t.Helper()
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		raw = b
+	case string:
+		raw = []byte(b)
+	default:
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	req := httptest.NewRequest(method, path, bytes.NewReader(raw))
+	if raw != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for _, o := range opts {
+		o(req)
+	}
+	resp, err := h.app.Test(req, 30_000)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// The app consumed req's body; validate a copy with the same headers.
+	vreq := httptest.NewRequest(method, path, bytes.NewReader(raw))
+	vreq.Header = req.Header.Clone()
+	checkContract(h.t, vreq, raw, resp, out)
+	return resp, out
+}
+
+// decode unmarshals a response body or fails the test.
+func decode[T any](t testing.TB, b []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+// wantStatus fails unless the response has the status.
+func wantStatus(t testing.TB, resp *http.Response, body []byte, status int) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("status %d, want %d: %s", resp.StatusCode, status, body)
+	}
+}
+
+// login signs in and returns the token pair.
+func (h *harness) login(email, password string) tokenResponse {
+	h.t.Helper()
+	resp, body := h.do("POST", "/v1/auth/login", map[string]string{"email": email, "password": password}, "")
+	wantStatus(h.t, resp, body, 200)
+	return decode[tokenResponse](h.t, body)
+}

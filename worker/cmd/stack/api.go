@@ -1,0 +1,72 @@
+package stack
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/api"
+	"github.com/hometime-edu/hometime/content"
+)
+
+// APIApp builds the HTTP app on this stack.
+func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, error) {
+	pw, err := api.NewPasswords(api.DefaultArgon2, runtime.NumCPU()*2)
+	if err != nil {
+		return nil, err
+	}
+	if clock == nil {
+		clock = content.SystemClock{}
+	}
+	tokens, err := api.NewTokens(st.Keys.JWT, clock)
+	if err != nil {
+		return nil, err
+	}
+	limits := api.DefaultLimits
+	limits.LoginPerIP.Max = int64(st.Config.LoginFailuresPerIP)
+	limits.AttemptsPerIP.Max = int64(st.Config.AuthCallsPerIP)
+	inspector := asynq.NewInspectorFromRedisClient(st.Redis)
+	return api.New(api.Deps{
+		Roster:      st.Store,
+		Identity:    st.Store,
+		Audit:       st.Store,
+		Tasks:       st.Queue,
+		Throttle:    api.NewThrottle(st.Redis),
+		Limits:      limits,
+		Passwords:   pw,
+		Tokens:      tokens,
+		HashKey:     st.Keys.Hash,
+		Clock:       clock,
+		Log:         log.With("component", "api"),
+		Metrics:     api.NewMetrics(queueSizes(inspector)),
+		Ready:       st.Ready,
+		ProxyHeader: st.Config.ProxyHeader,
+		AppURL:      st.Config.AppURL,
+	}), nil
+}
+
+func queueSizes(in *asynq.Inspector) api.QueueSizes {
+	return func(ctx context.Context) (map[string]api.QueueSize, error) {
+		names, err := in.Queues()
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]api.QueueSize{}
+		deadline, _ := ctx.Deadline()
+		for _, q := range names {
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				break
+			}
+			info, err := in.GetQueueInfo(q)
+			if err != nil {
+				continue
+			}
+			out[q] = api.QueueSize{Pending: info.Pending, Active: info.Active, Scheduled: info.Scheduled,
+				Retry: info.Retry, Archived: info.Archived}
+		}
+		return out, nil
+	}
+}

@@ -1,0 +1,144 @@
+// Package stack is the wiring shared by the api and worker binaries: it reads
+// configuration, starts the embedded store and queue in dev mode, connects to
+// MongoDB and Redis otherwise, and builds the message senders. Nothing outside
+// */cmd/* imports it.
+package stack
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is read from the environment; see the README's table.
+type Config struct {
+	HTTPAddr    string // HOMETIME_HTTP_ADDR, default :8080
+	DataDir     string // HOMETIME_DATA_DIR, default ./.hometime
+	MongoURI    string // MONGODB_URI; empty = embedded FerretDB under DataDir
+	Database    string // HOMETIME_DB, default "hometime"
+	RedisURL    string // REDIS_URL; empty = embedded miniredis (in memory)
+	JWTSecret   string // HOMETIME_JWT_SECRET; generated into DataDir in dev
+	AppURL      string // HOMETIME_APP_URL, base of deep links
+	ProxyHeader string // HOMETIME_PROXY_HEADER, client-IP header of a trusted proxy
+	LogLevel    string // HOMETIME_LOG_LEVEL: debug, info, warn, error
+	Concurrency int    // HOMETIME_WORKER_CONCURRENCY, default 20
+
+	// Sign-in throttles can be loosened for load tests: failed sign-ins per
+	// IP per 15 minutes, and all auth calls per IP per minute.
+	LoginFailuresPerIP int // HOMETIME_LOGIN_FAILURES_PER_IP, default 50
+	AuthCallsPerIP     int // HOMETIME_AUTH_CALLS_PER_IP, default 600
+
+	// Providers. With none set, messages go to the outbox under DataDir.
+	SendGridKey     string // SENDGRID_API_KEY
+	SendGridBaseURL string // HOMETIME_SENDGRID_BASE_URL (e.g. https://api.eu.sendgrid.com)
+	EmailFrom       string // HOMETIME_EMAIL_FROM
+
+	StoreTimeout time.Duration // HOMETIME_STORE_TIMEOUT, default 5s
+}
+
+// Dev reports whether the embedded store and queue are in use.
+func (c Config) Dev() bool { return c.MongoURI == "" || c.RedisURL == "" }
+
+// LoadConfig reads and validates the environment. Errors name the variable.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		HTTPAddr:        get("HOMETIME_HTTP_ADDR", ":8080"),
+		DataDir:         get("HOMETIME_DATA_DIR", "./.hometime"),
+		MongoURI:        get("MONGODB_URI", ""),
+		Database:        get("HOMETIME_DB", "hometime"),
+		RedisURL:        get("REDIS_URL", ""),
+		JWTSecret:       get("HOMETIME_JWT_SECRET", ""),
+		AppURL:          strings.TrimRight(get("HOMETIME_APP_URL", "https://hometime.app"), "/"),
+		ProxyHeader:     get("HOMETIME_PROXY_HEADER", ""),
+		LogLevel:        get("HOMETIME_LOG_LEVEL", "info"),
+		SendGridKey:     get("SENDGRID_API_KEY", ""),
+		SendGridBaseURL: get("HOMETIME_SENDGRID_BASE_URL", ""),
+		EmailFrom:       get("HOMETIME_EMAIL_FROM", "Hometime <no-reply@hometime.app>"),
+	}
+	var problems []string
+	bad := func(k, why string) { problems = append(problems, k+": "+why) }
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		bad("HOMETIME_HTTP_ADDR", "must be host:port such as :8080")
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		bad("MONGODB_URI", "must start with mongodb:// or mongodb+srv://")
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			bad("REDIS_URL", "must be a redis:// or rediss:// URL")
+		}
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		bad("HOMETIME_JWT_SECRET", "must be at least 32 characters")
+	}
+	if c.JWTSecret == "" && !c.Dev() {
+		bad("HOMETIME_JWT_SECRET", "required when MONGODB_URI and REDIS_URL are set (production)")
+	}
+	if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("HOMETIME_APP_URL", "must be an absolute http(s) URL")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("HOMETIME_LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	ints := []struct {
+		key string
+		def int
+		dst *int
+		min int
+	}{
+		{"HOMETIME_WORKER_CONCURRENCY", 20, &c.Concurrency, 1},
+		{"HOMETIME_LOGIN_FAILURES_PER_IP", 50, &c.LoginFailuresPerIP, 1},
+		{"HOMETIME_AUTH_CALLS_PER_IP", 600, &c.AuthCallsPerIP, 1},
+	}
+	for _, i := range ints {
+		*i.dst = i.def
+		if v := get(i.key, ""); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < i.min {
+				bad(i.key, fmt.Sprintf("must be a whole number ≥ %d", i.min))
+			}
+			*i.dst = n
+		}
+	}
+	c.StoreTimeout = 5 * time.Second
+	if v := get("HOMETIME_STORE_TIMEOUT", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			bad("HOMETIME_STORE_TIMEOUT", "must be a duration such as 5s")
+		}
+		c.StoreTimeout = d
+	}
+	if len(problems) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+// Keys are derived from the one secret: each use gets its own key, so a
+// token signed for one purpose can never verify for another.
+type Keys struct {
+	JWT  []byte
+	Hash []byte
+}
+
+func deriveKeys(secret []byte) Keys {
+	sub := func(label string) []byte {
+		m := hmac.New(sha256.New, secret)
+		m.Write([]byte("hometime/" + label))
+		return m.Sum(nil)
+	}
+	return Keys{JWT: sub("jwt"), Hash: sub("hash")}
+}

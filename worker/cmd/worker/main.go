@@ -1,0 +1,52 @@
+// Command worker runs Hometime's background tasks against MongoDB and Redis.
+// In dev mode the API process runs the worker itself; this binary is for
+// production, where the queue must be shared.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hometime-edu/hometime/worker/cmd/stack"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "hometime worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q: the worker is configured by environment only", args)
+	}
+	cfg, err := stack.LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.MongoURI == "" || cfg.RedisURL == "" {
+		return fmt.Errorf("MONGODB_URI and REDIS_URL are required: a stand-alone worker must share the API's store and queue (in dev mode the API runs the worker itself)")
+	}
+	log := stack.NewLogger(stdout, cfg.LogLevel)
+	st, err := stack.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, mux := st.WorkerServer(log)
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	log.Info("hometime worker running")
+	<-ctx.Done()
+	log.Info("shutting down")
+	srv.Shutdown()
+	return nil
+}
