@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/hometime-edu/hometime/worker/cmd/stack"
+)
+
+// run starts the API (and in dev mode the worker) and serves until ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	demo := fs.Bool("demo", false, "seed the demo trust, school, classes, families and staff (idempotent) and print the sign-ins")
+	withWorker := fs.Bool("worker", false, "also run the background worker in this process (always on in dev mode)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := stack.LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := stack.NewLogger(stdout, cfg.LogLevel)
+	st, err := stack.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	if *demo {
+		if err := seedDemo(ctx, st, stdout); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	app, err := st.APIApp(log, nil)
+	if err != nil {
+		return err
+	}
+	if cfg.Dev() || *withWorker {
+		srv, mux := st.WorkerServer(log)
+		if err := srv.Start(mux); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+		defer srv.Shutdown()
+		log.Info("worker running in the API process")
+	}
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HOMETIME_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	log.Info("hometime API listening", "addr", ln.Addr().String(), "dev", cfg.Dev())
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	if err := app.ShutdownWithTimeout(15 * time.Second); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
