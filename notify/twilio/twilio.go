@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,10 @@ import (
 	"github.com/hometime-edu/hometime/notify"
 )
 
+// messagingServiceSID tells a messaging service from a sender, which may be
+// an alphanumeric sender ID such as "MGSchool".
+var messagingServiceSID = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
+
 // DefaultTimeout bounds one create-message request when Config.Timeout is 0.
 const DefaultTimeout = 10 * time.Second
 
@@ -27,7 +32,8 @@ type Config struct {
 	AuthToken  string
 	// From is the default sender number; MessagingServiceSID, when set, is
 	// used instead (Twilio then picks the sender). An SMS's own From wins over
-	// both; a From starting with "MG" is taken as a messaging service.
+	// both; a From that is a messaging service SID ("MG" + 32 hex digits)
+	// is sent as MessagingServiceSid.
 	From                string
 	MessagingServiceSID string
 	StatusCallback      string // URL Twilio posts delivery status to
@@ -109,7 +115,7 @@ func (s *Sender) SendSMS(ctx context.Context, m notify.SMS) notify.Result {
 	params.SetTo(m.To)
 	params.SetBody(m.Body)
 	switch {
-	case strings.HasPrefix(m.From, "MG"):
+	case messagingServiceSID.MatchString(m.From):
 		params.SetMessagingServiceSid(m.From)
 	case m.From != "":
 		params.SetFrom(m.From)

@@ -93,6 +93,10 @@ func TestSendSMSAcceptedReturnsSIDAndSegments(t *testing.T) {
 
 func TestSendSMSPicksSender(t *testing.T) {
 	t.Parallel()
+	const (
+		serviceA = "MG0123456789abcdef0123456789abcdef"
+		serviceB = "MGfedcba9876543210fedcba9876543210"
+	)
 	tests := []struct {
 		name        string
 		service     string // Config.MessagingServiceSID
@@ -101,9 +105,10 @@ func TestSendSMSPicksSender(t *testing.T) {
 		wantService string
 	}{
 		{"default number", "", "", defaultFrom, ""},
-		{"configured messaging service wins over default number", "MG111", "", "", "MG111"},
-		{"message's own number wins", "MG111", "+447700900009", "+447700900009", ""},
-		{"message's own messaging service wins", "", "MG222", "", "MG222"},
+		{"configured messaging service wins over default number", serviceA, "", "", serviceA},
+		{"message's own number wins", serviceA, "+447700900009", "+447700900009", ""},
+		{"message's own messaging service wins", "", serviceB, "", serviceB},
+		{"alphanumeric sender starting MG is a sender", "", "MGSchool", "MGSchool", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
