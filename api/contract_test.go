@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -532,7 +533,7 @@ func TestCheckContractFails(t *testing.T) {
 
 // TestCheckContractOnRealAnswers sends requests that need no store through
 // the real app: the check passes what the app really sends (content types,
-// headers, refusals) and fails an unknown route.
+// headers, refusals, Fiber's own 413) and fails an unknown route.
 func TestCheckContractOnRealAnswers(t *testing.T) {
 	app := New(Deps{Log: slog.New(slog.DiscardHandler), Metrics: NewMetrics(nil)})
 	cases := []struct {
@@ -557,19 +558,47 @@ func TestCheckContractOnRealAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			body, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if resp.StatusCode != tc.status {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
-			}
-			vreq := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
-			vreq.Header = req.Header.Clone()
-			got := failuresOf(t, func(tb testing.TB) { checkContract(tb, vreq, []byte(tc.body), resp, body) })
-			if tc.wantFail != (len(got) > 0) {
-				t.Errorf("want failure %v, got %q", tc.wantFail, got)
-			}
+			checkRealAnswer(t, tc.method, tc.target, tc.body, resp, tc.status, tc.wantFail)
 		})
+	}
+
+	// fasthttp refuses an oversize body before Fiber runs any handler, and
+	// app.Test reports that as an error, so the 413 needs a real socket.
+	t.Run("body over the limit", func(t *testing.T) {
+		small := New(Deps{Log: slog.New(slog.DiscardHandler), Metrics: NewMetrics(nil), BodyLimit: 64})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = small.Listener(ln) }()
+		t.Cleanup(func() { _ = small.Shutdown() })
+		body := `{"email":"` + strings.Repeat("a", 100) + `@example.com","password":"correct-horse-battery"}`
+		resp, err := http.Post("http://"+ln.Addr().String()+"/v1/auth/login", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRealAnswer(t, "POST", "/v1/auth/login", body, resp, http.StatusRequestEntityTooLarge, false)
+	})
+}
+
+// checkRealAnswer reads resp and runs checkContract on it with a recording
+// test, failing t unless the check fails exactly when wantFail says.
+func checkRealAnswer(t *testing.T, method, target, reqBody string, resp *http.Response, status int, wantFail bool) {
+	t.Helper()
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != status {
+		t.Fatalf("status %d, want %d: %s", resp.StatusCode, status, body)
+	}
+	req := httptest.NewRequest(method, target, strings.NewReader(reqBody))
+	if reqBody != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	got := failuresOf(t, func(tb testing.TB) { checkContract(tb, req, []byte(reqBody), resp, body) })
+	if wantFail != (len(got) > 0) {
+		t.Errorf("want failure %v, got %q", wantFail, got)
 	}
 }
