@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
+)
+
+// syncBuffer collects run's stdout (logs and the demo banner).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type client struct {
+	t    *testing.T
+	base string
+}
+
+func (c client) call(method, path, token string, body any) (int, map[string]any) {
+	c.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := map[string]any{}
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out
+}
+
+func (c client) login(email, password string) (string, string) {
+	c.t.Helper()
+	st, out := c.call("POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password})
+	if st != 200 {
+		c.t.Fatalf("login %s: %d %v", email, st, out)
+	}
+	return out["access_token"].(string), out["refresh_token"].(string)
+}
+
+// waitFor polls cond until it holds or the deadline passes: the worker runs
+// on its own goroutines, so there is no signal to wait on from here.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// TestRunJourney boots the real program in dev mode (embedded store, the
+// worker in-process, the outbox for email) and walks the foundation's
+// journeys: demo sign-ins, an admin adding a teacher who sets a password
+// from the emailed link, refresh and logout, and a clean shutdown.
+func TestRunJourney(t *testing.T) {
+	_, redisURL := redistest.New(t)
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	env := map[string]string{"HOMETIME_DATA_DIR": dir, "HOMETIME_HTTP_ADDR": addr, "REDIS_URL": redisURL}
+	if os.Getenv("REDIS_URL") == "" {
+		env["REDIS_URL"] = "" // embedded miniredis inside run
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--demo"}, func(k string) string { return env[k] }, out) }()
+	c := client{t: t, base: "http://" + addr}
+	waitFor(t, "healthz", func() bool {
+		resp, err := http.Get(c.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == 200
+	})
+	if st, _ := c.call("GET", "/readyz", "", nil); st != 200 {
+		t.Fatalf("readyz %d", st)
+	}
+	if !strings.Contains(out.String(), "admin    admin@demo.hometime.test") {
+		t.Fatalf("demo banner missing:\n%s", out.String())
+	}
+
+	// Each demo account signs in and sees itself.
+	for email, kind := range map[string]string{demoAdmin: "staff", demoTeacher: "staff", demoParent: "parent"} {
+		tok, _ := c.login(email, demoPassword)
+		st, me := c.call("GET", "/v1/me", tok, nil)
+		if st != 200 || me["kind"] != kind || me["email"] != email {
+			t.Fatalf("me for %s: %d %v", email, st, me)
+		}
+		if kind == "parent" && len(me["children"].([]any)) != 2 {
+			t.Fatalf("demo parent children: %v", me["children"])
+		}
+	}
+
+	// The admin adds a teacher; the worker emails a link to set a password.
+	admin, _ := c.login(demoAdmin, demoPassword)
+	newEmail := "nia.newydd@demo.hometime.test"
+	st, created := c.call("POST", "/v1/schools/"+demoSchoolID+"/staff", admin,
+		map[string]any{"email": newEmail, "first_name": "Nia", "last_name": "Newydd", "roles": []string{"teacher"}})
+	if st != 201 {
+		t.Fatalf("create staff: %d %v", st, created)
+	}
+	var token string
+	tokenRE := regexp.MustCompile(`reset-password\?token=([A-Z2-7]+)`)
+	waitFor(t, "the welcome email in the outbox", func() bool {
+		f, err := os.Open(filepath.Join(dir, "outbox", "email.jsonl"))
+		if err != nil {
+			return false
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var rec map[string]any
+			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["to"] == newEmail {
+				if m := tokenRE.FindStringSubmatch(fmt.Sprint(rec["body"])); m != nil {
+					token = m[1]
+				}
+			}
+		}
+		return token != ""
+	})
+	if strings.Contains(out.String(), token) || strings.Contains(out.String(), newEmail) {
+		t.Fatal("the reset token or the new teacher's email reached the logs")
+	}
+	if st, body := c.call("POST", "/v1/auth/password-reset/confirm", "", map[string]string{"token": token, "password": "Nia's own passphrase"}); st != 204 {
+		t.Fatalf("confirm: %d %v", st, body)
+	}
+	nia, refresh := c.login(newEmail, "Nia's own passphrase")
+	if st, me := c.call("GET", "/v1/me", nia, nil); st != 200 || me["first_name"] != "Nia" {
+		t.Fatalf("new teacher me: %d %v", st, me)
+	}
+	st, rot := c.call("POST", "/v1/auth/refresh", "", map[string]string{"refresh_token": refresh})
+	if st != 200 {
+		t.Fatalf("refresh: %d %v", st, rot)
+	}
+	if st, _ := c.call("POST", "/v1/auth/logout", rot["access_token"].(string), nil); st != 204 {
+		t.Fatalf("logout: %d", st)
+	}
+	if st, _ := c.call("GET", "/v1/me", rot["access_token"].(string), nil); st != 401 {
+		t.Fatalf("me after logout: %d", st)
+	}
+
+	resp, err := http.Get(c.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `route="/v1/me"`) || !strings.Contains(string(metrics), `hometime_queue_tasks{queue="critical"`) {
+		t.Fatalf("metrics lack the /v1/me histogram or queue gauges")
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not shut down")
+	}
+}
+
+// TestRunRejectsBadConfig names the variable at fault.
+func TestRunRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"HOMETIME_HTTP_ADDR": "no-port", "HOMETIME_DATA_DIR": t.TempDir()}
+	err := run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "HOMETIME_HTTP_ADDR") {
+		t.Fatalf("run = %v, want an error naming HOMETIME_HTTP_ADDR", err)
+	}
+}
