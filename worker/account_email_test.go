@@ -1,0 +1,80 @@
+package worker
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
+	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/notify/outbox"
+	"github.com/hometime-edu/hometime/worker/tasks"
+)
+
+func TestMain(m *testing.M) { os.Exit(mongotest.Main(m)) }
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+// TestAccountEmailIsSentOnce: running the task twice (a redelivery after a
+// crash) sends one email, and the token is stored only as a hash.
+func TestAccountEmailIsSentOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := mongotest.NewStore(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ob, err := outbox.New(filepath.Join(t.TempDir(), "outbox"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	h := &AccountEmails{Deps{Identity: store, Roster: store, Email: ob, Catalog: notify.MustCatalog(),
+		HashKey: []byte("k"), Clock: fixedClock{now}, Log: log, AppURL: "https://hometime.app"}}
+	st := &content.Staff{ID: "stf_1", Email: "nia@school.test", FirstName: "Nia", LastName: "N", CreatedAt: now}
+	if err := store.CreateStaff(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutResetRequest(ctx, &content.ResetRequest{ID: "rst_1", Kind: content.KindStaff, AccountID: st.ID,
+		Purpose: "welcome", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	task, err := tasks.NewAccountEmail("rst_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := h.ProcessTask(ctx, task); err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+	}
+	var sent []outbox.Record
+	for _, r := range ob.Recent() {
+		if r.To == st.Email {
+			sent = append(sent, r)
+		}
+	}
+	if len(sent) != 1 || !strings.Contains(sent[0].Body, "https://hometime.app/reset-password?token=") {
+		t.Fatalf("sent %d emails: %+v", len(sent), sent)
+	}
+	token := sent[0].Body[strings.Index(sent[0].Body, "token=")+6:]
+	token = strings.FieldsFunc(token, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= '2' && r <= '7') })[0]
+	rt, err := store.UseResetToken(ctx, content.KeyedHash([]byte("k"), "reset:"+token))
+	if err != nil || rt.AccountID != st.ID || rt.ExpiresAt.Sub(now) != welcomeTokenTTL {
+		t.Fatalf("stored token %+v, %v", rt, err)
+	}
+	// A request for an erased account, or a malformed payload, owes nothing.
+	if err := h.ProcessTask(ctx, asynq.NewTask(tasks.TypeSendAccountEmail, []byte(`{"request_id":"rst_gone"}`))); err != nil {
+		t.Fatalf("missing request: %v", err)
+	}
+	if err := h.ProcessTask(ctx, asynq.NewTask(tasks.TypeSendAccountEmail, []byte(`{}`))); err == nil {
+		t.Fatal("a malformed payload was accepted")
+	}
+}

@@ -1,0 +1,40 @@
+package stack
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		env     map[string]string
+		wantErr string // substring naming the bad variable; "" = valid
+	}{
+		{"defaults are dev mode", map[string]string{}, ""},
+		{"bad addr", map[string]string{"HOMETIME_HTTP_ADDR": "8080"}, "HOMETIME_HTTP_ADDR"},
+		{"bad mongo", map[string]string{"MONGODB_URI": "postgres://x"}, "MONGODB_URI"},
+		{"bad redis", map[string]string{"REDIS_URL": "http://x"}, "REDIS_URL"},
+		{"short secret", map[string]string{"HOMETIME_JWT_SECRET": "short"}, "HOMETIME_JWT_SECRET"},
+		{"production needs a secret", map[string]string{"MONGODB_URI": "mongodb://m", "REDIS_URL": "redis://r:6379"}, "HOMETIME_JWT_SECRET"},
+		{"production with secret", map[string]string{"MONGODB_URI": "mongodb://m", "REDIS_URL": "redis://r:6379",
+			"HOMETIME_JWT_SECRET": strings.Repeat("s", 32)}, ""},
+		{"bad concurrency", map[string]string{"HOMETIME_WORKER_CONCURRENCY": "0"}, "HOMETIME_WORKER_CONCURRENCY"},
+		{"bad level", map[string]string{"HOMETIME_LOG_LEVEL": "loud"}, "HOMETIME_LOG_LEVEL"},
+		{"bad timeout", map[string]string{"HOMETIME_STORE_TIMEOUT": "soon"}, "HOMETIME_STORE_TIMEOUT"},
+	}
+	for _, c := range cases {
+		_, err := LoadConfig(func(k string) string { return c.env[k] })
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("%s: error %v, want one naming %s", c.name, err, c.wantErr)
+		}
+	}
+	cfg, _ := LoadConfig(func(string) string { return "" })
+	if !cfg.Dev() || cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.hometime" {
+		t.Errorf("defaults %+v", cfg)
+	}
+}
