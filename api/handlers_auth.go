@@ -219,8 +219,11 @@ func (s *server) refresh() fiber.Handler {
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		if req.RefreshToken == "" || len(req.RefreshToken) > 256 {
+		if req.RefreshToken == "" {
 			return (content.FieldErrors{"refresh_token": "required"}).Err()
+		}
+		if len(req.RefreshToken) > 256 {
+			return (content.FieldErrors{"refresh_token": "is not a refresh token"}).Err()
 		}
 		denied := content.Errorf(content.CodeUnauthenticated, "the refresh token is not valid; sign in again")
 		tok, err := s.Identity.UseRefreshToken(ctx, content.KeyedHash(s.HashKey, "refresh:"+req.RefreshToken))

@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hometime-edu/hometime/content"
@@ -98,10 +100,11 @@ type schoolPatch struct {
 // applySchoolSettings validates and applies the editable settings.
 func applySchoolSettings(sc *content.School, name, tz, lang *string, quiet *quietHoursDTO, budget *int64, fe content.FieldErrors) {
 	if name != nil {
-		if n := len(*name); n < 2 || n > 120 {
+		v := strings.TrimSpace(*name)
+		if n := utf8.RuneCountInString(v); n < 2 || n > 120 {
 			fe.Add("name", "must be 2 to 120 characters")
 		} else {
-			sc.Name = *name
+			sc.Name = v
 		}
 	}
 	if tz != nil {
