@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -278,4 +279,23 @@ func FuzzDecodeJSON(f *testing.F) {
 			t.Fatalf("decode error %v is not classified invalid", err)
 		}
 	})
+}
+
+// TestUnknownRoutesAre404 for every caller: no route, no auth challenge.
+func TestUnknownRoutesAre404(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for _, actor := range []string{actAnonymous, actParentA, actAdmin} {
+		req := httptest.NewRequest("GET", "/v1/no-such-thing", nil)
+		if tok := w.tokens[actor]; tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := w.h.app.Test(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: GET /v1/no-such-thing = %d, want 404", actor, resp.StatusCode)
+		}
+	}
 }
