@@ -149,7 +149,7 @@ func (s *server) setStaffRoles() fiber.Handler {
 		p := principal(c)
 		id := c.Params("staffId")
 		st, err := s.Roster.Staff(ctx, id)
-		if err != nil || len((&content.Principal{Staff: st}).RolesAt(&content.School{ID: sc.ID})) == 0 {
+		if err != nil || !st.WorksAt(sc.ID) {
 			return content.Errorf(content.CodeNotFound, "no such staff member at this school")
 		}
 		if id == p.ID() && !slices.Contains(roles, content.RoleAdmin) {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -167,11 +168,7 @@ func (s *server) patchSchool() fiber.Handler {
 func (s *server) trustFor(c *fiber.Ctx) (*content.Trust, error) {
 	p := principal(c)
 	id := c.Params("trustId")
-	admin := false
-	for _, t := range p.Staff.TrustAdmin {
-		admin = admin || t == id
-	}
-	if !admin {
+	if !slices.Contains(p.Staff.TrustAdmin, id) {
 		return nil, content.Errorf(content.CodeNotFound, "no such trust")
 	}
 	return s.Roster.Trust(c.UserContext(), id)
@@ -259,15 +256,7 @@ func NewSchoolDefaults(trustID string, now time.Time) *content.School {
 func (s *server) staffAtSchool(ctx context.Context, sc *content.School, ids []string, field string, fe content.FieldErrors) {
 	for _, id := range ids {
 		st, err := s.Roster.Staff(ctx, id)
-		if err != nil {
-			fe.Add(field, "must list staff of this school")
-			return
-		}
-		ok := false
-		for _, sr := range st.Schools {
-			ok = ok || sr.SchoolID == sc.ID
-		}
-		if !ok {
+		if err != nil || !st.WorksAt(sc.ID) {
 			fe.Add(field, "must list staff of this school")
 			return
 		}

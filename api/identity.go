@@ -35,16 +35,6 @@ func normalizePhone(s, region string) string {
 	return phonenumbers.Format(n, phonenumbers.E164)
 }
 
-// isMobile reports whether an E.164 number can receive SMS.
-func isMobile(e164 string) bool {
-	n, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return false
-	}
-	t := phonenumbers.GetNumberType(n)
-	return t == phonenumbers.MOBILE || t == phonenumbers.FIXED_LINE_OR_MOBILE
-}
-
 func loginKey(kind content.AccountKind, by, value string) string {
 	return string(kind) + ":" + by + ":" + value
 }

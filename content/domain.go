@@ -88,6 +88,16 @@ type Staff struct {
 	CreatedAt    time.Time
 }
 
+// WorksAt reports whether the staff member holds a role at the school.
+func (s *Staff) WorksAt(schoolID string) bool {
+	for _, sr := range s.Schools {
+		if sr.SchoolID == schoolID && len(sr.Roles) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Class is a group of children taught together.
 type Class struct {
 	ID         string
