@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,7 @@ const sqliteParams = "?_pragma=synchronous(normal)&_pragma=journal_size_limit(41
 type Store struct {
 	dir    string
 	uri    string
+	relay  *writeSerializer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -78,6 +80,19 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
 			return nil, errors.New("embedded store did not start listening within 10s")
 		}
 	}
+	// Clients reach FerretDB only through the write serializer (serialize.go).
+	u, err := url.Parse(s.uri)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("embedded store address %q: %w", s.uri, err)
+	}
+	if s.relay, err = startSerializer(u.Host); err != nil {
+		cancel()
+		<-s.done
+		return nil, err
+	}
+	u.Host = s.relay.Addr()
+	s.uri = u.String()
 	return s, nil
 }
 
@@ -86,10 +101,11 @@ func (s *Store) URI() string { return s.uri }
 
 // Close stops the server and waits for it to release the SQLite files.
 func (s *Store) Close() error {
+	rerr := s.relay.Close()
 	s.cancel()
 	err := <-s.done
-	if errors.Is(err, context.Canceled) {
-		return nil
+	if err == nil || errors.Is(err, context.Canceled) {
+		return rerr
 	}
 	return err
 }
