@@ -87,3 +87,28 @@ type Roster interface {
 type Audit interface {
 	RecordAudit(ctx context.Context, e *AuditEvent) error
 }
+
+// Ledger stores broadcasts and their ledger pages: the source of truth for
+// what is owed. Every operation is a single-document write by _id.
+type Ledger interface {
+	CreateBroadcast(ctx context.Context, b *Broadcast) error // CodeConflict if the id exists
+	Broadcast(ctx context.Context, id string) (*Broadcast, error)
+	SetBroadcastExpanded(ctx context.Context, id string, pages, recipients int) error
+
+	// PutLedgerPages inserts pages, ignoring ones already written, so an
+	// expansion that crashed half-way can simply run again.
+	PutLedgerPages(ctx context.Context, pages []*LedgerPage) error
+	LedgerPage(ctx context.Context, id string) (*LedgerPage, error)
+
+	// ClaimEntries atomically counts a claim on each listed entry and
+	// returns the indexes this call won — those that were claimable when it
+	// ran — with their claim numbers. Of any number of concurrent callers,
+	// exactly one wins each entry.
+	ClaimEntries(ctx context.Context, pageID string, indexes []int, at time.Time) (won map[int]int, err error)
+	// RecordOutcomes writes results for claimed entries in one update.
+	// States only rise; a released entry becomes claimable again.
+	RecordOutcomes(ctx context.Context, pageID string, outcomes []EntryOutcome, at time.Time) error
+	// RaiseEntryState moves one entry forward (webhooks, sweeps); a lower
+	// rank than the stored one is a no-op.
+	RaiseEntryState(ctx context.Context, pageID string, index int, state MessageState, errorCode string, at time.Time) error
+}

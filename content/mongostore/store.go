@@ -33,6 +33,8 @@ const (
 	colInvitations   = "invitations"
 	colInviteCodes   = "invite_codes"
 	colAudit         = "audit"
+	colBroadcasts    = "broadcasts"
+	colLedger        = "ledger"
 )
 
 // Collections lists every collection the store owns, for Init and for
@@ -41,6 +43,7 @@ var Collections = []string{
 	colTrusts, colSchools, colStaff, colClasses, colChildren, colParents,
 	colLogins, colSessions, colRefreshTokens, colResetRequests, colResetTokens,
 	colInvitations, colInviteCodes, colAudit,
+	colBroadcasts, colLedger,
 }
 
 // DefaultTimeout bounds every store call unless the caller's context is shorter.
@@ -56,6 +59,7 @@ var (
 	_ content.Identity = (*Store)(nil)
 	_ content.Roster   = (*Store)(nil)
 	_ content.Audit    = (*Store)(nil)
+	_ content.Ledger   = (*Store)(nil)
 )
 
 // New wraps a database handle. timeout bounds each call (0 = DefaultTimeout).

@@ -1,0 +1,164 @@
+package content
+
+import (
+	"fmt"
+	"time"
+)
+
+// MessageState is where one message to one recipient on one channel is.
+//
+// States are stored as ranks that only ever rise (the store applies them
+// with $max), so results and provider webhooks arriving late, twice or out
+// of order can never move a message backwards. "sending" is not stored: an
+// entry is sending while it is claimed and below RankUnknown.
+type MessageState string
+
+const (
+	StatePending    MessageState = "pending"
+	StateDeferred   MessageState = "deferred"   // quiet hours: claimable again at NotBefore
+	StateSending    MessageState = "sending"    // claimed, no outcome yet
+	StateUnknown    MessageState = "unknown"    // the provider may have it; never blindly resent
+	StateSent       MessageState = "sent"       // accepted by the provider
+	StateDelivered  MessageState = "delivered"  // confirmed by the provider
+	StateFailed     MessageState = "failed"     // refused or undeliverable
+	StateSuppressed MessageState = "suppressed" // not sent: opted out, closed, or policy
+)
+
+// Ranks of the stored states. Gaps leave room for states added later.
+const (
+	RankPending    = 0
+	RankDeferred   = 10
+	RankUnknown    = 30 // from here on an entry is never claimed again
+	RankSent       = 40
+	RankDelivered  = 50
+	RankFailed     = 60
+	RankSuppressed = 70
+)
+
+var rankOf = map[MessageState]int{
+	StatePending: RankPending, StateDeferred: RankDeferred, StateUnknown: RankUnknown, StateSent: RankSent,
+	StateDelivered: RankDelivered, StateFailed: RankFailed, StateSuppressed: RankSuppressed,
+}
+
+// Rank is the stored rank of a state; "sending" has none (it is derived).
+func (s MessageState) Rank() (int, bool) {
+	r, ok := rankOf[s]
+	return r, ok
+}
+
+// Settled reports whether an entry in this state is never claimed again.
+func (s MessageState) Settled() bool {
+	r, ok := rankOf[s]
+	return ok && r >= RankUnknown
+}
+
+// BroadcastState is the progress of a broadcast as a whole.
+type BroadcastState string
+
+const (
+	BroadcastExpanding BroadcastState = "expanding" // recipients being written into ledger pages
+	BroadcastSending   BroadcastState = "sending"   // every page written; sends in progress
+)
+
+// Audience says who a broadcast is for. IDs only.
+type Audience struct {
+	AllParents bool     // every linked parent at the school
+	ClassIDs   []string // parents of children in these classes
+	ParentIDs  []string // these parents
+}
+
+// Broadcast is one message (a template with parameters) to many parents.
+// It expands into ledger pages: one entry per recipient and channel.
+type Broadcast struct {
+	ID             string
+	SchoolID       string
+	CreatedBy      string // staff id
+	Template       string // notify template name
+	Category       string // preference category: activities, replies, awards, news, account
+	Params         map[string]string
+	Urgent         bool // bypasses quiet hours (audited)
+	Important      bool // an unread push falls back to SMS
+	Audience       Audience
+	State          BroadcastState
+	Pages          int
+	Recipients     int
+	IdempotencyKey string
+	CreatedAt      time.Time
+}
+
+// LedgerPageSize is how many entries one ledger document holds: large
+// enough that a claim or a result write covers many messages, small enough
+// that a page document stays a few kilobytes.
+const LedgerPageSize = 100
+
+// LedgerPage is one document of a broadcast's ledger. Every state change of
+// its entries is a single-document update by _id.
+type LedgerPage struct {
+	ID          string
+	BroadcastID string
+	SchoolID    string
+	N           int
+	Entries     []LedgerEntry
+	CreatedAt   time.Time
+}
+
+// LedgerEntry is what is owed to one recipient on one channel, and what
+// happened to it.
+type LedgerEntry struct {
+	RecipientID string // parent id
+	Channel     string // "sms" | "email" | "push"
+	Rank        int    // stored state rank (see MessageState)
+	Claims      int    // claims ever made; Claims > Released means held
+	Released    int    // claim number last handed back (deferral)
+	ClaimedAt   time.Time
+	NotBefore   time.Time // a deferred entry waits until then
+	ProviderID  string
+	Segments    int
+	CostPence   int64
+	ErrorCode   string
+	UpdatedAt   time.Time
+}
+
+// Held reports whether a claim on the entry is outstanding.
+func (e *LedgerEntry) Held() bool { return e.Claims > e.Released }
+
+// State derives the entry's state from its rank and claims.
+func (e *LedgerEntry) State() MessageState {
+	if e.Rank < RankUnknown && e.Held() {
+		return StateSending
+	}
+	for s, r := range rankOf {
+		if r == e.Rank {
+			return s
+		}
+	}
+	return StatePending
+}
+
+// Claimable reports whether a worker may claim the entry at now.
+func (e *LedgerEntry) Claimable(now time.Time) bool {
+	return e.Rank < RankUnknown && !e.Held() && !now.Before(e.NotBefore)
+}
+
+// EntryID is the deterministic id of a message: broadcast, recipient, channel.
+func EntryID(broadcastID, recipientID, channel string) string {
+	return broadcastID + ":" + recipientID + ":" + channel
+}
+
+// LedgerPageID is the id of page n of a broadcast (zero-padded so ids sort).
+func LedgerPageID(broadcastID string, n int) string {
+	return fmt.Sprintf("%s:p%05d", broadcastID, n)
+}
+
+// EntryOutcome is the result of one claimed entry, written in one batch.
+type EntryOutcome struct {
+	Index      int
+	Claim      int // the claim number this worker holds
+	State      MessageState
+	Release    bool      // hand the claim back (deferral); State should be deferred
+	NotBefore  time.Time // with Release
+	ProviderID string
+	Segments   int
+	CostPence  int64
+	ErrorCode  string
+}

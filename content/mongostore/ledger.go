@@ -1,0 +1,261 @@
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hometime-edu/hometime/content"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+type audienceDoc struct {
+	AllParents bool     `bson:"all,omitempty"`
+	ClassIDs   []string `bson:"classIds,omitempty"`
+	ParentIDs  []string `bson:"parentIds,omitempty"`
+}
+
+type broadcastDoc struct {
+	ID             string                 `bson:"_id"`
+	SchoolID       string                 `bson:"schoolId"`
+	CreatedBy      string                 `bson:"createdBy"`
+	Template       string                 `bson:"template"`
+	Category       string                 `bson:"category"`
+	Params         map[string]string      `bson:"params,omitempty"`
+	Urgent         bool                   `bson:"urgent,omitempty"`
+	Important      bool                   `bson:"important,omitempty"`
+	Audience       audienceDoc            `bson:"audience"`
+	State          content.BroadcastState `bson:"state"`
+	Pages          int                    `bson:"pages"`
+	Recipients     int                    `bson:"recipients"`
+	IdempotencyKey string                 `bson:"idempotencyKey,omitempty"`
+	CreatedAt      time.Time              `bson:"createdAt"`
+}
+
+// ledgerEntryDoc uses short field names: a page holds 100 of them and is
+// read and written whole on every claim.
+type ledgerEntryDoc struct {
+	RecipientID string    `bson:"rid"`
+	Channel     string    `bson:"ch"`
+	Rank        int       `bson:"r"`
+	Claims      int       `bson:"c"`
+	Released    int       `bson:"rl"`
+	ClaimedAt   time.Time `bson:"at,omitempty"`
+	NotBefore   time.Time `bson:"nb,omitempty"`
+	ProviderID  string    `bson:"pid,omitempty"`
+	Segments    int       `bson:"seg,omitempty"`
+	CostPence   int64     `bson:"cost,omitempty"`
+	ErrorCode   string    `bson:"err,omitempty"`
+	UpdatedAt   time.Time `bson:"ts,omitempty"`
+}
+
+type ledgerPageDoc struct {
+	ID          string           `bson:"_id"`
+	BroadcastID string           `bson:"broadcastId"`
+	SchoolID    string           `bson:"schoolId"`
+	N           int              `bson:"n"`
+	Entries     []ledgerEntryDoc `bson:"e"`
+	CreatedAt   time.Time        `bson:"createdAt"`
+}
+
+func toBroadcastDoc(b *content.Broadcast) broadcastDoc {
+	return broadcastDoc{ID: b.ID, SchoolID: b.SchoolID, CreatedBy: b.CreatedBy, Template: b.Template, Category: b.Category,
+		Params: b.Params, Urgent: b.Urgent, Important: b.Important,
+		Audience: audienceDoc{AllParents: b.Audience.AllParents, ClassIDs: b.Audience.ClassIDs, ParentIDs: b.Audience.ParentIDs},
+		State:    b.State, Pages: b.Pages, Recipients: b.Recipients, IdempotencyKey: b.IdempotencyKey, CreatedAt: b.CreatedAt}
+}
+
+func (d *broadcastDoc) toContent() *content.Broadcast {
+	return &content.Broadcast{ID: d.ID, SchoolID: d.SchoolID, CreatedBy: d.CreatedBy, Template: d.Template, Category: d.Category,
+		Params: d.Params, Urgent: d.Urgent, Important: d.Important,
+		Audience: content.Audience{AllParents: d.Audience.AllParents, ClassIDs: d.Audience.ClassIDs, ParentIDs: d.Audience.ParentIDs},
+		State:    d.State, Pages: d.Pages, Recipients: d.Recipients, IdempotencyKey: d.IdempotencyKey, CreatedAt: d.CreatedAt}
+}
+
+func toLedgerPageDoc(p *content.LedgerPage) ledgerPageDoc {
+	d := ledgerPageDoc{ID: p.ID, BroadcastID: p.BroadcastID, SchoolID: p.SchoolID, N: p.N, CreatedAt: p.CreatedAt,
+		Entries: make([]ledgerEntryDoc, 0, len(p.Entries))}
+	for _, e := range p.Entries {
+		d.Entries = append(d.Entries, ledgerEntryDoc{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
+			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore, ProviderID: e.ProviderID,
+			Segments: e.Segments, CostPence: e.CostPence, ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt})
+	}
+	return d
+}
+
+func (d *ledgerPageDoc) toContent() *content.LedgerPage {
+	p := &content.LedgerPage{ID: d.ID, BroadcastID: d.BroadcastID, SchoolID: d.SchoolID, N: d.N, CreatedAt: d.CreatedAt,
+		Entries: make([]content.LedgerEntry, 0, len(d.Entries))}
+	for _, e := range d.Entries {
+		p.Entries = append(p.Entries, content.LedgerEntry{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
+			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore, ProviderID: e.ProviderID,
+			Segments: e.Segments, CostPence: e.CostPence, ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt})
+	}
+	return p
+}
+
+func (s *Store) CreateBroadcast(ctx context.Context, b *content.Broadcast) error {
+	return s.insert(ctx, colBroadcasts, toBroadcastDoc(b), "broadcast")
+}
+
+func (s *Store) Broadcast(ctx context.Context, id string) (*content.Broadcast, error) {
+	d, err := getByID[broadcastDoc](ctx, s, colBroadcasts, id, "broadcast")
+	if err != nil {
+		return nil, err
+	}
+	return d.toContent(), nil
+}
+
+func (s *Store) SetBroadcastExpanded(ctx context.Context, id string, pages, recipients int) error {
+	return s.updateByID(ctx, colBroadcasts, id, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "state", Value: content.BroadcastSending}, {Key: "pages", Value: pages}, {Key: "recipients", Value: recipients}}}}, "broadcast")
+}
+
+// PutLedgerPages inserts unordered and treats duplicate keys as already
+// written: re-running an expansion converges instead of failing.
+func (s *Store) PutLedgerPages(ctx context.Context, pages []*content.LedgerPage) error {
+	if len(pages) == 0 {
+		return nil
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	docs := make([]any, 0, len(pages))
+	for _, p := range pages {
+		docs = append(docs, toLedgerPageDoc(p))
+	}
+	_, err := s.c(colLedger).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err != nil && !onlyDuplicates(err) {
+		return mapErr(err, "ledger pages")
+	}
+	return nil
+}
+
+// onlyDuplicates reports whether every write error of a bulk insert is a
+// duplicate key.
+func onlyDuplicates(err error) bool {
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		return false
+	}
+	for _, we := range bwe.WriteErrors {
+		if we.Code != 11000 {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) LedgerPage(ctx context.Context, id string) (*content.LedgerPage, error) {
+	d, err := getByID[ledgerPageDoc](ctx, s, colLedger, id, "ledger page")
+	if err != nil {
+		return nil, err
+	}
+	return d.toContent(), nil
+}
+
+func entryPath(i int, field string) string { return "e." + strconv.Itoa(i) + "." + field }
+
+// ClaimEntries bumps each listed entry's claim counter in one lone-_id
+// findOneAndUpdate and reads the page as it was before: an entry is won
+// when, before this bump, it was claimable (not settled, not held, due).
+// Bumps on entries this call lost are then undone with $inc -1. Increments
+// commute, so once every loser has undone its bump the counter counts only
+// winners; a stray bump not yet undone can make a concurrent claim lose
+// (it is retried later), never win twice. ClaimedAt is shared by all
+// callers, so it can only move later.
+func (s *Store) ClaimEntries(ctx context.Context, pageID string, indexes []int, at time.Time) (map[int]int, error) {
+	if len(indexes) == 0 {
+		return map[int]int{}, nil
+	}
+	inc, set := bson.D{}, bson.D{}
+	for _, i := range indexes {
+		if i < 0 || i >= content.LedgerPageSize {
+			return nil, fmt.Errorf("claim %s: entry %d out of range", pageID, i)
+		}
+		inc = append(inc, bson.E{Key: entryPath(i, "c"), Value: 1})
+		set = append(set, bson.E{Key: entryPath(i, "at"), Value: at})
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var before ledgerPageDoc
+	err := s.c(colLedger).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: pageID}},
+		bson.D{{Key: "$inc", Value: inc}, {Key: "$set", Value: set}},
+		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&before)
+	if err != nil {
+		return nil, mapErr(err, "ledger page")
+	}
+	won := map[int]int{}
+	undo := bson.D{}
+	for _, i := range indexes {
+		if i >= len(before.Entries) {
+			undo = append(undo, bson.E{Key: entryPath(i, "c"), Value: -1})
+			continue
+		}
+		e := before.Entries[i]
+		ce := content.LedgerEntry{Rank: e.Rank, Claims: e.Claims, Released: e.Released, NotBefore: e.NotBefore}
+		if ce.Claimable(at) {
+			won[i] = e.Claims + 1
+		} else {
+			undo = append(undo, bson.E{Key: entryPath(i, "c"), Value: -1})
+		}
+	}
+	if len(undo) > 0 {
+		if _, err := s.c(colLedger).UpdateOne(ctx, bson.D{{Key: "_id", Value: pageID}},
+			bson.D{{Key: "$inc", Value: undo}}); err != nil {
+			return nil, mapErr(err, "ledger page")
+		}
+	}
+	return won, nil
+}
+
+// RecordOutcomes applies results with $max on the rank (states only rise)
+// and $max on the release mark (a deferral hands the claim back).
+func (s *Store) RecordOutcomes(ctx context.Context, pageID string, outcomes []content.EntryOutcome, at time.Time) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
+	maxes, set := bson.D{}, bson.D{}
+	for _, o := range outcomes {
+		rank, ok := o.State.Rank()
+		if !ok {
+			return fmt.Errorf("record %s: state %q cannot be stored", pageID, o.State)
+		}
+		i := o.Index
+		maxes = append(maxes, bson.E{Key: entryPath(i, "r"), Value: rank})
+		set = append(set, bson.E{Key: entryPath(i, "ts"), Value: at})
+		if o.Release {
+			maxes = append(maxes, bson.E{Key: entryPath(i, "rl"), Value: o.Claim})
+			set = append(set, bson.E{Key: entryPath(i, "nb"), Value: o.NotBefore})
+		}
+		if o.ProviderID != "" {
+			set = append(set, bson.E{Key: entryPath(i, "pid"), Value: o.ProviderID})
+		}
+		if o.Segments != 0 {
+			set = append(set, bson.E{Key: entryPath(i, "seg"), Value: o.Segments})
+		}
+		if o.CostPence != 0 {
+			set = append(set, bson.E{Key: entryPath(i, "cost"), Value: o.CostPence})
+		}
+		if o.ErrorCode != "" {
+			set = append(set, bson.E{Key: entryPath(i, "err"), Value: o.ErrorCode})
+		}
+	}
+	return s.updateByID(ctx, colLedger, pageID, bson.D{{Key: "$max", Value: maxes}, {Key: "$set", Value: set}}, "ledger page")
+}
+
+func (s *Store) RaiseEntryState(ctx context.Context, pageID string, index int, state content.MessageState, errorCode string, at time.Time) error {
+	rank, ok := state.Rank()
+	if !ok {
+		return fmt.Errorf("raise %s: state %q cannot be stored", pageID, state)
+	}
+	set := bson.D{{Key: entryPath(index, "ts"), Value: at}}
+	if errorCode != "" {
+		set = append(set, bson.E{Key: entryPath(index, "err"), Value: errorCode})
+	}
+	return s.updateByID(ctx, colLedger, pageID, bson.D{
+		{Key: "$max", Value: bson.D{{Key: entryPath(index, "r"), Value: rank}}}, {Key: "$set", Value: set}}, "ledger page")
+}
