@@ -60,7 +60,7 @@ type Suppressions interface {
 	// stays, because START from a number proves nothing about those (the
 	// number may have been recycled to someone else, or the person asked to
 	// be forgotten through another door).
-	Unsuppress(ctx context.Context, key string, at time.Time) (bool, error)
+	Unsuppress(ctx context.Context, key string) (bool, error)
 	// IsSuppressed reports whether key must not be messaged.
 	IsSuppressed(ctx context.Context, key string) (bool, error)
 	// SuppressedAmong returns the keys of keys that are suppressed (a batch

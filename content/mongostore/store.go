@@ -44,6 +44,7 @@ var Collections = []string{
 	colLogins, colSessions, colRefreshTokens, colResetRequests, colResetTokens,
 	colInvitations, colInviteCodes, colAudit,
 	colBroadcasts, colLedger,
+	colSuppressions,
 }
 
 // DefaultTimeout bounds every store call unless the caller's context is shorter.
