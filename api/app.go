@@ -42,6 +42,14 @@ type Deps struct {
 	// AppURL is the base of deep links printed on letters and sent in
 	// invites (default https://hometime.app).
 	AppURL string
+	// Suppressions is the do-not-contact list (Twilio STOP/START).
+	Suppressions content.Suppressions
+	// TwilioSignatures checks Twilio webhooks; nil (no auth token
+	// configured) makes the Twilio webhook routes answer 503.
+	TwilioSignatures TwilioSignatures
+	// PublicURL is this API's base URL as Twilio calls it (e.g.
+	// https://api.hometime.app): signatures cover the full URL.
+	PublicURL string
 }
 
 // server holds the dependencies the handlers close over.

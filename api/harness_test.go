@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content/mongostore"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
+	"github.com/hometime-edu/hometime/notify/twilio"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 )
 
@@ -109,6 +110,7 @@ func newHarness(t testing.TB) *harness {
 		Throttle: NewThrottle(rdb), Limits: DefaultLimits, Passwords: sharedPasswords(t), Tokens: tokens,
 		HashKey: key, Clock: clock, Log: slog.New(slog.NewJSONHandler(&lockedWriter{w: logBuf}, nil)),
 		Metrics: NewMetrics(nil), Ready: func(context.Context) error { return nil },
+		Suppressions: store, TwilioSignatures: twilio.NewWebhookValidator(testTwilioToken), PublicURL: testPublicURL,
 	}
 	h.app = New(h.deps)
 	return h

@@ -19,6 +19,9 @@ func (s *server) routes(app *fiber.App) {
 		app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{})))
 	}
 
+	// Provider webhooks: public, authenticated by the provider's signature.
+	app.Post("/webhooks/twilio/inbound", s.twilioInbound())
+
 	v1 := app.Group("/v1")
 	v1.Post("/auth/login", s.login())
 	v1.Post("/auth/refresh", s.refresh())

@@ -1,0 +1,130 @@
+package api
+
+import (
+	"bytes"
+	"encoding/xml"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hometime-edu/hometime/content"
+)
+
+// TwilioSignatures checks X-Twilio-Signature over the full public URL Twilio
+// called and the POSTed form. notify/twilio's WebhookValidator satisfies
+// it; the wiring in */cmd/* builds it from the account's auth token, so the
+// API never holds the Twilio SDK.
+type TwilioSignatures interface {
+	ValidateForm(fullURL string, form url.Values, signature string) bool
+}
+
+// twilioSignatureHeader carries Twilio's webhook signature.
+const twilioSignatureHeader = "X-Twilio-Signature"
+
+// twilioInbound answers a text a parent sent to one of our numbers. Only
+// the keywords matter: STOP and its synonyms add a suppression, START and
+// its synonyms lift a stop, HELP gets a reply; anything else is ignored
+// (texts are not a support channel).
+//
+// Replies: HELP gets our own message. STOP and START get an empty
+// <Response/>: on long codes and toll-free numbers Twilio itself sends the
+// confirmation the carriers require and blocks or unblocks the number, and
+// a reply of ours to a number that has just sent STOP would be refused
+// (21610) anyway. Twilio's Advanced Opt-Out fields are honoured: a signed
+// OptOutType of STOP, START or HELP classifies the text as Twilio did,
+// which also covers custom keywords configured at Twilio.
+//
+// Nothing from the text is logged or kept but the keyed hash of the sender.
+func (s *server) twilioInbound() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if s.TwilioSignatures == nil || s.PublicURL == "" || s.Suppressions == nil {
+			return content.Errorf(content.CodeUnavailable, "Twilio webhooks are not configured")
+		}
+		form, ok := twilioForm(c)
+		// Twilio signs the URL it was told to call: our public base plus the
+		// path and query string as they arrived.
+		target := strings.TrimRight(s.PublicURL, "/") + c.OriginalURL()
+		if !ok || !s.TwilioSignatures.ValidateForm(target, form, c.Get(twilioSignatureHeader)) {
+			return content.Errorf(content.CodeForbidden, "the request is not signed by Twilio")
+		}
+		from := form.Get("From")
+		if from == "" {
+			return &content.Error{Code: content.CodeInvalid, Message: "the request has invalid fields",
+				Fields: map[string]string{"From": "required"}}
+		}
+		kw := inboundKeyword(form)
+		log := s.Log.With("request_id", requestID(c), "message_sid", form.Get("MessageSid"), "keyword", string(kw))
+		ctx := c.UserContext()
+		switch kw {
+		case content.SMSKeywordOptOut, content.SMSKeywordOptIn:
+			key, err := content.SuppressionKeyOf(s.HashKey, content.SuppressionSMS, from)
+			if err != nil {
+				// A short code or alphanumeric sender: nothing we text.
+				log.Warn("twilio inbound: sender is not an E.164 number; keyword ignored")
+				return twiml(c, "")
+			}
+			if kw == content.SMSKeywordOptOut {
+				if err := s.Suppressions.Suppress(ctx, &content.Suppression{Key: key, Channel: content.SuppressionSMS,
+					Reason: content.SuppressStop, At: s.Clock.Now()}); err != nil {
+					return err
+				}
+				log.Info("twilio inbound: sender suppressed")
+				return twiml(c, "")
+			}
+			lifted, err := s.Suppressions.Unsuppress(ctx, key)
+			if err != nil {
+				return err
+			}
+			log.Info("twilio inbound: opt-in", "stop_lifted", lifted)
+			return twiml(c, "")
+		case content.SMSKeywordHelp:
+			log.Info("twilio inbound: help")
+			return twiml(c, "Hometime: messages from your child's school. Reply STOP to stop these texts, "+
+				"START to get them again. More at "+s.AppURL)
+		}
+		return twiml(c, "")
+	}
+}
+
+// twilioForm parses the form Twilio POSTs. A body that is not a form
+// cannot carry a valid signature; the caller answers 403 for it.
+func twilioForm(c *fiber.Ctx) (url.Values, bool) {
+	ct := strings.ToLower(string(c.Request().Header.ContentType()))
+	if !strings.HasPrefix(ct, fiber.MIMEApplicationForm) {
+		return nil, false
+	}
+	form, err := url.ParseQuery(string(c.Body()))
+	if err != nil {
+		return nil, false
+	}
+	return form, true
+}
+
+// inboundKeyword prefers Twilio's own classification (Advanced Opt-Out
+// sends OptOutType) and falls back to the body.
+func inboundKeyword(form url.Values) content.SMSKeyword {
+	switch form.Get("OptOutType") {
+	case "STOP":
+		return content.SMSKeywordOptOut
+	case "START":
+		return content.SMSKeywordOptIn
+	case "HELP":
+		return content.SMSKeywordHelp
+	}
+	return content.ClassifySMS(form.Get("Body"))
+}
+
+// twiml answers with TwiML: one reply message, or none for an empty text.
+func twiml(c *fiber.Ctx, message string) error {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	if message == "" {
+		b.WriteString("<Response/>")
+	} else {
+		b.WriteString("<Response><Message>")
+		_ = xml.EscapeText(&b, []byte(message)) // writes to a buffer: cannot fail
+		b.WriteString("</Message></Response>")
+	}
+	c.Set(fiber.HeaderContentType, "text/xml; charset=utf-8")
+	return c.Send(b.Bytes())
+}
