@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/api"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/notify/twilio"
 )
 
 // APIApp builds the HTTP app on this stack.
@@ -29,6 +30,11 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 	limits.LoginPerIP.Max = int64(st.Config.LoginFailuresPerIP)
 	limits.AttemptsPerIP.Max = int64(st.Config.AuthCallsPerIP)
 	inspector := asynq.NewInspectorFromRedisClient(st.Redis)
+	// A nil verifier (no auth token) makes the Twilio webhooks answer 503.
+	var twilioSigs api.TwilioSignatures
+	if st.Config.TwilioAuthToken != "" {
+		twilioSigs = twilio.NewWebhookValidator(st.Config.TwilioAuthToken)
+	}
 	return api.New(api.Deps{
 		Roster:      st.Store,
 		Identity:    st.Store,
@@ -45,6 +51,10 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Ready:       st.Ready,
 		ProxyHeader: st.Config.ProxyHeader,
 		AppURL:      st.Config.AppURL,
+
+		Suppressions:     st.Store,
+		TwilioSignatures: twilioSigs,
+		PublicURL:        st.Config.PublicURL,
 	}), nil
 }
 

@@ -38,6 +38,11 @@ type Config struct {
 	SendGridBaseURL string // HOMETIME_SENDGRID_BASE_URL (e.g. https://api.eu.sendgrid.com)
 	EmailFrom       string // HOMETIME_EMAIL_FROM
 
+	// Twilio webhooks. Without the auth token they answer 503; with it,
+	// PublicURL is required: Twilio signs the full URL it calls.
+	TwilioAuthToken string // HOMETIME_TWILIO_AUTH_TOKEN
+	PublicURL       string // HOMETIME_PUBLIC_URL, e.g. https://api.hometime.app
+
 	StoreTimeout time.Duration // HOMETIME_STORE_TIMEOUT, default 5s
 }
 
@@ -65,6 +70,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SendGridKey:     get("SENDGRID_API_KEY", ""),
 		SendGridBaseURL: get("HOMETIME_SENDGRID_BASE_URL", ""),
 		EmailFrom:       get("HOMETIME_EMAIL_FROM", "Hometime <no-reply@hometime.app>"),
+		TwilioAuthToken: get("HOMETIME_TWILIO_AUTH_TOKEN", ""),
+		PublicURL:       strings.TrimRight(get("HOMETIME_PUBLIC_URL", ""), "/"),
 	}
 	var problems []string
 	bad := func(k, why string) { problems = append(problems, k+": "+why) }
@@ -87,6 +94,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("HOMETIME_APP_URL", "must be an absolute http(s) URL")
+	}
+	if c.TwilioAuthToken != "" && strings.ContainsFunc(c.TwilioAuthToken, func(r rune) bool {
+		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) {
+		bad("HOMETIME_TWILIO_AUTH_TOKEN", "must be the account's alphanumeric auth token")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+			u.RawQuery != "" || u.Fragment != "" {
+			bad("HOMETIME_PUBLIC_URL", "must be an absolute http(s) URL without a query, such as https://api.hometime.app")
+		}
+	}
+	if c.TwilioAuthToken != "" && c.PublicURL == "" {
+		bad("HOMETIME_PUBLIC_URL", "required with HOMETIME_TWILIO_AUTH_TOKEN: Twilio signs the full URL it calls")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -23,6 +23,13 @@ func TestLoadConfig(t *testing.T) {
 		{"bad concurrency", map[string]string{"HOMETIME_WORKER_CONCURRENCY": "0"}, "HOMETIME_WORKER_CONCURRENCY"},
 		{"bad level", map[string]string{"HOMETIME_LOG_LEVEL": "loud"}, "HOMETIME_LOG_LEVEL"},
 		{"bad timeout", map[string]string{"HOMETIME_STORE_TIMEOUT": "soon"}, "HOMETIME_STORE_TIMEOUT"},
+		{"Twilio token needs the public URL", map[string]string{"HOMETIME_TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef"}, "HOMETIME_PUBLIC_URL"},
+		{"Twilio token and public URL", map[string]string{"HOMETIME_TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef",
+			"HOMETIME_PUBLIC_URL": "https://api.hometime.app/"}, ""},
+		{"Twilio token not alphanumeric", map[string]string{"HOMETIME_TWILIO_AUTH_TOKEN": "abc def",
+			"HOMETIME_PUBLIC_URL": "https://api.hometime.app"}, "HOMETIME_TWILIO_AUTH_TOKEN"},
+		{"public URL not absolute", map[string]string{"HOMETIME_PUBLIC_URL": "api.hometime.app"}, "HOMETIME_PUBLIC_URL"},
+		{"public URL with a query", map[string]string{"HOMETIME_PUBLIC_URL": "https://api.hometime.app/?x=1"}, "HOMETIME_PUBLIC_URL"},
 	}
 	for _, c := range cases {
 		_, err := LoadConfig(func(k string) string { return c.env[k] })
