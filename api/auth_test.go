@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -233,4 +234,38 @@ func TestPasswordResetConfirm(t *testing.T) {
 		t.Errorf("old password still works: %d", r.StatusCode)
 	}
 	w.h.login(w.ParentA.Email, "a brand new passphrase")
+}
+
+// TestConcurrentRefreshSucceedsOnce: the same refresh token presented twice
+// at once (a retrying app, or a thief racing the owner) rotates once; the
+// other use is a replay and ends the family.
+func TestConcurrentRefreshSucceedsOnce(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	tok := w.h.login(w.ParentB.Email, fixturePassword)
+	statuses := make(chan int, 4)
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, _ := w.h.do("POST", "/v1/auth/refresh", map[string]string{"refresh_token": tok.RefreshToken}, "")
+			statuses <- r.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	ok := 0
+	for st := range statuses {
+		switch st {
+		case 200:
+			ok++
+		case 401:
+		default:
+			t.Errorf("status %d", st)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of 4 concurrent refreshes succeeded, want exactly 1", ok)
+	}
 }
