@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -85,12 +86,25 @@ func (r Rate) normalize() (Rate, error) {
 	return r, nil
 }
 
-// Limiter grants tokens from buckets in Redis. It holds no state of its own
-// and is safe for concurrent use; any number of Limiters in any number of
-// processes pointed at one Redis share their buckets.
+// Limiter grants tokens from buckets in Redis. The limit lives only there:
+// any number of Limiters in any number of processes pointed at one Redis
+// share their buckets. It is safe for concurrent use.
 type Limiter struct {
 	rdb    redis.Scripter
 	prefix string
+
+	mu    sync.Mutex
+	turns map[string]*turn // bucket key → this process's waiters on it
+}
+
+// turn lets one of a process's waiters on a bucket poll Redis at a time.
+// Without it every waiter wakes when a token is due and they queue their
+// scripts behind each other in Redis, so the winner arrives late and, with
+// Burst 1, the time the token sat unclaimed is throughput lost (16 waiters at
+// 100/s lost up to 19%). The others queue in Go, in arrival order.
+type turn struct {
+	sem     chan struct{} // holds one token while someone polls
+	waiters int           // guarded by Limiter.mu; the entry goes at zero
 }
 
 // Option configures a Limiter.
@@ -105,7 +119,7 @@ func WithPrefix(prefix string) Option {
 // New returns a Limiter on rdb. Any go-redis client works (Client, Ring,
 // ClusterClient: each bucket is a single key).
 func New(rdb redis.Scripter, opts ...Option) *Limiter {
-	l := &Limiter{rdb: rdb, prefix: DefaultPrefix}
+	l := &Limiter{rdb: rdb, prefix: DefaultPrefix, turns: make(map[string]*turn)}
 	for _, o := range opts {
 		o(l)
 	}
@@ -127,6 +141,11 @@ func (l *Limiter) Take(ctx context.Context, key string, r Rate, n int) (granted 
 	if n < 1 {
 		return 0, 0, fmt.Errorf("%w: asked for %d tokens", ErrInvalidRate, n)
 	}
+	return l.take(ctx, key, r, n)
+}
+
+// take runs the script for arguments already checked.
+func (l *Limiter) take(ctx context.Context, key string, r Rate, n int) (int, time.Duration, error) {
 	res, err := takeScript.Run(ctx, l.rdb, []string{l.prefix + key}, r.PerSecond, r.Burst, n).Int64Slice()
 	if err != nil {
 		return 0, 0, fmt.Errorf("take %d from bucket %s: %w", n, key, err)
@@ -139,9 +158,33 @@ func (l *Limiter) Take(ctx context.Context, key string, r Rate, n int) (granted 
 
 // Wait blocks until at least one token is granted and returns how many
 // (between 1 and n), so a sender holding several messages can send them as
-// one batch. It sleeps for Take's retryIn between attempts and gives up with
-// ctx's error (wrapped) when ctx ends first.
+// one batch. Waiters in one process take turns in arrival order; the one
+// whose turn it is sleeps for Take's retryIn between attempts. It gives up
+// with ctx's error (wrapped) when ctx ends first.
 func (l *Limiter) Wait(ctx context.Context, key string, r Rate, n int) (int, error) {
+	if err := checkKey(key); err != nil {
+		return 0, err
+	}
+	r, err := r.normalize()
+	if err != nil {
+		return 0, err
+	}
+	if n < 1 {
+		return 0, fmt.Errorf("%w: asked for %d tokens", ErrInvalidRate, n)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("wait for bucket %s: %w", key, err)
+	}
+
+	t := l.join(key)
+	defer l.leave(key, t)
+	select {
+	case t.sem <- struct{}{}:
+		defer func() { <-t.sem }()
+	case <-ctx.Done():
+		return 0, fmt.Errorf("wait for bucket %s: %w", key, ctx.Err())
+	}
+
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -152,7 +195,7 @@ func (l *Limiter) Wait(ctx context.Context, key string, r Rate, n int) (int, err
 		if err := ctx.Err(); err != nil {
 			return 0, fmt.Errorf("wait for bucket %s: %w", key, err)
 		}
-		granted, retryIn, err := l.Take(ctx, key, r, n)
+		granted, retryIn, err := l.take(ctx, key, r, n)
 		if err != nil {
 			return 0, err
 		}
@@ -169,6 +212,29 @@ func (l *Limiter) Wait(ctx context.Context, key string, r Rate, n int) (int, err
 			return 0, fmt.Errorf("wait for bucket %s: %w", key, ctx.Err())
 		case <-timer.C:
 		}
+	}
+}
+
+// join registers a waiter on key's turn, creating it for the first one.
+func (l *Limiter) join(key string) *turn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t := l.turns[key]
+	if t == nil {
+		t = &turn{sem: make(chan struct{}, 1)}
+		l.turns[key] = t
+	}
+	t.waiters++
+	return t
+}
+
+// leave undoes join; the last waiter out removes the entry, so the map only
+// holds buckets someone is waiting on.
+func (l *Limiter) leave(key string, t *turn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t.waiters--; t.waiters == 0 {
+		delete(l.turns, key)
 	}
 }
 

@@ -76,9 +76,11 @@ func TestWaitSleepsUntilTheNextTokenOrTheContextEnds(t *testing.T) {
 
 // Goroutines of one worker (asynq concurrency) contend for one bucket: the
 // total stays within PerSecond×W + Burst and they still use nearly all of it.
-// With Burst 1 every millisecond a landed token waits for a woken goroutine
-// is lost (measured 3–6% on a loaded 2-core machine); a Burst of 3 absorbs
-// that jitter, which is why Rate's doc suggests a few tokens.
+// With Burst 1, the time a landed token waits for the polling goroutine
+// (timer wake-up plus one script call) is throughput lost: measured on a
+// loaded 2-core machine at 96–97% with Redis (94% under -race) and 92–93%
+// with miniredis (87–89% under -race, whose Lua is slow). A Burst of 3
+// absorbs that jitter, which is why Rate's doc suggests a few tokens.
 func TestGoroutinesShareOneLimit(t *testing.T) {
 	rdb, _ := redistest.New(t)
 	l := ratelimit.New(rdb)
@@ -88,7 +90,7 @@ func TestGoroutinesShareOneLimit(t *testing.T) {
 		rate     ratelimit.Rate
 		minShare float64 // of PerSecond×W
 	}{
-		{ratelimit.Rate{PerSecond: 100}, 0.90},
+		{ratelimit.Rate{PerSecond: 100}, 0.85},
 		{ratelimit.Rate{PerSecond: 100, Burst: 3}, 0.97},
 	}
 	for _, tc := range cases {
