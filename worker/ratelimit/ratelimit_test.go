@@ -115,6 +115,7 @@ func TestTakeRefillsAndReportsRetry(t *testing.T) {
 // Burst + PerSecond×T: fractions carried in Redis between calls neither
 // vanish nor round up into extra tokens.
 func TestFractionsAccumulateExactly(t *testing.T) {
+	t.Parallel() // pure CPU on a private miniredis: runs after the timing tests
 	cases := []struct {
 		rate  ratelimit.Rate
 		step  time.Duration
@@ -134,6 +135,7 @@ func TestFractionsAccumulateExactly(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.rate.String(), func(t *testing.T) {
+			t.Parallel()
 			c := newRedisClock(t)
 			l := ratelimit.New(c.rdb)
 			total := 0
@@ -157,6 +159,7 @@ func TestFractionsAccumulateExactly(t *testing.T) {
 // The limit itself: for random call patterns, no window [ti, tj] of the
 // Redis clock holds more than PerSecond×(tj−ti) + Burst grants.
 func TestNoWindowExceedsRatePlusBurst(t *testing.T) {
+	t.Parallel() // pure CPU on a private miniredis: runs after the timing tests
 	rates := []ratelimit.Rate{
 		{PerSecond: 1, Burst: 1},
 		{PerSecond: 50},
@@ -165,6 +168,7 @@ func TestNoWindowExceedsRatePlusBurst(t *testing.T) {
 	}
 	for _, r := range rates {
 		t.Run(r.String(), func(t *testing.T) {
+			t.Parallel()
 			c := newRedisClock(t)
 			l := ratelimit.New(c.rdb)
 			rng := rand.New(rand.NewPCG(1, uint64(r.PerSecond*10)))
