@@ -101,7 +101,8 @@ type Limiter struct {
 // Without it every waiter wakes when a token is due and they queue their
 // scripts behind each other in Redis, so the winner arrives late and, with
 // Burst 1, the time the token sat unclaimed is throughput lost (16 waiters at
-// 100/s lost up to 19%). The others queue in Go, in arrival order.
+// 100/s got 93% of the rate from Redis; taking turns, 96–97%). The others
+// queue in Go, in arrival order, and cost Redis nothing.
 type turn struct {
 	sem     chan struct{} // holds one token while someone polls
 	waiters int           // guarded by Limiter.mu; the entry goes at zero
@@ -131,17 +132,27 @@ func New(rdb redis.Scripter, opts ...Option) *Limiter {
 // holds its next whole token after this call: 0 when tokens remain, so a
 // caller granted fewer than it wanted knows when to come back.
 func (l *Limiter) Take(ctx context.Context, key string, r Rate, n int) (granted int, retryIn time.Duration, err error) {
-	if err := checkKey(key); err != nil {
-		return 0, 0, err
-	}
-	r, err = r.normalize()
+	r, err = checkRequest(key, r, n)
 	if err != nil {
 		return 0, 0, err
 	}
-	if n < 1 {
-		return 0, 0, fmt.Errorf("%w: asked for %d tokens", ErrInvalidRate, n)
-	}
 	return l.take(ctx, key, r, n)
+}
+
+// checkRequest rejects what Take and Wait cannot serve before anything
+// reaches Redis, and returns r with its defaults applied.
+func checkRequest(key string, r Rate, n int) (Rate, error) {
+	if err := checkKey(key); err != nil {
+		return r, err
+	}
+	r, err := r.normalize()
+	if err != nil {
+		return r, err
+	}
+	if n < 1 {
+		return r, fmt.Errorf("%w: asked for %d tokens", ErrInvalidRate, n)
+	}
+	return r, nil
 }
 
 // take runs the script for arguments already checked.
@@ -162,15 +173,9 @@ func (l *Limiter) take(ctx context.Context, key string, r Rate, n int) (int, tim
 // whose turn it is sleeps for Take's retryIn between attempts. It gives up
 // with ctx's error (wrapped) when ctx ends first.
 func (l *Limiter) Wait(ctx context.Context, key string, r Rate, n int) (int, error) {
-	if err := checkKey(key); err != nil {
-		return 0, err
-	}
-	r, err := r.normalize()
+	r, err := checkRequest(key, r, n)
 	if err != nil {
 		return 0, err
-	}
-	if n < 1 {
-		return 0, fmt.Errorf("%w: asked for %d tokens", ErrInvalidRate, n)
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("wait for bucket %s: %w", key, err)
