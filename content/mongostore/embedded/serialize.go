@@ -100,22 +100,25 @@ func (s *writeSerializer) untrack(c net.Conn) {
 // relay forwards one client connection. The protocol is request/response
 // per connection (the driver neither pipelines nor uses exhaust cursors by
 // default), so each request's reply is read before the next request.
+// Requests are read whole (to classify them) into a buffer reused for the
+// connection's life; replies are streamed through without a whole copy.
 func (s *writeSerializer) relay(client net.Conn) {
 	server, err := net.Dial("tcp", s.upstream)
 	if err != nil {
 		return
 	}
 	defer server.Close()
+	var buf []byte
 	for {
-		msg, err := readMessage(client)
+		buf, err = readMessage(client, buf)
 		if err != nil {
 			return
 		}
-		write, moreToCome := classify(msg)
+		write, moreToCome := classify(buf)
 		if write {
 			s.writes.Lock()
 		}
-		err = s.roundTrip(server, client, msg, moreToCome)
+		err = s.roundTrip(server, client, buf, moreToCome)
 		if write {
 			s.writes.Unlock()
 		}
@@ -136,30 +139,41 @@ func (s *writeSerializer) roundTrip(server, client net.Conn, msg []byte, moreToC
 		return nil
 	}
 	_ = server.SetReadDeadline(time.Now().Add(5 * time.Minute))
-	reply, err := readMessage(server)
-	if err != nil {
+	var hdr [4]byte
+	if _, err := io.ReadFull(server, hdr[:]); err != nil {
 		return err
 	}
-	_, err = client.Write(reply)
+	n := int64(binary.LittleEndian.Uint32(hdr[:]))
+	if n < 16 || n > maxMessage {
+		return fmt.Errorf("wire reply of %d bytes", n)
+	}
+	if _, err := client.Write(hdr[:]); err != nil {
+		return err
+	}
+	_, err := io.CopyN(client, server, n-4)
 	return err
 }
 
-// readMessage reads one length-prefixed wire message.
-func readMessage(r io.Reader) ([]byte, error) {
+// readMessage reads one length-prefixed wire message into buf (grown as
+// needed) and returns it.
+func readMessage(r io.Reader, buf []byte) ([]byte, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, err
+		return buf, err
 	}
 	n := int(binary.LittleEndian.Uint32(hdr[:]))
 	if n < 16 || n > maxMessage {
-		return nil, fmt.Errorf("wire message of %d bytes", n)
+		return buf, fmt.Errorf("wire message of %d bytes", n)
 	}
-	msg := make([]byte, n)
-	copy(msg, hdr[:])
-	if _, err := io.ReadFull(r, msg[4:]); err != nil {
-		return nil, err
+	if cap(buf) < n {
+		buf = make([]byte, n)
 	}
-	return msg, nil
+	buf = buf[:n]
+	copy(buf, hdr[:])
+	if _, err := io.ReadFull(r, buf[4:]); err != nil {
+		return buf, err
+	}
+	return buf, nil
 }
 
 // classify reports whether a message is a write command and whether the
