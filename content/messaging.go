@@ -2,6 +2,8 @@ package content
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -161,4 +163,22 @@ type EntryOutcome struct {
 	Segments   int
 	CostPence  int64
 	ErrorCode  string
+}
+
+// EntryRef addresses one ledger entry in provider metadata (SendGrid
+// custom_args, the Twilio status-callback URL), so a delivery webhook finds
+// its entry without a lookup. It is made of IDs only.
+func EntryRef(pageID string, index int) string { return fmt.Sprintf("%s/%d", pageID, index) }
+
+// ParseEntryRef reverses EntryRef.
+func ParseEntryRef(ref string) (pageID string, index int, err error) {
+	i := strings.LastIndexByte(ref, '/')
+	if i <= 0 {
+		return "", 0, Errorf(CodeInvalid, "not an entry reference")
+	}
+	n, err := strconv.Atoi(ref[i+1:])
+	if err != nil || n < 0 || n >= LedgerPageSize {
+		return "", 0, Errorf(CodeInvalid, "not an entry reference")
+	}
+	return ref[:i], n, nil
 }

@@ -125,7 +125,7 @@ func (s *Sender) SendSMS(ctx context.Context, m notify.SMS) notify.Result {
 		params.SetFrom(s.cfg.From)
 	}
 	if s.cfg.StatusCallback != "" {
-		params.SetStatusCallback(s.cfg.StatusCallback)
+		params.SetStatusCallback(callbackFor(s.cfg.StatusCallback, m.Ref))
 	}
 	if s.cfg.ValidityPeriod > 0 {
 		params.SetValidityPeriod(int(s.cfg.ValidityPeriod / time.Second))
@@ -170,4 +170,18 @@ func (s *Sender) messagesAPI(call *callTransport) *openapi.ApiService {
 	h := client.NewRequestHandler(c)
 	h.Edge, h.Region = "", ""
 	return openapi.NewApiService(h)
+}
+
+// callbackFor adds the message's ref to the status-callback URL, so a
+// callback names its ledger entry without a lookup. Twilio signs the full
+// URL, so the ref cannot be forged; refs are IDs, never personal data.
+func callbackFor(base, ref string) string {
+	if ref == "" {
+		return base
+	}
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "ref=" + url.QueryEscape(ref)
 }

@@ -84,7 +84,7 @@ func TestSendSMSAcceptedReturnsSIDAndSegments(t *testing.T) {
 			}
 			m := got[0]
 			if m.SID != res.ProviderID || m.To != parentPhone || m.From != defaultFrom || m.Body != tt.body ||
-				m.StatusCallback != callbackURL || m.ValidityPeriod != "7200" || m.MessagingServiceSID != "" {
+				m.StatusCallback != callbackURL+"?ref=msg-1" || m.ValidityPeriod != "7200" || m.MessagingServiceSID != "" {
 				t.Fatalf("fake received %+v", m)
 			}
 		})

@@ -98,7 +98,9 @@ func TestStatusCallbackFromFakeValidatesAndParses(t *testing.T) {
 	}
 	v := twilio.NewWebhookValidator(fake.AuthToken)
 	sig := req.Header.Get(twilio.SignatureHeader)
-	if req.URL.String() != callbackURL || !v.ValidateForm(callbackURL, req.PostForm, sig) {
+	// The callback URL carries the message's ref, inside what Twilio signs.
+	want := callbackURL + "?ref=msg-7"
+	if req.URL.String() != want || !v.ValidateForm(want, req.PostForm, sig) {
 		t.Fatalf("signed callback to %s did not validate", req.URL)
 	}
 	cb, err := twilio.ParseStatusCallback(req.PostForm)
