@@ -1,6 +1,7 @@
 package content
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -122,10 +123,10 @@ type LedgerEntry struct {
 }
 
 // Held reports whether a claim on the entry is outstanding.
-func (e *LedgerEntry) Held() bool { return e.Claims > e.Released }
+func (e LedgerEntry) Held() bool { return e.Claims > e.Released }
 
 // State derives the entry's state from its rank and claims.
-func (e *LedgerEntry) State() MessageState {
+func (e LedgerEntry) State() MessageState {
 	if e.Rank < RankUnknown && e.Held() {
 		return StateSending
 	}
@@ -138,7 +139,7 @@ func (e *LedgerEntry) State() MessageState {
 }
 
 // Claimable reports whether a worker may claim the entry at now.
-func (e *LedgerEntry) Claimable(now time.Time) bool {
+func (e LedgerEntry) Claimable(now time.Time) bool {
 	return e.Rank < RankUnknown && !e.Held() && !now.Before(e.NotBefore)
 }
 
@@ -181,4 +182,12 @@ func ParseEntryRef(ref string) (pageID string, index int, err error) {
 		return "", 0, Errorf(CodeInvalid, "not an entry reference")
 	}
 	return ref[:i], n, nil
+}
+
+// Budgets counts each school's SMS spend per calendar month, so a send
+// can be refused before it would take the school past its budget.
+type Budgets interface {
+	// AddSMSSpend adds pence (negative to refund) to the school's spend for
+	// month ("2026-11") and returns the new total, atomically.
+	AddSMSSpend(ctx context.Context, schoolID, month string, pence int64) (int64, error)
 }

@@ -35,6 +35,7 @@ const (
 	colAudit         = "audit"
 	colBroadcasts    = "broadcasts"
 	colLedger        = "ledger"
+	colSMSSpend      = "sms_spend"
 )
 
 // Collections lists every collection the store owns, for Init and for
@@ -43,7 +44,7 @@ var Collections = []string{
 	colTrusts, colSchools, colStaff, colClasses, colChildren, colParents,
 	colLogins, colSessions, colRefreshTokens, colResetRequests, colResetTokens,
 	colInvitations, colInviteCodes, colAudit,
-	colBroadcasts, colLedger,
+	colBroadcasts, colLedger, colSMSSpend,
 	colSuppressions,
 }
 

@@ -56,3 +56,45 @@ func ParseAccountEmail(b []byte) (AccountEmail, error) {
 	}
 	return p, nil
 }
+
+// TypeSendPage sends what is owed on one ledger page. The page, in
+// MongoDB, says what is owed; the task only says where to look.
+const TypeSendPage = "messages:send_page"
+
+// SendPage is the payload of TypeSendPage.
+type SendPage struct {
+	PageID string `json:"page_id"`
+}
+
+// NewSendPage builds the task for a page, to run at notBefore (zero: now).
+// The TaskID names the page and the time, so the relay re-enqueuing a page
+// whose task is still queued is a no-op (asynq.ErrTaskIDConflict), while a
+// follow-up for entries deferred to the morning is a distinct task.
+func NewSendPage(pageID string, notBefore time.Time) (*asynq.Task, error) {
+	b, err := json.Marshal(SendPage{PageID: pageID})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", TypeSendPage, err)
+	}
+	opts := []asynq.Option{
+		asynq.TaskID(fmt.Sprintf("%s:%s:%d", TypeSendPage, pageID, notBefore.Unix())),
+		asynq.Queue(QueueDefault),
+		asynq.MaxRetry(20),
+		asynq.Timeout(10 * time.Minute),
+	}
+	if !notBefore.IsZero() {
+		opts = append(opts, asynq.ProcessAt(notBefore))
+	}
+	return asynq.NewTask(TypeSendPage, b, opts...), nil
+}
+
+// ParseSendPage decodes the payload.
+func ParseSendPage(b []byte) (SendPage, error) {
+	var p SendPage
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("decode %s: %w", TypeSendPage, err)
+	}
+	if p.PageID == "" {
+		return p, fmt.Errorf("decode %s: missing page_id", TypeSendPage)
+	}
+	return p, nil
+}

@@ -1,0 +1,318 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/worker/ratelimit"
+	"github.com/hometime-edu/hometime/worker/tasks"
+	"github.com/nyaruka/phonenumbers"
+)
+
+// SendLimiter gates provider calls across every worker process
+// (worker/ratelimit's Limiter, on Redis).
+type SendLimiter interface {
+	Wait(ctx context.Context, key string, r ratelimit.Rate, n int) (int, error)
+}
+
+// Enqueuer schedules follow-up tasks (asynq.Client satisfies it).
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// SMSPages sends the SMS entries of one ledger page. For each sub-batch it
+// waits for rate-limit tokens, claims that many entries (exactly one worker
+// wins each), checks send-time policy, calls the provider once per
+// message, and records every outcome in one write. A crash leaves claimed
+// entries held: the relay later marks them unknown rather than resend.
+type SMSPages struct {
+	Ledger       content.Ledger
+	Roster       content.Roster
+	Suppressions content.Suppressions
+	Budgets      content.Budgets
+	SMS          notify.SMSSender
+	Catalog      *notify.Catalog
+	Limiter      SendLimiter
+	Tasks        Enqueuer
+	HashKey      []byte
+	Clock        content.Clock
+	Log          *slog.Logger
+
+	SenderKey string         // rate-limit bucket of the sending number or service (no personal data)
+	Rate      ratelimit.Rate // provider messages per second for that sender
+	Price     notify.SegmentPrice
+	// RetryAfter is how long a transient or rate-limited entry waits
+	// before its page is tried again.
+	RetryAfter time.Duration
+}
+
+// maxSubBatch bounds how many entries one claim covers: small enough that a
+// crash strands few in "sending", large enough that store writes stay far
+// below one per message.
+const maxSubBatch = 25
+
+func (h *SMSPages) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	p, err := tasks.ParseSendPage(t.Payload())
+	if err != nil {
+		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
+	}
+	page, err := h.Ledger.LedgerPage(ctx, p.PageID)
+	if content.IsCode(err, content.CodeNotFound) {
+		return nil // erased with its broadcast: nothing is owed
+	} else if err != nil {
+		return err
+	}
+	b, err := h.Ledger.Broadcast(ctx, page.BroadcastID)
+	if err != nil {
+		return fmt.Errorf("broadcast of %s: %w", page.ID, err)
+	}
+	school, err := h.Roster.School(ctx, page.SchoolID)
+	if err != nil {
+		return fmt.Errorf("school of %s: %w", page.ID, err)
+	}
+	quiet, err := notify.NewQuietHours(school.TimeZone, school.QuietStart, school.QuietEnd)
+	if err != nil {
+		return fmt.Errorf("%w: school %s quiet hours: %v", asynq.SkipRetry, school.ID, err)
+	}
+	now := h.Clock.Now()
+	var due []int
+	for i, e := range page.Entries {
+		if e.Channel == string(notify.ChannelSMS) && e.Claimable(now) {
+			due = append(due, i)
+		}
+	}
+	run := &pageRun{h: h, page: page, broadcast: b, school: school, quiet: quiet}
+	for len(due) > 0 {
+		n, err := h.Limiter.Wait(ctx, h.SenderKey, h.Rate, min(maxSubBatch, len(due)))
+		if err != nil {
+			return err
+		}
+		if err := run.subBatch(ctx, due[:n]); err != nil {
+			return err
+		}
+		due = due[n:]
+	}
+	return h.scheduleFollowUp(ctx, page.ID)
+}
+
+// scheduleFollowUp re-reads the page and queues a task for the earliest
+// entry that is waiting (deferred to the morning, or retrying).
+func (h *SMSPages) scheduleFollowUp(ctx context.Context, pageID string) error {
+	page, err := h.Ledger.LedgerPage(ctx, pageID)
+	if err != nil {
+		return err
+	}
+	var next time.Time
+	for _, e := range page.Entries {
+		if e.Channel == string(notify.ChannelSMS) && e.Rank < content.RankUnknown && !e.Held() &&
+			(next.IsZero() || e.NotBefore.Before(next)) {
+			next = e.NotBefore
+		}
+	}
+	if next.IsZero() {
+		return nil
+	}
+	t, err := tasks.NewSendPage(pageID, next)
+	if err != nil {
+		return err
+	}
+	if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("queue follow-up of %s: %w", pageID, err)
+	}
+	return nil
+}
+
+type pageRun struct {
+	h         *SMSPages
+	page      *content.LedgerPage
+	broadcast *content.Broadcast
+	school    *content.School
+	quiet     notify.QuietHours
+}
+
+// prepared is one won entry, ready to send or already decided.
+type prepared struct {
+	out  content.EntryOutcome
+	sms  *notify.SMS // nil when policy decided without sending
+	cost int64
+}
+
+func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
+	h := r.h
+	now := h.Clock.Now()
+	won, err := h.Ledger.ClaimEntries(ctx, r.page.ID, indexes, now)
+	if err != nil {
+		return err
+	}
+	order := make([]int, 0, len(won))
+	for i := range won {
+		order = append(order, i)
+	}
+	sort.Ints(order)
+	preps := make([]*prepared, 0, len(order))
+	var reserve int64
+	for _, i := range order {
+		p, err := r.prepare(ctx, i, won[i], now)
+		if err != nil {
+			return err
+		}
+		reserve += p.cost
+		preps = append(preps, p)
+	}
+	// Reserve the sub-batch's estimated cost against the monthly budget in
+	// one write; if it does not fit, nothing in it is sent.
+	month := now.In(r.quiet.Location()).Format("2006-01")
+	if reserve > 0 {
+		total, err := h.Budgets.AddSMSSpend(ctx, r.school.ID, month, reserve)
+		if err != nil {
+			return err
+		}
+		if total > r.school.SMSBudgetPence {
+			if _, err := h.Budgets.AddSMSSpend(ctx, r.school.ID, month, -reserve); err != nil {
+				return err
+			}
+			for _, p := range preps {
+				if p.sms != nil {
+					p.sms, p.out.State, p.out.ErrorCode = nil, content.StateFailed, "budget_exceeded"
+				}
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for _, p := range preps {
+		if p.sms == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.send(ctx, p, now)
+		}()
+	}
+	wg.Wait()
+	outcomes := make([]content.EntryOutcome, 0, len(preps))
+	var refund int64
+	for _, p := range preps {
+		if p.sms != nil && p.out.State != content.StateSent && p.out.State != content.StateUnknown {
+			refund += p.cost // not accepted: not charged
+		}
+		outcomes = append(outcomes, p.out)
+	}
+	if refund > 0 {
+		if _, err := h.Budgets.AddSMSSpend(ctx, r.school.ID, month, -refund); err != nil {
+			h.Log.Error("refund sms spend failed", "school_id", r.school.ID, "err", err)
+		}
+	}
+	// A recording failure leaves the entries held; the relay marks them
+	// unknown after the lease, which is the truthful state.
+	return h.Ledger.RecordOutcomes(ctx, r.page.ID, outcomes, h.Clock.Now())
+}
+
+// prepare applies send-time policy to one won entry: account state,
+// suppression, a mobile number, quiet hours; then renders the message.
+func (r *pageRun) prepare(ctx context.Context, i, claim int, now time.Time) (*prepared, error) {
+	h := r.h
+	e := r.page.Entries[i]
+	p := &prepared{out: content.EntryOutcome{Index: i, Claim: claim}}
+	decide := func(st content.MessageState, code string) (*prepared, error) {
+		p.out.State, p.out.ErrorCode = st, code
+		return p, nil
+	}
+	parent, err := h.Roster.Parent(ctx, e.RecipientID)
+	if content.IsCode(err, content.CodeNotFound) {
+		return decide(content.StateSuppressed, "no_account")
+	} else if err != nil {
+		return nil, err
+	}
+	switch parent.State {
+	case content.ParentClosed, content.ParentErased:
+		return decide(content.StateSuppressed, "account_closed")
+	}
+	if parent.Phone == "" || !isMobile(parent.Phone) {
+		return decide(content.StateFailed, "no_mobile")
+	}
+	key, err := content.SuppressionKeyOf(h.HashKey, content.SuppressionSMS, parent.Phone)
+	if err != nil {
+		return decide(content.StateFailed, "invalid_number")
+	}
+	suppressed, err := h.Suppressions.IsSuppressed(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if suppressed {
+		return decide(content.StateSuppressed, "opted_out")
+	}
+	if !r.broadcast.Urgent && r.quiet.InQuietHours(now) {
+		p.out.State, p.out.Release, p.out.NotBefore = content.StateDeferred, true, r.quiet.NextSendTime(now)
+		return p, nil
+	}
+	params := notify.Params{SchoolName: r.school.Name, ChildFirstName: r.broadcast.Params["child_first_name"],
+		TeacherName: r.broadcast.Params["teacher_name"], ActivityTitle: r.broadcast.Params["activity_title"],
+		Link: r.broadcast.Params["link"], Code: r.broadcast.Params["code"]}
+	msg, err := h.Catalog.RenderOrEnglish(notify.Template(r.broadcast.Template), parent.Language, params)
+	if err != nil {
+		return decide(content.StateFailed, "render_failed")
+	}
+	sms := msg.SMS(content.EntryRef(r.page.ID, i), parent.Phone)
+	p.sms = &sms
+	p.cost = h.Price.Cost(notify.CountSegments(sms.Body).Segments)
+	return p, nil
+}
+
+// send makes the one provider call for an entry and turns its result into
+// the entry's outcome.
+func (r *pageRun) send(ctx context.Context, p *prepared, now time.Time) {
+	h := r.h
+	res := h.SMS.SendSMS(ctx, *p.sms)
+	p.out.ProviderID, p.out.Segments = res.ProviderID, res.Segments
+	if res.Err == nil {
+		p.out.State, p.out.CostPence = content.StateSent, h.Price.Cost(res.Segments)
+		return
+	}
+	var se *notify.SendError
+	code := ""
+	if errors.As(res.Err, &se) {
+		code = se.Code
+	}
+	p.out.ErrorCode = code
+	switch notify.KindOf(res.Err) {
+	case notify.KindSuppressed:
+		p.out.State = content.StateSuppressed
+		key, err := content.SuppressionKeyOf(h.HashKey, content.SuppressionSMS, p.sms.To)
+		if err == nil {
+			err = h.Suppressions.Suppress(ctx, &content.Suppression{Key: key, Channel: content.SuppressionSMS,
+				Reason: content.SuppressStop, At: now})
+		}
+		if err != nil {
+			h.Log.Error("record provider opt-out failed", "page_id", r.page.ID, "index", p.out.Index, "err", err)
+		}
+	case notify.KindRecipientInvalid, notify.KindPermanent:
+		p.out.State = content.StateFailed
+	case notify.KindAmbiguous:
+		p.out.State = content.StateUnknown // it may have gone: never resend blindly
+	default: // rate limited, transient, unclassified: not accepted, try later
+		retry := h.RetryAfter
+		if se != nil && se.RetryAfter > retry {
+			retry = se.RetryAfter
+		}
+		p.out.State, p.out.Release, p.out.NotBefore = content.StatePending, true, now.Add(retry)
+	}
+}
+
+// isMobile reports whether an E.164 number can receive SMS.
+func isMobile(e164 string) bool {
+	n, err := phonenumbers.Parse(e164, "")
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return false
+	}
+	t := phonenumbers.GetNumberType(n)
+	return t == phonenumbers.MOBILE || t == phonenumbers.FIXED_LINE_OR_MOBILE
+}

@@ -1,0 +1,295 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/mongostore"
+	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
+	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/notify/providerfake"
+	"github.com/hometime-edu/hometime/notify/twilio"
+	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
+	"github.com/hometime-edu/hometime/worker/ratelimit"
+	"github.com/hometime-edu/hometime/worker/tasks"
+)
+
+type settableClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *settableClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *settableClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+type taskRecorder struct {
+	mu    sync.Mutex
+	tasks []*asynq.Task
+	at    []time.Time
+}
+
+func (r *taskRecorder) EnqueueContext(_ context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tasks = append(r.tasks, t)
+	return &asynq.TaskInfo{}, nil
+}
+
+// smsFixture: a London school, a broadcast of the "award" template and one
+// ledger page of SMS entries for the given parents.
+type smsFixture struct {
+	store *mongostore.Store
+	fake  *providerfake.Twilio
+	h     *SMSPages
+	clock *settableClock
+	queue *taskRecorder
+	page  string
+	phone map[string]string // parent id → phone
+}
+
+func newSMSFixture(t *testing.T, parents []*content.Parent, budgetPence int64) *smsFixture {
+	t.Helper()
+	ctx := context.Background()
+	store := mongotest.NewStore(t)
+	rdb, _ := redistest.New(t)
+	fake := providerfake.NewTwilio(t)
+	sender, err := twilio.New(twilio.Config{AccountSID: fake.AccountSID, AuthToken: fake.AuthToken, From: "+447700900001",
+		StatusCallback: "https://api.hometime.test/webhooks/twilio/status", BaseURL: fake.URL, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 10:00 on a Monday in London: inside the send window.
+	clock := &settableClock{t: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+	school := &content.School{ID: "sch_1", Name: "Riverside Primary", Country: "GB", TimeZone: "Europe/London",
+		Language: "en", QuietStart: "20:00", QuietEnd: "07:30", SMSBudgetPence: budgetPence}
+	if err := store.CreateSchool(ctx, school); err != nil {
+		t.Fatal(err)
+	}
+	b := &content.Broadcast{ID: "brd_1", SchoolID: "sch_1", Template: string(notify.TemplateAward), Category: "awards",
+		Params: map[string]string{"child_first_name": "Cai", "teacher_name": "Mrs Khan"}, State: content.BroadcastSending}
+	if err := store.CreateBroadcast(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	page := &content.LedgerPage{ID: content.LedgerPageID("brd_1", 0), BroadcastID: "brd_1", SchoolID: "sch_1"}
+	phone := map[string]string{}
+	for _, p := range parents {
+		if err := store.CreateParent(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		page.Entries = append(page.Entries, content.LedgerEntry{RecipientID: p.ID, Channel: "sms"})
+		phone[p.ID] = p.Phone
+	}
+	if err := store.PutLedgerPages(ctx, []*content.LedgerPage{page}); err != nil {
+		t.Fatal(err)
+	}
+	queue := &taskRecorder{}
+	h := &SMSPages{Ledger: store, Roster: store, Suppressions: store, Budgets: store, SMS: sender,
+		Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: queue, HashKey: []byte("test-key"),
+		Clock: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SenderKey: ratelimit.SenderKey("twilio", "test"), Rate: ratelimit.Rate{PerSecond: 1000, Burst: 25},
+		Price: 4, RetryAfter: time.Minute}
+	return &smsFixture{store: store, fake: fake, h: h, clock: clock, queue: queue, page: page.ID, phone: phone}
+}
+
+func parentsN(n int) []*content.Parent {
+	out := make([]*content.Parent, n)
+	for i := range out {
+		out[i] = &content.Parent{ID: fmt.Sprintf("par_%03d", i), FirstName: "P", LastName: "Q", Language: "en",
+			Phone: fmt.Sprintf("+4479111%05d", 23000+i), State: content.ParentActive, Sessions: []string{}}
+	}
+	return out
+}
+
+func (f *smsFixture) run(t *testing.T) {
+	t.Helper()
+	task, err := tasks.NewSendPage(f.page, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.h.ProcessTask(context.Background(), task); err != nil {
+		t.Fatalf("send page: %v", err)
+	}
+}
+
+func (f *smsFixture) states(t *testing.T) map[string]content.LedgerEntry {
+	t.Helper()
+	page, err := f.store.LedgerPage(context.Background(), f.page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]content.LedgerEntry{}
+	for _, e := range page.Entries {
+		out[e.RecipientID] = e
+	}
+	return out
+}
+
+// TestSMSPageSendsOncePerRecipientWithPolicy: every reachable parent gets
+// exactly one SMS through the real Twilio client; closed, opted-out and
+// landline recipients get none; a provider opt-out (21610) becomes a
+// suppression; running the page again sends nothing more.
+func TestSMSPageSendsOncePerRecipientWithPolicy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ps := parentsN(60)
+	ps[1].State = content.ParentClosed
+	ps[2].Phone = "+442079460000" // a London landline
+	ps[3].Phone = ""
+	ps[4].Language = "cy"
+	f := newSMSFixture(t, ps, 1_000_000)
+	key, _ := content.SuppressionKeyOf(f.h.HashKey, content.SuppressionSMS, ps[5].Phone)
+	if err := f.store.Suppress(ctx, &content.Suppression{Key: key, Channel: content.SuppressionSMS, Reason: content.SuppressStop, At: f.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	f.fake.RejectTo(ps[6].Phone, 21610)
+	f.fake.RejectTo(ps[7].Phone, 21211)
+
+	f.run(t)
+	f.run(t) // a redelivered task changes nothing
+
+	want := map[string]content.MessageState{"par_001": content.StateSuppressed, "par_002": content.StateFailed,
+		"par_003": content.StateFailed, "par_005": content.StateSuppressed, "par_006": content.StateSuppressed,
+		"par_007": content.StateFailed}
+	states := f.states(t)
+	for _, p := range ps {
+		st := states[p.ID].State()
+		w, special := want[p.ID]
+		if !special {
+			w = content.StateSent
+		}
+		if st != w {
+			t.Errorf("%s: state %s, want %s", p.ID, st, w)
+		}
+		sent := 0
+		if p.Phone != "" {
+			sent = f.fake.SentTo(p.Phone)
+		}
+		if wantSent := map[bool]int{true: 1, false: 0}[w == content.StateSent]; sent != wantSent {
+			t.Errorf("%s: provider accepted %d messages, want %d", p.ID, sent, wantSent)
+		}
+	}
+	if got := len(f.fake.Accepted()); got != 54 {
+		t.Errorf("provider accepted %d messages, want 54", got)
+	}
+	// Each parent is written to in their language.
+	bodies := map[string]string{}
+	for _, m := range f.fake.Accepted() {
+		bodies[m.To] = m.Body
+	}
+	if en, cy := bodies[ps[0].Phone], bodies[ps[4].Phone]; en == "" || cy == "" || en == cy {
+		t.Errorf("English %q and Welsh %q bodies", en, cy)
+	}
+	// The provider's opt-out is now ours: checked at the next send.
+	k6, _ := content.SuppressionKeyOf(f.h.HashKey, content.SuppressionSMS, ps[6].Phone)
+	if ok, err := f.store.IsSuppressed(ctx, k6); err != nil || !ok {
+		t.Errorf("21610 did not suppress the number: %v %v", ok, err)
+	}
+	if e := states["par_007"]; e.ErrorCode != "21211" {
+		t.Errorf("invalid number recorded code %q", e.ErrorCode)
+	}
+	if e := states["par_010"]; e.ProviderID == "" || e.Segments != 1 || e.CostPence != 4 {
+		t.Errorf("sent entry record %+v", e)
+	}
+}
+
+// TestSMSPageConcurrentWorkersSendOnce: four workers given the same page at
+// once (duplicate tasks, a relay re-enqueue) send each message once.
+func TestSMSPageConcurrentWorkersSendOnce(t *testing.T) {
+	t.Parallel()
+	ps := parentsN(content.LedgerPageSize)
+	f := newSMSFixture(t, ps, 1_000_000)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.run(t)
+		}()
+	}
+	wg.Wait()
+	for _, p := range ps {
+		if n := f.fake.SentTo(p.Phone); n != 1 {
+			t.Errorf("%s received %d messages", p.ID, n)
+		}
+	}
+}
+
+// TestSMSPageDefersInQuietHours: at 21:30 London time nothing is sent; the
+// entries wait until 07:30 and a follow-up task is queued for then.
+func TestSMSPageDefersInQuietHours(t *testing.T) {
+	t.Parallel()
+	ps := parentsN(5)
+	f := newSMSFixture(t, ps, 1_000_000)
+	f.clock.Set(time.Date(2026, 11, 2, 21, 30, 0, 0, time.UTC)) // GMT in November
+	f.run(t)
+	if n := len(f.fake.Received()); n != 0 {
+		t.Fatalf("%d messages sent in quiet hours", n)
+	}
+	morning := time.Date(2026, 11, 3, 7, 30, 0, 0, time.UTC)
+	for id, e := range f.states(t) {
+		if e.State() != content.StateDeferred || !e.NotBefore.Equal(morning) {
+			t.Errorf("%s: %s until %s, want deferred until %s", id, e.State(), e.NotBefore, morning)
+		}
+	}
+	if len(f.queue.tasks) != 1 {
+		t.Fatalf("%d follow-up tasks, want 1", len(f.queue.tasks))
+	}
+	f.clock.Set(morning)
+	f.run(t)
+	if n := len(f.fake.Accepted()); n != 5 {
+		t.Fatalf("%d sent in the morning, want 5", n)
+	}
+}
+
+// TestSMSPageRefusesBeyondBudget: a sub-batch that would take the school
+// past its monthly budget is not sent, and nothing is charged for it.
+func TestSMSPageRefusesBeyondBudget(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ps := parentsN(10)
+	f := newSMSFixture(t, ps, 20) // 20p; 10 single-segment SMS at 4p = 40p
+	f.run(t)
+	if n := len(f.fake.Received()); n != 0 {
+		t.Fatalf("%d messages sent beyond the budget", n)
+	}
+	for id, e := range f.states(t) {
+		if e.State() != content.StateFailed || e.ErrorCode != "budget_exceeded" {
+			t.Errorf("%s: %s %q", id, e.State(), e.ErrorCode)
+		}
+	}
+	if total, err := f.store.AddSMSSpend(ctx, "sch_1", "2026-11", 0); err != nil || total != 0 {
+		t.Fatalf("spend after refusal: %d %v", total, err)
+	}
+}
+
+// TestSMSPageRetriesTransientFailures: a provider 500 is not an accepted
+// send; the entry is handed back and retried later, and sends once.
+func TestSMSPageRetriesTransientFailures(t *testing.T) {
+	t.Parallel()
+	ps := parentsN(3)
+	f := newSMSFixture(t, ps, 1_000_000)
+	f.fake.FailNext(3, providerfake.Status(500))
+	f.run(t)
+	for id, e := range f.states(t) {
+		if e.State() != content.StatePending || e.NotBefore.IsZero() {
+			t.Errorf("%s after a 500: %s until %v", id, e.State(), e.NotBefore)
+		}
+	}
+	if len(f.queue.tasks) != 1 {
+		t.Fatalf("%d retry tasks, want 1", len(f.queue.tasks))
+	}
+	f.clock.Set(f.clock.Now().Add(2 * time.Minute))
+	f.run(t)
+	for _, p := range ps {
+		if n := f.fake.SentTo(p.Phone); n != 1 {
+			t.Errorf("%s received %d", p.ID, n)
+		}
+	}
+}
