@@ -98,6 +98,11 @@ type Ledger interface {
 	// PutLedgerPages inserts pages, ignoring ones already written, so an
 	// expansion that crashed half-way can simply run again.
 	PutLedgerPages(ctx context.Context, pages []*LedgerPage) error
+	// AppendLedgerPages inserts pages in order and stops at the first
+	// failure, so what exists of an expansion is always a prefix of pages
+	// with no gaps. Any error (a duplicate included) means: read what is
+	// there and carry on from it.
+	AppendLedgerPages(ctx context.Context, pages []*LedgerPage) error
 	LedgerPage(ctx context.Context, id string) (*LedgerPage, error)
 
 	// ClaimEntries atomically counts a claim on each listed entry and

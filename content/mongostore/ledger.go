@@ -134,6 +134,20 @@ func (s *Store) PutLedgerPages(ctx context.Context, pages []*content.LedgerPage)
 	return nil
 }
 
+func (s *Store) AppendLedgerPages(ctx context.Context, pages []*content.LedgerPage) error {
+	if len(pages) == 0 {
+		return nil
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	docs := make([]any, 0, len(pages))
+	for _, p := range pages {
+		docs = append(docs, toLedgerPageDoc(p))
+	}
+	_, err := s.c(colLedger).InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
+	return mapErr(err, "ledger pages")
+}
+
 // onlyDuplicates reports whether every write error of a bulk insert is a
 // duplicate key.
 func onlyDuplicates(err error) bool {

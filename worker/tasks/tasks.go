@@ -98,3 +98,35 @@ func ParseSendPage(b []byte) (SendPage, error) {
 	}
 	return p, nil
 }
+
+// TypeExpandBroadcast writes a broadcast's ledger pages (one entry per
+// recipient and channel) and queues a send task per page.
+const TypeExpandBroadcast = "messages:expand_broadcast"
+
+// ExpandBroadcast is the payload of TypeExpandBroadcast.
+type ExpandBroadcast struct {
+	BroadcastID string `json:"broadcast_id"`
+}
+
+// NewExpandBroadcast builds the task; its TaskID keeps one expansion per
+// broadcast queued at a time.
+func NewExpandBroadcast(broadcastID string) (*asynq.Task, error) {
+	b, err := json.Marshal(ExpandBroadcast{BroadcastID: broadcastID})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", TypeExpandBroadcast, err)
+	}
+	return asynq.NewTask(TypeExpandBroadcast, b, asynq.TaskID(TypeExpandBroadcast+":"+broadcastID),
+		asynq.Queue(QueueDefault), asynq.MaxRetry(20), asynq.Timeout(30*time.Minute)), nil
+}
+
+// ParseExpandBroadcast decodes the payload.
+func ParseExpandBroadcast(b []byte) (ExpandBroadcast, error) {
+	var p ExpandBroadcast
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("decode %s: %w", TypeExpandBroadcast, err)
+	}
+	if p.BroadcastID == "" {
+		return p, fmt.Errorf("decode %s: missing broadcast_id", TypeExpandBroadcast)
+	}
+	return p, nil
+}

@@ -1,0 +1,172 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/mongostore"
+	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
+	"github.com/hometime-edu/hometime/worker/tasks"
+)
+
+// rosterWithFamilies: n parents, each with a child in class A or B; every
+// tenth parent also has a second child (a sibling) in the other class.
+func rosterWithFamilies(t *testing.T, s *mongostore.Store, from, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := from; i < from+n; i++ {
+		p := &content.Parent{ID: fmt.Sprintf("par_%04d", i), FirstName: "P", LastName: "Q", Language: "en",
+			Phone: fmt.Sprintf("+4479111%05d", 30000+i), State: content.ParentActive, Sessions: []string{}}
+		if i%7 == 0 {
+			p.Phone, p.Email = "", fmt.Sprintf("family%04d@example.test", i) // email only
+		}
+		classes := []string{[]string{"cls_a", "cls_b"}[i%2]}
+		if i%10 == 0 {
+			classes = append(classes, []string{"cls_b", "cls_a"}[i%2])
+		}
+		for j, cls := range classes {
+			k := &content.Child{ID: fmt.Sprintf("chd_%04d_%d", i, j), SchoolID: "sch_1", FirstName: "C", LastName: "D",
+				YearGroup: "Y2", ClassIDs: []string{cls}, SchoolLink: content.SchoolLink{State: content.LinkLinked},
+				Parents: []content.ParentLink{{ParentID: p.ID, State: content.LinkLinked}}}
+			if err := s.CreateChild(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+			p.Children = append(p.Children, content.ChildLink{ChildID: k.ID, SchoolID: "sch_1", State: content.LinkLinked})
+		}
+		if err := s.CreateParent(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func expand(t *testing.T, s *mongostore.Store, q *taskRecorder, id string) {
+	t.Helper()
+	h := &Expansions{Ledger: s, Roster: s, Tasks: q, Clock: &settableClock{t: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	task, err := tasks.NewExpandBroadcast(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ProcessTask(context.Background(), task); err != nil {
+		t.Fatalf("expand: %v", err)
+	}
+}
+
+// ledgerOf reads every page of a broadcast and counts entries per recipient.
+func ledgerOf(t *testing.T, s *mongostore.Store, id string) (map[string]int, map[string]string, int) {
+	t.Helper()
+	count, channel := map[string]int{}, map[string]string{}
+	n := 0
+	for ; ; n++ {
+		p, err := s.LedgerPage(context.Background(), content.LedgerPageID(id, n))
+		if content.IsCode(err, content.CodeNotFound) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Entries) > content.LedgerPageSize {
+			t.Fatalf("page %d holds %d entries", n, len(p.Entries))
+		}
+		for _, e := range p.Entries {
+			count[e.RecipientID]++
+			channel[e.RecipientID] = e.Channel
+		}
+	}
+	return count, channel, n
+}
+
+func TestExpandBroadcastOncePerParent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mongotest.NewStore(t)
+	rosterWithFamilies(t, s, 0, 250)
+	// A closed account and a leaver's parent are not messaged.
+	closed, _ := s.Parent(ctx, "par_0003")
+	closed.State = content.ParentClosed
+	if err := s.UpdateParent(ctx, closed); err != nil {
+		t.Fatal(err)
+	}
+	leaver, _ := s.Child(ctx, "chd_0005_0")
+	leaver.SchoolLink = content.SchoolLink{State: content.LinkRemoved, RemovedAt: time.Now()}
+	if err := s.UpdateChild(ctx, leaver); err != nil {
+		t.Fatal(err)
+	}
+	b := &content.Broadcast{ID: "brd_all", SchoolID: "sch_1", Template: "award", Audience: content.Audience{AllParents: true},
+		State: content.BroadcastExpanding, CreatedAt: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+	if err := s.CreateBroadcast(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	q := &taskRecorder{}
+	expand(t, s, q, b.ID)
+	count, channel, pages := ledgerOf(t, s, b.ID)
+	if len(count) != 248 || pages != 3 {
+		t.Fatalf("%d recipients on %d pages, want 248 on 3", len(count), pages)
+	}
+	for id, c := range count {
+		if c != 1 {
+			t.Errorf("%s owed %d messages", id, c)
+		}
+	}
+	if count["par_0003"] != 0 || count["par_0005"] != 0 || channel["par_0007"] != "email" || channel["par_0010"] != "sms" {
+		t.Errorf("closed %d, leaver %d, email-only %q, sibling family %q", count["par_0003"], count["par_0005"], channel["par_0007"], channel["par_0010"])
+	}
+	if len(q.tasks) != 3 {
+		t.Errorf("%d page tasks queued, want 3", len(q.tasks))
+	}
+	got, _ := s.Broadcast(ctx, b.ID)
+	if got.State != content.BroadcastSending || got.Pages != 3 || got.Recipients != 248 {
+		t.Errorf("broadcast after expansion: %+v", got)
+	}
+
+	// The expansion runs again (a redelivered task) after 30 more families
+	// joined: pages already written stay as they are, only the newcomers
+	// are appended, and nobody is owed twice.
+	before, _ := s.LedgerPage(ctx, content.LedgerPageID(b.ID, 0))
+	rosterWithFamilies(t, s, 250, 30)
+	expand(t, s, q, b.ID)
+	count, _, pages = ledgerOf(t, s, b.ID)
+	if len(count) != 278 || pages != 4 {
+		t.Fatalf("after re-run: %d recipients on %d pages, want 278 on 4", len(count), pages)
+	}
+	for id, c := range count {
+		if c != 1 {
+			t.Errorf("after re-run %s owed %d messages", id, c)
+		}
+	}
+	after, _ := s.LedgerPage(ctx, content.LedgerPageID(b.ID, 0))
+	for i := range before.Entries {
+		if before.Entries[i].RecipientID != after.Entries[i].RecipientID {
+			t.Fatalf("page 0 changed at %d", i)
+		}
+	}
+}
+
+func TestExpandBroadcastToAClass(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mongotest.NewStore(t)
+	rosterWithFamilies(t, s, 0, 40)
+	b := &content.Broadcast{ID: "brd_cls", SchoolID: "sch_1", Template: "award", Audience: content.Audience{ClassIDs: []string{"cls_a"}}}
+	if err := s.CreateBroadcast(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	expand(t, s, &taskRecorder{}, b.ID)
+	count, _, _ := ledgerOf(t, s, b.ID)
+	// Class A holds the children of the 20 even-numbered parents (every
+	// tenth of them also has a child in class B, which changes nothing).
+	if len(count) != 20 {
+		t.Fatalf("%d recipients, want 20", len(count))
+	}
+	for id := range count {
+		var i int
+		fmt.Sscanf(id, "par_%04d", &i)
+		if i%2 != 0 {
+			t.Errorf("%s is not a parent in class A", id)
+		}
+	}
+}
