@@ -61,6 +61,7 @@ type BroadcastState string
 const (
 	BroadcastExpanding BroadcastState = "expanding" // recipients being written into ledger pages
 	BroadcastSending   BroadcastState = "sending"   // every page written; sends in progress
+	BroadcastDone      BroadcastState = "done"      // every entry settled
 )
 
 // Audience says who a broadcast is for. IDs only.

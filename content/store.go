@@ -94,6 +94,10 @@ type Ledger interface {
 	CreateBroadcast(ctx context.Context, b *Broadcast) error // CodeConflict if the id exists
 	Broadcast(ctx context.Context, id string) (*Broadcast, error)
 	SetBroadcastExpanded(ctx context.Context, id string, pages, recipients int) error
+	SetBroadcastDone(ctx context.Context, id string) error
+	// BroadcastsInState lists broadcasts in a state (a small set: the relay
+	// sweeps those still sending).
+	BroadcastsInState(ctx context.Context, state BroadcastState) ([]*Broadcast, error)
 
 	// PutLedgerPages inserts pages, ignoring ones already written, so an
 	// expansion that crashed half-way can simply run again.

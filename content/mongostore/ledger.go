@@ -115,6 +115,23 @@ func (s *Store) SetBroadcastExpanded(ctx context.Context, id string, pages, reci
 		{Key: "state", Value: content.BroadcastSending}, {Key: "pages", Value: pages}, {Key: "recipients", Value: recipients}}}}, "broadcast")
 }
 
+func (s *Store) SetBroadcastDone(ctx context.Context, id string) error {
+	return s.updateByID(ctx, colBroadcasts, id, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "state", Value: content.BroadcastDone}}}}, "broadcast")
+}
+
+func (s *Store) BroadcastsInState(ctx context.Context, state content.BroadcastState) ([]*content.Broadcast, error) {
+	docs, err := findAll[broadcastDoc](ctx, s, colBroadcasts, bson.D{{Key: "state", Value: state}}, "broadcasts")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*content.Broadcast, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, d.toContent())
+	}
+	return out, nil
+}
+
 // PutLedgerPages inserts unordered and treats duplicate keys as already
 // written: re-running an expansion converges instead of failing.
 func (s *Store) PutLedgerPages(ctx context.Context, pages []*content.LedgerPage) error {

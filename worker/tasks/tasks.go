@@ -130,3 +130,16 @@ func ParseExpandBroadcast(b []byte) (ExpandBroadcast, error) {
 	}
 	return p, nil
 }
+
+// TypeRelay sweeps broadcasts still sending: entries claimed past their
+// lease become unknown, and pages whose owed entries no task has picked up
+// (Redis lost or flushed) are queued again. MongoDB says what is owed;
+// the relay makes Redis agree.
+const TypeRelay = "messages:relay"
+
+// NewRelay builds the periodic relay task. Unique keeps schedulers in
+// several processes from queueing more than one per interval.
+func NewRelay(interval time.Duration) *asynq.Task {
+	return asynq.NewTask(TypeRelay, nil, asynq.Queue(QueueDefault), asynq.Unique(interval*9/10),
+		asynq.MaxRetry(0), asynq.Timeout(interval))
+}

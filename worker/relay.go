@@ -1,0 +1,96 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/worker/tasks"
+)
+
+// Relay reconciles Redis with the ledger. It never sends anything itself.
+type Relay struct {
+	Ledger content.Ledger
+	Tasks  Enqueuer
+	Clock  content.Clock
+	Log    *slog.Logger
+	// Lease is how long a claim may stay unresolved before the entry is
+	// declared unknown: longer than any provider call with its timeout.
+	Lease time.Duration
+	// Grace is how long an owed entry may wait past its time before the
+	// relay assumes its task was lost.
+	Grace time.Duration
+}
+
+func (h *Relay) ProcessTask(ctx context.Context, _ *asynq.Task) error {
+	bs, err := h.Ledger.BroadcastsInState(ctx, content.BroadcastSending)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, b := range bs {
+		if err := h.sweep(ctx, b); err != nil {
+			errs = append(errs, fmt.Errorf("broadcast %s: %w", b.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h *Relay) sweep(ctx context.Context, b *content.Broadcast) error {
+	now := h.Clock.Now()
+	open, unknown, requeued := 0, 0, 0
+	for n := 0; n < b.Pages; n++ {
+		page, err := h.Ledger.LedgerPage(ctx, content.LedgerPageID(b.ID, n))
+		if content.IsCode(err, content.CodeNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		stale := false
+		for i, e := range page.Entries {
+			switch {
+			case e.Rank >= content.RankUnknown:
+				continue
+			case e.Held():
+				open++
+				if now.Sub(e.ClaimedAt) > h.Lease {
+					// The worker holding it died or lost its store: the
+					// provider may have the message, so it is never resent.
+					if err := h.Ledger.RaiseEntryState(ctx, page.ID, i, content.StateUnknown, "lease_expired", now); err != nil {
+						return err
+					}
+					unknown++
+					open--
+				}
+			default:
+				open++
+				if now.Sub(e.NotBefore) > h.Grace && now.Sub(page.CreatedAt) > h.Grace {
+					stale = true
+				}
+			}
+		}
+		if stale {
+			// A task ID per relay minute: a page still being worked gets at
+			// most one extra task, which its claims make harmless.
+			t, err := tasks.NewSendPage(page.ID, now.Truncate(time.Minute))
+			if err != nil {
+				return err
+			}
+			if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+				return fmt.Errorf("requeue %s: %w", page.ID, err)
+			}
+			requeued++
+		}
+	}
+	if unknown > 0 || requeued > 0 {
+		h.Log.Warn("relay repaired a broadcast", "broadcast_id", b.ID, "marked_unknown", unknown, "pages_requeued", requeued)
+	}
+	if open == 0 {
+		return h.Ledger.SetBroadcastDone(ctx, b.ID)
+	}
+	return nil
+}
