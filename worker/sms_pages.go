@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -70,26 +69,21 @@ func (h *SMSPages) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	} else if err != nil {
 		return err
 	}
-	b, err := h.Ledger.Broadcast(ctx, page.BroadcastID)
+	return h.SendPage(ctx, page)
+}
+
+// SendPage sends the SMS entries of page that are due; entries of other
+// channels are left to their senders.
+func (h *SMSPages) SendPage(ctx context.Context, page *content.LedgerPage) error {
+	if !hasChannel(page, notify.ChannelSMS) {
+		return nil
+	}
+	pc, err := loadPageContext(ctx, h.Ledger, h.Roster, page, notify.ChannelSMS)
 	if err != nil {
-		return fmt.Errorf("broadcast of %s: %w", page.ID, err)
+		return err
 	}
-	school, err := h.Roster.School(ctx, page.SchoolID)
-	if err != nil {
-		return fmt.Errorf("school of %s: %w", page.ID, err)
-	}
-	quiet, err := notify.NewQuietHours(school.TimeZone, school.QuietStart, school.QuietEnd)
-	if err != nil {
-		return fmt.Errorf("%w: school %s quiet hours: %v", asynq.SkipRetry, school.ID, err)
-	}
-	now := h.Clock.Now()
-	var due []int
-	for i, e := range page.Entries {
-		if e.Channel == string(notify.ChannelSMS) && e.Claimable(now) {
-			due = append(due, i)
-		}
-	}
-	run := &pageRun{h: h, page: page, broadcast: b, school: school, quiet: quiet}
+	due := dueEntries(page, notify.ChannelSMS, h.Clock.Now())
+	run := &pageRun{h: h, pageContext: pc}
 	for len(due) > 0 {
 		n, err := h.Limiter.Wait(ctx, h.SenderKey, h.Rate, min(maxSubBatch, len(due)))
 		if err != nil {
@@ -100,42 +94,12 @@ func (h *SMSPages) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 		due = due[n:]
 	}
-	return h.scheduleFollowUp(ctx, page.ID)
-}
-
-// scheduleFollowUp re-reads the page and queues a task for the earliest
-// entry that is waiting (deferred to the morning, or retrying).
-func (h *SMSPages) scheduleFollowUp(ctx context.Context, pageID string) error {
-	page, err := h.Ledger.LedgerPage(ctx, pageID)
-	if err != nil {
-		return err
-	}
-	var next time.Time
-	for _, e := range page.Entries {
-		if e.Channel == string(notify.ChannelSMS) && e.Rank < content.RankUnknown && !e.Held() &&
-			(next.IsZero() || e.NotBefore.Before(next)) {
-			next = e.NotBefore
-		}
-	}
-	if next.IsZero() {
-		return nil
-	}
-	t, err := tasks.NewSendPage(pageID, next)
-	if err != nil {
-		return err
-	}
-	if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("queue follow-up of %s: %w", pageID, err)
-	}
-	return nil
+	return scheduleFollowUp(ctx, h.Ledger, h.Tasks, page.ID, notify.ChannelSMS)
 }
 
 type pageRun struct {
-	h         *SMSPages
-	page      *content.LedgerPage
-	broadcast *content.Broadcast
-	school    *content.School
-	quiet     notify.QuietHours
+	h *SMSPages
+	*pageContext
 }
 
 // prepared is one won entry, ready to send or already decided.
@@ -226,15 +190,12 @@ func (r *pageRun) prepare(ctx context.Context, i, claim int, now time.Time) (*pr
 		p.out.State, p.out.ErrorCode = st, code
 		return p, nil
 	}
-	parent, err := h.Roster.Parent(ctx, e.RecipientID)
-	if content.IsCode(err, content.CodeNotFound) {
-		return decide(content.StateSuppressed, "no_account")
-	} else if err != nil {
+	parent, closed, err := recipientAccount(ctx, h.Roster, e.RecipientID)
+	if err != nil {
 		return nil, err
 	}
-	switch parent.State {
-	case content.ParentClosed, content.ParentErased:
-		return decide(content.StateSuppressed, "account_closed")
+	if closed != "" {
+		return decide(content.StateSuppressed, closed)
 	}
 	if parent.Phone == "" || !isMobile(parent.Phone) {
 		return decide(content.StateFailed, "no_mobile")
@@ -250,14 +211,11 @@ func (r *pageRun) prepare(ctx context.Context, i, claim int, now time.Time) (*pr
 	if suppressed {
 		return decide(content.StateSuppressed, "opted_out")
 	}
-	if !r.broadcast.Urgent && r.quiet.InQuietHours(now) {
-		p.out.State, p.out.Release, p.out.NotBefore = content.StateDeferred, true, r.quiet.NextSendTime(now)
+	if until, ok := r.deferral(notify.ChannelSMS, now); ok {
+		deferTo(&p.out, until)
 		return p, nil
 	}
-	params := notify.Params{SchoolName: r.school.Name, ChildFirstName: r.broadcast.Params["child_first_name"],
-		TeacherName: r.broadcast.Params["teacher_name"], ActivityTitle: r.broadcast.Params["activity_title"],
-		Link: r.broadcast.Params["link"], Code: r.broadcast.Params["code"]}
-	msg, err := h.Catalog.RenderOrEnglish(notify.Template(r.broadcast.Template), parent.Language, params)
+	msg, err := h.Catalog.RenderOrEnglish(notify.Template(r.broadcast.Template), parent.Language, r.params())
 	if err != nil {
 		return decide(content.StateFailed, "render_failed")
 	}
@@ -277,15 +235,8 @@ func (r *pageRun) send(ctx context.Context, p *prepared, now time.Time) {
 		p.out.State, p.out.CostPence = content.StateSent, h.Price.Cost(res.Segments)
 		return
 	}
-	var se *notify.SendError
-	code := ""
-	if errors.As(res.Err, &se) {
-		code = se.Code
-	}
-	p.out.ErrorCode = code
-	switch notify.KindOf(res.Err) {
-	case notify.KindSuppressed:
-		p.out.State = content.StateSuppressed
+	if settleFailure(&p.out, res.Err, h.RetryAfter, now) {
+		// The provider's opt-out is now ours: checked at the next send.
 		key, err := content.SuppressionKeyOf(h.HashKey, content.SuppressionSMS, p.sms.To)
 		if err == nil {
 			err = h.Suppressions.Suppress(ctx, &content.Suppression{Key: key, Channel: content.SuppressionSMS,
@@ -294,16 +245,6 @@ func (r *pageRun) send(ctx context.Context, p *prepared, now time.Time) {
 		if err != nil {
 			h.Log.Error("record provider opt-out failed", "page_id", r.page.ID, "index", p.out.Index, "err", err)
 		}
-	case notify.KindRecipientInvalid, notify.KindPermanent:
-		p.out.State = content.StateFailed
-	case notify.KindAmbiguous:
-		p.out.State = content.StateUnknown // it may have gone: never resend blindly
-	default: // rate limited, transient, unclassified: not accepted, try later
-		retry := h.RetryAfter
-		if se != nil && se.RetryAfter > retry {
-			retry = se.RetryAfter
-		}
-		p.out.State, p.out.Release, p.out.NotBefore = content.StatePending, true, now.Add(retry)
 	}
 }
 

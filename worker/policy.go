@@ -1,0 +1,206 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/worker/tasks"
+)
+
+// This file holds the send-time policy every channel's page sender shares
+// (SMSPages, EmailPages, PushPages): what a page's entries are sent in the
+// name of, who may still be messaged, when quiet hours hold a message back,
+// what a provider's answer means for an entry, and when the page must be
+// looked at again.
+
+// defaultRetryAfter is how long a rate-limited or transient entry waits when
+// its sender sets no RetryAfter.
+const defaultRetryAfter = time.Minute
+
+// quietHoursApply reports whether quiet hours hold back a channel's
+// non-urgent messages.
+//
+// Quiet hours exist so that a school does not wake a family: a text and a
+// push notification make the phone buzz the moment they arrive, on a
+// number or an app the school chose to use. Email does not: it waits in an
+// inbox until the parent opens it, and whether a mail app announces it is
+// the parent's own setting. Holding email until the morning would only
+// delay it and bunch a whole school's send into the first minute of the
+// window, so email goes out at any hour.
+func quietHoursApply(ch notify.Channel) bool {
+	return ch == notify.ChannelSMS || ch == notify.ChannelPush
+}
+
+// pageContext is what a page's entries are sent in the name of, read once
+// per page: the broadcast, the school and, for channels quiet hours apply
+// to, the school's quiet hours.
+type pageContext struct {
+	page      *content.LedgerPage
+	broadcast *content.Broadcast
+	school    *content.School
+	quiet     notify.QuietHours
+}
+
+// loadPageContext reads the broadcast and school of page for channel ch.
+// A school whose quiet hours cannot be read is a configuration error that
+// retrying will not fix.
+func loadPageContext(ctx context.Context, ledger content.Ledger, roster content.Roster,
+	page *content.LedgerPage, ch notify.Channel) (*pageContext, error) {
+	b, err := ledger.Broadcast(ctx, page.BroadcastID)
+	if err != nil {
+		return nil, fmt.Errorf("broadcast of %s: %w", page.ID, err)
+	}
+	school, err := roster.School(ctx, page.SchoolID)
+	if err != nil {
+		return nil, fmt.Errorf("school of %s: %w", page.ID, err)
+	}
+	pc := &pageContext{page: page, broadcast: b, school: school}
+	if quietHoursApply(ch) {
+		pc.quiet, err = notify.NewQuietHours(school.TimeZone, school.QuietStart, school.QuietEnd)
+		if err != nil {
+			return nil, fmt.Errorf("%w: school %s quiet hours: %v", asynq.SkipRetry, school.ID, err)
+		}
+	}
+	return pc, nil
+}
+
+// params are the template parameters of the page's broadcast.
+func (pc *pageContext) params() notify.Params {
+	b := pc.broadcast
+	return notify.Params{SchoolName: pc.school.Name, ChildFirstName: b.Params["child_first_name"],
+		TeacherName: b.Params["teacher_name"], ActivityTitle: b.Params["activity_title"],
+		Link: b.Params["link"], Code: b.Params["code"]}
+}
+
+// deferral reports whether a message on ch must wait at now, and until
+// when: non-urgent, inside quiet hours, on a channel they apply to.
+func (pc *pageContext) deferral(ch notify.Channel, now time.Time) (time.Time, bool) {
+	if pc.broadcast.Urgent || !quietHoursApply(ch) || !pc.quiet.InQuietHours(now) {
+		return time.Time{}, false
+	}
+	return pc.quiet.NextSendTime(now), true
+}
+
+// deferTo makes out a deferral that hands the claim back until notBefore.
+func deferTo(out *content.EntryOutcome, notBefore time.Time) {
+	out.State, out.Release, out.NotBefore = content.StateDeferred, true, notBefore
+}
+
+// hasChannel reports whether page owes anything at all on ch, so a sender
+// handed a page of another channel's entries does no reads for it.
+func hasChannel(page *content.LedgerPage, ch notify.Channel) bool {
+	for _, e := range page.Entries {
+		if e.Channel == string(ch) {
+			return true
+		}
+	}
+	return false
+}
+
+// dueEntries lists the indexes of page's entries on ch that may be claimed at now.
+func dueEntries(page *content.LedgerPage, ch notify.Channel, now time.Time) []int {
+	var due []int
+	for i, e := range page.Entries {
+		if e.Channel == string(ch) && e.Claimable(now) {
+			due = append(due, i)
+		}
+	}
+	return due
+}
+
+// recipientAccount reads the parent an entry is for. When the account can
+// no longer be messaged it returns the code the entry is suppressed with
+// ("no_account": erased entirely; "account_closed"), and a nil parent.
+func recipientAccount(ctx context.Context, roster content.Roster, parentID string) (*content.Parent, string, error) {
+	parent, err := roster.Parent(ctx, parentID)
+	if content.IsCode(err, content.CodeNotFound) {
+		return nil, "no_account", nil
+	} else if err != nil {
+		return nil, "", err
+	}
+	switch parent.State {
+	case content.ParentClosed, content.ParentErased:
+		return nil, "account_closed", nil
+	}
+	return parent, "", nil
+}
+
+// settleFailure turns a provider error for one message into its entry's
+// outcome, the same way on every channel:
+//   - opted out at the provider → suppressed (the caller records the
+//     suppression for its channel: providerOptOut is true);
+//   - invalid recipient or permanent refusal → failed, with the provider's code;
+//   - ambiguous (it may have gone) → unknown, never resent blindly;
+//   - anything else (rate limited, transient, unclassified) was not
+//     accepted: the claim is handed back until now plus the longer of
+//     retryAfter and what the provider asked for.
+func settleFailure(out *content.EntryOutcome, err error, retryAfter time.Duration, now time.Time) (providerOptOut bool) {
+	var se *notify.SendError
+	if errors.As(err, &se) {
+		out.ErrorCode = se.Code
+	}
+	switch notify.KindOf(err) {
+	case notify.KindSuppressed:
+		out.State = content.StateSuppressed
+		return true
+	case notify.KindRecipientInvalid, notify.KindPermanent:
+		out.State = content.StateFailed
+	case notify.KindAmbiguous:
+		out.State = content.StateUnknown // it may have gone: never resend blindly
+	default: // rate limited, transient, unclassified: not accepted, try later
+		retry := retryAfter
+		if se != nil && se.RetryAfter > retry {
+			retry = se.RetryAfter
+		}
+		out.State, out.Release, out.NotBefore = content.StatePending, true, now.Add(retry)
+	}
+	return false
+}
+
+// releaseClaims hands back every claim in won untouched, for when a sender
+// must stop after claiming but before any provider call (a store read
+// failed): nothing was sent, so nothing may be left held for the relay to
+// mark unknown.
+func releaseClaims(ctx context.Context, ledger content.Ledger, pageID string, won map[int]int, now time.Time) error {
+	outs := make([]content.EntryOutcome, 0, len(won))
+	for i, claim := range won {
+		outs = append(outs, content.EntryOutcome{Index: i, Claim: claim, State: content.StatePending,
+			Release: true, NotBefore: now})
+	}
+	return ledger.RecordOutcomes(ctx, pageID, outs, now)
+}
+
+// scheduleFollowUp re-reads the page and queues a task for the earliest of
+// its entries on ch that is waiting (deferred to the morning, or
+// retrying). Page tasks serve every channel, so a follow-up another
+// channel already queued for the same instant is the same task (its
+// TaskID names page and time) and is not queued twice.
+func scheduleFollowUp(ctx context.Context, ledger content.Ledger, q Enqueuer, pageID string, ch notify.Channel) error {
+	page, err := ledger.LedgerPage(ctx, pageID)
+	if err != nil {
+		return err
+	}
+	var next time.Time
+	for _, e := range page.Entries {
+		if e.Channel == string(ch) && e.Rank < content.RankUnknown && !e.Held() &&
+			(next.IsZero() || e.NotBefore.Before(next)) {
+			next = e.NotBefore
+		}
+	}
+	if next.IsZero() {
+		return nil
+	}
+	t, err := tasks.NewSendPage(pageID, next)
+	if err != nil {
+		return err
+	}
+	if _, err := q.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("queue follow-up of %s: %w", pageID, err)
+	}
+	return nil
+}
