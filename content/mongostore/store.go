@@ -46,6 +46,7 @@ var Collections = []string{
 	colInvitations, colInviteCodes, colAudit,
 	colBroadcasts, colLedger, colSMSSpend,
 	colSuppressions,
+	colWebhookEvents,
 }
 
 // DefaultTimeout bounds every store call unless the caller's context is shorter.
