@@ -37,15 +37,12 @@ const twilioSignatureHeader = "X-Twilio-Signature"
 // Nothing from the text is logged or kept but the keyed hash of the sender.
 func (s *server) twilioInbound() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.TwilioSignatures == nil || s.PublicURL == "" || s.Suppressions == nil {
-			return content.Errorf(content.CodeUnavailable, "Twilio webhooks are not configured")
+		if s.Suppressions == nil {
+			return errTwilioUnconfigured
 		}
-		form, ok := twilioForm(c)
-		// Twilio signs the URL it was told to call: our public base plus the
-		// path and query string as they arrived.
-		target := strings.TrimRight(s.PublicURL, "/") + c.OriginalURL()
-		if !ok || !s.TwilioSignatures.ValidateForm(target, form, c.Get(twilioSignatureHeader)) {
-			return content.Errorf(content.CodeForbidden, "the request is not signed by Twilio")
+		form, err := s.twilioSignedForm(c)
+		if err != nil {
+			return err
 		}
 		from := form.Get("From")
 		if from == "" {
@@ -84,6 +81,34 @@ func (s *server) twilioInbound() fiber.Handler {
 		}
 		return twiml(c, "")
 	}
+}
+
+// errTwilioUnconfigured answers a Twilio webhook this deployment cannot
+// check or act on.
+var errTwilioUnconfigured = content.Errorf(content.CodeUnavailable, "Twilio webhooks are not configured")
+
+// twilioSignedForm returns the form of a request Twilio signed, for every
+// Twilio webhook: CodeUnavailable when no auth token or public URL is
+// configured, CodeForbidden when X-Twilio-Signature is missing or does not
+// match. Twilio signs the URL it was told to call — our public base plus
+// the path and query string as they arrived, still escaped (a status
+// callback's ref rides in the query) — followed by every form parameter.
+// The path and query are taken from the parsed request line, so a request
+// naming the whole URL (absolute form) is checked like one naming the path.
+func (s *server) twilioSignedForm(c *fiber.Ctx) (url.Values, error) {
+	if s.TwilioSignatures == nil || s.PublicURL == "" {
+		return nil, errTwilioUnconfigured
+	}
+	form, ok := twilioForm(c)
+	uri := c.Request().URI()
+	target := strings.TrimRight(s.PublicURL, "/") + string(uri.PathOriginal())
+	if q := uri.QueryString(); len(q) > 0 {
+		target += "?" + string(q)
+	}
+	if !ok || !s.TwilioSignatures.ValidateForm(target, form, c.Get(twilioSignatureHeader)) {
+		return nil, content.Errorf(content.CodeForbidden, "the request is not signed by Twilio")
+	}
+	return form, nil
 }
 
 // twilioForm parses the form Twilio POSTs. A body that is not a form
