@@ -50,6 +50,16 @@ type Deps struct {
 	// PublicURL is this API's base URL as Twilio calls it (e.g.
 	// https://api.hometime.app): signatures cover the full URL.
 	PublicURL string
+	// ParseTwilioStatus reads a status callback's form (notify/twilio's
+	// ParseStatusCallback, adapted in the wiring); nil answers 503.
+	ParseTwilioStatus TwilioStatusParser
+	// SendGridSignatures checks SendGrid Event Webhook batches; nil (no
+	// verification key configured) makes that route answer 503.
+	SendGridSignatures SendGridSignatures
+	// Ledger takes delivery webhooks to the message they are about.
+	Ledger content.Ledger
+	// WebhookEvents deduplicates provider events that repeat.
+	WebhookEvents content.WebhookEvents
 }
 
 // server holds the dependencies the handlers close over.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -44,6 +45,13 @@ func matrix() map[string]entry {
 		"POST /webhooks/twilio/inbound": {public: true, setup: func(t *testing.T, w *world, actor string) cell {
 			return cell{path: "/webhooks/twilio/inbound", body: inboundForm("+447700900123", "STOP").Encode(),
 				opts: []reqOpt{withHeader("Content-Type", "application/x-www-form-urlencoded")}}
+		}},
+		"POST /webhooks/twilio/status": {public: true, setup: func(t *testing.T, w *world, actor string) cell {
+			return cell{path: TwilioStatusPath + "?ref=" + url.QueryEscape(content.EntryRef(content.LedgerPageID("brd_1", 0), 0)),
+				body: statusForm("delivered", 0).Encode(), opts: []reqOpt{withHeader("Content-Type", "application/x-www-form-urlencoded")}}
+		}},
+		"POST /webhooks/sendgrid/events": {public: true, setup: func(t *testing.T, w *world, actor string) cell {
+			return cell{path: SendGridEventsPath, body: `[{"event":"unsubscribe","sg_event_id":"matrix-1","email":"parent.a@example.test"}]`}
 		}},
 		"POST /v1/auth/login": {public: true, setup: func(t *testing.T, w *world, actor string) cell {
 			// A distinct unknown account per actor: the per-account throttle

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -18,6 +19,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content/mongostore"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
+	"github.com/hometime-edu/hometime/notify/providerfake"
+	"github.com/hometime-edu/hometime/notify/sendgrid"
 	"github.com/hometime-edu/hometime/notify/twilio"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 )
@@ -88,6 +91,8 @@ type harness struct {
 	clock  *testClock
 	deps   Deps
 	logBuf *bytes.Buffer
+	// sendGrid signs Event Webhook batches with the key the app verifies.
+	sendGrid *providerfake.SendGrid
 }
 
 // newHarness builds the API on a fresh database, a Redis, and a random
@@ -104,16 +109,28 @@ func newHarness(t testing.TB) *harness {
 		t.Fatal(err)
 	}
 	logBuf := &bytes.Buffer{}
-	h := &harness{t: t, store: store, queue: &recordingQueue{}, clock: clock, logBuf: logBuf}
+	sg := providerfake.NewSendGrid(t)
+	sgSigs, err := sendgrid.NewEventVerifier(sg.EventWebhookPublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, store: store, queue: &recordingQueue{}, clock: clock, logBuf: logBuf, sendGrid: sg}
 	h.deps = Deps{
 		Roster: store, Identity: store, Audit: store, Tasks: h.queue,
 		Throttle: NewThrottle(rdb), Limits: DefaultLimits, Passwords: sharedPasswords(t), Tokens: tokens,
 		HashKey: key, Clock: clock, Log: slog.New(slog.NewJSONHandler(&lockedWriter{w: logBuf}, nil)),
 		Metrics: NewMetrics(nil), Ready: func(context.Context) error { return nil },
 		Suppressions: store, TwilioSignatures: twilio.NewWebhookValidator(testTwilioToken), PublicURL: testPublicURL,
+		ParseTwilioStatus: parseTwilioStatus, SendGridSignatures: sgSigs, Ledger: store, WebhookEvents: store,
 	}
 	h.app = New(h.deps)
 	return h
+}
+
+// parseTwilioStatus adapts notify/twilio's parser, as the wiring does.
+func parseTwilioStatus(form url.Values) (TwilioStatus, error) {
+	cb, err := twilio.ParseStatusCallback(form)
+	return TwilioStatus(cb), err
 }
 
 type lockedWriter struct {

@@ -21,6 +21,8 @@ func (s *server) routes(app *fiber.App) {
 
 	// Provider webhooks: public, authenticated by the provider's signature.
 	app.Post("/webhooks/twilio/inbound", s.twilioInbound())
+	app.Post(TwilioStatusPath, s.twilioStatus())
+	app.Post(SendGridEventsPath, s.sendGridEvents())
 
 	v1 := app.Group("/v1")
 	v1.Post("/auth/login", s.login())
