@@ -204,3 +204,24 @@ func scheduleFollowUp(ctx context.Context, ledger content.Ledger, q Enqueuer, pa
 	}
 	return nil
 }
+
+// errBadResults stands for the outcome of messages a sender returned no
+// result for: they may have gone, so they become unknown.
+var errBadResults = &notify.SendError{Kind: notify.KindAmbiguous, Code: "bad_results",
+	Err: errors.New("sender returned no result for the message")}
+
+// wholeCallResults stands in for the results of a batch call that did not
+// return one per message: the call's error (a failure of the whole call)
+// applies to each; with no error, what went out cannot be known. The
+// returned error is non-nil when the sender broke its contract.
+func wholeCallResults(n int, callErr error) ([]notify.Result, error) {
+	out := make([]notify.Result, n)
+	var contractErr error
+	if callErr == nil {
+		callErr, contractErr = errBadResults, errBadResults
+	}
+	for i := range out {
+		out[i].Err = callErr
+	}
+	return out, contractErr
+}
