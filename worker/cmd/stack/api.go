@@ -2,7 +2,9 @@ package stack
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/url"
 	"runtime"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/api"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/notify/sendgrid"
 	"github.com/hometime-edu/hometime/notify/twilio"
 )
 
@@ -35,6 +38,15 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 	if st.Config.TwilioAuthToken != "" {
 		twilioSigs = twilio.NewWebhookValidator(st.Config.TwilioAuthToken)
 	}
+	// Likewise a nil SendGrid verifier (no key) makes its webhook answer 503.
+	var sendGridSigs api.SendGridSignatures
+	if st.Config.SendGridWebhookKey != "" {
+		v, err := sendgrid.NewEventVerifier(st.Config.SendGridWebhookKey)
+		if err != nil {
+			return nil, fmt.Errorf("HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY: %w", err)
+		}
+		sendGridSigs = v
+	}
 	return api.New(api.Deps{
 		Roster:      st.Store,
 		Identity:    st.Store,
@@ -55,7 +67,19 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Suppressions:     st.Store,
 		TwilioSignatures: twilioSigs,
 		PublicURL:        st.Config.PublicURL,
+
+		ParseTwilioStatus:  parseTwilioStatus,
+		SendGridSignatures: sendGridSigs,
+		Ledger:             st.Store,
+		WebhookEvents:      st.Store,
 	}), nil
+}
+
+// parseTwilioStatus reads status callbacks with notify/twilio's parser; the
+// conversion compiles only while the two structs have the same fields.
+func parseTwilioStatus(form url.Values) (api.TwilioStatus, error) {
+	cb, err := twilio.ParseStatusCallback(form)
+	return api.TwilioStatus(cb), err
 }
 
 func queueSizes(in *asynq.Inspector) api.QueueSizes {

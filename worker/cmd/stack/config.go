@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hometime-edu/hometime/notify/sendgrid"
 )
 
 // Config is read from the environment; see the README's table.
@@ -43,6 +45,10 @@ type Config struct {
 	TwilioAuthToken string // HOMETIME_TWILIO_AUTH_TOKEN
 	PublicURL       string // HOMETIME_PUBLIC_URL, e.g. https://api.hometime.app
 
+	// SendGrid's Signed Event Webhook verification key (base64 DER or PEM,
+	// as SendGrid shows it). Without it the event webhook answers 503.
+	SendGridWebhookKey string // HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY
+
 	StoreTimeout time.Duration // HOMETIME_STORE_TIMEOUT, default 5s
 }
 
@@ -72,6 +78,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		EmailFrom:       get("HOMETIME_EMAIL_FROM", "Hometime <no-reply@hometime.app>"),
 		TwilioAuthToken: get("HOMETIME_TWILIO_AUTH_TOKEN", ""),
 		PublicURL:       strings.TrimRight(get("HOMETIME_PUBLIC_URL", ""), "/"),
+
+		SendGridWebhookKey: get("HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY", ""),
 	}
 	var problems []string
 	bad := func(k, why string) { problems = append(problems, k+": "+why) }
@@ -108,6 +116,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.TwilioAuthToken != "" && c.PublicURL == "" {
 		bad("HOMETIME_PUBLIC_URL", "required with HOMETIME_TWILIO_AUTH_TOKEN: Twilio signs the full URL it calls")
+	}
+	if c.SendGridWebhookKey != "" {
+		if _, err := sendgrid.NewEventVerifier(c.SendGridWebhookKey); err != nil {
+			bad("HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY", "must be the ECDSA verification key from SendGrid's Signed Event Webhook settings")
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -3,6 +3,8 @@ package stack
 import (
 	"strings"
 	"testing"
+
+	"github.com/hometime-edu/hometime/notify/providerfake"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -30,6 +32,9 @@ func TestLoadConfig(t *testing.T) {
 			"HOMETIME_PUBLIC_URL": "https://api.hometime.app"}, "HOMETIME_TWILIO_AUTH_TOKEN"},
 		{"public URL not absolute", map[string]string{"HOMETIME_PUBLIC_URL": "api.hometime.app"}, "HOMETIME_PUBLIC_URL"},
 		{"public URL with a query", map[string]string{"HOMETIME_PUBLIC_URL": "https://api.hometime.app/?x=1"}, "HOMETIME_PUBLIC_URL"},
+		{"SendGrid webhook key", map[string]string{"HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": providerfake.NewSendGrid(t).EventWebhookPublicKey()}, ""},
+		{"SendGrid webhook key not a key", map[string]string{"HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": "bm90IGEga2V5"}, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY"},
+		{"SendGrid webhook key not base64", map[string]string{"HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": "not a key!"}, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY"},
 	}
 	for _, c := range cases {
 		_, err := LoadConfig(func(k string) string { return c.env[k] })
