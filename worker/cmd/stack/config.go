@@ -49,6 +49,16 @@ type Config struct {
 	// as SendGrid shows it). Without it the event webhook answers 503.
 	SendGridWebhookKey string // HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY
 
+	// SMS through Twilio: account SID + auth token (above) + a sender.
+	TwilioAccountSID   string  // HOMETIME_TWILIO_ACCOUNT_SID
+	TwilioFrom         string  // HOMETIME_TWILIO_FROM: sending number or messaging service SID (MG…)
+	TwilioBaseURL      string  // HOMETIME_TWILIO_BASE_URL: a region/edge host or a local fake
+	SMSRate            float64 // HOMETIME_SMS_RATE: messages/s for the sender across all workers (default 10)
+	SMSPricePence      int64   // HOMETIME_SMS_PRICE_PENCE: per segment, for budgets (default 4)
+	FCMCredentialsFile string  // HOMETIME_FCM_CREDENTIALS: service-account JSON
+	FCMProjectID       string  // HOMETIME_FCM_PROJECT_ID (read from the credentials when empty)
+	FCMEndpoint        string  // HOMETIME_FCM_ENDPOINT
+
 	StoreTimeout time.Duration // HOMETIME_STORE_TIMEOUT, default 5s
 }
 
@@ -64,20 +74,26 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		HTTPAddr:        get("HOMETIME_HTTP_ADDR", ":8080"),
-		DataDir:         get("HOMETIME_DATA_DIR", "./.hometime"),
-		MongoURI:        get("MONGODB_URI", ""),
-		Database:        get("HOMETIME_DB", "hometime"),
-		RedisURL:        get("REDIS_URL", ""),
-		JWTSecret:       get("HOMETIME_JWT_SECRET", ""),
-		AppURL:          strings.TrimRight(get("HOMETIME_APP_URL", "https://hometime.app"), "/"),
-		ProxyHeader:     get("HOMETIME_PROXY_HEADER", ""),
-		LogLevel:        get("HOMETIME_LOG_LEVEL", "info"),
-		SendGridKey:     get("SENDGRID_API_KEY", ""),
-		SendGridBaseURL: get("HOMETIME_SENDGRID_BASE_URL", ""),
-		EmailFrom:       get("HOMETIME_EMAIL_FROM", "Hometime <no-reply@hometime.app>"),
-		TwilioAuthToken: get("HOMETIME_TWILIO_AUTH_TOKEN", ""),
-		PublicURL:       strings.TrimRight(get("HOMETIME_PUBLIC_URL", ""), "/"),
+		HTTPAddr:           get("HOMETIME_HTTP_ADDR", ":8080"),
+		DataDir:            get("HOMETIME_DATA_DIR", "./.hometime"),
+		MongoURI:           get("MONGODB_URI", ""),
+		Database:           get("HOMETIME_DB", "hometime"),
+		RedisURL:           get("REDIS_URL", ""),
+		JWTSecret:          get("HOMETIME_JWT_SECRET", ""),
+		AppURL:             strings.TrimRight(get("HOMETIME_APP_URL", "https://hometime.app"), "/"),
+		ProxyHeader:        get("HOMETIME_PROXY_HEADER", ""),
+		LogLevel:           get("HOMETIME_LOG_LEVEL", "info"),
+		SendGridKey:        get("SENDGRID_API_KEY", ""),
+		TwilioAccountSID:   get("HOMETIME_TWILIO_ACCOUNT_SID", ""),
+		TwilioFrom:         get("HOMETIME_TWILIO_FROM", ""),
+		TwilioBaseURL:      get("HOMETIME_TWILIO_BASE_URL", ""),
+		FCMCredentialsFile: get("HOMETIME_FCM_CREDENTIALS", ""),
+		FCMProjectID:       get("HOMETIME_FCM_PROJECT_ID", ""),
+		FCMEndpoint:        get("HOMETIME_FCM_ENDPOINT", ""),
+		SendGridBaseURL:    get("HOMETIME_SENDGRID_BASE_URL", ""),
+		EmailFrom:          get("HOMETIME_EMAIL_FROM", "Hometime <no-reply@hometime.app>"),
+		TwilioAuthToken:    get("HOMETIME_TWILIO_AUTH_TOKEN", ""),
+		PublicURL:          strings.TrimRight(get("HOMETIME_PUBLIC_URL", ""), "/"),
 
 		SendGridWebhookKey: get("HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY", ""),
 	}
@@ -146,6 +162,25 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			}
 			*i.dst = n
 		}
+	}
+	if c.TwilioAccountSID != "" && (c.TwilioAuthToken == "" || c.TwilioFrom == "") {
+		bad("HOMETIME_TWILIO_ACCOUNT_SID", "needs HOMETIME_TWILIO_AUTH_TOKEN and HOMETIME_TWILIO_FROM to send SMS")
+	}
+	c.SMSRate = 10
+	if v := get("HOMETIME_SMS_RATE", ""); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 10000 {
+			bad("HOMETIME_SMS_RATE", "must be messages per second, above 0")
+		}
+		c.SMSRate = f
+	}
+	c.SMSPricePence = 4
+	if v := get("HOMETIME_SMS_PRICE_PENCE", ""); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			bad("HOMETIME_SMS_PRICE_PENCE", "must be a whole number of pence ≥ 0")
+		}
+		c.SMSPricePence = n
 	}
 	c.StoreTimeout = 5 * time.Second
 	if v := get("HOMETIME_STORE_TIMEOUT", ""); v != "" {

@@ -15,7 +15,6 @@ import (
 	"github.com/hometime-edu/hometime/content/mongostore"
 	"github.com/hometime-edu/hometime/content/mongostore/embedded"
 	"github.com/hometime-edu/hometime/notify"
-	"github.com/hometime-edu/hometime/notify/outbox"
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -68,13 +67,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err err
 	if err != nil {
 		return st, fmt.Errorf("message templates: %w", err)
 	}
-	ob, err := outbox.New(filepath.Join(cfg.DataDir, "outbox"), log)
-	if err != nil {
-		return st, fmt.Errorf("outbox: %w", err)
+	if err := st.openSenders(ctx, log); err != nil {
+		return st, err
 	}
-	st.Email, st.SMS, st.Push = ob, ob, ob
-	log.Info("messages go to the local outbox; set provider credentials to send for real",
-		"dir", filepath.Join(cfg.DataDir, "outbox"))
 	return st, nil
 }
 
