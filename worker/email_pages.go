@@ -80,7 +80,7 @@ func (h *EmailPages) sendDue(ctx context.Context, pc *pageContext, due []int, no
 	sort.Ints(order)
 	decisions := make([]*emailDecision, 0, len(order))
 	for _, i := range order {
-		d, err := h.decide(ctx, pc, i, won[i])
+		d, err := h.decide(ctx, pc, i, won[i], now)
 		if err != nil {
 			// Nothing has been sent: hand every claim back rather than
 			// leave them for the relay to mark unknown.
@@ -107,9 +107,9 @@ func (h *EmailPages) sendDue(ctx context.Context, pc *pageContext, due []int, no
 }
 
 // decide applies send-time policy to one won entry — account state, an
-// address, suppression — and renders the email in the parent's language.
-// Quiet hours do not apply to email.
-func (h *EmailPages) decide(ctx context.Context, pc *pageContext, i, claim int) (*emailDecision, error) {
+// address, suppression, quiet hours — and renders the email in the
+// parent's language.
+func (h *EmailPages) decide(ctx context.Context, pc *pageContext, i, claim int, now time.Time) (*emailDecision, error) {
 	d := &emailDecision{out: content.EntryOutcome{Index: i, Claim: claim}}
 	settle := func(st content.MessageState, code string) (*emailDecision, error) {
 		d.out.State, d.out.ErrorCode = st, code
@@ -135,6 +135,12 @@ func (h *EmailPages) decide(ctx context.Context, pc *pageContext, i, claim int) 
 	}
 	if suppressed {
 		return settle(content.StateSuppressed, "opted_out")
+	}
+	// Quiet hours do not hold email back (quietHoursApply says why); asking
+	// keeps that rule in one place.
+	if until, ok := pc.deferral(notify.ChannelEmail, now); ok {
+		deferTo(&d.out, until)
+		return d, nil
 	}
 	msg, err := h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), parent.Language, pc.params())
 	if err != nil {
