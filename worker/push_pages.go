@@ -1,0 +1,273 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/notify"
+)
+
+// ParentDevices reads the device tokens a parent's app registered for
+// push. It is all PushPages needs of device records.
+type ParentDevices interface {
+	DeviceTokens(ctx context.Context, parentID string) ([]string, error)
+}
+
+// PushPages sends the push entries of one ledger page: one claim for every
+// due entry, send-time policy for each, one provider call for all of them
+// (FCM SendEach takes up to 500 messages; a page is at most 100 parents),
+// and one write of every outcome.
+//
+// An entry is one parent; the parent may have several devices, and each
+// gets its own push. The entry is sent when any device's push was
+// accepted. When none was, the entry is unknown if any push may have gone,
+// retried later if any was merely not accepted yet, and failed otherwise —
+// "unregistered" when every token was dead. Dead tokens (UNREGISTERED, a
+// token-level INVALID_ARGUMENT, another project's token) are reported
+// through OnDeadToken whatever became of the entry, so they can be dropped.
+//
+// Non-urgent pushes wait for the end of quiet hours, like SMS: a phone
+// buzzing at night is what quiet hours are for.
+type PushPages struct {
+	Ledger  content.Ledger
+	Roster  content.Roster
+	Devices ParentDevices
+	Push    notify.PushSender
+	Catalog *notify.Catalog
+	Tasks   Enqueuer
+	Clock   content.Clock
+	Log     *slog.Logger
+	// RetryAfter is how long a rate-limited or transient entry waits before
+	// its page is tried again, unless the provider asks for longer;
+	// defaultRetryAfter when 0.
+	RetryAfter time.Duration
+	// OnDeadToken, when set, is told of each token FCM says is no longer
+	// a device of ours. It runs on the sending goroutine: keep it quick.
+	OnDeadToken func(parentID, token string)
+}
+
+// pushDecision is one won entry: its outcome and, when policy let it
+// through, one push per device.
+type pushDecision struct {
+	out      content.EntryOutcome
+	parentID string
+	pushes   []notify.Push
+	results  []notify.Result
+}
+
+// SendPage sends the push entries of page that are due; entries of other
+// channels are left to their senders. Running it again for the same page
+// sends nothing twice: only entries this call claims are sent.
+func (h *PushPages) SendPage(ctx context.Context, page *content.LedgerPage) error {
+	if !hasChannel(page, notify.ChannelPush) {
+		return nil
+	}
+	pc, err := loadPageContext(ctx, h.Ledger, h.Roster, page, notify.ChannelPush)
+	if err != nil {
+		return err
+	}
+	now := h.Clock.Now()
+	if due := dueEntries(page, notify.ChannelPush, now); len(due) > 0 {
+		if err := h.sendDue(ctx, pc, due, now); err != nil {
+			return err
+		}
+	}
+	return scheduleFollowUp(ctx, h.Ledger, h.Tasks, page.ID, notify.ChannelPush)
+}
+
+func (h *PushPages) sendDue(ctx context.Context, pc *pageContext, due []int, now time.Time) error {
+	won, err := h.Ledger.ClaimEntries(ctx, pc.page.ID, due, now)
+	if err != nil {
+		return err
+	}
+	order := make([]int, 0, len(won))
+	for i := range won {
+		order = append(order, i)
+	}
+	sort.Ints(order)
+	decisions := make([]*pushDecision, 0, len(order))
+	for _, i := range order {
+		d, err := h.decide(ctx, pc, i, won[i], now)
+		if err != nil {
+			// Nothing has been sent: hand every claim back rather than
+			// leave them for the relay to mark unknown.
+			if rerr := releaseClaims(ctx, h.Ledger, pc.page.ID, won, now); rerr != nil {
+				h.Log.Error("release push claims failed", "page_id", pc.page.ID, "err", rerr)
+			}
+			return fmt.Errorf("push policy for %s: %w", pc.page.ID, err)
+		}
+		decisions = append(decisions, d)
+	}
+	h.send(ctx, pc, decisions)
+	retry := h.RetryAfter
+	if retry <= 0 {
+		retry = defaultRetryAfter
+	}
+	outcomes := make([]content.EntryOutcome, len(decisions))
+	sent, dead := 0, 0
+	for n, d := range decisions {
+		if d.pushes != nil {
+			dead += h.settle(d, retry, now)
+		}
+		outcomes[n] = d.out
+		if d.out.State == content.StateSent {
+			sent++
+		}
+	}
+	h.Log.Info("push page sent", "page_id", pc.page.ID, "claimed", len(won), "sent", sent, "dead_tokens", dead)
+	// A recording failure leaves the entries held; the relay marks them
+	// unknown after the lease, which is the truthful state.
+	return h.Ledger.RecordOutcomes(ctx, pc.page.ID, outcomes, h.Clock.Now())
+}
+
+// decide applies send-time policy to one won entry — account state, a
+// device, quiet hours — and renders one push per device in the parent's
+// language.
+func (h *PushPages) decide(ctx context.Context, pc *pageContext, i, claim int, now time.Time) (*pushDecision, error) {
+	d := &pushDecision{out: content.EntryOutcome{Index: i, Claim: claim}, parentID: pc.page.Entries[i].RecipientID}
+	settle := func(st content.MessageState, code string) (*pushDecision, error) {
+		d.out.State, d.out.ErrorCode = st, code
+		return d, nil
+	}
+	parent, closed, err := recipientAccount(ctx, h.Roster, d.parentID)
+	if err != nil {
+		return nil, err
+	}
+	if closed != "" {
+		return settle(content.StateSuppressed, closed)
+	}
+	tokens, err := h.Devices.DeviceTokens(ctx, parent.ID)
+	if err != nil {
+		return nil, fmt.Errorf("devices of %s: %w", parent.ID, err)
+	}
+	tokens = distinctTokens(tokens)
+	if len(tokens) == 0 {
+		return settle(content.StateFailed, "no_device")
+	}
+	if until, ok := pc.deferral(notify.ChannelPush, now); ok {
+		deferTo(&d.out, until)
+		return d, nil
+	}
+	msg, err := h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), parent.Language, pc.params())
+	if err != nil {
+		return settle(content.StateFailed, "render_failed")
+	}
+	ref := content.EntryRef(pc.page.ID, i)
+	data := map[string]string{"ref": ref, "broadcast_id": pc.broadcast.ID} // IDs only
+	for _, t := range tokens {
+		d.pushes = append(d.pushes, msg.Push(ref, t, data))
+	}
+	return d, nil
+}
+
+// distinctTokens drops empty and repeated tokens, keeping order: a device
+// registered twice must still get one push.
+func distinctTokens(tokens []string) []string {
+	seen := make(map[string]bool, len(tokens))
+	out := tokens[:0:0]
+	for _, t := range tokens {
+		if t != "" && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// send makes the page's provider call — one, unless the page's parents
+// have more than notify.MaxPushBatch devices between them, in which case
+// calls are cut between entries — and hands each decision its results.
+func (h *PushPages) send(ctx context.Context, pc *pageContext, decisions []*pushDecision) {
+	var batch []*pushDecision
+	var pushes []notify.Push
+	flush := func() {
+		if len(pushes) == 0 {
+			return
+		}
+		results, err := h.Push.SendPushes(ctx, pushes)
+		if len(results) != len(pushes) {
+			results, err = wholeCallResults(len(pushes), err)
+			if err != nil {
+				h.Log.Error("push results do not match the batch", "page_id", pc.page.ID, "pushes", len(pushes), "err", err)
+			}
+		}
+		for _, d := range batch {
+			d.results, results = results[:len(d.pushes)], results[len(d.pushes):]
+		}
+		batch, pushes = nil, nil
+	}
+	for _, d := range decisions {
+		if len(d.pushes) == 0 {
+			continue
+		}
+		if len(pushes)+len(d.pushes) > notify.MaxPushBatch {
+			flush()
+		}
+		batch = append(batch, d)
+		pushes = append(pushes, d.pushes...)
+	}
+	flush()
+}
+
+// settle turns the results of an entry's pushes into its outcome and
+// reports its dead tokens; it returns how many there were.
+func (h *PushPages) settle(d *pushDecision, retry time.Duration, now time.Time) int {
+	var accepted bool
+	var ambiguous, notYet, refused error
+	var notYetAfter time.Duration
+	allUnregistered := true
+	dead := 0
+	for j, res := range d.results {
+		if res.Err == nil {
+			if !accepted {
+				accepted, d.out.ProviderID = true, res.ProviderID
+			}
+			continue
+		}
+		var se *notify.SendError
+		if !errors.As(res.Err, &se) || se.Code != "UNREGISTERED" {
+			allUnregistered = false
+		}
+		switch notify.KindOf(res.Err) {
+		case notify.KindAmbiguous:
+			ambiguous = res.Err
+		case notify.KindRecipientInvalid:
+			dead++
+			if h.OnDeadToken != nil {
+				h.OnDeadToken(d.parentID, d.pushes[j].Token)
+			}
+			if refused == nil {
+				refused = res.Err
+			}
+		case notify.KindPermanent, notify.KindSuppressed:
+			if refused == nil {
+				refused = res.Err
+			}
+		default: // rate limited, transient: not accepted yet
+			if notYet == nil || (se != nil && se.RetryAfter > notYetAfter) {
+				notYet = res.Err
+				if se != nil {
+					notYetAfter = se.RetryAfter
+				}
+			}
+		}
+	}
+	switch {
+	case accepted:
+		d.out.State = content.StateSent
+	case ambiguous != nil:
+		settleFailure(&d.out, ambiguous, retry, now) // it may have reached a device: unknown
+	case notYet != nil:
+		settleFailure(&d.out, notYet, retry, now)
+	case allUnregistered:
+		d.out.State, d.out.ErrorCode = content.StateFailed, "unregistered"
+	default:
+		settleFailure(&d.out, refused, retry, now)
+	}
+	return dead
+}
