@@ -11,19 +11,34 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
 // Deps is everything the handlers need; cmd/worker builds it.
 type Deps struct {
-	Identity content.Identity
-	Roster   content.Roster
-	Email    notify.EmailSender
-	Catalog  *notify.Catalog
-	HashKey  []byte
-	Clock    content.Clock
-	Log      *slog.Logger
-	AppURL   string // base of links in emails
+	Identity     content.Identity
+	Roster       content.Roster
+	Ledger       content.Ledger
+	Suppressions content.Suppressions
+	Budgets      content.Budgets
+	Email        notify.EmailSender
+	SMS          notify.SMSSender
+	Push         notify.PushSender
+	Devices      ParentDevices // nil until device registration exists
+	Catalog      *notify.Catalog
+	Limiter      SendLimiter
+	Tasks        Enqueuer
+	HashKey      []byte
+	Clock        content.Clock
+	Log          *slog.Logger
+	AppURL       string // base of links in emails
+
+	SMSSenderKey string         // rate-limit bucket of the SMS sender (no personal data)
+	SMSRate      ratelimit.Rate // shared across every worker process
+	SMSPrice     notify.SegmentPrice
+	RelayLease   time.Duration // claims older than this become unknown (default 10 min)
+	RelayGrace   time.Duration // owed entries idle this long are queued again (default 10 min)
 }
 
 // NewMux registers every task handler behind a logging middleware.
@@ -37,6 +52,31 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Use(logTasks(d.Log))
 	mux.Handle(tasks.TypeSendAccountEmail, &AccountEmails{Deps: d})
+	if d.Ledger == nil {
+		return mux // account emails only (tests of that handler)
+	}
+	if d.Devices == nil {
+		d.Devices = noDevices{}
+	}
+	if d.RelayLease == 0 {
+		d.RelayLease = 10 * time.Minute
+	}
+	if d.RelayGrace == 0 {
+		d.RelayGrace = 10 * time.Minute
+	}
+	log := d.Log
+	mux.Handle(tasks.TypeExpandBroadcast, &Expansions{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock, Log: log})
+	mux.Handle(tasks.TypeSendPage, &Pages{Ledger: d.Ledger, Senders: []PageSender{
+		&SMSPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Budgets: d.Budgets, SMS: d.SMS,
+			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log,
+			SenderKey: d.SMSSenderKey, Rate: d.SMSRate, Price: d.SMSPrice, RetryAfter: time.Minute},
+		&EmailPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Email: d.Email, Catalog: d.Catalog,
+			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, RetryAfter: time.Minute},
+		&PushPages{Ledger: d.Ledger, Roster: d.Roster, Devices: d.Devices, Push: d.Push, Catalog: d.Catalog,
+			Tasks: d.Tasks, Clock: d.Clock, Log: log, RetryAfter: time.Minute},
+	}})
+	mux.Handle(tasks.TypeRelay, &Relay{Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log,
+		Lease: d.RelayLease, Grace: d.RelayGrace})
 	return mux
 }
 

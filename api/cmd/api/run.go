@@ -47,6 +47,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return fmt.Errorf("start worker: %w", err)
 		}
 		defer srv.Shutdown()
+		sched, err := st.Scheduler(log)
+		if err != nil {
+			return err
+		}
+		if err := sched.Start(); err != nil {
+			return fmt.Errorf("start scheduler: %w", err)
+		}
+		defer sched.Shutdown()
 		log.Info("worker running in the API process")
 	}
 

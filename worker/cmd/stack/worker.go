@@ -3,9 +3,12 @@ package stack
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker"
+	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
@@ -18,16 +21,43 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		Logger:      asynqLogger{log.With("component", "asynq")},
 		LogLevel:    asynq.WarnLevel,
 	})
+	cfg := st.Config
 	mux := worker.NewMux(worker.Deps{
-		Identity: st.Store,
-		Roster:   st.Store,
-		Email:    st.Email,
-		Catalog:  st.Catalog,
-		HashKey:  st.Keys.Hash,
-		Log:      log.With("component", "worker"),
-		AppURL:   st.Config.AppURL,
+		Identity:     st.Store,
+		Roster:       st.Store,
+		Ledger:       st.Store,
+		Suppressions: st.Store,
+		Budgets:      st.Store,
+		Email:        st.Email,
+		SMS:          st.SMS,
+		Push:         st.Push,
+		Catalog:      st.Catalog,
+		Limiter:      ratelimit.New(st.Redis),
+		Tasks:        st.Queue,
+		HashKey:      st.Keys.Hash,
+		Log:          log.With("component", "worker"),
+		AppURL:       cfg.AppURL,
+		SMSSenderKey: ratelimit.SenderKey("twilio", cfg.TwilioFrom),
+		SMSRate:      ratelimit.Rate{PerSecond: cfg.SMSRate, Burst: 3},
+		SMSPrice:     notify.SegmentPrice(cfg.SMSPricePence),
 	})
 	return srv, mux
+}
+
+// RelayInterval is how often the relay reconciles Redis with the ledger.
+const RelayInterval = time.Minute
+
+// Scheduler queues periodic tasks. Several processes may run one: each
+// periodic task is Unique for its interval, so it is queued once.
+func (st *Stack) Scheduler(log *slog.Logger) (*asynq.Scheduler, error) {
+	s := asynq.NewSchedulerFromRedisClient(st.Redis, &asynq.SchedulerOpts{
+		Logger:   asynqLogger{log.With("component", "scheduler")},
+		LogLevel: asynq.WarnLevel,
+	})
+	if _, err := s.Register("@every 1m", tasks.NewRelay(RelayInterval)); err != nil {
+		return nil, fmt.Errorf("schedule relay: %w", err)
+	}
+	return s, nil
 }
 
 // asynqLogger routes asynq's own messages into slog. asynq logs task ids and

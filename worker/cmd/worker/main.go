@@ -44,9 +44,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	sched, err := st.Scheduler(log)
+	if err != nil {
+		srv.Shutdown()
+		return err
+	}
+	if err := sched.Start(); err != nil {
+		srv.Shutdown()
+		return fmt.Errorf("start scheduler: %w", err)
+	}
 	log.Info("hometime worker running")
 	<-ctx.Done()
 	log.Info("shutting down")
+	sched.Shutdown()
 	srv.Shutdown()
 	return nil
 }
