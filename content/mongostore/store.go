@@ -47,6 +47,7 @@ var Collections = []string{
 	colBroadcasts, colLedger, colSMSSpend,
 	colSuppressions,
 	colWebhookEvents,
+	colIdempotency,
 }
 
 // DefaultTimeout bounds every store call unless the caller's context is shorter.
