@@ -121,11 +121,54 @@ func (s *Store) Init(ctx context.Context) error {
 		colAudit:    {{Keys: bson.D{{Key: "at", Value: 1}}}},
 	}
 	for name, models := range indexes {
-		if _, err := s.db.Collection(name).Indexes().CreateMany(ctx, models); err != nil {
-			return fmt.Errorf("create indexes on %s: %w", name, err)
+		// One createIndexes per index, skipping those already there:
+		// FerretDB 1.24 drops the connection when one createIndexes
+		// names several indexes that all exist (a restart of dev mode).
+		have, err := s.indexNames(ctx, name)
+		if err != nil {
+			return err
+		}
+		for _, m := range models {
+			if have[indexName(m.Keys.(bson.D))] {
+				continue
+			}
+			if _, err := s.db.Collection(name).Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("create index on %s: %w", name, err)
+			}
 		}
 	}
 	return nil
+}
+
+// indexNames lists a collection's index names.
+func (s *Store) indexNames(ctx context.Context, coll string) (map[string]bool, error) {
+	cur, err := s.db.Collection(coll).Indexes().List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list indexes on %s: %w", coll, err)
+	}
+	var specs []struct {
+		Name string `bson:"name"`
+	}
+	if err := cur.All(ctx, &specs); err != nil {
+		return nil, fmt.Errorf("list indexes on %s: %w", coll, err)
+	}
+	out := map[string]bool{}
+	for _, sp := range specs {
+		out[sp.Name] = true
+	}
+	return out, nil
+}
+
+// indexName is the default name MongoDB gives an index: field_1_field_-1.
+func indexName(keys bson.D) string {
+	name := ""
+	for i, k := range keys {
+		if i > 0 {
+			name += "_"
+		}
+		name += fmt.Sprintf("%s_%v", k.Key, k.Value)
+	}
+	return name
 }
 
 // Ping checks the store answers.

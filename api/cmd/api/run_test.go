@@ -218,3 +218,38 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		t.Fatalf("run = %v, want an error naming HOMETIME_HTTP_ADDR", err)
 	}
 }
+
+// TestRunRestartsOnItsData: dev mode started twice on one data dir (a
+// developer's second `go run`) comes up, re-seeds nothing twice, and keeps
+// the demo sign-ins working.
+func TestRunRestartsOnItsData(t *testing.T) {
+	dir := t.TempDir()
+	for round := 1; round <= 2; round++ {
+		addr := freeAddr(t)
+		env := map[string]string{"HOMETIME_DATA_DIR": dir, "HOMETIME_HTTP_ADDR": addr}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, []string{"--demo"}, func(k string) string { return env[k] }, io.Discard) }()
+		c := client{t: t, base: "http://" + addr}
+		waitFor(t, fmt.Sprintf("healthz, start %d", round), func() bool {
+			select {
+			case err := <-done:
+				t.Fatalf("start %d: run returned %v", round, err)
+			default:
+			}
+			resp, err := http.Get(c.base + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+			}
+			return err == nil && resp.StatusCode == 200
+		})
+		tok, _ := c.login(demoParent, demoPassword)
+		if st, me := c.call("GET", "/v1/me", tok, nil); st != 200 || len(me["children"].([]any)) != 2 {
+			t.Fatalf("start %d: me %d %v", round, st, me)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("start %d: run returned %v", round, err)
+		}
+	}
+}
