@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/scripts/benchkit"
+)
+
+// fanoutPhase: n SMS families, expanded into ledger pages by a worker
+// process of its own that sends nothing; its peak RSS is the figure.
+func (b *bench) fanoutPhase(ctx context.Context) error {
+	n := b.o.fanout
+	env := b.be.env("bench_fanout", nil)
+	st, err := b.be.freshPhase(ctx, env, b.log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	began := time.Now()
+	if err := seedFamilies(ctx, st, n, bySMS); err != nil {
+		return err
+	}
+	seeded := time.Since(began)
+	b.progress("fanout: seeded %d families in %s (%.0f families/s)", n, seeded.Round(time.Millisecond), float64(n)/seeded.Seconds())
+	bc, err := newBroadcast(ctx, st, "brd_bench_fanout", content.BroadcastExpanding)
+	if err != nil {
+		return err
+	}
+	env[broadcastEnv] = bc.ID
+	if b.o.profileDir != "" {
+		env[cpuProfileEnv] = filepath.Join(b.o.profileDir, "fanout.pprof")
+		env[memProfileEnv] = filepath.Join(b.o.profileDir, "fanout_allocs.pprof")
+	}
+	start := time.Now()
+	cmd, err := child(ctx, "expand", env, progressWriter{b.progress})
+	if err != nil {
+		return err
+	}
+	sampler := benchkit.StartSampler(cmd.Process.Pid, 20*time.Millisecond)
+	werr := cmd.Wait()
+	sampled, serr := sampler.Stop()
+	if werr != nil {
+		return fmt.Errorf("expand child: %w", werr)
+	}
+	elapsed := time.Since(start)
+	exited := benchkit.ExitedUsage(cmd.ProcessState)
+	got, err := st.Store.Broadcast(ctx, bc.ID)
+	if err != nil {
+		return err
+	}
+	if got.Recipients != n || got.Pages != (n+content.LedgerPageSize-1)/content.LedgerPageSize {
+		return fmt.Errorf("expanded into %d pages for %d recipients, want %d recipients", got.Pages, got.Recipients, n)
+	}
+	if serr != nil {
+		return serr
+	}
+	// The figure is the child's own VmHWM, read every 20 ms until it exits
+	// (a high-water mark, so a late sample loses nothing). wait4's maxrss is
+	// not used: it can carry the parent's RSS from before the child's exec.
+	b.results.fanoutPeakRSS = sampled.Last.PeakRSS
+	b.progress("fanout: %d recipients into %d pages in %s by the expanding process: peak RSS (VmHWM) %.1f MiB, largest sampled RSS %.1f MiB over %d samples, CPU %.2f s",
+		n, got.Pages, elapsed.Round(time.Millisecond), float64(sampled.Last.PeakRSS)/(1<<20),
+		float64(sampled.MaxRSS)/(1<<20), sampled.Samples, exited.CPU().Seconds())
+	return nil
+}
+
+// progressWriter passes a child's "# " lines through as they are.
+type progressWriter struct{ progress func(string, ...any) }
+
+func (w progressWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(string(p), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# "); ok {
+			w.progress("%s", rest)
+		}
+	}
+	return len(p), nil
+}
