@@ -60,6 +60,9 @@ type Deps struct {
 	Ledger content.Ledger
 	// WebhookEvents deduplicates provider events that repeat.
 	WebhookEvents content.WebhookEvents
+	// Idempotency remembers Idempotency-Key answers (broadcasts); nil
+	// answers requests that send the header with 503.
+	Idempotency content.IdempotencyKeys
 }
 
 // server holds the dependencies the handlers close over.

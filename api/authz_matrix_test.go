@@ -118,6 +118,17 @@ func matrix() map[string]entry {
 		"POST /v1/schools/:schoolId/parents/:parentId/invite-code": {allowed: []string{actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
 			return cell{path: "/v1/schools/sch_1/parents/" + w.newInvitedParent(t, w.K3).ID + "/invite-code"}
 		}},
+		// The teacher of C1 may message C1; the teacher of C2 may not (403).
+		"POST /v1/schools/:schoolId/broadcasts": {allowed: []string{actTeacher, actAdmin}, setup: fixed("/v1/schools/sch_1/broadcasts",
+			map[string]any{"template": "award", "params": map[string]any{"child_first_name": "Sam", "teacher_name": "Mrs Khan"},
+				"audience": map[string]any{"class_ids": []string{"cls_1"}}})},
+		// A broadcast the teacher of C1 sent: theirs and the admins' to read.
+		"GET /v1/schools/:schoolId/broadcasts/:broadcastId": {allowed: []string{actTeacher, actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			return cell{path: "/v1/schools/sch_1/broadcasts/" + w.newBroadcast(t).ID}
+		}},
+		"GET /v1/schools/:schoolId/broadcasts/:broadcastId/recipients": {allowed: []string{actTeacher, actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			return cell{path: "/v1/schools/sch_1/broadcasts/" + w.newBroadcast(t).ID + "/recipients"}
+		}},
 	}
 }
 
@@ -125,6 +136,17 @@ func (w *world) emailOf(actor string) string {
 	return map[string]string{actParentA: w.ParentA.Email, actParentB: w.ParentB.Email, actParentOther: w.ParentOther.Email,
 		actTeacher: w.Teacher.Email, actTeacherOther: w.TeacherOther.Email, actAdmin: w.Admin.Email,
 		actAdminOther: w.AdminOther.Email}[actor]
+}
+
+// newBroadcast stores a broadcast the teacher of C1 sent to C1.
+func (w *world) newBroadcast(t testing.TB) *content.Broadcast {
+	b := &content.Broadcast{ID: content.NewID("brd"), SchoolID: "sch_1", CreatedBy: w.Teacher.ID, Template: "award",
+		Category: "awards", Params: map[string]string{"child_first_name": "Sam", "teacher_name": "Mrs Khan"},
+		Audience: content.Audience{ClassIDs: []string{"cls_1"}}, State: content.BroadcastExpanding, CreatedAt: w.h.clock.Now()}
+	if err := w.h.store.CreateBroadcast(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func (w *world) newChild(t testing.TB, classID string) *content.Child {

@@ -64,6 +64,9 @@ func (s *server) routes(app *fiber.App) {
 	v1.Delete("/schools/:schoolId/children/:childId/parents/:parentId", staff(s.unlinkParent())...)
 	v1.Get("/schools/:schoolId/parents/:parentId", staff(s.getParent())...)
 	v1.Post("/schools/:schoolId/parents/:parentId/invite-code", staff(s.issueInviteCode())...)
+	v1.Post("/schools/:schoolId/broadcasts", staff(s.createBroadcast())...)
+	v1.Get("/schools/:schoolId/broadcasts/:broadcastId", staff(s.getBroadcast())...)
+	v1.Get("/schools/:schoolId/broadcasts/:broadcastId/recipients", staff(s.broadcastRecipients())...)
 }
 
 func (s *server) healthz() fiber.Handler {

@@ -72,6 +72,7 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		SendGridSignatures: sendGridSigs,
 		Ledger:             st.Store,
 		WebhookEvents:      st.Store,
+		Idempotency:        st.Store,
 	}), nil
 }
 
