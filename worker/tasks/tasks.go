@@ -139,7 +139,9 @@ const TypeRelay = "messages:relay"
 
 // NewRelay builds the periodic relay task. Unique keeps schedulers in
 // several processes from queueing more than one per interval.
+// (asynq refuses a Unique TTL under one second, so it never goes below.)
 func NewRelay(interval time.Duration) *asynq.Task {
-	return asynq.NewTask(TypeRelay, nil, asynq.Queue(QueueDefault), asynq.Unique(interval*9/10),
-		asynq.MaxRetry(0), asynq.Timeout(interval))
+	unique := max(interval*9/10, time.Second)
+	return asynq.NewTask(TypeRelay, nil, asynq.Queue(QueueDefault), asynq.Unique(unique),
+		asynq.MaxRetry(0), asynq.Timeout(max(interval, 10*time.Second)))
 }

@@ -60,6 +60,10 @@ type Config struct {
 	FCMEndpoint        string  // HOMETIME_FCM_ENDPOINT
 
 	StoreTimeout time.Duration // HOMETIME_STORE_TIMEOUT, default 5s
+	// The relay declares a claim older than RelayLease unknown, and queues
+	// again owed entries idle longer than RelayGrace (both default 10m).
+	RelayLease time.Duration // HOMETIME_RELAY_LEASE
+	RelayGrace time.Duration // HOMETIME_RELAY_GRACE
 }
 
 // Dev reports whether the embedded store and queue are in use.
@@ -181,6 +185,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			bad("HOMETIME_SMS_PRICE_PENCE", "must be a whole number of pence ≥ 0")
 		}
 		c.SMSPricePence = n
+	}
+	for _, d := range []struct {
+		key string
+		dst *time.Duration
+	}{{"HOMETIME_RELAY_LEASE", &c.RelayLease}, {"HOMETIME_RELAY_GRACE", &c.RelayGrace}} {
+		*d.dst = 10 * time.Minute
+		if v := get(d.key, ""); v != "" {
+			x, err := time.ParseDuration(v)
+			if err != nil || x < time.Second {
+				bad(d.key, "must be a duration of at least 1s, such as 10m")
+			}
+			*d.dst = x
+		}
 	}
 	c.StoreTimeout = 5 * time.Second
 	if v := get("HOMETIME_STORE_TIMEOUT", ""); v != "" {

@@ -40,6 +40,8 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		SMSSenderKey: ratelimit.SenderKey("twilio", cfg.TwilioFrom),
 		SMSRate:      ratelimit.Rate{PerSecond: cfg.SMSRate, Burst: 3},
 		SMSPrice:     notify.SegmentPrice(cfg.SMSPricePence),
+		RelayLease:   cfg.RelayLease,
+		RelayGrace:   cfg.RelayGrace,
 	})
 	return srv, mux
 }
@@ -50,7 +52,7 @@ const RelayInterval = time.Minute
 // Scheduler queues periodic tasks. Several processes may run one: each
 // periodic task is Unique for its interval, so it is queued once.
 func (st *Stack) Scheduler(log *slog.Logger) (*asynq.Scheduler, error) {
-	s := asynq.NewSchedulerFromRedisClient(st.Redis, &asynq.SchedulerOpts{
+	s := asynq.NewScheduler(st.RedisOpt, &asynq.SchedulerOpts{
 		Logger:   asynqLogger{log.With("component", "scheduler")},
 		LogLevel: asynq.WarnLevel,
 	})
