@@ -18,6 +18,7 @@ import (
 	"github.com/hometime-edu/hometime/notify/providerfake"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 	"github.com/hometime-edu/hometime/worker/tasks"
+	"github.com/redis/go-redis/v9"
 )
 
 // childEnv marks a re-executed test binary that runs the real worker.
@@ -36,145 +37,183 @@ func TestMain(m *testing.M) {
 	os.Exit(mongotest.Main(m))
 }
 
-// TestWorkerKilledMidBroadcast is TESTING.md D1: a worker process is
-// SIGKILLed part-way through a 2,000-SMS broadcast and restarted. From the
-// provider's own record: no recipient is sent twice; every recipient not
-// in flight at the kill is sent; those in flight end unknown, never resent.
-func TestWorkerKilledMidBroadcast(t *testing.T) {
+const chaosFamilies = 2000
+
+// chaos is one broadcast of 2,000 SMS, queued in Redis, with worker
+// processes (this test binary re-executed as the real worker) sending to a
+// Twilio fake that records every call.
+type chaos struct {
+	t        *testing.T
+	ctx      context.Context
+	store    *mongostore.Store
+	fake     *providerfake.Twilio
+	redisURL string
+	queue    *asynq.Client
+	env      []string
+}
+
+func newChaos(t *testing.T) *chaos {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
-	ctx := context.Background()
+	t.Parallel() // each has its own database, Redis database, fake and workers
 	db := mongotest.NewDatabase(t)
-	store := mongostore.New(db, 0)
 	_, redisURL := redistest.New(t)
-	fake := providerfake.NewTwilio(t)
-
-	const families = 2000
-	seedBroadcast(t, store, families)
+	c := &chaos{t: t, ctx: context.Background(), store: mongostore.New(db, 0), fake: providerfake.NewTwilio(t), redisURL: redisURL}
+	seedBroadcast(t, c.store, chaosFamilies)
 	opt, err := asynq.ParseRedisURI(redisURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	queue := asynq.NewClient(opt)
-	defer queue.Close()
+	c.queue = asynq.NewClient(opt)
+	t.Cleanup(func() { c.queue.Close() })
 	task, _ := tasks.NewExpandBroadcast("brd_chaos")
-	if _, err := queue.EnqueueContext(ctx, task); err != nil {
+	if _, err := c.queue.EnqueueContext(c.ctx, task); err != nil {
 		t.Fatal(err)
 	}
-
-	env := append(os.Environ(), childEnv+"=1",
+	c.env = append(os.Environ(), childEnv+"=1",
 		"MONGODB_URI="+mongotest.URI(), "HOMETIME_DB="+db.Name(), "REDIS_URL="+redisURL,
 		"HOMETIME_JWT_SECRET=chaos-test-secret-that-is-long-enough-0123456789",
 		"HOMETIME_DATA_DIR="+t.TempDir(), "HOMETIME_LOG_LEVEL=error",
-		"HOMETIME_TWILIO_ACCOUNT_SID="+fake.AccountSID, "HOMETIME_TWILIO_AUTH_TOKEN="+fake.AuthToken,
-		"HOMETIME_TWILIO_FROM=+447700900001", "HOMETIME_TWILIO_BASE_URL="+fake.URL,
+		"HOMETIME_TWILIO_ACCOUNT_SID="+c.fake.AccountSID, "HOMETIME_TWILIO_AUTH_TOKEN="+c.fake.AuthToken,
+		"HOMETIME_TWILIO_FROM=+447700900001", "HOMETIME_TWILIO_BASE_URL="+c.fake.URL,
 		"HOMETIME_PUBLIC_URL=https://api.hometime.test",
 		"HOMETIME_SMS_RATE=250", "HOMETIME_RELAY_LEASE=3s", "HOMETIME_RELAY_GRACE=3s")
-	start := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = env
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
-	waitFor := func(what string, limit time.Duration, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(limit)
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s (provider accepted %d)", what, len(fake.Accepted()))
-			}
-			<-tick.C
-		}
-	}
+	return c
+}
 
-	first := start()
-	waitFor("the first 600 sends", 60*time.Second, func() bool { return len(fake.Accepted()) >= 600 })
+// startWorker runs a worker process; it is stopped when the test ends.
+func (c *chaos) startWorker() *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = c.env
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// waitForSends returns once the provider has accepted n messages.
+func (c *chaos) waitForSends(n int) {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for len(c.fake.Accepted()) < n {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("after 60 s the provider has %d of %d messages", len(c.fake.Accepted()), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitSettled queues the relay every second (production: every minute)
+// until the broadcast is done, then checks the ledger against the
+// provider's record and returns the count of entries per state.
+func (c *chaos) waitSettled() map[content.MessageState]int {
+	c.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		b, err := c.store.Broadcast(c.ctx, "brd_chaos")
+		if err == nil && b.State == content.BroadcastDone {
+			break
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("not settled after 90 s: %v (provider accepted %d)", c.states(false), len(c.fake.Accepted()))
+		}
+		<-tick.C
+		if _, err := c.queue.EnqueueContext(c.ctx, tasks.NewRelay(time.Second)); err != nil && !errors.Is(err, asynq.ErrDuplicateTask) {
+			c.t.Fatalf("queue the relay: %v", err)
+		}
+	}
+	return c.states(true)
+}
+
+// states counts entries per state; with check, it also holds every entry
+// to the provider's record: never two messages, "sent" means exactly one.
+func (c *chaos) states(check bool) map[content.MessageState]int {
+	out := map[content.MessageState]int{}
+	for n := 0; ; n++ {
+		page, err := c.store.LedgerPage(c.ctx, content.LedgerPageID("brd_chaos", n))
+		if content.IsCode(err, content.CodeNotFound) {
+			break
+		} else if err != nil {
+			c.t.Fatal(err)
+		}
+		for _, e := range page.Entries {
+			st := e.State()
+			out[st]++
+			if !check {
+				continue
+			}
+			got := c.fake.SentTo(phoneOf(e.RecipientID))
+			switch {
+			case got > 1:
+				c.t.Errorf("%s was sent %d messages", e.RecipientID, got)
+			case st == content.StateSent && got != 1:
+				c.t.Errorf("%s is recorded sent but the provider has %d", e.RecipientID, got)
+			case st != content.StateSent && st != content.StateUnknown:
+				c.t.Errorf("%s ended %s", e.RecipientID, st)
+			}
+		}
+	}
+	return out
+}
+
+// TestWorkerKilledMidBroadcast is TESTING.md D1: a worker process is
+// SIGKILLed part-way through the broadcast and another started. From the
+// provider's record: no recipient is sent twice; every recipient not in
+// flight at the kill is sent; those in flight end unknown, never resent.
+func TestWorkerKilledMidBroadcast(t *testing.T) {
+	c := newChaos(t)
+	first := c.startWorker()
+	c.waitForSends(600)
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = first.Wait()
-	atKill := len(fake.Accepted())
-
-	second := start()
-	defer func() {
-		_ = second.Process.Signal(syscall.SIGTERM)
-		_ = second.Wait()
-	}()
-	// The relay runs every minute in production; here it is queued every
-	// second so the lease and grace (3 s) are what the test waits for.
-	relayTick := time.NewTicker(time.Second)
-	defer relayTick.Stop()
-	settled := func() bool {
-		select {
-		case <-relayTick.C:
-			if _, err := queue.EnqueueContext(ctx, tasks.NewRelay(time.Second)); err != nil && !errors.Is(err, asynq.ErrDuplicateTask) {
-				t.Fatalf("queue the relay: %v", err)
-			}
-		default:
-		}
-		b, err := store.Broadcast(ctx, "brd_chaos")
-		return err == nil && b.State == content.BroadcastDone
-	}
-	deadline := time.Now().Add(90 * time.Second)
-	for !settled() {
-		if time.Now().After(deadline) {
-			open := map[string]int{}
-			for n := 0; ; n++ {
-				page, err := store.LedgerPage(ctx, content.LedgerPageID("brd_chaos", n))
-				if err != nil {
-					break
-				}
-				for _, e := range page.Entries {
-					open[fmt.Sprintf("%s held=%v", e.State(), e.Held())]++
-				}
-			}
-			b, _ := store.Broadcast(ctx, "brd_chaos")
-			t.Fatalf("not settled after 90 s: broadcast %+v; %v (provider accepted %d)", b, open, len(fake.Accepted()))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-
-	states := map[content.MessageState]int{}
-	for n := 0; ; n++ {
-		page, err := store.LedgerPage(ctx, content.LedgerPageID("brd_chaos", n))
-		if content.IsCode(err, content.CodeNotFound) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range page.Entries {
-			st := e.State()
-			states[st]++
-			got := fake.SentTo(phoneOf(e.RecipientID))
-			switch {
-			case got > 1:
-				t.Errorf("%s was sent %d messages", e.RecipientID, got)
-			case st == content.StateSent && got != 1:
-				t.Errorf("%s is recorded sent but the provider has %d", e.RecipientID, got)
-			case st != content.StateSent && st != content.StateUnknown:
-				t.Errorf("%s ended %s", e.RecipientID, st)
-			}
-		}
-	}
-	accepted := len(fake.Accepted())
+	atKill := len(c.fake.Accepted())
+	c.startWorker()
+	states := c.waitSettled()
 	t.Logf("killed after %d provider sends; finished with %d accepted, %d sent, %d unknown, %d requests",
-		atKill, accepted, states[content.StateSent], states[content.StateUnknown], len(fake.Received()))
-	if states[content.StateSent]+states[content.StateUnknown] != families {
-		t.Fatalf("states %v do not cover %d families", states, families)
+		atKill, len(c.fake.Accepted()), states[content.StateSent], states[content.StateUnknown], len(c.fake.Received()))
+	if states[content.StateSent]+states[content.StateUnknown] != chaosFamilies {
+		t.Fatalf("states %v do not cover %d families", states, chaosFamilies)
 	}
 	// In flight at the kill: at most the claimed sub-batches of the busy
 	// page tasks (25 each, 20 concurrent tasks).
 	if u := states[content.StateUnknown]; u > 25*20 {
 		t.Errorf("%d entries unknown: more than could have been in flight", u)
 	}
-	if accepted > families {
-		t.Errorf("provider accepted %d messages for %d families", accepted, families)
+}
+
+// TestRedisFlushedMidBroadcast is TESTING.md D2: Redis loses every queued
+// task part-way through. The relay re-drives what the ledger says is owed:
+// every recipient is sent, exactly once. (It flushes the test's own
+// database, which on miniredis is the whole server.)
+func TestRedisFlushedMidBroadcast(t *testing.T) {
+	c := newChaos(t)
+	c.startWorker()
+	c.waitForSends(600)
+	opt, err := redis.ParseURL(c.redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	if err := rdb.FlushDB(c.ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	atFlush := len(c.fake.Accepted())
+	states := c.waitSettled()
+	t.Logf("flushed after %d provider sends; finished with %d accepted, %d sent, %d unknown, %d requests",
+		atFlush, len(c.fake.Accepted()), states[content.StateSent], states[content.StateUnknown], len(c.fake.Received()))
+	if states[content.StateSent] != chaosFamilies || len(c.fake.Accepted()) != chaosFamilies {
+		t.Fatalf("%d sent and %d accepted, want every one of %d exactly once", states[content.StateSent], len(c.fake.Accepted()), chaosFamilies)
 	}
 }
 
