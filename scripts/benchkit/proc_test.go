@@ -3,6 +3,7 @@ package benchkit_test
 import (
 	"os"
 	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,13 +22,32 @@ func TestHelperChild(t *testing.T) {
 	for i := range mem {
 		mem[i] = byte(i) // touch every page so it is resident
 	}
-	for until := time.Now().Add(150 * time.Millisecond); time.Now().Before(until); {
-		mem[time.Now().UnixNano()%int64(len(mem))]++
+	// CPU time, not wall time: on a busy machine wall time buys less CPU,
+	// and the parent asserts ≥ 100 ms.
+	burnCPU(t, 150*time.Millisecond, mem)
+}
+
+// burnCPU spins until this process has used at least d of CPU in all.
+func burnCPU(t *testing.T, d time.Duration, mem []byte) {
+	for i := 0; ; i++ {
+		mem[(i*4099)%len(mem)]++
+		if i%100_000 == 0 {
+			var ru syscall.Rusage
+			if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+				t.Fatal(err)
+			}
+			if time.Duration(ru.Utime.Nano()+ru.Stime.Nano()) >= d {
+				return
+			}
+		}
 	}
 }
 
 func TestUsage(t *testing.T) {
 	t.Run("self", func(t *testing.T) {
+		// /proc counts CPU in 10 ms ticks: use some first, so that run on
+		// its own the test does not read zero.
+		burnCPU(t, 50*time.Millisecond, make([]byte, 1<<20))
 		for name, read := range map[string]func() (benchkit.Usage, error){
 			"SelfUsage":    benchkit.SelfUsage,
 			"ProcessUsage": func() (benchkit.Usage, error) { return benchkit.ProcessUsage(os.Getpid()) },
