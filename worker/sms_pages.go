@@ -84,11 +84,11 @@ func (h *SMSPages) SendPage(ctx context.Context, page *content.LedgerPage) error
 	}
 	due := dueEntries(page, notify.ChannelSMS, h.Clock.Now())
 	run := &pageRun{h: h, pageContext: pc}
+	// Claims cover up to maxSubBatch entries whatever the limiter's
+	// burst: a claim and its outcome write are paid once per sub-batch,
+	// and tokens are taken one per message as each is sent.
 	for len(due) > 0 {
-		n, err := h.Limiter.Wait(ctx, h.SenderKey, h.Rate, min(maxSubBatch, len(due)))
-		if err != nil {
-			return err
-		}
+		n := min(maxSubBatch, len(due))
 		if err := run.subBatch(ctx, due[:n]); err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ type pageRun struct {
 type prepared struct {
 	out  content.EntryOutcome
 	sms  *notify.SMS // nil when policy decided without sending
-	cost int64
+	cost int64       // reserved against the budget; refunded unless accepted
 }
 
 func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
@@ -151,14 +151,24 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 		}
 	}
 	var wg sync.WaitGroup
+	var waitErr error
 	for _, p := range preps {
 		if p.sms == nil {
+			continue
+		}
+		if waitErr == nil {
+			_, waitErr = h.Limiter.Wait(ctx, h.SenderKey, h.Rate, 1)
+		}
+		if waitErr != nil {
+			// Stopping (shutdown, task timeout): hand back what was not
+			// sent, so it is owed again rather than left held.
+			p.out.State, p.out.Release, p.out.NotBefore = content.StatePending, true, now
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.send(ctx, p, now)
+			r.send(ctx, p, h.Clock.Now())
 		}()
 	}
 	wg.Wait()
@@ -177,7 +187,10 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 	}
 	// A recording failure leaves the entries held; the relay marks them
 	// unknown after the lease, which is the truthful state.
-	return h.Ledger.RecordOutcomes(ctx, r.page.ID, outcomes, h.Clock.Now())
+	if err := h.Ledger.RecordOutcomes(ctx, r.page.ID, outcomes, h.Clock.Now()); err != nil {
+		return err
+	}
+	return waitErr
 }
 
 // prepare applies send-time policy to one won entry: account state,

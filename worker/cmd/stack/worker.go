@@ -38,10 +38,12 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		Log:          log.With("component", "worker"),
 		AppURL:       cfg.AppURL,
 		SMSSenderKey: ratelimit.SenderKey("twilio", cfg.TwilioFrom),
-		SMSRate:      ratelimit.Rate{PerSecond: cfg.SMSRate, Burst: 3},
-		SMSPrice:     notify.SegmentPrice(cfg.SMSPricePence),
-		RelayLease:   cfg.RelayLease,
-		RelayGrace:   cfg.RelayGrace,
+		// Burst 1: tokens are taken per message, so the burst sizes nothing
+		// and a larger one would let a second exceed the provider's rate.
+		SMSRate:    ratelimit.Rate{PerSecond: cfg.SMSRate, Burst: 1},
+		SMSPrice:   notify.SegmentPrice(cfg.SMSPricePence),
+		RelayLease: cfg.RelayLease,
+		RelayGrace: cfg.RelayGrace,
 	})
 	return srv, mux
 }
