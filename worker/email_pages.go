@@ -52,20 +52,7 @@ type emailDecision struct {
 // channels are left to their senders. Running it again for the same page
 // sends nothing twice: only entries this call claims are sent.
 func (h *EmailPages) SendPage(ctx context.Context, page *content.LedgerPage) error {
-	if !hasChannel(page, notify.ChannelEmail) {
-		return nil
-	}
-	pc, err := loadPageContext(ctx, h.Ledger, h.Roster, page, notify.ChannelEmail)
-	if err != nil {
-		return err
-	}
-	now := h.Clock.Now()
-	if due := dueEntries(page, notify.ChannelEmail, now); len(due) > 0 {
-		if err := h.sendDue(ctx, pc, due, now); err != nil {
-			return err
-		}
-	}
-	return scheduleFollowUp(ctx, h.Ledger, h.Tasks, page.ID, notify.ChannelEmail)
+	return sendChannel(ctx, page, notify.ChannelEmail, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock}, h.sendDue)
 }
 
 func (h *EmailPages) sendDue(ctx context.Context, pc *pageContext, due []int, now time.Time) error {

@@ -225,3 +225,32 @@ func wholeCallResults(n int, callErr error) ([]notify.Result, error) {
 	}
 	return out, contractErr
 }
+
+// channelDeps are what every channel sender's page skeleton needs.
+type channelDeps struct {
+	ledger content.Ledger
+	roster content.Roster
+	tasks  Enqueuer
+	clock  content.Clock
+}
+
+// sendChannel is the shape every channel sender's SendPage shares: skip a
+// page without the channel, load the page's broadcast and school, send the
+// entries that are due, then queue a follow-up for those still waiting.
+func sendChannel(ctx context.Context, page *content.LedgerPage, ch notify.Channel, d channelDeps,
+	sendDue func(ctx context.Context, pc *pageContext, due []int, now time.Time) error) error {
+	if !hasChannel(page, ch) {
+		return nil
+	}
+	pc, err := loadPageContext(ctx, d.ledger, d.roster, page, ch)
+	if err != nil {
+		return err
+	}
+	now := d.clock.Now()
+	if due := dueEntries(page, ch, now); len(due) > 0 {
+		if err := sendDue(ctx, pc, due, now); err != nil {
+			return err
+		}
+	}
+	return scheduleFollowUp(ctx, d.ledger, d.tasks, page.ID, ch)
+}

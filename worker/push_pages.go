@@ -64,20 +64,7 @@ type pushDecision struct {
 // channels are left to their senders. Running it again for the same page
 // sends nothing twice: only entries this call claims are sent.
 func (h *PushPages) SendPage(ctx context.Context, page *content.LedgerPage) error {
-	if !hasChannel(page, notify.ChannelPush) {
-		return nil
-	}
-	pc, err := loadPageContext(ctx, h.Ledger, h.Roster, page, notify.ChannelPush)
-	if err != nil {
-		return err
-	}
-	now := h.Clock.Now()
-	if due := dueEntries(page, notify.ChannelPush, now); len(due) > 0 {
-		if err := h.sendDue(ctx, pc, due, now); err != nil {
-			return err
-		}
-	}
-	return scheduleFollowUp(ctx, h.Ledger, h.Tasks, page.ID, notify.ChannelPush)
+	return sendChannel(ctx, page, notify.ChannelPush, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock}, h.sendDue)
 }
 
 func (h *PushPages) sendDue(ctx context.Context, pc *pageContext, due []int, now time.Time) error {

@@ -75,18 +75,14 @@ func (h *SMSPages) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // SendPage sends the SMS entries of page that are due; entries of other
 // channels are left to their senders.
 func (h *SMSPages) SendPage(ctx context.Context, page *content.LedgerPage) error {
-	if !hasChannel(page, notify.ChannelSMS) {
-		return nil
-	}
-	pc, err := loadPageContext(ctx, h.Ledger, h.Roster, page, notify.ChannelSMS)
-	if err != nil {
-		return err
-	}
-	due := dueEntries(page, notify.ChannelSMS, h.Clock.Now())
+	return sendChannel(ctx, page, notify.ChannelSMS, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock}, h.sendDue)
+}
+
+// sendDue claims the due entries in sub-batches of up to maxSubBatch,
+// whatever the limiter's burst: a claim and its outcome write are paid
+// once per sub-batch, and tokens are taken one per message as each is sent.
+func (h *SMSPages) sendDue(ctx context.Context, pc *pageContext, due []int, _ time.Time) error {
 	run := &pageRun{h: h, pageContext: pc}
-	// Claims cover up to maxSubBatch entries whatever the limiter's
-	// burst: a claim and its outcome write are paid once per sub-batch,
-	// and tokens are taken one per message as each is sent.
 	for len(due) > 0 {
 		n := min(maxSubBatch, len(due))
 		if err := run.subBatch(ctx, due[:n]); err != nil {
@@ -94,7 +90,7 @@ func (h *SMSPages) SendPage(ctx context.Context, page *content.LedgerPage) error
 		}
 		due = due[n:]
 	}
-	return scheduleFollowUp(ctx, h.Ledger, h.Tasks, page.ID, notify.ChannelSMS)
+	return nil
 }
 
 type pageRun struct {
