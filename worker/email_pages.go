@@ -2,9 +2,7 @@ package worker
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"sort"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
@@ -56,27 +54,10 @@ func (h *EmailPages) SendPage(ctx context.Context, page *content.LedgerPage) err
 }
 
 func (h *EmailPages) sendDue(ctx context.Context, pc *pageContext, due []int, now time.Time) error {
-	won, err := h.Ledger.ClaimEntries(ctx, pc.page.ID, due, now)
+	decisions, err := claimAndDecide(ctx, h.Ledger, h.Log, pc, notify.ChannelEmail, due, now,
+		func(i, claim int) (*emailDecision, error) { return h.decide(ctx, pc, i, claim, now) })
 	if err != nil {
 		return err
-	}
-	order := make([]int, 0, len(won))
-	for i := range won {
-		order = append(order, i)
-	}
-	sort.Ints(order)
-	decisions := make([]*emailDecision, 0, len(order))
-	for _, i := range order {
-		d, err := h.decide(ctx, pc, i, won[i], now)
-		if err != nil {
-			// Nothing has been sent: hand every claim back rather than
-			// leave them for the relay to mark unknown.
-			if rerr := releaseClaims(ctx, h.Ledger, pc.page.ID, won, now); rerr != nil {
-				h.Log.Error("release email claims failed", "page_id", pc.page.ID, "err", rerr)
-			}
-			return fmt.Errorf("email policy for %s: %w", pc.page.ID, err)
-		}
-		decisions = append(decisions, d)
 	}
 	h.send(ctx, pc, decisions, now)
 	outcomes := make([]content.EntryOutcome, len(decisions))
@@ -87,7 +68,7 @@ func (h *EmailPages) sendDue(ctx context.Context, pc *pageContext, due []int, no
 			sent++
 		}
 	}
-	h.Log.Info("email page sent", "page_id", pc.page.ID, "claimed", len(won), "sent", sent)
+	h.Log.Info("email page sent", "page_id", pc.page.ID, "claimed", len(decisions), "sent", sent)
 	// A recording failure leaves the entries held; the relay marks them
 	// unknown after the lease, which is the truthful state.
 	return h.Ledger.RecordOutcomes(ctx, pc.page.ID, outcomes, h.Clock.Now())

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -253,4 +255,37 @@ func sendChannel(ctx context.Context, page *content.LedgerPage, ch notify.Channe
 		}
 	}
 	return scheduleFollowUp(ctx, d.ledger, d.tasks, page.ID, ch)
+}
+
+// wonInOrder lists the claimed indexes in page order.
+func wonInOrder(won map[int]int) []int {
+	order := make([]int, 0, len(won))
+	for i := range won {
+		order = append(order, i)
+	}
+	sort.Ints(order)
+	return order
+}
+
+// claimAndDecide claims the due entries and decides each won one, in page
+// order. If a decision fails, nothing has been sent yet, so every claim is
+// handed back rather than left for the relay to mark unknown.
+func claimAndDecide[D any](ctx context.Context, ledger content.Ledger, log *slog.Logger, pc *pageContext,
+	ch notify.Channel, due []int, now time.Time, decide func(i, claim int) (D, error)) ([]D, error) {
+	won, err := ledger.ClaimEntries(ctx, pc.page.ID, due, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]D, 0, len(won))
+	for _, i := range wonInOrder(won) {
+		d, err := decide(i, won[i])
+		if err != nil {
+			if rerr := releaseClaims(ctx, ledger, pc.page.ID, won, now); rerr != nil {
+				log.Error("release claims failed", "channel", ch, "page_id", pc.page.ID, "err", rerr)
+			}
+			return nil, fmt.Errorf("%s policy for %s: %w", ch, pc.page.ID, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }

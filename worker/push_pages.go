@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
@@ -68,27 +67,10 @@ func (h *PushPages) SendPage(ctx context.Context, page *content.LedgerPage) erro
 }
 
 func (h *PushPages) sendDue(ctx context.Context, pc *pageContext, due []int, now time.Time) error {
-	won, err := h.Ledger.ClaimEntries(ctx, pc.page.ID, due, now)
+	decisions, err := claimAndDecide(ctx, h.Ledger, h.Log, pc, notify.ChannelPush, due, now,
+		func(i, claim int) (*pushDecision, error) { return h.decide(ctx, pc, i, claim, now) })
 	if err != nil {
 		return err
-	}
-	order := make([]int, 0, len(won))
-	for i := range won {
-		order = append(order, i)
-	}
-	sort.Ints(order)
-	decisions := make([]*pushDecision, 0, len(order))
-	for _, i := range order {
-		d, err := h.decide(ctx, pc, i, won[i], now)
-		if err != nil {
-			// Nothing has been sent: hand every claim back rather than
-			// leave them for the relay to mark unknown.
-			if rerr := releaseClaims(ctx, h.Ledger, pc.page.ID, won, now); rerr != nil {
-				h.Log.Error("release push claims failed", "page_id", pc.page.ID, "err", rerr)
-			}
-			return fmt.Errorf("push policy for %s: %w", pc.page.ID, err)
-		}
-		decisions = append(decisions, d)
 	}
 	h.send(ctx, pc, decisions)
 	retry := h.RetryAfter
@@ -106,7 +88,7 @@ func (h *PushPages) sendDue(ctx context.Context, pc *pageContext, due []int, now
 			sent++
 		}
 	}
-	h.Log.Info("push page sent", "page_id", pc.page.ID, "claimed", len(won), "sent", sent, "dead_tokens", dead)
+	h.Log.Info("push page sent", "page_id", pc.page.ID, "claimed", len(decisions), "sent", sent, "dead_tokens", dead)
 	// A recording failure leaves the entries held; the relay marks them
 	// unknown after the lease, which is the truthful state.
 	return h.Ledger.RecordOutcomes(ctx, pc.page.ID, outcomes, h.Clock.Now())

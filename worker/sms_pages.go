@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -112,14 +111,9 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 	if err != nil {
 		return err
 	}
-	order := make([]int, 0, len(won))
-	for i := range won {
-		order = append(order, i)
-	}
-	sort.Ints(order)
-	preps := make([]*prepared, 0, len(order))
+	preps := make([]*prepared, 0, len(won))
 	var reserve int64
-	for _, i := range order {
+	for _, i := range wonInOrder(won) {
 		p, err := r.prepare(ctx, i, won[i], now)
 		if err != nil {
 			return err
