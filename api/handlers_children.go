@@ -45,6 +45,16 @@ func (s *server) childFor(c *fiber.Ctx, sc *content.School) (*content.Child, chi
 	return child, viewTeacher, nil
 }
 
+// schoolChild loads :schoolId (with the access it needs) and :childId.
+func (s *server) schoolChild(c *fiber.Ctx, need access) (*content.School, *content.Child, childView, error) {
+	sc, err := s.schoolFor(c, need)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	k, view, err := s.childFor(c, sc)
+	return sc, k, view, err
+}
+
 func (s *server) listChildren() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		sc, err := s.schoolFor(c, adminOnly)
@@ -150,11 +160,7 @@ func (s *server) createChild() fiber.Handler {
 
 func (s *server) getChild() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.schoolFor(c, anyStaff)
-		if err != nil {
-			return err
-		}
-		k, view, err := s.childFor(c, sc)
+		_, k, view, err := s.schoolChild(c, anyStaff)
 		if err != nil {
 			return err
 		}
@@ -166,11 +172,7 @@ func (s *server) getChild() fiber.Handler {
 // to the linked parents' documents, which carry them for /v1/me.
 func (s *server) patchChild() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.schoolFor(c, adminOnly)
-		if err != nil {
-			return err
-		}
-		k, _, err := s.childFor(c, sc)
+		sc, k, _, err := s.schoolChild(c, adminOnly)
 		if err != nil {
 			return err
 		}
@@ -232,11 +234,7 @@ func (s *server) syncParentLink(ctx context.Context, parentID string, k *content
 // is kept until the retention clock (every link removed + 90 days) runs out.
 func (s *server) removeChild() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.schoolFor(c, adminOnly)
-		if err != nil {
-			return err
-		}
-		k, _, err := s.childFor(c, sc)
+		sc, k, _, err := s.schoolChild(c, adminOnly)
 		if err != nil {
 			return err
 		}

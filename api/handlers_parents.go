@@ -24,11 +24,7 @@ type addParentRequest struct {
 // id (a sibling's parent), or a new invited parent from contact details.
 func (s *server) addParent() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.schoolFor(c, adminOnly)
-		if err != nil {
-			return err
-		}
-		k, _, err := s.childFor(c, sc)
+		sc, k, _, err := s.schoolChild(c, adminOnly)
 		if err != nil {
 			return err
 		}
@@ -155,11 +151,7 @@ func (s *server) getParent() fiber.Handler {
 // child ends on their next request).
 func (s *server) unlinkParent() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.schoolFor(c, adminOnly)
-		if err != nil {
-			return err
-		}
-		k, _, err := s.childFor(c, sc)
+		sc, k, _, err := s.schoolChild(c, adminOnly)
 		if err != nil {
 			return err
 		}

@@ -179,6 +179,16 @@ func (s *server) classFor(c *fiber.Ctx, sc *content.School) (*content.Class, err
 	return cl, nil
 }
 
+// schoolClass loads :schoolId (with the access it needs) and :classId.
+func (s *server) schoolClass(c *fiber.Ctx, need access) (*content.School, *content.Class, error) {
+	sc, err := s.schoolFor(c, need)
+	if err != nil {
+		return nil, nil, err
+	}
+	cl, err := s.classFor(c, sc)
+	return sc, cl, err
+}
+
 func (s *server) listClasses() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		sc, err := s.schoolFor(c, anyStaff)
@@ -258,11 +268,7 @@ func (s *server) createClass() fiber.Handler {
 
 func (s *server) getClass() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.schoolFor(c, anyStaff)
-		if err != nil {
-			return err
-		}
-		cl, err := s.classFor(c, sc)
+		_, cl, err := s.schoolClass(c, anyStaff)
 		if err != nil {
 			return err
 		}
@@ -272,11 +278,7 @@ func (s *server) getClass() fiber.Handler {
 
 func (s *server) patchClass() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.schoolFor(c, adminOnly)
-		if err != nil {
-			return err
-		}
-		cl, err := s.classFor(c, sc)
+		sc, cl, err := s.schoolClass(c, adminOnly)
 		if err != nil {
 			return err
 		}
@@ -300,11 +302,7 @@ func (s *server) patchClass() fiber.Handler {
 // is left pointing at a class that no longer exists.
 func (s *server) deleteClass() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.schoolFor(c, adminOnly)
-		if err != nil {
-			return err
-		}
-		cl, err := s.classFor(c, sc)
+		sc, cl, err := s.schoolClass(c, adminOnly)
 		if err != nil {
 			return err
 		}
@@ -328,11 +326,7 @@ func (s *server) deleteClass() fiber.Handler {
 
 func (s *server) classChildren() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.schoolFor(c, anyStaff)
-		if err != nil {
-			return err
-		}
-		cl, err := s.classFor(c, sc)
+		sc, cl, err := s.schoolClass(c, anyStaff)
 		if err != nil {
 			return err
 		}
