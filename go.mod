@@ -18,6 +18,7 @@ require (
 	github.com/twilio/twilio-go v1.31.0
 	go.mongodb.org/mongo-driver/v2 v2.9.3
 	golang.org/x/crypto v0.58.0
+	golang.org/x/image v0.47.0
 	google.golang.org/api v0.231.0
 	modernc.org/sqlite v1.31.1
 )
