@@ -41,6 +41,9 @@ const (
 	ferretDB    = "github.com/FerretDB/FerretDB"
 	sqlite      = "modernc.org/sqlite"
 	asynq       = "github.com/hibiken/asynq"
+	// xImage is the Go project's own image extensions: the WebP decoder and
+	// the resampling scalers the standard library lacks.
+	xImage = "golang.org/x/image"
 )
 
 var cmdPath = regexp.MustCompile(`^[^/]+/cmd(/|$)`)
@@ -162,6 +165,24 @@ func rules() []rule {
 						!under(imp.rel, "content/mongostore/mongotest")
 				default:
 					return inAny(u, imp, mongoDriver)
+				}
+			},
+		},
+		{
+			// Parents send WebP photos and the standard library cannot decode
+			// them, nor scale an image well; x/image is maintained with Go
+			// itself and talks to nothing outside the process. The rule is
+			// narrow: content/media only, that module only.
+			name:  "content/media may import content, golang.org/x/image (WebP decoding and thumbnail scaling the standard library lacks) and the standard library",
+			match: func(rel string) bool { return under(rel, "content/media") },
+			allow: func(u *universe, imp ref) bool {
+				switch {
+				case imp.std:
+					return true
+				case imp.project:
+					return coreContent(imp.rel)
+				default:
+					return inAny(u, imp, xImage)
 				}
 			},
 		},
