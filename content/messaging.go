@@ -90,6 +90,23 @@ type Broadcast struct {
 	CreatedAt      time.Time
 }
 
+// BroadcastCursor is a place in a school's message log, which runs newest
+// first: the broadcast last shown. Creation time and id together, so the
+// place holds while new broadcasts arrive and ties on time cannot repeat
+// or skip a row. The zero value is the start of the log.
+type BroadcastCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// IsZero reports whether the cursor is the start of the log.
+func (c BroadcastCursor) IsZero() bool { return c.ID == "" }
+
+// CursorAfter is the cursor that continues the log after b.
+func CursorAfter(b *Broadcast) BroadcastCursor {
+	return BroadcastCursor{CreatedAt: b.CreatedAt, ID: b.ID}
+}
+
 // LedgerPageSize is how many entries one ledger document holds: large
 // enough that a claim or a result write covers many messages, small enough
 // that a page document stays a few kilobytes.
@@ -191,4 +208,21 @@ type Budgets interface {
 	// AddSMSSpend adds pence (negative to refund) to the school's spend for
 	// month ("2026-11") and returns the new total, atomically.
 	AddSMSSpend(ctx context.Context, schoolID, month string, pence int64) (int64, error)
+	// RecordSMSRefused counts n messages refused in month because they
+	// would have taken the school past its budget, and notes the latest
+	// refusal time (an earlier at never moves it back).
+	RecordSMSRefused(ctx context.Context, schoolID, month string, n int, at time.Time) error
+	// SMSBudgetMonth reads a school's spend and refusals for month; a month
+	// with neither is all zero values, not an error.
+	SMSBudgetMonth(ctx context.Context, schoolID, month string) (BudgetMonth, error)
+}
+
+// BudgetMonth is one school's SMS spend and refusals in one calendar month
+// (school-local, "2026-11").
+type BudgetMonth struct {
+	SchoolID        string
+	Month           string
+	SpentPence      int64
+	RefusedMessages int64
+	LastRefusedAt   time.Time // zero when nothing was refused
 }

@@ -98,6 +98,11 @@ type Ledger interface {
 	// BroadcastsInState lists broadcasts in a state (a small set: the relay
 	// sweeps those still sending).
 	BroadcastsInState(ctx context.Context, state BroadcastState) ([]*Broadcast, error)
+	// BroadcastsOfSchool is a school's message log: its broadcasts newest
+	// first (by creation time, then id), only those createdBy sent unless
+	// it is "", starting after the cursor, at most limit of them. Params
+	// are not loaded: the log never shows them.
+	BroadcastsOfSchool(ctx context.Context, schoolID, createdBy string, after BroadcastCursor, limit int) ([]*Broadcast, error)
 
 	// PutLedgerPages inserts pages, ignoring ones already written, so an
 	// expansion that crashed half-way can simply run again.

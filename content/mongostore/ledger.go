@@ -132,6 +132,46 @@ func (s *Store) BroadcastsInState(ctx context.Context, state content.BroadcastSt
 	return out, nil
 }
 
+// BroadcastsOfSchool filters on the school (and sender), keyset-pages on
+// (createdAt, _id) descending and sorts the same way, so the index
+// {schoolId, createdAt, _id} serves filter, order and limit on MongoDB.
+// The embedded store scans, which the size of one school's log allows.
+func (s *Store) BroadcastsOfSchool(ctx context.Context, schoolID, createdBy string, after content.BroadcastCursor, limit int) ([]*content.Broadcast, error) {
+	if limit <= 0 {
+		return []*content.Broadcast{}, nil
+	}
+	filter := bson.D{{Key: "schoolId", Value: schoolID}}
+	if createdBy != "" {
+		filter = append(filter, bson.E{Key: "createdBy", Value: createdBy})
+	}
+	if !after.IsZero() {
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: after.CreatedAt}}}},
+			bson.D{{Key: "createdAt", Value: after.CreatedAt}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: after.ID}}}},
+		}})
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	cur, err := s.c(colBroadcasts).Find(ctx, filter, options.Find().
+		SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}).
+		SetLimit(int64(limit)).
+		// The log shows no parameters: leave them (a child's name may be
+		// one) in the store.
+		SetProjection(bson.D{{Key: "params", Value: 0}}))
+	if err != nil {
+		return nil, mapErr(err, "broadcasts")
+	}
+	var docs []broadcastDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, mapErr(err, "broadcasts")
+	}
+	out := make([]*content.Broadcast, 0, len(docs))
+	for i := range docs {
+		out = append(out, docs[i].toContent())
+	}
+	return out, nil
+}
+
 // PutLedgerPages inserts unordered and treats duplicate keys as already
 // written: re-running an expansion converges instead of failing.
 func (s *Store) PutLedgerPages(ctx context.Context, pages []*content.LedgerPage) error {

@@ -119,6 +119,12 @@ func (s *Store) Init(ctx context.Context) error {
 		colClasses:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		colChildren: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}, {Keys: bson.D{{Key: "classIds", Value: 1}}}},
 		colAudit:    {{Keys: bson.D{{Key: "at", Value: 1}}}},
+		// The message log: a school's broadcasts newest first, and a
+		// teacher's own among them.
+		colBroadcasts: {
+			{Keys: bson.D{{Key: "schoolId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+			{Keys: bson.D{{Key: "schoolId", Value: 1}, {Key: "createdBy", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		},
 	}
 	for name, models := range indexes {
 		// One createIndexes per index, skipping those already there:
