@@ -1,0 +1,614 @@
+package misimport
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"strings"
+
+	"github.com/hometime-edu/hometime/content"
+)
+
+// Phones turns what a school typed into an E.164 number. region is the
+// school's country (ISO 3166-1 alpha-2, content.School.Country); mobile
+// says whether the number can take texts. The real implementation wraps a
+// phone-number library, which content may not import; mistest.UKPhones is
+// a fake for tests.
+type Phones interface {
+	Normalize(raw, region string) (e164 string, mobile bool, err error)
+}
+
+// DefaultMaxProblems caps the problems kept. A file that is wrong on every
+// row would otherwise hold one problem per cell in memory; the counts per
+// code stay exact.
+const DefaultMaxProblems = 10_000
+
+// Options are what a parse needs from the school and the caller.
+type Options struct {
+	Region          string  // school's country, for phone numbers
+	DefaultLanguage string  // school's default family language; "en" if empty
+	Phones          Phones  // required
+	Mapping         Mapping // explicit columns, overriding detection
+	Reader          ReaderOptions
+	MaxProblems     int
+}
+
+// Pupil is one accepted pupil row.
+type Pupil struct {
+	Row, Line    int
+	UPN          string // upper case, no spaces
+	FirstName    string // preferred forename when given, else legal
+	LastName     string
+	YearGroup    string // one of content.YearGroups
+	RegGroup     string // reg group / class / form, as the MIS names it
+	PupilPremium bool
+	Links        []Link // in slot order, one per distinct reachable contact
+}
+
+// Link is a pupil's link to a parent, with what the row says about it.
+type Link struct {
+	Parent                 int // index into Import.Parents
+	Slot                   int
+	Relationship           string
+	ParentalResponsibility bool
+	Priority               int
+}
+
+// Parent is one household contact: every row naming the same mobile (or,
+// lacking one, the same email) folds into one Parent.
+type Parent struct {
+	Key       string // ContactKey: "sms:+447…" or "email:…"
+	Row, Line int    // where the contact first appears
+	Slot      int
+	FirstName string
+	LastName  string
+	Mobile    string // E.164, mobile only; "" if none usable
+	Email     string // lower case; "" if none usable
+	Language  string // a Lang… code
+	Children  []int  // indexes into Import.Pupils, in row order
+
+	langGiven bool // the language came from the file, not the school default
+}
+
+// Import is a parsed, validated, deduplicated file.
+type Import struct {
+	Encoding      string
+	Detection     *Detection
+	Rows          int // non-blank data rows read
+	Pupils        []Pupil
+	Parents       []Parent
+	RejectedRows  int // rows with a pupil-level error (duplicate_upn included)
+	DuplicateRows int // exact repeats, skipped
+	Problems      []Problem
+	ProblemCounts map[string]int // by code, exact even when Problems is capped
+	// ProblemsDropped counts problems beyond Options.MaxProblems.
+	ProblemsDropped int
+	// SeenUPNs are the UPNs of every row read, rejected ones included: a
+	// pupil whose row has a mistake is still at the school, not a leaver.
+	SeenUPNs map[string]bool
+}
+
+// ContactKey is the household key of a contact: its mobile when it has
+// one, else its email. Mobile first because couples often share one family
+// email but rarely one mobile. Callers building a Roster use it too.
+func ContactKey(mobile, email string) string {
+	switch {
+	case mobile != "":
+		return "sms:" + mobile
+	case email != "":
+		return "email:" + email
+	}
+	return ""
+}
+
+// Parse reads, validates and deduplicates a whole MIS export, one row at a
+// time. A file it cannot read at all (encoding, size, columns) is an error:
+// a *content.Error wrapping a *FileError or *DetectionError. Everything
+// wrong with single rows or cells is a Problem in the Import.
+func Parse(r io.Reader, opts Options) (*Import, error) {
+	if opts.Phones == nil {
+		return nil, errors.New("misimport: Options.Phones is required")
+	}
+	if opts.DefaultLanguage == "" {
+		opts.DefaultLanguage = LangEnglish
+	}
+	if opts.MaxProblems <= 0 {
+		opts.MaxProblems = DefaultMaxProblems
+	}
+	rd, err := NewReader(r, opts.Reader)
+	if err != nil {
+		return nil, err
+	}
+	det, err := Detect(rd.Header(), opts.Mapping)
+	if err != nil {
+		return nil, err
+	}
+	b := newBuilder(rd, det, opts)
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		b.add(rec)
+	}
+	return b.finish(), nil
+}
+
+// builder folds records into an Import.
+type builder struct {
+	opts    Options
+	rd      *Reader
+	l       layout
+	mapped  []int // every mapped column, for the duplicate-row hash
+	imp     *Import
+	rowHash map[string]uint64 // UPN → hash of the first row's mapped cells
+	byKey   map[string]int    // ContactKey → index into imp.Parents
+	intern  map[string]string // reg groups and relationships repeat on every row
+
+	rec  Record
+	errs int // pupil-level errors on the current row
+}
+
+func newBuilder(rd *Reader, det *Detection, opts Options) *builder {
+	b := &builder{
+		opts: opts, rd: rd, l: det.layout,
+		imp: &Import{Encoding: rd.Encoding(), Detection: det, ProblemCounts: map[string]int{},
+			SeenUPNs: map[string]bool{}},
+		rowHash: map[string]uint64{}, byKey: map[string]int{}, intern: map[string]string{},
+	}
+	for _, i := range det.Columns {
+		b.mapped = append(b.mapped, i)
+	}
+	// Stable order for the hash.
+	for i := 1; i < len(b.mapped); i++ {
+		for j := i; j > 0 && b.mapped[j] < b.mapped[j-1]; j-- {
+			b.mapped[j], b.mapped[j-1] = b.mapped[j-1], b.mapped[j]
+		}
+	}
+	return b
+}
+
+func (b *builder) problem(col int, code string, sev Severity, msg string) {
+	b.addProblem(Problem{Row: b.rec.Row, Line: b.rec.Line, Column: b.rd.Column(col), Code: code, Severity: sev, Message: msg})
+}
+
+func (b *builder) addProblem(p Problem) {
+	b.imp.ProblemCounts[p.Code]++
+	if len(b.imp.Problems) < b.opts.MaxProblems {
+		b.imp.Problems = append(b.imp.Problems, p)
+	} else {
+		b.imp.ProblemsDropped++
+	}
+}
+
+func (b *builder) raw(col int) string {
+	if col < 0 || col >= len(b.rec.Fields) {
+		return ""
+	}
+	return cleanCell(b.rec.Fields[col])
+}
+
+// cell returns a cleaned cell, or "" and a formula_cell problem when the
+// cell would run as a formula.
+//
+// Formula cells are refused, not stripped: the MIS never exports a formula,
+// so one means the file was edited or tampered with, and stripping the
+// "=" would turn "=HYPERLINK(…)" into text we would then put in a text
+// message greeting. The school sees the problem and fixes the source.
+// (Exports Hometime writes escape cells separately: that is the funnel
+// CSV's job.)
+func (b *builder) cell(col int) (string, bool) {
+	if col < 0 || col >= len(b.rec.Fields) {
+		return "", false
+	}
+	if looksLikeFormula(b.rec.Fields[col]) {
+		b.problem(col, CodeFormulaCell, SeverityError,
+			"the cell starts like a spreadsheet formula (=, +, -, @); it was ignored, correct it in the MIS")
+		return "", true
+	}
+	return cleanCell(b.rec.Fields[col]), false
+}
+
+func (b *builder) internString(s string) string {
+	if v, ok := b.intern[s]; ok {
+		return v
+	}
+	if len(b.intern) < 4096 {
+		b.intern[s] = s
+	}
+	return s
+}
+
+func (b *builder) rowHashOf() uint64 {
+	h := fnv.New64a()
+	for _, i := range b.mapped {
+		h.Write([]byte(b.raw(i)))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+func (b *builder) add(rec Record) {
+	if allBlank(rec.Fields) {
+		return // a trailing ",,,," row: nothing to say
+	}
+	b.rec, b.errs = rec, 0
+	b.imp.Rows++
+
+	upn, shapeOK, checkOK := UPN(b.raw(b.l.upn))
+	if upn != "" {
+		h := b.rowHashOf()
+		if first, seen := b.rowHash[upn]; seen {
+			if first == h {
+				b.imp.DuplicateRows++
+				b.problem(b.l.upn, CodeDuplicateRow, SeverityWarning,
+					"this row repeats an earlier row for the same pupil; it was skipped")
+			} else {
+				b.imp.RejectedRows++
+				b.problem(b.l.upn, CodeDuplicateUPN, SeverityError,
+					"an earlier row has the same UPN with different details; this row was skipped")
+			}
+			return
+		}
+		b.rowHash[upn] = h
+		b.imp.SeenUPNs[upn] = true
+	}
+	for _, p := range rec.Problems {
+		b.addProblem(p)
+	}
+
+	var p Pupil
+	p.Row, p.Line = rec.Row, rec.Line
+	switch {
+	case looksLikeFormula(b.raw(b.l.upn)):
+		b.cell(b.l.upn)
+		b.errs++
+	case upn == "":
+		b.problem(b.l.upn, CodeMissingUPN, SeverityError, "the pupil has no UPN; the row was skipped")
+		b.errs++
+	case !shapeOK:
+		b.problem(b.l.upn, CodeBadUPN, SeverityError,
+			"the UPN is not a letter followed by 12 characters; the row was skipped")
+		b.errs++
+	case !checkOK:
+		b.problem(b.l.upn, CodeUPNCheckLetter, SeverityWarning, "the UPN's check letter does not match its digits")
+	}
+	p.UPN = upn
+
+	p.FirstName = b.forename()
+	last, formula := b.cell(b.l.surname)
+	p.LastName = collapseSpaces(last)
+	if formula {
+		b.errs++
+	} else if p.LastName == "" {
+		b.problem(b.l.surname, CodeMissingName, SeverityError, "the pupil has no surname; the row was skipped")
+		b.errs++
+	}
+
+	year, formula := b.cell(b.l.year)
+	switch yg, ok := YearGroup(year); {
+	case formula:
+		b.errs++
+	case !ok:
+		b.problem(b.l.year, CodeBadYearGroup, SeverityError,
+			"the year group is not one Hometime serves (Nursery, Reception, Years 1–6); the row was skipped")
+		b.errs++
+	default:
+		p.YearGroup = yg
+	}
+
+	reg, _ := b.cell(b.l.regGroup)
+	p.RegGroup = b.internString(collapseSpaces(reg))
+
+	pp, _ := b.cell(b.l.pupilPremium)
+	v, ok := parseBool(pp)
+	if !ok {
+		b.problem(b.l.pupilPremium, CodeBadBoolean, SeverityWarning,
+			"pupil premium is not Y/N, Yes/No, True/False or 1/0; read as no")
+	}
+	p.PupilPremium = v
+
+	contacts := b.contacts()
+	if b.errs > 0 {
+		b.imp.RejectedRows++
+		return
+	}
+	pupil := len(b.imp.Pupils)
+	for _, c := range contacts {
+		idx, dup := b.register(c, pupil, p.Links)
+		if dup {
+			continue
+		}
+		p.Links = append(p.Links, Link{Parent: idx, Slot: c.slot, Relationship: c.relationship,
+			ParentalResponsibility: c.pr, Priority: c.priority})
+	}
+	b.imp.Pupils = append(b.imp.Pupils, p)
+}
+
+// forename is the preferred forename when the file gives one (the name the
+// family uses), else the legal one, else a plain forename column.
+func (b *builder) forename() string {
+	var formula bool
+	for _, col := range []int{b.l.preferredForename, b.l.legalForename, b.l.forename} {
+		v, f := b.cell(col)
+		formula = formula || f
+		if v != "" {
+			return collapseSpaces(v)
+		}
+	}
+	col := b.l.forename
+	if col < 0 {
+		col = b.l.legalForename
+	}
+	if col < 0 {
+		col = b.l.preferredForename
+	}
+	if !formula {
+		b.problem(col, CodeMissingName, SeverityError, "the pupil has no forename; the row was skipped")
+	}
+	b.errs++
+	return ""
+}
+
+// rowContact is one contact slot of the current row, validated.
+type rowContact struct {
+	slot                int
+	first, last         string
+	relationship        string
+	mobile, email, lang string
+	langGiven           bool
+	pr                  bool
+	priority            int
+	cols                contactColumns
+}
+
+func (b *builder) contacts() []rowContact {
+	var out []rowContact
+	for _, cc := range b.l.contacts {
+		empty := true
+		for _, col := range []int{cc.name, cc.forename, cc.surname, cc.relationship, cc.mobile, cc.email, cc.pr, cc.priority, cc.lang} {
+			if b.raw(col) != "" {
+				empty = false
+				break
+			}
+		}
+		if empty {
+			continue
+		}
+		c := rowContact{slot: cc.slot, cols: cc}
+		fn, _ := b.cell(cc.forename)
+		sn, _ := b.cell(cc.surname)
+		c.first, c.last = collapseSpaces(fn), collapseSpaces(sn)
+		if c.first == "" && c.last == "" {
+			name, _ := b.cell(cc.name)
+			c.first, c.last = splitName(name)
+		}
+		rel, _ := b.cell(cc.relationship)
+		c.relationship = b.internString(collapseSpaces(rel))
+
+		if raw, _ := b.cell(cc.mobile); raw != "" {
+			e164, mobile, err := b.opts.Phones.Normalize(raw, b.opts.Region)
+			if err == nil {
+				_, err = content.NormalizeContact(content.SuppressionSMS, e164)
+			}
+			switch {
+			case err != nil:
+				b.problem(cc.mobile, CodeInvalidPhone, SeverityWarning,
+					fmt.Sprintf("the number is not a valid phone number for %s; no texts to this contact", b.regionName()))
+			case !mobile:
+				b.problem(cc.mobile, CodeLandline, SeverityWarning,
+					"the number is a landline or cannot take texts; no texts to this contact")
+			default:
+				c.mobile = e164
+			}
+		}
+		if raw, _ := b.cell(cc.email); raw != "" {
+			if e, ok := Email(raw); ok {
+				c.email = e
+			} else {
+				b.problem(cc.email, CodeInvalidEmail, SeverityWarning,
+					"the email address is not valid (one plain address per cell); no email to this contact")
+			}
+		}
+		c.lang = b.opts.DefaultLanguage
+		if raw, _ := b.cell(cc.lang); raw != "" {
+			if l, ok := Language(raw); ok {
+				c.lang, c.langGiven = l, true
+			} else {
+				b.problem(cc.lang, CodeUnknownLanguage, SeverityWarning,
+					"the language is not one Hometime writes in yet; the school's default language is used")
+			}
+		}
+		pr, _ := b.cell(cc.pr)
+		if v, ok := parseBool(pr); ok {
+			c.pr = v
+		} else {
+			b.problem(cc.pr, CodeBadBoolean, SeverityWarning,
+				"parental responsibility is not Y/N, Yes/No, True/False or 1/0; read as no")
+		}
+		prio, _ := b.cell(cc.priority)
+		if n, ok := parsePriority(prio); ok {
+			c.priority = n
+		} else {
+			b.problem(cc.priority, CodeBadPriority, SeverityWarning, "the priority is not a whole number; ignored")
+		}
+
+		nameCol := cc.name
+		if nameCol < 0 {
+			nameCol = cc.forename
+		}
+		if nameCol < 0 {
+			nameCol = cc.surname
+		}
+		if c.first == "" && c.last == "" && nameCol >= 0 {
+			b.problem(nameCol, CodeMissingName, SeverityWarning, "the contact has no name; messages will not greet them by name")
+		}
+		if c.mobile == "" && c.email == "" {
+			col := cc.mobile
+			if col < 0 {
+				col = cc.email
+			}
+			b.problem(col, CodeUnreachable, SeverityWarning,
+				"the contact has neither a mobile number nor a valid email; they cannot be invited")
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (b *builder) regionName() string {
+	if b.opts.Region == "" {
+		return "the school's country"
+	}
+	return strings.ToUpper(b.opts.Region)
+}
+
+// register folds a row's contact into its household parent and returns the
+// parent's index; dup is true when the row already links that parent.
+func (b *builder) register(c rowContact, pupil int, links []Link) (idx int, dup bool) {
+	key := ContactKey(c.mobile, c.email)
+	idx, ok := b.byKey[key]
+	if !ok {
+		idx = len(b.imp.Parents)
+		b.byKey[key] = idx
+		b.imp.Parents = append(b.imp.Parents, Parent{
+			Key: key, Row: b.rec.Row, Line: b.rec.Line, Slot: c.slot, FirstName: c.first, LastName: c.last,
+			Mobile: c.mobile, Email: c.email, Language: c.lang, langGiven: c.langGiven,
+		})
+		return idx, false
+	}
+	for _, l := range links {
+		if l.Parent == idx {
+			col := c.cols.mobile
+			if c.mobile == "" {
+				col = c.cols.email
+			}
+			b.problem(col, CodeDuplicateContact, SeverityWarning, "this contact appears twice on the row; counted once")
+			return idx, true
+		}
+	}
+	p := &b.imp.Parents[idx]
+	if p.FirstName == "" && p.LastName == "" {
+		p.FirstName, p.LastName = c.first, c.last
+	}
+	switch {
+	case p.Email == "":
+		p.Email = c.email
+	case c.email != "" && c.email != p.Email:
+		b.problem(c.cols.email, CodeContactConflict, SeverityWarning,
+			"an earlier row gives this contact a different email; the earlier one is used")
+	}
+	switch {
+	case !p.langGiven && c.langGiven:
+		p.Language, p.langGiven = c.lang, true
+	case p.langGiven && c.langGiven && p.Language != c.lang:
+		b.problem(c.cols.lang, CodeContactConflict, SeverityWarning,
+			"an earlier row gives this contact a different language; the earlier one is used")
+	}
+	return idx, false
+}
+
+// finish merges email-only contacts into the one mobile contact with the
+// same email (the same person, reachable by text on a sibling's row), then
+// fills each parent's children in row order.
+func (b *builder) finish() *Import {
+	imp := b.imp
+	byEmail := map[string]int{} // email → mobile-keyed parent, -1 when several share it
+	for i := range imp.Parents {
+		p := &imp.Parents[i]
+		if p.Mobile == "" || p.Email == "" {
+			continue
+		}
+		if _, ok := byEmail[p.Email]; ok {
+			byEmail[p.Email] = -1
+		} else {
+			byEmail[p.Email] = i
+		}
+	}
+	remap := make([]int, len(imp.Parents))
+	merged := false
+	for i := range imp.Parents {
+		remap[i] = i
+		p := &imp.Parents[i]
+		if p.Mobile != "" {
+			continue
+		}
+		if t, ok := byEmail[p.Email]; ok && t >= 0 {
+			remap[i] = t
+			merged = true
+			q := &imp.Parents[t]
+			if q.FirstName == "" && q.LastName == "" {
+				q.FirstName, q.LastName = p.FirstName, p.LastName
+			}
+			if !q.langGiven && p.langGiven {
+				q.Language, q.langGiven = p.Language, true
+			}
+			if p.Row < q.Row {
+				q.Row, q.Line, q.Slot = p.Row, p.Line, p.Slot
+			}
+		}
+	}
+	if merged {
+		// Compact, keeping first-appearance order.
+		newIdx := make([]int, len(imp.Parents))
+		kept := imp.Parents[:0]
+		for i := range imp.Parents {
+			if remap[i] == i {
+				newIdx[i] = len(kept)
+				kept = append(kept, imp.Parents[i])
+			}
+		}
+		for i := range remap {
+			newIdx[i] = newIdx[remap[i]]
+		}
+		imp.Parents = kept
+		for pi := range imp.Pupils {
+			links := imp.Pupils[pi].Links
+			out := links[:0]
+			for _, l := range links {
+				l.Parent = newIdx[l.Parent]
+				dup := false
+				for _, o := range out {
+					dup = dup || o.Parent == l.Parent
+				}
+				if !dup {
+					out = append(out, l)
+				}
+			}
+			imp.Pupils[pi].Links = out
+		}
+	}
+	for pi := range imp.Pupils {
+		for _, l := range imp.Pupils[pi].Links {
+			imp.Parents[l.Parent].Children = append(imp.Parents[l.Parent].Children, pi)
+		}
+	}
+	return imp
+}
+
+// ContactRef is a normalised contact to look up in the suppression list.
+type ContactRef struct {
+	Channel    string // content.SuppressionSMS | content.SuppressionEmail
+	Normalized string
+}
+
+// Contacts lists every parent's mobile and email, so the caller can look
+// them up in one batch (content.Suppressions.SuppressedAmong) before
+// planning.
+func (imp *Import) Contacts() []ContactRef {
+	var out []ContactRef
+	for _, p := range imp.Parents {
+		if p.Mobile != "" {
+			out = append(out, ContactRef{content.SuppressionSMS, p.Mobile})
+		}
+		if p.Email != "" {
+			out = append(out, ContactRef{content.SuppressionEmail, p.Email})
+		}
+	}
+	return out
+}
