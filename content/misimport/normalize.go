@@ -60,6 +60,9 @@ func looksLikeFormula(raw string) bool {
 // content.YearGroups, or false for anything Hometime does not serve
 // (secondary years included).
 func YearGroup(raw string) (string, bool) {
+	if strings.ContainsAny(raw, ".,") {
+		return "", false // "0.5", "3,4": not a year
+	}
 	k := headerKey(raw) // lower case, letters and digits only
 	for _, p := range []string{"ncyear", "nationalcurriculumyear", "yeargroup", "year", "yr", "y"} {
 		if rest, ok := strings.CutPrefix(k, p); ok && rest != "" {
