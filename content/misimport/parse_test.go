@@ -43,7 +43,6 @@ func problemsAt(ps []misimport.Problem) []string {
 	return out
 }
 
-
 func TestSiblingsShareOneParent(t *testing.T) {
 	imp := parse(t, ""+
 		upn(1)+",Jones,Ffion,,Year 1,1A,N,Mrs Bethan Jones,Mother,07400 000001,bethan@example.org,Welsh,Mr Huw Jones,Father,07400 000002,,\n"+
