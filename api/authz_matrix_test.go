@@ -129,6 +129,12 @@ func matrix() map[string]entry {
 		"GET /v1/schools/:schoolId/broadcasts/:broadcastId/recipients": {allowed: []string{actTeacher, actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
 			return cell{path: "/v1/schools/sch_1/broadcasts/" + w.newBroadcast(t).ID + "/recipients"}
 		}},
+		// The message log: admins see the school's, each teacher their own
+		// (the teacher of C2 gets an empty page, not a refusal).
+		"GET /v1/schools/:schoolId/messages": {allowed: []string{actTeacher, actTeacherOther, actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			w.newBroadcast(t)
+			return cell{path: "/v1/schools/sch_1/messages?limit=5"}
+		}},
 	}
 }
 

@@ -216,3 +216,30 @@ func orEmpty(s []string) []string {
 type listDTO[T any] struct {
 	Items []T `json:"items"`
 }
+
+// messageLogItemDTO is one broadcast in the school message log: who sent
+// which template when, and how far it has got. No parameters (a child's
+// name may be one), no audience, no contacts.
+type messageLogItemDTO struct {
+	ID         string    `json:"id"`
+	Template   string    `json:"template"`
+	Category   string    `json:"category"`
+	CreatedBy  string    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+	State      string    `json:"state"`
+	Recipients int       `json:"recipients"`
+	Pages      int       `json:"pages"`
+	Urgent     bool      `json:"urgent"`
+	Important  bool      `json:"important"`
+}
+
+func toMessageLogItemDTO(b *content.Broadcast) messageLogItemDTO {
+	return messageLogItemDTO{ID: b.ID, Template: b.Template, Category: b.Category, CreatedBy: b.CreatedBy,
+		CreatedAt: b.CreatedAt, State: string(b.State), Recipients: b.Recipients, Pages: b.Pages,
+		Urgent: b.Urgent, Important: b.Important}
+}
+
+type messageLogDTO struct {
+	Items      []messageLogItemDTO `json:"items"`
+	NextCursor string              `json:"next_cursor,omitempty"`
+}

@@ -67,6 +67,7 @@ func (s *server) routes(app *fiber.App) {
 	v1.Post("/schools/:schoolId/broadcasts", staff(s.createBroadcast())...)
 	v1.Get("/schools/:schoolId/broadcasts/:broadcastId", staff(s.getBroadcast())...)
 	v1.Get("/schools/:schoolId/broadcasts/:broadcastId/recipients", staff(s.broadcastRecipients())...)
+	v1.Get("/schools/:schoolId/messages", staff(s.schoolMessages())...)
 }
 
 func (s *server) healthz() fiber.Handler {
