@@ -63,6 +63,9 @@ type Deps struct {
 	// Idempotency remembers Idempotency-Key answers (broadcasts); nil
 	// answers requests that send the header with 503.
 	Idempotency content.IdempotencyKeys
+	// Budgets reads schools' monthly SMS spend and refusals; nil answers
+	// GET /v1/schools/{id}/sms-budget with 503.
+	Budgets content.Budgets
 }
 
 // server holds the dependencies the handlers close over.

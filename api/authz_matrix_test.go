@@ -135,6 +135,8 @@ func matrix() map[string]entry {
 			w.newBroadcast(t)
 			return cell{path: "/v1/schools/sch_1/messages?limit=5"}
 		}},
+		// The SMS budget is a school setting: admins only; teachers 403.
+		"GET /v1/schools/:schoolId/sms-budget": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/sms-budget", nil)},
 	}
 }
 

@@ -243,3 +243,21 @@ type messageLogDTO struct {
 	Items      []messageLogItemDTO `json:"items"`
 	NextCursor string              `json:"next_cursor,omitempty"`
 }
+
+// smsBudgetDTO is a school's SMS budget for the current month.
+type smsBudgetDTO struct {
+	Month           string     `json:"month"`
+	BudgetPence     int64      `json:"budget_pence"`
+	SpentPence      int64      `json:"spent_pence"`
+	RemainingPence  int64      `json:"remaining_pence"`
+	RefusedMessages int64      `json:"refused_messages"`
+	LastRefusedAt   *time.Time `json:"last_refused_at,omitempty"`
+}
+
+// toSMSBudgetDTO: remaining never shows below zero (a budget lowered after
+// the spend, or a send in flight, can leave spend above it).
+func toSMSBudgetDTO(sc *content.School, m content.BudgetMonth) smsBudgetDTO {
+	return smsBudgetDTO{Month: m.Month, BudgetPence: sc.SMSBudgetPence, SpentPence: m.SpentPence,
+		RemainingPence: max(sc.SMSBudgetPence-m.SpentPence, 0), RefusedMessages: m.RefusedMessages,
+		LastRefusedAt: timePtr(m.LastRefusedAt)}
+}

@@ -122,7 +122,7 @@ func newHarness(t testing.TB) *harness {
 		Metrics: NewMetrics(nil), Ready: func(context.Context) error { return nil },
 		Suppressions: store, TwilioSignatures: twilio.NewWebhookValidator(testTwilioToken), PublicURL: testPublicURL,
 		ParseTwilioStatus: parseTwilioStatus, SendGridSignatures: sgSigs, Ledger: store, WebhookEvents: store,
-		Idempotency: store,
+		Idempotency: store, Budgets: store,
 	}
 	h.app = New(h.deps)
 	return h

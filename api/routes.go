@@ -68,6 +68,7 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/schools/:schoolId/broadcasts/:broadcastId", staff(s.getBroadcast())...)
 	v1.Get("/schools/:schoolId/broadcasts/:broadcastId/recipients", staff(s.broadcastRecipients())...)
 	v1.Get("/schools/:schoolId/messages", staff(s.schoolMessages())...)
+	v1.Get("/schools/:schoolId/sms-budget", staff(s.schoolSMSBudget())...)
 }
 
 func (s *server) healthz() fiber.Handler {
