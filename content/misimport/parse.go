@@ -69,6 +69,15 @@ type Parent struct {
 	Children  []int  // indexes into Import.Pupils, in row order
 
 	langGiven bool // the language came from the file, not the school default
+	// mobileAt and emailAt are the cells the mobile and email came from,
+	// so a later problem about them (suppressed) points at the right cell.
+	mobileAt, emailAt cellRef
+}
+
+// cellRef is where a value was read.
+type cellRef struct {
+	row, line int
+	column    string
 }
 
 // Import is a parsed, validated, deduplicated file.
@@ -183,6 +192,10 @@ func (b *builder) addProblem(p Problem) {
 	} else {
 		b.imp.ProblemsDropped++
 	}
+}
+
+func (b *builder) cellRef(col int) cellRef {
+	return cellRef{row: b.rec.Row, line: b.rec.Line, column: b.rd.Column(col)}
 }
 
 func (b *builder) raw(col int) string {
@@ -437,21 +450,11 @@ func (b *builder) contacts() []rowContact {
 			b.problem(cc.priority, CodeBadPriority, SeverityWarning, "the priority is not a whole number; ignored")
 		}
 
-		nameCol := cc.name
-		if nameCol < 0 {
-			nameCol = cc.forename
-		}
-		if nameCol < 0 {
-			nameCol = cc.surname
-		}
-		if c.first == "" && c.last == "" && nameCol >= 0 {
+		if nameCol := firstColumn(cc.name, cc.forename, cc.surname); c.first == "" && c.last == "" && nameCol >= 0 {
 			b.problem(nameCol, CodeMissingName, SeverityWarning, "the contact has no name; messages will not greet them by name")
 		}
 		if c.mobile == "" && c.email == "" {
-			col := cc.mobile
-			if col < 0 {
-				col = cc.email
-			}
+			col := firstColumn(cc.mobile, cc.email, cc.name, cc.forename, cc.surname, cc.relationship, cc.lang, cc.pr, cc.priority)
 			b.problem(col, CodeUnreachable, SeverityWarning,
 				"the contact has neither a mobile number nor a valid email; they cannot be invited")
 			continue
@@ -459,6 +462,16 @@ func (b *builder) contacts() []rowContact {
 		out = append(out, c)
 	}
 	return out
+}
+
+// firstColumn returns the first of cols the file has, or -1.
+func firstColumn(cols ...int) int {
+	for _, c := range cols {
+		if c >= 0 {
+			return c
+		}
+	}
+	return -1
 }
 
 func (b *builder) regionName() string {
@@ -479,6 +492,7 @@ func (b *builder) register(c rowContact, pupil int, links []Link) (idx int, dup 
 		b.imp.Parents = append(b.imp.Parents, Parent{
 			Key: key, Row: b.rec.Row, Line: b.rec.Line, Slot: c.slot, FirstName: c.first, LastName: c.last,
 			Mobile: c.mobile, Email: c.email, Language: c.lang, langGiven: c.langGiven,
+			mobileAt: b.cellRef(c.cols.mobile), emailAt: b.cellRef(c.cols.email),
 		})
 		return idx, false
 	}
@@ -498,7 +512,7 @@ func (b *builder) register(c rowContact, pupil int, links []Link) (idx int, dup 
 	}
 	switch {
 	case p.Email == "":
-		p.Email = c.email
+		p.Email, p.emailAt = c.email, b.cellRef(c.cols.email)
 	case c.email != "" && c.email != p.Email:
 		b.problem(c.cols.email, CodeContactConflict, SeverityWarning,
 			"an earlier row gives this contact a different email; the earlier one is used")
@@ -549,7 +563,7 @@ func (b *builder) finish() *Import {
 				q.Language, q.langGiven = p.Language, true
 			}
 			if p.Row < q.Row {
-				q.Row, q.Line, q.Slot = p.Row, p.Line, p.Slot
+				q.Row, q.Line, q.Slot, q.emailAt = p.Row, p.Line, p.Slot, p.emailAt
 			}
 		}
 	}

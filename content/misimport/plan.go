@@ -266,23 +266,22 @@ func (pl *Plan) invite(imp *Import, i int, suppressed Suppressed) {
 	p := imp.Parents[i]
 	s := &pl.Summary
 	inv := Invite{Parent: i, Row: p.Row, Language: p.Language}
-	flag := func(attr ContactAttr) {
+	flag := func(at cellRef) {
 		s.SuppressedChannels++
-		det := imp.Detection
-		pl.Problems = append(pl.Problems, Problem{Row: p.Row, Line: p.Line, Column: det.Column(ContactField(p.Slot, attr)),
+		pl.Problems = append(pl.Problems, Problem{Row: at.row, Line: at.line, Column: at.column,
 			Code: CodeSuppressed, Severity: SeverityWarning,
 			Message: "this contact asked not to be messaged on this channel; it will not be used"})
 	}
 	if p.Mobile != "" {
 		if suppressed != nil && suppressed(content.SuppressionSMS, p.Mobile) {
-			flag(AttrMobile)
+			flag(p.mobileAt)
 		} else {
 			inv.Channels = append(inv.Channels, content.SuppressionSMS)
 		}
 	}
 	if p.Email != "" {
 		if suppressed != nil && suppressed(content.SuppressionEmail, p.Email) {
-			flag(AttrEmail)
+			flag(p.emailAt)
 		} else {
 			inv.Channels = append(inv.Channels, content.SuppressionEmail)
 		}

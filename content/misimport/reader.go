@@ -247,6 +247,9 @@ func (r *Reader) Encoding() string { return r.encoding }
 // Column names column i for problems: its header, or its position when the
 // row is wider than the header.
 func (r *Reader) Column(i int) string {
+	if i < 0 {
+		return "(no column)" // a caller's bug; never worth a panic mid-import
+	}
 	if i < len(r.header) && r.header[i] != "" {
 		return r.header[i]
 	}
