@@ -552,6 +552,15 @@ func TestProcessRefusesPixelFloods(t *testing.T) {
 			}
 		})
 	}
+	// A 16-bit PNG is held to half the pixels: 6000×6000 is 36 MP, under
+	// the pixel cap, but 288 MB decoded.
+	deep := pngHeader(6000, 6000)
+	deep[24] = 16 // IHDR bit depth
+	binary.BigEndian.PutUint32(deep[29:], crc32.ChecksumIEEE(deep[12:29]))
+	if _, err := ProcessBytes(deep, DefaultLimits()); !errors.Is(err, ErrTooManyPixels) {
+		t.Fatalf("16-bit 36 MP png: %v, want ErrTooManyPixels", err)
+	}
+
 	// Limits are configurable: a 2 MP cap refuses a 3 MP photo it would
 	// otherwise take.
 	in := mustJPEG(t, quadrants(2000, 1500))
@@ -560,6 +569,12 @@ func TestProcessRefusesPixelFloods(t *testing.T) {
 	}
 	if _, err := ProcessBytes(in, Limits{MaxSide: 1999}); !errors.Is(err, ErrTooManyPixels) {
 		t.Fatalf("custom side cap: %v", err)
+	}
+	if _, err := ProcessBytes(in, Limits{MaxDecodedBytes: 3_000_000 * 3}); err != nil {
+		t.Fatalf("decoded cap just big enough: %v", err)
+	}
+	if _, err := ProcessBytes(in, Limits{MaxDecodedBytes: 3_000_000*3 - 1}); !errors.Is(err, ErrTooManyPixels) {
+		t.Fatalf("custom decoded cap: %v", err)
 	}
 }
 

@@ -15,21 +15,31 @@ import (
 	"golang.org/x/image/webp"
 )
 
-// Limits bound what Process accepts and how it writes the result.
+// Limits bound what Process accepts and how it writes the result. A zero
+// field takes its value from DefaultLimits.
 type Limits struct {
-	MaxBytes  int64 // largest upload read, in bytes
-	MaxPixels int64 // width × height, checked before decoding
-	MaxSide   int   // longest side in pixels, checked before decoding
-	ThumbSide int   // the thumbnail's longer side
-	Quality   int   // JPEG quality of both outputs, 1–100
+	MaxBytes        int64 // largest upload read, in bytes
+	MaxPixels       int64 // width × height, checked before decoding
+	MaxSide         int   // longest side in pixels, checked before decoding
+	MaxDecodedBytes int64 // the decoded pixel buffer, estimated from the header's colour model
+	ThumbSide       int   // the thumbnail's longer side
+	Quality         int   // JPEG quality of both outputs, 1–100
 }
 
 // DefaultLimits suit phone photos: 10 MB uploads, up to 40 megapixels (a
 // 48 MP phone saves 12 MP unless set otherwise) and 12,000 px a side (room
-// for panoramas), a 512 px thumbnail, quality 85 (no visible loss on
-// photos, about a third the size of quality 95).
+// for panoramas), at most 160 MiB of decoded pixels (40 MP at 8 bits per
+// RGBA channel, so a 16-bit PNG may have half as many pixels), a 512 px
+// thumbnail, quality 85 (no visible loss on photos, far smaller than 95).
 func DefaultLimits() Limits {
-	return Limits{MaxBytes: 10 << 20, MaxPixels: 40_000_000, MaxSide: 12_000, ThumbSide: 512, Quality: 85}
+	return Limits{
+		MaxBytes:        10 << 20,
+		MaxPixels:       40_000_000,
+		MaxSide:         12_000,
+		MaxDecodedBytes: 160 << 20,
+		ThumbSide:       512,
+		Quality:         85,
+	}
 }
 
 func (l Limits) withDefaults() Limits {
@@ -42,6 +52,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxSide <= 0 {
 		l.MaxSide = d.MaxSide
+	}
+	if l.MaxDecodedBytes <= 0 {
+		l.MaxDecodedBytes = d.MaxDecodedBytes
 	}
 	if l.ThumbSide <= 0 {
 		l.ThumbSide = d.ThumbSide
@@ -115,7 +128,7 @@ func ProcessBytes(b []byte, l Limits) (Processed, error) {
 		// consults every format linked into the binary.
 		return Processed{}, fmt.Errorf("header says %s, bytes say %s: %w", name, format, ErrUnsupportedFormat)
 	}
-	if err := checkSize(cfg.Width, cfg.Height, l); err != nil {
+	if err := checkSize(cfg, l); err != nil {
 		return Processed{}, err
 	}
 
@@ -154,8 +167,9 @@ func ProcessBytes(b []byte, l Limits) (Processed, error) {
 	}, nil
 }
 
-// checkSize applies the pixel cap to the sizes a header declares.
-func checkSize(w, h int, l Limits) error {
+// checkSize applies the caps to what a header declares.
+func checkSize(cfg image.Config, l Limits) error {
+	w, h := cfg.Width, cfg.Height
 	switch {
 	case w <= 0 || h <= 0:
 		return fmt.Errorf("header declares %dx%d: %w", w, h, ErrUnreadable)
@@ -163,8 +177,29 @@ func checkSize(w, h int, l Limits) error {
 		return fmt.Errorf("%dx%d has a side over %d px: %w", w, h, l.MaxSide, ErrTooManyPixels)
 	case int64(w)*int64(h) > l.MaxPixels:
 		return fmt.Errorf("%dx%d is over %d pixels: %w", w, h, l.MaxPixels, ErrTooManyPixels)
+	case int64(w)*int64(h)*bytesPerPixel(cfg.ColorModel) > l.MaxDecodedBytes:
+		return fmt.Errorf("%dx%d at %d bytes a pixel is over %d bytes: %w", w, h, bytesPerPixel(cfg.ColorModel), l.MaxDecodedBytes, ErrTooManyPixels)
 	}
 	return nil
+}
+
+// bytesPerPixel is the most a decoder allocates per pixel for a colour
+// model (YCbCr counted as 4:4:4); unknown models count as 16-bit RGBA.
+func bytesPerPixel(m color.Model) int64 {
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	switch m {
+	case color.GrayModel:
+		return 1
+	case color.Gray16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBAModel, color.NRGBAModel, color.NYCbCrAModel, color.CMYKModel:
+		return 4
+	}
+	return 8
 }
 
 // decode uses the sniffed format's own decoder, so the registry of formats
