@@ -3,7 +3,6 @@ package misimport
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"strings"
 
@@ -74,10 +73,9 @@ type Parent struct {
 	mobileAt, emailAt cellRef
 }
 
-// cellRef is where a value was read.
+// cellRef is where a value was read: col indexes Detection.Header.
 type cellRef struct {
-	row, line int
-	column    string
+	row, line, col int
 }
 
 // Import is a parsed, validated, deduplicated file.
@@ -93,9 +91,17 @@ type Import struct {
 	ProblemCounts map[string]int // by code, exact even when Problems is capped
 	// ProblemsDropped counts problems beyond Options.MaxProblems.
 	ProblemsDropped int
-	// SeenUPNs are the UPNs of every row read, rejected ones included: a
-	// pupil whose row has a mistake is still at the school, not a leaver.
-	SeenUPNs map[string]bool
+	// seen holds the UPN of every row read, rejected ones included, with
+	// the hash of its first row (to tell exact repeats from clashes).
+	seen map[string]uint64
+}
+
+// Seen reports whether any row of the file, rejected ones included, names
+// upn: a pupil whose row has a mistake is still at the school, not a
+// leaver.
+func (imp *Import) Seen(upn string) bool {
+	_, ok := imp.seen[upn]
+	return ok
 }
 
 // ContactKey is the household key of a contact: its mobile when it has
@@ -149,14 +155,13 @@ func Parse(r io.Reader, opts Options) (*Import, error) {
 
 // builder folds records into an Import.
 type builder struct {
-	opts    Options
-	rd      *Reader
-	l       layout
-	mapped  []int // every mapped column, for the duplicate-row hash
-	imp     *Import
-	rowHash map[string]uint64 // UPN → hash of the first row's mapped cells
-	byKey   map[string]int    // ContactKey → index into imp.Parents
-	intern  map[string]string // reg groups and relationships repeat on every row
+	opts   Options
+	rd     *Reader
+	l      layout
+	mapped []int // every mapped column, for the duplicate-row hash
+	imp    *Import
+	byKey  map[string]int    // ContactKey → index into imp.Parents
+	intern map[string]string // reg groups and relationships repeat on every row
 
 	rec  Record
 	errs int // pupil-level errors on the current row
@@ -166,8 +171,8 @@ func newBuilder(rd *Reader, det *Detection, opts Options) *builder {
 	b := &builder{
 		opts: opts, rd: rd, l: det.layout,
 		imp: &Import{Encoding: rd.Encoding(), Detection: det, ProblemCounts: map[string]int{},
-			SeenUPNs: map[string]bool{}},
-		rowHash: map[string]uint64{}, byKey: map[string]int{}, intern: map[string]string{},
+			seen: map[string]uint64{}},
+		byKey: map[string]int{}, intern: map[string]string{},
 	}
 	for _, i := range det.Columns {
 		b.mapped = append(b.mapped, i)
@@ -195,7 +200,7 @@ func (b *builder) addProblem(p Problem) {
 }
 
 func (b *builder) cellRef(col int) cellRef {
-	return cellRef{row: b.rec.Row, line: b.rec.Line, column: b.rd.Column(col)}
+	return cellRef{row: b.rec.Row, line: b.rec.Line, col: col}
 }
 
 func (b *builder) raw(col int) string {
@@ -231,18 +236,41 @@ func (b *builder) internString(s string) string {
 		return v
 	}
 	if len(b.intern) < 4096 {
+		s = strings.Clone(s) // not a slice of the record: see detach
 		b.intern[s] = s
 	}
 	return s
 }
 
-func (b *builder) rowHashOf() uint64 {
-	h := fnv.New64a()
-	for _, i := range b.mapped {
-		h.Write([]byte(b.raw(i)))
-		h.Write([]byte{0})
+// detach copies three strings into one fresh allocation. Cells are slices
+// of encoding/csv's per-record string; keeping one would keep the whole
+// record, and memory would follow the file rather than the roster.
+func detach(a, b, c *string) {
+	all := *a + *b + *c
+	if all == "" {
+		return
 	}
-	return h.Sum64()
+	la, lb := len(*a), len(*b)
+	*a, *b, *c = all[:la], all[la:la+lb], all[la+lb:]
+}
+
+// rowHashOf is FNV-1a over the row's mapped cells, written out so hashing
+// a row allocates nothing. Two rows for one UPN with the same hash are
+// treated as exact copies; a collision (2⁻⁶⁴) would report a changed row
+// as a repeat, never lose a different pupil.
+func (b *builder) rowHashOf() uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for _, i := range b.mapped {
+		s := b.raw(i)
+		for j := 0; j < len(s); j++ {
+			h ^= uint64(s[j])
+			h *= prime
+		}
+		h ^= 0xFF // cell separator: no UTF-8 byte is 0xFF
+		h *= prime
+	}
+	return h
 }
 
 func (b *builder) add(rec Record) {
@@ -255,7 +283,7 @@ func (b *builder) add(rec Record) {
 	upn, shapeOK, checkOK := UPN(b.raw(b.l.upn))
 	if upn != "" {
 		h := b.rowHashOf()
-		if first, seen := b.rowHash[upn]; seen {
+		if first, seen := b.imp.seen[upn]; seen {
 			if first == h {
 				b.imp.DuplicateRows++
 				b.problem(b.l.upn, CodeDuplicateRow, SeverityWarning,
@@ -267,8 +295,7 @@ func (b *builder) add(rec Record) {
 			}
 			return
 		}
-		b.rowHash[upn] = h
-		b.imp.SeenUPNs[upn] = true
+		b.imp.seen[upn] = h
 	}
 	for _, p := range rec.Problems {
 		b.addProblem(p)
@@ -330,6 +357,7 @@ func (b *builder) add(rec Record) {
 		b.imp.RejectedRows++
 		return
 	}
+	detach(&p.UPN, &p.FirstName, &p.LastName)
 	pupil := len(b.imp.Pupils)
 	for _, c := range contacts {
 		idx, dup := b.register(c, pupil, p.Links)
@@ -487,6 +515,7 @@ func (b *builder) register(c rowContact, pupil int, links []Link) (idx int, dup 
 	key := ContactKey(c.mobile, c.email)
 	idx, ok := b.byKey[key]
 	if !ok {
+		detach(&c.first, &c.last, &c.email)
 		idx = len(b.imp.Parents)
 		b.byKey[key] = idx
 		b.imp.Parents = append(b.imp.Parents, Parent{
@@ -508,10 +537,11 @@ func (b *builder) register(c rowContact, pupil int, links []Link) (idx int, dup 
 	}
 	p := &b.imp.Parents[idx]
 	if p.FirstName == "" && p.LastName == "" {
-		p.FirstName, p.LastName = c.first, c.last
+		p.FirstName, p.LastName = strings.Clone(c.first), strings.Clone(c.last)
 	}
 	switch {
-	case p.Email == "":
+	case p.Email == "" && c.email != "":
+		c.email = strings.Clone(c.email)
 		p.Email, p.emailAt = c.email, b.cellRef(c.cols.email)
 	case c.email != "" && c.email != p.Email:
 		b.problem(c.cols.email, CodeContactConflict, SeverityWarning,

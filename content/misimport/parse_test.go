@@ -131,7 +131,7 @@ func TestRowProblems(t *testing.T) {
 	}
 	// Rows with errors still name pupils at the school: never leavers.
 	for _, u := range []string{upn(1), upn(2), upn(5)} {
-		if !imp.SeenUPNs[u] {
+		if !imp.Seen(u) {
 			t.Errorf("UPN %s of a rejected row not seen", u)
 		}
 	}

@@ -83,8 +83,9 @@ type Invite struct {
 	Parent   int // index into Import.Parents
 	Row      int
 	Language string
-	Channels []string // content.SuppressionSMS and/or content.SuppressionEmail, not suppressed
-	Children []string // UPNs, in row order
+	SMS      bool  // text the invite: a mobile, not suppressed
+	Email    bool  // email it: an address, not suppressed
+	Children []int // Import.Pupils indexes, in row order (shared with Import.Parents[Parent].Children: read only)
 }
 
 // Suppressed reports whether a normalised contact (E.164 number or
@@ -133,7 +134,11 @@ type Plan struct {
 // roster parent matches at most one import parent. It is a pure function
 // of its inputs, so a dry run and the commit that follows plan the same.
 func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
-	pl := &Plan{}
+	pl := &Plan{
+		Children: make([]ChildPlan, 0, len(imp.Pupils)),
+		Parents:  make([]ParentPlan, 0, len(imp.Parents)),
+		Invites:  make([]Invite, 0, len(imp.Parents)),
+	}
 	s := &pl.Summary
 	s.Rows, s.Pupils, s.RejectedRows, s.DuplicateRows = imp.Rows, len(imp.Pupils), imp.RejectedRows, imp.DuplicateRows
 	s.ByLanguage = map[string]LanguageCount{}
@@ -149,7 +154,7 @@ func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
 		rosterKeys = append(rosterKeys, k)
 	}
 	slices.Sort(rosterKeys)
-	byMobile, byEmail := map[string]string{}, map[string]string{}
+	byMobile, byEmail := make(map[string]string, len(rosterKeys)), make(map[string]string, len(rosterKeys))
 	for _, k := range rosterKeys {
 		p := roster.Parents[k]
 		if p.Mobile != "" {
@@ -166,7 +171,7 @@ func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
 		}
 	}
 
-	claimed := map[string]bool{}
+	claimed := make(map[string]bool, len(rosterKeys))
 	rosterKeyOf := make([]string, len(imp.Parents))
 	for i, p := range imp.Parents {
 		key := ""
@@ -176,10 +181,12 @@ func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
 			key = k
 		}
 		pp := ParentPlan{Parent: i, RosterKey: key, Change: ChangeNew}
+		invited := false
 		if key != "" {
 			claimed[key] = true
 			rosterKeyOf[i] = key
 			cur := roster.Parents[key]
+			invited = cur.Invited
 			pp.Fields = parentChanges(p, cur)
 			pp.Change = ChangeUnchanged
 			if len(pp.Fields) > 0 {
@@ -196,7 +203,7 @@ func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
 		}
 		pl.Parents = append(pl.Parents, pp)
 
-		if key != "" && roster.Parents[key].Invited {
+		if invited {
 			continue
 		}
 		pl.invite(imp, i, suppressed)
@@ -214,20 +221,13 @@ func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
 			continue
 		}
 		cp.Fields = childChanges(p, cur)
-		linked := map[string]bool{}
-		for _, k := range cur.ParentKeys {
-			linked[k] = true
-		}
-		inFile := map[string]bool{}
 		for _, l := range p.Links {
-			k := rosterKeyOf[l.Parent]
-			inFile[k] = true
-			if k == "" || !linked[k] {
+			if k := rosterKeyOf[l.Parent]; k == "" || !slices.Contains(cur.ParentKeys, k) {
 				cp.AddedParents = append(cp.AddedParents, l.Parent)
 			}
 		}
 		for _, k := range cur.ParentKeys {
-			if !inFile[k] {
+			if !slices.ContainsFunc(p.Links, func(l Link) bool { return rosterKeyOf[l.Parent] == k }) {
 				cp.RemovedParents = append(cp.RemovedParents, k)
 			}
 		}
@@ -245,7 +245,7 @@ func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
 	}
 
 	for upn := range roster.Children {
-		if !imp.SeenUPNs[upn] {
+		if !imp.Seen(upn) {
 			pl.Leavers = append(pl.Leavers, upn)
 		}
 	}
@@ -268,7 +268,7 @@ func (pl *Plan) invite(imp *Import, i int, suppressed Suppressed) {
 	inv := Invite{Parent: i, Row: p.Row, Language: p.Language}
 	flag := func(at cellRef) {
 		s.SuppressedChannels++
-		pl.Problems = append(pl.Problems, Problem{Row: at.row, Line: at.line, Column: at.column,
+		pl.Problems = append(pl.Problems, Problem{Row: at.row, Line: at.line, Column: imp.Detection.Header[at.col],
 			Code: CodeSuppressed, Severity: SeverityWarning,
 			Message: "this contact asked not to be messaged on this channel; it will not be used"})
 	}
@@ -276,35 +276,32 @@ func (pl *Plan) invite(imp *Import, i int, suppressed Suppressed) {
 		if suppressed != nil && suppressed(content.SuppressionSMS, p.Mobile) {
 			flag(p.mobileAt)
 		} else {
-			inv.Channels = append(inv.Channels, content.SuppressionSMS)
+			inv.SMS = true
 		}
 	}
 	if p.Email != "" {
 		if suppressed != nil && suppressed(content.SuppressionEmail, p.Email) {
 			flag(p.emailAt)
 		} else {
-			inv.Channels = append(inv.Channels, content.SuppressionEmail)
+			inv.Email = true
 		}
 	}
-	if len(inv.Channels) == 0 {
+	if !inv.SMS && !inv.Email {
 		s.FullySuppressed++
 		return
 	}
-	for _, c := range p.Children {
-		inv.Children = append(inv.Children, imp.Pupils[c].UPN)
-	}
+	inv.Children = p.Children
 	pl.Invites = append(pl.Invites, inv)
 	s.Invites++
 	lc := s.ByLanguage[inv.Language]
 	lc.Invites++
-	for _, ch := range inv.Channels {
-		if ch == content.SuppressionSMS {
-			s.InvitesBySMS++
-			lc.SMS++
-		} else {
-			s.InvitesByEmail++
-			lc.Email++
-		}
+	if inv.SMS {
+		s.InvitesBySMS++
+		lc.SMS++
+	}
+	if inv.Email {
+		s.InvitesByEmail++
+		lc.Email++
 	}
 	s.ByLanguage[inv.Language] = lc
 }
