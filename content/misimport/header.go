@@ -44,8 +44,13 @@ const (
 // MaxContacts is the highest contact slot read. MIS exports carry 2–6.
 const MaxContacts = 9
 
-// ContactField is the Field of attr for contact slot n (1-based).
+// ContactField is the Field of attr for contact slot n: "contact2.mobile".
+// Slot 0 is the unnumbered contact of a file with one row per contact
+// ("Contact Mobile", "Relationship"): "contact.mobile".
 func ContactField(n int, attr ContactAttr) Field {
+	if n == 0 {
+		return Field("contact." + string(attr))
+	}
 	return Field("contact" + strconv.Itoa(n) + "." + string(attr))
 }
 
@@ -72,9 +77,13 @@ const (
 
 // Detection is which column holds what.
 type Detection struct {
-	Header     []string
-	Columns    map[Field]int // field → index into Header
-	Contacts   []int         // contact slots found, ascending
+	Header   []string
+	Columns  map[Field]int // field → index into Header
+	Contacts []int         // contact slots found, ascending; 0 is the unnumbered one
+	// LongFormat: the file has unnumbered contact columns, so a pupil may
+	// take several rows, one per contact. Rows with the same UPN and the
+	// same pupil cells add contacts instead of clashing.
+	LongFormat bool
 	Confidence Confidence
 	Notes      []string // why confidence is not high; no personal data
 	Ignored    []string // headers not used, in file order
@@ -181,39 +190,46 @@ func pupilHeader(key string) (Field, int, bool) {
 	return "", 0, false
 }
 
-// contactHeader splits "contact2mobile" into slot 2 and AttrMobile.
+// contactHeader splits "contact2mobile" into slot 2 and AttrMobile. An
+// unnumbered contact header ("Contact Mobile", "Carer Email",
+// "Relationship") is slot 0: the file has a row per pupil and contact.
 func contactHeader(key string) (int, ContactAttr, int, bool) {
-	rest, ok := "", false
-	for _, p := range []string{"contact", "parent", "carer", "guardian", "primarycontact", "secondarycontact"} {
-		if strings.HasPrefix(key, p) {
-			rest, ok = key[len(p):], true
-			if p == "primarycontact" || p == "secondarycontact" {
-				slot := 1
-				if p == "secondarycontact" {
-					slot = 2
-				}
-				attr, rank, ok := contactAttr(rest)
-				return slot, attr, rank, ok
+	switch key {
+	case "relationship", "relation", "parentalresponsibility", "priority":
+		// Contact-only notions, so a bare header means the row's contact.
+		attr, _, ok := contactAttr(key)
+		return 0, attr, 1, ok
+	}
+	for _, p := range []string{"primarycontact", "secondarycontact"} {
+		if rest, ok := strings.CutPrefix(key, p); ok {
+			slot := 1
+			if p == "secondarycontact" {
+				slot = 2
 			}
-			break
+			attr, rank, ok := contactAttr(rest)
+			return slot, attr, rank, ok
 		}
 	}
-	if !ok {
-		return 0, "", 0, false
+	for _, p := range []string{"contact", "parent", "carer", "guardian"} {
+		rest, ok := strings.CutPrefix(key, p)
+		if !ok {
+			continue
+		}
+		n := 0
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		switch {
+		case n == 0 && rest != "":
+			attr, rank, ok := contactAttr(rest)
+			return 0, attr, rank, ok
+		case n != 1 || rest[0] == '0':
+			return 0, "", 0, false
+		}
+		attr, rank, ok := contactAttr(rest[n:])
+		return int(rest[0] - '0'), attr, rank, ok
 	}
-	n := 0
-	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
-		n++
-	}
-	if n == 0 || n > 1 {
-		return 0, "", 0, false
-	}
-	slot := int(rest[0] - '0')
-	if slot < 1 || slot > MaxContacts {
-		return 0, "", 0, false
-	}
-	attr, rank, ok := contactAttr(rest[n:])
-	return slot, attr, rank, ok
+	return 0, "", 0, false
 }
 
 func contactAttr(key string) (ContactAttr, int, bool) {
@@ -379,14 +395,15 @@ func Detect(header []string, mapping Mapping) (*Detection, error) {
 		_, e := d.Columns[ContactField(slot, AttrEmail)]
 		if m || e {
 			reachable++
+			d.LongFormat = d.LongFormat || slot == 0
 		} else {
-			d.Notes = append(d.Notes, fmt.Sprintf("contact %d has no mobile or email column", slot))
+			d.Notes = append(d.Notes, slotName(slot)+": no mobile or email column")
 		}
 		_, n := d.Columns[ContactField(slot, AttrName)]
 		_, fn := d.Columns[ContactField(slot, AttrForename)]
 		_, sn := d.Columns[ContactField(slot, AttrSurname)]
 		if !n && !fn && !sn {
-			d.Notes = append(d.Notes, fmt.Sprintf("contact %d has no name column", slot))
+			d.Notes = append(d.Notes, slotName(slot)+": no name column")
 		}
 	}
 	if reachable == 0 {
@@ -414,8 +431,19 @@ func contactSlot(f Field) (int, bool) {
 	if !ok {
 		return 0, false
 	}
+	if n == "" {
+		return 0, true
+	}
 	slot, err := strconv.Atoi(n)
 	return slot, err == nil
+}
+
+// slotName names a contact slot in notes.
+func slotName(slot int) string {
+	if slot == 0 {
+		return "the contact columns"
+	}
+	return "contact " + strconv.Itoa(slot)
 }
 
 // layout is a Detection as column indexes (-1: absent), so reading a row

@@ -45,6 +45,14 @@ func TestDetectLayouts(t *testing.T) {
 			contacts: []int{1}, confidence: ConfidenceHigh,
 		},
 		{
+			name:   "SIMS, one row per contact",
+			header: "UPN,Legal Surname,Legal Forename,Year,Reg Group,Contact Forename,Contact Surname,Relationship,Contact Mobile,Contact Email,Parental Responsibility,Priority,Contact Language",
+			want: map[Field]string{ContactField(0, AttrForename): "Contact Forename", ContactField(0, AttrRelationship): "Relationship",
+				ContactField(0, AttrMobile): "Contact Mobile", ContactField(0, AttrParentalResponsibility): "Parental Responsibility",
+				ContactField(0, AttrPriority): "Priority", ContactField(0, AttrLanguage): "Contact Language"},
+			contacts: []int{0}, confidence: ConfidenceHigh,
+		},
+		{
 			name:   "both mobile and telephone: mobile wins, confidence medium",
 			header: "UPN,Forename,Surname,Year,Contact 1 Name,Contact 1 Telephone,Contact 1 Mobile",
 			want:   map[Field]string{ContactField(1, AttrMobile): "Contact 1 Mobile"}, contacts: []int{1}, confidence: ConfidenceMedium,
@@ -72,6 +80,9 @@ func TestDetectLayouts(t *testing.T) {
 			}
 			if !slices.Equal(d.Contacts, tc.contacts) {
 				t.Errorf("contacts %v, want %v", d.Contacts, tc.contacts)
+			}
+			if d.LongFormat != slices.Contains(tc.contacts, 0) {
+				t.Errorf("long format %v", d.LongFormat)
 			}
 			if d.Confidence != tc.confidence {
 				t.Errorf("confidence %s (notes %v), want %s", d.Confidence, d.Notes, tc.confidence)

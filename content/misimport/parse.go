@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/hometime-edu/hometime/content"
@@ -91,9 +92,18 @@ type Import struct {
 	ProblemCounts map[string]int // by code, exact even when Problems is capped
 	// ProblemsDropped counts problems beyond Options.MaxProblems.
 	ProblemsDropped int
-	// seen holds the UPN of every row read, rejected ones included, with
-	// the hash of its first row (to tell exact repeats from clashes).
-	seen map[string]uint64
+	// seen holds the UPN of every row read, rejected ones included.
+	seen map[string]seenPupil
+}
+
+// seenPupil is what the rows read so far said about one UPN: enough to
+// tell an exact repeat, another contact of the same pupil (long format)
+// and a clash apart.
+type seenPupil struct {
+	pupilHash uint64   // the pupil's cells (long format only)
+	rowHash   uint64   // the first row
+	more      []uint64 // further distinct rows (long format: one per contact)
+	pupil     int      // index into Import.Pupils; -1 when the pupil was rejected
 }
 
 // Seen reports whether any row of the file, rejected ones included, names
@@ -155,13 +165,14 @@ func Parse(r io.Reader, opts Options) (*Import, error) {
 
 // builder folds records into an Import.
 type builder struct {
-	opts   Options
-	rd     *Reader
-	l      layout
-	mapped []int // every mapped column, for the duplicate-row hash
-	imp    *Import
-	byKey  map[string]int    // ContactKey → index into imp.Parents
-	intern map[string]string // reg groups and relationships repeat on every row
+	opts      Options
+	rd        *Reader
+	l         layout
+	mapped    []int // every mapped column, for the duplicate-row hash
+	pupilCols []int // the pupil's columns, for the long-format pupil hash
+	imp       *Import
+	byKey     map[string]int    // ContactKey → index into imp.Parents
+	intern    map[string]string // reg groups and relationships repeat on every row
 
 	rec  Record
 	errs int // pupil-level errors on the current row
@@ -171,18 +182,18 @@ func newBuilder(rd *Reader, det *Detection, opts Options) *builder {
 	b := &builder{
 		opts: opts, rd: rd, l: det.layout,
 		imp: &Import{Encoding: rd.Encoding(), Detection: det, ProblemCounts: map[string]int{},
-			seen: map[string]uint64{}},
+			seen: map[string]seenPupil{}},
 		byKey: map[string]int{}, intern: map[string]string{},
 	}
-	for _, i := range det.Columns {
+	for f, i := range det.Columns {
 		b.mapped = append(b.mapped, i)
-	}
-	// Stable order for the hash.
-	for i := 1; i < len(b.mapped); i++ {
-		for j := i; j > 0 && b.mapped[j] < b.mapped[j-1]; j-- {
-			b.mapped[j], b.mapped[j-1] = b.mapped[j-1], b.mapped[j]
+		if _, isContact := contactSlot(f); !isContact {
+			b.pupilCols = append(b.pupilCols, i)
 		}
 	}
+	// Column order, not map order: the hash must not change between runs.
+	slices.Sort(b.mapped)
+	slices.Sort(b.pupilCols)
 	return b
 }
 
@@ -254,14 +265,14 @@ func detach(a, b, c *string) {
 	*a, *b, *c = all[:la], all[la:la+lb], all[la+lb:]
 }
 
-// rowHashOf is FNV-1a over the row's mapped cells, written out so hashing
-// a row allocates nothing. Two rows for one UPN with the same hash are
-// treated as exact copies; a collision (2⁻⁶⁴) would report a changed row
-// as a repeat, never lose a different pupil.
-func (b *builder) rowHashOf() uint64 {
+// hashCells is FNV-1a over cells, written out so hashing a row allocates
+// nothing. Two rows for one UPN with the same hash are treated as exact
+// copies; a collision (2⁻⁶⁴) would report a changed row as a repeat, never
+// lose a different pupil.
+func (b *builder) hashCells(cols []int) uint64 {
 	const offset, prime = 14695981039346656037, 1099511628211
 	h := uint64(offset)
-	for _, i := range b.mapped {
+	for _, i := range cols {
 		s := b.raw(i)
 		for j := 0; j < len(s); j++ {
 			h ^= uint64(s[j])
@@ -282,20 +293,29 @@ func (b *builder) add(rec Record) {
 
 	upn, shapeOK, checkOK := UPN(b.raw(b.l.upn))
 	if upn != "" {
-		h := b.rowHashOf()
-		if first, seen := b.imp.seen[upn]; seen {
-			if first == h {
+		rh := b.hashCells(b.mapped)
+		var ph uint64
+		if b.imp.Detection.LongFormat {
+			ph = b.hashCells(b.pupilCols)
+		}
+		if s, seen := b.imp.seen[upn]; seen {
+			switch {
+			case s.rowHash == rh || slices.Contains(s.more, rh):
 				b.imp.DuplicateRows++
 				b.problem(b.l.upn, CodeDuplicateRow, SeverityWarning,
 					"this row repeats an earlier row for the same pupil; it was skipped")
-			} else {
+			case b.imp.Detection.LongFormat && s.pupilHash == ph:
+				s.more = append(s.more, rh)
+				b.imp.seen[upn] = s
+				b.moreContacts(s.pupil)
+			default:
 				b.imp.RejectedRows++
 				b.problem(b.l.upn, CodeDuplicateUPN, SeverityError,
 					"an earlier row has the same UPN with different details; this row was skipped")
 			}
 			return
 		}
-		b.imp.seen[upn] = h
+		b.imp.seen[upn] = seenPupil{pupilHash: ph, rowHash: rh, pupil: -1}
 	}
 	for _, p := range rec.Problems {
 		b.addProblem(p)
@@ -358,16 +378,41 @@ func (b *builder) add(rec Record) {
 		return
 	}
 	detach(&p.UPN, &p.FirstName, &p.LastName)
-	pupil := len(b.imp.Pupils)
+	p.Links = b.link(contacts, p.Links)
+	if s, ok := b.imp.seen[p.UPN]; ok {
+		s.pupil = len(b.imp.Pupils)
+		b.imp.seen[p.UPN] = s
+	}
+	b.imp.Pupils = append(b.imp.Pupils, p)
+}
+
+// moreContacts reads a further row of a pupil already read (long format:
+// one row per contact). Its pupil cells equal the first row's, so only its
+// contacts are new.
+func (b *builder) moreContacts(pupil int) {
+	for _, p := range b.rec.Problems {
+		b.addProblem(p)
+	}
+	contacts := b.contacts()
+	if pupil < 0 {
+		b.imp.RejectedRows++ // the pupil's first row had the error, and said so
+		return
+	}
+	b.imp.Pupils[pupil].Links = b.link(contacts, b.imp.Pupils[pupil].Links)
+}
+
+// link folds a row's contacts into households and appends the pupil's
+// links to them.
+func (b *builder) link(contacts []rowContact, links []Link) []Link {
 	for _, c := range contacts {
-		idx, dup := b.register(c, pupil, p.Links)
+		idx, dup := b.register(c, links)
 		if dup {
 			continue
 		}
-		p.Links = append(p.Links, Link{Parent: idx, Slot: c.slot, Relationship: c.relationship,
+		links = append(links, Link{Parent: idx, Slot: c.slot, Relationship: c.relationship,
 			ParentalResponsibility: c.pr, Priority: c.priority})
 	}
-	b.imp.Pupils = append(b.imp.Pupils, p)
+	return links
 }
 
 // forename is the preferred forename when the file gives one (the name the
@@ -511,7 +556,7 @@ func (b *builder) regionName() string {
 
 // register folds a row's contact into its household parent and returns the
 // parent's index; dup is true when the row already links that parent.
-func (b *builder) register(c rowContact, pupil int, links []Link) (idx int, dup bool) {
+func (b *builder) register(c rowContact, links []Link) (idx int, dup bool) {
 	key := ContactKey(c.mobile, c.email)
 	idx, ok := b.byKey[key]
 	if !ok {
@@ -531,7 +576,7 @@ func (b *builder) register(c rowContact, pupil int, links []Link) (idx int, dup 
 			if c.mobile == "" {
 				col = c.cols.email
 			}
-			b.problem(col, CodeDuplicateContact, SeverityWarning, "this contact appears twice on the row; counted once")
+			b.problem(col, CodeDuplicateContact, SeverityWarning, "this contact appears twice for the pupil; counted once")
 			return idx, true
 		}
 	}

@@ -191,3 +191,34 @@ func TestParseNeedsAMappingWhenUnsure(t *testing.T) {
 		t.Errorf("pupils %+v parents %+v", imp.Pupils, imp.Parents)
 	}
 }
+
+func TestOneRowPerContact(t *testing.T) {
+	in := "UPN,Surname,Forename,Year,Class,Contact Name,Relationship,Contact Mobile,Contact Email,Priority\n" +
+		upn(1) + ",Jones,Ffion,Y1,1A,Bethan Jones,Mother,07400 000001,,1\n" +
+		upn(1) + ",Jones,Ffion,Y1,1A,Huw Jones,Father,07400 000002,,2\n" +
+		upn(1) + ",Jones,Ffion,Y1,1A,Huw Jones,Father,07400 000002,,2\n" + // exact repeat
+		upn(2) + ",Jones,Rhys,Y3,3A,Huw Jones,Father,07400 000002,,1\n" +
+		upn(2) + ",Jones,Rhys,Y4,3A,Bethan Jones,Mother,07400 000001,,2\n" + // pupil cells differ: a clash
+		upn(3) + ",Jones,Alys,Y9,9A,Bethan Jones,Mother,07400 000001,,1\n" + // rejected pupil
+		upn(3) + ",Jones,Alys,Y9,9A,Huw Jones,Father,07400 000002,,2\n"
+	imp, err := misimport.Parse(strings.NewReader(in), misimport.Options{Region: "GB", Phones: mistest.UKPhones{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !imp.Detection.LongFormat {
+		t.Fatal("not read as one row per contact")
+	}
+	if got := problemsAt(imp.Problems); !slices.Equal(got, []string{"4:UPN:duplicate_row", "6:UPN:duplicate_upn", "7:Year:bad_year_group"}) {
+		t.Errorf("problems %q", got)
+	}
+	if len(imp.Pupils) != 2 || len(imp.Parents) != 2 || imp.RejectedRows != 3 || imp.DuplicateRows != 1 {
+		t.Fatalf("pupils %d parents %d rejected %d duplicates %d", len(imp.Pupils), len(imp.Parents), imp.RejectedRows, imp.DuplicateRows)
+	}
+	ffion := imp.Pupils[0]
+	if len(ffion.Links) != 2 || ffion.Links[1].Relationship != "Father" || ffion.Links[1].Priority != 2 {
+		t.Errorf("Ffion's links %+v", ffion.Links)
+	}
+	if !slices.Equal(imp.Parents[1].Children, []int{0, 1}) {
+		t.Errorf("Huw's children %v", imp.Parents[1].Children)
+	}
+}

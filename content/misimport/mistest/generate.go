@@ -19,6 +19,9 @@ const (
 	LayoutSIMS    Layout = "sims"    // Legal/Preferred Forename, Legal Surname, "Year 3", Y/N, contact forename+surname
 	LayoutArbor   Layout = "arbor"   // Forename, Surname, "Y3"/"YR", Yes/No, "Contact N Name", Mobile Phone, Email Address
 	LayoutBromcom Layout = "bromcom" // Preferred Forename, NC Year "3"/"R", Class, True/False, Contact1_Telephone
+	// LayoutSIMSContacts is a SIMS report with a row per pupil and
+	// contact: unnumbered "Contact Forename", "Relationship", "Priority".
+	LayoutSIMSContacts Layout = "sims-contacts"
 )
 
 // ContactSlots is how many contact slots every generated header carries;
@@ -104,6 +107,7 @@ func pickKind(r *rand.Rand) contactKind {
 
 type genContact struct {
 	kind            contactKind
+	priority        int
 	first, last     string
 	title, relation string
 	phone, email    string
@@ -201,6 +205,7 @@ func Generate(w io.Writer, cfg Config) (Expected, error) {
 		for ci := range contacts {
 			c := &contacts[ci]
 			c.kind = pickKind(r)
+			c.priority = ci + 1
 			c.first = adultNames[r.IntN(len(adultNames))]
 			c.last = surname
 			c.relation, c.title = "Mother", "Mrs"
@@ -268,17 +273,28 @@ func Generate(w io.Writer, cfg Config) (Expected, error) {
 		}
 		for k := range children {
 			ch := &children[k]
-			row = fillRow(row[:0], cfg.Layout, ch, contacts, langCell, f)
-			writes := 1
-			if ch.dup {
-				writes = 2
-			}
-			for i := 0; i < writes; i++ {
-				if err := cw.Write(row); err != nil {
-					return exp, err
+			// Wide layouts: one row per pupil. The long layout: one row
+			// per pupil and contact; a duplicate repeats the first.
+			rows := [][]genContact{contacts}
+			if cfg.Layout == LayoutSIMSContacts {
+				rows = rows[:0]
+				for ci := range contacts {
+					rows = append(rows, contacts[ci:ci+1])
 				}
 			}
-			exp.Rows += writes
+			for ri, rc := range rows {
+				row = fillRow(row[:0], cfg.Layout, ch, rc, langCell, f)
+				writes := 1
+				if ch.dup && ri == 0 {
+					writes = 2
+				}
+				for i := 0; i < writes; i++ {
+					if err := cw.Write(row); err != nil {
+						return exp, err
+					}
+				}
+				exp.Rows += writes
+			}
 			if kids > 1 {
 				exp.Siblings++
 			}
@@ -287,7 +303,7 @@ func Generate(w io.Writer, cfg Config) (Expected, error) {
 				exp.Problems[misimport.CodeDuplicateRow]++
 			}
 			if ch.year == 11 {
-				exp.RejectedRows++
+				exp.RejectedRows += len(rows)
 				exp.Problems[misimport.CodeBadYearGroup]++
 			} else {
 				exp.Pupils++
@@ -385,6 +401,10 @@ func header(l Layout) []string {
 	case LayoutBromcom:
 		h = []string{"UPN", "Preferred Forename", "Legal Surname", "NC Year", "Class", "Pupil_Premium", "Address"}
 		attrs = []string{"Name", "Relationship", "Telephone", "Email", "Parental_Responsibility", "Priority", "Language"}
+	case LayoutSIMSContacts:
+		return []string{"UPN", "Legal Surname", "Legal Forename", "Preferred Forename", "Year", "Reg Group", "Pupil Premium", "Address",
+			"Contact Forename", "Contact Surname", "Relationship", "Contact Mobile", "Contact Email", "Parental Responsibility",
+			"Priority", "Contact Language"}
 	default:
 		h = []string{"UPN", "Legal Surname", "Legal Forename", "Preferred Forename", "Year", "Reg Group", "Pupil Premium", "Address"}
 		attrs = []string{"Forename", "Surname", "Relationship", "Mobile", "Email", "Parental Responsibility", "Priority", "Language"}
@@ -455,10 +475,14 @@ func fillRow(row []string, l Layout, ch *genChild, contacts []genContact, lang s
 	default:
 		row = append(row, ch.upn, ch.last, ch.first, ch.preferred, yearCell(l, ch.year), class, pp, address)
 	}
-	for n := 0; n < ContactSlots; n++ {
+	slots := ContactSlots
+	if l == LayoutSIMSContacts {
+		slots = 1
+	}
+	for n := 0; n < slots; n++ {
 		if n >= len(contacts) {
 			width := 7
-			if l == LayoutSIMS || l == "" {
+			if l != LayoutArbor && l != LayoutBromcom {
 				width = 8
 			}
 			for i := 0; i < width; i++ {
@@ -467,7 +491,7 @@ func fillRow(row []string, l Layout, ch *genChild, contacts []genContact, lang s
 			continue
 		}
 		c := contacts[n]
-		prio := strconv.Itoa(n + 1)
+		prio := strconv.Itoa(c.priority)
 		prCell := boolCell(l, true)
 		switch l {
 		case LayoutArbor:
