@@ -138,6 +138,11 @@ func Parse(r io.Reader, opts Options) (*Import, error) {
 	if opts.DefaultLanguage == "" {
 		opts.DefaultLanguage = LangEnglish
 	}
+	lang, ok := Language(opts.DefaultLanguage)
+	if !ok {
+		return nil, fmt.Errorf("misimport: the school's default language %q has no templates", opts.DefaultLanguage)
+	}
+	opts.DefaultLanguage = lang
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = DefaultMaxProblems
 	}
