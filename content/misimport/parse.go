@@ -150,7 +150,7 @@ func Parse(r io.Reader, opts Options) (*Import, error) {
 	if err != nil {
 		return nil, err
 	}
-	det, err := Detect(rd.Header(), opts.Mapping)
+	det, err := detectHeader(rd, opts.Mapping)
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +166,48 @@ func Parse(r io.Reader, opts Options) (*Import, error) {
 		b.add(rec)
 	}
 	return b.finish(), nil
+}
+
+// maxPreambleRows is how many rows above the header (a report title, a
+// date, a blank line) detection looks past.
+const maxPreambleRows = 5
+
+// detectHeader detects the columns on the first non-blank row, and when
+// that row names none of them, on the rows below it: some MIS reports put
+// a title above the header. The first row's error is the one returned, as
+// it is the school's most likely header.
+func detectHeader(rd *Reader, m Mapping) (*Detection, error) {
+	det, firstErr := Detect(rd.Header(), m)
+	if firstErr == nil {
+		return det, nil
+	}
+	for i := 0; i < maxPreambleRows && !namesAnyField(rd.Header()); i++ {
+		if err := rd.NextHeader(); err != nil {
+			if err == io.EOF {
+				return nil, firstErr
+			}
+			return nil, err
+		}
+		if det, err := Detect(rd.Header(), m); err == nil {
+			return det, nil
+		}
+	}
+	return nil, firstErr
+}
+
+// namesAnyField reports whether a row looks like a header at all: one of
+// its cells is a column name detection knows.
+func namesAnyField(row []string) bool {
+	for _, h := range row {
+		k := headerKey(h)
+		if _, _, ok := pupilHeader(k); ok {
+			return true
+		}
+		if _, _, _, ok := contactHeader(k); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // builder folds records into an Import.

@@ -222,3 +222,26 @@ func TestOneRowPerContact(t *testing.T) {
 		t.Errorf("Huw's children %v", imp.Parents[1].Children)
 	}
 }
+
+func TestTitleRowsAboveTheHeader(t *testing.T) {
+	in := "Pupil contacts report,,\nPrinted 01/09/2026,,\n\n" + simsHeader +
+		upn(1) + ",Jones,Ffion,,Year 1,1A,N,Bethan Jones,Mother,07400 000001,,,,,,,\n" +
+		upn(2) + ",Jones,Rhys,,Year 9,1A,N,Bethan Jones,Mother,07400 000001,,,,,,,\n"
+	imp, err := misimport.Parse(strings.NewReader(in), misimport.Options{Region: "GB", Phones: mistest.UKPhones{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imp.Pupils) != 1 || len(imp.Parents) != 1 {
+		t.Fatalf("pupils %d parents %d", len(imp.Pupils), len(imp.Parents))
+	}
+	if got := problemsAt(imp.Problems); !slices.Equal(got, []string{"6:Year:bad_year_group"}) {
+		t.Errorf("problems %q", got)
+	}
+
+	// A header that names some fields is the header: its error stands.
+	in = "UPN,Name,Contact 1 Mobile\n" + simsHeader
+	_, err = misimport.Parse(strings.NewReader(in), misimport.Options{Region: "GB", Phones: mistest.UKPhones{}})
+	if !content.IsCode(err, content.CodeInvalid) {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -160,13 +160,36 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 		if allBlank(raw) {
 			continue
 		}
-		rd.header = make([]string, len(raw))
-		for i, f := range raw {
-			h, _ := rd.decode(f)
-			rd.header[i] = strings.TrimSpace(h)
-		}
-		rd.headerAt = rd.lastRow
+		rd.setHeader(raw)
 		return rd, nil
+	}
+}
+
+func (r *Reader) setHeader(raw []string) {
+	r.header = make([]string, len(raw))
+	for i, f := range raw {
+		h, _ := r.decode(f)
+		r.header[i] = strings.TrimSpace(h)
+	}
+	r.headerAt = r.lastRow
+}
+
+// HeaderRow is the spreadsheet row the header is on.
+func (r *Reader) HeaderRow() int { return r.headerAt }
+
+// NextHeader takes the next non-blank row as the header instead: for
+// reports that put a title or a date above the column names. It returns
+// io.EOF when the file ends first.
+func (r *Reader) NextHeader() error {
+	for {
+		raw, _, err := r.read()
+		if err != nil {
+			return err
+		}
+		if !allBlank(raw) {
+			r.setHeader(raw)
+			return nil
+		}
 	}
 }
 
