@@ -96,6 +96,11 @@ func TestExpandBroadcastOncePerParent(t *testing.T) {
 	if err := s.UpdateChild(ctx, leaver); err != nil {
 		t.Fatal(err)
 	}
+	// ...and, as the API's removal does, on the parent's copy of the link.
+	if err := s.SetParentChildLinks(ctx, "par_0005", []content.ChildLink{{ChildID: leaver.ID, SchoolID: "sch_1",
+		State: content.LinkRemoved}}); err != nil {
+		t.Fatal(err)
+	}
 	b := &content.Broadcast{ID: "brd_all", SchoolID: "sch_1", Template: "award", Audience: content.Audience{AllParents: true},
 		State: content.BroadcastExpanding, CreatedAt: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
 	if err := s.CreateBroadcast(ctx, b); err != nil {
