@@ -71,7 +71,7 @@ func (h *EmailPages) sendDue(ctx context.Context, pc *pageContext, due []int, no
 	h.Log.Info("email page sent", "page_id", pc.page.ID, "claimed", len(decisions), "sent", sent)
 	// A recording failure leaves the entries held; the relay marks them
 	// unknown after the lease, which is the truthful state.
-	return h.Ledger.RecordOutcomes(ctx, pc.page.ID, outcomes, h.Clock.Now())
+	return pc.recordOutcomes(ctx, h.Ledger, outcomes, h.Clock.Now())
 }
 
 // decide applies send-time policy to one won entry — account state, an

@@ -46,6 +46,23 @@ type pageContext struct {
 	broadcast *content.Broadcast
 	school    *content.School
 	quiet     notify.QuietHours
+	// retryAt is the earliest time an entry this run handed back (deferred
+	// or retrying) may be claimed again; zero when none was.
+	retryAt time.Time
+}
+
+// recordOutcomes writes a run's outcomes for the page in one update and
+// notes the earliest hand-back, for the follow-up.
+func (pc *pageContext) recordOutcomes(ctx context.Context, ledger content.Ledger, outcomes []content.EntryOutcome, at time.Time) error {
+	if err := ledger.RecordOutcomes(ctx, pc.page.ID, outcomes, at); err != nil {
+		return err
+	}
+	for _, o := range outcomes {
+		if o.Release && (pc.retryAt.IsZero() || o.NotBefore.Before(pc.retryAt)) {
+			pc.retryAt = o.NotBefore
+		}
+	}
+	return nil
 }
 
 // loadPageContext reads the broadcast and school of page for channel ch.
@@ -177,19 +194,17 @@ func releaseClaims(ctx context.Context, ledger content.Ledger, pageID string, wo
 	return ledger.RecordOutcomes(ctx, pageID, outs, now)
 }
 
-// scheduleFollowUp re-reads the page and queues a task for the earliest of
-// its entries on ch that is waiting (deferred to the morning, or
-// retrying). Page tasks serve every channel, so a follow-up another
-// channel already queued for the same instant is the same task (its
-// TaskID names page and time) and is not queued twice.
-func scheduleFollowUp(ctx context.Context, ledger content.Ledger, q Enqueuer, pageID string, ch notify.Channel) error {
-	page, err := ledger.LedgerPage(ctx, pageID)
-	if err != nil {
-		return err
-	}
-	var next time.Time
-	for _, e := range page.Entries {
-		if e.Channel == string(ch) && e.Rank < content.RankUnknown && !e.Held() &&
+// scheduleFollowUp queues a task for the earliest entry on ch that is still
+// waiting: one that was not yet due when the page was read (deferred to the
+// morning, or retrying), or one this run handed back. It needs no second
+// read of the page: entries claimed by another worker are that worker's to
+// follow up. Page tasks serve every channel, so a follow-up another channel
+// already queued for the same instant is the same task (its TaskID names
+// page and time) and is not queued twice.
+func scheduleFollowUp(ctx context.Context, q Enqueuer, pc *pageContext, ch notify.Channel, now time.Time) error {
+	next := pc.retryAt
+	for _, e := range pc.page.Entries {
+		if e.Channel == string(ch) && e.Rank < content.RankUnknown && !e.Held() && now.Before(e.NotBefore) &&
 			(next.IsZero() || e.NotBefore.Before(next)) {
 			next = e.NotBefore
 		}
@@ -197,12 +212,12 @@ func scheduleFollowUp(ctx context.Context, ledger content.Ledger, q Enqueuer, pa
 	if next.IsZero() {
 		return nil
 	}
-	t, err := tasks.NewSendPage(pageID, next)
+	t, err := tasks.NewSendPage(pc.page.ID, next)
 	if err != nil {
 		return err
 	}
 	if _, err := q.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("queue follow-up of %s: %w", pageID, err)
+		return fmt.Errorf("queue follow-up of %s: %w", pc.page.ID, err)
 	}
 	return nil
 }
@@ -254,7 +269,7 @@ func sendChannel(ctx context.Context, page *content.LedgerPage, ch notify.Channe
 			return err
 		}
 	}
-	return scheduleFollowUp(ctx, d.ledger, d.tasks, page.ID, ch)
+	return scheduleFollowUp(ctx, d.tasks, pc, ch, now)
 }
 
 // wonInOrder lists the claimed indexes in page order.

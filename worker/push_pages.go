@@ -91,7 +91,7 @@ func (h *PushPages) sendDue(ctx context.Context, pc *pageContext, due []int, now
 	h.Log.Info("push page sent", "page_id", pc.page.ID, "claimed", len(decisions), "sent", sent, "dead_tokens", dead)
 	// A recording failure leaves the entries held; the relay marks them
 	// unknown after the lease, which is the truthful state.
-	return h.Ledger.RecordOutcomes(ctx, pc.page.ID, outcomes, h.Clock.Now())
+	return pc.recordOutcomes(ctx, h.Ledger, outcomes, h.Clock.Now())
 }
 
 // decide applies send-time policy to one won entry — account state, a
