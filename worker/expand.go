@@ -68,14 +68,20 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := h.Ledger.SetBroadcastExpanded(ctx, b.ID, w.n, w.total); err != nil {
 		return err
 	}
-	// Queue every page (an already-queued one is a no-op by TaskID).
-	for i := 0; i < w.n; i++ {
-		task, err := tasks.NewSendPage(content.LedgerPageID(b.ID, i), b.CreatedAt)
+	// Queue the pages in runs of tasks.MaxPagesPerTask, so email and push
+	// across a run share provider calls (an already-queued run is a no-op
+	// by TaskID).
+	for first := 0; first < w.n; first += tasks.MaxPagesPerTask {
+		ids := make([]string, 0, tasks.MaxPagesPerTask)
+		for i := first; i < min(first+tasks.MaxPagesPerTask, w.n); i++ {
+			ids = append(ids, content.LedgerPageID(b.ID, i))
+		}
+		task, err := tasks.NewSendPages(ids, b.CreatedAt)
 		if err != nil {
 			return err
 		}
 		if _, err := h.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return fmt.Errorf("queue page %d of %s: %w", i, b.ID, err)
+			return fmt.Errorf("queue pages %d+ of %s: %w", first, b.ID, err)
 		}
 	}
 	h.Log.Info("broadcast expanded", "broadcast_id", b.ID, "pages", w.n, "recipients", w.total)

@@ -251,25 +251,54 @@ type channelDeps struct {
 	clock  content.Clock
 }
 
-// sendChannel is the shape every channel sender's SendPage shares: skip a
-// page without the channel, load the page's broadcast and school, send the
-// entries that are due, then queue a follow-up for those still waiting.
-func sendChannel(ctx context.Context, page *content.LedgerPage, ch notify.Channel, d channelDeps,
-	sendDue func(ctx context.Context, pc *pageContext, due []int, now time.Time) error) error {
-	if !hasChannel(page, ch) {
-		return nil
-	}
-	pc, err := loadPageContext(ctx, d.ledger, d.roster, page, ch)
-	if err != nil {
-		return err
-	}
+// pageWork is one page's share of a channel's send: what the page is sent
+// in the name of, and its entries on the channel that are due.
+type pageWork struct {
+	*pageContext
+	due []int
+}
+
+// sendChannel is the shape every channel sender shares, over the pages of
+// one task: skip pages without the channel, load each page's broadcast and
+// school (once for consecutive pages of one broadcast), send the entries
+// that are due, then queue a follow-up for each page's entries still
+// waiting.
+func sendChannel(ctx context.Context, pages []*content.LedgerPage, ch notify.Channel, d channelDeps,
+	sendDue func(ctx context.Context, work []*pageWork, now time.Time) error) error {
 	now := d.clock.Now()
-	if due := dueEntries(page, ch, now); len(due) > 0 {
-		if err := sendDue(ctx, pc, due, now); err != nil {
+	var work, due []*pageWork
+	var last *pageContext
+	for _, page := range pages {
+		if !hasChannel(page, ch) {
+			continue
+		}
+		var pc *pageContext
+		if last != nil && last.page.BroadcastID == page.BroadcastID {
+			pc = &pageContext{page: page, broadcast: last.broadcast, school: last.school, quiet: last.quiet}
+		} else {
+			var err error
+			if pc, err = loadPageContext(ctx, d.ledger, d.roster, page, ch); err != nil {
+				return err
+			}
+		}
+		last = pc
+		w := &pageWork{pageContext: pc, due: dueEntries(page, ch, now)}
+		work = append(work, w)
+		if len(w.due) > 0 {
+			due = append(due, w)
+		}
+	}
+	if len(due) > 0 {
+		if err := sendDue(ctx, due, now); err != nil {
 			return err
 		}
 	}
-	return scheduleFollowUp(ctx, d.tasks, pc, ch, now)
+	for _, w := range work {
+		if err := scheduleFollowUp(ctx, d.tasks, w.pageContext, ch, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // wonInOrder lists the claimed indexes in page order.
@@ -282,25 +311,47 @@ func wonInOrder(won map[int]int) []int {
 	return order
 }
 
-// claimAndDecide claims the due entries and decides each won one, in page
-// order. If a decision fails, nothing has been sent yet, so every claim is
-// handed back rather than left for the relay to mark unknown.
-func claimAndDecide[D any](ctx context.Context, ledger content.Ledger, log *slog.Logger, pc *pageContext,
-	ch notify.Channel, due []int, now time.Time, decide func(i, claim int) (D, error)) ([]D, error) {
-	won, err := ledger.ClaimEntries(ctx, pc.page.ID, due, now)
-	if err != nil {
+// claimAndDecide claims the due entries of every page in work and decides
+// each won one, page by page in page order; it returns the decisions per
+// page. If a claim or a decision fails, nothing has been sent yet, so every
+// claim made so far is handed back rather than left for the relay to mark
+// unknown. outcome gives a decision's entry outcome (index and claim).
+func claimAndDecide[D any](ctx context.Context, ledger content.Ledger, log *slog.Logger, ch notify.Channel,
+	work []*pageWork, now time.Time, decide func(w *pageWork, i, claim int) (D, error),
+	outcome func(D) *content.EntryOutcome) ([][]D, error) {
+	out := make([][]D, 0, len(work))
+	fail := func(w *pageWork, won map[int]int, err error) ([][]D, error) {
+		if won != nil {
+			if rerr := releaseClaims(ctx, ledger, w.page.ID, won, now); rerr != nil {
+				log.Error("release claims failed", "channel", ch, "page_id", w.page.ID, "err", rerr)
+			}
+		}
+		for k, ds := range out {
+			held := make(map[int]int, len(ds))
+			for _, d := range ds {
+				o := outcome(d)
+				held[o.Index] = o.Claim
+			}
+			if rerr := releaseClaims(ctx, ledger, work[k].page.ID, held, now); rerr != nil {
+				log.Error("release claims failed", "channel", ch, "page_id", work[k].page.ID, "err", rerr)
+			}
+		}
 		return nil, err
 	}
-	out := make([]D, 0, len(won))
-	for _, i := range wonInOrder(won) {
-		d, err := decide(i, won[i])
+	for _, w := range work {
+		won, err := ledger.ClaimEntries(ctx, w.page.ID, w.due, now)
 		if err != nil {
-			if rerr := releaseClaims(ctx, ledger, pc.page.ID, won, now); rerr != nil {
-				log.Error("release claims failed", "channel", ch, "page_id", pc.page.ID, "err", rerr)
-			}
-			return nil, fmt.Errorf("%s policy for %s: %w", ch, pc.page.ID, err)
+			return fail(w, nil, err)
 		}
-		out = append(out, d)
+		ds := make([]D, 0, len(won))
+		for _, i := range wonInOrder(won) {
+			d, err := decide(w, i, won[i])
+			if err != nil {
+				return fail(w, won, fmt.Errorf("%s policy for %s: %w", ch, w.page.ID, err))
+			}
+			ds = append(ds, d)
+		}
+		out = append(out, ds)
 	}
 	return out, nil
 }

@@ -88,10 +88,24 @@ func (h *SMSPages) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	return h.SendPage(ctx, page)
 }
 
-// SendPage sends the SMS entries of page that are due; entries of other
-// channels are left to their senders.
+// SendPage sends the SMS entries of one page that are due.
 func (h *SMSPages) SendPage(ctx context.Context, page *content.LedgerPage) error {
-	return sendChannel(ctx, page, notify.ChannelSMS, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock}, h.sendDue)
+	return h.SendPages(ctx, []*content.LedgerPage{page})
+}
+
+// SendPages sends the SMS entries of pages that are due, page by page (an
+// SMS is one provider call each, so pages gain nothing from sharing one);
+// entries of other channels are left to their senders.
+func (h *SMSPages) SendPages(ctx context.Context, pages []*content.LedgerPage) error {
+	return sendChannel(ctx, pages, notify.ChannelSMS, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock},
+		func(ctx context.Context, work []*pageWork, now time.Time) error {
+			for _, w := range work {
+				if err := h.sendDue(ctx, w.pageContext, w.due, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 }
 
 // sendDue claims the due entries ClaimSize at a time: a claim, its budget

@@ -67,7 +67,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	}
 	log := d.Log
 	mux.Handle(tasks.TypeExpandBroadcast, &Expansions{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock, Log: log})
-	mux.Handle(tasks.TypeSendPage, &Pages{Ledger: d.Ledger, Senders: []PageSender{
+	pages := &Pages{Ledger: d.Ledger, Senders: []PageSender{
 		&SMSPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Budgets: d.Budgets, SMS: d.SMS,
 			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log,
 			SenderKey: d.SMSSenderKey, Rate: d.SMSRate, Price: d.SMSPrice, RetryAfter: time.Minute,
@@ -76,7 +76,9 @@ func NewMux(d Deps) *asynq.ServeMux {
 			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, RetryAfter: time.Minute},
 		&PushPages{Ledger: d.Ledger, Roster: d.Roster, Devices: d.Devices, Push: d.Push, Catalog: d.Catalog,
 			Tasks: d.Tasks, Clock: d.Clock, Log: log, RetryAfter: time.Minute},
-	}})
+	}}
+	mux.Handle(tasks.TypeSendPage, pages)
+	mux.Handle(tasks.TypeSendPages, pages)
 	mux.Handle(tasks.TypeRelay, &Relay{Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log,
 		Lease: d.RelayLease, Grace: d.RelayGrace})
 	return mux
