@@ -138,6 +138,15 @@ type Child struct {
 	CreatedAt    time.Time
 }
 
+// ParentContact is the part of a parent a message is addressed with.
+type ParentContact struct {
+	ID       string
+	Phone    string
+	Email    string
+	Language string
+	State    ParentState
+}
+
 // ChildLink is the parent-side copy of a parent↔child link, with what the
 // parent app needs to draw its home screen, so /v1/me is one lookup.
 type ChildLink struct {

@@ -64,6 +64,10 @@ type Roster interface {
 	UpdateChild(ctx context.Context, c *Child) error
 
 	CreateParent(ctx context.Context, p *Parent) error
+	// EachParentOfSchool streams the parents with a child linked at the
+	// school (their copy of the link says so), in no set order, handing
+	// fn what a message is addressed with. fn's error stops the stream.
+	EachParentOfSchool(ctx context.Context, schoolID string, fn func(ParentContact) error) error
 	Parent(ctx context.Context, id string) (*Parent, error)
 	UpdateParent(ctx context.Context, p *Parent) error
 	// SetParentChildLinks replaces the parent's copy of its child links.

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -9,18 +10,18 @@ import (
 	"github.com/hometime-edu/hometime/notify"
 )
 
-// EmailPages sends the email entries of one ledger page: one claim for
-// every due entry, send-time policy for each, one provider call for all of
-// them, and one write of every outcome.
+// EmailPages sends the email entries of the ledger pages of one task (a
+// broadcast's pages are queued in groups, see tasks.NewSendPages): one claim
+// per page for every due entry, send-time policy for each, as few provider
+// requests as SendGrid allows for all of them, and one write of outcomes
+// per page.
 //
-// A page holds at most content.LedgerPageSize (100) entries, far below
-// SendGrid's 1,000 personalizations per request, and the adapter puts
-// emails with the same content in one request with one personalization
-// each: a page in one language is one request, a page in several
-// languages one request per language. Because one request carries every
-// claimed entry, they are claimed together: a crash after the request
-// leaves them all held, and the relay marks them unknown, which is the
-// truth about a request whose answer was lost.
+// The adapter puts emails with the same content in one request, up to
+// notify.MaxEmailBatch (1,000) personalizations: a group of ten pages of a
+// broadcast in one language is one request. Because a request carries
+// every claimed entry, they are claimed before it: a crash after the
+// request leaves them all held, and the relay marks them unknown, which is
+// the truth about a request whose answer was lost.
 //
 // Email is sent inside quiet hours (see quietHoursApply).
 type EmailPages struct {
@@ -42,43 +43,60 @@ type EmailPages struct {
 // emailDecision is one won entry: its outcome, and the email to send when
 // policy let it through.
 type emailDecision struct {
-	out   content.EntryOutcome
-	email *notify.Email
+	out    content.EntryOutcome
+	pageID string
+	email  *notify.Email
 }
 
-// SendPage sends the email entries of page that are due; entries of other
-// channels are left to their senders. Running it again for the same page
-// sends nothing twice: only entries this call claims are sent.
+// SendPage sends the email entries of one page that are due.
 func (h *EmailPages) SendPage(ctx context.Context, page *content.LedgerPage) error {
-	return sendChannel(ctx, page, notify.ChannelEmail, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock}, h.sendDue)
+	return h.SendPages(ctx, []*content.LedgerPage{page})
 }
 
-func (h *EmailPages) sendDue(ctx context.Context, pc *pageContext, due []int, now time.Time) error {
-	decisions, err := claimAndDecide(ctx, h.Ledger, h.Log, pc, notify.ChannelEmail, due, now,
-		func(i, claim int) (*emailDecision, error) { return h.decide(ctx, pc, i, claim, now) })
+// SendPages sends the email entries of pages that are due; entries of
+// other channels are left to their senders. Running it again for the same
+// pages sends nothing twice: only entries this call claims are sent.
+func (h *EmailPages) SendPages(ctx context.Context, pages []*content.LedgerPage) error {
+	return sendChannel(ctx, pages, notify.ChannelEmail, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock}, h.sendDue)
+}
+
+func (h *EmailPages) sendDue(ctx context.Context, work []*pageWork, now time.Time) error {
+	perPage, err := claimAndDecide(ctx, h.Ledger, h.Log, notify.ChannelEmail, work, now,
+		func(w *pageWork, i, claim int) (*emailDecision, error) {
+			return h.decide(ctx, w.pageContext, i, claim, now)
+		},
+		func(d *emailDecision) *content.EntryOutcome { return &d.out })
 	if err != nil {
 		return err
 	}
-	h.send(ctx, pc, decisions, now)
-	outcomes := make([]content.EntryOutcome, len(decisions))
-	sent := 0
-	for n, d := range decisions {
-		outcomes[n] = d.out
-		if d.out.State == content.StateSent {
-			sent++
+	h.send(ctx, perPage, now)
+	// Every page's outcomes are written even if one write fails; a failed
+	// write leaves its entries held, and the relay marks them unknown after
+	// the lease, which is the truthful state.
+	var errs []error
+	claimed, sent := 0, 0
+	for k, ds := range perPage {
+		outcomes := make([]content.EntryOutcome, len(ds))
+		for n, d := range ds {
+			outcomes[n] = d.out
+			if d.out.State == content.StateSent {
+				sent++
+			}
+		}
+		claimed += len(ds)
+		if err := work[k].recordOutcomes(ctx, h.Ledger, outcomes, h.Clock.Now()); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	h.Log.Info("email page sent", "page_id", pc.page.ID, "claimed", len(decisions), "sent", sent)
-	// A recording failure leaves the entries held; the relay marks them
-	// unknown after the lease, which is the truthful state.
-	return h.Ledger.RecordOutcomes(ctx, pc.page.ID, outcomes, h.Clock.Now())
+	h.Log.Info("email pages sent", "first_page_id", work[0].page.ID, "pages", len(work), "claimed", claimed, "sent", sent)
+	return errors.Join(errs...)
 }
 
 // decide applies send-time policy to one won entry — account state, an
 // address, suppression, quiet hours — and renders the email in the
 // parent's language.
 func (h *EmailPages) decide(ctx context.Context, pc *pageContext, i, claim int, now time.Time) (*emailDecision, error) {
-	d := &emailDecision{out: content.EntryOutcome{Index: i, Claim: claim}}
+	d := &emailDecision{out: content.EntryOutcome{Index: i, Claim: claim}, pageID: pc.page.ID}
 	settle := func(st content.MessageState, code string) (*emailDecision, error) {
 		d.out.State, d.out.ErrorCode = st, code
 		return d, nil
@@ -119,15 +137,18 @@ func (h *EmailPages) decide(ctx context.Context, pc *pageContext, i, claim int, 
 	return d, nil
 }
 
-// send makes the page's one provider call and turns each result into its
-// entry's outcome.
-func (h *EmailPages) send(ctx context.Context, pc *pageContext, decisions []*emailDecision, now time.Time) {
+// send makes the provider call for every email the pages' policy let
+// through (the adapter splits it into as few requests as SendGrid allows)
+// and turns each result into its entry's outcome.
+func (h *EmailPages) send(ctx context.Context, perPage [][]*emailDecision, now time.Time) {
 	var batch []*emailDecision
 	var emails []notify.Email
-	for _, d := range decisions {
-		if d.email != nil {
-			batch = append(batch, d)
-			emails = append(emails, *d.email)
+	for _, ds := range perPage {
+		for _, d := range ds {
+			if d.email != nil {
+				batch = append(batch, d)
+				emails = append(emails, *d.email)
+			}
 		}
 	}
 	if len(emails) == 0 {
@@ -137,7 +158,7 @@ func (h *EmailPages) send(ctx context.Context, pc *pageContext, decisions []*ema
 	if len(results) != len(emails) {
 		results, err = wholeCallResults(len(emails), err)
 		if err != nil {
-			h.Log.Error("email results do not match the batch", "page_id", pc.page.ID, "emails", len(emails), "err", err)
+			h.Log.Error("email results do not match the batch", "first_page_id", batch[0].pageID, "emails", len(emails), "err", err)
 		}
 	}
 	retry := h.RetryAfter
@@ -152,20 +173,20 @@ func (h *EmailPages) send(ctx context.Context, pc *pageContext, decisions []*ema
 			continue
 		}
 		if settleFailure(&d.out, res.Err, retry, now) {
-			h.suppress(ctx, pc, d, now)
+			h.suppress(ctx, d, now)
 		}
 	}
 }
 
 // suppress records a provider's unsubscribe as ours, so it is checked at
 // the next send on any page.
-func (h *EmailPages) suppress(ctx context.Context, pc *pageContext, d *emailDecision, now time.Time) {
+func (h *EmailPages) suppress(ctx context.Context, d *emailDecision, now time.Time) {
 	key, err := content.SuppressionKeyOf(h.HashKey, content.SuppressionEmail, d.email.To)
 	if err == nil {
 		err = h.Suppressions.Suppress(ctx, &content.Suppression{Key: key, Channel: content.SuppressionEmail,
 			Reason: content.SuppressUnsubscribe, At: now})
 	}
 	if err != nil {
-		h.Log.Error("record provider unsubscribe failed", "page_id", pc.page.ID, "index", d.out.Index, "err", err)
+		h.Log.Error("record provider unsubscribe failed", "page_id", d.pageID, "index", d.out.Index, "err", err)
 	}
 }

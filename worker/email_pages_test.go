@@ -360,3 +360,47 @@ func TestEmailPageConcurrentWorkersSendOnce(t *testing.T) {
 		}
 	}
 }
+
+// sendGroup runs h on every page of the fixture as one TypeSendPages task
+// does: load them all, hand them over together.
+func (f *broadcastFixture) sendGroup(t *testing.T, h PageSender) {
+	t.Helper()
+	ctx := context.Background()
+	var pages []*content.LedgerPage
+	for _, id := range f.pages {
+		page, err := f.store.LedgerPage(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, page)
+	}
+	if err := h.SendPages(ctx, pages); err != nil {
+		t.Fatalf("send pages: %v", err)
+	}
+}
+
+// TestEmailPagesShareRequestsAcrossPages: 1,000 recipients of one language
+// on ten pages, sent as one task, are one SendGrid request of 1,000
+// personalizations; 1,001 would be two. A redelivered task sends nothing.
+func TestEmailPagesShareRequestsAcrossPages(t *testing.T) {
+	t.Parallel()
+	ps := emailParents(1000, "en")
+	f := newBroadcastFixture(t, ps, allOn(notify.ChannelEmail))
+	h, fake := newEmailPages(t, f, 5*time.Second)
+	if len(f.pages) != 10 {
+		t.Fatalf("%d pages, want 10", len(f.pages))
+	}
+	f.sendGroup(t, h)
+	if per := fake.PersonalizationsPerRequest(); len(per) != 1 || per[0] != 1000 {
+		t.Fatalf("personalizations per request %v, want [1000]", per)
+	}
+	for id, e := range f.entries(t) {
+		if e.State() != content.StateSent {
+			t.Errorf("%s: %s", id, e.State())
+		}
+	}
+	f.sendGroup(t, h)
+	if n := len(fake.Received()); n != 1 {
+		t.Fatalf("%d requests after the task ran again, want 1", n)
+	}
+}

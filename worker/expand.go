@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
@@ -17,10 +18,11 @@ import (
 //
 // Recipients are the linked parents the audience names, one entry per
 // parent (siblings do not double a message) on the parent's channel. A
-// re-run after a crash reads the pages already written and appends only
-// recipients not on any of them, so nobody is owed twice even if the
-// audience changed in between; pages are appended in order, so what exists
-// is always a prefix with no gaps.
+// whole-school audience is streamed from the store, so memory stays flat
+// however large the school. A re-run after a crash reads the pages already
+// written and appends only recipients not on any of them, so nobody is owed
+// twice even if the audience changed in between; pages are appended in
+// order, so what exists is always a prefix with no gaps.
 type Expansions struct {
 	Ledger content.Ledger
 	Roster content.Roster
@@ -43,89 +45,116 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	} else if err != nil {
 		return err
 	}
-	audience, err := h.audience(ctx, b)
-	if err != nil {
-		return err
-	}
+	w := &pageWriter{ledger: h.Ledger, b: b, done: map[string]bool{}, now: h.Clock.Now()}
 	// What earlier runs wrote: a prefix of pages.
-	done := map[string]bool{}
-	n := 0
-	for ; ; n++ {
-		page, err := h.Ledger.LedgerPage(ctx, content.LedgerPageID(b.ID, n))
+	for ; ; w.n++ {
+		page, err := h.Ledger.LedgerPage(ctx, content.LedgerPageID(b.ID, w.n))
 		if content.IsCode(err, content.CodeNotFound) {
 			break
 		} else if err != nil {
 			return err
 		}
 		for _, e := range page.Entries {
-			done[e.RecipientID] = true
+			w.done[e.RecipientID] = true
 		}
 	}
-	total := len(done)
-	var batch []*content.LedgerPage // completed pages not yet written
-	var cur *content.LedgerPage
-	flush := func() error {
-		if err := h.Ledger.AppendLedgerPages(ctx, batch); err != nil {
-			return fmt.Errorf("append pages of %s: %w", b.ID, err)
-		}
-		batch = batch[:0]
-		return nil
-	}
-	now := h.Clock.Now()
-	for _, parentID := range audience {
-		if done[parentID] {
-			continue
-		}
-		ch, ok, err := h.channelFor(ctx, parentID)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue // no way to reach them; the funnel shows it
-		}
-		if cur == nil {
-			cur = &content.LedgerPage{ID: content.LedgerPageID(b.ID, n), BroadcastID: b.ID, SchoolID: b.SchoolID, N: n, CreatedAt: now}
-			n++
-		}
-		cur.Entries = append(cur.Entries, content.LedgerEntry{RecipientID: parentID, Channel: string(ch)})
-		total++
-		if len(cur.Entries) == content.LedgerPageSize {
-			batch, cur = append(batch, cur), nil
-			if len(batch) == pagesPerWrite {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	if cur != nil {
-		batch = append(batch, cur)
-	}
-	if err := flush(); err != nil {
+	w.total = len(w.done)
+	if err := h.eachRecipient(ctx, b, func(pc content.ParentContact) error { return w.add(ctx, pc) }); err != nil {
 		return err
 	}
-	if err := h.Ledger.SetBroadcastExpanded(ctx, b.ID, n, total); err != nil {
+	if err := w.finish(ctx); err != nil {
 		return err
 	}
-	// Queue every page (an already-queued one is a no-op by TaskID).
-	for i := 0; i < n; i++ {
-		task, err := tasks.NewSendPage(content.LedgerPageID(b.ID, i), b.CreatedAt)
+	if err := h.Ledger.SetBroadcastExpanded(ctx, b.ID, w.n, w.total); err != nil {
+		return err
+	}
+	// Queue the pages in runs of tasks.MaxPagesPerTask, so email and push
+	// across a run share provider calls (an already-queued run is a no-op
+	// by TaskID).
+	for first := 0; first < w.n; first += tasks.MaxPagesPerTask {
+		ids := make([]string, 0, tasks.MaxPagesPerTask)
+		for i := first; i < min(first+tasks.MaxPagesPerTask, w.n); i++ {
+			ids = append(ids, content.LedgerPageID(b.ID, i))
+		}
+		task, err := tasks.NewSendPages(ids, b.CreatedAt)
 		if err != nil {
 			return err
 		}
 		if _, err := h.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return fmt.Errorf("queue page %d of %s: %w", i, b.ID, err)
+			return fmt.Errorf("queue pages %d+ of %s: %w", first, b.ID, err)
 		}
 	}
-	h.Log.Info("broadcast expanded", "broadcast_id", b.ID, "pages", n, "recipients", total)
+	h.Log.Info("broadcast expanded", "broadcast_id", b.ID, "pages", w.n, "recipients", w.total)
 	return nil
 }
 
-// audience resolves the broadcast's parents: sorted, unique, linked to a
-// child at the school who is still on the school's roll.
-func (h *Expansions) audience(ctx context.Context, b *content.Broadcast) ([]string, error) {
+// pageWriter fills ledger pages with new recipients and appends them in
+// order, pagesPerWrite at a time.
+type pageWriter struct {
+	ledger content.Ledger
+	b      *content.Broadcast
+	done   map[string]bool // recipients already on a page
+	now    time.Time
+	n      int // pages written or being filled
+	total  int // recipients on pages
+	batch  []*content.LedgerPage
+	cur    *content.LedgerPage
+}
+
+func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
+	if w.done[pc.ID] {
+		return nil
+	}
+	ch, ok := channelFor(pc)
+	if !ok {
+		return nil // no way to reach them (or closed); the funnel shows it
+	}
+	w.done[pc.ID] = true
+	if w.cur == nil {
+		w.cur = &content.LedgerPage{ID: content.LedgerPageID(w.b.ID, w.n), BroadcastID: w.b.ID, SchoolID: w.b.SchoolID,
+			N: w.n, CreatedAt: w.now}
+		w.n++
+	}
+	w.cur.Entries = append(w.cur.Entries, content.LedgerEntry{RecipientID: pc.ID, Channel: string(ch)})
+	w.total++
+	if len(w.cur.Entries) == content.LedgerPageSize {
+		w.batch, w.cur = append(w.batch, w.cur), nil
+		if len(w.batch) == pagesPerWrite {
+			return w.flush(ctx)
+		}
+	}
+	return nil
+}
+
+func (w *pageWriter) flush(ctx context.Context) error {
+	if err := w.ledger.AppendLedgerPages(ctx, w.batch); err != nil {
+		return fmt.Errorf("append pages of %s: %w", w.b.ID, err)
+	}
+	w.batch = w.batch[:0]
+	return nil
+}
+
+func (w *pageWriter) finish(ctx context.Context) error {
+	if w.cur != nil {
+		w.batch, w.cur = append(w.batch, w.cur), nil
+	}
+	return w.flush(ctx)
+}
+
+// eachRecipient hands fn every parent the audience names: a whole school
+// streamed from the store; classes and named parents (a few hundred at
+// most) through their children and one read per parent, in id order.
+// Only parents linked to a child on the school's roll count.
+func (h *Expansions) eachRecipient(ctx context.Context, b *content.Broadcast, fn func(content.ParentContact) error) error {
+	if b.Audience.AllParents {
+		return h.Roster.EachParentOfSchool(ctx, b.SchoolID, fn)
+	}
 	set := map[string]bool{}
-	addFrom := func(kids []*content.Child) {
+	for _, c := range b.Audience.ClassIDs {
+		kids, err := h.Roster.ChildrenOfClass(ctx, c)
+		if err != nil {
+			return err
+		}
 		for _, k := range kids {
 			if k.SchoolID != b.SchoolID || k.SchoolLink.State != content.LinkLinked {
 				continue
@@ -137,59 +166,48 @@ func (h *Expansions) audience(ctx context.Context, b *content.Broadcast) ([]stri
 			}
 		}
 	}
-	if b.Audience.AllParents {
-		kids, err := h.Roster.ChildrenOfSchool(ctx, b.SchoolID)
-		if err != nil {
-			return nil, err
-		}
-		addFrom(kids)
-	}
-	for _, c := range b.Audience.ClassIDs {
-		kids, err := h.Roster.ChildrenOfClass(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		addFrom(kids)
-	}
 	for _, id := range b.Audience.ParentIDs {
+		set[id] = true
+	}
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
 		p, err := h.Roster.Parent(ctx, id)
 		if content.IsCode(err, content.CodeNotFound) {
 			continue
 		} else if err != nil {
-			return nil, err
+			return err
 		}
+		linked := false
 		for _, c := range p.Children {
-			if c.SchoolID == b.SchoolID && c.State == content.LinkLinked {
-				set[id] = true
-			}
+			linked = linked || (c.SchoolID == b.SchoolID && c.State == content.LinkLinked)
+		}
+		if !linked {
+			continue
+		}
+		if err := fn(content.ParentContact{ID: p.ID, Phone: p.Phone, Email: p.Email, Language: p.Language,
+			State: p.State}); err != nil {
+			return err
 		}
 	}
-	out := make([]string, 0, len(set))
-	for id := range set {
-		out = append(out, id)
-	}
-	slices.Sort(out)
-	return out, nil
+	return nil
 }
 
 // channelFor picks how a parent is reached: SMS to a mobile, else email.
 // (Push for parents with the app, and per-category preferences, arrive
 // with device registration.) Closed accounts are skipped here and again
 // at send time.
-func (h *Expansions) channelFor(ctx context.Context, parentID string) (notify.Channel, bool, error) {
-	p, err := h.Roster.Parent(ctx, parentID)
-	if content.IsCode(err, content.CodeNotFound) {
-		return "", false, nil
-	} else if err != nil {
-		return "", false, err
-	}
+func channelFor(p content.ParentContact) (notify.Channel, bool) {
 	switch {
 	case p.State == content.ParentClosed || p.State == content.ParentErased:
-		return "", false, nil
+		return "", false
 	case p.Phone != "" && isMobile(p.Phone):
-		return notify.ChannelSMS, true, nil
+		return notify.ChannelSMS, true
 	case p.Email != "":
-		return notify.ChannelEmail, true, nil
+		return notify.ChannelEmail, true
 	}
-	return "", false, nil
+	return "", false
 }

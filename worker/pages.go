@@ -10,33 +10,52 @@ import (
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
-// PageSender sends one channel's entries of a ledger page.
+// PageSender sends one channel's entries of the ledger pages of a task.
 type PageSender interface {
-	SendPage(ctx context.Context, page *content.LedgerPage) error
+	SendPages(ctx context.Context, pages []*content.LedgerPage) error
 }
 
-// Pages handles TypeSendPage: it loads the page once and lets each
-// channel's sender take its own entries. A failing channel does not hold
-// the others back; the task is retried and the claims make that harmless.
+// Pages handles TypeSendPage and TypeSendPages: it loads the pages once and
+// lets each channel's sender take its own entries. A failing channel does
+// not hold the others back; the task is retried and the claims make that
+// harmless.
 type Pages struct {
 	Ledger  content.Ledger
 	Senders []PageSender
 }
 
 func (h *Pages) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	p, err := tasks.ParseSendPage(t.Payload())
-	if err != nil {
-		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
+	var ids []string
+	switch t.Type() {
+	case tasks.TypeSendPages:
+		p, err := tasks.ParseSendPages(t.Payload())
+		if err != nil {
+			return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
+		}
+		ids = p.PageIDs
+	default:
+		p, err := tasks.ParseSendPage(t.Payload())
+		if err != nil {
+			return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
+		}
+		ids = []string{p.PageID}
 	}
-	page, err := h.Ledger.LedgerPage(ctx, p.PageID)
-	if content.IsCode(err, content.CodeNotFound) {
-		return nil // erased with its broadcast: nothing is owed
-	} else if err != nil {
-		return err
+	pages := make([]*content.LedgerPage, 0, len(ids))
+	for _, id := range ids {
+		page, err := h.Ledger.LedgerPage(ctx, id)
+		if content.IsCode(err, content.CodeNotFound) {
+			continue // erased with its broadcast: nothing is owed
+		} else if err != nil {
+			return err
+		}
+		pages = append(pages, page)
+	}
+	if len(pages) == 0 {
+		return nil
 	}
 	var errs []error
 	for _, s := range h.Senders {
-		if err := s.SendPage(ctx, page); err != nil {
+		if err := s.SendPages(ctx, pages); err != nil {
 			errs = append(errs, err)
 		}
 	}

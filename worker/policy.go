@@ -46,6 +46,23 @@ type pageContext struct {
 	broadcast *content.Broadcast
 	school    *content.School
 	quiet     notify.QuietHours
+	// retryAt is the earliest time an entry this run handed back (deferred
+	// or retrying) may be claimed again; zero when none was.
+	retryAt time.Time
+}
+
+// recordOutcomes writes a run's outcomes for the page in one update and
+// notes the earliest hand-back, for the follow-up.
+func (pc *pageContext) recordOutcomes(ctx context.Context, ledger content.Ledger, outcomes []content.EntryOutcome, at time.Time) error {
+	if err := ledger.RecordOutcomes(ctx, pc.page.ID, outcomes, at); err != nil {
+		return err
+	}
+	for _, o := range outcomes {
+		if o.Release && (pc.retryAt.IsZero() || o.NotBefore.Before(pc.retryAt)) {
+			pc.retryAt = o.NotBefore
+		}
+	}
+	return nil
 }
 
 // loadPageContext reads the broadcast and school of page for channel ch.
@@ -177,19 +194,17 @@ func releaseClaims(ctx context.Context, ledger content.Ledger, pageID string, wo
 	return ledger.RecordOutcomes(ctx, pageID, outs, now)
 }
 
-// scheduleFollowUp re-reads the page and queues a task for the earliest of
-// its entries on ch that is waiting (deferred to the morning, or
-// retrying). Page tasks serve every channel, so a follow-up another
-// channel already queued for the same instant is the same task (its
-// TaskID names page and time) and is not queued twice.
-func scheduleFollowUp(ctx context.Context, ledger content.Ledger, q Enqueuer, pageID string, ch notify.Channel) error {
-	page, err := ledger.LedgerPage(ctx, pageID)
-	if err != nil {
-		return err
-	}
-	var next time.Time
-	for _, e := range page.Entries {
-		if e.Channel == string(ch) && e.Rank < content.RankUnknown && !e.Held() &&
+// scheduleFollowUp queues a task for the earliest entry on ch that is still
+// waiting: one that was not yet due when the page was read (deferred to the
+// morning, or retrying), or one this run handed back. It needs no second
+// read of the page: entries claimed by another worker are that worker's to
+// follow up. Page tasks serve every channel, so a follow-up another channel
+// already queued for the same instant is the same task (its TaskID names
+// page and time) and is not queued twice.
+func scheduleFollowUp(ctx context.Context, q Enqueuer, pc *pageContext, ch notify.Channel, now time.Time) error {
+	next := pc.retryAt
+	for _, e := range pc.page.Entries {
+		if e.Channel == string(ch) && e.Rank < content.RankUnknown && !e.Held() && now.Before(e.NotBefore) &&
 			(next.IsZero() || e.NotBefore.Before(next)) {
 			next = e.NotBefore
 		}
@@ -197,12 +212,12 @@ func scheduleFollowUp(ctx context.Context, ledger content.Ledger, q Enqueuer, pa
 	if next.IsZero() {
 		return nil
 	}
-	t, err := tasks.NewSendPage(pageID, next)
+	t, err := tasks.NewSendPage(pc.page.ID, next)
 	if err != nil {
 		return err
 	}
 	if _, err := q.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("queue follow-up of %s: %w", pageID, err)
+		return fmt.Errorf("queue follow-up of %s: %w", pc.page.ID, err)
 	}
 	return nil
 }
@@ -236,25 +251,54 @@ type channelDeps struct {
 	clock  content.Clock
 }
 
-// sendChannel is the shape every channel sender's SendPage shares: skip a
-// page without the channel, load the page's broadcast and school, send the
-// entries that are due, then queue a follow-up for those still waiting.
-func sendChannel(ctx context.Context, page *content.LedgerPage, ch notify.Channel, d channelDeps,
-	sendDue func(ctx context.Context, pc *pageContext, due []int, now time.Time) error) error {
-	if !hasChannel(page, ch) {
-		return nil
-	}
-	pc, err := loadPageContext(ctx, d.ledger, d.roster, page, ch)
-	if err != nil {
-		return err
-	}
+// pageWork is one page's share of a channel's send: what the page is sent
+// in the name of, and its entries on the channel that are due.
+type pageWork struct {
+	*pageContext
+	due []int
+}
+
+// sendChannel is the shape every channel sender shares, over the pages of
+// one task: skip pages without the channel, load each page's broadcast and
+// school (once for consecutive pages of one broadcast), send the entries
+// that are due, then queue a follow-up for each page's entries still
+// waiting.
+func sendChannel(ctx context.Context, pages []*content.LedgerPage, ch notify.Channel, d channelDeps,
+	sendDue func(ctx context.Context, work []*pageWork, now time.Time) error) error {
 	now := d.clock.Now()
-	if due := dueEntries(page, ch, now); len(due) > 0 {
-		if err := sendDue(ctx, pc, due, now); err != nil {
+	var work, due []*pageWork
+	var last *pageContext
+	for _, page := range pages {
+		if !hasChannel(page, ch) {
+			continue
+		}
+		var pc *pageContext
+		if last != nil && last.page.BroadcastID == page.BroadcastID {
+			pc = &pageContext{page: page, broadcast: last.broadcast, school: last.school, quiet: last.quiet}
+		} else {
+			var err error
+			if pc, err = loadPageContext(ctx, d.ledger, d.roster, page, ch); err != nil {
+				return err
+			}
+		}
+		last = pc
+		w := &pageWork{pageContext: pc, due: dueEntries(page, ch, now)}
+		work = append(work, w)
+		if len(w.due) > 0 {
+			due = append(due, w)
+		}
+	}
+	if len(due) > 0 {
+		if err := sendDue(ctx, due, now); err != nil {
 			return err
 		}
 	}
-	return scheduleFollowUp(ctx, d.ledger, d.tasks, page.ID, ch)
+	for _, w := range work {
+		if err := scheduleFollowUp(ctx, d.tasks, w.pageContext, ch, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // wonInOrder lists the claimed indexes in page order.
@@ -267,25 +311,47 @@ func wonInOrder(won map[int]int) []int {
 	return order
 }
 
-// claimAndDecide claims the due entries and decides each won one, in page
-// order. If a decision fails, nothing has been sent yet, so every claim is
-// handed back rather than left for the relay to mark unknown.
-func claimAndDecide[D any](ctx context.Context, ledger content.Ledger, log *slog.Logger, pc *pageContext,
-	ch notify.Channel, due []int, now time.Time, decide func(i, claim int) (D, error)) ([]D, error) {
-	won, err := ledger.ClaimEntries(ctx, pc.page.ID, due, now)
-	if err != nil {
+// claimAndDecide claims the due entries of every page in work and decides
+// each won one, page by page in page order; it returns the decisions per
+// page. If a claim or a decision fails, nothing has been sent yet, so every
+// claim made so far is handed back rather than left for the relay to mark
+// unknown. outcome gives a decision's entry outcome (index and claim).
+func claimAndDecide[D any](ctx context.Context, ledger content.Ledger, log *slog.Logger, ch notify.Channel,
+	work []*pageWork, now time.Time, decide func(w *pageWork, i, claim int) (D, error),
+	outcome func(D) *content.EntryOutcome) ([][]D, error) {
+	out := make([][]D, 0, len(work))
+	fail := func(w *pageWork, won map[int]int, err error) ([][]D, error) {
+		if won != nil {
+			if rerr := releaseClaims(ctx, ledger, w.page.ID, won, now); rerr != nil {
+				log.Error("release claims failed", "channel", ch, "page_id", w.page.ID, "err", rerr)
+			}
+		}
+		for k, ds := range out {
+			held := make(map[int]int, len(ds))
+			for _, d := range ds {
+				o := outcome(d)
+				held[o.Index] = o.Claim
+			}
+			if rerr := releaseClaims(ctx, ledger, work[k].page.ID, held, now); rerr != nil {
+				log.Error("release claims failed", "channel", ch, "page_id", work[k].page.ID, "err", rerr)
+			}
+		}
 		return nil, err
 	}
-	out := make([]D, 0, len(won))
-	for _, i := range wonInOrder(won) {
-		d, err := decide(i, won[i])
+	for _, w := range work {
+		won, err := ledger.ClaimEntries(ctx, w.page.ID, w.due, now)
 		if err != nil {
-			if rerr := releaseClaims(ctx, ledger, pc.page.ID, won, now); rerr != nil {
-				log.Error("release claims failed", "channel", ch, "page_id", pc.page.ID, "err", rerr)
-			}
-			return nil, fmt.Errorf("%s policy for %s: %w", ch, pc.page.ID, err)
+			return fail(w, nil, err)
 		}
-		out = append(out, d)
+		ds := make([]D, 0, len(won))
+		for _, i := range wonInOrder(won) {
+			d, err := decide(w, i, won[i])
+			if err != nil {
+				return fail(w, won, fmt.Errorf("%s policy for %s: %w", ch, w.page.ID, err))
+			}
+			ds = append(ds, d)
+		}
+		out = append(out, ds)
 	}
 	return out, nil
 }

@@ -59,39 +59,56 @@ type pushDecision struct {
 	results  []notify.Result
 }
 
-// SendPage sends the push entries of page that are due; entries of other
-// channels are left to their senders. Running it again for the same page
-// sends nothing twice: only entries this call claims are sent.
+// SendPage sends the push entries of one page that are due.
 func (h *PushPages) SendPage(ctx context.Context, page *content.LedgerPage) error {
-	return sendChannel(ctx, page, notify.ChannelPush, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock}, h.sendDue)
+	return h.SendPages(ctx, []*content.LedgerPage{page})
 }
 
-func (h *PushPages) sendDue(ctx context.Context, pc *pageContext, due []int, now time.Time) error {
-	decisions, err := claimAndDecide(ctx, h.Ledger, h.Log, pc, notify.ChannelPush, due, now,
-		func(i, claim int) (*pushDecision, error) { return h.decide(ctx, pc, i, claim, now) })
+// SendPages sends the push entries of pages that are due; entries of other
+// channels are left to their senders. Running it again for the same pages
+// sends nothing twice: only entries this call claims are sent.
+func (h *PushPages) SendPages(ctx context.Context, pages []*content.LedgerPage) error {
+	return sendChannel(ctx, pages, notify.ChannelPush, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock}, h.sendDue)
+}
+
+func (h *PushPages) sendDue(ctx context.Context, work []*pageWork, now time.Time) error {
+	perPage, err := claimAndDecide(ctx, h.Ledger, h.Log, notify.ChannelPush, work, now,
+		func(w *pageWork, i, claim int) (*pushDecision, error) {
+			return h.decide(ctx, w.pageContext, i, claim, now)
+		},
+		func(d *pushDecision) *content.EntryOutcome { return &d.out })
 	if err != nil {
 		return err
 	}
-	h.send(ctx, pc, decisions)
+	h.send(ctx, perPage)
 	retry := h.RetryAfter
 	if retry <= 0 {
 		retry = defaultRetryAfter
 	}
-	outcomes := make([]content.EntryOutcome, len(decisions))
-	sent, dead := 0, 0
-	for n, d := range decisions {
-		if d.pushes != nil {
-			dead += h.settle(d, retry, now)
+	// Every page's outcomes are written even if one write fails; a failed
+	// write leaves its entries held, and the relay marks them unknown after
+	// the lease, which is the truthful state.
+	var errs []error
+	claimed, sent, dead := 0, 0, 0
+	for k, ds := range perPage {
+		outcomes := make([]content.EntryOutcome, len(ds))
+		for n, d := range ds {
+			if d.pushes != nil {
+				dead += h.settle(d, retry, now)
+			}
+			outcomes[n] = d.out
+			if d.out.State == content.StateSent {
+				sent++
+			}
 		}
-		outcomes[n] = d.out
-		if d.out.State == content.StateSent {
-			sent++
+		claimed += len(ds)
+		if err := work[k].recordOutcomes(ctx, h.Ledger, outcomes, h.Clock.Now()); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	h.Log.Info("push page sent", "page_id", pc.page.ID, "claimed", len(decisions), "sent", sent, "dead_tokens", dead)
-	// A recording failure leaves the entries held; the relay marks them
-	// unknown after the lease, which is the truthful state.
-	return h.Ledger.RecordOutcomes(ctx, pc.page.ID, outcomes, h.Clock.Now())
+	h.Log.Info("push pages sent", "first_page_id", work[0].page.ID, "pages", len(work), "claimed", claimed,
+		"sent", sent, "dead_tokens", dead)
+	return errors.Join(errs...)
 }
 
 // decide applies send-time policy to one won entry — account state, a
@@ -148,10 +165,10 @@ func distinctTokens(tokens []string) []string {
 	return out
 }
 
-// send makes the page's provider call — one, unless the page's parents
-// have more than notify.MaxPushBatch devices between them, in which case
-// calls are cut between entries — and hands each decision its results.
-func (h *PushPages) send(ctx context.Context, pc *pageContext, decisions []*pushDecision) {
+// send makes the pages' provider calls — as few as notify.MaxPushBatch
+// allows, cut between entries so one parent's devices share a call — and
+// hands each decision its results.
+func (h *PushPages) send(ctx context.Context, perPage [][]*pushDecision) {
 	var batch []*pushDecision
 	var pushes []notify.Push
 	flush := func() {
@@ -162,7 +179,7 @@ func (h *PushPages) send(ctx context.Context, pc *pageContext, decisions []*push
 		if len(results) != len(pushes) {
 			results, err = wholeCallResults(len(pushes), err)
 			if err != nil {
-				h.Log.Error("push results do not match the batch", "page_id", pc.page.ID, "pushes", len(pushes), "err", err)
+				h.Log.Error("push results do not match the batch", "pushes", len(pushes), "err", err)
 			}
 		}
 		for _, d := range batch {
@@ -170,15 +187,17 @@ func (h *PushPages) send(ctx context.Context, pc *pageContext, decisions []*push
 		}
 		batch, pushes = nil, nil
 	}
-	for _, d := range decisions {
-		if len(d.pushes) == 0 {
-			continue
+	for _, ds := range perPage {
+		for _, d := range ds {
+			if len(d.pushes) == 0 {
+				continue
+			}
+			if len(pushes)+len(d.pushes) > notify.MaxPushBatch {
+				flush()
+			}
+			batch = append(batch, d)
+			pushes = append(pushes, d.pushes...)
 		}
-		if len(pushes)+len(d.pushes) > notify.MaxPushBatch {
-			flush()
-		}
-		batch = append(batch, d)
-		pushes = append(pushes, d.pushes...)
 	}
 	flush()
 }

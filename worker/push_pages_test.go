@@ -288,3 +288,25 @@ func TestPushPageAmbiguousTimeoutIsUnknown(t *testing.T) {
 		t.Errorf("%d follow-up tasks for an unknown entry", len(f.queue.tasks))
 	}
 }
+
+// TestPushPagesShareCallsAcrossPages: 600 parents with one device each, on
+// six pages sent as one task, are two SendEach calls (500 + 100), not six.
+func TestPushPagesShareCallsAcrossPages(t *testing.T) {
+	t.Parallel()
+	ps := emailParents(600, "en")
+	devices := &memDevices{tokens: map[string][]string{}}
+	for i, p := range ps {
+		devices.tokens[p.ID] = []string{fmt.Sprintf("tok-%03d", i)}
+	}
+	f := newBroadcastFixture(t, ps, allOn(notify.ChannelPush))
+	h, _, counted := newPushPages(t, f, devices, 5*time.Second)
+	f.sendGroup(t, h)
+	if got := counted.sizes(); !slices.Equal(got, []int{500, 100}) {
+		t.Fatalf("SendPushes calls %v, want [500 100]", got)
+	}
+	for id, e := range f.entries(t) {
+		if e.State() != content.StateSent {
+			t.Errorf("%s: %s", id, e.State())
+		}
+	}
+}

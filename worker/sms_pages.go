@@ -50,12 +50,29 @@ type SMSPages struct {
 	// RetryAfter is how long a transient or rate-limited entry waits
 	// before its page is tried again.
 	RetryAfter time.Duration
+	// ClaimSize is how many entries one claim covers (SMSClaimSize); 0 = 1.
+	ClaimSize int
 }
 
-// maxSubBatch bounds how many entries one claim covers: small enough that a
-// crash strands few in "sending", large enough that store writes stay far
-// below one per message.
-const maxSubBatch = 25
+// claimWindow is about how long the entries of one process's SMS claims,
+// all together, wait for rate-limit tokens before they are sent. A crash
+// strands what is claimed and unsent (the relay marks it unknown), so the
+// claims are sized to keep that to about this much sending.
+const claimWindow = 500 * time.Millisecond
+
+// SMSClaimSize is how many SMS entries one claim covers: what the sender's
+// rate sends in claimWindow, shared among the tasks a process runs at once,
+// between 1 and a whole page. At a provider's full speed (hundreds of
+// messages a second) that is a whole page, so a page of SMS costs one claim
+// and one outcome write; at a slow sender's 10/s it is one message, so a
+// crash strands at most a message or two per task.
+func SMSClaimSize(r ratelimit.Rate, concurrency int) int {
+	if concurrency <= 0 {
+		concurrency = 10
+	}
+	n := int(r.PerSecond * claimWindow.Seconds() / float64(concurrency))
+	return max(1, min(n, content.LedgerPageSize))
+}
 
 func (h *SMSPages) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	p, err := tasks.ParseSendPage(t.Payload())
@@ -71,19 +88,34 @@ func (h *SMSPages) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	return h.SendPage(ctx, page)
 }
 
-// SendPage sends the SMS entries of page that are due; entries of other
-// channels are left to their senders.
+// SendPage sends the SMS entries of one page that are due.
 func (h *SMSPages) SendPage(ctx context.Context, page *content.LedgerPage) error {
-	return sendChannel(ctx, page, notify.ChannelSMS, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock}, h.sendDue)
+	return h.SendPages(ctx, []*content.LedgerPage{page})
 }
 
-// sendDue claims the due entries in sub-batches of up to maxSubBatch,
-// whatever the limiter's burst: a claim and its outcome write are paid
-// once per sub-batch, and tokens are taken one per message as each is sent.
+// SendPages sends the SMS entries of pages that are due, page by page (an
+// SMS is one provider call each, so pages gain nothing from sharing one);
+// entries of other channels are left to their senders.
+func (h *SMSPages) SendPages(ctx context.Context, pages []*content.LedgerPage) error {
+	return sendChannel(ctx, pages, notify.ChannelSMS, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock},
+		func(ctx context.Context, work []*pageWork, now time.Time) error {
+			for _, w := range work {
+				if err := h.sendDue(ctx, w.pageContext, w.due, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+}
+
+// sendDue claims the due entries ClaimSize at a time: a claim, its budget
+// reservation and its outcome write are paid once per claim, and tokens are
+// taken one per message as each is sent.
 func (h *SMSPages) sendDue(ctx context.Context, pc *pageContext, due []int, _ time.Time) error {
 	run := &pageRun{h: h, pageContext: pc}
+	size := max(h.ClaimSize, 1)
 	for len(due) > 0 {
-		n := min(maxSubBatch, len(due))
+		n := min(size, len(due))
 		if err := run.subBatch(ctx, due[:n]); err != nil {
 			return err
 		}
@@ -121,24 +153,13 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 		reserve += p.cost
 		preps = append(preps, p)
 	}
-	// Reserve the sub-batch's estimated cost against the monthly budget in
-	// one write; if it does not fit, nothing in it is sent.
+	// Reserve the claim's estimated cost against the monthly budget in one
+	// write. Near the limit, where the whole claim does not fit, reserve
+	// message by message instead, so the school gets every message its
+	// budget pays for and none beyond it.
 	month := now.In(r.quiet.Location()).Format("2006-01")
-	if reserve > 0 {
-		total, err := h.Budgets.AddSMSSpend(ctx, r.school.ID, month, reserve)
-		if err != nil {
-			return err
-		}
-		if total > r.school.SMSBudgetPence {
-			if _, err := h.Budgets.AddSMSSpend(ctx, r.school.ID, month, -reserve); err != nil {
-				return err
-			}
-			for _, p := range preps {
-				if p.sms != nil {
-					p.sms, p.out.State, p.out.ErrorCode = nil, content.StateFailed, "budget_exceeded"
-				}
-			}
-		}
+	if err := r.reserve(ctx, preps, reserve, month); err != nil {
+		return err
 	}
 	var wg sync.WaitGroup
 	var waitErr error
@@ -177,10 +198,50 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 	}
 	// A recording failure leaves the entries held; the relay marks them
 	// unknown after the lease, which is the truthful state.
-	if err := h.Ledger.RecordOutcomes(ctx, r.page.ID, outcomes, h.Clock.Now()); err != nil {
+	if err := r.recordOutcomes(ctx, h.Ledger, outcomes, h.Clock.Now()); err != nil {
 		return err
 	}
 	return waitErr
+}
+
+// reserve charges the estimated cost of preps to the school's month, or
+// refuses (fails "budget_exceeded") those the budget cannot pay for.
+func (r *pageRun) reserve(ctx context.Context, preps []*prepared, total int64, month string) error {
+	h := r.h
+	if total == 0 {
+		return nil
+	}
+	fits := func(cost int64) (bool, error) {
+		spent, err := h.Budgets.AddSMSSpend(ctx, r.school.ID, month, cost)
+		if err != nil {
+			return false, err
+		}
+		if spent <= r.school.SMSBudgetPence {
+			return true, nil
+		}
+		_, err = h.Budgets.AddSMSSpend(ctx, r.school.ID, month, -cost)
+		return false, err
+	}
+	ok, err := fits(total)
+	if err != nil || ok {
+		return err
+	}
+	full := false // once one message is refused, later ones are too: order is kept
+	for _, p := range preps {
+		if p.sms == nil {
+			continue
+		}
+		if !full {
+			if full, err = fits(p.cost); err != nil {
+				return err
+			}
+			full = !full
+		}
+		if full {
+			p.sms, p.out.State, p.out.ErrorCode = nil, content.StateFailed, "budget_exceeded"
+		}
+	}
+	return nil
 }
 
 // prepare applies send-time policy to one won entry: account state,

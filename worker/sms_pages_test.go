@@ -94,7 +94,7 @@ func newSMSFixture(t *testing.T, parents []*content.Parent, budgetPence int64) *
 		Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: queue, HashKey: []byte("test-key"),
 		Clock: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		SenderKey: ratelimit.SenderKey("twilio", "test"), Rate: ratelimit.Rate{PerSecond: 1000, Burst: 25},
-		Price: 4, RetryAfter: time.Minute}
+		Price: 4, RetryAfter: time.Minute, ClaimSize: 25}
 	return &smsFixture{store: store, fake: fake, h: h, clock: clock, queue: queue, page: page.ID, phone: phone}
 }
 
@@ -248,24 +248,39 @@ func TestSMSPageDefersInQuietHours(t *testing.T) {
 	}
 }
 
-// TestSMSPageRefusesBeyondBudget: a sub-batch that would take the school
-// past its monthly budget is not sent, and nothing is charged for it.
+// TestSMSPageRefusesBeyondBudget: a claim that would take the school past
+// its monthly budget sends what the budget pays for, in page order, and
+// refuses the rest; only what was sent is charged.
 func TestSMSPageRefusesBeyondBudget(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	ps := parentsN(10)
 	f := newSMSFixture(t, ps, 20) // 20p; 10 single-segment SMS at 4p = 40p
 	f.run(t)
-	if n := len(f.fake.Received()); n != 0 {
-		t.Fatalf("%d messages sent beyond the budget", n)
+	if n := len(f.fake.Accepted()); n != 5 {
+		t.Fatalf("%d messages sent on a budget for 5", n)
 	}
+	sent, refused := 0, 0
 	for id, e := range f.states(t) {
-		if e.State() != content.StateFailed || e.ErrorCode != "budget_exceeded" {
+		switch {
+		case e.State() == content.StateSent:
+			sent++
+		case e.State() == content.StateFailed && e.ErrorCode == "budget_exceeded":
+			refused++
+		default:
 			t.Errorf("%s: %s %q", id, e.State(), e.ErrorCode)
 		}
 	}
-	if total, err := f.store.AddSMSSpend(ctx, "sch_1", "2026-11", 0); err != nil || total != 0 {
-		t.Fatalf("spend after refusal: %d %v", total, err)
+	if sent != 5 || refused != 5 {
+		t.Fatalf("sent %d, refused %d; want 5 and 5", sent, refused)
+	}
+	if total, err := f.store.AddSMSSpend(ctx, "sch_1", "2026-11", 0); err != nil || total != 20 {
+		t.Fatalf("spend after refusal: %d %v, want 20", total, err)
+	}
+	// A second run finds nothing owed: refused entries are settled.
+	f.run(t)
+	if n := len(f.fake.Received()); n != 5 {
+		t.Fatalf("%d requests after a second run, want 5", n)
 	}
 }
 
@@ -290,6 +305,27 @@ func TestSMSPageRetriesTransientFailures(t *testing.T) {
 	for _, p := range ps {
 		if n := f.fake.SentTo(p.Phone); n != 1 {
 			t.Errorf("%s received %d", p.ID, n)
+		}
+	}
+}
+
+// TestSMSClaimSize: claims cover about half a second of the sender's rate
+// per concurrent task, from one message up to a whole page.
+func TestSMSClaimSize(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		rate        float64
+		concurrency int
+		want        int
+	}{
+		{10, 20, 1},      // a slow sender: one message per claim
+		{250, 20, 6},     // 125 messages of tokens shared by 20 tasks
+		{1000, 20, 25},   // 500 / 20
+		{10000, 20, 100}, // capped at a page
+		{250, 0, 12},     // concurrency unset: 10
+	} {
+		if got := SMSClaimSize(ratelimit.Rate{PerSecond: c.rate, Burst: 1}, c.concurrency); got != c.want {
+			t.Errorf("SMSClaimSize(%g/s, %d) = %d, want %d", c.rate, c.concurrency, got, c.want)
 		}
 	}
 }

@@ -37,6 +37,7 @@ type Deps struct {
 	SMSSenderKey string         // rate-limit bucket of the SMS sender (no personal data)
 	SMSRate      ratelimit.Rate // shared across every worker process
 	SMSPrice     notify.SegmentPrice
+	Concurrency  int           // tasks this process runs at once (sizes SMS claims); 0 = 10
 	RelayLease   time.Duration // claims older than this become unknown (default 10 min)
 	RelayGrace   time.Duration // owed entries idle this long are queued again (default 10 min)
 }
@@ -66,15 +67,18 @@ func NewMux(d Deps) *asynq.ServeMux {
 	}
 	log := d.Log
 	mux.Handle(tasks.TypeExpandBroadcast, &Expansions{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock, Log: log})
-	mux.Handle(tasks.TypeSendPage, &Pages{Ledger: d.Ledger, Senders: []PageSender{
+	pages := &Pages{Ledger: d.Ledger, Senders: []PageSender{
 		&SMSPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Budgets: d.Budgets, SMS: d.SMS,
 			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log,
-			SenderKey: d.SMSSenderKey, Rate: d.SMSRate, Price: d.SMSPrice, RetryAfter: time.Minute},
+			SenderKey: d.SMSSenderKey, Rate: d.SMSRate, Price: d.SMSPrice, RetryAfter: time.Minute,
+			ClaimSize: SMSClaimSize(d.SMSRate, d.Concurrency)},
 		&EmailPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Email: d.Email, Catalog: d.Catalog,
 			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, RetryAfter: time.Minute},
 		&PushPages{Ledger: d.Ledger, Roster: d.Roster, Devices: d.Devices, Push: d.Push, Catalog: d.Catalog,
 			Tasks: d.Tasks, Clock: d.Clock, Log: log, RetryAfter: time.Minute},
-	}})
+	}}
+	mux.Handle(tasks.TypeSendPage, pages)
+	mux.Handle(tasks.TypeSendPages, pages)
 	mux.Handle(tasks.TypeRelay, &Relay{Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log,
 		Lease: d.RelayLease, Grace: d.RelayGrace})
 	return mux

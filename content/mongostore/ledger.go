@@ -39,18 +39,33 @@ type broadcastDoc struct {
 // ledgerEntryDoc uses short field names: a page holds 100 of them and is
 // read and written whole on every claim.
 type ledgerEntryDoc struct {
-	RecipientID string    `bson:"rid"`
-	Channel     string    `bson:"ch"`
-	Rank        int       `bson:"r"`
-	Claims      int       `bson:"c"`
-	Released    int       `bson:"rl"`
-	ClaimedAt   time.Time `bson:"at,omitempty"`
-	NotBefore   time.Time `bson:"nb,omitempty"`
-	ProviderID  string    `bson:"pid,omitempty"`
-	Segments    int       `bson:"seg,omitempty"`
-	CostPence   int64     `bson:"cost,omitempty"`
-	ErrorCode   string    `bson:"err,omitempty"`
-	UpdatedAt   time.Time `bson:"ts,omitempty"`
+	RecipientID string       `bson:"rid"`
+	Channel     string       `bson:"ch"`
+	Rank        int          `bson:"r"`
+	Claims      int          `bson:"c"`
+	Released    int          `bson:"rl"`
+	ClaimedAt   time.Time    `bson:"at,omitempty"`
+	NotBefore   time.Time    `bson:"nb,omitempty"`
+	Accepted    *acceptedDoc `bson:"x,omitempty"`
+	ErrorCode   string       `bson:"err,omitempty"`
+	UpdatedAt   time.Time    `bson:"ts,omitempty"`
+}
+
+// acceptedDoc is what a provider's acceptance of a message returned, kept
+// as one sub-document: it is written once, all together, and one field path
+// per entry instead of three keeps a page's outcome update small (the
+// embedded store checks every pair of an update's paths for conflicts).
+type acceptedDoc struct {
+	ProviderID string `bson:"pid,omitempty"`
+	Segments   int    `bson:"seg,omitempty"`
+	CostPence  int64  `bson:"cost,omitempty"`
+}
+
+func acceptedOf(providerID string, segments int, cost int64) *acceptedDoc {
+	if providerID == "" && segments == 0 && cost == 0 {
+		return nil
+	}
+	return &acceptedDoc{ProviderID: providerID, Segments: segments, CostPence: cost}
 }
 
 type ledgerPageDoc struct {
@@ -81,8 +96,8 @@ func toLedgerPageDoc(p *content.LedgerPage) ledgerPageDoc {
 		Entries: make([]ledgerEntryDoc, 0, len(p.Entries))}
 	for _, e := range p.Entries {
 		d.Entries = append(d.Entries, ledgerEntryDoc{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
-			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore, ProviderID: e.ProviderID,
-			Segments: e.Segments, CostPence: e.CostPence, ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt})
+			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore,
+			Accepted: acceptedOf(e.ProviderID, e.Segments, e.CostPence), ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt})
 	}
 	return d
 }
@@ -91,9 +106,13 @@ func (d *ledgerPageDoc) toContent() *content.LedgerPage {
 	p := &content.LedgerPage{ID: d.ID, BroadcastID: d.BroadcastID, SchoolID: d.SchoolID, N: d.N, CreatedAt: d.CreatedAt,
 		Entries: make([]content.LedgerEntry, 0, len(d.Entries))}
 	for _, e := range d.Entries {
-		p.Entries = append(p.Entries, content.LedgerEntry{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
-			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore, ProviderID: e.ProviderID,
-			Segments: e.Segments, CostPence: e.CostPence, ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt})
+		ce := content.LedgerEntry{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
+			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore,
+			ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt}
+		if x := e.Accepted; x != nil {
+			ce.ProviderID, ce.Segments, ce.CostPence = x.ProviderID, x.Segments, x.CostPence
+		}
+		p.Entries = append(p.Entries, ce)
 	}
 	return p
 }
@@ -302,14 +321,8 @@ func (s *Store) RecordOutcomes(ctx context.Context, pageID string, outcomes []co
 			maxes = append(maxes, bson.E{Key: entryPath(i, "rl"), Value: o.Claim})
 			set = append(set, bson.E{Key: entryPath(i, "nb"), Value: o.NotBefore})
 		}
-		if o.ProviderID != "" {
-			set = append(set, bson.E{Key: entryPath(i, "pid"), Value: o.ProviderID})
-		}
-		if o.Segments != 0 {
-			set = append(set, bson.E{Key: entryPath(i, "seg"), Value: o.Segments})
-		}
-		if o.CostPence != 0 {
-			set = append(set, bson.E{Key: entryPath(i, "cost"), Value: o.CostPence})
+		if x := acceptedOf(o.ProviderID, o.Segments, o.CostPence); x != nil {
+			set = append(set, bson.E{Key: entryPath(i, "x"), Value: x})
 		}
 		if o.ErrorCode != "" {
 			set = append(set, bson.E{Key: entryPath(i, "err"), Value: o.ErrorCode})

@@ -2,9 +2,11 @@ package mongostore
 
 import (
 	"context"
+	"time"
 
 	"github.com/hometime-edu/hometime/content"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 func (s *Store) CreateTrust(ctx context.Context, t *content.Trust) error {
@@ -169,6 +171,55 @@ func (s *Store) Parent(ctx context.Context, id string) (*content.Parent, error) 
 		return nil, err
 	}
 	return d.toContent(), nil
+}
+
+// streamTimeout bounds a streamed read: a whole school's parents on the
+// embedded store, which scans, take seconds per 100,000.
+const streamTimeout = 10 * time.Minute
+
+// parentContactDoc is the projection EachParentOfSchool reads.
+type parentContactDoc struct {
+	ID       string              `bson:"_id"`
+	Phone    string              `bson:"phone"`
+	Email    string              `bson:"email"`
+	Language string              `bson:"language"`
+	State    content.ParentState `bson:"state"`
+	Children []struct {
+		SchoolID string            `bson:"schoolId"`
+		State    content.LinkState `bson:"state"`
+	} `bson:"children"`
+}
+
+func (s *Store) EachParentOfSchool(ctx context.Context, schoolID string, fn func(content.ParentContact) error) error {
+	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
+	defer cancel()
+	// The link's state is checked here rather than with $elemMatch, which
+	// the embedded store does not take with field conditions.
+	filter := bson.D{{Key: "children.schoolId", Value: schoolID}}
+	proj := bson.D{{Key: "phone", Value: 1}, {Key: "email", Value: 1}, {Key: "language", Value: 1},
+		{Key: "state", Value: 1}, {Key: "children.schoolId", Value: 1}, {Key: "children.state", Value: 1}}
+	cur, err := s.r(colParents).Find(ctx, filter, options.Find().SetProjection(proj).SetBatchSize(1000))
+	if err != nil {
+		return mapErr(err, "parents")
+	}
+	defer cur.Close(context.Background())
+	for cur.Next(ctx) {
+		var d parentContactDoc
+		if err := cur.Decode(&d); err != nil {
+			return mapErr(err, "parents")
+		}
+		linked := false
+		for _, c := range d.Children {
+			linked = linked || (c.SchoolID == schoolID && c.State == content.LinkLinked)
+		}
+		if !linked {
+			continue
+		}
+		if err := fn(content.ParentContact{ID: d.ID, Phone: d.Phone, Email: d.Email, Language: d.Language, State: d.State}); err != nil {
+			return err
+		}
+	}
+	return mapErr(cur.Err(), "parents")
 }
 
 func (s *Store) UpdateParent(ctx context.Context, p *content.Parent) error {

@@ -56,6 +56,7 @@ const DefaultTimeout = 5 * time.Second
 // Store is the MongoDB-backed implementation of the content store interfaces.
 type Store struct {
 	db      *mongo.Database
+	reads   *mongo.Database // where finds go; db unless ReadFrom says otherwise
 	timeout time.Duration
 }
 
@@ -71,7 +72,17 @@ func New(db *mongo.Database, timeout time.Duration) *Store {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Store{db: db, timeout: timeout}
+	return &Store{db: db, reads: db, timeout: timeout}
+}
+
+// ReadFrom sends the store's finds to reads, a handle on the same database
+// through another connection, and returns s. The embedded store uses it:
+// its writes pass a serializing relay (embedded/serialize.go) that reads
+// need not wait for, and skipping the relay's extra hop makes every lookup
+// by _id cheaper. Writes still go to the handle given to New.
+func (s *Store) ReadFrom(reads *mongo.Database) *Store {
+	s.reads = reads
+	return s
 }
 
 // Connect opens a client for uri. The caller disconnects it.
@@ -118,6 +129,7 @@ func (s *Store) Init(ctx context.Context) error {
 		colStaff:    {{Keys: bson.D{{Key: "schools.schoolId", Value: 1}}}},
 		colClasses:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		colChildren: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}, {Keys: bson.D{{Key: "classIds", Value: 1}}}},
+		colParents:  {{Keys: bson.D{{Key: "children.schoolId", Value: 1}}}},
 		colAudit:    {{Keys: bson.D{{Key: "at", Value: 1}}}},
 		// The message log: a school's broadcasts newest first, and a
 		// teacher's own among them.
@@ -190,6 +202,9 @@ func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 
 func (s *Store) c(name string) *mongo.Collection { return s.db.Collection(name) }
 
+// r is a collection to read from (see ReadFrom).
+func (s *Store) r(name string) *mongo.Collection { return s.reads.Collection(name) }
+
 // mapErr turns driver errors into content codes, keeping the cause.
 func mapErr(err error, what string) error {
 	switch {
@@ -216,7 +231,7 @@ func getByID[D any](ctx context.Context, s *Store, coll, id, what string) (*D, e
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	var d D
-	if err := s.c(coll).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+	if err := s.r(coll).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
 		return nil, mapErr(err, what)
 	}
 	return &d, nil
@@ -279,7 +294,7 @@ func incUse[D any](ctx context.Context, s *Store, coll, id, what string) (*D, er
 func findAll[D any](ctx context.Context, s *Store, coll string, filter any, what string) ([]*D, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	cur, err := s.c(coll).Find(ctx, filter)
+	cur, err := s.r(coll).Find(ctx, filter)
 	if err != nil {
 		return nil, mapErr(err, what)
 	}

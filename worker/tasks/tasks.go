@@ -101,6 +101,61 @@ func ParseSendPage(b []byte) (SendPage, error) {
 
 // TypeExpandBroadcast writes a broadcast's ledger pages (one entry per
 // recipient and channel) and queues a send task per page.
+// TypeSendPages sends a run of consecutive ledger pages of one broadcast in
+// one task, so email and push entries across them share provider calls
+// (SendGrid takes 1,000 personalizations a request, FCM 500 messages a
+// SendEach call; a page holds 100 entries). Follow-ups and the relay send
+// single pages (TypeSendPage).
+const TypeSendPages = "messages:send_pages"
+
+// MaxPagesPerTask is the most pages one TypeSendPages task carries: ten
+// pages of 100 fill one SendGrid request.
+const MaxPagesPerTask = 10
+
+// SendPages is the payload of TypeSendPages: page ids, in page order.
+type SendPages struct {
+	PageIDs []string `json:"page_ids"`
+}
+
+// NewSendPages builds the task. Its TaskID names the first page, how many
+// follow and the time, so expanding a broadcast again queues nothing twice.
+func NewSendPages(pageIDs []string, notBefore time.Time) (*asynq.Task, error) {
+	if len(pageIDs) == 0 || len(pageIDs) > MaxPagesPerTask {
+		return nil, fmt.Errorf("encode %s: %d pages, want 1 to %d", TypeSendPages, len(pageIDs), MaxPagesPerTask)
+	}
+	b, err := json.Marshal(SendPages{PageIDs: pageIDs})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", TypeSendPages, err)
+	}
+	opts := []asynq.Option{
+		asynq.TaskID(fmt.Sprintf("%s:%s:%d:%d", TypeSendPages, pageIDs[0], len(pageIDs), notBefore.Unix())),
+		asynq.Queue(QueueDefault),
+		asynq.MaxRetry(20),
+		asynq.Timeout(10 * time.Minute),
+	}
+	if !notBefore.IsZero() {
+		opts = append(opts, asynq.ProcessAt(notBefore))
+	}
+	return asynq.NewTask(TypeSendPages, b, opts...), nil
+}
+
+// ParseSendPages decodes the payload.
+func ParseSendPages(b []byte) (SendPages, error) {
+	var p SendPages
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("decode %s: %w", TypeSendPages, err)
+	}
+	if len(p.PageIDs) == 0 || len(p.PageIDs) > MaxPagesPerTask {
+		return p, fmt.Errorf("decode %s: %d pages, want 1 to %d", TypeSendPages, len(p.PageIDs), MaxPagesPerTask)
+	}
+	for _, id := range p.PageIDs {
+		if id == "" {
+			return p, fmt.Errorf("decode %s: empty page id", TypeSendPages)
+		}
+	}
+	return p, nil
+}
+
 const TypeExpandBroadcast = "messages:expand_broadcast"
 
 // ExpandBroadcast is the payload of TypeExpandBroadcast.

@@ -27,6 +27,7 @@ const sqliteParams = "?_pragma=synchronous(normal)&_pragma=journal_size_limit(41
 type Store struct {
 	dir    string
 	uri    string
+	direct string // FerretDB's own address, behind the relay
 	relay  *writeSerializer
 	cancel context.CancelFunc
 	done   chan error
@@ -86,6 +87,7 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
 		cancel()
 		return nil, fmt.Errorf("embedded store address %q: %w", s.uri, err)
 	}
+	s.direct = s.uri
 	if s.relay, err = startSerializer(u.Host); err != nil {
 		cancel()
 		<-s.done
@@ -98,6 +100,11 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
 
 // URI is the mongodb:// address clients connect to.
 func (s *Store) URI() string { return s.uri }
+
+// ReadURI is FerretDB's own address, without the write serializer: for a
+// client that only reads (mongostore.Store.ReadFrom). A write sent here
+// would escape the serializer and could be lost to a concurrent one.
+func (s *Store) ReadURI() string { return s.direct }
 
 // Close stops the server and waits for it to release the SQLite files.
 func (s *Store) Close() error {

@@ -21,6 +21,7 @@ import (
 var env struct {
 	emb    *embedded.Store
 	client *mongo.Client
+	reads  *mongo.Client // finds bypass the embedded store's write relay; = client on MongoDB
 	uri    string
 }
 
@@ -50,6 +51,15 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	defer env.client.Disconnect(context.Background())
+	env.reads = env.client
+	if env.emb != nil {
+		env.reads, err = mongostore.Connect(ctx, env.emb.ReadURI())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mongotest:", err)
+			return 1
+		}
+		defer env.reads.Disconnect(context.Background())
+	}
 	return m.Run()
 }
 
@@ -85,7 +95,8 @@ func NewDatabase(t testing.TB) *mongo.Database {
 // NewStore returns a Store on a fresh database.
 func NewStore(t testing.TB) *mongostore.Store {
 	t.Helper()
-	return mongostore.New(NewDatabase(t), 0)
+	db := NewDatabase(t)
+	return mongostore.New(db, 0).ReadFrom(env.reads.Database(db.Name()))
 }
 
 // Fix applies the embedded store's _id index fix to a database (a no-op on

@@ -93,6 +93,14 @@ func (st *Stack) openStore(ctx context.Context, log *slog.Logger) error {
 	}
 	st.closers = append(st.closers, func() error { return client.Disconnect(context.Background()) })
 	st.Store = mongostore.New(client.Database(cfg.Database), cfg.StoreTimeout)
+	if emb != nil {
+		reads, err := mongostore.Connect(ctx, emb.ReadURI())
+		if err != nil {
+			return err
+		}
+		st.closers = append(st.closers, func() error { return reads.Disconnect(context.Background()) })
+		st.Store.ReadFrom(reads.Database(cfg.Database))
+	}
 	if err := st.Store.Init(ctx); err != nil {
 		return err
 	}
