@@ -227,6 +227,7 @@ func (r *pageRun) reserve(ctx context.Context, preps []*prepared, total int64, m
 		return err
 	}
 	full := false // once one message is refused, later ones are too: order is kept
+	refused := 0
 	for _, p := range preps {
 		if p.sms == nil {
 			continue
@@ -239,7 +240,13 @@ func (r *pageRun) reserve(ctx context.Context, preps []*prepared, total int64, m
 		}
 		if full {
 			p.sms, p.out.State, p.out.ErrorCode = nil, content.StateFailed, "budget_exceeded"
+			refused++
 		}
+	}
+	// Admins see refusals on the school's SMS budget. Best effort: the
+	// entries are failed either way; the count is for people to read.
+	if err := h.Budgets.RecordSMSRefused(ctx, r.school.ID, month, refused, h.Clock.Now()); err != nil {
+		h.Log.Error("record sms refusals failed", "school_id", r.school.ID, "page_id", r.page.ID, "err", err)
 	}
 	return nil
 }

@@ -277,6 +277,10 @@ func TestSMSPageRefusesBeyondBudget(t *testing.T) {
 	if total, err := f.store.AddSMSSpend(ctx, "sch_1", "2026-11", 0); err != nil || total != 20 {
 		t.Fatalf("spend after refusal: %d %v, want 20", total, err)
 	}
+	// Admins see the refusals on the school's budget.
+	if m, err := f.store.SMSBudgetMonth(ctx, "sch_1", "2026-11"); err != nil || m.RefusedMessages != 5 || m.LastRefusedAt.IsZero() {
+		t.Fatalf("budget month after refusal: %+v %v, want 5 refused", m, err)
+	}
 	// A second run finds nothing owed: refused entries are settled.
 	f.run(t)
 	if n := len(f.fake.Received()); n != 5 {

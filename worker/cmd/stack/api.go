@@ -71,6 +71,7 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		ParseTwilioStatus:  parseTwilioStatus,
 		SendGridSignatures: sendGridSigs,
 		Ledger:             st.Store,
+		Budgets:            st.Store,
 		WebhookEvents:      st.Store,
 		Idempotency:        st.Store,
 	}), nil
