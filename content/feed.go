@@ -1,0 +1,158 @@
+package content
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The parent feed is kept per child in bucket documents of FeedBucketSize
+// item summaries each, oldest first, plus a head counting the child's items.
+// An item's position (its sequence number in the child's feed) fixes its
+// bucket and its slot, and its ID says all three, so every read or update of
+// an item is one lookup by _id and a page of the feed is at most the head
+// and two buckets.
+const (
+	FeedBucketSize  = 50
+	FeedPageDefault = 20
+	FeedPageMax     = 50
+	// FeedExcerptMax bounds the reply and comment excerpts an item carries.
+	FeedExcerptMax = 140 // characters
+)
+
+// FeedItemKind tells what a feed item shows.
+type FeedItemKind string
+
+const (
+	FeedActivity FeedItemKind = "activity" // an assigned activity
+	FeedAward    FeedItemKind = "award"    // an award the child received
+)
+
+// FeedState is an item's progress as the parent sees it.
+type FeedState string
+
+const (
+	FeedNew  FeedState = "new"
+	FeedSeen FeedState = "seen"
+	FeedDone FeedState = "done"
+)
+
+// FeedItem is one entry in a child's feed: a summary, copied in when the item
+// is written, of everything a feed card shows, so drawing a page reads
+// nothing else.
+type FeedItem struct {
+	ID      string // FeedItemID(ChildID, Position)
+	ChildID string
+	// Key names what the item is for ("asg:<assignmentId>:<activityId>",
+	// "awd:<awardId>"); adding the same key twice for a child adds it once.
+	Key      string
+	Kind     FeedItemKind
+	Position int64 // sequence number in the child's feed, from 0
+	At       time.Time
+
+	// Activity items.
+	AssignmentID    string
+	ActivityID      string
+	Title           string // activity title, or the award's title
+	ActivityKind    ActivityKind
+	Subject         Subject
+	Minutes         int
+	DueAt           time.Time
+	SetBy           string // staff ID of the teacher who set it or gave the award
+	TeacherName     string // as the family sees it ("Mrs Khan")
+	AwardID, Reason string // award items
+
+	// Progress, written by the parent's actions; each only moves forward.
+	Seen     bool
+	SeenAt   time.Time
+	Done     bool
+	DoneAt   time.Time
+	Rating   int    // 1–5 once done, 0 if none given
+	Comment  string // excerpt of the parent's comment, at most FeedExcerptMax
+	SubmitID string // the submission that marked it done, if any
+
+	// Teacher replies: ReplyIDs makes recording one idempotent.
+	ReplyIDs      []string
+	LatestReply   string // excerpt, at most FeedExcerptMax
+	LatestReplyAt time.Time
+}
+
+// State is the item's progress: done beats seen beats new.
+func (i *FeedItem) State() FeedState {
+	switch {
+	case i.Done:
+		return FeedDone
+	case i.Seen:
+		return FeedSeen
+	default:
+		return FeedNew
+	}
+}
+
+// ReplyCount is how many teacher replies the item has.
+func (i *FeedItem) ReplyCount() int { return len(i.ReplyIDs) }
+
+// FeedItemID names the item at position pos of a child's feed.
+func FeedItemID(childID string, pos int64) string {
+	return childID + "." + strconv.FormatInt(pos, 10)
+}
+
+// ParseFeedItemID splits an item ID into the child and the position. IDs of
+// children never hold a dot (NewID), so the last dot separates them.
+func ParseFeedItemID(id string) (childID string, pos int64, ok bool) {
+	i := strings.LastIndexByte(id, '.')
+	if i <= 0 || i == len(id)-1 {
+		return "", 0, false
+	}
+	pos, err := strconv.ParseInt(id[i+1:], 10, 64)
+	if err != nil || pos < 0 || strconv.FormatInt(pos, 10) != id[i+1:] {
+		return "", 0, false
+	}
+	return id[:i], pos, true
+}
+
+// FeedBucket is the bucket number holding position pos.
+func FeedBucket(pos int64) int64 { return pos / FeedBucketSize }
+
+// Excerpt cuts s to at most n characters on a rune boundary, marking a cut
+// with an ellipsis.
+func Excerpt(s string, n int) string {
+	s = strings.TrimSpace(s)
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+// FeedWriter is what other parts of the system (assignment release,
+// submissions, replies, awards) call to put things in a child's feed. Every
+// method is idempotent, so a task or request retried after a crash changes
+// nothing the second time.
+type FeedWriter interface {
+	// AddFeedItem appends item to item.ChildID's feed unless an item with
+	// the same Key is already there, and returns the item's ID either way.
+	// ID and Position are assigned by the store.
+	AddFeedItem(ctx context.Context, item *FeedItem) (string, error)
+	// MarkFeedItemDone records the parent's completion, rating (0 = none)
+	// and comment (cut to FeedExcerptMax). A later call overwrites rating
+	// and comment but never un-does the item. CodeNotFound for no such item.
+	MarkFeedItemDone(ctx context.Context, itemID, submitID string, rating int, comment string, at time.Time) error
+	// RecordFeedReply counts a teacher reply once per replyID and makes
+	// excerpt (cut to FeedExcerptMax) the latest one shown.
+	RecordFeedReply(ctx context.Context, itemID, replyID, excerpt string, at time.Time) error
+	// FeedItem reads one item. CodeNotFound for no such item.
+	FeedItem(ctx context.Context, itemID string) (*FeedItem, error)
+}
+
+// Feed is the whole feed store: FeedWriter plus the parent's reads.
+type Feed interface {
+	FeedWriter
+	// FeedPage returns up to limit items of the child's feed newest first,
+	// starting below position before (-1 = from the newest), and the
+	// position to continue below (-1 when there is nothing further).
+	FeedPage(ctx context.Context, childID string, before int64, limit int) (items []*FeedItem, next int64, err error)
+	// MarkFeedItemSeen records that the parent opened the item; idempotent.
+	MarkFeedItemSeen(ctx context.Context, itemID string, at time.Time) error
+}
