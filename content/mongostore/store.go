@@ -48,6 +48,7 @@ var Collections = []string{
 	colSuppressions,
 	colWebhookEvents,
 	colIdempotency,
+	colFeed,
 }
 
 // DefaultTimeout bounds every store call unless the caller's context is shorter.

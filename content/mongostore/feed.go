@@ -1,0 +1,327 @@
+package mongostore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hometime-edu/hometime/content"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// The feed collection holds three kinds of document per child, all found by
+// _id (the one lookup the embedded store serves fast):
+//
+//	h:<childId>            head: n, how many positions have been handed out
+//	b:<childId>:<bucket>   up to FeedBucketSize items: "i.<slot>" summaries
+//	                       and "p.<slot>" progress, kept apart so re-writing
+//	                       a summary (a retried release) never resets progress
+//	k:<childId>:<key>      which position an item key was given, so adding
+//	                       the same item twice adds it once
+//
+// A position is handed out by $inc on the head before the key is claimed; a
+// writer that loses the race for a key leaves its position empty, and pages
+// simply skip empty slots.
+const colFeed = "feed"
+
+var _ content.Feed = (*Store)(nil)
+
+type feedHeadDoc struct {
+	ID      string `bson:"_id"`
+	ChildID string `bson:"c"`
+	N       int64  `bson:"n"`
+}
+
+type feedKeyDoc struct {
+	ID       string `bson:"_id"`
+	ChildID  string `bson:"c"`
+	Position int64  `bson:"pos"`
+}
+
+// feedItemDoc is an item's summary, written once per position.
+type feedItemDoc struct {
+	Key          string    `bson:"key"`
+	Kind         string    `bson:"kind"`
+	At           time.Time `bson:"at"`
+	AssignmentID string    `bson:"asg,omitempty"`
+	ActivityID   string    `bson:"act,omitempty"`
+	Title        string    `bson:"title,omitempty"`
+	ActivityKind string    `bson:"akind,omitempty"`
+	Subject      string    `bson:"subj,omitempty"`
+	Minutes      int       `bson:"min,omitempty"`
+	DueAt        time.Time `bson:"due,omitempty"`
+	SetBy        string    `bson:"by,omitempty"`
+	TeacherName  string    `bson:"tname,omitempty"`
+	AwardID      string    `bson:"awd,omitempty"`
+	Reason       string    `bson:"reason,omitempty"`
+}
+
+// feedProgressDoc is what the family and the teacher did with an item.
+type feedProgressDoc struct {
+	Seen          bool      `bson:"seen,omitempty"`
+	SeenAt        time.Time `bson:"seenAt,omitempty"`
+	Done          bool      `bson:"done,omitempty"`
+	DoneAt        time.Time `bson:"doneAt,omitempty"`
+	Rating        int       `bson:"rating,omitempty"`
+	Comment       string    `bson:"comment,omitempty"`
+	SubmitID      string    `bson:"sub,omitempty"`
+	ReplyIDs      []string  `bson:"replies,omitempty"`
+	LatestReply   string    `bson:"reply,omitempty"`
+	LatestReplyAt time.Time `bson:"replyAt,omitempty"`
+}
+
+type feedBucketDoc struct {
+	ID       string                     `bson:"_id"`
+	ChildID  string                     `bson:"c"`
+	Items    map[string]feedItemDoc     `bson:"i"`
+	Progress map[string]feedProgressDoc `bson:"p"`
+}
+
+func feedHeadID(childID string) string { return "h:" + childID }
+func feedKeyID(childID, key string) string {
+	return "k:" + childID + ":" + key
+}
+func feedBucketID(childID string, bucket int64) string {
+	return "b:" + childID + ":" + strconv.FormatInt(bucket, 10)
+}
+func feedSlot(pos int64) string { return strconv.FormatInt(pos%content.FeedBucketSize, 10) }
+
+func toFeedItemDoc(i *content.FeedItem) feedItemDoc {
+	return feedItemDoc{
+		Key: i.Key, Kind: string(i.Kind), At: i.At,
+		AssignmentID: i.AssignmentID, ActivityID: i.ActivityID, Title: i.Title,
+		ActivityKind: string(i.ActivityKind), Subject: string(i.Subject), Minutes: i.Minutes,
+		DueAt: i.DueAt, SetBy: i.SetBy, TeacherName: i.TeacherName,
+		AwardID: i.AwardID, Reason: i.Reason,
+	}
+}
+
+func feedItemOf(childID string, pos int64, d feedItemDoc, p feedProgressDoc) *content.FeedItem {
+	return &content.FeedItem{
+		ID: content.FeedItemID(childID, pos), ChildID: childID, Key: d.Key,
+		Kind: content.FeedItemKind(d.Kind), Position: pos, At: d.At,
+		AssignmentID: d.AssignmentID, ActivityID: d.ActivityID, Title: d.Title,
+		ActivityKind: content.ActivityKind(d.ActivityKind), Subject: content.Subject(d.Subject),
+		Minutes: d.Minutes, DueAt: d.DueAt, SetBy: d.SetBy, TeacherName: d.TeacherName,
+		AwardID: d.AwardID, Reason: d.Reason,
+		Seen: p.Seen || p.Done, SeenAt: p.SeenAt, Done: p.Done, DoneAt: p.DoneAt,
+		Rating: p.Rating, Comment: p.Comment, SubmitID: p.SubmitID,
+		ReplyIDs: p.ReplyIDs, LatestReply: p.LatestReply, LatestReplyAt: p.LatestReplyAt,
+	}
+}
+
+// FeedBucketDocument is the stored form of a whole bucket of items, for
+// bulk loaders (the feed bench) that write many children's feeds at once
+// instead of item by item. items must be in position order within one
+// bucket; the head must be written with FeedHeadDocument.
+func FeedBucketDocument(childID string, bucket int64, items []*content.FeedItem) any {
+	d := feedBucketDoc{ID: feedBucketID(childID, bucket), ChildID: childID,
+		Items: map[string]feedItemDoc{}, Progress: map[string]feedProgressDoc{}}
+	for _, it := range items {
+		d.Items[feedSlot(it.Position)] = toFeedItemDoc(it)
+	}
+	return d
+}
+
+// FeedHeadDocument is the stored head of a child's feed holding n positions.
+func FeedHeadDocument(childID string, n int64) any {
+	return feedHeadDoc{ID: feedHeadID(childID), ChildID: childID, N: n}
+}
+
+// FeedCollection names the collection the feed lives in, for bulk loaders.
+func FeedCollection() string { return colFeed }
+
+func (s *Store) AddFeedItem(ctx context.Context, item *content.FeedItem) (string, error) {
+	if item.ChildID == "" || item.Key == "" {
+		return "", fmt.Errorf("add feed item: child and key are required")
+	}
+	kid := feedKeyID(item.ChildID, item.Key)
+	pos, err := s.feedKeyPosition(ctx, kid)
+	switch {
+	case err == nil:
+	case content.ErrorCode(err) != content.CodeNotFound:
+		return "", err
+	default:
+		if pos, err = s.nextFeedPosition(ctx, item.ChildID); err != nil {
+			return "", err
+		}
+		err = s.insert(ctx, colFeed, feedKeyDoc{ID: kid, ChildID: item.ChildID, Position: pos}, "feed item key")
+		if content.ErrorCode(err) == content.CodeConflict {
+			// Another writer claimed the key first: its position wins and
+			// ours stays an empty slot.
+			pos, err = s.feedKeyPosition(ctx, kid)
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	// Written on every call, so a writer that crashed after claiming the
+	// key is repaired by its retry. Only the summary: progress is apart.
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	_, err = s.c(colFeed).UpdateOne(ctx, bson.D{{Key: "_id", Value: feedBucketID(item.ChildID, content.FeedBucket(pos))}},
+		bson.D{
+			{Key: "$set", Value: bson.D{{Key: "i." + feedSlot(pos), Value: toFeedItemDoc(item)}}},
+			{Key: "$setOnInsert", Value: bson.D{{Key: "c", Value: item.ChildID}}},
+		}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return "", mapErr(err, "feed bucket")
+	}
+	item.Position = pos
+	item.ID = content.FeedItemID(item.ChildID, pos)
+	return item.ID, nil
+}
+
+func (s *Store) feedKeyPosition(ctx context.Context, kid string) (int64, error) {
+	d, err := getByID[feedKeyDoc](ctx, s, colFeed, kid, "feed item key")
+	if err != nil {
+		return 0, err
+	}
+	return d.Position, nil
+}
+
+// nextFeedPosition hands out the child's next position: one atomic $inc.
+func (s *Store) nextFeedPosition(ctx context.Context, childID string) (int64, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var h feedHeadDoc
+	err := s.c(colFeed).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: feedHeadID(childID)}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}},
+			{Key: "$setOnInsert", Value: bson.D{{Key: "c", Value: childID}}}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&h)
+	if err != nil {
+		return 0, mapErr(err, "feed head")
+	}
+	return h.N - 1, nil
+}
+
+// feedItem loads the bucket holding itemID and returns the item with the
+// bucket's _id and the item's slot, or CodeNotFound.
+func (s *Store) feedItem(ctx context.Context, itemID string) (*content.FeedItem, string, string, error) {
+	childID, pos, ok := content.ParseFeedItemID(itemID)
+	if !ok {
+		return nil, "", "", content.Errorf(content.CodeNotFound, "feed item not found")
+	}
+	bid, slot := feedBucketID(childID, content.FeedBucket(pos)), feedSlot(pos)
+	b, err := getByID[feedBucketDoc](ctx, s, colFeed, bid, "feed item")
+	if err != nil {
+		return nil, "", "", err
+	}
+	d, ok := b.Items[slot]
+	if !ok {
+		return nil, "", "", content.Errorf(content.CodeNotFound, "feed item not found")
+	}
+	return feedItemOf(childID, pos, d, b.Progress[slot]), bid, slot, nil
+}
+
+func (s *Store) FeedItem(ctx context.Context, itemID string) (*content.FeedItem, error) {
+	it, _, _, err := s.feedItem(ctx, itemID)
+	return it, err
+}
+
+func (s *Store) MarkFeedItemSeen(ctx context.Context, itemID string, at time.Time) error {
+	it, bid, slot, err := s.feedItem(ctx, itemID)
+	if err != nil || it.Seen {
+		return err
+	}
+	p := "p." + slot + "."
+	return s.updateByID(ctx, colFeed, bid, bson.D{
+		{Key: "$set", Value: bson.D{{Key: p + "seen", Value: true}}},
+		{Key: "$min", Value: bson.D{{Key: p + "seenAt", Value: at}}},
+	}, "feed item")
+}
+
+func (s *Store) MarkFeedItemDone(ctx context.Context, itemID, submitID string, rating int, comment string, at time.Time) error {
+	if rating < 0 || rating > 5 {
+		return content.Errorf(content.CodeInvalid, "rating must be 1 to 5")
+	}
+	_, bid, slot, err := s.feedItem(ctx, itemID)
+	if err != nil {
+		return err
+	}
+	p := "p." + slot + "."
+	set := bson.D{{Key: p + "done", Value: true}, {Key: p + "seen", Value: true}}
+	if rating > 0 {
+		set = append(set, bson.E{Key: p + "rating", Value: rating})
+	}
+	if comment != "" {
+		set = append(set, bson.E{Key: p + "comment", Value: content.Excerpt(comment, content.FeedExcerptMax)})
+	}
+	if submitID != "" {
+		set = append(set, bson.E{Key: p + "sub", Value: submitID})
+	}
+	return s.updateByID(ctx, colFeed, bid, bson.D{
+		{Key: "$set", Value: set},
+		{Key: "$min", Value: bson.D{{Key: p + "doneAt", Value: at}, {Key: p + "seenAt", Value: at}}},
+	}, "feed item")
+}
+
+func (s *Store) RecordFeedReply(ctx context.Context, itemID, replyID, excerpt string, at time.Time) error {
+	if replyID == "" {
+		return fmt.Errorf("record feed reply: reply id is required")
+	}
+	it, bid, slot, err := s.feedItem(ctx, itemID)
+	if err != nil {
+		return err
+	}
+	for _, r := range it.ReplyIDs {
+		if r == replyID {
+			return nil
+		}
+	}
+	p := "p." + slot + "."
+	update := bson.D{{Key: "$addToSet", Value: bson.D{{Key: p + "replies", Value: replyID}}}}
+	// A reply older than the latest shown (a late retry) is counted but
+	// does not replace the excerpt.
+	if !at.Before(it.LatestReplyAt) {
+		update = append(update, bson.E{Key: "$set", Value: bson.D{
+			{Key: p + "reply", Value: content.Excerpt(excerpt, content.FeedExcerptMax)},
+			{Key: p + "replyAt", Value: at}}})
+	}
+	return s.updateByID(ctx, colFeed, bid, update, "feed item")
+}
+
+// FeedPage reads the head only for a first page, then at most two buckets:
+// a page is never longer than a bucket, so it spans two at most.
+func (s *Store) FeedPage(ctx context.Context, childID string, before int64, limit int) ([]*content.FeedItem, int64, error) {
+	if limit <= 0 || limit > content.FeedPageMax {
+		limit = content.FeedPageDefault
+	}
+	if before < 0 {
+		h, err := getByID[feedHeadDoc](ctx, s, colFeed, feedHeadID(childID), "feed")
+		switch {
+		case content.ErrorCode(err) == content.CodeNotFound:
+			return []*content.FeedItem{}, -1, nil
+		case err != nil:
+			return nil, 0, err
+		}
+		before = h.N
+	}
+	items := make([]*content.FeedItem, 0, limit)
+	pos := before - 1
+	low := pos - int64(content.FeedBucketSize) // scan no further than one bucket's worth
+	for pos >= 0 && pos > low && len(items) < limit {
+		bucket := content.FeedBucket(pos)
+		b, err := getByID[feedBucketDoc](ctx, s, colFeed, feedBucketID(childID, bucket), "feed")
+		if err != nil && content.ErrorCode(err) != content.CodeNotFound {
+			return nil, 0, err
+		}
+		first := bucket * content.FeedBucketSize
+		for ; pos >= first && pos > low && len(items) < limit; pos-- {
+			if b == nil {
+				continue
+			}
+			slot := feedSlot(pos)
+			if d, ok := b.Items[slot]; ok {
+				items = append(items, feedItemOf(childID, pos, d, b.Progress[slot]))
+			}
+		}
+	}
+	next := pos + 1
+	if pos < 0 {
+		next = -1
+	}
+	return items, next, nil
+}

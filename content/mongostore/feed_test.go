@@ -1,0 +1,160 @@
+package mongostore_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
+)
+
+func activityItem(child string, n int) *content.FeedItem {
+	return &content.FeedItem{ChildID: child, Key: fmt.Sprintf("asg:asg_%03d:act_1", n), Kind: content.FeedActivity,
+		At: t0.Add(time.Duration(n) * time.Hour), AssignmentID: fmt.Sprintf("asg_%03d", n), ActivityID: "act_1",
+		Title: fmt.Sprintf("Activity %d", n), ActivityKind: content.ActivityGame, Subject: content.SubjectMaths,
+		Minutes: 15, DueAt: t0.Add(72 * time.Hour), SetBy: "stf_1", TeacherName: "Mrs Khan"}
+}
+
+// TestFeedPagesNewestFirst: 120 items over three buckets read back newest
+// first in pages of 20 with no gaps or repeats, across bucket edges.
+func TestFeedPagesNewestFirst(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mongotest.NewStore(t)
+	const n = 120
+	for i := 0; i < n; i++ {
+		id, err := s.AddFeedItem(ctx, activityItem("chd_a", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := content.FeedItemID("chd_a", int64(i)); id != want {
+			t.Fatalf("item %d: id %s, want %s", i, id, want)
+		}
+	}
+	var got []string
+	before := int64(-1)
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("pagination does not end")
+		}
+		items, next, err := s.FeedPage(ctx, "chd_a", before, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			got = append(got, it.Title)
+		}
+		if next < 0 {
+			break
+		}
+		before = next
+	}
+	if len(got) != n {
+		t.Fatalf("read %d items, want %d", len(got), n)
+	}
+	for i, title := range got {
+		if want := fmt.Sprintf("Activity %d", n-1-i); title != want {
+			t.Fatalf("item %d is %q, want %q", i, title, want)
+		}
+	}
+	// Another child's feed is empty.
+	items, next, err := s.FeedPage(ctx, "chd_b", -1, 20)
+	if err != nil || len(items) != 0 || next != -1 {
+		t.Fatalf("empty feed: %d items, next %d, err %v", len(items), next, err)
+	}
+}
+
+// TestFeedItemAddedOnce: the same key added again (a retried release), also
+// concurrently, yields one item and keeps its progress.
+func TestFeedItemAddedOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mongotest.NewStore(t)
+	var wg sync.WaitGroup
+	ids := make([]string, 6)
+	for w := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id, err := s.AddFeedItem(ctx, activityItem("chd_a", 1))
+			if err != nil {
+				t.Error(err)
+			}
+			ids[w] = id
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids[1:] {
+		if id != ids[0] {
+			t.Fatalf("racing adds returned different ids: %v", ids)
+		}
+	}
+	if err := s.MarkFeedItemDone(ctx, ids[0], "sub_1", 4, "We loved it", t0); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := s.AddFeedItem(ctx, activityItem("chd_a", 1)); err != nil || id != ids[0] {
+		t.Fatalf("re-add: %s, %v", id, err)
+	}
+	items, _, err := s.FeedPage(ctx, "chd_a", -1, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 {
+		t.Fatalf("%d items, want 1", len(items))
+	}
+	if it := items[0]; it.State() != content.FeedDone || it.Rating != 4 || it.Comment != "We loved it" {
+		t.Fatalf("progress lost on re-add: %+v", it)
+	}
+}
+
+// TestFeedProgress: seen, done and replies move forward only and count once.
+func TestFeedProgress(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mongotest.NewStore(t)
+	id, err := s.AddFeedItem(ctx, activityItem("chd_a", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := s.FeedItem(ctx, id)
+	if err != nil || it.State() != content.FeedNew {
+		t.Fatalf("new item: %+v %v", it, err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := s.MarkFeedItemSeen(ctx, id, t0.Add(time.Duration(i)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if it, _ = s.FeedItem(ctx, id); it.State() != content.FeedSeen || !it.SeenAt.Equal(t0) {
+		t.Fatalf("seen: state %s at %v", it.State(), it.SeenAt)
+	}
+	if err := s.MarkFeedItemDone(ctx, id, "sub_1", 5, "", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkFeedItemSeen(ctx, id, t0.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct {
+		id, text string
+		at       time.Time
+	}{{"rep_1", "Lovely work", t0.Add(4 * time.Hour)}, {"rep_1", "Lovely work", t0.Add(4 * time.Hour)}, {"rep_2", "Well done both of you", t0.Add(5 * time.Hour)}} {
+		if err := s.RecordFeedReply(ctx, id, r.id, r.text, r.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it, _ = s.FeedItem(ctx, id)
+	if it.State() != content.FeedDone || it.Rating != 5 || it.ReplyCount() != 2 || it.LatestReply != "Well done both of you" {
+		t.Fatalf("after progress: state %s rating %d replies %d latest %q", it.State(), it.Rating, it.ReplyCount(), it.LatestReply)
+	}
+	for _, bad := range []string{"chd_a.7", "chd_a", "chd_a.x", "chd_b.0", ".0", "chd_a.01"} {
+		if err := s.MarkFeedItemSeen(ctx, bad, t0); content.ErrorCode(err) != content.CodeNotFound {
+			t.Errorf("seen %q: %v, want not found", bad, err)
+		}
+	}
+	if err := s.MarkFeedItemDone(ctx, id, "", 6, "", t0); content.ErrorCode(err) != content.CodeInvalid {
+		t.Errorf("rating 6: %v", err)
+	}
+}
