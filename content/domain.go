@@ -145,6 +145,8 @@ type ParentContact struct {
 	Email    string
 	Language string
 	State    ParentState
+	Devices  int                          // app installations that can take a push
+	Prefs    map[string]ChannelPreference // by category
 }
 
 // ChildLink is the parent-side copy of a parent↔child link, with what the
@@ -180,6 +182,8 @@ type Parent struct {
 	Sessions     []string
 	Children     []ChildLink
 	Consents     []Consent
+	Devices      []Device                     // push tokens, by Device.ID
+	Preferences  map[string]ChannelPreference // by category
 	LastActiveAt time.Time
 	ClosedAt     time.Time
 	CreatedAt    time.Time

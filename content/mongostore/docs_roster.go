@@ -202,20 +202,22 @@ type consentDoc struct {
 }
 
 type parentDoc struct {
-	ID           string              `bson:"_id"`
-	FirstName    string              `bson:"firstName"`
-	LastName     string              `bson:"lastName"`
-	Phone        string              `bson:"phone,omitempty"`
-	Email        string              `bson:"email,omitempty"`
-	Language     string              `bson:"language"`
-	State        content.ParentState `bson:"state"`
-	PasswordHash string              `bson:"passwordHash,omitempty"`
-	Sessions     []string            `bson:"sessions"`
-	Children     []childLinkDoc      `bson:"children"`
-	Consents     []consentDoc        `bson:"consents"`
-	LastActiveAt time.Time           `bson:"lastActiveAt,omitempty"`
-	ClosedAt     time.Time           `bson:"closedAt,omitempty"`
-	CreatedAt    time.Time           `bson:"createdAt"`
+	ID           string               `bson:"_id"`
+	FirstName    string               `bson:"firstName"`
+	LastName     string               `bson:"lastName"`
+	Phone        string               `bson:"phone,omitempty"`
+	Email        string               `bson:"email,omitempty"`
+	Language     string               `bson:"language"`
+	State        content.ParentState  `bson:"state"`
+	PasswordHash string               `bson:"passwordHash,omitempty"`
+	Sessions     []string             `bson:"sessions"`
+	Children     []childLinkDoc       `bson:"children"`
+	Consents     []consentDoc         `bson:"consents"`
+	Devices      map[string]deviceDoc `bson:"devices,omitempty"` // by device ID
+	Prefs        map[string]prefDoc   `bson:"prefs,omitempty"`   // by category
+	LastActiveAt time.Time            `bson:"lastActiveAt,omitempty"`
+	ClosedAt     time.Time            `bson:"closedAt,omitempty"`
+	CreatedAt    time.Time            `bson:"createdAt"`
 }
 
 func toChildLinkDocs(ls []content.ChildLink) []childLinkDoc {
@@ -237,6 +239,7 @@ func toParentDoc(p *content.Parent) parentDoc {
 	for _, c := range p.Consents {
 		d.Consents = append(d.Consents, consentDoc{Kind: c.Kind, Version: c.Version, Accepted: c.Accepted, At: c.At})
 	}
+	d.Devices, d.Prefs = toDeviceDocs(p.Devices), toPrefDocs(p.Preferences)
 	return d
 }
 
@@ -253,6 +256,7 @@ func (d *parentDoc) toContent() *content.Parent {
 	for _, c := range d.Consents {
 		p.Consents = append(p.Consents, content.Consent{Kind: c.Kind, Version: c.Version, Accepted: c.Accepted, At: c.At})
 	}
+	p.Devices, p.Preferences = devicesOf(d.Devices), prefsOf(d.Prefs)
 	return p
 }
 

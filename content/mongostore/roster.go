@@ -184,6 +184,8 @@ type parentContactDoc struct {
 	Email    string              `bson:"email"`
 	Language string              `bson:"language"`
 	State    content.ParentState `bson:"state"`
+	Devices  map[string]struct{} `bson:"devices"` // only how many
+	Prefs    map[string]prefDoc  `bson:"prefs"`
 	Children []struct {
 		SchoolID string            `bson:"schoolId"`
 		State    content.LinkState `bson:"state"`
@@ -197,7 +199,8 @@ func (s *Store) EachParentOfSchool(ctx context.Context, schoolID string, fn func
 	// the embedded store does not take with field conditions.
 	filter := bson.D{{Key: "children.schoolId", Value: schoolID}}
 	proj := bson.D{{Key: "phone", Value: 1}, {Key: "email", Value: 1}, {Key: "language", Value: 1},
-		{Key: "state", Value: 1}, {Key: "children.schoolId", Value: 1}, {Key: "children.state", Value: 1}}
+		{Key: "state", Value: 1}, {Key: "children.schoolId", Value: 1}, {Key: "children.state", Value: 1},
+		{Key: "devices", Value: 1}, {Key: "prefs", Value: 1}}
 	cur, err := s.r(colParents).Find(ctx, filter, options.Find().SetProjection(proj).SetBatchSize(1000))
 	if err != nil {
 		return mapErr(err, "parents")
@@ -215,7 +218,8 @@ func (s *Store) EachParentOfSchool(ctx context.Context, schoolID string, fn func
 		if !linked {
 			continue
 		}
-		if err := fn(content.ParentContact{ID: d.ID, Phone: d.Phone, Email: d.Email, Language: d.Language, State: d.State}); err != nil {
+		if err := fn(content.ParentContact{ID: d.ID, Phone: d.Phone, Email: d.Email, Language: d.Language, State: d.State,
+			Devices: len(d.Devices), Prefs: prefsOf(d.Prefs)}); err != nil {
 			return err
 		}
 	}

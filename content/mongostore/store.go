@@ -48,7 +48,7 @@ var Collections = []string{
 	colSuppressions,
 	colWebhookEvents,
 	colIdempotency,
-	colFeed,
+	colFeed, colAssignments, colActivities, colDeviceOwners,
 }
 
 // DefaultTimeout bounds every store call unless the caller's context is shorter.
@@ -126,12 +126,14 @@ func (s *Store) Init(ctx context.Context) error {
 		}
 	}
 	indexes := map[string][]mongo.IndexModel{
-		colSchools:  {{Keys: bson.D{{Key: "trustId", Value: 1}}}},
-		colStaff:    {{Keys: bson.D{{Key: "schools.schoolId", Value: 1}}}},
-		colClasses:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
-		colChildren: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}, {Keys: bson.D{{Key: "classIds", Value: 1}}}},
-		colParents:  {{Keys: bson.D{{Key: "children.schoolId", Value: 1}}}},
-		colAudit:    {{Keys: bson.D{{Key: "at", Value: 1}}}},
+		colSchools:     {{Keys: bson.D{{Key: "trustId", Value: 1}}}},
+		colStaff:       {{Keys: bson.D{{Key: "schools.schoolId", Value: 1}}}},
+		colClasses:     {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
+		colChildren:    {{Keys: bson.D{{Key: "schoolId", Value: 1}}}, {Keys: bson.D{{Key: "classIds", Value: 1}}}},
+		colParents:     {{Keys: bson.D{{Key: "children.schoolId", Value: 1}}}},
+		colAudit:       {{Keys: bson.D{{Key: "at", Value: 1}}}},
+		colAssignments: {{Keys: bson.D{{Key: "classId", Value: 1}}}},
+		colActivities:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		// The message log: a school's broadcasts newest first, and a
 		// teacher's own among them.
 		colBroadcasts: {
