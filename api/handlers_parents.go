@@ -216,28 +216,13 @@ func (s *server) issueInviteCode() fiber.Handler {
 	}
 }
 
-// IssueInviteCode mints a code for a parent at a school, records its hash,
-// and retires the previous code. It returns the plaintext once.
+// IssueInviteCode mints a random code for a parent at a school, records its
+// hash, and retires the previous code. It returns the plaintext once.
 func IssueInviteCode(ctx context.Context, r content.Roster, hashKey []byte, schoolID, parentID string, now time.Time) (string, time.Time, error) {
-	invID := schoolID + "|" + parentID
-	prev, err := r.Invitation(ctx, invID)
-	if err != nil && !content.IsCode(err, content.CodeNotFound) {
-		return "", time.Time{}, err
-	}
 	code := content.NewInviteCode()
-	hash := content.KeyedHash(hashKey, "invite:"+code)
-	exp := now.Add(content.InviteCodeTTL)
-	if err := r.PutInviteCode(ctx, &content.InviteCode{Hash: hash, SchoolID: schoolID, ParentID: parentID, ExpiresAt: exp}); err != nil {
+	exp, err := content.IssueInviteCode(ctx, r, hashKey, schoolID, parentID, code, now)
+	if err != nil {
 		return "", time.Time{}, err
-	}
-	if err := r.PutInvitation(ctx, &content.Invitation{ID: invID, SchoolID: schoolID, ParentID: parentID,
-		CodeHash: hash, IssuedAt: now, ExpiresAt: exp}); err != nil {
-		return "", time.Time{}, err
-	}
-	// The invitation now names the new hash, which is what redemption
-	// checks; deleting the old code document is tidy-up, not the guard.
-	if prev != nil && prev.CodeHash != hash {
-		_ = r.DeleteInviteCode(ctx, prev.CodeHash)
 	}
 	return code, exp, nil
 }

@@ -78,6 +78,8 @@ type Roster interface {
 	PutInvitation(ctx context.Context, inv *Invitation) error
 	Invitation(ctx context.Context, id string) (*Invitation, error)
 	PutInviteCode(ctx context.Context, c *InviteCode) error
+	// InviteCode reads a code by hash without using it.
+	InviteCode(ctx context.Context, hash string) (*InviteCode, error)
 	// UseInviteCode counts a use atomically and returns the code as it was
 	// before: Uses > 0 means it was already redeemed.
 	UseInviteCode(ctx context.Context, hash string) (*InviteCode, error)

@@ -108,6 +108,9 @@ func (h *EmailPages) decide(ctx context.Context, pc *pageContext, i, claim int, 
 	if closed != "" {
 		return settle(content.StateSuppressed, closed)
 	}
+	if pc.alreadyJoined(parent) {
+		return settle(content.StateSuppressed, "already_joined")
+	}
 	if parent.Email == "" {
 		return settle(content.StateFailed, "no_email")
 	}
@@ -128,7 +131,11 @@ func (h *EmailPages) decide(ctx context.Context, pc *pageContext, i, claim int, 
 		deferTo(&d.out, until)
 		return d, nil
 	}
-	msg, err := h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), parent.Language, pc.params())
+	params, err := pc.recipientParams(ctx, h.Roster, h.HashKey, parent, now)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), parent.Language, params)
 	if err != nil {
 		return settle(content.StateFailed, "render_failed")
 	}

@@ -17,10 +17,10 @@ import (
 // Expansions turns a broadcast into ledger pages and queues their sends.
 //
 // Recipients are the linked parents the audience names, one entry per
-// parent (siblings do not double a message) on the parent's channel. A
+// parent and channel (siblings do not double a message; see channelsFor). A
 // whole-school audience is streamed from the store, so memory stays flat
 // however large the school. A re-run after a crash reads the pages already
-// written and appends only recipients not on any of them, so nobody is owed
+// written and appends only recipients and channels not on any of them, so nobody is owed
 // twice even if the audience changed in between; pages are appended in
 // order, so what exists is always a prefix with no gaps.
 type Expansions struct {
@@ -55,7 +55,7 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		for _, e := range page.Entries {
-			w.done[e.RecipientID] = true
+			w.done[e.RecipientID+":"+e.Channel] = true
 		}
 	}
 	w.total = len(w.done)
@@ -102,25 +102,26 @@ type pageWriter struct {
 }
 
 func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
-	if w.done[pc.ID] {
-		return nil
-	}
-	ch, ok := channelFor(pc)
-	if !ok {
-		return nil // no way to reach them (or closed); the funnel shows it
-	}
-	w.done[pc.ID] = true
-	if w.cur == nil {
-		w.cur = &content.LedgerPage{ID: content.LedgerPageID(w.b.ID, w.n), BroadcastID: w.b.ID, SchoolID: w.b.SchoolID,
-			N: w.n, CreatedAt: w.now}
-		w.n++
-	}
-	w.cur.Entries = append(w.cur.Entries, content.LedgerEntry{RecipientID: pc.ID, Channel: string(ch)})
-	w.total++
-	if len(w.cur.Entries) == content.LedgerPageSize {
-		w.batch, w.cur = append(w.batch, w.cur), nil
-		if len(w.batch) == pagesPerWrite {
-			return w.flush(ctx)
+	for _, ch := range channelsFor(pc, w.b) {
+		key := pc.ID + ":" + string(ch)
+		if w.done[key] {
+			continue
+		}
+		w.done[key] = true
+		if w.cur == nil {
+			w.cur = &content.LedgerPage{ID: content.LedgerPageID(w.b.ID, w.n), BroadcastID: w.b.ID, SchoolID: w.b.SchoolID,
+				N: w.n, CreatedAt: w.now}
+			w.n++
+		}
+		w.cur.Entries = append(w.cur.Entries, content.LedgerEntry{RecipientID: pc.ID, Channel: string(ch)})
+		w.total++
+		if len(w.cur.Entries) == content.LedgerPageSize {
+			w.batch, w.cur = append(w.batch, w.cur), nil
+			if len(w.batch) == pagesPerWrite {
+				if err := w.flush(ctx); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
@@ -196,18 +197,25 @@ func (h *Expansions) eachRecipient(ctx context.Context, b *content.Broadcast, fn
 	return nil
 }
 
-// channelFor picks how a parent is reached: SMS to a mobile, else email.
-// (Push for parents with the app, and per-category preferences, arrive
-// with device registration.) Closed accounts are skipped here and again
-// at send time.
-func channelFor(p content.ParentContact) (notify.Channel, bool) {
-	switch {
-	case p.State == content.ParentClosed || p.State == content.ParentErased:
-		return "", false
-	case p.Phone != "" && isMobile(p.Phone):
-		return notify.ChannelSMS, true
-	case p.Email != "":
-		return notify.ChannelEmail, true
+// channelsFor picks how a parent is reached by a broadcast. An invite goes
+// by SMS to a mobile and by email to an address, both when the parent has
+// both: it is the school's one chance to bring the family in, and the two
+// carry the same code. Anything else goes one way: SMS to a mobile, else
+// email. (Push for parents with the app, and per-category preferences,
+// arrive with device registration.) Closed accounts are skipped here and
+// again at send time; a parent with no way to be reached gets no entry
+// (the invite funnel shows them).
+func channelsFor(p content.ParentContact, b *content.Broadcast) []notify.Channel {
+	if p.State == content.ParentClosed || p.State == content.ParentErased {
+		return nil
 	}
-	return "", false
+	mobile := p.Phone != "" && isMobile(p.Phone)
+	var out []notify.Channel
+	if mobile {
+		out = append(out, notify.ChannelSMS)
+	}
+	if p.Email != "" && (carriesInviteCode(b.Template) || !mobile) {
+		out = append(out, notify.ChannelEmail)
+	}
+	return out
 }

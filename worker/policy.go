@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -94,6 +95,56 @@ func (pc *pageContext) params() notify.Params {
 	return notify.Params{SchoolName: pc.school.Name, ChildFirstName: b.Params["child_first_name"],
 		TeacherName: b.Params["teacher_name"], ActivityTitle: b.Params["activity_title"],
 		Link: b.Params["link"], Code: b.Params["code"]}
+}
+
+// carriesInviteCode reports whether a template carries the recipient's own
+// invite code and join link.
+func carriesInviteCode(template string) bool {
+	return template == string(notify.TemplateInvite) || template == string(notify.TemplateInviteReminder)
+}
+
+// defaultJoinBase is where join links point when an invite names no link.
+const defaultJoinBase = "https://hometime.app"
+
+// recipientParams are the template parameters of one recipient's message:
+// the broadcast's, plus for an invite the parent's own code and join link,
+// and the first names of their children at the school.
+// The code is issued here, at send time, and never stored or queued: it is
+// derived from the broadcast and the parent (content.DeriveInviteCode), so
+// the SMS and the email of one invite carry the same code and a retried
+// send issues that code again; the code of an earlier invite stops working.
+func (pc *pageContext) recipientParams(ctx context.Context, codes content.InviteCodes, hashKey []byte,
+	parent *content.Parent, now time.Time) (notify.Params, error) {
+	p := pc.params()
+	if !carriesInviteCode(pc.broadcast.Template) {
+		return p, nil
+	}
+	var names []string
+	for _, c := range parent.Children {
+		if c.SchoolID == pc.school.ID && c.State == content.LinkLinked && c.FirstName != "" {
+			names = append(names, c.FirstName)
+		}
+	}
+	if len(names) > 0 {
+		p.ChildFirstName = strings.Join(names, " & ")
+	}
+	code, err := content.IssueDerivedInviteCode(ctx, codes, hashKey, pc.school.ID, parent.ID, pc.broadcast.ID, now)
+	if err != nil {
+		return p, fmt.Errorf("issue invite code: %w", err)
+	}
+	base := strings.TrimRight(p.Link, "/")
+	if base == "" {
+		base = defaultJoinBase
+	}
+	p.Code, p.Link = code, base+"/join/"+code
+	return p, nil
+}
+
+// alreadyJoined reports whether an invite to parent would be pointless: an
+// invite is for a parent who has not yet set up their account, and sending
+// one later would replace a redeemed invitation with a fresh code.
+func (pc *pageContext) alreadyJoined(parent *content.Parent) bool {
+	return carriesInviteCode(pc.broadcast.Template) && parent.State != content.ParentInvited
 }
 
 // deferral reports whether a message on ch must wait at now, and until

@@ -268,6 +268,9 @@ func (r *pageRun) prepare(ctx context.Context, i, claim int, now time.Time) (*pr
 	if closed != "" {
 		return decide(content.StateSuppressed, closed)
 	}
+	if r.alreadyJoined(parent) {
+		return decide(content.StateSuppressed, "already_joined")
+	}
 	if parent.Phone == "" || !isMobile(parent.Phone) {
 		return decide(content.StateFailed, "no_mobile")
 	}
@@ -286,7 +289,11 @@ func (r *pageRun) prepare(ctx context.Context, i, claim int, now time.Time) (*pr
 		deferTo(&p.out, until)
 		return p, nil
 	}
-	msg, err := h.Catalog.RenderOrEnglish(notify.Template(r.broadcast.Template), parent.Language, r.params())
+	params, err := r.recipientParams(ctx, h.Roster, h.HashKey, parent, now)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := h.Catalog.RenderOrEnglish(notify.Template(r.broadcast.Template), parent.Language, params)
 	if err != nil {
 		return decide(content.StateFailed, "render_failed")
 	}

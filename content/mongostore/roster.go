@@ -264,6 +264,15 @@ func (s *Store) PutInviteCode(ctx context.Context, c *content.InviteCode) error 
 		ParentID: c.ParentID, ExpiresAt: c.ExpiresAt, Uses: c.Uses}, "invite code")
 }
 
+func (s *Store) InviteCode(ctx context.Context, hash string) (*content.InviteCode, error) {
+	d, err := getByID[inviteCodeDoc](ctx, s, colInviteCodes, hash, "invite code")
+	if err != nil {
+		return nil, err
+	}
+	return &content.InviteCode{Hash: d.Hash, SchoolID: d.SchoolID, ParentID: d.ParentID,
+		ExpiresAt: d.ExpiresAt, Uses: d.Uses}, nil
+}
+
 func (s *Store) UseInviteCode(ctx context.Context, hash string) (*content.InviteCode, error) {
 	d, err := incUse[inviteCodeDoc](ctx, s, colInviteCodes, hash, "invite code")
 	if err != nil {
