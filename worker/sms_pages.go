@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
 	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/sync/semaphore"
 )
 
 // SendLimiter gates provider calls across every worker process
@@ -52,26 +54,36 @@ type SMSPages struct {
 	RetryAfter time.Duration
 	// ClaimSize is how many entries one claim covers (SMSClaimSize); 0 = 1.
 	ClaimSize int
+	// Held bounds the entries this process holds claimed but not yet sent
+	// (SMSHeld); nil = no bound (tests of one page).
+	Held *semaphore.Weighted
 }
 
-// claimWindow is about how long the entries of one process's SMS claims,
+// claimWindow is about how long the SMS entries a process holds claimed,
 // all together, wait for rate-limit tokens before they are sent. A crash
 // strands what is claimed and unsent (the relay marks it unknown), so the
-// claims are sized to keep that to about this much sending.
+// process holds at most this much sending at once (SMSHeld).
 const claimWindow = 500 * time.Millisecond
 
-// SMSClaimSize is how many SMS entries one claim covers: what the sender's
-// rate sends in claimWindow, shared among the tasks a process runs at once,
-// between 1 and a whole page. At a provider's full speed (hundreds of
-// messages a second) that is a whole page, so a page of SMS costs one claim
-// and one outcome write; at a slow sender's 10/s it is one message, so a
-// crash strands at most a message or two per task.
-func SMSClaimSize(r ratelimit.Rate, concurrency int) int {
-	if concurrency <= 0 {
-		concurrency = 10
-	}
-	n := int(r.PerSecond * claimWindow.Seconds() / float64(concurrency))
-	return max(1, min(n, content.LedgerPageSize))
+// SMSHeld bounds the SMS entries one process holds claimed and unsent: what
+// the sender's rate sends in claimWindow, at least 1. Pages wait for room
+// before they claim, so however many pages a process works on at once, a
+// crash strands at most about half a second of sending.
+func SMSHeld(r ratelimit.Rate) *semaphore.Weighted {
+	return semaphore.NewWeighted(smsHeldCap(r))
+}
+
+func smsHeldCap(r ratelimit.Rate) int64 {
+	return max(1, int64(r.PerSecond*claimWindow.Seconds()))
+}
+
+// SMSClaimSize is how many SMS entries one claim covers: half of what a
+// process may hold (so two claims overlap, one sending while the next is
+// made), between 1 and a whole page. At a provider's full speed that is a
+// whole page, so a page of SMS costs one claim and one outcome write; at a
+// slow sender's 10/s it is two messages.
+func SMSClaimSize(r ratelimit.Rate) int {
+	return int(max(1, min(smsHeldCap(r)/2, content.LedgerPageSize)))
 }
 
 func (h *SMSPages) ProcessTask(ctx context.Context, t *asynq.Task) error {
@@ -99,12 +111,19 @@ func (h *SMSPages) SendPage(ctx context.Context, page *content.LedgerPage) error
 func (h *SMSPages) SendPages(ctx context.Context, pages []*content.LedgerPage) error {
 	return sendChannel(ctx, pages, notify.ChannelSMS, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock},
 		func(ctx context.Context, work []*pageWork, now time.Time) error {
-			for _, w := range work {
-				if err := h.sendDue(ctx, w.pageContext, w.due, now); err != nil {
-					return err
-				}
+			// The pages of a task are sent side by side, as separate page
+			// tasks would be; Held bounds what they claim between them.
+			errs := make([]error, len(work))
+			var wg sync.WaitGroup
+			for k, w := range work {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[k] = h.sendDue(ctx, w.pageContext, w.due, now)
+				}()
 			}
-			return nil
+			wg.Wait()
+			return errors.Join(errs...)
 		})
 }
 
@@ -136,19 +155,54 @@ type prepared struct {
 	cost int64       // reserved against the budget; refunded unless accepted
 }
 
+// hold waits for room to hold n more claimed entries; release gives back k.
+func (h *SMSPages) hold(ctx context.Context, n int) error {
+	if h.Held == nil {
+		return nil
+	}
+	return h.Held.Acquire(ctx, int64(n))
+}
+
+func (h *SMSPages) release(k int) {
+	if h.Held != nil && k > 0 {
+		h.Held.Release(int64(k))
+	}
+}
+
+// bookkeeping is the context of the writes that settle a claim (refunds,
+// outcomes): they must land even when the task is being stopped, or
+// messages handed back would stay held until the relay marks them unknown.
+func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}
+
 func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 	h := r.h
+	if err := h.hold(ctx, len(indexes)); err != nil {
+		return err
+	}
+	held := len(indexes)
+	defer func() { h.release(held) }()
 	now := h.Clock.Now()
 	won, err := h.Ledger.ClaimEntries(ctx, r.page.ID, indexes, now)
 	if err != nil {
 		return err
 	}
+	h.release(held - len(won)) // lost claims hold nothing
+	held = len(won)
 	preps := make([]*prepared, 0, len(won))
 	var reserve int64
 	for _, i := range wonInOrder(won) {
 		p, err := r.prepare(ctx, i, won[i], now)
 		if err != nil {
-			return err
+			// Nothing was sent: hand every claim back rather than leave
+			// them for the relay to mark unknown.
+			bctx, cancel := bookkeeping(ctx)
+			defer cancel()
+			if rerr := releaseClaims(bctx, h.Ledger, r.page.ID, won, now); rerr != nil {
+				h.Log.Error("release claims failed", "channel", "sms", "page_id", r.page.ID, "err", rerr)
+			}
+			return fmt.Errorf("sms policy for %s: %w", r.page.ID, err)
 		}
 		reserve += p.cost
 		preps = append(preps, p)
@@ -165,6 +219,8 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 	var waitErr error
 	for _, p := range preps {
 		if p.sms == nil {
+			h.release(1) // decided without sending
+			held--
 			continue
 		}
 		if waitErr == nil {
@@ -177,12 +233,16 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 			continue
 		}
 		wg.Add(1)
+		held--
 		go func() {
 			defer wg.Done()
+			defer h.release(1)
 			r.send(ctx, p, h.Clock.Now())
 		}()
 	}
 	wg.Wait()
+	ctx, cancel := bookkeeping(ctx)
+	defer cancel()
 	outcomes := make([]content.EntryOutcome, 0, len(preps))
 	var refund int64
 	for _, p := range preps {

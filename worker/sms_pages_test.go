@@ -19,6 +19,7 @@ import (
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
+	"golang.org/x/sync/semaphore"
 )
 
 type settableClock struct {
@@ -313,23 +314,43 @@ func TestSMSPageRetriesTransientFailures(t *testing.T) {
 	}
 }
 
-// TestSMSClaimSize: claims cover about half a second of the sender's rate
-// per concurrent task, from one message up to a whole page.
+// TestSMSClaimSize: a process holds at most half a second of the sender's
+// rate claimed and unsent; a claim is half of that, from one message up to
+// a whole page.
 func TestSMSClaimSize(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		rate        float64
-		concurrency int
-		want        int
+		rate       float64
+		held, want int
 	}{
-		{10, 20, 1},      // a slow sender: one message per claim
-		{250, 20, 6},     // 125 messages of tokens shared by 20 tasks
-		{1000, 20, 25},   // 500 / 20
-		{10000, 20, 100}, // capped at a page
-		{250, 0, 12},     // concurrency unset: 10
+		{1, 1, 1},          // slower than one message per claim window
+		{10, 5, 2},         // a slow sender: two messages per claim
+		{50, 25, 12},       // the rate-limit bench's cap
+		{250, 125, 62},     // the chaos test's rate
+		{10000, 5000, 100}, // capped at a page
 	} {
-		if got := SMSClaimSize(ratelimit.Rate{PerSecond: c.rate, Burst: 1}, c.concurrency); got != c.want {
-			t.Errorf("SMSClaimSize(%g/s, %d) = %d, want %d", c.rate, c.concurrency, got, c.want)
+		r := ratelimit.Rate{PerSecond: c.rate, Burst: 1}
+		if got := SMSClaimSize(r); got != c.want {
+			t.Errorf("SMSClaimSize(%g/s) = %d, want %d", c.rate, got, c.want)
 		}
+		if got := smsHeldCap(r); got != int64(c.held) {
+			t.Errorf("smsHeldCap(%g/s) = %d, want %d", c.rate, got, c.held)
+		}
+	}
+}
+
+// TestSMSPagesHoldAtMostTheWindow: with room to hold 4 claimed messages,
+// 30 recipients on one page are sent in claims of at most 4, and every
+// unit of room is given back.
+func TestSMSPagesHoldAtMostTheWindow(t *testing.T) {
+	t.Parallel()
+	f := newSMSFixture(t, parentsN(30), 1_000_000)
+	f.h.ClaimSize, f.h.Held = 4, semaphore.NewWeighted(4)
+	f.run(t)
+	if n := len(f.fake.Accepted()); n != 30 {
+		t.Fatalf("%d sent, want 30", n)
+	}
+	if !f.h.Held.TryAcquire(4) {
+		t.Fatal("room not given back after the page")
 	}
 }

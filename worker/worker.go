@@ -37,7 +37,6 @@ type Deps struct {
 	SMSSenderKey string         // rate-limit bucket of the SMS sender (no personal data)
 	SMSRate      ratelimit.Rate // shared across every worker process
 	SMSPrice     notify.SegmentPrice
-	Concurrency  int           // tasks this process runs at once (sizes SMS claims); 0 = 10
 	RelayLease   time.Duration // claims older than this become unknown (default 10 min)
 	RelayGrace   time.Duration // owed entries idle this long are queued again (default 10 min)
 }
@@ -71,7 +70,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 		&SMSPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Budgets: d.Budgets, SMS: d.SMS,
 			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log,
 			SenderKey: d.SMSSenderKey, Rate: d.SMSRate, Price: d.SMSPrice, RetryAfter: time.Minute,
-			ClaimSize: SMSClaimSize(d.SMSRate, d.Concurrency)},
+			ClaimSize: SMSClaimSize(d.SMSRate), Held: SMSHeld(d.SMSRate)},
 		&EmailPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Email: d.Email, Catalog: d.Catalog,
 			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, RetryAfter: time.Minute},
 		&PushPages{Ledger: d.Ledger, Roster: d.Roster, Devices: d.Devices, Push: d.Push, Catalog: d.Catalog,

@@ -40,11 +40,10 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		SMSSenderKey: ratelimit.SenderKey("twilio", cfg.TwilioFrom),
 		// Burst 1: tokens are taken per message, so the burst sizes nothing
 		// and a larger one would let a second exceed the provider's rate.
-		SMSRate:     ratelimit.Rate{PerSecond: cfg.SMSRate, Burst: 1},
-		SMSPrice:    notify.SegmentPrice(cfg.SMSPricePence),
-		Concurrency: cfg.Concurrency,
-		RelayLease:  cfg.RelayLease,
-		RelayGrace:  cfg.RelayGrace,
+		SMSRate:    ratelimit.Rate{PerSecond: cfg.SMSRate, Burst: 1},
+		SMSPrice:   notify.SegmentPrice(cfg.SMSPricePence),
+		RelayLease: cfg.RelayLease,
+		RelayGrace: cfg.RelayGrace,
 	})
 	return srv, mux
 }
