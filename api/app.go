@@ -66,6 +66,19 @@ type Deps struct {
 	// Budgets reads schools' monthly SMS spend and refusals; nil answers
 	// GET /v1/schools/{id}/sms-budget with 503.
 	Budgets content.Budgets
+
+	// Issue 5, activities, assignments, the feed and devices: nil stores
+	// answer their routes with 503.
+	// Library is the built-in activity library, loaded once at start.
+	Library ActivityLibrary
+	// Activities stores schools' own activities.
+	Activities content.Activities
+	// Assignments stores assignments; their release is a queued task.
+	Assignments content.Assignments
+	// ParentFeed reads children's feeds and marks items seen.
+	ParentFeed content.Feed
+	// Devices keeps parents' push tokens and notification preferences.
+	Devices content.Devices
 }
 
 // server holds the dependencies the handlers close over.

@@ -137,6 +137,23 @@ func matrix() map[string]entry {
 		}},
 		// The SMS budget is a school setting: admins only; teachers 403.
 		"GET /v1/schools/:schoolId/sms-budget": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/sms-budget", nil)},
+		// Issue 5 part 1: feed, devices, preferences, activities and
+		// assignments (cell helpers in handlers_feed_test.go).
+		"GET /v1/children/:childId/feed":                                          {allowed: []string{actParentA, actTeacher, actAdmin}, setup: fixed("/v1/children/chd_1/feed", nil)},
+		"POST /v1/children/:childId/feed/:itemId/seen":                            {allowed: []string{actParentA}, setup: feedSeenCell},
+		"POST /v1/me/devices":                                                     {allowed: parentActors, setup: deviceCell},
+		"DELETE /v1/me/devices/:deviceId":                                         {allowed: parentActors, setup: removeDeviceCell},
+		"GET /v1/me/preferences":                                                  {allowed: parentActors, setup: fixed("/v1/me/preferences", nil)},
+		"PUT /v1/me/preferences":                                                  {allowed: parentActors, setup: fixed("/v1/me/preferences", autoPreferences())},
+		"GET /v1/activities":                                                      {allowed: signedIn, setup: fixed("/v1/activities?subject=maths", nil)},
+		"GET /v1/activities/:activityId":                                          {allowed: signedIn, setup: fixed("/v1/activities/act_starter_001", nil)},
+		"POST /v1/schools/:schoolId/activities":                                   {allowed: []string{actTeacher, actTeacherOther, actAdmin}, setup: fixed("/v1/schools/sch_1/activities", newActivityBody())},
+		"PATCH /v1/schools/:schoolId/activities/:activityId":                      {allowed: []string{actTeacher, actTeacherOther, actAdmin}, setup: schoolActivityCell(map[string]any{"minutes": 20})},
+		"DELETE /v1/schools/:schoolId/activities/:activityId":                     {allowed: []string{actTeacher, actTeacherOther, actAdmin}, setup: schoolActivityCell(nil)},
+		"GET /v1/schools/:schoolId/classes/:classId/assignments":                  {allowed: []string{actTeacher, actAdmin}, setup: fixed("/v1/schools/sch_1/classes/cls_1/assignments", nil)},
+		"POST /v1/schools/:schoolId/classes/:classId/assignments":                 {allowed: []string{actTeacher, actAdmin}, setup: newAssignmentCell},
+		"PATCH /v1/schools/:schoolId/classes/:classId/assignments/:assignmentId":  {allowed: []string{actTeacher, actAdmin}, setup: assignmentCell(true)},
+		"DELETE /v1/schools/:schoolId/classes/:classId/assignments/:assignmentId": {allowed: []string{actTeacher, actAdmin}, setup: assignmentCell(false)},
 	}
 }
 

@@ -124,6 +124,8 @@ func newHarness(t testing.TB) *harness {
 		ParseTwilioStatus: parseTwilioStatus, SendGridSignatures: sgSigs, Ledger: store, WebhookEvents: store,
 		Idempotency: store, Budgets: store,
 	}
+	// Issue 5 part 1: the built-in library and the real store.
+	h.deps.Library, h.deps.Activities, h.deps.Assignments, h.deps.ParentFeed, h.deps.Devices = starterLibrary(t), store, store, store, store
 	h.app = New(h.deps)
 	return h
 }

@@ -39,6 +39,14 @@ type Deps struct {
 	SMSPrice     notify.SegmentPrice
 	RelayLease   time.Duration // claims older than this become unknown (default 10 min)
 	RelayGrace   time.Duration // owed entries idle this long are queued again (default 10 min)
+
+	// Assignment releases write Feed and notify; nil Assignments leaves
+	// them out.
+	Assignments content.Assignments
+	Feed        content.FeedWriter
+	// DeviceStore prunes push tokens FCM rejects and those gone stale; nil
+	// leaves them.
+	DeviceStore DeviceTokenStore
 }
 
 // NewMux registers every task handler behind a logging middleware.
@@ -74,10 +82,17 @@ func NewMux(d Deps) *asynq.ServeMux {
 		&EmailPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Email: d.Email, Catalog: d.Catalog,
 			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, RetryAfter: time.Minute},
 		&PushPages{Ledger: d.Ledger, Roster: d.Roster, Devices: d.Devices, Push: d.Push, Catalog: d.Catalog,
-			Tasks: d.Tasks, Clock: d.Clock, Log: log, RetryAfter: time.Minute},
+			Tasks: d.Tasks, Clock: d.Clock, Log: log, RetryAfter: time.Minute, OnDeadToken: onDeadToken(d)},
 	}}
 	mux.Handle(tasks.TypeSendPage, pages)
 	mux.Handle(tasks.TypeSendPages, pages)
+	if d.Assignments != nil && d.Feed != nil {
+		mux.Handle(tasks.TypeReleaseAssignment, &Releases{Assignments: d.Assignments, Roster: d.Roster, Feed: d.Feed,
+			Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL})
+	}
+	if d.DeviceStore != nil {
+		mux.Handle(tasks.TypeDropStaleDevices, &StaleDevices{Store: d.DeviceStore, Clock: d.Clock, Log: log})
+	}
 	mux.Handle(tasks.TypeRelay, &Relay{Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log,
 		Lease: d.RelayLease, Grace: d.RelayGrace})
 	return mux

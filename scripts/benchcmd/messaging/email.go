@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/notify/providerfake"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
@@ -79,8 +80,8 @@ func (b *bench) emailPhase(ctx context.Context) error {
 	b.results.emailRequests = fake.Requests()
 	b.progress("email: %d emails sent in %s on %d ledger pages in %d SendGrid requests (largest %d personalizations; every recipient exactly once)",
 		n, done.Sub(start).Round(time.Millisecond), tally.pages, fake.Requests(), largest)
-	b.progress("email: one request per ledger page of %d is the current design (EmailPages sends a page's entries in one call); target ≤ 20 needs requests across pages",
-		content.LedgerPageSize)
+	b.progress("email: the expansion queues pages of %d ten to a task (TypeSendPages); EmailPages sends a task's emails of one content in requests of up to %d personalizations",
+		content.LedgerPageSize, notify.MaxEmailBatch)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/hometime-edu/hometime/notify/fcm"
 	"github.com/hometime-edu/hometime/notify/providerfake"
 	"github.com/hometime-edu/hometime/worker"
+	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
 // oneDevice gives every parent one push token, derived from the id.
@@ -35,12 +36,12 @@ func (c *countingPush) SendPushes(ctx context.Context, pushes []notify.Push) ([]
 // pushSenders is how many pages are sent at once, as a worker would.
 const pushSenders = 8
 
-// pushPhase: expansion does not choose push yet (there is no device
-// registration), so the ledger pages of push entries are written directly
-// and worker.PushPages sends each against the FCM fake.
+// pushPhase: the ledger pages of push entries are written directly and
+// worker.PushPages sends them against the FCM fake in runs of ten pages, as
+// the TypeSendPages tasks of an expansion do.
 func (b *bench) pushPhase(ctx context.Context) error {
 	n := b.o.push
-	b.progress("push: fan-out to push is not wired yet (no device registration): ledger pages of push entries are written directly and worker.PushPages.SendPage runs per page, one device per parent")
+	b.progress("push: ledger pages of push entries are written directly (one device per parent) and worker.PushPages.SendPages sends them ten pages at a time, as a TypeSendPages task does")
 	host := &fakeHost{}
 	defer host.close()
 	fake := providerfake.NewFCM(host)
@@ -85,18 +86,28 @@ func (b *bench) pushPhase(ctx context.Context) error {
 		Tasks: st.Queue, Clock: content.SystemClock{}, Log: discardLog, RetryAfter: time.Minute}
 	start := time.Now()
 	err = b.profile("push", func() error {
-		jobs := make(chan string)
+		// Pages go in runs of tasks.MaxPagesPerTask, as the expansion queues
+		// them (TypeSendPages), loaded and handed over together.
+		jobs := make(chan []*content.LedgerPage)
 		errs := make(chan error, pushSenders)
 		var wg sync.WaitGroup
 		for range pushSenders {
 			wg.Go(func() {
-				for id := range jobs {
-					page, err := st.Store.LedgerPage(ctx, id)
+				for run := range jobs {
+					loaded := make([]*content.LedgerPage, 0, len(run))
+					var err error
+					for _, p := range run {
+						var page *content.LedgerPage
+						if page, err = st.Store.LedgerPage(ctx, p.ID); err != nil {
+							break
+						}
+						loaded = append(loaded, page)
+					}
 					if err == nil {
-						err = h.SendPage(ctx, page)
+						err = h.SendPages(ctx, loaded)
 					}
 					if err != nil {
-						errs <- fmt.Errorf("page %s: %w", id, err)
+						errs <- fmt.Errorf("pages from %s: %w", run[0].ID, err)
 						return
 					}
 				}
@@ -104,9 +115,9 @@ func (b *bench) pushPhase(ctx context.Context) error {
 		}
 		var err error
 	feed:
-		for _, p := range pages {
+		for lo := 0; lo < len(pages); lo += tasks.MaxPagesPerTask {
 			select {
-			case jobs <- p.ID:
+			case jobs <- pages[lo:min(lo+tasks.MaxPagesPerTask, len(pages))]:
 			case err = <-errs:
 				break feed
 			}
@@ -141,7 +152,7 @@ func (b *bench) pushPhase(ctx context.Context) error {
 		}
 	}
 	b.results.pushBatches = int(counter.calls.Load())
-	b.progress("push: %d pushes sent in %s in %d SendPushes (SendEach) calls — one per ledger page; the FCM fake saw %d HTTP requests (SendEach posts each message on its own)",
+	b.progress("push: %d pushes sent in %s in %d SendPushes (SendEach) calls, pages ten to a task; the FCM fake saw %d HTTP requests (SendEach posts each message on its own)",
 		len(acc), elapsed.Round(time.Millisecond), b.results.pushBatches, fake.Requests())
 	return nil
 }

@@ -1,0 +1,330 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/worker/tasks"
+)
+
+// Assignments: a teacher of the class (or a school admin) sets activities
+// for the class or chosen children of it, with a release time and a due
+// date. Until release it can be edited or withdrawn; at release a queued
+// task (worker/assignments.go) fills the feeds and notifies the parents.
+
+type assignmentRequest struct {
+	ActivityIDs *[]string `json:"activity_ids"`
+	ChildIDs    *[]string `json:"child_ids"`
+	ReleaseAt   *string   `json:"release_at"`
+	DueAt       *string   `json:"due_at"`
+}
+
+type assignedActivityDTO struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Kind    string `json:"kind"`
+	Subject string `json:"subject"`
+	Minutes int    `json:"minutes"`
+}
+
+type assignmentDTO struct {
+	ID          string                `json:"id"`
+	SchoolID    string                `json:"school_id"`
+	ClassID     string                `json:"class_id"`
+	Activities  []assignedActivityDTO `json:"activities"`
+	ChildIDs    []string              `json:"child_ids"`
+	WholeClass  bool                  `json:"whole_class"`
+	SetBy       string                `json:"set_by"`
+	TeacherName string                `json:"teacher_name"`
+	ReleaseAt   time.Time             `json:"release_at"`
+	DueAt       time.Time             `json:"due_at"`
+	State       string                `json:"state"`
+	ReleasedAt  *time.Time            `json:"released_at,omitempty"`
+	CreatedAt   time.Time             `json:"created_at"`
+}
+
+func toAssignmentDTO(a *content.Assignment) assignmentDTO {
+	d := assignmentDTO{ID: a.ID, SchoolID: a.SchoolID, ClassID: a.ClassID, ChildIDs: orEmpty(a.ChildIDs),
+		WholeClass: len(a.ChildIDs) == 0, SetBy: a.SetBy, TeacherName: a.TeacherName, ReleaseAt: a.ReleaseAt,
+		DueAt: a.DueAt, State: string(a.State), CreatedAt: a.CreatedAt, Activities: []assignedActivityDTO{}}
+	for _, x := range a.Activities {
+		d.Activities = append(d.Activities, assignedActivityDTO{ID: x.ID, Title: x.Title, Kind: string(x.Kind),
+			Subject: string(x.Subject), Minutes: x.Minutes})
+	}
+	if !a.ReleasedAt.IsZero() {
+		r := a.ReleasedAt
+		d.ReleasedAt = &r
+	}
+	return d
+}
+
+// assignmentClass loads :schoolId and :classId for the class's teachers and
+// the school's admins; other staff of the school get 403, others 404.
+func (s *server) assignmentClass(c *fiber.Ctx) (*content.School, *content.Class, error) {
+	if s.Assignments == nil || s.Library == nil || s.Activities == nil {
+		return nil, nil, content.Errorf(content.CodeUnavailable, "assignments are not available")
+	}
+	sc, err := s.schoolFor(c, anyStaff)
+	if err != nil {
+		return nil, nil, err
+	}
+	cl, err := s.Roster.Class(c.UserContext(), c.Params("classId"))
+	if content.IsCode(err, content.CodeNotFound) || (err == nil && cl.SchoolID != sc.ID) {
+		return nil, nil, content.Errorf(content.CodeNotFound, "no such class")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if !principal(c).CanSeeClass(sc, cl) {
+		return nil, nil, content.Errorf(content.CodeForbidden, "only the class's teachers and school admins set its work")
+	}
+	return sc, cl, nil
+}
+
+// teacherName is how families see the teacher: "Mrs Khan", else the name.
+func teacherName(st *content.Staff) string {
+	if st.Title != "" && st.LastName != "" {
+		return st.Title + " " + st.LastName
+	}
+	return strings.TrimSpace(st.FirstName + " " + st.LastName)
+}
+
+// applyAssignment validates the request onto a. Activities must be
+// built-in or the school's own; children must be in the class (another
+// class's or school's child is refused by name of the field, never
+// quietly dropped).
+func (s *server) applyAssignment(ctx context.Context, sc *content.School, cl *content.Class, a *content.Assignment,
+	req assignmentRequest, create bool) error {
+	fe := content.FieldErrors{}
+	now := s.Clock.Now()
+	if req.ActivityIDs != nil || create {
+		var ids []string
+		if req.ActivityIDs != nil {
+			ids = *req.ActivityIDs
+		}
+		switch {
+		case len(ids) == 0:
+			fe.Add("activity_ids", "give at least one activity")
+		case len(ids) > content.AssignmentActivitiesMax:
+			fe.Add("activity_ids", fmt.Sprintf("at most %d activities", content.AssignmentActivitiesMax))
+		}
+		a.Activities = a.Activities[:0]
+		for i, id := range ids {
+			field := fmt.Sprintf("activity_ids[%d]", i)
+			if slices.Contains(ids[:i], id) {
+				fe.Add(field, "repeated")
+				continue
+			}
+			act, ok := s.Library.Get(id)
+			if !ok {
+				own, err := s.Activities.Activity(ctx, id)
+				if err != nil && !content.IsCode(err, content.CodeNotFound) {
+					return err
+				}
+				if err != nil || own.SchoolID != sc.ID {
+					fe.Add(field, "no such activity in the library or this school's own")
+					continue
+				}
+				act = *own
+			}
+			a.Activities = append(a.Activities, content.AssignedActivity{ID: act.ID, Title: act.Title, Kind: act.Kind,
+				Subject: act.Subject, Minutes: act.Minutes})
+		}
+	}
+	if req.ChildIDs != nil {
+		ids := *req.ChildIDs
+		if len(ids) > content.AssignmentChildrenMax {
+			fe.Add("child_ids", fmt.Sprintf("at most %d children; leave it out for the whole class", content.AssignmentChildrenMax))
+			ids = nil
+		}
+		a.ChildIDs = []string{}
+		for i, id := range ids {
+			field := fmt.Sprintf("child_ids[%d]", i)
+			if slices.Contains(ids[:i], id) {
+				fe.Add(field, "repeated")
+				continue
+			}
+			k, err := s.Roster.Child(ctx, id)
+			if err != nil && !content.IsCode(err, content.CodeNotFound) {
+				return err
+			}
+			if err != nil || k.SchoolID != sc.ID || !slices.Contains(k.ClassIDs, cl.ID) || k.SchoolLink.State != content.LinkLinked {
+				fe.Add(field, "not a child of this class")
+				continue
+			}
+			a.ChildIDs = append(a.ChildIDs, id)
+		}
+	}
+	parseTime := func(field string, v *string) (time.Time, bool) {
+		t, err := time.Parse(time.RFC3339, *v)
+		if err != nil {
+			fe.Add(field, "must be an RFC 3339 time, e.g. 2026-11-02T15:30:00Z")
+			return time.Time{}, false
+		}
+		// Seconds: the release task is keyed by Unix seconds.
+		return t.UTC().Truncate(time.Second), true
+	}
+	if req.ReleaseAt != nil {
+		if t, ok := parseTime("release_at", req.ReleaseAt); ok {
+			switch {
+			case t.Before(now.Add(-time.Minute)):
+				fe.Add("release_at", "must not be in the past (leave it out to release now)")
+			case t.After(now.Add(content.AssignmentReleaseAhead)):
+				fe.Add("release_at", "at most a year ahead")
+			}
+			a.ReleaseAt = t
+		}
+	} else if create {
+		a.ReleaseAt = now.UTC().Truncate(time.Second)
+	}
+	if req.DueAt != nil {
+		if t, ok := parseTime("due_at", req.DueAt); ok {
+			a.DueAt = t
+		}
+	} else if create {
+		fe.Add("due_at", "required")
+	}
+	if _, bad := fe["due_at"]; !bad && !a.DueAt.IsZero() && !a.DueAt.After(a.ReleaseAt) {
+		fe.Add("due_at", "must be after the release time")
+	}
+	return fe.Err()
+}
+
+// queueRelease queues the release task for a's release time.
+func (s *server) queueRelease(ctx context.Context, a *content.Assignment) error {
+	task, err := tasks.NewReleaseAssignment(a.ID, a.ReleaseAt)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return content.Wrap(content.CodeUnavailable, err, "the release could not be scheduled; try again")
+	}
+	return nil
+}
+
+func (s *server) createAssignment() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		sc, cl, err := s.assignmentClass(c)
+		if err != nil {
+			return err
+		}
+		var req assignmentRequest
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		ctx := c.UserContext()
+		p := principal(c)
+		now := s.Clock.Now()
+		a := &content.Assignment{ID: content.NewID("asg"), SchoolID: sc.ID, ClassID: cl.ID, SetBy: p.ID(),
+			TeacherName: teacherName(p.Staff), ChildIDs: []string{}, State: content.AssignmentScheduled,
+			CreatedAt: now, UpdatedAt: now}
+		if err := s.applyAssignment(ctx, sc, cl, a, req, true); err != nil {
+			return err
+		}
+		if err := s.Assignments.CreateAssignment(ctx, a); err != nil {
+			return err
+		}
+		if err := s.queueRelease(ctx, a); err != nil {
+			// Nothing half-made: without its task the assignment would
+			// never release, so it is withdrawn before the error is shown.
+			w := *a
+			w.State = content.AssignmentWithdrawn
+			if werr := s.Assignments.UpdateScheduledAssignment(context.WithoutCancel(ctx), &w, a.ReleaseAt); werr != nil {
+				s.Log.Error("withdraw unqueued assignment failed", "request_id", requestID(c), "assignment_id", a.ID, "err", werr)
+			}
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(toAssignmentDTO(a))
+	}
+}
+
+func (s *server) listAssignments() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		_, cl, err := s.assignmentClass(c)
+		if err != nil {
+			return err
+		}
+		as, err := s.Assignments.AssignmentsOfClass(c.UserContext(), cl.ID)
+		if err != nil {
+			return err
+		}
+		out := listDTO[assignmentDTO]{Items: make([]assignmentDTO, 0, len(as))}
+		for _, a := range as {
+			out.Items = append(out.Items, toAssignmentDTO(a))
+		}
+		return c.JSON(out)
+	}
+}
+
+// scheduledAssignment loads :assignmentId of the class, refusing changes
+// once it is released or withdrawn, or its release time has come.
+func (s *server) scheduledAssignment(c *fiber.Ctx) (*content.School, *content.Class, *content.Assignment, error) {
+	sc, cl, err := s.assignmentClass(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	a, err := s.Assignments.Assignment(c.UserContext(), c.Params("assignmentId"))
+	if content.IsCode(err, content.CodeNotFound) || (err == nil && (a.ClassID != cl.ID || a.SchoolID != sc.ID)) {
+		return nil, nil, nil, content.Errorf(content.CodeNotFound, "no such assignment")
+	} else if err != nil {
+		return nil, nil, nil, err
+	}
+	if a.State != content.AssignmentScheduled || !s.Clock.Now().Before(a.ReleaseAt) {
+		return nil, nil, nil, content.Errorf(content.CodeConflict, "the assignment has been released or withdrawn; it can no longer change")
+	}
+	return sc, cl, a, nil
+}
+
+func (s *server) patchAssignment() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		sc, cl, a, err := s.scheduledAssignment(c)
+		if err != nil {
+			return err
+		}
+		var req assignmentRequest
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		ctx := c.UserContext()
+		was := a.ReleaseAt
+		if err := s.applyAssignment(ctx, sc, cl, a, req, false); err != nil {
+			return err
+		}
+		a.UpdatedAt = s.Clock.Now()
+		// Queue the new time first: if the update then loses a race, the
+		// extra task finds the time unchanged from its view and does
+		// nothing; if queueing fails, nothing has changed.
+		if !a.ReleaseAt.Equal(was) {
+			if err := s.queueRelease(ctx, a); err != nil {
+				return err
+			}
+		}
+		if err := s.Assignments.UpdateScheduledAssignment(ctx, a, was); err != nil {
+			return err
+		}
+		return c.JSON(toAssignmentDTO(a))
+	}
+}
+
+// withdrawAssignment withdraws an assignment before release; its queued
+// task finds it withdrawn and does nothing.
+func (s *server) withdrawAssignment() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		_, _, a, err := s.scheduledAssignment(c)
+		if err != nil {
+			return err
+		}
+		was := a.ReleaseAt
+		a.State, a.UpdatedAt = content.AssignmentWithdrawn, s.Clock.Now()
+		if err := s.Assignments.UpdateScheduledAssignment(c.UserContext(), a, was); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}

@@ -1,0 +1,200 @@
+package api
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hometime-edu/hometime/content"
+)
+
+// The parent feed: per child, newest first, cursor-paged. A page is the
+// caller (already loaded by authenticate), the feed head and at most two
+// bucket documents — four lookups by _id at most. Viewing it counts as
+// activity for the inactivity clock through authenticate, which refreshes
+// the account's last-active time at most once an hour from the principal
+// it already holds.
+
+const feedCursorPrefix = "f1."
+
+type feedItemDTO struct {
+	ID           string           `json:"id"`
+	Kind         string           `json:"kind"`
+	At           time.Time        `json:"at"`
+	State        string           `json:"state"`
+	AssignmentID string           `json:"assignment_id,omitempty"`
+	Activity     *feedActivityDTO `json:"activity,omitempty"`
+	DueAt        *time.Time       `json:"due_at,omitempty"`
+	TeacherName  string           `json:"teacher_name,omitempty"`
+	AwardID      string           `json:"award_id,omitempty"`
+	Title        string           `json:"title"`
+	Reason       string           `json:"reason,omitempty"`
+	Rating       *int             `json:"rating,omitempty"`
+	Comment      string           `json:"comment,omitempty"`
+	ReplyCount   int              `json:"reply_count"`
+	LatestReply  *feedReplyDTO    `json:"latest_reply,omitempty"`
+}
+
+type feedActivityDTO struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Kind    string `json:"kind"`
+	Subject string `json:"subject"`
+	Minutes int    `json:"minutes"`
+}
+
+type feedReplyDTO struct {
+	Excerpt string    `json:"excerpt"`
+	At      time.Time `json:"at"`
+}
+
+type feedPageDTO struct {
+	Items      []feedItemDTO `json:"items"`
+	NextCursor string        `json:"next_cursor,omitempty"`
+}
+
+func toFeedItemDTO(i *content.FeedItem) feedItemDTO {
+	d := feedItemDTO{ID: i.ID, Kind: string(i.Kind), At: i.At, State: string(i.State()), Title: i.Title,
+		TeacherName: i.TeacherName, ReplyCount: i.ReplyCount(), Comment: i.Comment}
+	if i.Kind == content.FeedActivity {
+		d.AssignmentID = i.AssignmentID
+		d.Activity = &feedActivityDTO{ID: i.ActivityID, Title: i.Title, Kind: string(i.ActivityKind),
+			Subject: string(i.Subject), Minutes: i.Minutes}
+	}
+	if i.Kind == content.FeedAward {
+		d.AwardID, d.Reason = i.AwardID, i.Reason
+	}
+	if !i.DueAt.IsZero() {
+		due := i.DueAt
+		d.DueAt = &due
+	}
+	if i.Rating > 0 {
+		r := i.Rating
+		d.Rating = &r
+	}
+	if i.LatestReply != "" {
+		d.LatestReply = &feedReplyDTO{Excerpt: i.LatestReply, At: i.LatestReplyAt}
+	}
+	return d
+}
+
+// feedChild checks the caller may read :childId's feed: a parent with a
+// live link (no lookup: the link is on the principal), or the child's
+// school admins and the teachers of one of the child's classes.
+func (s *server) feedChild(c *fiber.Ctx) (string, error) {
+	p := principal(c)
+	id := c.Params("childId")
+	notFound := content.Errorf(content.CodeNotFound, "no such child")
+	if p.Parent != nil {
+		if !p.ParentOf(id) {
+			return "", notFound
+		}
+		return id, nil
+	}
+	ctx := c.UserContext()
+	child, err := s.Roster.Child(ctx, id)
+	if content.IsCode(err, content.CodeNotFound) {
+		return "", notFound
+	} else if err != nil {
+		return "", err
+	}
+	sc, err := s.Roster.School(ctx, child.SchoolID)
+	if err != nil {
+		return "", err
+	}
+	if p.IsSchoolAdmin(sc) {
+		return id, nil
+	}
+	var classes []*content.Class
+	for _, cid := range child.ClassIDs {
+		if cl, err := s.Roster.Class(ctx, cid); err == nil {
+			classes = append(classes, cl)
+		}
+	}
+	if !p.CanSeeChildAsStaff(sc, child, classes) {
+		return "", notFound
+	}
+	return id, nil
+}
+
+func (s *server) childFeed() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if s.ParentFeed == nil {
+			return content.Errorf(content.CodeUnavailable, "the feed is not available")
+		}
+		childID, err := s.feedChild(c)
+		if err != nil {
+			return err
+		}
+		fe := content.FieldErrors{}
+		limit := content.FeedPageDefault
+		if v := c.Query("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > content.FeedPageMax || strconv.Itoa(n) != v {
+				fe.Add("limit", "must be a whole number from 1 to "+strconv.Itoa(content.FeedPageMax))
+			}
+			limit = n
+		}
+		before := int64(-1)
+		if v := c.Query("cursor"); v != "" {
+			n, ok := decodeFeedCursor(v)
+			if !ok {
+				fe.Add("cursor", "must be a next_cursor from an earlier page")
+			}
+			before = n
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		items, next, err := s.ParentFeed.FeedPage(c.UserContext(), childID, before, limit)
+		if err != nil {
+			return err
+		}
+		out := feedPageDTO{Items: make([]feedItemDTO, 0, len(items))}
+		for _, it := range items {
+			out.Items = append(out.Items, toFeedItemDTO(it))
+		}
+		if next > 0 {
+			out.NextCursor = feedCursorPrefix + strconv.FormatInt(next, 10)
+		}
+		return c.JSON(out)
+	}
+}
+
+// decodeFeedCursor reads "f1.<position>": the position below which the
+// next page starts. A position is not secret (it counts items in a feed the
+// caller may read), so the cursor needs no seal.
+func decodeFeedCursor(v string) (int64, bool) {
+	raw, ok := strings.CutPrefix(v, feedCursorPrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != raw {
+		return 0, false
+	}
+	return n, true
+}
+
+// markFeedItemSeen: the parent opened an item. Only a linked parent; the
+// item must be in this child's feed (its ID says whose it is).
+func (s *server) markFeedItemSeen() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if s.ParentFeed == nil {
+			return content.Errorf(content.CodeUnavailable, "the feed is not available")
+		}
+		childID, err := s.feedChild(c)
+		if err != nil {
+			return err
+		}
+		itemID := c.Params("itemId")
+		if owner, _, ok := content.ParseFeedItemID(itemID); !ok || owner != childID {
+			return content.Errorf(content.CodeNotFound, "no such feed item")
+		}
+		if err := s.ParentFeed.MarkFeedItemSeen(c.UserContext(), itemID, s.Clock.Now()); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}

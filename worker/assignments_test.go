@@ -1,0 +1,169 @@
+package worker
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
+	"github.com/hometime-edu/hometime/worker/tasks"
+)
+
+// TestReleaseWritesFeedsAndOneBroadcast: a release puts the activity in the
+// feed of every child of the class and creates one broadcast whose audience
+// holds each linked parent once (siblings in the class do not double it).
+// Run again, it adds nothing; a task for an old release time, or for a
+// withdrawn assignment, does nothing.
+func TestReleaseWritesFeedsAndOneBroadcast(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mongotest.NewStore(t)
+	rosterWithFamilies(t, s, 0, 30)
+	// A parent of two children both in cls_a: par_0000's sibling is in
+	// cls_b (every tenth family), so add one more child to cls_a for her.
+	sib := &content.Child{ID: "chd_0000_x", SchoolID: "sch_1", FirstName: "S", LastName: "T", YearGroup: "Y2",
+		ClassIDs: []string{"cls_a"}, SchoolLink: content.SchoolLink{State: content.LinkLinked},
+		Parents: []content.ParentLink{{ParentID: "par_0000", State: content.LinkLinked}}}
+	if err := s.CreateChild(ctx, sib); err != nil {
+		t.Fatal(err)
+	}
+	rel := time.Date(2026, 11, 2, 15, 0, 0, 0, time.UTC)
+	a := &content.Assignment{ID: "asg_1", SchoolID: "sch_1", ClassID: "cls_a", SetBy: "stf_1", TeacherName: "Mrs Khan",
+		Activities: []content.AssignedActivity{
+			{ID: "act_starter_001", Title: "Story bag", Kind: content.ActivityTogether, Subject: content.SubjectReading, Minutes: 15},
+			{ID: "act_starter_002", Title: "Number hunt", Kind: content.ActivityGame, Subject: content.SubjectMaths, Minutes: 10}},
+		ReleaseAt: rel, DueAt: rel.Add(72 * time.Hour), State: content.AssignmentScheduled}
+	if err := s.CreateAssignment(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	q := &taskRecorder{}
+	h := &Releases{Assignments: s, Roster: s, Feed: s, Ledger: s, Tasks: q, Clock: &settableClock{t: rel.Add(time.Second)},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), AppURL: "https://hometime.app"}
+	run := func(at time.Time) {
+		t.Helper()
+		task, err := tasks.NewReleaseAssignment(a.ID, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.ProcessTask(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(rel)
+	run(rel) // a retry changes nothing
+
+	kids, err := s.ChildrenOfClass(ctx, "cls_a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantParents := []string{}
+	for _, k := range kids {
+		items, _, err := s.FeedPage(ctx, k.ID, -1, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 2 || items[0].Title != "Number hunt" || items[1].Title != "Story bag" || items[0].State() != content.FeedNew {
+			t.Fatalf("feed of %s: %d items", k.ID, len(items))
+		}
+		if !items[0].DueAt.Equal(a.DueAt) || items[0].TeacherName != "Mrs Khan" {
+			t.Fatalf("feed item of %s: %+v", k.ID, items[0])
+		}
+		for _, p := range k.Parents {
+			if !slices.Contains(wantParents, p.ParentID) {
+				wantParents = append(wantParents, p.ParentID)
+			}
+		}
+	}
+	slices.Sort(wantParents)
+	b, err := s.Broadcast(ctx, content.ReleaseBroadcastID(a.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Template != "activity_set" || b.Category != content.CategoryActivities || !slices.Equal(b.Audience.ParentIDs, wantParents) {
+		t.Fatalf("broadcast: %s %s %v, want parents %v", b.Template, b.Category, b.Audience.ParentIDs, wantParents)
+	}
+	if b.Params["activity_title"] != "Story bag" || b.Params["teacher_name"] != "Mrs Khan" || b.Params["link"] == "" {
+		t.Fatalf("params: %v", b.Params)
+	}
+	if _, ok := b.Params["child_first_name"]; ok {
+		t.Fatalf("a class release names one child for every family: %v", b.Params)
+	}
+	if n := len(q.tasks); n != 2 || q.tasks[0].Type() != tasks.TypeExpandBroadcast {
+		t.Fatalf("queued %d tasks", n)
+	}
+	// Another class's children got nothing.
+	if items, _, _ := s.FeedPage(ctx, "chd_0001_0", -1, 20); len(items) != 0 {
+		t.Fatalf("child of cls_b has %d items", len(items))
+	}
+
+	// A second assignment, re-timed and then withdrawn: neither its old
+	// task nor its new one releases it.
+	b2 := *a
+	b2.ID, b2.State = "asg_2", content.AssignmentScheduled
+	if err := s.CreateAssignment(ctx, &b2); err != nil {
+		t.Fatal(err)
+	}
+	moved := b2
+	moved.ReleaseAt = rel.Add(-time.Minute)
+	if err := s.UpdateScheduledAssignment(ctx, &moved, rel); err != nil {
+		t.Fatal(err)
+	}
+	h2 := *h
+	a = &b2
+	h = &h2
+	run(rel) // the old time: nothing
+	if _, err := s.Broadcast(ctx, content.ReleaseBroadcastID("asg_2")); !content.IsCode(err, content.CodeNotFound) {
+		t.Fatalf("re-timed assignment released by its old task: %v", err)
+	}
+	withdrawn := moved
+	withdrawn.State = content.AssignmentWithdrawn
+	if err := s.UpdateScheduledAssignment(ctx, &withdrawn, moved.ReleaseAt); err != nil {
+		t.Fatal(err)
+	}
+	run(moved.ReleaseAt)
+	if _, err := s.Broadcast(ctx, content.ReleaseBroadcastID("asg_2")); !content.IsCode(err, content.CodeNotFound) {
+		t.Fatalf("withdrawn assignment released: %v", err)
+	}
+	if items, _, _ := s.FeedPage(ctx, "chd_0000_x", -1, 20); len(items) != 2 {
+		t.Fatalf("withdrawn assignment reached the feed: %d items", len(items))
+	}
+}
+
+// TestDeadAndStaleTokensArePruned: the OnDeadToken hook removes the token
+// from the parent, and the daily sweep drops tokens unseen for 270 days.
+func TestDeadAndStaleTokensArePruned(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mongotest.NewStore(t)
+	key := []byte("k")
+	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	if err := s.CreateParent(ctx, &content.Parent{ID: "par_1", FirstName: "P", LastName: "Q", Language: "en",
+		State: content.ParentActive, Sessions: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []struct {
+		token string
+		seen  time.Time
+	}{{"tok-dead", now}, {"tok-stale", now.Add(-271 * 24 * time.Hour)}, {"tok-live", now.Add(-269 * 24 * time.Hour)}} {
+		if err := s.PutDevice(ctx, "par_1", content.Device{ID: content.DeviceID(key, d.token), Platform: content.PlatformIOS,
+			Token: d.token, LastSeen: d.seen, Created: d.seen}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	onDeadToken(Deps{DeviceStore: s, HashKey: key, Log: log})("par_1", "tok-dead")
+	h := &StaleDevices{Store: s, Clock: &settableClock{t: now}, Log: log}
+	for i := 0; i < 2; i++ {
+		if err := h.ProcessTask(ctx, tasks.NewDropStaleDevices()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.DeviceTokens(ctx, "par_1")
+	if err != nil || !slices.Equal(got, []string{"tok-live"}) {
+		t.Fatalf("tokens left: %v %v", got, err)
+	}
+}

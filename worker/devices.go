@@ -1,0 +1,59 @@
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+)
+
+// DeviceTokenStore is what the worker needs of device records beyond
+// reading tokens: pruning the ones FCM or time made useless.
+type DeviceTokenStore interface {
+	ParentDevices
+	RemoveDeviceToken(ctx context.Context, parentID, deviceID string) error
+	DropStaleDevices(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// DeadTokens returns PushPages' OnDeadToken hook: a token FCM reports
+// UNREGISTERED is removed from the parent at once. The hook has no context
+// of its own; the store call is bounded by the store's timeout. Only IDs
+// are logged.
+func DeadTokens(store DeviceTokenStore, hashKey []byte, log *slog.Logger) func(parentID, token string) {
+	return func(parentID, token string) {
+		id := content.DeviceID(hashKey, token)
+		if err := store.RemoveDeviceToken(context.Background(), parentID, id); err != nil {
+			log.Warn("prune dead push token failed", "parent_id", parentID, "device_id", id, "err", err)
+			return
+		}
+		log.Info("pruned dead push token", "parent_id", parentID, "device_id", id)
+	}
+}
+
+// StaleDevices drops push tokens no app has refreshed within
+// content.DeviceStaleAfter. Run daily; idempotent.
+type StaleDevices struct {
+	Store DeviceTokenStore
+	Clock content.Clock
+	Log   *slog.Logger
+}
+
+func (h *StaleDevices) ProcessTask(ctx context.Context, _ *asynq.Task) error {
+	n, err := h.Store.DropStaleDevices(ctx, h.Clock.Now().Add(-content.DeviceStaleAfter))
+	if err != nil {
+		return err
+	}
+	h.Log.Info("dropped stale push tokens", "count", n)
+	return nil
+}
+
+// onDeadToken is the PushPages hook the Deps allow: none without a store
+// to prune.
+func onDeadToken(d Deps) func(parentID, token string) {
+	if d.DeviceStore == nil {
+		return nil
+	}
+	return DeadTokens(d.DeviceStore, d.HashKey, d.Log)
+}
