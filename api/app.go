@@ -79,11 +79,29 @@ type Deps struct {
 	ParentFeed content.Feed
 	// Devices keeps parents' push tokens and notification preferences.
 	Devices content.Devices
+
+	// Issue 5, submissions and engagement: nil stores answer their routes
+	// with 503.
+	// Submissions stores submissions, reply threads, photos and awards.
+	Submissions content.Submissions
+	// AssignmentTargets finds the assignment a submission is for.
+	AssignmentTargets AssignmentTargets
+	// Feed takes completions, replies and awards into the parent feed.
+	Feed FeedProgress
+	// Engagement counts sign-ins, views, completions, ratings, photos and
+	// comments, and reads the dashboards.
+	Engagement content.Engagement
+	// MediaKey signs the short-lived photo URLs (/v1/media/{token}).
+	MediaKey []byte
+	// PhotoSlots bounds how many photos are processed at once (default 2:
+	// each 12 MP photo needs 50–70 MB while it is).
+	PhotoSlots int
 }
 
 // server holds the dependencies the handlers close over.
 type server struct {
 	Deps
+	photoSlots photoSlots
 }
 
 // New builds the Fiber app with every route.
@@ -100,7 +118,7 @@ func New(d Deps) *fiber.App {
 	if d.Clock == nil {
 		d.Clock = content.SystemClock{}
 	}
-	s := &server{Deps: d}
+	s := &server{Deps: d, photoSlots: newPhotoSlots(d.PhotoSlots)}
 	app := fiber.New(fiber.Config{
 		AppName:               "hometime",
 		BodyLimit:             d.BodyLimit,
@@ -115,5 +133,9 @@ func New(d Deps) *fiber.App {
 		JSONDecoder:           jsonUnmarshal,
 	})
 	s.routes(app)
+	// The photo upload alone may carry a body of up to PhotoMaxBytes;
+	// every other route keeps BodyLimit. Both are judged from the header,
+	// before the body is read.
+	app.Server().HeaderReceived = photoBodyLimit(d.BodyLimit)
 	return app
 }

@@ -137,6 +137,23 @@ func matrix() map[string]entry {
 		}},
 		// The SMS budget is a school setting: admins only; teachers 403.
 		"GET /v1/schools/:schoolId/sms-budget": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/sms-budget", nil)},
+		// Issue 5: submissions, photos, replies, awards, engagement (cells
+		// in handlers_submissions_test.go). Parent A submits for K1 in C1.
+		"GET /v1/children/:childId/assignments/:assignmentId/submission":          {allowed: []string{actParentA}, setup: submissionCell("", true, nil)},
+		"POST /v1/children/:childId/assignments/:assignmentId/submission":         {allowed: []string{actParentA}, setup: submissionCell("", false, map[string]any{"done": true, "rating": 4})},
+		"POST /v1/children/:childId/assignments/:assignmentId/submission/photos":  {allowed: []string{actParentA}, setup: photoUploadCell},
+		"POST /v1/children/:childId/assignments/:assignmentId/submission/replies": {allowed: []string{actParentA}, setup: submissionCell("/replies", true, map[string]any{"body": "Thank you"})},
+		"GET /v1/photos/:photoId":                                         {allowed: []string{actParentA, actTeacher, actAdmin}, setup: photoCell("")},
+		"PUT /v1/photos/:photoId/consent":                                 {allowed: []string{actParentA}, setup: photoCell("/consent")},
+		"GET /v1/media/:token":                                            {public: true, setup: mediaCell},
+		"GET /v1/schools/:schoolId/assignments/:assignmentId/submissions": {allowed: []string{actTeacher, actAdmin}, setup: staffSubmissionCell("", false)},
+		"GET /v1/schools/:schoolId/assignments/:assignmentId/submissions/:submissionId/replies":  {allowed: []string{actTeacher, actAdmin}, setup: staffSubmissionCell("/replies", false)},
+		"POST /v1/schools/:schoolId/assignments/:assignmentId/submissions/:submissionId/replies": {allowed: []string{actTeacher, actAdmin}, setup: staffSubmissionCell("/replies", true)},
+		"POST /v1/schools/:schoolId/children/:childId/awards":                                    {allowed: []string{actTeacher, actAdmin}, setup: fixed("/v1/schools/sch_1/children/chd_1/awards", map[string]any{"reason": "Super counting"})},
+		// Teachers see their class; the pupil-premium split is admins' only.
+		"GET /v1/schools/:schoolId/classes/:classId/engagement": {allowed: []string{actTeacher, actAdmin}, setup: fixed("/v1/schools/sch_1/classes/cls_1/engagement?weeks=2", nil)},
+		"GET /v1/schools/:schoolId/engagement":                  {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/engagement?weeks=2", nil)},
+		"GET /v1/schools/:schoolId/engagement.csv":              {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/engagement.csv?weeks=2", nil)},
 		// Issue 5 part 1: feed, devices, preferences, activities and
 		// assignments (cell helpers in handlers_feed_test.go).
 		"GET /v1/children/:childId/feed":                                          {allowed: []string{actParentA, actTeacher, actAdmin}, setup: fixed("/v1/children/chd_1/feed", nil)},

@@ -119,6 +119,7 @@ func (s *server) login() fiber.Handler {
 			return err
 		}
 		s.audit(c, kind, id, "auth.login", "", string(kind)+":"+id)
+		s.recordSignIn(c, kind, id)
 		return c.JSON(resp)
 	}
 }

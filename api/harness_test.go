@@ -93,6 +93,8 @@ type harness struct {
 	logBuf *bytes.Buffer
 	// sendGrid signs Event Webhook batches with the key the app verifies.
 	sendGrid *providerfake.SendGrid
+	// assignments are what submissions are made for (handlers_submissions_test.go).
+	assignments *testAssignments
 }
 
 // newHarness builds the API on a fresh database, a Redis, and a random
@@ -114,7 +116,8 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, store: store, queue: &recordingQueue{}, clock: clock, logBuf: logBuf, sendGrid: sg}
+	h := &harness{t: t, store: store, queue: &recordingQueue{}, clock: clock, logBuf: logBuf, sendGrid: sg,
+		assignments: newTestAssignments()}
 	h.deps = Deps{
 		Roster: store, Identity: store, Audit: store, Tasks: h.queue,
 		Throttle: NewThrottle(rdb), Limits: DefaultLimits, Passwords: sharedPasswords(t), Tokens: tokens,
@@ -123,6 +126,7 @@ func newHarness(t testing.TB) *harness {
 		Suppressions: store, TwilioSignatures: twilio.NewWebhookValidator(testTwilioToken), PublicURL: testPublicURL,
 		ParseTwilioStatus: parseTwilioStatus, SendGridSignatures: sgSigs, Ledger: store, WebhookEvents: store,
 		Idempotency: store, Budgets: store,
+		Submissions: store, AssignmentTargets: h.assignments, Feed: store, Engagement: store, MediaKey: key,
 	}
 	// Issue 5 part 1: the built-in library and the real store.
 	h.deps.Library, h.deps.Activities, h.deps.Assignments, h.deps.ParentFeed, h.deps.Devices = starterLibrary(t), store, store, store, store

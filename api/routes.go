@@ -84,6 +84,22 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/schools/:schoolId/broadcasts/:broadcastId/recipients", staff(s.broadcastRecipients())...)
 	v1.Get("/schools/:schoolId/messages", staff(s.schoolMessages())...)
 	v1.Get("/schools/:schoolId/sms-budget", staff(s.schoolSMSBudget())...)
+
+	// Issue 5: submissions, photos, replies, awards, engagement.
+	v1.Get("/children/:childId/assignments/:assignmentId/submission", parent(s.mySubmission())...)
+	v1.Post("/children/:childId/assignments/:assignmentId/submission", parent(s.submitAssignment())...)
+	v1.Post(photoUploadRoute, parent(s.uploadPhoto())...)
+	v1.Post("/children/:childId/assignments/:assignmentId/submission/replies", parent(s.parentReply())...)
+	v1.Get("/photos/:photoId", signedIn(s.photoURL())...)
+	v1.Put("/photos/:photoId/consent", parent(s.setPhotoConsent())...)
+	v1.Get("/media/:token", s.media())
+	v1.Get("/schools/:schoolId/assignments/:assignmentId/submissions", staff(s.assignmentSubmissions())...)
+	v1.Get("/schools/:schoolId/assignments/:assignmentId/submissions/:submissionId/replies", staff(s.submissionReplies())...)
+	v1.Post("/schools/:schoolId/assignments/:assignmentId/submissions/:submissionId/replies", staff(s.replyToSubmission())...)
+	v1.Post("/schools/:schoolId/children/:childId/awards", staff(s.giveAward())...)
+	v1.Get("/schools/:schoolId/classes/:classId/engagement", staff(s.classEngagement())...)
+	v1.Get("/schools/:schoolId/engagement", staff(s.schoolEngagement())...)
+	v1.Get("/schools/:schoolId/engagement.csv", staff(s.schoolEngagementCSV())...)
 }
 
 func (s *server) healthz() fiber.Handler {

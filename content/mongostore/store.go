@@ -36,6 +36,15 @@ const (
 	colBroadcasts    = "broadcasts"
 	colLedger        = "ledger"
 	colSMSSpend      = "sms_spend"
+
+	colSubmissions     = "submissions"
+	colSubmissionIndex = "submission_index"
+	colPhotos          = "photos"
+	colAwards          = "awards"
+	colEngagement      = "engagement"
+	// photoBucket is the GridFS bucket of photo pictures (its .files and
+	// .chunks collections are listed in Collections for erasure sweeps).
+	photoBucket = "photofiles"
 )
 
 // Collections lists every collection the store owns, for Init and for
@@ -49,6 +58,8 @@ var Collections = []string{
 	colWebhookEvents,
 	colIdempotency,
 	colFeed, colAssignments, colActivities, colDeviceOwners,
+	colSubmissions, colSubmissionIndex, colPhotos, colAwards, colEngagement,
+	photoBucket + ".files", photoBucket + ".chunks",
 }
 
 // DefaultTimeout bounds every store call unless the caller's context is shorter.

@@ -1,0 +1,354 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/worker/tasks"
+)
+
+// Submissions: a parent sends back, per child and assignment, whether it
+// was done, a rating and a comment (one document per parent, child and
+// assignment, so a repeat is an update); photos ride on the same document;
+// the class's teachers and the school's admins read them per assignment
+// and reply in a thread.
+
+// AssignmentTargets finds the assignment a submission is for (the
+// assignments store, adapted in the wiring).
+type AssignmentTargets interface {
+	AssignmentTarget(ctx context.Context, id string) (*content.AssignmentTarget, error)
+}
+
+// FeedProgress is the part of the parent feed submissions, replies and
+// awards write to: content.FeedWriter plus finding an item by its key.
+type FeedProgress interface {
+	content.FeedWriter
+	// FeedItemIDByKey returns the id of the child's item with key, or
+	// CodeNotFound.
+	FeedItemIDByKey(ctx context.Context, childID, key string) (string, error)
+}
+
+type submissionRequest struct {
+	Done    *bool   `json:"done"`
+	Rating  *int    `json:"rating"`
+	Comment *string `json:"comment"`
+}
+
+type replyDTO struct {
+	ID         string    `json:"id"`
+	Author     string    `json:"author"` // "teacher" | "parent"
+	AuthorName string    `json:"author_name,omitempty"`
+	Body       string    `json:"body"`
+	At         time.Time `json:"at"`
+}
+
+type submissionDTO struct {
+	ID           string     `json:"id"`
+	AssignmentID string     `json:"assignment_id"`
+	ChildID      string     `json:"child_id"`
+	ParentID     string     `json:"parent_id,omitempty"` // staff views only
+	Done         bool       `json:"done"`
+	Rating       *int       `json:"rating,omitempty"`
+	Comment      string     `json:"comment"`
+	PhotoIDs     []string   `json:"photo_ids"`
+	Replies      []replyDTO `json:"replies"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+type submissionListDTO struct {
+	Items []submissionDTO `json:"items"`
+}
+
+type replyListDTO struct {
+	Items []replyDTO `json:"items"`
+}
+
+func toReplyDTOs(rs []content.Reply) []replyDTO {
+	out := make([]replyDTO, 0, len(rs))
+	for _, r := range rs {
+		author := "parent"
+		if r.AuthorKind == content.KindStaff {
+			author = "teacher"
+		}
+		out = append(out, replyDTO{ID: r.ID, Author: author, AuthorName: r.AuthorName, Body: r.Body, At: r.At})
+	}
+	return out
+}
+
+// toSubmissionDTO shows the parent id to staff only (parents see their own).
+func toSubmissionDTO(s *content.Submission, staffView bool) submissionDTO {
+	out := submissionDTO{ID: s.ID, AssignmentID: s.AssignmentID, ChildID: s.ChildID, Done: s.Done, Comment: s.Comment,
+		PhotoIDs: orEmpty(s.PhotoIDs), Replies: toReplyDTOs(s.Replies), CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+	if s.Rating > 0 {
+		r := s.Rating
+		out.Rating = &r
+	}
+	if staffView {
+		out.ParentID = s.ParentID
+	}
+	return out
+}
+
+// plainText checks free text a family or teacher writes: trimmed, 1 to max
+// characters (0 allowed unless required), valid UTF-8, no control
+// characters other than line breaks and tabs.
+func plainText(fe content.FieldErrors, field, v string, max int, required bool) string {
+	v = strings.TrimSpace(v)
+	n := utf8.RuneCountInString(v)
+	switch {
+	case !utf8.ValidString(v):
+		fe.Add(field, "must be valid UTF-8 text")
+	case required && n == 0:
+		fe.Add(field, "required")
+	case n > max:
+		fe.Add(field, "must be at most "+strconv.Itoa(max)+" characters")
+	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }):
+		fe.Add(field, "must be plain text")
+	}
+	return v
+}
+
+// parentAssignment loads :childId for a parent with a live link to it, and
+// :assignmentId if it was released for that child. Anything else is 404.
+func (s *server) parentAssignment(c *fiber.Ctx) (*content.Child, *content.AssignmentTarget, error) {
+	if s.AssignmentTargets == nil || s.Submissions == nil {
+		return nil, nil, content.Errorf(content.CodeUnavailable, "submissions are not available")
+	}
+	p := principal(c)
+	ctx := c.UserContext()
+	childID := c.Params("childId")
+	if !p.ParentOf(childID) {
+		return nil, nil, content.Errorf(content.CodeNotFound, "no such child")
+	}
+	k, err := s.Roster.Child(ctx, childID)
+	if content.IsCode(err, content.CodeNotFound) {
+		return nil, nil, content.Errorf(content.CodeNotFound, "no such child")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	a, err := s.AssignmentTargets.AssignmentTarget(ctx, c.Params("assignmentId"))
+	if err != nil || !a.Released || !a.SetFor(k) {
+		if err != nil && !content.IsCode(err, content.CodeNotFound) {
+			return nil, nil, err
+		}
+		return nil, nil, content.Errorf(content.CodeNotFound, "no such assignment")
+	}
+	return k, a, nil
+}
+
+// staffAssignment loads :schoolId and :assignmentId for the school's admins
+// and the teachers of a class the assignment was set for.
+func (s *server) staffAssignment(c *fiber.Ctx) (*content.School, *content.AssignmentTarget, error) {
+	if s.AssignmentTargets == nil || s.Submissions == nil {
+		return nil, nil, content.Errorf(content.CodeUnavailable, "submissions are not available")
+	}
+	sc, err := s.schoolFor(c, anyStaff)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx := c.UserContext()
+	notFound := content.Errorf(content.CodeNotFound, "no such assignment")
+	a, err := s.AssignmentTargets.AssignmentTarget(ctx, c.Params("assignmentId"))
+	if content.IsCode(err, content.CodeNotFound) {
+		return nil, nil, notFound
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if a.SchoolID != sc.ID {
+		return nil, nil, notFound
+	}
+	p := principal(c)
+	if p.IsSchoolAdmin(sc) {
+		return sc, a, nil
+	}
+	for _, id := range a.ClassIDs {
+		cl, err := s.Roster.Class(ctx, id)
+		if err == nil && p.CanSeeClass(sc, cl) {
+			return sc, a, nil
+		}
+	}
+	return nil, nil, notFound
+}
+
+// submitAssignment creates or updates the caller's submission.
+func (s *server) submitAssignment() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		k, a, err := s.parentAssignment(c)
+		if err != nil {
+			return err
+		}
+		var req submissionRequest
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		fe := content.FieldErrors{}
+		upd := content.SubmissionUpdate{}
+		if req.Done != nil {
+			upd.Done = *req.Done
+		}
+		if req.Rating != nil {
+			if *req.Rating < 1 || *req.Rating > 5 {
+				fe.Add("rating", "must be 1 to 5")
+			}
+			upd.Rating = *req.Rating
+		}
+		if req.Comment != nil {
+			upd.Comment = plainText(fe, "comment", *req.Comment, content.SubmissionCommentMax, false)
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		ctx := c.UserContext()
+		p := principal(c)
+		id := content.SubmissionID(a.ID, k.ID, p.ID())
+		var before *content.Submission
+		if prev, err := s.Submissions.Submission(ctx, id); err == nil {
+			before = prev
+		} else if !content.IsCode(err, content.CodeNotFound) {
+			return err
+		}
+		now := s.Clock.Now()
+		sub, err := s.Submissions.PutSubmission(ctx, &content.Submission{ID: id, SchoolID: k.SchoolID, AssignmentID: a.ID,
+			ChildID: k.ID, ParentID: p.ID()}, upd, now)
+		if err != nil {
+			return err
+		}
+		if sub.Done {
+			s.markFeedDone(c, k.ID, a, sub)
+		}
+		// Count what is new in this submit, not what a repeat restates.
+		was := content.Submission{}
+		if before != nil {
+			was = *before
+		}
+		if sub.Done && !was.Done {
+			s.countEngagement(c, content.EngageCompletion, k, now)
+		}
+		if sub.Rating > 0 && was.Rating == 0 {
+			s.countEngagement(c, content.EngageRating, k, now)
+		}
+		if sub.Comment != "" && sub.Comment != was.Comment {
+			s.countEngagement(c, content.EngageComment, k, now)
+		}
+		return c.JSON(toSubmissionDTO(sub, false))
+	}
+}
+
+// markFeedDone marks each of the assignment's feed items done for the
+// child. The submission is already stored: a feed failure is logged, and
+// the next submit or reply repairs it.
+func (s *server) markFeedDone(c *fiber.Ctx, childID string, a *content.AssignmentTarget, sub *content.Submission) {
+	if s.Feed == nil {
+		return
+	}
+	ctx := c.UserContext()
+	for _, act := range a.ActivityIDs {
+		itemID, err := s.Feed.FeedItemIDByKey(ctx, childID, feedKey(a.ID, act))
+		if err == nil {
+			err = s.Feed.MarkFeedItemDone(ctx, itemID, sub.ID, sub.Rating, sub.Comment, sub.UpdatedAt)
+		}
+		if err != nil && !content.IsCode(err, content.CodeNotFound) {
+			s.Log.Warn("feed not marked done", "request_id", requestID(c), "submission_id", sub.ID, "err", err)
+		}
+	}
+}
+
+// feedKey is the feed item key of one activity of an assignment (as
+// content.Assignment.FeedKey writes it).
+func feedKey(assignmentID, activityID string) string { return "asg:" + assignmentID + ":" + activityID }
+
+// countEngagement records an event; a failure is logged, never shown: the
+// family's action has already succeeded.
+func (s *server) countEngagement(c *fiber.Ctx, kind content.EngagementKind, k *content.Child, at time.Time) {
+	if s.Engagement == nil {
+		return
+	}
+	if err := s.Engagement.RecordEngagement(c.UserContext(), content.EventFor(kind, k, at)); err != nil {
+		s.Log.Warn("engagement not counted", "request_id", requestID(c), "kind", string(kind), "err", err)
+	}
+}
+
+func (s *server) mySubmission() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		k, a, err := s.parentAssignment(c)
+		if err != nil {
+			return err
+		}
+		sub, err := s.Submissions.Submission(c.UserContext(), content.SubmissionID(a.ID, k.ID, principal(c).ID()))
+		if content.IsCode(err, content.CodeNotFound) {
+			return content.Errorf(content.CodeNotFound, "nothing submitted yet")
+		} else if err != nil {
+			return err
+		}
+		return c.JSON(toSubmissionDTO(sub, false))
+	}
+}
+
+// assignmentSubmissions lists an assignment's submissions for its class's
+// teachers and the school's admins.
+func (s *server) assignmentSubmissions() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		_, a, err := s.staffAssignment(c)
+		if err != nil {
+			return err
+		}
+		subs, err := s.Submissions.SubmissionsOfAssignment(c.UserContext(), a.ID)
+		if err != nil {
+			return err
+		}
+		out := submissionListDTO{Items: make([]submissionDTO, 0, len(subs))}
+		for _, sub := range subs {
+			out.Items = append(out.Items, toSubmissionDTO(sub, true))
+		}
+		return c.JSON(out)
+	}
+}
+
+// notifyParents queues one broadcast of a system template to the given
+// parents through the messaging pipeline. id is fixed by the caller from
+// what it notifies about, so a retried request queues it once.
+func (s *server) notifyParents(c *fiber.Ctx, id, schoolID, template, category string, params map[string]string, parentIDs []string) error {
+	if len(parentIDs) == 0 {
+		return nil
+	}
+	ctx := c.UserContext()
+	b := &content.Broadcast{ID: id, SchoolID: schoolID, CreatedBy: principal(c).ID(), Template: template, Category: category,
+		Params: params, Audience: content.Audience{ParentIDs: parentIDs}, State: content.BroadcastExpanding, CreatedAt: s.Clock.Now()}
+	if err := s.Ledger.CreateBroadcast(ctx, b); err != nil && !content.IsCode(err, content.CodeConflict) {
+		return err
+	}
+	task, err := tasks.NewExpandBroadcast(id)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return content.Wrap(content.CodeUnavailable, err, "the notification could not be queued; retry with the same Idempotency-Key")
+	}
+	return nil
+}
+
+// linkedParents lists the parents with a live link to the child.
+func linkedParents(k *content.Child) []string {
+	var out []string
+	for _, l := range k.Parents {
+		if l.State == content.LinkLinked && !slices.Contains(out, l.ParentID) {
+			out = append(out, l.ParentID)
+		}
+	}
+	return out
+}
+
+// deepLink is an app link to a child's assignment or feed.
+func (s *server) deepLink(parts ...string) string {
+	return strings.TrimRight(s.AppURL, "/") + "/" + strings.Join(parts, "/")
+}
