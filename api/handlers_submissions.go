@@ -352,3 +352,27 @@ func linkedParents(k *content.Child) []string {
 func (s *server) deepLink(parts ...string) string {
 	return strings.TrimRight(s.AppURL, "/") + "/" + strings.Join(parts, "/")
 }
+
+// AssignmentTargetsOf adapts the assignments store to what submissions
+// need; the wiring passes it as Deps.AssignmentTargets.
+func AssignmentTargetsOf(store content.Assignments) AssignmentTargets {
+	return assignmentTargets{store}
+}
+
+type assignmentTargets struct{ store content.Assignments }
+
+func (a assignmentTargets) AssignmentTarget(ctx context.Context, id string) (*content.AssignmentTarget, error) {
+	as, err := a.store.Assignment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	t := &content.AssignmentTarget{ID: as.ID, SchoolID: as.SchoolID, ClassIDs: []string{as.ClassID}, ChildIDs: as.ChildIDs,
+		Released: as.State == content.AssignmentReleased}
+	for _, act := range as.Activities {
+		t.ActivityIDs = append(t.ActivityIDs, act.ID)
+	}
+	if len(as.Activities) > 0 {
+		t.Title = as.Activities[0].Title
+	}
+	return t, nil
+}

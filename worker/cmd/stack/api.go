@@ -74,6 +74,11 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Budgets:            st.Store,
 		WebhookEvents:      st.Store,
 		Idempotency:        st.Store,
+		Submissions:        st.Store,
+		AssignmentTargets:  api.AssignmentTargetsOf(st.Store),
+		Feed:               st.Store,
+		Engagement:         st.Store,
+		MediaKey:           st.Keys.Media,
 	}), nil
 }
 

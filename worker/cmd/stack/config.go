@@ -218,6 +218,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 type Keys struct {
 	JWT  []byte
 	Hash []byte
+	// Media signs the short-lived photo URLs.
+	Media []byte
 }
 
 func deriveKeys(secret []byte) Keys {
@@ -226,5 +228,5 @@ func deriveKeys(secret []byte) Keys {
 		m.Write([]byte("hometime/" + label))
 		return m.Sum(nil)
 	}
-	return Keys{JWT: sub("jwt"), Hash: sub("hash")}
+	return Keys{JWT: sub("jwt"), Hash: sub("hash"), Media: sub("media")}
 }
