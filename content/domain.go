@@ -185,7 +185,9 @@ type Parent struct {
 	Devices      []Device                     // push tokens, by Device.ID
 	Preferences  map[string]ChannelPreference // by category
 	LastActiveAt time.Time
+	WarnedAt     time.Time // inactivity notice sent (state warned)
 	ClosedAt     time.Time
+	ErasedAt     time.Time
 	CreatedAt    time.Time
 }
 

@@ -47,6 +47,12 @@ type Deps struct {
 	// DeviceStore prunes push tokens FCM rejects and those gone stale; nil
 	// leaves them.
 	DeviceStore DeviceTokenStore
+
+	// Retention clocks and erasure chains; nil Retention leaves them out.
+	Retention      content.Retention
+	ErasureRecords content.Erasures
+	ErasureAreas   ErasureAreas
+	Audit          content.Audit
 }
 
 // NewMux registers every task handler behind a logging middleware.
@@ -92,6 +98,15 @@ func NewMux(d Deps) *asynq.ServeMux {
 	}
 	if d.DeviceStore != nil {
 		mux.Handle(tasks.TypeDropStaleDevices, &StaleDevices{Store: d.DeviceStore, Clock: d.Clock, Log: log})
+	}
+	if d.Retention != nil {
+		sweeps := &RetentionSweeps{Store: d.Retention, Roster: d.Roster, Ledger: d.Ledger, Erasures: d.ErasureRecords,
+			Audit: d.Audit, Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL}
+		mux.HandleFunc(tasks.TypeRetentionTick, sweeps.Tick)
+		mux.Handle(tasks.TypeRetentionSweep, sweeps)
+		mux.Handle(tasks.TypeEraseStage, &Erasures{Records: d.ErasureRecords, Areas: d.ErasureAreas, Retention: d.Retention,
+			Roster: d.Roster, Identity: d.Identity, Suppressions: d.Suppressions, Audit: d.Audit, Tasks: d.Tasks,
+			HashKey: d.HashKey, Clock: d.Clock, Log: log})
 	}
 	mux.Handle(tasks.TypeRelay, &Relay{Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log,
 		Lease: d.RelayLease, Grace: d.RelayGrace})

@@ -216,7 +216,9 @@ type parentDoc struct {
 	Devices      map[string]deviceDoc `bson:"devices,omitempty"` // by device ID
 	Prefs        map[string]prefDoc   `bson:"prefs,omitempty"`   // by category
 	LastActiveAt time.Time            `bson:"lastActiveAt,omitempty"`
+	WarnedAt     time.Time            `bson:"warnedAt,omitempty"`
 	ClosedAt     time.Time            `bson:"closedAt,omitempty"`
+	ErasedAt     time.Time            `bson:"erasedAt,omitempty"`
 	CreatedAt    time.Time            `bson:"createdAt"`
 }
 
@@ -234,7 +236,7 @@ func toParentDoc(p *content.Parent) parentDoc {
 		ID: p.ID, FirstName: p.FirstName, LastName: p.LastName, Phone: p.Phone, Email: p.Email,
 		Language: p.Language, State: p.State, PasswordHash: p.PasswordHash,
 		Sessions: nonNil(p.Sessions), Children: toChildLinkDocs(p.Children), Consents: []consentDoc{},
-		LastActiveAt: p.LastActiveAt, ClosedAt: p.ClosedAt, CreatedAt: p.CreatedAt,
+		LastActiveAt: p.LastActiveAt, WarnedAt: p.WarnedAt, ClosedAt: p.ClosedAt, ErasedAt: p.ErasedAt, CreatedAt: p.CreatedAt,
 	}
 	for _, c := range p.Consents {
 		d.Consents = append(d.Consents, consentDoc{Kind: c.Kind, Version: c.Version, Accepted: c.Accepted, At: c.At})
@@ -247,7 +249,7 @@ func (d *parentDoc) toContent() *content.Parent {
 	p := &content.Parent{
 		ID: d.ID, FirstName: d.FirstName, LastName: d.LastName, Phone: d.Phone, Email: d.Email,
 		Language: d.Language, State: d.State, PasswordHash: d.PasswordHash, Sessions: d.Sessions,
-		LastActiveAt: d.LastActiveAt, ClosedAt: d.ClosedAt, CreatedAt: d.CreatedAt,
+		LastActiveAt: d.LastActiveAt, WarnedAt: d.WarnedAt, ClosedAt: d.ClosedAt, ErasedAt: d.ErasedAt, CreatedAt: d.CreatedAt,
 	}
 	for _, l := range d.Children {
 		p.Children = append(p.Children, content.ChildLink{ChildID: l.ChildID, SchoolID: l.SchoolID,

@@ -60,6 +60,7 @@ var Collections = []string{
 	colFeed, colAssignments, colActivities, colDeviceOwners,
 	colSubmissions, colSubmissionIndex, colPhotos, colAwards, colEngagement,
 	photoBucket + ".files", photoBucket + ".chunks",
+	colErasures,
 }
 
 // DefaultTimeout bounds every store call unless the caller's context is shorter.

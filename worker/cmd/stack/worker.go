@@ -61,6 +61,11 @@ func (st *Stack) Scheduler(log *slog.Logger) (*asynq.Scheduler, error) {
 	if _, err := s.Register("@every 1m", tasks.NewRelay(RelayInterval)); err != nil {
 		return nil, fmt.Errorf("schedule relay: %w", err)
 	}
+	// Retention: an hourly tick queues the day's sweeps, each keyed by the
+	// date, so they run once a day however many schedulers tick.
+	if _, err := s.Register("@every 1h", tasks.NewRetentionTick(time.Hour)); err != nil {
+		return nil, fmt.Errorf("schedule retention: %w", err)
+	}
 	return s, nil
 }
 

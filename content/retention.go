@@ -1,0 +1,202 @@
+package content
+
+import (
+	"context"
+	"time"
+)
+
+// The retention clocks of DESIGN.md ("The privacy promises the system
+// enforces"), as pure functions of a subject's dates and the time now, so
+// the sweeps, the API's timeline and the tests share one reading of them.
+// Months are calendar months in UTC (time.AddDate), the way a person reads
+// "11 months".
+const (
+	NoticeAfterMonths      = 11                  // idle parent: send the inactivity notice
+	CloseAfterMonths       = 12                  // idle parent: close …
+	NoticeMinAge           = 30 * 24 * time.Hour // … once the notice is this old
+	EraseAfterClosure      = 90 * 24 * time.Hour // closed parent: erase
+	ChildPurgeAfter        = 90 * 24 * time.Hour // child removed by school and every parent
+	SchoolPurgeAfter       = 42 * 24 * time.Hour // subscription ended: six weeks
+	StaffDeleteAfterMonths = 24                  // staff idle two years
+	AuditKeepMonths        = 12                  // audit events
+	ExportLinkTTL          = 24 * time.Hour      // a parent's export can be downloaded this long
+)
+
+// ParentClock is what the parent clocks read: a projection of the parent.
+type ParentClock struct {
+	ID           string
+	State        ParentState
+	LastActiveAt time.Time
+	WarnedAt     time.Time
+	ClosedAt     time.Time
+	CreatedAt    time.Time
+	SchoolID     string // a school the parent is linked through (messages go out under it)
+}
+
+// ParentStep is what a sweep does next to one parent.
+type ParentStep string
+
+const (
+	StepNone          ParentStep = ""
+	StepWarn          ParentStep = "warn"           // active → warned, send the notice
+	StepCancelWarning ParentStep = "cancel_warning" // warned but signed in since: back to active
+	StepClose         ParentStep = "close"          // warned, idle 12 months, notice ≥ 30 days old
+	StepErase         ParentStep = "erase"          // closed 90 days ago
+)
+
+// idleSince is when the parent was last seen: the last sign-in, or the
+// account's creation for one never seen.
+func (p ParentClock) idleSince() time.Time {
+	if p.LastActiveAt.IsZero() {
+		return p.CreatedAt
+	}
+	return p.LastActiveAt
+}
+
+// NoticeDue is when an active parent is due the inactivity notice.
+func (p ParentClock) NoticeDue() time.Time { return p.idleSince().AddDate(0, NoticeAfterMonths, 0) }
+
+// CloseDue is when a parent closes: 12 months idle, and never sooner than
+// 30 days after the notice (a notice sent late pushes closure back). For a
+// parent not yet warned the notice is assumed to go out when due.
+func (p ParentClock) CloseDue() time.Time {
+	byIdle := p.idleSince().AddDate(0, CloseAfterMonths, 0)
+	warned := p.WarnedAt
+	if warned.IsZero() {
+		warned = p.NoticeDue()
+	}
+	if byNotice := warned.Add(NoticeMinAge); byNotice.After(byIdle) {
+		return byNotice
+	}
+	return byIdle
+}
+
+// EraseDue is when a closed parent's personal data is erased.
+func (p ParentClock) EraseDue() time.Time { return p.ClosedAt.Add(EraseAfterClosure) }
+
+// NextParentStep is the one step a sweep at now takes for the parent. It is
+// a function of stored state only, so a sweep that runs twice, or late,
+// takes each step once: catching up after missed days is the same call.
+func NextParentStep(p ParentClock, now time.Time) ParentStep {
+	switch p.State {
+	case ParentActive:
+		if !now.Before(p.NoticeDue()) {
+			return StepWarn
+		}
+	case ParentWarned:
+		// Any sign-in since the notice cancels it and restarts the cycle.
+		if p.LastActiveAt.After(p.WarnedAt) || now.Before(p.NoticeDue()) {
+			return StepCancelWarning
+		}
+		if !now.Before(p.CloseDue()) {
+			return StepClose
+		}
+	case ParentClosed:
+		if !p.ClosedAt.IsZero() && !now.Before(p.EraseDue()) {
+			return StepErase
+		}
+	}
+	return StepNone
+}
+
+// ParentTimeline is what "your account closes on …" shows.
+type ParentTimeline struct {
+	State    ParentState
+	NoticeOn time.Time // when the notice is (or was) due; zero once closed
+	ClosesOn time.Time // zero once closed
+	ErasedOn time.Time // zero until closed
+	LastSeen time.Time
+	WarnedAt time.Time
+	ClosedAt time.Time
+}
+
+// TimelineOf is the parent's retention timeline as of now.
+func TimelineOf(p ParentClock) ParentTimeline {
+	t := ParentTimeline{State: p.State, LastSeen: p.idleSince(), WarnedAt: p.WarnedAt, ClosedAt: p.ClosedAt}
+	switch p.State {
+	case ParentActive, ParentWarned, ParentInvited:
+		t.NoticeOn, t.ClosesOn = p.NoticeDue(), p.CloseDue()
+		if p.State == ParentWarned {
+			t.NoticeOn = p.WarnedAt
+		}
+	case ParentClosed:
+		t.ErasedOn = p.EraseDue()
+	}
+	return t
+}
+
+// ChildPurgeDue reports when a child's data is purged: 90 days after the
+// later of the school's and every parent's removal. A child still linked
+// to the school or to any parent is not due (re-linking resets the clock,
+// since the removal times are those of the latest removals).
+func ChildPurgeDue(c *Child) (time.Time, bool) {
+	if c.SchoolLink.State != LinkRemoved || c.SchoolLink.RemovedAt.IsZero() {
+		return time.Time{}, false
+	}
+	last := c.SchoolLink.RemovedAt
+	for _, l := range c.Parents {
+		if l.State != LinkRemoved || l.RemovedAt.IsZero() {
+			return time.Time{}, false
+		}
+		if l.RemovedAt.After(last) {
+			last = l.RemovedAt
+		}
+	}
+	return last.Add(ChildPurgeAfter), true
+}
+
+// SchoolPurgeDue reports when an ended subscription's school is purged.
+func SchoolPurgeDue(s *School) (time.Time, bool) {
+	if s.Subscription.State != SubscriptionEnded || s.Subscription.EndedAt.IsZero() {
+		return time.Time{}, false
+	}
+	return s.Subscription.EndedAt.Add(SchoolPurgeAfter), true
+}
+
+// Subscription states.
+const (
+	SubscriptionActive = "active"
+	SubscriptionEnded  = "ended"
+)
+
+// StaffDeleteDue is when an idle staff account is deleted.
+func StaffDeleteDue(lastActive, created time.Time) time.Time {
+	if lastActive.IsZero() {
+		lastActive = created
+	}
+	return lastActive.AddDate(0, StaffDeleteAfterMonths, 0)
+}
+
+// AuditCutoff is the oldest audit time kept at now.
+func AuditCutoff(now time.Time) time.Time { return now.AddDate(0, -AuditKeepMonths, 0) }
+
+// DayKey names the UTC day of t, the key that makes a daily sweep run once.
+func DayKey(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// Retention is what the retention sweeps and the data-rights routes need
+// from the store. Streams read one projection in one pass; writes are
+// single-document updates by _id, batched.
+type Retention interface {
+	// EachParentClock streams every parent's clock, in no set order.
+	EachParentClock(ctx context.Context, fn func(ParentClock) error) error
+	// WarnParents moves active parents to warned at at.
+	WarnParents(ctx context.Context, ids []string, at time.Time) error
+	// CancelWarnings moves warned parents back to active.
+	CancelWarnings(ctx context.Context, ids []string) error
+	// CloseParent deactivates a parent at once: state closed, every
+	// session revoked, device tokens dropped. Closing a closed or erased
+	// parent changes nothing.
+	CloseParent(ctx context.Context, id string, at time.Time) error
+	// ParentSignedIn records a sign-in: last active now, and a pending
+	// inactivity notice cancelled.
+	ParentSignedIn(ctx context.Context, id string, at time.Time) error
+
+	// EachChildPurgeClock streams every child with its link states.
+	EachChildPurgeClock(ctx context.Context, fn func(*Child) error) error
+	// EndedSchools lists schools whose subscription has ended.
+	EndedSchools(ctx context.Context) ([]*School, error)
+	// EachStaffClock streams staff ids with last-active and creation times.
+	EachStaffClock(ctx context.Context, fn func(id string, lastActive, created time.Time) error) error
+	// DeleteAuditBefore deletes audit events older than cutoff.
+	DeleteAuditBefore(ctx context.Context, cutoff time.Time) (int64, error)
+}
