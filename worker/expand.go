@@ -190,7 +190,7 @@ func (h *Expansions) eachRecipient(ctx context.Context, b *content.Broadcast, fn
 			continue
 		}
 		if err := fn(content.ParentContact{ID: p.ID, Phone: p.Phone, Email: p.Email, Language: p.Language,
-			State: p.State}); err != nil {
+			State: p.State, Devices: len(p.Devices), Prefs: p.Preferences}); err != nil {
 			return err
 		}
 	}
@@ -200,22 +200,51 @@ func (h *Expansions) eachRecipient(ctx context.Context, b *content.Broadcast, fn
 // channelsFor picks how a parent is reached by a broadcast. An invite goes
 // by SMS to a mobile and by email to an address, both when the parent has
 // both: it is the school's one chance to bring the family in, and the two
-// carry the same code. Anything else goes one way: SMS to a mobile, else
-// email. (Push for parents with the app, and per-category preferences,
-// arrive with device registration.) Closed accounts are skipped here and
-// again at send time; a parent with no way to be reached gets no entry
-// (the invite funnel shows them).
+// carry the same code (the parent has no app yet, and preferences do not
+// apply). Anything else goes one way: the parent's preference for the
+// broadcast's category when it can be honoured (push needs a registered
+// device, SMS a mobile, email an address; "none" sends nothing), else push
+// when they have the app, else SMS to a mobile, else email. Closed
+// accounts are skipped here and again at send time; a parent with no way
+// to be reached gets no entry (the invite funnel shows them).
 func channelsFor(p content.ParentContact, b *content.Broadcast) []notify.Channel {
 	if p.State == content.ParentClosed || p.State == content.ParentErased {
 		return nil
 	}
 	mobile := p.Phone != "" && isMobile(p.Phone)
-	var out []notify.Channel
-	if mobile {
-		out = append(out, notify.ChannelSMS)
+	if carriesInviteCode(b.Template) {
+		var out []notify.Channel
+		if mobile {
+			out = append(out, notify.ChannelSMS)
+		}
+		if p.Email != "" {
+			out = append(out, notify.ChannelEmail)
+		}
+		return out
 	}
-	if p.Email != "" && (carriesInviteCode(b.Template) || !mobile) {
-		out = append(out, notify.ChannelEmail)
+	switch p.Prefs[b.Category].Channel {
+	case content.ChannelNone:
+		return nil
+	case content.ChannelPush:
+		if p.Devices > 0 {
+			return []notify.Channel{notify.ChannelPush}
+		}
+	case content.ChannelSMS:
+		if mobile {
+			return []notify.Channel{notify.ChannelSMS}
+		}
+	case content.ChannelEmail:
+		if p.Email != "" {
+			return []notify.Channel{notify.ChannelEmail}
+		}
 	}
-	return out
+	switch {
+	case p.Devices > 0:
+		return []notify.Channel{notify.ChannelPush}
+	case mobile:
+		return []notify.Channel{notify.ChannelSMS}
+	case p.Email != "":
+		return []notify.Channel{notify.ChannelEmail}
+	}
+	return nil
 }
