@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/api"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/activities"
 	"github.com/hometime-edu/hometime/notify/sendgrid"
 	"github.com/hometime-edu/hometime/notify/twilio"
 )
@@ -47,6 +48,11 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		}
 		sendGridSigs = v
 	}
+	// The built-in activity library: parsed and validated once, at start.
+	library, err := activities.Load()
+	if err != nil {
+		return nil, err
+	}
 	return api.New(api.Deps{
 		Roster:      st.Store,
 		Identity:    st.Store,
@@ -79,6 +85,11 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Feed:               st.Store,
 		Engagement:         st.Store,
 		MediaKey:           st.Keys.Media,
+		Library:            library,
+		Activities:         st.Store,
+		Assignments:        st.Store,
+		ParentFeed:         st.Store,
+		Devices:            st.Store,
 	}), nil
 }
 

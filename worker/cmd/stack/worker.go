@@ -44,6 +44,11 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		SMSPrice:   notify.SegmentPrice(cfg.SMSPricePence),
 		RelayLease: cfg.RelayLease,
 		RelayGrace: cfg.RelayGrace,
+
+		Devices:     st.Store,
+		DeviceStore: st.Store,
+		Assignments: st.Store,
+		Feed:        st.Store,
 	})
 	return srv, mux
 }
@@ -65,6 +70,11 @@ func (st *Stack) Scheduler(log *slog.Logger) (*asynq.Scheduler, error) {
 	// date, so they run once a day however many schedulers tick.
 	if _, err := s.Register("@every 1h", tasks.NewRetentionTick(time.Hour)); err != nil {
 		return nil, fmt.Errorf("schedule retention: %w", err)
+	}
+	// Push tokens unrefreshed for 270 days: once a day (Unique keeps
+	// several schedulers from queueing it twice).
+	if _, err := s.Register("@daily", tasks.NewDropStaleDevices()); err != nil {
+		return nil, fmt.Errorf("schedule stale devices: %w", err)
 	}
 	return s, nil
 }
