@@ -156,10 +156,12 @@ func matrix() map[string]entry {
 		"GET /v1/schools/:schoolId/engagement.csv":              {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/engagement.csv?weeks=2", nil)},
 		// Issue 5 part 1: feed, devices, preferences, activities and
 		// assignments (cell helpers in handlers_feed_test.go).
-		"GET /v1/children/:childId/feed":                                          {allowed: []string{actParentA, actTeacher, actAdmin}, setup: fixed("/v1/children/chd_1/feed", nil)},
-		"POST /v1/children/:childId/feed/:itemId/seen":                            {allowed: []string{actParentA}, setup: feedSeenCell},
-		"POST /v1/me/devices":                                                     {allowed: parentActors, setup: deviceCell},
-		"DELETE /v1/me/devices/:deviceId":                                         {allowed: parentActors, setup: removeDeviceCell},
+		"GET /v1/children/:childId/feed":               {allowed: []string{actParentA, actTeacher, actAdmin}, setup: fixed("/v1/children/chd_1/feed", nil)},
+		"POST /v1/children/:childId/feed/:itemId/seen": {allowed: []string{actParentA}, setup: feedSeenCell},
+		"POST /v1/me/devices":                          {allowed: parentActors, setup: deviceCell},
+		"DELETE /v1/me/devices/:deviceId":              {allowed: parentActors, setup: removeDeviceCell},
+		"POST /v1/me/notifications/read": {allowed: parentActors,
+			setup: fixed("/v1/me/notifications/read", map[string]any{"refs": []string{"brd_none:p00000/0"}})},
 		"GET /v1/me/preferences":                                                  {allowed: parentActors, setup: fixed("/v1/me/preferences", nil)},
 		"PUT /v1/me/preferences":                                                  {allowed: parentActors, setup: fixed("/v1/me/preferences", autoPreferences())},
 		"GET /v1/activities":                                                      {allowed: signedIn, setup: fixed("/v1/activities?subject=maths", nil)},

@@ -69,6 +69,7 @@ type broadcastCountsDTO struct {
 	Unknown    int `json:"unknown"`
 	Sent       int `json:"sent"`
 	Delivered  int `json:"delivered"`
+	Read       int `json:"read"`
 	Failed     int `json:"failed"`
 	Suppressed int `json:"suppressed"`
 }
@@ -87,6 +88,8 @@ func (c *broadcastCountsDTO) add(s content.MessageState) {
 		c.Sent++
 	case content.StateDelivered:
 		c.Delivered++
+	case content.StateRead:
+		c.Read++
 	case content.StateFailed:
 		c.Failed++
 	case content.StateSuppressed:

@@ -23,6 +23,7 @@ const (
 	StateUnknown    MessageState = "unknown"    // the provider may have it; never blindly resent
 	StateSent       MessageState = "sent"       // accepted by the provider
 	StateDelivered  MessageState = "delivered"  // confirmed by the provider
+	StateRead       MessageState = "read"       // the app reported the push opened
 	StateFailed     MessageState = "failed"     // refused or undeliverable
 	StateSuppressed MessageState = "suppressed" // not sent: opted out, closed, or policy
 )
@@ -34,13 +35,14 @@ const (
 	RankUnknown    = 30 // from here on an entry is never claimed again
 	RankSent       = 40
 	RankDelivered  = 50
+	RankRead       = 55
 	RankFailed     = 60
 	RankSuppressed = 70
 )
 
 var rankOf = map[MessageState]int{
 	StatePending: RankPending, StateDeferred: RankDeferred, StateUnknown: RankUnknown, StateSent: RankSent,
-	StateDelivered: RankDelivered, StateFailed: RankFailed, StateSuppressed: RankSuppressed,
+	StateDelivered: RankDelivered, StateRead: RankRead, StateFailed: RankFailed, StateSuppressed: RankSuppressed,
 }
 
 // Rank is the stored rank of a state; "sending" has none (it is derived).
@@ -119,8 +121,11 @@ type LedgerPage struct {
 	BroadcastID string
 	SchoolID    string
 	N           int
-	Entries     []LedgerEntry
-	CreatedAt   time.Time
+	// Fallback marks a page of SMS sent because pushes of an important
+	// broadcast went unread (FallbackPageID); quiet hours always hold it.
+	Fallback  bool
+	Entries   []LedgerEntry
+	CreatedAt time.Time
 }
 
 // LedgerEntry is what is owed to one recipient on one channel, and what
@@ -169,6 +174,13 @@ func EntryID(broadcastID, recipientID, channel string) string {
 // LedgerPageID is the id of page n of a broadcast (zero-padded so ids sort).
 func LedgerPageID(broadcastID string, n int) string {
 	return fmt.Sprintf("%s:p%05d", broadcastID, n)
+}
+
+// FallbackPageID is the id of the page of SMS that falls back for the
+// unread pushes of page n of an important broadcast: one per push page, so
+// writing it twice is a no-op.
+func FallbackPageID(broadcastID string, n int) string {
+	return fmt.Sprintf("%s:f%05d", broadcastID, n)
 }
 
 // EntryOutcome is the result of one claimed entry, written in one batch.

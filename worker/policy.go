@@ -150,7 +150,9 @@ func (pc *pageContext) alreadyJoined(parent *content.Parent) bool {
 // deferral reports whether a message on ch must wait at now, and until
 // when: non-urgent, inside quiet hours, on a channel they apply to.
 func (pc *pageContext) deferral(ch notify.Channel, now time.Time) (time.Time, bool) {
-	if pc.broadcast.Urgent || !quietHoursApply(ch) || !pc.quiet.InQuietHours(now) {
+	// An urgent message goes at any hour; its SMS fallback for an unread
+	// push never does (the push already went).
+	if (pc.broadcast.Urgent && !pc.page.Fallback) || !quietHoursApply(ch) || !pc.quiet.InQuietHours(now) {
 		return time.Time{}, false
 	}
 	return pc.quiet.NextSendTime(now), true

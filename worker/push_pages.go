@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
 // ParentDevices reads the device tokens a parent's app registered for
@@ -45,6 +47,10 @@ type PushPages struct {
 	// its page is tried again, unless the provider asks for longer;
 	// defaultRetryAfter when 0.
 	RetryAfter time.Duration
+	// FallbackAfter is how long an accepted push of an important broadcast
+	// may go unopened before the parent is sent an SMS instead (Fallbacks);
+	// 0 turns the fallback off.
+	FallbackAfter time.Duration
 	// OnDeadToken, when set, is told of each token FCM says is no longer
 	// a device of ours. It runs on the sending goroutine: keep it quick.
 	OnDeadToken func(parentID, token string)
@@ -103,6 +109,10 @@ func (h *PushPages) sendDue(ctx context.Context, work []*pageWork, now time.Time
 		}
 		claimed += len(ds)
 		if err := work[k].recordOutcomes(ctx, h.Ledger, outcomes, h.Clock.Now()); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := h.scheduleFallback(ctx, work[k].pageContext, now); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -258,4 +268,21 @@ func (h *PushPages) settle(d *pushDecision, retry time.Duration, now time.Time) 
 		settleFailure(&d.out, refused, retry, now)
 	}
 	return dead
+}
+
+// scheduleFallback queues the unread-push check of a page of an important
+// broadcast for FallbackAfter from now (the check waits longer if pushes
+// of the page are still owed then).
+func (h *PushPages) scheduleFallback(ctx context.Context, pc *pageContext, now time.Time) error {
+	if !pc.broadcast.Important || h.FallbackAfter <= 0 || pc.page.Fallback {
+		return nil
+	}
+	t, err := tasks.NewImportantFallback(pc.page.ID, now.Add(h.FallbackAfter))
+	if err != nil {
+		return err
+	}
+	if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("queue fallback check of %s: %w", pc.page.ID, err)
+	}
+	return nil
 }

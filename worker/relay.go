@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
@@ -43,12 +44,38 @@ func (h *Relay) ProcessTask(ctx context.Context, _ *asynq.Task) error {
 func (h *Relay) sweep(ctx context.Context, b *content.Broadcast) error {
 	now := h.Clock.Now()
 	open, unknown, requeued := 0, 0, 0
+	ids := make([]string, 0, b.Pages)
 	for n := 0; n < b.Pages; n++ {
-		page, err := h.Ledger.LedgerPage(ctx, content.LedgerPageID(b.ID, n))
+		ids = append(ids, content.LedgerPageID(b.ID, n))
+	}
+	for k := 0; k < len(ids); k++ {
+		page, err := h.Ledger.LedgerPage(ctx, ids[k])
 		if content.IsCode(err, content.CodeNotFound) {
 			continue
 		} else if err != nil {
 			return err
+		}
+		if b.Important && !page.Fallback {
+			// Its fallback page, if the check has written it, is owed
+			// like any other; until then the check itself is owed.
+			fbID := content.FallbackPageID(b.ID, page.N)
+			if _, err := h.Ledger.LedgerPage(ctx, fbID); err == nil {
+				ids = append(ids, fbID)
+			} else if !content.IsCode(err, content.CodeNotFound) {
+				return err
+			} else if awaitsFallback(page) {
+				open++
+				if now.Sub(page.CreatedAt) > h.Grace {
+					// The check decides for itself whether it is due yet.
+					t, err := tasks.NewImportantFallback(page.ID, now.Truncate(time.Minute))
+					if err != nil {
+						return err
+					}
+					if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+						return fmt.Errorf("requeue fallback check of %s: %w", page.ID, err)
+					}
+				}
+			}
 		}
 		stale := false
 		for i, e := range page.Entries {
@@ -93,4 +120,15 @@ func (h *Relay) sweep(ctx context.Context, b *content.Broadcast) error {
 		return h.Ledger.SetBroadcastDone(ctx, b.ID)
 	}
 	return nil
+}
+
+// awaitsFallback reports whether a page of an important broadcast, with no
+// fallback page yet, has a push that may still fall back to SMS.
+func awaitsFallback(page *content.LedgerPage) bool {
+	for _, e := range page.Entries {
+		if e.Channel == string(notify.ChannelPush) && (e.Rank < content.RankUnknown || fallsBack(e)) {
+			return true
+		}
+	}
+	return false
 }

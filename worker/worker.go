@@ -39,6 +39,9 @@ type Deps struct {
 	SMSPrice     notify.SegmentPrice
 	RelayLease   time.Duration // claims older than this become unknown (default 10 min)
 	RelayGrace   time.Duration // owed entries idle this long are queued again (default 10 min)
+	// ImportantFallback is how long an important broadcast's push may go
+	// unopened before an SMS is sent instead; 0 turns the fallback off.
+	ImportantFallback time.Duration
 
 	// Assignment releases write Feed and notify; nil Assignments leaves
 	// them out.
@@ -88,7 +91,8 @@ func NewMux(d Deps) *asynq.ServeMux {
 		&EmailPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Email: d.Email, Catalog: d.Catalog,
 			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, RetryAfter: time.Minute},
 		&PushPages{Ledger: d.Ledger, Roster: d.Roster, Devices: d.Devices, Push: d.Push, Catalog: d.Catalog,
-			Tasks: d.Tasks, Clock: d.Clock, Log: log, RetryAfter: time.Minute, OnDeadToken: onDeadToken(d)},
+			Tasks: d.Tasks, Clock: d.Clock, Log: log, RetryAfter: time.Minute, OnDeadToken: onDeadToken(d),
+			FallbackAfter: d.ImportantFallback},
 	}}
 	mux.Handle(tasks.TypeSendPage, pages)
 	mux.Handle(tasks.TypeSendPages, pages)
@@ -108,6 +112,8 @@ func NewMux(d Deps) *asynq.ServeMux {
 			Roster: d.Roster, Identity: d.Identity, Suppressions: d.Suppressions, Audit: d.Audit, Tasks: d.Tasks,
 			HashKey: d.HashKey, Clock: d.Clock, Log: log})
 	}
+	mux.Handle(tasks.TypeImportantFallback, &Fallbacks{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock,
+		Log: log, Delay: d.ImportantFallback})
 	mux.Handle(tasks.TypeRelay, &Relay{Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log,
 		Lease: d.RelayLease, Grace: d.RelayGrace})
 	return mux

@@ -73,6 +73,7 @@ type ledgerPageDoc struct {
 	BroadcastID string           `bson:"broadcastId"`
 	SchoolID    string           `bson:"schoolId"`
 	N           int              `bson:"n"`
+	Fallback    bool             `bson:"fb,omitempty"`
 	Entries     []ledgerEntryDoc `bson:"e"`
 	CreatedAt   time.Time        `bson:"createdAt"`
 }
@@ -92,8 +93,8 @@ func (d *broadcastDoc) toContent() *content.Broadcast {
 }
 
 func toLedgerPageDoc(p *content.LedgerPage) ledgerPageDoc {
-	d := ledgerPageDoc{ID: p.ID, BroadcastID: p.BroadcastID, SchoolID: p.SchoolID, N: p.N, CreatedAt: p.CreatedAt,
-		Entries: make([]ledgerEntryDoc, 0, len(p.Entries))}
+	d := ledgerPageDoc{ID: p.ID, BroadcastID: p.BroadcastID, SchoolID: p.SchoolID, N: p.N, Fallback: p.Fallback,
+		CreatedAt: p.CreatedAt, Entries: make([]ledgerEntryDoc, 0, len(p.Entries))}
 	for _, e := range p.Entries {
 		d.Entries = append(d.Entries, ledgerEntryDoc{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
 			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore,
@@ -103,8 +104,8 @@ func toLedgerPageDoc(p *content.LedgerPage) ledgerPageDoc {
 }
 
 func (d *ledgerPageDoc) toContent() *content.LedgerPage {
-	p := &content.LedgerPage{ID: d.ID, BroadcastID: d.BroadcastID, SchoolID: d.SchoolID, N: d.N, CreatedAt: d.CreatedAt,
-		Entries: make([]content.LedgerEntry, 0, len(d.Entries))}
+	p := &content.LedgerPage{ID: d.ID, BroadcastID: d.BroadcastID, SchoolID: d.SchoolID, N: d.N, Fallback: d.Fallback,
+		CreatedAt: d.CreatedAt, Entries: make([]content.LedgerEntry, 0, len(d.Entries))}
 	for _, e := range d.Entries {
 		ce := content.LedgerEntry{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
 			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore,

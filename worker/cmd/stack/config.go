@@ -64,6 +64,9 @@ type Config struct {
 	// again owed entries idle longer than RelayGrace (both default 10m).
 	RelayLease time.Duration // HOMETIME_RELAY_LEASE
 	RelayGrace time.Duration // HOMETIME_RELAY_GRACE
+	// An accepted push of an important broadcast unopened this long falls
+	// back to an SMS (default 30m).
+	ImportantFallback time.Duration // HOMETIME_IMPORTANT_FALLBACK_DELAY
 }
 
 // Dev reports whether the embedded store and queue are in use.
@@ -189,8 +192,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	for _, d := range []struct {
 		key string
 		dst *time.Duration
-	}{{"HOMETIME_RELAY_LEASE", &c.RelayLease}, {"HOMETIME_RELAY_GRACE", &c.RelayGrace}} {
-		*d.dst = 10 * time.Minute
+		def time.Duration
+	}{{"HOMETIME_RELAY_LEASE", &c.RelayLease, 10 * time.Minute}, {"HOMETIME_RELAY_GRACE", &c.RelayGrace, 10 * time.Minute},
+		{"HOMETIME_IMPORTANT_FALLBACK_DELAY", &c.ImportantFallback, 30 * time.Minute}} {
+		*d.dst = d.def
 		if v := get(d.key, ""); v != "" {
 			x, err := time.ParseDuration(v)
 			if err != nil || x < time.Second {

@@ -44,6 +44,8 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		SMSPrice:   notify.SegmentPrice(cfg.SMSPricePence),
 		RelayLease: cfg.RelayLease,
 		RelayGrace: cfg.RelayGrace,
+		// Push → SMS for important broadcasts left unopened.
+		ImportantFallback: cfg.ImportantFallback,
 
 		Devices:     st.Store,
 		DeviceStore: st.Store,
