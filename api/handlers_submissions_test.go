@@ -611,3 +611,89 @@ func rawStatus(t *testing.T, h *harness, head string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestSubmissionsReachTheFeed: marking the assignment done marks the
+// child's feed item done with the rating, and a teacher's reply shows on
+// it once even when retried.
+func TestSubmissionsReachTheFeed(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	h := w.h
+	ctx := context.Background()
+	itemID, err := h.store.AddFeedItem(ctx, &content.FeedItem{ChildID: "chd_1", Key: feedKey("asg_1", "act_1"), Kind: content.FeedActivity,
+		At: h.clock.Now(), AssignmentID: "asg_1", ActivityID: "act_1", Title: "Shape hunt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, out := h.do("POST", "/v1/children/chd_1/assignments/asg_1/submission", map[string]any{"done": true, "rating": 3, "comment": "Found 12 circles"}, w.tokens[actParentA])
+	wantStatus(t, resp, out, http.StatusOK)
+	sub := decode[submissionDTO](t, out)
+	for i := 0; i < 2; i++ {
+		resp, out = h.do("POST", "/v1/schools/sch_1/assignments/asg_1/submissions/"+sub.ID+"/replies", map[string]any{"body": "Brilliant!"},
+			w.tokens[actTeacher], withHeader("Idempotency-Key", "feed-reply"))
+		wantStatus(t, resp, out, http.StatusCreated)
+	}
+	item, err := h.store.FeedItem(ctx, itemID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if item.State() != content.FeedDone || item.Rating != 3 || item.SubmitID != sub.ID || item.ReplyCount() != 1 || item.LatestReply != "Brilliant!" {
+		t.Fatalf("feed item: %+v", item)
+	}
+}
+
+// TestAssignmentTargetsOfTheStore: the adapter over the assignments store
+// says released only once the assignment is, and lists its activities.
+func TestAssignmentTargetsOfTheStore(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	now := h.clock.Now()
+	a := &content.Assignment{ID: "asg_real", SchoolID: "sch_1", ClassID: "cls_1", SetBy: "stf_t", TeacherName: "Mrs Khan",
+		Activities: []content.AssignedActivity{{ID: "act_a", Title: "Leaf sort"}, {ID: "act_b", Title: "Count steps"}},
+		ReleaseAt:  now, DueAt: now.Add(7 * 24 * time.Hour), State: content.AssignmentScheduled, CreatedAt: now, UpdatedAt: now}
+	if err := h.store.CreateAssignment(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	targets := AssignmentTargetsOf(h.store)
+	got, err := targets.AssignmentTarget(ctx, a.ID)
+	if err != nil || got.Released || got.Title != "Leaf sort" || len(got.ActivityIDs) != 2 || got.ClassIDs[0] != "cls_1" {
+		t.Fatalf("scheduled: %+v %v", got, err)
+	}
+	if ok, err := h.store.StartRelease(ctx, a.ID, a.ReleaseAt, now); err != nil || !ok {
+		t.Fatalf("release: %v %v", ok, err)
+	}
+	if got, err = targets.AssignmentTarget(ctx, a.ID); err != nil || !got.Released {
+		t.Fatalf("released: %+v %v", got, err)
+	}
+	if _, err := targets.AssignmentTarget(ctx, "asg_none"); !content.IsCode(err, content.CodeNotFound) {
+		t.Fatalf("unknown assignment: %v", err)
+	}
+}
+
+// TestPhotoSlotsBoundProcessing: with every slot taken, an upload waits
+// and then is told to retry (503), never processed beside the others.
+func TestPhotoSlotsBoundProcessing(t *testing.T) {
+	t.Parallel()
+	slots := newPhotoSlots(2)
+	var releases []func()
+	for i := 0; i < 2; i++ {
+		r, err := slots.acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := slots.acquire(ctx); !content.IsCode(err, content.CodeUnavailable) {
+		t.Fatalf("a third photo at once: %v, want unavailable", err)
+	}
+	releases[0]()
+	r, err := slots.acquire(context.Background())
+	if err != nil {
+		t.Fatalf("after a slot is freed: %v", err)
+	}
+	r()
+	releases[1]()
+}
