@@ -18,6 +18,11 @@ import (
 
 const feedCursorPrefix = "f1."
 
+// feedLimitMax is the most a client may ask for; the store serves at most
+// content.FeedPageMax (one bucket's worth), and the page carries a cursor
+// for the rest, which the contract allows.
+const feedLimitMax = 50
+
 type feedItemDTO struct {
 	ID           string           `json:"id"`
 	Kind         string           `json:"kind"`
@@ -131,8 +136,8 @@ func (s *server) childFeed() fiber.Handler {
 		limit := content.FeedPageDefault
 		if v := c.Query("limit"); v != "" {
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > content.FeedPageMax || strconv.Itoa(n) != v {
-				fe.Add("limit", "must be a whole number from 1 to "+strconv.Itoa(content.FeedPageMax))
+			if err != nil || n < 1 || n > feedLimitMax || strconv.Itoa(n) != v {
+				fe.Add("limit", "must be a whole number from 1 to "+strconv.Itoa(feedLimitMax))
 			}
 			limit = n
 		}

@@ -2,6 +2,7 @@ package mongostore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -40,22 +41,51 @@ type feedKeyDoc struct {
 	Position int64  `bson:"pos"`
 }
 
-// feedItemDoc is an item's summary, written once per position.
+// feedItemDoc is an item's summary, written once per position. It is
+// stored as one compact JSON string per slot, not a sub-document: a bucket
+// of summaries is read on every feed page, and the embedded store's cost
+// of reading a document grows with its number of fields far more than with
+// the length of a string (its SQLite backend keeps a type schema per
+// field). Summaries are never updated in part, so nothing is lost.
 type feedItemDoc struct {
-	Key          string    `bson:"key"`
-	Kind         string    `bson:"kind"`
-	At           time.Time `bson:"at"`
-	AssignmentID string    `bson:"asg,omitempty"`
-	ActivityID   string    `bson:"act,omitempty"`
-	Title        string    `bson:"title,omitempty"`
-	ActivityKind string    `bson:"akind,omitempty"`
-	Subject      string    `bson:"subj,omitempty"`
-	Minutes      int       `bson:"min,omitempty"`
-	DueAt        time.Time `bson:"due,omitempty"`
-	SetBy        string    `bson:"by,omitempty"`
-	TeacherName  string    `bson:"tname,omitempty"`
-	AwardID      string    `bson:"awd,omitempty"`
-	Reason       string    `bson:"reason,omitempty"`
+	Kind         string `json:"t"`
+	At           int64  `json:"at"` // Unix seconds
+	AssignmentID string `json:"as,omitempty"`
+	ActivityID   string `json:"ac,omitempty"`
+	Title        string `json:"ti,omitempty"`
+	ActivityKind string `json:"ak,omitempty"`
+	Subject      string `json:"su,omitempty"`
+	Minutes      int    `json:"mi,omitempty"`
+	DueAt        int64  `json:"du,omitempty"` // Unix seconds
+	SetBy        string `json:"by,omitempty"`
+	TeacherName  string `json:"tn,omitempty"`
+	AwardID      string `json:"aw,omitempty"`
+	Reason       string `json:"re,omitempty"`
+}
+
+func (d feedItemDoc) encode() string {
+	b, _ := json.Marshal(d) // strings and numbers: cannot fail
+	return string(b)
+}
+
+func decodeFeedItem(s string) (feedItemDoc, error) {
+	var d feedItemDoc
+	err := json.Unmarshal([]byte(s), &d)
+	return d, err
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func timeOrZero(sec int64) time.Time {
+	if sec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0).UTC()
 }
 
 // feedProgressDoc is what the family and the teacher did with an item.
@@ -75,7 +105,7 @@ type feedProgressDoc struct {
 type feedBucketDoc struct {
 	ID       string                     `bson:"_id"`
 	ChildID  string                     `bson:"c"`
-	Items    map[string]feedItemDoc     `bson:"i"`
+	Items    map[string]string          `bson:"i"` // slot → encoded feedItemDoc
 	Progress map[string]feedProgressDoc `bson:"p"`
 }
 
@@ -88,23 +118,25 @@ func feedBucketID(childID string, bucket int64) string {
 }
 func feedSlot(pos int64) string { return strconv.FormatInt(pos%content.FeedBucketSize, 10) }
 
+// toFeedItemDoc keeps times to the second and not the item's key, which
+// lives in its key document (k:<childId>:<key>).
 func toFeedItemDoc(i *content.FeedItem) feedItemDoc {
 	return feedItemDoc{
-		Key: i.Key, Kind: string(i.Kind), At: i.At,
+		Kind: string(i.Kind), At: unixOrZero(i.At),
 		AssignmentID: i.AssignmentID, ActivityID: i.ActivityID, Title: i.Title,
 		ActivityKind: string(i.ActivityKind), Subject: string(i.Subject), Minutes: i.Minutes,
-		DueAt: i.DueAt, SetBy: i.SetBy, TeacherName: i.TeacherName,
+		DueAt: unixOrZero(i.DueAt), SetBy: i.SetBy, TeacherName: i.TeacherName,
 		AwardID: i.AwardID, Reason: i.Reason,
 	}
 }
 
 func feedItemOf(childID string, pos int64, d feedItemDoc, p feedProgressDoc) *content.FeedItem {
 	return &content.FeedItem{
-		ID: content.FeedItemID(childID, pos), ChildID: childID, Key: d.Key,
-		Kind: content.FeedItemKind(d.Kind), Position: pos, At: d.At,
+		ID: content.FeedItemID(childID, pos), ChildID: childID,
+		Kind: content.FeedItemKind(d.Kind), Position: pos, At: timeOrZero(d.At),
 		AssignmentID: d.AssignmentID, ActivityID: d.ActivityID, Title: d.Title,
 		ActivityKind: content.ActivityKind(d.ActivityKind), Subject: content.Subject(d.Subject),
-		Minutes: d.Minutes, DueAt: d.DueAt, SetBy: d.SetBy, TeacherName: d.TeacherName,
+		Minutes: d.Minutes, DueAt: timeOrZero(d.DueAt), SetBy: d.SetBy, TeacherName: d.TeacherName,
 		AwardID: d.AwardID, Reason: d.Reason,
 		Seen: p.Seen || p.Done, SeenAt: p.SeenAt, Done: p.Done, DoneAt: p.DoneAt,
 		Rating: p.Rating, Comment: p.Comment, SubmitID: p.SubmitID,
@@ -118,9 +150,9 @@ func feedItemOf(childID string, pos int64, d feedItemDoc, p feedProgressDoc) *co
 // bucket; the head must be written with FeedHeadDocument.
 func FeedBucketDocument(childID string, bucket int64, items []*content.FeedItem) any {
 	d := feedBucketDoc{ID: feedBucketID(childID, bucket), ChildID: childID,
-		Items: map[string]feedItemDoc{}, Progress: map[string]feedProgressDoc{}}
+		Items: map[string]string{}, Progress: map[string]feedProgressDoc{}}
 	for _, it := range items {
-		d.Items[feedSlot(it.Position)] = toFeedItemDoc(it)
+		d.Items[feedSlot(it.Position)] = toFeedItemDoc(it).encode()
 	}
 	return d
 }
@@ -163,7 +195,7 @@ func (s *Store) AddFeedItem(ctx context.Context, item *content.FeedItem) (string
 	defer cancel()
 	_, err = s.c(colFeed).UpdateOne(ctx, bson.D{{Key: "_id", Value: feedBucketID(item.ChildID, content.FeedBucket(pos))}},
 		bson.D{
-			{Key: "$set", Value: bson.D{{Key: "i." + feedSlot(pos), Value: toFeedItemDoc(item)}}},
+			{Key: "$set", Value: bson.D{{Key: "i." + feedSlot(pos), Value: toFeedItemDoc(item).encode()}}},
 			{Key: "$setOnInsert", Value: bson.D{{Key: "c", Value: item.ChildID}}},
 		}, options.UpdateOne().SetUpsert(true))
 	if err != nil {
@@ -209,9 +241,13 @@ func (s *Store) feedItem(ctx context.Context, itemID string) (*content.FeedItem,
 	if err != nil {
 		return nil, "", "", err
 	}
-	d, ok := b.Items[slot]
+	raw, ok := b.Items[slot]
 	if !ok {
 		return nil, "", "", content.Errorf(content.CodeNotFound, "feed item not found")
+	}
+	d, err := decodeFeedItem(raw)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("feed item %s: %w", itemID, err)
 	}
 	return feedItemOf(childID, pos, d, b.Progress[slot]), bid, slot, nil
 }
@@ -286,8 +322,11 @@ func (s *Store) RecordFeedReply(ctx context.Context, itemID, replyID, excerpt st
 // FeedPage reads the head only for a first page, then at most two buckets:
 // a page is never longer than a bucket, so it spans two at most.
 func (s *Store) FeedPage(ctx context.Context, childID string, before int64, limit int) ([]*content.FeedItem, int64, error) {
-	if limit <= 0 || limit > content.FeedPageMax {
+	switch {
+	case limit <= 0:
 		limit = content.FeedPageDefault
+	case limit > content.FeedPageMax:
+		limit = content.FeedPageMax // a shorter page; the cursor goes on from it
 	}
 	if before < 0 {
 		h, err := getByID[feedHeadDoc](ctx, s, colFeed, feedHeadID(childID), "feed")
@@ -314,7 +353,11 @@ func (s *Store) FeedPage(ctx context.Context, childID string, before int64, limi
 				continue
 			}
 			slot := feedSlot(pos)
-			if d, ok := b.Items[slot]; ok {
+			if raw, ok := b.Items[slot]; ok {
+				d, err := decodeFeedItem(raw)
+				if err != nil {
+					return nil, 0, fmt.Errorf("feed of %s at %d: %w", childID, pos, err)
+				}
 				items = append(items, feedItemOf(childID, pos, d, b.Progress[slot]))
 			}
 		}
