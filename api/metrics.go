@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hometime-edu/hometime/content"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -20,14 +21,21 @@ type QueueSize struct {
 // Metrics are the API's Prometheus series. Labels are route templates,
 // methods, statuses and queue names: never IDs or personal data.
 type Metrics struct {
-	Registry *prometheus.Registry
-	latency  *prometheus.HistogramVec
+	Registry  *prometheus.Registry
+	latency   *prometheus.HistogramVec
+	callbacks *prometheus.CounterVec
 }
 
 // NewMetrics registers the HTTP histogram, Go/process collectors and, if
-// queues is set, a queue-size collector read at scrape time.
+// queues is set, a queue-size collector read at scrape time, on a registry
+// of their own.
 func NewMetrics(queues QueueSizes) *Metrics {
-	reg := prometheus.NewRegistry()
+	return NewMetricsOn(prometheus.NewRegistry(), queues)
+}
+
+// NewMetricsOn is NewMetrics on reg, which /metrics then serves whole: in
+// dev mode the worker running in the same process adds its series there.
+func NewMetricsOn(reg *prometheus.Registry, queues QueueSizes) *Metrics {
 	m := &Metrics{
 		Registry: reg,
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -35,12 +43,24 @@ func NewMetrics(queues QueueSizes) *Metrics {
 			Help:    "HTTP request latency by route template, method and status.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route", "method", "status"}),
+		callbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hometime_message_callbacks_total",
+			Help: "Delivery reports from providers that moved a message's state, by provider and state.",
+		}, []string{"provider", "state"}),
 	}
-	reg.MustRegister(m.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(m.latency, m.callbacks, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queues != nil {
 		reg.MustRegister(&queueCollector{sizes: queues})
 	}
 	return m
+}
+
+// callback counts a provider's delivery report that was recorded; nil
+// metrics count nothing.
+func (m *Metrics) callback(provider string, state content.MessageState) {
+	if m != nil {
+		m.callbacks.WithLabelValues(provider, string(state)).Inc()
+	}
 }
 
 func (m *Metrics) observe(route, method string, status int, d time.Duration) {

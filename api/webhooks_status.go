@@ -105,6 +105,9 @@ func (s *server) twilioStatus() fiber.Handler {
 			errorCode = strconv.Itoa(cb.ErrorCode)
 		}
 		err = s.Ledger.RaiseEntryState(c.UserContext(), pageID, index, state, errorCode, s.Clock.Now())
+		if err == nil {
+			s.Metrics.callback("twilio", state)
+		}
 		if content.IsCode(err, content.CodeNotFound) {
 			log.Warn("twilio status: no such ledger page; ignored", "ref", ref)
 			return c.SendStatus(fiber.StatusNoContent)
@@ -276,6 +279,9 @@ func (s *server) applySendGridEffect(ctx context.Context, log *slog.Logger, i in
 	pageID string, index int, at time.Time) error {
 	if eff.state != "" {
 		err := s.Ledger.RaiseEntryState(ctx, pageID, index, eff.state, eff.errorCode, at)
+		if err == nil {
+			s.Metrics.callback("sendgrid", eff.state)
+		}
 		switch {
 		case content.IsCode(err, content.CodeNotFound):
 			log.Warn("sendgrid events: no such ledger page; state not recorded", "index", i, "ref", content.EntryRef(pageID, index))

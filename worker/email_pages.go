@@ -38,6 +38,9 @@ type EmailPages struct {
 	// its page is tried again, unless the provider asks for longer;
 	// defaultRetryAfter when 0.
 	RetryAfter time.Duration
+	// Metrics counts outcomes under Provider's name; nil counts nothing.
+	Metrics  *MessageMetrics
+	Provider string
 }
 
 // emailDecision is one won entry: its outcome, and the email to send when
@@ -57,7 +60,7 @@ func (h *EmailPages) SendPage(ctx context.Context, page *content.LedgerPage) err
 // other channels are left to their senders. Running it again for the same
 // pages sends nothing twice: only entries this call claims are sent.
 func (h *EmailPages) SendPages(ctx context.Context, pages []*content.LedgerPage) error {
-	return sendChannel(ctx, pages, notify.ChannelEmail, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock}, h.sendDue)
+	return sendChannel(ctx, pages, notify.ChannelEmail, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock, h.Metrics.counter(h.Provider)}, h.sendDue)
 }
 
 func (h *EmailPages) sendDue(ctx context.Context, work []*pageWork, now time.Time) error {

@@ -50,6 +50,7 @@ type pageContext struct {
 	// retryAt is the earliest time an entry this run handed back (deferred
 	// or retrying) may be claimed again; zero when none was.
 	retryAt time.Time
+	count   outcomeCounter // nil: not counted
 }
 
 // recordOutcomes writes a run's outcomes for the page in one update and
@@ -61,6 +62,9 @@ func (pc *pageContext) recordOutcomes(ctx context.Context, ledger content.Ledger
 	for _, o := range outcomes {
 		if o.Release && (pc.retryAt.IsZero() || o.NotBefore.Before(pc.retryAt)) {
 			pc.retryAt = o.NotBefore
+		}
+		if pc.count != nil && o.Index < len(pc.page.Entries) {
+			pc.count(pc.page.Entries[o.Index].Channel, o)
 		}
 	}
 	return nil
@@ -302,6 +306,7 @@ type channelDeps struct {
 	roster content.Roster
 	tasks  Enqueuer
 	clock  content.Clock
+	count  outcomeCounter
 }
 
 // pageWork is one page's share of a channel's send: what the page is sent
@@ -335,6 +340,7 @@ func sendChannel(ctx context.Context, pages []*content.LedgerPage, ch notify.Cha
 			}
 		}
 		last = pc
+		pc.count = d.count
 		w := &pageWork{pageContext: pc, due: dueEntries(page, ch, now)}
 		work = append(work, w)
 		if len(w.due) > 0 {

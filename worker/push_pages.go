@@ -54,6 +54,9 @@ type PushPages struct {
 	// OnDeadToken, when set, is told of each token FCM says is no longer
 	// a device of ours. It runs on the sending goroutine: keep it quick.
 	OnDeadToken func(parentID, token string)
+	// Metrics counts outcomes under Provider's name; nil counts nothing.
+	Metrics  *MessageMetrics
+	Provider string
 }
 
 // pushDecision is one won entry: its outcome and, when policy let it
@@ -74,7 +77,7 @@ func (h *PushPages) SendPage(ctx context.Context, page *content.LedgerPage) erro
 // channels are left to their senders. Running it again for the same pages
 // sends nothing twice: only entries this call claims are sent.
 func (h *PushPages) SendPages(ctx context.Context, pages []*content.LedgerPage) error {
-	return sendChannel(ctx, pages, notify.ChannelPush, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock}, h.sendDue)
+	return sendChannel(ctx, pages, notify.ChannelPush, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock, h.Metrics.counter(h.Provider)}, h.sendDue)
 }
 
 func (h *PushPages) sendDue(ctx context.Context, work []*pageWork, now time.Time) error {

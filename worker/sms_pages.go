@@ -57,6 +57,9 @@ type SMSPages struct {
 	// Held bounds the entries this process holds claimed but not yet sent
 	// (SMSHeld); nil = no bound (tests of one page).
 	Held *semaphore.Weighted
+	// Metrics counts outcomes under Provider's name; nil counts nothing.
+	Metrics  *MessageMetrics
+	Provider string
 }
 
 // claimWindow is about how long the SMS entries a process holds claimed,
@@ -109,7 +112,7 @@ func (h *SMSPages) SendPage(ctx context.Context, page *content.LedgerPage) error
 // SMS is one provider call each, so pages gain nothing from sharing one);
 // entries of other channels are left to their senders.
 func (h *SMSPages) SendPages(ctx context.Context, pages []*content.LedgerPage) error {
-	return sendChannel(ctx, pages, notify.ChannelSMS, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock},
+	return sendChannel(ctx, pages, notify.ChannelSMS, channelDeps{h.Ledger, h.Roster, h.Tasks, h.Clock, h.Metrics.counter(h.Provider)},
 		func(ctx context.Context, work []*pageWork, now time.Time) error {
 			// The pages of a task are sent side by side, as separate page
 			// tasks would be; Held bounds what they claim between them.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -352,5 +355,41 @@ func TestSMSPagesHoldAtMostTheWindow(t *testing.T) {
 	}
 	if !f.h.Held.TryAcquire(4) {
 		t.Fatal("room not given back after the page")
+	}
+}
+
+// TestSMSOutcomesAreCounted: each recorded outcome is counted under its
+// channel, the provider's name and the outcome — no ids in any label.
+func TestSMSOutcomesAreCounted(t *testing.T) {
+	t.Parallel()
+	ps := parentsN(3)
+	ps[2].Phone = "+442071234567" // a landline: failed, no_mobile
+	f := newSMSFixture(t, ps, 1_000_000)
+	reg := prometheus.NewRegistry()
+	f.h.Metrics, f.h.Provider = NewMessageMetrics(reg), "twilio"
+	f.run(t)
+	counts := map[string]float64{} // "channel provider outcome" → count
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range families {
+		if mf.GetName() != "hometime_messages_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var key []string
+			for _, l := range m.GetLabel() {
+				key = append(key, l.GetName()+"="+l.GetValue())
+			}
+			counts[strings.Join(key, " ")] = m.GetCounter().GetValue()
+		}
+	}
+	want := map[string]float64{
+		"channel=sms outcome=sent provider=twilio":   2,
+		"channel=sms outcome=failed provider=twilio": 1,
+	}
+	if !maps.Equal(counts, want) {
+		t.Fatalf("counted %v, want %v", counts, want)
 	}
 }

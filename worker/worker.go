@@ -39,6 +39,11 @@ type Deps struct {
 	SMSPrice     notify.SegmentPrice
 	RelayLease   time.Duration // claims older than this become unknown (default 10 min)
 	RelayGrace   time.Duration // owed entries idle this long are queued again (default 10 min)
+	// Messages counts what becomes of messages (nil: not counted), under
+	// the provider names in Providers.
+	Messages  *MessageMetrics
+	Providers Providers
+
 	// ImportantFallback is how long an important broadcast's push may go
 	// unopened before an SMS is sent instead; 0 turns the fallback off.
 	ImportantFallback time.Duration
@@ -87,12 +92,13 @@ func NewMux(d Deps) *asynq.ServeMux {
 		&SMSPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Budgets: d.Budgets, SMS: d.SMS,
 			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log,
 			SenderKey: d.SMSSenderKey, Rate: d.SMSRate, Price: d.SMSPrice, RetryAfter: time.Minute,
-			ClaimSize: SMSClaimSize(d.SMSRate), Held: SMSHeld(d.SMSRate)},
+			ClaimSize: SMSClaimSize(d.SMSRate), Held: SMSHeld(d.SMSRate), Metrics: d.Messages, Provider: d.Providers.SMS},
 		&EmailPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Email: d.Email, Catalog: d.Catalog,
-			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, RetryAfter: time.Minute},
+			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, RetryAfter: time.Minute,
+			Metrics: d.Messages, Provider: d.Providers.Email},
 		&PushPages{Ledger: d.Ledger, Roster: d.Roster, Devices: d.Devices, Push: d.Push, Catalog: d.Catalog,
 			Tasks: d.Tasks, Clock: d.Clock, Log: log, RetryAfter: time.Minute, OnDeadToken: onDeadToken(d),
-			FallbackAfter: d.ImportantFallback},
+			FallbackAfter: d.ImportantFallback, Metrics: d.Messages, Provider: d.Providers.Push},
 	}}
 	mux.Handle(tasks.TypeSendPage, pages)
 	mux.Handle(tasks.TypeSendPages, pages)

@@ -65,7 +65,7 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		HashKey:     st.Keys.Hash,
 		Clock:       clock,
 		Log:         log.With("component", "api"),
-		Metrics:     api.NewMetrics(queueSizes(inspector)),
+		Metrics:     api.NewMetricsOn(st.Registry, queueSizes(inspector)),
 		Ready:       st.Ready,
 		ProxyHeader: st.Config.ProxyHeader,
 		AppURL:      st.Config.AppURL,

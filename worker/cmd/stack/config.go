@@ -28,7 +28,11 @@ type Config struct {
 	AppURL      string // HOMETIME_APP_URL, base of deep links
 	ProxyHeader string // HOMETIME_PROXY_HEADER, client-IP header of a trusted proxy
 	LogLevel    string // HOMETIME_LOG_LEVEL: debug, info, warn, error
-	Concurrency int    // HOMETIME_WORKER_CONCURRENCY, default 20
+	// WorkerMetricsAddr is where a stand-alone worker serves /metrics
+	// (HOMETIME_WORKER_METRICS_ADDR, e.g. ":9464"); empty serves none. In
+	// dev mode the API's /metrics carries the worker's series.
+	WorkerMetricsAddr string
+	Concurrency       int // HOMETIME_WORKER_CONCURRENCY, default 20
 
 	// Sign-in throttles can be loosened for load tests: failed sign-ins per
 	// IP per 15 minutes, and all auth calls per IP per minute.
@@ -90,6 +94,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		AppURL:             strings.TrimRight(get("HOMETIME_APP_URL", "https://hometime.app"), "/"),
 		ProxyHeader:        get("HOMETIME_PROXY_HEADER", ""),
 		LogLevel:           get("HOMETIME_LOG_LEVEL", "info"),
+		WorkerMetricsAddr:  get("HOMETIME_WORKER_METRICS_ADDR", ""),
 		SendGridKey:        get("SENDGRID_API_KEY", ""),
 		TwilioAccountSID:   get("HOMETIME_TWILIO_ACCOUNT_SID", ""),
 		TwilioFrom:         get("HOMETIME_TWILIO_FROM", ""),

@@ -12,6 +12,7 @@ import (
 	"github.com/hometime-edu/hometime/notify/outbox"
 	"github.com/hometime-edu/hometime/notify/sendgrid"
 	"github.com/hometime-edu/hometime/notify/twilio"
+	"github.com/hometime-edu/hometime/worker"
 )
 
 // openSenders picks, per channel, the real provider when its credentials
@@ -62,6 +63,7 @@ func (st *Stack) openSenders(ctx context.Context, log *slog.Logger) error {
 		}
 		st.Push, channels["push"] = s, "fcm"
 	}
+	st.Providers = worker.Providers{SMS: channels["sms"], Email: channels["email"], Push: channels["push"]}
 	log.Info("message channels", "sms", channels["sms"], "email", channels["email"], "push", channels["push"], "outbox_dir", dir)
 	return nil
 }

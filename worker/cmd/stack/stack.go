@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
@@ -15,6 +16,8 @@ import (
 	"github.com/hometime-edu/hometime/content/mongostore"
 	"github.com/hometime-edu/hometime/content/mongostore/embedded"
 	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/worker"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -31,14 +34,27 @@ type Stack struct {
 	SMS      notify.SMSSender
 	Push     notify.PushSender
 	Catalog  *notify.Catalog
+	// Providers names the provider behind each channel (metrics labels).
+	Providers worker.Providers
+	// Registry holds this process's Prometheus series: the API's and the
+	// worker's when both run here (dev mode).
+	Registry *prometheus.Registry
 
-	closers []func() error
+	closers     []func() error
+	messagesOne sync.Once
+	messages    *worker.MessageMetrics
+}
+
+// messageMetrics registers the worker's message counters once per process.
+func (st *Stack) messageMetrics() *worker.MessageMetrics {
+	st.messagesOne.Do(func() { st.messages = worker.NewMessageMetrics(st.Registry) })
+	return st.messages
 }
 
 // Open starts or connects to everything Config names. On error, whatever
 // was started is stopped again.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err error) {
-	st = &Stack{Config: cfg}
+	st = &Stack{Config: cfg, Registry: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			_ = st.Close()

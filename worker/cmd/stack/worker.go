@@ -33,6 +33,8 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		Push:         st.Push,
 		Catalog:      st.Catalog,
 		Limiter:      ratelimit.New(st.Redis),
+		Messages:     st.messageMetrics(),
+		Providers:    st.Providers,
 		Tasks:        st.Queue,
 		HashKey:      st.Keys.Hash,
 		Log:          log.With("component", "worker"),

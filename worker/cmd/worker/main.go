@@ -44,6 +44,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	if cfg.WorkerMetricsAddr != "" {
+		stop, err := serveMetrics(cfg.WorkerMetricsAddr, st.Registry, log)
+		if err != nil {
+			srv.Shutdown()
+			return err
+		}
+		defer stop()
+	}
 	sched, err := st.Scheduler(log)
 	if err != nil {
 		srv.Shutdown()
