@@ -11,6 +11,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/misimport"
+	"github.com/hometime-edu/hometime/notify"
 )
 
 // Enqueuer queues background tasks (asynq.Client satisfies it).
@@ -66,6 +68,16 @@ type Deps struct {
 	// Budgets reads schools' monthly SMS spend and refusals; nil answers
 	// GET /v1/schools/{id}/sms-budget with 503.
 	Budgets content.Budgets
+	// Imports stores roster import batches and applies their writes; nil
+	// answers the import, resend and funnel routes with 503.
+	Imports content.Imports
+	// Phones reads phone numbers in imports (a phone-number library in the
+	// wiring; mistest.UKPhones in tests).
+	Phones misimport.Phones
+	// Catalog renders the invite template for an import's SMS estimate.
+	Catalog *notify.Catalog
+	// SMSPrice is what one SMS segment costs, for that estimate.
+	SMSPrice notify.SegmentPrice
 
 	// Issue 5, activities, assignments, the feed and devices: nil stores
 	// answer their routes with 503.
@@ -137,5 +149,7 @@ func New(d Deps) *fiber.App {
 	// every other route keeps BodyLimit. Both are judged from the header,
 	// before the body is read.
 	app.Server().HeaderReceived = photoBodyLimit(d.BodyLimit)
+	// The roster import upload may carry up to ImportBodyLimit.
+	app.Server().HeaderReceived = importBodyLimit(app.Server().HeaderReceived)
 	return app
 }

@@ -137,6 +137,16 @@ func matrix() map[string]entry {
 		}},
 		// The SMS budget is a school setting: admins only; teachers 403.
 		"GET /v1/schools/:schoolId/sms-budget": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/sms-budget", nil)},
+		// Roster import and the invite funnel: school admins; teachers see
+		// the funnel rows of the classes they teach.
+		"POST /v1/schools/:schoolId/imports": {allowed: []string{actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			return cell{path: "/v1/schools/sch_1/imports?dry_run=true", body: []byte(matrixImportCSV),
+				opts: []reqOpt{withHeader("Content-Type", "text/csv")}}
+		}},
+		"POST /v1/schools/:schoolId/invites/resend":     {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/invites/resend", nil)},
+		"GET /v1/schools/:schoolId/funnel":              {allowed: []string{actTeacher, actTeacherOther, actAdmin}, setup: fixed("/v1/schools/sch_1/funnel", nil)},
+		"GET /v1/schools/:schoolId/funnel/families":     {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/funnel/families", nil)},
+		"GET /v1/schools/:schoolId/funnel/families.csv": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/funnel/families.csv", nil)},
 		// Issue 5: submissions, photos, replies, awards, engagement (cells
 		// in handlers_submissions_test.go). Parent A submits for K1 in C1.
 		"GET /v1/children/:childId/assignments/:assignmentId/submission":          {allowed: []string{actParentA}, setup: submissionCell("", true, nil)},
@@ -175,6 +185,10 @@ func matrix() map[string]entry {
 		"DELETE /v1/schools/:schoolId/classes/:classId/assignments/:assignmentId": {allowed: []string{actTeacher, actAdmin}, setup: assignmentCell(false)},
 	}
 }
+
+// matrixImportCSV is a one-family Arbor-style export.
+const matrixImportCSV = "UPN,Forename,Surname,Year,Class,Contact 1 Name,Contact 1 Mobile,Contact 1 Email\r\n" +
+	"H801200001001,Eirlys,Pritchard,Y2,Kingfishers,Gwenllian Pritchard,07911 123501,gwen.p@example.test\r\n"
 
 func (w *world) emailOf(actor string) string {
 	return map[string]string{actParentA: w.ParentA.Email, actParentB: w.ParentB.Email, actParentOther: w.ParentOther.Email,

@@ -85,6 +85,11 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/schools/:schoolId/broadcasts/:broadcastId/recipients", staff(s.broadcastRecipients())...)
 	v1.Get("/schools/:schoolId/messages", staff(s.schoolMessages())...)
 	v1.Get("/schools/:schoolId/sms-budget", staff(s.schoolSMSBudget())...)
+	v1.Post("/schools/:schoolId/imports", staff(s.importRoster())...)
+	v1.Post("/schools/:schoolId/invites/resend", staff(s.resendInvites())...)
+	v1.Get("/schools/:schoolId/funnel", staff(s.schoolFunnel())...)
+	v1.Get("/schools/:schoolId/funnel/families", staff(s.funnelFamilies())...)
+	v1.Get("/schools/:schoolId/funnel/families.csv", staff(s.funnelFamiliesCSV())...)
 
 	// Issue 5: submissions, photos, replies, awards, engagement.
 	v1.Get("/children/:childId/assignments/:assignmentId/submission", parent(s.mySubmission())...)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/misimport"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
@@ -33,6 +34,10 @@ type Deps struct {
 	Clock        content.Clock
 	Log          *slog.Logger
 	AppURL       string // base of links in emails
+	// Imports holds roster import batches and invite records (invite
+	// reminders); Phones reads phone numbers the way imports do.
+	Imports content.Imports
+	Phones  misimport.Phones
 
 	SMSSenderKey string         // rate-limit bucket of the SMS sender (no personal data)
 	SMSRate      ratelimit.Rate // shared across every worker process
@@ -120,6 +125,10 @@ func NewMux(d Deps) *asynq.ServeMux {
 	}
 	mux.Handle(tasks.TypeImportantFallback, &Fallbacks{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock,
 		Log: log, Delay: d.ImportantFallback})
+	if d.Imports != nil {
+		mux.Handle(tasks.TypeInviteReminder, &InviteReminders{Imports: d.Imports, Roster: d.Roster, Ledger: d.Ledger,
+			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, AppURL: d.AppURL})
+	}
 	mux.Handle(tasks.TypeRelay, &Relay{Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log,
 		Lease: d.RelayLease, Grace: d.RelayGrace})
 	return mux

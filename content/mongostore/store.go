@@ -58,6 +58,7 @@ var Collections = []string{
 	colWebhookEvents,
 	colIdempotency,
 	colFeed, colAssignments, colActivities, colDeviceOwners,
+	colImports, colImportRows, colFamilyInvites,
 	colSubmissions, colSubmissionIndex, colPhotos, colAwards, colEngagement,
 	photoBucket + ".files", photoBucket + ".chunks",
 	colErasures,
@@ -146,6 +147,8 @@ func (s *Store) Init(ctx context.Context) error {
 		colAudit:       {{Keys: bson.D{{Key: "at", Value: 1}}}},
 		colAssignments: {{Keys: bson.D{{Key: "classId", Value: 1}}}},
 		colActivities:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
+		// Roster imports: a school's invite records (funnel, reminders).
+		colFamilyInvites: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		// The message log: a school's broadcasts newest first, and a
 		// teacher's own among them.
 		colBroadcasts: {

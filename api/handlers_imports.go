@@ -1,0 +1,905 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"mime"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/misimport"
+	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/worker/tasks"
+	"github.com/valyala/fasthttp"
+)
+
+// Roster import: a school admin uploads the MIS export (SIMS, Arbor,
+// Bromcom) as text/csv. A dry run parses, validates and diffs it against
+// the roster and writes nothing but an audit event; a commit applies the
+// same plan in bulk with deterministic ids (a retried or re-uploaded file
+// lands on the same documents), records the batch with a per-row outcome
+// and invites every new parent through the messaging pipeline with one
+// broadcast.
+
+// ImportBodyLimit caps an upload: a 50,000-row export is about 12 MB.
+// The body is read whole before the handler runs (Fiber's
+// StreamRequestBody would change body handling for every route), so this
+// also bounds its memory.
+const ImportBodyLimit = 20 << 20
+
+// importBodyLimit raises the body limit for the import upload alone,
+// judged from the request line before the body is read; every other
+// request keeps what next (the app's limits) gives it.
+func importBodyLimit(next func(*fasthttp.RequestHeader) fasthttp.RequestConfig) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		path, _, _ := strings.Cut(string(h.RequestURI()), "?")
+		if string(h.Method()) == fiber.MethodPost && importPath.MatchString(path) {
+			return fasthttp.RequestConfig{MaxRequestBodySize: ImportBodyLimit}
+		}
+		if next == nil {
+			return fasthttp.RequestConfig{}
+		}
+		return next(h)
+	}
+}
+
+// importPath is the upload route's path.
+var importPath = regexp.MustCompile(`^/v1/schools/[^/]+/imports$`)
+
+// maxProblemsShown is how many problems a response lists; counts per code
+// are always complete.
+const maxProblemsShown = 500
+
+// maxLeaverShare is the share of the roster a commit removes without
+// confirm_leavers=true: more usually means a partial file (one class).
+const maxLeaverShare = 0.2
+
+type importProblemDTO struct {
+	Row      int    `json:"row"`
+	Column   string `json:"column"`
+	Code     string `json:"code"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+}
+
+type importLanguageDTO struct {
+	Language     string `json:"language"`
+	Invites      int    `json:"invites"`
+	SMS          int    `json:"sms"`
+	Email        int    `json:"email"`
+	SMSSegments  int    `json:"sms_segments"`
+	SMSCostPence int64  `json:"sms_cost_pence"`
+	UCS2Messages int    `json:"ucs2_messages"`
+}
+
+type importSummaryDTO struct {
+	Rows               int     `json:"rows"`
+	Pupils             int     `json:"pupils"`
+	RejectedRows       int     `json:"rejected_rows"`
+	DuplicateRows      int     `json:"duplicate_rows"`
+	NewChildren        int     `json:"new_children"`
+	ChangedChildren    int     `json:"changed_children"`
+	UnchangedChildren  int     `json:"unchanged_children"`
+	Leavers            int     `json:"leavers"`
+	LeaverShare        float64 `json:"leaver_share"`
+	Households         int     `json:"households"`
+	Parents            int     `json:"parents"`
+	NewParents         int     `json:"new_parents"`
+	ChangedParents     int     `json:"changed_parents"`
+	UnchangedParents   int     `json:"unchanged_parents"`
+	Invites            int     `json:"invites"`
+	InvitesBySMS       int     `json:"invites_by_sms"`
+	InvitesByEmail     int     `json:"invites_by_email"`
+	SuppressedChannels int     `json:"suppressed_channels"`
+	FullySuppressed    int     `json:"fully_suppressed"`
+	Unreachable        int     `json:"unreachable"`
+	SMSSegments        int     `json:"sms_segments"`
+	SMSCostPence       int64   `json:"sms_cost_pence"`
+	SMSPricePence      int64   `json:"sms_price_pence"`
+}
+
+type importDetectionDTO struct {
+	Confidence string            `json:"confidence"`
+	Notes      []string          `json:"notes"`
+	Columns    map[string]string `json:"columns"`
+	Ignored    []string          `json:"ignored"`
+}
+
+type importResultDTO struct {
+	ImportID          string              `json:"import_id,omitempty"`
+	Status            string              `json:"status"`
+	Resumed           bool                `json:"resumed,omitempty"`
+	InviteBroadcastID string              `json:"invite_broadcast_id,omitempty"`
+	Invited           int                 `json:"invited"`
+	Encoding          string              `json:"encoding"`
+	Detection         importDetectionDTO  `json:"detection"`
+	Summary           importSummaryDTO    `json:"summary"`
+	ByLanguage        []importLanguageDTO `json:"by_language"`
+	ProblemCounts     map[string]int      `json:"problem_counts"`
+	Problems          []importProblemDTO  `json:"problems"`
+	ProblemsTruncated bool                `json:"problems_truncated"`
+}
+
+// importRun is one parsed and planned upload.
+type importRun struct {
+	sc     *content.School
+	imp    *misimport.Import
+	plan   *misimport.Plan
+	snap   *content.RosterSnapshot
+	byUPN  map[string]*content.Child // every child of the school with a UPN, removed ones included
+	sha    string
+	dto    importResultDTO
+	parent []string // Import.Parents index → parent id (roster or deterministic)
+}
+
+func (s *server) importRoster() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if s.Imports == nil || s.Phones == nil || s.Catalog == nil {
+			return content.Errorf(content.CodeUnavailable, "imports are not available")
+		}
+		sc, err := s.schoolFor(c, adminOnly)
+		if err != nil {
+			return err
+		}
+		fe := content.FieldErrors{}
+		dryRun := true
+		switch c.Query("dry_run") {
+		case "", "true":
+		case "false":
+			dryRun = false
+		default:
+			fe.Add("dry_run", "must be true or false")
+		}
+		confirmLeavers := false
+		switch c.Query("confirm_leavers") {
+		case "", "false":
+		case "true":
+			confirmLeavers = true
+		default:
+			fe.Add("confirm_leavers", "must be true or false")
+		}
+		mapping, mapKey := parseMapping(c, fe)
+		if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != "text/csv" {
+			fe.Add("Content-Type", "must be text/csv")
+		}
+		body := c.Body()
+		if len(body) > ImportBodyLimit {
+			return content.Errorf(content.CodeTooLarge, "the file is larger than 20 MB")
+		}
+		if len(body) == 0 {
+			fe.Add("body", "the CSV file is empty")
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		run, err := s.planImport(c, sc, body, mapping)
+		if err != nil {
+			return err
+		}
+		p := principal(c)
+		if dryRun {
+			run.dto.Status = string(content.ImportDryRun)
+			s.audit(c, p.Kind, p.ID(), "import.dry_run", sc.ID, "school:"+sc.ID)
+			return c.JSON(run.dto)
+		}
+		if run.plan.Summary.LeaverShare > maxLeaverShare && run.plan.Summary.Leavers > 5 && !confirmLeavers {
+			return &content.Error{Code: content.CodeConflict,
+				Message: "this file would remove many pupils; check it is the whole school's export, then commit with confirm_leavers=true",
+				Fields:  map[string]string{"confirm_leavers": "required when more than a fifth of the roster would leave"}}
+		}
+		importID := "imp_" + content.KeyedHash(s.HashKey, "import:"+sc.ID+":"+run.sha+":"+mapKey)[:20]
+		if err := s.commitImport(c, run, importID, p.ID(), fileName(c)); err != nil {
+			return err
+		}
+		s.audit(c, p.Kind, p.ID(), "import.commit", sc.ID, "import:"+importID)
+		s.Log.Info("import committed", "request_id", requestID(c), "school_id", sc.ID, "import_id", importID,
+			"rows", run.imp.Rows, "invited", run.dto.Invited)
+		return c.JSON(run.dto)
+	}
+}
+
+// parseMapping reads an explicit column mapping, a JSON object of field →
+// header, from the "mapping" query parameter or the X-Column-Mapping
+// header. mapKey is its canonical form, part of the import's id.
+func parseMapping(c *fiber.Ctx, fe content.FieldErrors) (misimport.Mapping, string) {
+	raw := c.Query("mapping")
+	field := "mapping"
+	if raw == "" {
+		raw, field = c.Get("X-Column-Mapping"), "X-Column-Mapping"
+	}
+	if raw == "" {
+		return nil, ""
+	}
+	if len(raw) > 8192 {
+		fe.Add(field, "at most 8192 characters")
+		return nil, ""
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		fe.Add(field, "must be a JSON object of field name to column header")
+		return nil, ""
+	}
+	out := misimport.Mapping{}
+	for k, v := range m {
+		if k == "" || len(k) > 64 || len(v) > 200 || strings.ContainsFunc(k+v, unicode.IsControl) {
+			fe.Add(field, "field names and headers must be short plain text")
+			return nil, ""
+		}
+		out[misimport.Field(k)] = v
+	}
+	canon, _ := json.Marshal(m) // map keys marshal sorted
+	return out, string(canon)
+}
+
+// fileName is the client's name for the file, kept for the admin's
+// records only when it is short plain text.
+func fileName(c *fiber.Ctx) string {
+	n := strings.TrimSpace(c.Get("X-File-Name"))
+	if len(n) > 200 || strings.ContainsFunc(n, unicode.IsControl) {
+		return ""
+	}
+	return n
+}
+
+// planImport parses the file, loads the roster and suppressions and plans
+// the change. It writes nothing.
+func (s *server) planImport(c *fiber.Ctx, sc *content.School, body []byte, mapping misimport.Mapping) (*importRun, error) {
+	ctx := c.UserContext()
+	sum := sha256.Sum256(body)
+	imp, err := misimport.Parse(bytes.NewReader(body), misimport.Options{Region: sc.Country, DefaultLanguage: sc.Language,
+		Phones: s.Phones, Mapping: mapping})
+	if err != nil {
+		return nil, importFileError(err)
+	}
+	snap, err := s.Imports.RosterSnapshot(ctx, sc.ID)
+	if err != nil {
+		return nil, err
+	}
+	run := &importRun{sc: sc, imp: imp, snap: snap, sha: hex.EncodeToString(sum[:])}
+	roster := run.roster()
+
+	refs := imp.Contacts()
+	keys := make([]string, len(refs))
+	for i, r := range refs {
+		keys[i] = content.SuppressionKey(s.HashKey, r.Channel, r.Normalized)
+	}
+	hit, err := s.Imports.SuppressedKeys(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	suppressed := func(channel, normalized string) bool {
+		return hit[content.SuppressionKey(s.HashKey, channel, normalized)]
+	}
+	run.plan = misimport.NewPlan(imp, roster, suppressed)
+	run.parent = make([]string, len(imp.Parents))
+	for _, pp := range run.plan.Parents {
+		id := pp.RosterKey
+		if id == "" {
+			id = "par_" + content.KeyedHash(s.HashKey, "household:"+sc.ID+":"+imp.Parents[pp.Parent].Key)[:20]
+		}
+		run.parent[pp.Parent] = id
+	}
+	if err := s.describeImport(run); err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// importFileError turns a file misimport could not read into a response:
+// a detection it was unsure of is 422 naming the fields to map.
+func importFileError(err error) error {
+	var de *misimport.DetectionError
+	if errors.As(err, &de) {
+		fields := map[string]string{}
+		for _, f := range de.Unmapped {
+			fields["mapping."+string(f)] = "no column found; map it to a header of the file"
+		}
+		for f, hs := range de.Ambiguous {
+			fields["mapping."+string(f)] = "several columns could hold it (" + strings.Join(hs, ", ") + "); map one"
+		}
+		for f := range de.Unknown {
+			fields["mapping."+string(f)] = "the mapping names a header the file does not have"
+		}
+		return &content.Error{Code: content.CodeUnprocessable,
+			Message: "the columns could not all be recognised; send a column mapping", Fields: fields, Err: err}
+	}
+	var ce *content.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	return content.Wrap(content.CodeInvalid, err, "the file could not be read as a CSV export")
+}
+
+// roster turns the snapshot into misimport's view, keyed by parent id.
+func (run *importRun) roster() misimport.Roster {
+	r := misimport.Roster{Children: map[string]misimport.CurrentChild{}, Parents: map[string]misimport.CurrentParent{}}
+	className := map[string]string{}
+	for _, cl := range run.snap.Classes {
+		className[cl.ID] = cl.Name
+	}
+	run.byUPN = map[string]*content.Child{}
+	for _, k := range run.snap.Children {
+		if k.UPN == "" {
+			continue
+		}
+		if prev, ok := run.byUPN[k.UPN]; ok && prev.SchoolLink.State == content.LinkLinked {
+			continue // a live child wins over a removed one with the same UPN
+		}
+		run.byUPN[k.UPN] = k
+		if k.SchoolLink.State != content.LinkLinked {
+			continue
+		}
+		cc := misimport.CurrentChild{FirstName: k.FirstName, LastName: k.LastName, YearGroup: k.YearGroup,
+			PupilPremium: k.PupilPremium}
+		if len(k.ClassIDs) > 0 {
+			cc.RegGroup = className[k.ClassIDs[0]]
+		}
+		for _, l := range k.Parents {
+			if l.State == content.LinkLinked {
+				cc.ParentKeys = append(cc.ParentKeys, l.ParentID)
+			}
+		}
+		r.Children[k.UPN] = cc
+	}
+	for _, p := range run.snap.Parents {
+		if p.State == content.ParentErased {
+			continue
+		}
+		r.Parents[p.ID] = misimport.CurrentParent{FirstName: p.FirstName, LastName: p.LastName, Mobile: p.Phone,
+			Email: p.Email, Language: p.Language,
+			Invited: run.snap.Invited[p.ID] || p.State != content.ParentInvited}
+	}
+	return r
+}
+
+// describeImport fills the response: summary, SMS estimate by language,
+// detection and the first problems.
+func (s *server) describeImport(run *importRun) error {
+	imp, pl, sum := run.imp, run.plan, run.plan.Summary
+	d := &run.dto
+	d.Encoding = imp.Encoding
+	det := imp.Detection
+	d.Detection = importDetectionDTO{Confidence: string(det.Confidence), Notes: orEmpty(det.Notes),
+		Columns: map[string]string{}, Ignored: orEmpty(det.Ignored)}
+	for f, i := range det.Columns {
+		d.Detection.Columns[string(f)] = det.Header[i]
+	}
+	d.Summary = importSummaryDTO{Rows: sum.Rows, Pupils: sum.Pupils, RejectedRows: sum.RejectedRows,
+		DuplicateRows: sum.DuplicateRows, NewChildren: sum.NewChildren, ChangedChildren: sum.ChangedChildren,
+		UnchangedChildren: sum.UnchangedChildren, Leavers: sum.Leavers, LeaverShare: sum.LeaverShare,
+		Households: households(imp), Parents: len(imp.Parents), NewParents: sum.NewParents,
+		ChangedParents: sum.ChangedParents, UnchangedParents: sum.UnchangedParents, Invites: sum.Invites,
+		InvitesBySMS: sum.InvitesBySMS, InvitesByEmail: sum.InvitesByEmail, SuppressedChannels: sum.SuppressedChannels,
+		FullySuppressed: sum.FullySuppressed, Unreachable: sum.Unreachable, SMSPricePence: int64(s.SMSPrice)}
+
+	// The invite SMS is rendered as it will be sent, with a placeholder
+	// code of the real length, so segments (GSM-7 or UCS-2) are exact.
+	code := strings.Repeat("0", content.InviteCodeLength)
+	link := s.AppURL + "/join/" + code
+	type key struct{ lang, child string }
+	segs := map[key]notify.SegmentCount{}
+	langs := map[string]*importLanguageDTO{}
+	for _, inv := range pl.Invites {
+		ld := langs[inv.Language]
+		if ld == nil {
+			ld = &importLanguageDTO{Language: inv.Language}
+			langs[inv.Language] = ld
+		}
+		ld.Invites++
+		if inv.Email {
+			ld.Email++
+		}
+		if !inv.SMS {
+			continue
+		}
+		ld.SMS++
+		// The sender names every child at the school, as "A & B".
+		names := make([]string, 0, len(inv.Children))
+		for _, k := range inv.Children {
+			names = append(names, imp.Pupils[k].FirstName)
+		}
+		child := strings.Join(names, " & ")
+		k := key{inv.Language, child}
+		sc, ok := segs[k]
+		if !ok {
+			r, err := s.Catalog.RenderOrEnglish(notify.TemplateInvite, inv.Language,
+				notify.Params{SchoolName: run.sc.Name, ChildFirstName: child, Code: code, Link: link})
+			if err != nil {
+				return content.Wrap(content.CodeInternal, err, "internal error")
+			}
+			sc = notify.CountSegments(r.SMSBody)
+			segs[k] = sc
+		}
+		ld.SMSSegments += sc.Segments
+		if sc.Encoding == notify.EncodingUCS2 {
+			ld.UCS2Messages++
+		}
+	}
+	d.ByLanguage = []importLanguageDTO{}
+	for _, ld := range langs {
+		ld.SMSCostPence = s.SMSPrice.Cost(ld.SMSSegments)
+		d.Summary.SMSSegments += ld.SMSSegments
+		d.Summary.SMSCostPence += ld.SMSCostPence
+		d.ByLanguage = append(d.ByLanguage, *ld)
+	}
+	sort.Slice(d.ByLanguage, func(i, j int) bool { return d.ByLanguage[i].Language < d.ByLanguage[j].Language })
+
+	d.ProblemCounts = map[string]int{}
+	for code, n := range sum.Problems {
+		d.ProblemCounts[code] = n
+	}
+	all := make([]misimport.Problem, 0, min(len(imp.Problems)+len(pl.Problems), maxProblemsShown+1))
+	all = append(all, imp.Problems...)
+	all = append(all, pl.Problems...)
+	slices.SortStableFunc(all, func(a, b misimport.Problem) int { return a.Row - b.Row })
+	d.ProblemsTruncated = len(all) > maxProblemsShown || imp.ProblemsDropped > 0
+	d.Problems = []importProblemDTO{}
+	for _, p := range all[:min(len(all), maxProblemsShown)] {
+		d.Problems = append(d.Problems, importProblemDTO{Row: p.Row, Column: p.Column, Code: p.Code,
+			Severity: string(p.Severity), Message: p.Message})
+	}
+	return nil
+}
+
+// households counts families: pupils joined by a shared contact are one.
+func households(imp *misimport.Import) int {
+	up := make([]int, len(imp.Pupils))
+	for i := range up {
+		up[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for up[i] != i {
+			up[i] = up[up[i]]
+			i = up[i]
+		}
+		return i
+	}
+	for _, p := range imp.Parents {
+		for _, k := range p.Children[min(1, len(p.Children)):] {
+			a, b := find(p.Children[0]), find(k)
+			if a != b {
+				up[a] = b
+			}
+		}
+	}
+	n := 0
+	for i := range up {
+		if find(i) == i {
+			n++
+		}
+	}
+	return n
+}
+
+// commitImport applies the plan. The batch is recorded as committing
+// first; every write is idempotent and ids are derived from the school
+// and UPN or household key, so running the same upload again after a
+// failure resumes it, and after success changes nothing.
+func (s *server) commitImport(c *fiber.Ctx, run *importRun, importID, staffID, name string) error {
+	ctx := c.UserContext()
+	now := s.Clock.Now()
+	prev, err := s.Imports.Import(ctx, importID)
+	if err != nil && !content.IsCode(err, content.CodeNotFound) {
+		return err
+	}
+	batch := &content.ImportBatch{ID: importID, SchoolID: run.sc.ID, CreatedBy: staffID, FileName: name,
+		FileSHA256: run.sha, Status: content.ImportCommitting, Counts: summaryCounts(run.dto.Summary),
+		CreatedAt: now, UpdatedAt: now}
+	if prev != nil {
+		if prev.SchoolID != run.sc.ID {
+			return content.Errorf(content.CodeConflict, "this import already exists")
+		}
+		// The first attempt's plan is the batch's record; a resumed run
+		// sees part of it applied already.
+		batch.Counts, batch.CreatedAt, batch.CreatedBy, batch.RowChunks = prev.Counts, prev.CreatedAt, prev.CreatedBy, prev.RowChunks
+		run.dto.Resumed = prev.Status != content.ImportCommitted
+	}
+	if err := s.Imports.PutImport(ctx, batch); err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		batch.Status, batch.ErrorCode, batch.UpdatedAt = content.ImportFailed, string(content.ErrorCode(err)), s.Clock.Now()
+		if perr := s.Imports.PutImport(ctx, batch); perr != nil {
+			s.Log.Error("record failed import", "request_id", requestID(c), "import_id", importID, "err", perr)
+		}
+		return err
+	}
+	writes, outcomes := run.writes(s.HashKey, now)
+	if batch.RowChunks == 0 {
+		n, err := s.Imports.PutImportRows(ctx, importID, outcomes)
+		if err != nil {
+			return fail(err)
+		}
+		batch.RowChunks = n
+	}
+	if err := s.Imports.ApplyImport(ctx, writes); err != nil {
+		return fail(err)
+	}
+	ids := run.invitees()
+	bid, invited, err := s.inviteParents(c, run.sc.ID, staffID, "brd_"+content.KeyedHash(s.HashKey, "invite:"+importID)[:20],
+		importID, ids, now)
+	if err != nil {
+		return fail(err)
+	}
+	if bid != "" {
+		for _, day := range tasks.InviteReminderDays {
+			t, err := tasks.NewInviteReminder(importID, day, now.Add(time.Duration(day)*24*time.Hour))
+			if err != nil {
+				return fail(err)
+			}
+			if _, err := s.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+				return fail(content.Wrap(content.CodeUnavailable, err, "the invite reminders could not be queued; upload the same file again to resume"))
+			}
+		}
+		batch.InviteBroadcastID = bid
+	} else if prev != nil {
+		batch.InviteBroadcastID = prev.InviteBroadcastID
+	}
+	batch.Invited = invited
+	if prev != nil && prev.Invited > invited {
+		batch.Invited = prev.Invited
+	}
+	batch.Status, batch.ErrorCode, batch.UpdatedAt = content.ImportCommitted, "", s.Clock.Now()
+	if err := s.Imports.PutImport(ctx, batch); err != nil {
+		return err
+	}
+	run.dto.ImportID, run.dto.Status = importID, string(content.ImportCommitted)
+	run.dto.InviteBroadcastID, run.dto.Invited = bid, invited
+	return nil
+}
+
+func summaryCounts(s importSummaryDTO) map[string]int {
+	return map[string]int{"rows": s.Rows, "pupils": s.Pupils, "rejected_rows": s.RejectedRows,
+		"duplicate_rows": s.DuplicateRows, "new_children": s.NewChildren, "changed_children": s.ChangedChildren,
+		"unchanged_children": s.UnchangedChildren, "leavers": s.Leavers, "new_parents": s.NewParents,
+		"changed_parents": s.ChangedParents, "unchanged_parents": s.UnchangedParents, "invites": s.Invites,
+		"invites_by_sms": s.InvitesBySMS, "invites_by_email": s.InvitesByEmail, "households": s.Households}
+}
+
+// invitees are the parents the plan invites, by id, minus any already
+// invited or no longer waiting to join (the plan knows the roster's; this
+// covers a resumed run whose first attempt created them).
+func (run *importRun) invitees() []string {
+	state := map[string]content.ParentState{}
+	for _, p := range run.snap.Parents {
+		state[p.ID] = p.State
+	}
+	seen := map[string]bool{}
+	var ids []string
+	for _, inv := range run.plan.Invites {
+		id := run.parent[inv.Parent]
+		if seen[id] || run.snap.Invited[id] {
+			continue
+		}
+		if st, ok := state[id]; ok && st != content.ParentInvited {
+			continue
+		}
+		seen[id] = true
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// inviteParents creates one invite broadcast (the worker issues each
+// parent's code at send time) and records the invites. broadcastID is
+// derived from what asked for it, so a retry finds the same broadcast
+// and invites nobody twice. It returns "" when there is no one to invite.
+func (s *server) inviteParents(c *fiber.Ctx, schoolID, staffID, broadcastID, importID string, ids []string, now time.Time) (string, int, error) {
+	if len(ids) == 0 {
+		return "", 0, nil
+	}
+	ctx := c.UserContext()
+	b := &content.Broadcast{ID: broadcastID, SchoolID: schoolID, CreatedBy: staffID, Template: string(notify.TemplateInvite),
+		Category: "invites", Params: map[string]string{"link": s.AppURL}, // the sender appends /join/{code}
+		Audience: content.Audience{ParentIDs: ids}, State: content.BroadcastExpanding, CreatedAt: now}
+	if err := s.Ledger.CreateBroadcast(ctx, b); content.IsCode(err, content.CodeConflict) {
+		prev, err := s.Ledger.Broadcast(ctx, broadcastID)
+		if err != nil {
+			return "", 0, err
+		}
+		if prev.SchoolID != schoolID {
+			return "", 0, content.Errorf(content.CodeConflict, "this broadcast already exists")
+		}
+		b = prev
+	} else if err != nil {
+		return "", 0, err
+	}
+	task, err := tasks.NewExpandBroadcast(b.ID)
+	if err != nil {
+		return "", 0, err
+	}
+	if _, err := s.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return "", 0, content.Wrap(content.CodeUnavailable, err, "the invites could not be queued; try again")
+	}
+	invs := make([]*content.FamilyInvite, 0, len(b.Audience.ParentIDs))
+	for _, id := range b.Audience.ParentIDs {
+		invs = append(invs, &content.FamilyInvite{ID: content.InvitationID(schoolID, id), SchoolID: schoolID, ParentID: id,
+			ImportID: importID, BroadcastID: b.ID, FirstAt: now, LastAt: now})
+	}
+	if err := s.Imports.PutFamilyInvites(ctx, invs); err != nil {
+		return "", 0, err
+	}
+	return b.ID, len(b.Audience.ParentIDs), nil
+}
+
+// writes turns the plan into bulk writes and per-row outcomes. Children
+// are written whole from the roster copy plus the file; parents' copies of
+// their links are rebuilt from the children, as syncParentLink does.
+func (run *importRun) writes(hashKey []byte, now time.Time) (*content.ImportWrites, []content.ImportRowOutcome) {
+	imp, sc := run.imp, run.sc
+	w := &content.ImportWrites{}
+	// Reg groups become classes, matched by name.
+	classOf := map[string]string{}
+	for _, cl := range run.snap.Classes {
+		if _, ok := classOf[strings.ToLower(cl.Name)]; !ok {
+			classOf[strings.ToLower(cl.Name)] = cl.ID
+		}
+	}
+	classFor := func(p misimport.Pupil) []string {
+		if p.RegGroup == "" {
+			return []string{}
+		}
+		k := strings.ToLower(p.RegGroup)
+		id, ok := classOf[k]
+		if !ok {
+			id = "cls_" + content.KeyedHash(hashKey, "class:"+sc.ID+":"+k)[:20]
+			classOf[k] = id
+			w.NewClasses = append(w.NewClasses, &content.Class{ID: id, SchoolID: sc.ID, Name: p.RegGroup,
+				YearGroup: p.YearGroup, TeacherIDs: []string{}, CreatedAt: now})
+		}
+		return []string{id}
+	}
+
+	final := map[string]*content.Child{} // children written, by id
+	outcomes := make([]content.ImportRowOutcome, 0, imp.Rows)
+	for _, cp := range run.plan.Children {
+		p := imp.Pupils[cp.Pupil]
+		out := content.ImportRowOutcome{Row: p.Row}
+		cur := run.byUPN[p.UPN]
+		relinked := cur != nil && cur.SchoolLink.State != content.LinkLinked
+		switch {
+		case cp.Change == misimport.ChangeUnchanged && !relinked:
+			out.Outcome, out.ChildID = "unchanged", cur.ID
+		case cur == nil:
+			k := &content.Child{ID: "chd_" + content.KeyedHash(hashKey, "upn:"+sc.ID+":"+p.UPN)[:20], SchoolID: sc.ID,
+				FirstName: p.FirstName, LastName: p.LastName, UPN: p.UPN, YearGroup: p.YearGroup, ClassIDs: classFor(p),
+				PupilPremium: p.PupilPremium, SchoolLink: content.SchoolLink{State: content.LinkLinked}, CreatedAt: now}
+			for _, l := range p.Links {
+				k.Parents = addLink(k.Parents, run.parent[l.Parent], l.Relationship, now)
+			}
+			w.NewChildren = append(w.NewChildren, k)
+			final[k.ID] = k
+			out.Outcome, out.ChildID = "created", k.ID
+		default:
+			k := *cur
+			k.Parents = slices.Clone(cur.Parents)
+			if relinked {
+				// A returning pupil: re-linking resets the retention clock.
+				k.SchoolLink = content.SchoolLink{State: content.LinkLinked}
+			}
+			regChanged := relinked || slices.Contains(cp.Fields, misimport.FieldNameRegGroup)
+			k.FirstName, k.LastName, k.YearGroup, k.PupilPremium = p.FirstName, p.LastName, p.YearGroup, p.PupilPremium
+			if regChanged {
+				k.ClassIDs = classFor(p)
+			}
+			// Links the file adds; links it no longer lists are kept (a
+			// parent the school added by hand, or one the MIS dropped,
+			// keeps access until an admin unlinks them).
+			for _, l := range p.Links {
+				k.Parents = addLink(k.Parents, run.parent[l.Parent], l.Relationship, now)
+			}
+			w.Children = append(w.Children, &k)
+			final[k.ID] = &k
+			out.Outcome, out.ChildID = "updated", k.ID
+		}
+		outcomes = append(outcomes, out)
+	}
+	for _, upn := range run.plan.Leavers {
+		cur := run.byUPN[upn]
+		if cur == nil || cur.SchoolLink.State != content.LinkLinked {
+			continue
+		}
+		k := *cur
+		k.SchoolLink = content.SchoolLink{State: content.LinkRemoved, RemovedAt: now}
+		w.Children = append(w.Children, &k)
+		final[k.ID] = &k
+	}
+
+	// Every parent linked to a written child gets its copy rebuilt from
+	// the school's children as they will stand.
+	existing := map[string]*content.Parent{}
+	for _, p := range run.snap.Parents {
+		existing[p.ID] = p
+	}
+	affected := map[string]bool{}
+	for _, k := range final {
+		for _, l := range k.Parents {
+			affected[l.ParentID] = true
+		}
+	}
+	contact := map[string]int{} // parent id → Import.Parents index with changes to apply
+	for _, pp := range run.plan.Parents {
+		id := run.parent[pp.Parent]
+		if pp.Change == misimport.ChangeNew || pp.Change == misimport.ChangeChanged {
+			contact[id] = pp.Parent
+			affected[id] = true
+		}
+	}
+	rev := map[string][]*content.Child{}
+	for _, k := range run.snap.Children {
+		if _, ok := final[k.ID]; !ok {
+			for _, l := range k.Parents {
+				if affected[l.ParentID] {
+					rev[l.ParentID] = append(rev[l.ParentID], k)
+				}
+			}
+		}
+	}
+	for _, k := range final {
+		for _, l := range k.Parents {
+			rev[l.ParentID] = append(rev[l.ParentID], k)
+		}
+	}
+	ids := make([]string, 0, len(affected))
+	for id := range affected {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		links := []content.ChildLink{}
+		cur := existing[id]
+		if cur != nil {
+			for _, cl := range cur.Children {
+				if cl.SchoolID != sc.ID {
+					links = append(links, cl)
+				}
+			}
+		}
+		kids := rev[id]
+		slices.SortFunc(kids, func(a, b *content.Child) int { return strings.Compare(a.ID, b.ID) })
+		for i, k := range kids {
+			if i > 0 && kids[i-1].ID == k.ID {
+				continue
+			}
+			for _, l := range k.Parents {
+				if l.ParentID != id {
+					continue
+				}
+				state := l.State
+				if k.SchoolLink.State != content.LinkLinked {
+					state = content.LinkRemoved
+				}
+				links = append(links, content.ChildLink{ChildID: k.ID, SchoolID: sc.ID, FirstName: k.FirstName,
+					YearGroup: k.YearGroup, State: state, LinkedAt: l.LinkedAt, RemovedAt: l.RemovedAt})
+			}
+		}
+		idx, hasContact := contact[id]
+		if cur == nil {
+			if !hasContact {
+				continue // linked by a child but not in this file nor the roster: nothing to copy to
+			}
+			ip := imp.Parents[idx]
+			w.NewParents = append(w.NewParents, &content.Parent{ID: id, FirstName: ip.FirstName, LastName: ip.LastName,
+				Phone: ip.Mobile, Email: ip.Email, Language: ip.Language, State: content.ParentInvited,
+				Sessions: []string{}, Children: links, CreatedAt: now})
+			continue
+		}
+		u := content.ParentUpdate{ID: id, Children: links}
+		// Contacts of a parent who has joined are theirs to change.
+		if hasContact && cur.State == content.ParentInvited {
+			ip := imp.Parents[idx]
+			u.SetContact, u.FirstName, u.LastName, u.Phone, u.Email, u.Language = true, ip.FirstName, ip.LastName, ip.Mobile, ip.Email, ip.Language
+		}
+		w.ParentUpdates = append(w.ParentUpdates, u)
+	}
+
+	// Rows without an accepted pupil: rejected or skipped duplicates.
+	accepted := make(map[int]bool, len(imp.Pupils))
+	for _, p := range imp.Pupils {
+		accepted[p.Row] = true
+	}
+	codes := map[int][]string{}
+	for _, p := range imp.Problems {
+		if !slices.Contains(codes[p.Row], p.Code) {
+			codes[p.Row] = append(codes[p.Row], p.Code)
+		}
+	}
+	for i := range outcomes {
+		outcomes[i].Problems = codes[outcomes[i].Row]
+	}
+	rows := make([]int, 0, len(codes))
+	for row := range codes {
+		if !accepted[row] {
+			rows = append(rows, row)
+		}
+	}
+	slices.Sort(rows)
+	for _, row := range rows {
+		o := content.ImportRowOutcome{Row: row, Outcome: "rejected", Problems: codes[row]}
+		if slices.Contains(o.Problems, misimport.CodeDuplicateRow) {
+			o.Outcome = "duplicate"
+		}
+		outcomes = append(outcomes, o)
+	}
+	slices.SortStableFunc(outcomes, func(a, b content.ImportRowOutcome) int { return a.Row - b.Row })
+	return w, outcomes
+}
+
+// addLink links a parent (or re-links a removed link), keeping one link
+// per parent.
+func addLink(links []content.ParentLink, parentID, relationship string, now time.Time) []content.ParentLink {
+	for i := range links {
+		if links[i].ParentID == parentID {
+			if links[i].State != content.LinkLinked {
+				links[i].State, links[i].LinkedAt, links[i].RemovedAt = content.LinkLinked, now, time.Time{}
+			}
+			if relationship != "" {
+				links[i].Relationship = relationship
+			}
+			return links
+		}
+	}
+	return append(links, content.ParentLink{ParentID: parentID, Relationship: relationship, State: content.LinkLinked, LinkedAt: now})
+}
+
+type resendInvitesDTO struct {
+	BroadcastID string `json:"broadcast_id,omitempty"`
+	Invited     int    `json:"invited"`
+}
+
+// resendInvites invites every parent linked at the school who has not
+// joined: one invite broadcast, each parent getting a fresh code at send
+// time (which kills their old one). With an Idempotency-Key a repeat
+// answers the first result and invites nobody again.
+func (s *server) resendInvites() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if s.Imports == nil {
+			return content.Errorf(content.CodeUnavailable, "invites are not available")
+		}
+		sc, err := s.schoolFor(c, adminOnly)
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(c.Body())) > 0 {
+			var empty struct{}
+			if err := decodeJSON(c, &empty); err != nil {
+				return err
+			}
+		}
+		return s.idempotent(c, sc.ID, func() string { return content.NewID("brd") }, func(broadcastID string) error {
+			ctx := c.UserContext()
+			var ids []string
+			err := s.Roster.EachParentOfSchool(ctx, sc.ID, func(pc content.ParentContact) error {
+				if pc.State == content.ParentInvited && (pc.Phone != "" || pc.Email != "") {
+					ids = append(ids, pc.ID)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			slices.Sort(ids)
+			p := principal(c)
+			bid, n, err := s.inviteParents(c, sc.ID, p.ID(), broadcastID, "", ids, s.Clock.Now())
+			if err != nil {
+				return err
+			}
+			if bid != "" {
+				s.audit(c, p.Kind, p.ID(), "invite.resend", sc.ID, "broadcast:"+bid)
+			}
+			s.Log.Info("invites resent", "request_id", requestID(c), "school_id", sc.ID, "broadcast_id", bid, "invited", n)
+			return c.Status(fiber.StatusAccepted).JSON(resendInvitesDTO{BroadcastID: bid, Invited: n})
+		})
+	}
+}
