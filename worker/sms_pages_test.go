@@ -393,3 +393,31 @@ func TestSMSOutcomesAreCounted(t *testing.T) {
 		t.Fatalf("counted %v, want %v", counts, want)
 	}
 }
+
+// TestSMSSuppressionOutlivesTheParentRecord is TESTING.md D5 for the send
+// path: a number that said STOP stays suppressed when the family is
+// imported again as a new parent record (as a re-import after erasure
+// does), because the suppression is keyed by the number, not the parent.
+func TestSMSSuppressionOutlivesTheParentRecord(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ps := parentsN(2)
+	f := newSMSFixture(t, ps, 1_000_000)
+	// The STOP arrived before this parent record existed.
+	key, err := content.SuppressionKeyOf([]byte("test-key"), content.SuppressionSMS, ps[0].Phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.Suppress(ctx, &content.Suppression{Key: key, Channel: content.SuppressionSMS,
+		Reason: content.SuppressStop, At: f.clock.Now().Add(-24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	f.run(t)
+	acc := f.fake.Accepted()
+	if len(acc) != 1 || acc[0].To != ps[1].Phone {
+		t.Fatalf("sent %+v, want only the number that did not say STOP", acc)
+	}
+	if e := f.states(t)[ps[0].ID]; e.State() != content.StateSuppressed || e.ErrorCode != "opted_out" {
+		t.Fatalf("suppressed number's entry: %s %q", e.State(), e.ErrorCode)
+	}
+}
