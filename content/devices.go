@@ -89,3 +89,13 @@ type Devices interface {
 	// SetPreferences replaces the parent's notification preferences.
 	SetPreferences(ctx context.Context, parentID string, prefs map[string]ChannelPreference) error
 }
+
+// MessageLanguage is the language a message of the category should be
+// written in for this parent: the category's preference when set, else the
+// account's language. Senders render with it.
+func (p *Parent) MessageLanguage(category string) string {
+	if l := p.Preferences[category].Language; l != "" {
+		return l
+	}
+	return p.Language
+}
