@@ -43,8 +43,9 @@ type schoolEngagementDTO struct {
 	Weeks        []engagementWeekDTO `json:"weeks"`
 	PupilPremium []engagementWeekDTO `json:"pupil_premium"`
 	Other        []engagementWeekDTO `json:"other"`
-	// TODO(issue 5): the invite funnel, once the bulk-invite store offers
-	// a funnel read; until then the school view carries engagement only.
+	// The invite funnel is GET /v1/schools/{id}/funnel: it walks the
+	// roster and the invite ledgers, so it stays off this view, which is
+	// weeks × 3 lookups by _id.
 }
 
 func toEngagementWeeks(weeks []string, counts []content.EngagementCounts) []engagementWeekDTO {
