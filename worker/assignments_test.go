@@ -156,9 +156,16 @@ func TestDeadAndStaleTokensArePruned(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	onDeadToken(Deps{DeviceStore: s, HashKey: key, Log: log})("par_1", "tok-dead")
-	h := &StaleDevices{Store: s, Clock: &settableClock{t: now}, Log: log}
+	q := &taskRecorder{}
+	h := &StaleDevices{Store: s, Tasks: q, Clock: &settableClock{t: now}, Log: log}
+	if err := h.Tick(ctx, tasks.NewDevicesTick(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if len(q.tasks) != 1 || q.tasks[0].Type() != tasks.TypeDropStaleDevices || string(q.tasks[0].Payload()) != `{"day":"2026-11-02"}` {
+		t.Fatalf("tick queued %d tasks", len(q.tasks))
+	}
 	for i := 0; i < 2; i++ {
-		if err := h.ProcessTask(ctx, tasks.NewDropStaleDevices()); err != nil {
+		if err := h.ProcessTask(ctx, q.tasks[0]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,11 +2,13 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
 // DeviceTokenStore is what the worker needs of device records beyond
@@ -33,11 +35,25 @@ func DeadTokens(store DeviceTokenStore, hashKey []byte, log *slog.Logger) func(p
 }
 
 // StaleDevices drops push tokens no app has refreshed within
-// content.DeviceStaleAfter. Run daily; idempotent.
+// content.DeviceStaleAfter: Tick queues the day's sweep (keyed by the
+// date), ProcessTask runs it. Idempotent: a second run finds nothing stale.
 type StaleDevices struct {
 	Store DeviceTokenStore
+	Tasks Enqueuer
 	Clock content.Clock
 	Log   *slog.Logger
+}
+
+// Tick queues today's sweep; already queued or done today is a no-op.
+func (h *StaleDevices) Tick(ctx context.Context, _ *asynq.Task) error {
+	task, err := tasks.NewDropStaleDevices(h.Clock.Now().UTC().Format(time.DateOnly))
+	if err != nil {
+		return err
+	}
+	if _, err := h.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return err
+	}
+	return nil
 }
 
 func (h *StaleDevices) ProcessTask(ctx context.Context, _ *asynq.Task) error {

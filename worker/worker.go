@@ -112,7 +112,9 @@ func NewMux(d Deps) *asynq.ServeMux {
 			Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL})
 	}
 	if d.DeviceStore != nil {
-		mux.Handle(tasks.TypeDropStaleDevices, &StaleDevices{Store: d.DeviceStore, Clock: d.Clock, Log: log})
+		stale := &StaleDevices{Store: d.DeviceStore, Tasks: d.Tasks, Clock: d.Clock, Log: log}
+		mux.HandleFunc(tasks.TypeDevicesTick, stale.Tick)
+		mux.Handle(tasks.TypeDropStaleDevices, stale)
 	}
 	if d.Retention != nil {
 		sweeps := &RetentionSweeps{Store: d.Retention, Roster: d.Roster, Ledger: d.Ledger, Erasures: d.ErasureRecords,

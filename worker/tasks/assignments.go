@@ -48,13 +48,36 @@ func ParseReleaseAssignment(b []byte) (ReleaseAssignment, error) {
 	return p, nil
 }
 
+// TypeDevicesTick is the scheduler's hourly nudge for the device sweep: it
+// queues the day's TypeDropStaleDevices, keyed by the date, so the sweep
+// runs once a day however many schedulers tick, and a day missed while no
+// scheduler ran is caught up within the hour one comes back.
+const TypeDevicesTick = "devices:tick"
+
+// NewDevicesTick builds the periodic tick. Unique keeps schedulers in
+// several processes from queueing more than one per interval.
+func NewDevicesTick(interval time.Duration) *asynq.Task {
+	return asynq.NewTask(TypeDevicesTick, nil, asynq.Queue(QueueBulk), asynq.Unique(max(interval*9/10, time.Second)),
+		asynq.MaxRetry(3), asynq.Timeout(time.Minute))
+}
+
 // TypeDropStaleDevices removes push tokens no app has refreshed for 270
-// days. It is scheduled daily and idempotent.
+// days, as of the day it names.
 const TypeDropStaleDevices = "devices:drop_stale"
 
-// NewDropStaleDevices builds the daily sweep. Unique keeps schedulers in
-// several processes from queueing it more than once a day.
-func NewDropStaleDevices() *asynq.Task {
-	return asynq.NewTask(TypeDropStaleDevices, nil, asynq.Queue(QueueBulk), asynq.Unique(20*time.Hour),
-		asynq.MaxRetry(5), asynq.Timeout(30*time.Minute))
+// DropStaleDevices is the payload of TypeDropStaleDevices.
+type DropStaleDevices struct {
+	Day string `json:"day"` // YYYY-MM-DD (UTC): the task's key
+}
+
+// NewDropStaleDevices builds a day's sweep. Its TaskID names the day and it
+// is retained two days after it finishes, so a second tick that day is a
+// no-op (asynq.ErrTaskIDConflict).
+func NewDropStaleDevices(day string) (*asynq.Task, error) {
+	b, err := json.Marshal(DropStaleDevices{Day: day})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", TypeDropStaleDevices, err)
+	}
+	return asynq.NewTask(TypeDropStaleDevices, b, asynq.TaskID(TypeDropStaleDevices+":"+day),
+		asynq.Queue(QueueBulk), asynq.MaxRetry(5), asynq.Timeout(30*time.Minute), asynq.Retention(48*time.Hour)), nil
 }

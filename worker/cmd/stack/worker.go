@@ -77,9 +77,9 @@ func (st *Stack) Scheduler(log *slog.Logger) (*asynq.Scheduler, error) {
 	if _, err := s.Register("@every 1h", tasks.NewRetentionTick(time.Hour)); err != nil {
 		return nil, fmt.Errorf("schedule retention: %w", err)
 	}
-	// Push tokens unrefreshed for 270 days: once a day (Unique keeps
-	// several schedulers from queueing it twice).
-	if _, err := s.Register("@daily", tasks.NewDropStaleDevices()); err != nil {
+	// Push tokens unrefreshed for 270 days: an hourly tick queues the
+	// day's sweep, keyed by the date, so it runs once a day.
+	if _, err := s.Register("@every 1h", tasks.NewDevicesTick(time.Hour)); err != nil {
 		return nil, fmt.Errorf("schedule stale devices: %w", err)
 	}
 	return s, nil
