@@ -281,3 +281,62 @@ func TestImportRefusals(t *testing.T) {
 		t.Errorf("a %d-byte file: %d pupils, want %d", len(big), got.Summary.Pupils, exp.Pupils)
 	}
 }
+
+func TestResendInvitesAndFamiliesExport(t *testing.T) {
+	s := newImportSchool(t)
+	ctx := context.Background()
+	file, exp := generated(t, 20, mistest.LayoutBromcom)
+	resp, body := s.upload(t, file, "dry_run=false")
+	wantStatus(t, resp, body, 200)
+
+	// Everyone still invited is invited again, once per Idempotency-Key.
+	path := "/v1/schools/" + s.sc.ID + "/invites/resend"
+	resp, body = s.h.do("POST", path, nil, s.admin, withHeader("Idempotency-Key", "resend-1"))
+	wantStatus(t, resp, body, 202)
+	first := decode[resendInvitesDTO](t, body)
+	if first.Invited != exp.Parents || first.BroadcastID == "" {
+		t.Fatalf("resend: %+v, want %d parents", first, exp.Parents)
+	}
+	resp, body = s.h.do("POST", path, nil, s.admin, withHeader("Idempotency-Key", "resend-1"))
+	wantStatus(t, resp, body, 202)
+	if again := decode[resendInvitesDTO](t, body); again != first || resp.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("repeat: %+v (replayed %q), want %+v", again, resp.Header.Get("Idempotent-Replayed"), first)
+	}
+	if n := len(s.h.queue.ofType(tasks.TypeExpandBroadcast)); n != 2 {
+		t.Errorf("%d expansions queued, want 2 (import, one resend)", n)
+	}
+	invs, err := s.h.store.FamilyInvitesOfSchool(ctx, s.sc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inv := range invs {
+		if inv.BroadcastID != first.BroadcastID || inv.ImportID == "" {
+			t.Errorf("invite record %+v: want the resend's broadcast and the import kept", inv)
+		}
+	}
+
+	// A name that a spreadsheet would run is exported as text.
+	b, _ := s.h.store.Broadcast(ctx, first.BroadcastID)
+	pa, err := s.h.store.Parent(ctx, b.Audience.ParentIDs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa.FirstName, pa.LastName = `=HYPERLINK("http://evil.test","x")`, "+SUM(1)"
+	if err := s.h.store.UpdateParent(ctx, pa); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = s.h.do("GET", "/v1/schools/"+s.sc.ID+"/funnel/families.csv", nil, s.admin)
+	wantStatus(t, resp, body, 200)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	csv := string(body)
+	if !strings.Contains(csv, `"'=HYPERLINK(""http://evil.test"",""x"")"`) || !strings.Contains(csv, ",'+SUM(1),") {
+		t.Errorf("formula cells not neutralised:\n%s", csv)
+	}
+	for _, c := range []struct{ in, out string }{{"=1", "'=1"}, {"-2", "'-2"}, {"@a", "'@a"}, {"\tx", "'\tx"}, {"\rx", "'\rx"}, {"Ann", "Ann"}, {"", ""}} {
+		if got := csvSafe(c.in); got != c.out {
+			t.Errorf("csvSafe(%q) = %q, want %q", c.in, got, c.out)
+		}
+	}
+}

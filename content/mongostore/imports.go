@@ -2,6 +2,7 @@ package mongostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -295,18 +296,43 @@ func (s *Store) bulk(ctx context.Context, coll string, models []mongo.WriteModel
 	return nil
 }
 
+// PutFamilyInvites inserts the records in bulk (an import's invitees are
+// new: upserts, which look each _id up first, cost ten times as much on
+// the embedded store) and moves the ones that already exist on to the new
+// broadcast with one $set each.
 func (s *Store) PutFamilyInvites(ctx context.Context, invs []*content.FamilyInvite) error {
-	models := make([]mongo.WriteModel, 0, len(invs))
-	for _, inv := range invs {
-		update := bson.D{
-			{Key: "$setOnInsert", Value: bson.D{{Key: "schoolId", Value: inv.SchoolID}, {Key: "parentId", Value: inv.ParentID},
-				{Key: "importId", Value: inv.ImportID}, {Key: "firstAt", Value: inv.FirstAt}, {Key: "reminders", Value: 0}}},
-			{Key: "$set", Value: bson.D{{Key: "broadcastId", Value: inv.BroadcastID}, {Key: "lastAt", Value: inv.LastAt}}},
+	for start := 0; start < len(invs); start += bulkBatch {
+		batch := invs[start:min(start+bulkBatch, len(invs))]
+		docs := make([]any, 0, len(batch))
+		for _, inv := range batch {
+			docs = append(docs, familyInviteDoc{ID: inv.ID, SchoolID: inv.SchoolID, ParentID: inv.ParentID, ImportID: inv.ImportID,
+				BroadcastID: inv.BroadcastID, FirstAt: inv.FirstAt, LastAt: inv.LastAt})
 		}
-		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: inv.ID}}).
-			SetUpdate(update).SetUpsert(true))
+		var err error
+		func() {
+			ctx, cancel := context.WithTimeout(ctx, bulkTimeout)
+			defer cancel()
+			_, err = s.c(colFamilyInvites).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		}()
+		if err == nil {
+			continue
+		}
+		if !onlyDuplicates(err) {
+			return mapErr(err, "family invites")
+		}
+		var bwe mongo.BulkWriteException
+		errors.As(err, &bwe)
+		models := make([]mongo.WriteModel, 0, len(bwe.WriteErrors))
+		for _, we := range bwe.WriteErrors {
+			inv := batch[we.Index]
+			models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: inv.ID}}).
+				SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "broadcastId", Value: inv.BroadcastID}, {Key: "lastAt", Value: inv.LastAt}}}}))
+		}
+		if err := s.bulk(ctx, colFamilyInvites, models, "family invites"); err != nil {
+			return err
+		}
 	}
-	return s.bulk(ctx, colFamilyInvites, models, "family invites")
+	return nil
 }
 
 func (s *Store) FamilyInvitesOfSchool(ctx context.Context, schoolID string) ([]*content.FamilyInvite, error) {
