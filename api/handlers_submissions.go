@@ -192,18 +192,13 @@ func (s *server) submitAssignment() fiber.Handler {
 			return err
 		}
 		fe := content.FieldErrors{}
-		upd := content.SubmissionUpdate{}
-		if req.Done != nil {
-			upd.Done = *req.Done
-		}
-		if req.Rating != nil {
-			if *req.Rating < 1 || *req.Rating > 5 {
-				fe.Add("rating", "must be 1 to 5")
-			}
-			upd.Rating = *req.Rating
+		upd := content.SubmissionUpdate{Done: req.Done, Rating: req.Rating}
+		if req.Rating != nil && (*req.Rating < 1 || *req.Rating > 5) {
+			fe.Add("rating", "must be 1 to 5")
 		}
 		if req.Comment != nil {
-			upd.Comment = plainText(fe, "comment", *req.Comment, content.SubmissionCommentMax, false)
+			comment := plainText(fe, "comment", *req.Comment, content.SubmissionCommentMax, false)
+			upd.Comment = &comment
 		}
 		if err := fe.Err(); err != nil {
 			return err

@@ -55,8 +55,9 @@ func (a *testAssignments) AssignmentTarget(_ context.Context, id string) (*conte
 // submitAsA stores parent A's submission for K1 and asg_1.
 func (w *world) submitAsA(t testing.TB) *content.Submission {
 	t.Helper()
+	done, rating := true, 4
 	sub, err := w.h.store.PutSubmission(context.Background(), &content.Submission{ID: content.SubmissionID("asg_1", "chd_1", "par_a"),
-		SchoolID: "sch_1", AssignmentID: "asg_1", ChildID: "chd_1", ParentID: "par_a"}, content.SubmissionUpdate{Done: true, Rating: 4}, w.h.clock.Now())
+		SchoolID: "sch_1", AssignmentID: "asg_1", ChildID: "chd_1", ParentID: "par_a"}, content.SubmissionUpdate{Done: &done, Rating: &rating}, w.h.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,6 +233,12 @@ func TestSubmissionScenarios(t *testing.T) {
 	again := decode[submissionDTO](t, body)
 	if again.ID != first.ID || *again.Rating != 5 || !again.CreatedAt.Equal(first.CreatedAt) {
 		t.Fatalf("repeat submit: %s", body)
+	}
+	// A field left out keeps its value.
+	resp, body = h.do("POST", path, map[string]any{"rating": 3}, a)
+	wantStatus(t, resp, body, http.StatusOK)
+	if p := decode[submissionDTO](t, body); *p.Rating != 3 || p.Comment != "We built a tower" || !p.Done {
+		t.Fatalf("partial update: %s", body)
 	}
 	resp, body = h.do("GET", path, nil, a)
 	wantStatus(t, resp, body, http.StatusOK)

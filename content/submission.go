@@ -85,11 +85,12 @@ type Reply struct {
 	At         time.Time
 }
 
-// SubmissionUpdate is what a parent sets on their submission.
+// SubmissionUpdate is what a parent sets on their submission: nil fields
+// are left as they are (on a new submission: not done, unrated, no comment).
 type SubmissionUpdate struct {
-	Done    bool
-	Rating  int
-	Comment string
+	Done    *bool
+	Rating  *int
+	Comment *string
 }
 
 // Photo is one photo a parent sent with a submission. The pictures live in

@@ -71,19 +71,38 @@ func (s *Store) PutSubmission(ctx context.Context, sub *content.Submission, upd 
 	if err := s.indexSubmission(ctx, sub); err != nil {
 		return nil, err
 	}
+	set := bson.D{{Key: "updatedAt", Value: at.UTC()}}
+	onInsert := append(submissionOnInsert(sub, at), bson.E{Key: "photoIds", Value: bson.A{}}, bson.E{Key: "replies", Value: bson.A{}})
+	// A field the parent sent is set; one they left out keeps its value,
+	// or its default on a new submission.
+	field := func(name string, v, def any, given bool) {
+		if given {
+			set = append(set, bson.E{Key: name, Value: v})
+		} else {
+			onInsert = append(onInsert, bson.E{Key: name, Value: def})
+		}
+	}
+	field("done", deref(upd.Done), false, upd.Done != nil)
+	field("rating", deref(upd.Rating), 0, upd.Rating != nil)
+	field("comment", deref(upd.Comment), "", upd.Comment != nil)
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	var d submissionDoc
 	err := s.c(colSubmissions).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: sub.ID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "done", Value: upd.Done}, {Key: "rating", Value: upd.Rating},
-			{Key: "comment", Value: upd.Comment}, {Key: "updatedAt", Value: at.UTC()}}},
-			{Key: "$setOnInsert", Value: append(submissionOnInsert(sub, at),
-				bson.E{Key: "photoIds", Value: bson.A{}}, bson.E{Key: "replies", Value: bson.A{}})}},
+		bson.D{{Key: "$set", Value: set}, {Key: "$setOnInsert", Value: onInsert}},
 		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
 	if err != nil {
 		return nil, mapErr(err, "submission")
 	}
 	return d.toContent(), nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // indexSubmission lists the submission on its assignment's index first, so

@@ -10,6 +10,12 @@ import (
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
 )
 
+func ptr[T any](v T) *T { return &v }
+
+func upd(done bool, rating int, comment string) content.SubmissionUpdate {
+	return content.SubmissionUpdate{Done: &done, Rating: &rating, Comment: &comment}
+}
+
 func newSubmission(assignment, child, parent string) *content.Submission {
 	return &content.Submission{ID: content.SubmissionID(assignment, child, parent), SchoolID: "sch_1",
 		AssignmentID: assignment, ChildID: child, ParentID: parent}
@@ -23,21 +29,26 @@ func TestSubmissionsPutIsIdempotentAndListed(t *testing.T) {
 	ctx := context.Background()
 	s := mongotest.NewStore(t)
 	a := newSubmission("asg_1", "chd_1", "par_a")
-	first, err := s.PutSubmission(ctx, a, content.SubmissionUpdate{Done: true, Rating: 4, Comment: "fun"}, t0)
+	first, err := s.PutSubmission(ctx, a, upd(true, 4, "fun"), t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := s.PutSubmission(ctx, a, content.SubmissionUpdate{Done: true, Rating: 5, Comment: "even better"}, t0.Add(time.Hour))
+	again, err := s.PutSubmission(ctx, a, upd(true, 5, "even better"), t0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !again.CreatedAt.Equal(first.CreatedAt) || again.Rating != 5 || again.Comment != "even better" || !again.UpdatedAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("after a repeat submit: %+v", again)
 	}
-	if _, err := s.PutSubmission(ctx, newSubmission("asg_1", "chd_2", "par_b"), content.SubmissionUpdate{Done: true}, t0); err != nil {
+	// Fields left out keep their values.
+	partial, err := s.PutSubmission(ctx, a, content.SubmissionUpdate{Rating: ptr(2)}, t0.Add(2*time.Hour))
+	if err != nil || partial.Rating != 2 || partial.Comment != "even better" || !partial.Done {
+		t.Fatalf("a partial update: %+v %v", partial, err)
+	}
+	if _, err := s.PutSubmission(ctx, newSubmission("asg_1", "chd_2", "par_b"), content.SubmissionUpdate{Done: ptr(true)}, t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PutSubmission(ctx, newSubmission("asg_2", "chd_1", "par_a"), content.SubmissionUpdate{Done: true}, t0); err != nil {
+	if _, err := s.PutSubmission(ctx, newSubmission("asg_2", "chd_1", "par_a"), content.SubmissionUpdate{Done: ptr(true)}, t0); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.SubmissionsOfAssignment(ctx, "asg_1")
@@ -60,7 +71,7 @@ func TestSubmissionRepliesThread(t *testing.T) {
 	ctx := context.Background()
 	s := mongotest.NewStore(t)
 	a := newSubmission("asg_1", "chd_1", "par_a")
-	if _, err := s.PutSubmission(ctx, a, content.SubmissionUpdate{Done: true}, t0); err != nil {
+	if _, err := s.PutSubmission(ctx, a, content.SubmissionUpdate{Done: ptr(true)}, t0); err != nil {
 		t.Fatal(err)
 	}
 	r1 := content.Reply{ID: "rpl_1", AuthorKind: content.KindStaff, AuthorID: "stf_t", AuthorName: "Mrs Khan", Body: "Lovely work!", At: t0}
@@ -124,7 +135,7 @@ func TestPhotosInGridFS(t *testing.T) {
 		t.Fatalf("consent: %+v %v", got, err)
 	}
 	// The submission's own fields survive a later submit.
-	after, err := s.PutSubmission(ctx, base, content.SubmissionUpdate{Done: true, Rating: 3}, t0.Add(2*time.Hour))
+	after, err := s.PutSubmission(ctx, base, content.SubmissionUpdate{Done: ptr(true), Rating: ptr(3)}, t0.Add(2*time.Hour))
 	if err != nil || len(after.PhotoIDs) != 1 || !after.Done {
 		t.Fatalf("submit after photo: %+v %v", after, err)
 	}
