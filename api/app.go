@@ -108,6 +108,12 @@ type Deps struct {
 	// PhotoSlots bounds how many photos are processed at once (default 2:
 	// each 12 MP photo needs 50–70 MB while it is).
 	PhotoSlots int
+
+	// Retention closes parents' accounts and records sign-ins against the
+	// inactivity clock; Erasures records erasure requests. Nil answers the
+	// data-rights routes with 503.
+	Retention content.Retention
+	Erasures  content.Erasures
 }
 
 // server holds the dependencies the handlers close over.

@@ -183,6 +183,14 @@ func matrix() map[string]entry {
 		"POST /v1/schools/:schoolId/classes/:classId/assignments":                 {allowed: []string{actTeacher, actAdmin}, setup: newAssignmentCell},
 		"PATCH /v1/schools/:schoolId/classes/:classId/assignments/:assignmentId":  {allowed: []string{actTeacher, actAdmin}, setup: assignmentCell(true)},
 		"DELETE /v1/schools/:schoolId/classes/:classId/assignments/:assignmentId": {allowed: []string{actTeacher, actAdmin}, setup: assignmentCell(false)},
+		// Issue 6: data rights. Closing and erasing act on a fresh account
+		// per parent actor, so the actor's own cells keep working.
+		"GET /v1/me/retention": {allowed: []string{actParentA, actParentB, actParentOther}, setup: fixed("/v1/me/retention", nil)},
+		"POST /v1/me/close":    {allowed: []string{actParentA, actParentB, actParentOther}, setup: rightsCell("/v1/me/close", nil)},
+		"POST /v1/me/erase": {allowed: []string{actParentA, actParentB, actParentOther},
+			setup: rightsCell("/v1/me/erase", map[string]string{"password": fixturePassword})},
+		"POST /v1/schools/:schoolId/subscription/end":        {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/subscription/end", nil)},
+		"POST /v1/schools/:schoolId/subscription/reactivate": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/subscription/reactivate", nil)},
 	}
 }
 

@@ -119,6 +119,13 @@ func (s *server) login() fiber.Handler {
 			return err
 		}
 		s.audit(c, kind, id, "auth.login", "", string(kind)+":"+id)
+		if kind == content.KindParent && s.Retention != nil {
+			// A sign-in cancels a pending inactivity notice and restarts
+			// the retention clock (warned → active).
+			if err := s.Retention.ParentSignedIn(ctx, id, s.Clock.Now()); err != nil {
+				s.Log.Warn("record sign-in for retention failed", "request_id", requestID(c), "account_id", id, "err", err)
+			}
+		}
 		s.recordSignIn(c, kind, id)
 		return c.JSON(resp)
 	}

@@ -106,6 +106,13 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/schools/:schoolId/classes/:classId/engagement", staff(s.classEngagement())...)
 	v1.Get("/schools/:schoolId/engagement", staff(s.schoolEngagement())...)
 	v1.Get("/schools/:schoolId/engagement.csv", staff(s.schoolEngagementCSV())...)
+
+	// Issue 6: data rights and retention.
+	v1.Get("/me/retention", parent(s.myRetention())...)
+	v1.Post("/me/close", parent(s.closeMyAccount())...)
+	v1.Post("/me/erase", parent(s.eraseMe())...)
+	v1.Post("/schools/:schoolId/subscription/end", staff(s.endSubscription())...)
+	v1.Post("/schools/:schoolId/subscription/reactivate", staff(s.reactivateSubscription())...)
 }
 
 func (s *server) healthz() fiber.Handler {

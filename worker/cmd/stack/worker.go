@@ -55,6 +55,11 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		DeviceStore: st.Store,
 		Assignments: st.Store,
 		Feed:        st.Store,
+
+		Retention:      st.Store,
+		ErasureRecords: st.Store,
+		ErasureAreas:   st.Store,
+		Audit:          st.Store,
 	})
 	return srv, mux
 }
