@@ -138,7 +138,7 @@ func (h *EmailPages) decide(ctx context.Context, pc *pageContext, i, claim int, 
 	if err != nil {
 		return nil, err
 	}
-	msg, err := h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), parent.Language, params)
+	msg, err := h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), parent.MessageLanguage(pc.broadcast.Category), params)
 	if err != nil {
 		return settle(content.StateFailed, "render_failed")
 	}

@@ -152,7 +152,7 @@ func (h *PushPages) decide(ctx context.Context, pc *pageContext, i, claim int, n
 		deferTo(&d.out, until)
 		return d, nil
 	}
-	msg, err := h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), parent.Language, pc.params())
+	msg, err := h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), parent.MessageLanguage(pc.broadcast.Category), pc.params())
 	if err != nil {
 		return settle(content.StateFailed, "render_failed")
 	}

@@ -421,3 +421,25 @@ func TestSMSSuppressionOutlivesTheParentRecord(t *testing.T) {
 		t.Fatalf("suppressed number's entry: %s %q", e.State(), e.ErrorCode)
 	}
 }
+
+// TestSMSInTheCategoryLanguage: a parent who asked for award messages in
+// Welsh gets them in Welsh, whatever their account's language.
+func TestSMSInTheCategoryLanguage(t *testing.T) {
+	t.Parallel()
+	ps := parentsN(1)
+	ps[0].Preferences = map[string]content.ChannelPreference{"awards": {Language: "cy"}}
+	f := newSMSFixture(t, ps, 1_000_000)
+	f.run(t)
+	acc := f.fake.Accepted()
+	if len(acc) != 1 {
+		t.Fatalf("%d sent, want 1", len(acc))
+	}
+	cy, err := notify.MustCatalog().RenderOrEnglish(notify.TemplateAward, "cy",
+		notify.Params{SchoolName: "Riverside Primary", ChildFirstName: "Cai", TeacherName: "Mrs Khan"})
+	if err != nil || cy.Language != "cy" {
+		t.Fatalf("render Welsh: %v %s", err, cy.Language)
+	}
+	if want := cy.SMS("", "").Body; acc[0].Body != want {
+		t.Fatalf("body %q, want the Welsh %q", acc[0].Body, want)
+	}
+}
