@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -73,26 +72,10 @@ func (h *EmailPages) sendDue(ctx context.Context, work []*pageWork, now time.Tim
 		return err
 	}
 	h.send(ctx, perPage, now)
-	// Every page's outcomes are written even if one write fails; a failed
-	// write leaves its entries held, and the relay marks them unknown after
-	// the lease, which is the truthful state.
-	var errs []error
-	claimed, sent := 0, 0
-	for k, ds := range perPage {
-		outcomes := make([]content.EntryOutcome, len(ds))
-		for n, d := range ds {
-			outcomes[n] = d.out
-			if d.out.State == content.StateSent {
-				sent++
-			}
-		}
-		claimed += len(ds)
-		if err := work[k].recordOutcomes(ctx, h.Ledger, outcomes, h.Clock.Now()); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	claimed, sent, err := recordPerPage(ctx, h.Ledger, h.Clock, work, perPage,
+		func(d *emailDecision) content.EntryOutcome { return d.out }, nil)
 	h.Log.Info("email pages sent", "first_page_id", work[0].page.ID, "pages", len(work), "claimed", claimed, "sent", sent)
-	return errors.Join(errs...)
+	return err
 }
 
 // decide applies send-time policy to one won entry — account state, an

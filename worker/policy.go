@@ -414,3 +414,33 @@ func claimAndDecide[D any](ctx context.Context, ledger content.Ledger, log *slog
 	}
 	return out, nil
 }
+
+// recordPerPage writes the outcomes of each page's decisions in one update
+// per page, then runs after (if set) for each page recorded. Every page is
+// written even if another's write fails: a failed write leaves its entries
+// held, and the relay marks them unknown after the lease, which is the
+// truthful state. It returns how many entries were claimed and sent.
+func recordPerPage[D any](ctx context.Context, ledger content.Ledger, clock content.Clock, work []*pageWork,
+	perPage [][]D, outcome func(D) content.EntryOutcome, after func(w *pageWork) error) (claimed, sent int, err error) {
+	var errs []error
+	for k, ds := range perPage {
+		outcomes := make([]content.EntryOutcome, len(ds))
+		for n, d := range ds {
+			outcomes[n] = outcome(d)
+			if outcomes[n].State == content.StateSent {
+				sent++
+			}
+		}
+		claimed += len(ds)
+		if err := work[k].recordOutcomes(ctx, ledger, outcomes, clock.Now()); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if after != nil {
+			if err := after(work[k]); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return claimed, sent, errors.Join(errs...)
+}

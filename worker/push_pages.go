@@ -94,34 +94,20 @@ func (h *PushPages) sendDue(ctx context.Context, work []*pageWork, now time.Time
 	if retry <= 0 {
 		retry = defaultRetryAfter
 	}
-	// Every page's outcomes are written even if one write fails; a failed
-	// write leaves its entries held, and the relay marks them unknown after
-	// the lease, which is the truthful state.
-	var errs []error
-	claimed, sent, dead := 0, 0, 0
-	for k, ds := range perPage {
-		outcomes := make([]content.EntryOutcome, len(ds))
-		for n, d := range ds {
+	dead := 0
+	for _, ds := range perPage {
+		for _, d := range ds {
 			if d.pushes != nil {
 				dead += h.settle(d, retry, now)
 			}
-			outcomes[n] = d.out
-			if d.out.State == content.StateSent {
-				sent++
-			}
-		}
-		claimed += len(ds)
-		if err := work[k].recordOutcomes(ctx, h.Ledger, outcomes, h.Clock.Now()); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if err := h.scheduleFallback(ctx, work[k].pageContext, now); err != nil {
-			errs = append(errs, err)
 		}
 	}
+	claimed, sent, err := recordPerPage(ctx, h.Ledger, h.Clock, work, perPage,
+		func(d *pushDecision) content.EntryOutcome { return d.out },
+		func(w *pageWork) error { return h.scheduleFallback(ctx, w.pageContext, now) })
 	h.Log.Info("push pages sent", "first_page_id", work[0].page.ID, "pages", len(work), "claimed", claimed,
 		"sent", sent, "dead_tokens", dead)
-	return errors.Join(errs...)
+	return err
 }
 
 // decide applies send-time policy to one won entry — account state, a
