@@ -203,7 +203,7 @@ func (s *server) importRoster() fiber.Handler {
 		}
 		s.audit(c, p.Kind, p.ID(), "import.commit", sc.ID, "import:"+importID)
 		s.Log.Info("import committed", "request_id", requestID(c), "school_id", sc.ID, "import_id", importID,
-			"rows", run.imp.Rows, "invited", run.dto.Invited)
+			"rows", run.dto.Summary.Rows, "invited", run.dto.Invited)
 		return c.JSON(run.dto)
 	}
 }
@@ -523,10 +523,13 @@ func (s *server) commitImport(c *fiber.Ctx, run *importRun, importID, staffID, n
 		}
 		batch.RowChunks = n
 	}
+	ids := run.invitees()
+	// The parsed file and the roster copy are not needed past here: let
+	// them go before the bulk writes, which are the memory peak.
+	run.imp, run.plan, run.snap, run.byUPN = nil, nil, nil, nil
 	if err := s.Imports.ApplyImport(ctx, writes); err != nil {
 		return fail(err)
 	}
-	ids := run.invitees()
 	bid, invited, err := s.inviteParents(c, run.sc.ID, staffID, "brd_"+content.KeyedHash(s.HashKey, "invite:"+importID)[:20],
 		importID, ids, now)
 	if err != nil {

@@ -205,45 +205,33 @@ func streamAll[D any](ctx context.Context, s *Store, coll string, filter any, wh
 // link), then parents (their copies), so a commit that stops part-way and
 // runs again converges on the same documents.
 func (s *Store) ApplyImport(ctx context.Context, w *content.ImportWrites) error {
-	classes := make([]any, 0, len(w.NewClasses))
-	for _, c := range w.NewClasses {
-		classes = append(classes, toClassDoc(c))
-	}
-	if err := s.insertMany(ctx, colClasses, classes, "classes"); err != nil {
+	if err := insertEach(ctx, s, colClasses, w.NewClasses, toClassDoc, "classes"); err != nil {
 		return err
 	}
-	kids := make([]any, 0, len(w.NewChildren))
-	for _, c := range w.NewChildren {
-		kids = append(kids, toChildDoc(c))
-	}
-	if err := s.insertMany(ctx, colChildren, kids, "children"); err != nil {
+	if err := insertEach(ctx, s, colChildren, w.NewChildren, toChildDoc, "children"); err != nil {
 		return err
 	}
-	repl := make([]mongo.WriteModel, 0, len(w.Children))
-	for _, c := range w.Children {
+	repl := make([]mongo.WriteModel, 0, min(len(w.Children), bulkBatch))
+	for i, c := range w.Children {
 		repl = append(repl, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: c.ID}}).SetReplacement(toChildDoc(c)))
+		if len(repl) == bulkBatch || i == len(w.Children)-1 {
+			if err := s.bulk(ctx, colChildren, repl, "children"); err != nil {
+				return err
+			}
+			repl = repl[:0]
+		}
 	}
-	if err := s.bulk(ctx, colChildren, repl, "children"); err != nil {
-		return err
-	}
-	parents := make([]any, 0, len(w.NewParents))
-	for _, p := range w.NewParents {
-		parents = append(parents, toParentDoc(p))
-	}
-	if err := s.insertMany(ctx, colParents, parents, "parents"); err != nil {
+	if err := insertEach(ctx, s, colParents, w.NewParents, toParentDoc, "parents"); err != nil {
 		return err
 	}
 	ups := make([]mongo.WriteModel, 0, len(w.ParentUpdates))
 	for _, u := range w.ParentUpdates {
 		set := bson.D{{Key: "children", Value: toChildLinkDocs(u.Children)}}
+		var unset bson.D
 		if u.SetContact {
 			set = append(set, bson.E{Key: "firstName", Value: u.FirstName}, bson.E{Key: "lastName", Value: u.LastName},
 				bson.E{Key: "language", Value: u.Language})
-		}
-		update := bson.D{{Key: "$set", Value: set}}
-		if u.SetContact {
 			// Empty contacts are unset, as toParentDoc omits them.
-			unset := bson.D{}
 			for _, f := range []struct{ k, v string }{{"phone", u.Phone}, {"email", u.Email}} {
 				if f.v == "" {
 					unset = append(unset, bson.E{Key: f.k, Value: ""})
@@ -251,14 +239,30 @@ func (s *Store) ApplyImport(ctx context.Context, w *content.ImportWrites) error 
 					set = append(set, bson.E{Key: f.k, Value: f.v})
 				}
 			}
-			update = bson.D{{Key: "$set", Value: set}}
-			if len(unset) > 0 {
-				update = append(update, bson.E{Key: "$unset", Value: unset})
-			}
+		}
+		update := bson.D{{Key: "$set", Value: set}}
+		if len(unset) > 0 {
+			update = append(update, bson.E{Key: "$unset", Value: unset})
 		}
 		ups = append(ups, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: u.ID}}).SetUpdate(update))
 	}
 	return s.bulk(ctx, colParents, ups, "parents")
+}
+
+// insertEach converts and inserts items a batch at a time, so only one
+// batch of storage documents exists at once.
+func insertEach[T, D any](ctx context.Context, s *Store, coll string, items []*T, conv func(*T) D, what string) error {
+	docs := make([]any, 0, min(len(items), bulkBatch))
+	for start := 0; start < len(items); start += bulkBatch {
+		docs = docs[:0]
+		for _, it := range items[start:min(start+bulkBatch, len(items))] {
+			docs = append(docs, conv(it))
+		}
+		if err := s.insertMany(ctx, coll, docs, what); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertMany inserts docs unordered in batches; documents whose _id exists
