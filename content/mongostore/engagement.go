@@ -2,6 +2,8 @@ package mongostore
 
 import (
 	"context"
+	"errors"
+	"sync"
 
 	"github.com/hometime-edu/hometime/content"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -48,26 +50,49 @@ func (s *Store) RecordEngagement(ctx context.Context, e content.EngagementEvent)
 	return mapErr(err, "engagement")
 }
 
+// EngagementWeeks looks the weeks up by _id side by side (at most
+// engagementReaders at once), so a dashboard of many weeks costs a few
+// lookups' latency rather than one per week.
 func (s *Store) EngagementWeeks(ctx context.Context, scope, id string, weeks []string) ([]content.EngagementCounts, error) {
 	out := make([]content.EngagementCounts, len(weeks))
+	errs := make([]error, len(weeks))
+	sem := make(chan struct{}, engagementReaders)
+	var wg sync.WaitGroup
 	for i, w := range weeks {
-		d, err := getByID[bson.M](ctx, s, colEngagement, content.EngagementDocID(scope, id, w), "engagement")
-		counts := content.EngagementCounts{}
-		if err == nil {
-			for _, k := range content.EngagementKinds {
-				switch v := (*d)[string(k)].(type) {
-				case int64:
-					counts[k] = v
-				case int32:
-					counts[k] = int64(v)
-				case float64:
-					counts[k] = int64(v)
-				}
-			}
-		} else if !content.IsCode(err, content.CodeNotFound) {
-			return nil, err
-		}
-		out[i] = counts
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i], errs[i] = s.engagementWeek(ctx, content.EngagementDocID(scope, id, w))
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+const engagementReaders = 8
+
+func (s *Store) engagementWeek(ctx context.Context, docID string) (content.EngagementCounts, error) {
+	counts := content.EngagementCounts{}
+	d, err := getByID[bson.M](ctx, s, colEngagement, docID, "engagement")
+	if content.IsCode(err, content.CodeNotFound) {
+		return counts, nil
+	} else if err != nil {
+		return nil, err
+	}
+	for _, k := range content.EngagementKinds {
+		switch v := (*d)[string(k)].(type) {
+		case int64:
+			counts[k] = v
+		case int32:
+			counts[k] = int64(v)
+		case float64:
+			counts[k] = int64(v)
+		}
+	}
+	return counts, nil
 }
