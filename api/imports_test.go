@@ -340,3 +340,55 @@ func TestResendInvitesAndFamiliesExport(t *testing.T) {
 		}
 	}
 }
+
+// TestImportLeavers: pupils missing from a later file leave (their school
+// link is removed, starting the retention clock; their parents' copies
+// follow), but only once the admin confirms a file that removes many.
+func TestImportLeavers(t *testing.T) {
+	s := newImportSchool(t)
+	ctx := context.Background()
+	full, _ := generated(t, 20, mistest.LayoutArbor)
+	resp, body := s.upload(t, full, "dry_run=false")
+	wantStatus(t, resp, body, 200)
+	before, _ := s.h.store.ChildrenOfSchool(ctx, s.sc.ID)
+
+	part, exp := generated(t, 8, mistest.LayoutArbor)
+	resp, body = s.upload(t, part, "dry_run=true")
+	wantStatus(t, resp, body, 200)
+	plan := decode[importResultDTO](t, body)
+	leavers := plan.Summary.Leavers
+	if leavers == 0 || plan.Summary.NewChildren != 0 || plan.Summary.UnchangedChildren != exp.Pupils {
+		t.Fatalf("a shorter file of the same families: %+v", plan.Summary)
+	}
+	resp, body = s.upload(t, part, "dry_run=false")
+	wantStatus(t, resp, body, 409)
+	if e := decode[errorBody](t, body); e.Error.Fields["confirm_leavers"] == "" {
+		t.Errorf("409 without the field to confirm: %s", body)
+	}
+	resp, body = s.upload(t, part, "dry_run=false&confirm_leavers=true")
+	wantStatus(t, resp, body, 200)
+
+	after, _ := s.h.store.ChildrenOfSchool(ctx, s.sc.ID)
+	removed := 0
+	for _, k := range after {
+		if k.SchoolLink.State != content.LinkRemoved {
+			continue
+		}
+		removed++
+		if !k.SchoolLink.RemovedAt.Equal(s.h.clock.Now()) {
+			t.Errorf("leaver %s removed at %v", k.ID, k.SchoolLink.RemovedAt)
+		}
+		for _, l := range k.Parents {
+			pa, err := s.h.store.Parent(ctx, l.ParentID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := pa.LinkedChild(k.ID); ok {
+				t.Errorf("parent %s still sees leaver %s", pa.ID, k.ID)
+			}
+		}
+	}
+	if removed != leavers || len(after) != len(before) {
+		t.Errorf("%d of %d children removed, want %d leavers (and nothing deleted)", removed, len(after), leavers)
+	}
+}
