@@ -134,8 +134,9 @@ func (h *Releases) targets(ctx context.Context, a *content.Assignment) ([]*conte
 
 // releaseParams are the broadcast's template parameters: the activity, the
 // teacher and the app link. A child's first name is set only when the
-// release targets one child; otherwise each recipient's message needs
-// their own children's names, filled in at send time.
+// release targets one child; otherwise each recipient's message needs the
+// names of their own children among those targeted, filled in at send
+// time: "child_ids" lists the targeted children (IDs only) for that.
 func releaseParams(a *content.Assignment, children []*content.Child, appURL string) map[string]string {
 	title := ""
 	if len(a.Activities) > 0 {
@@ -145,5 +146,10 @@ func releaseParams(a *content.Assignment, children []*content.Child, appURL stri
 	if len(children) == 1 {
 		p["child_first_name"] = children[0].FirstName
 	}
+	ids := make([]string, len(children))
+	for i, k := range children {
+		ids[i] = k.ID
+	}
+	p["child_ids"] = strings.Join(ids, ",")
 	return p
 }

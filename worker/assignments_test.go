@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,6 +92,14 @@ func TestReleaseWritesFeedsAndOneBroadcast(t *testing.T) {
 	}
 	if _, ok := b.Params["child_first_name"]; ok {
 		t.Fatalf("a class release names one child for every family: %v", b.Params)
+	}
+	var kidIDs []string
+	for _, k := range kids {
+		kidIDs = append(kidIDs, k.ID)
+	}
+	slices.Sort(kidIDs)
+	if b.Params["child_ids"] != strings.Join(kidIDs, ",") {
+		t.Fatalf("child_ids %q, want %q", b.Params["child_ids"], strings.Join(kidIDs, ","))
 	}
 	if n := len(q.tasks); n != 2 || q.tasks[0].Type() != tasks.TypeExpandBroadcast {
 		t.Fatalf("queued %d tasks", n)
