@@ -84,6 +84,8 @@ func (h *RetentionSweeps) ProcessTask(ctx context.Context, t *asynq.Task) error 
 type ParentSweepResult struct {
 	Scanned, Warned, Cancelled, Closed, Erasing int
 	NoticeBroadcasts                            []string
+	// Time spent streaming, then in each kind of write.
+	ScanTime, CancelTime, WarnTime, CloseTime, EraseTime time.Duration
 }
 
 // noticeGroup is one inactivity notice: parents of one school whose
@@ -96,7 +98,7 @@ type noticeGroup struct {
 // SweepParents takes every parent one step along their clock: one streamed
 // pass over a projection of the parents, then batched writes by _id.
 func (h *RetentionSweeps) SweepParents(ctx context.Context) (ParentSweepResult, error) {
-	now := h.Clock.Now()
+	now, start := h.Clock.Now(), time.Now()
 	var res ParentSweepResult
 	warn := map[noticeGroup][]string{}
 	var cancel, closeIDs, erase []string
@@ -125,10 +127,13 @@ func (h *RetentionSweeps) SweepParents(ctx context.Context) (ParentSweepResult, 
 	if err != nil {
 		return res, fmt.Errorf("stream parents: %w", err)
 	}
+	mark := time.Now()
+	res.ScanTime = mark.Sub(start)
 	if err := h.Store.CancelWarnings(ctx, cancel); err != nil {
 		return res, fmt.Errorf("cancel warnings: %w", err)
 	}
 	res.Cancelled = len(cancel)
+	res.CancelTime, mark = time.Since(mark), time.Now()
 	groups := make([]noticeGroup, 0, len(warn))
 	for g := range warn {
 		groups = append(groups, g)
@@ -152,6 +157,7 @@ func (h *RetentionSweeps) SweepParents(ctx context.Context) (ParentSweepResult, 
 			ids = ids[n:]
 		}
 	}
+	res.WarnTime, mark = time.Since(mark), time.Now()
 	for _, id := range closeIDs {
 		if err := h.Store.CloseParent(ctx, id, now); err != nil {
 			return res, fmt.Errorf("close parent %s: %w", id, err)
@@ -159,6 +165,7 @@ func (h *RetentionSweeps) SweepParents(ctx context.Context) (ParentSweepResult, 
 		h.audit(ctx, "retention.closed", content.SubjectParent+":"+id, now)
 		res.Closed++
 	}
+	res.CloseTime, mark = time.Since(mark), time.Now()
 	for _, id := range erase {
 		if err := StartErasure(ctx, h.Erasures, h.Tasks, content.ErasureSubject{Kind: content.SubjectParent, ID: id},
 			content.ErasureAfterClosure, "", nil, now); err != nil {
@@ -166,6 +173,7 @@ func (h *RetentionSweeps) SweepParents(ctx context.Context) (ParentSweepResult, 
 		}
 		res.Erasing++
 	}
+	res.EraseTime = time.Since(mark)
 	h.Log.Info("parent retention sweep", "scanned", res.Scanned, "warned", res.Warned, "cancelled", res.Cancelled,
 		"closed", res.Closed, "erasing", res.Erasing, "warned_without_school", unreachable)
 	return res, nil

@@ -2,18 +2,18 @@ package mongostore
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 var _ content.Retention = (*Store)(nil)
 
-// retentionBatch is how many single-_id updates go in one bulk write.
-const retentionBatch = 1000
+// retentionWriters is how many single-_id updates a batch runs at once.
+const retentionWriters = 4
 
 // parentClockDoc is the projection the parent sweep reads: a few dates per
 // parent, so 200,000 parents stream in a few megabytes.
@@ -62,24 +62,49 @@ func (s *Store) EachParentClock(ctx context.Context, fn func(content.ParentClock
 	return mapErr(cur.Err(), "parents")
 }
 
-// bulkByID applies the same update to each _id, retentionBatch at a time,
-// in unordered bulk writes of single-_id updates.
+// bulkByID applies the same update to each _id: one single-_id update per
+// document, a few at a time. The embedded store serves a lone _id filter
+// from its index but scans the collection for each statement of a bulk
+// write or an $in, so at 200,000 parents single updates are the fast path
+// there (and cheap enough on MongoDB).
 func (s *Store) bulkByID(ctx context.Context, coll string, ids []string, update bson.D, what string) error {
-	for len(ids) > 0 {
-		n := min(len(ids), retentionBatch)
-		models := make([]mongo.WriteModel, 0, n)
-		for _, id := range ids[:n] {
-			models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).SetUpdate(update))
-		}
-		wctx, cancel := context.WithTimeout(ctx, 4*s.timeout)
-		_, err := s.c(coll).BulkWrite(wctx, models, options.BulkWrite().SetOrdered(false))
-		cancel()
-		if err != nil {
-			return mapErr(err, what)
-		}
-		ids = ids[n:]
+	if len(ids) == 0 {
+		return nil
 	}
-	return nil
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan string)
+	errs := make(chan error, retentionWriters)
+	var wg sync.WaitGroup
+	for w := 0; w < retentionWriters; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				if err := s.updateByID(ctx, coll, id, update, what); err != nil && !content.IsCode(err, content.CodeNotFound) {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for _, id := range ids {
+		select {
+		case work <- id:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return ctx.Err()
+	}
 }
 
 func (s *Store) WarnParents(ctx context.Context, ids []string, at time.Time) error {
@@ -207,4 +232,13 @@ func (s *Store) DeleteAuditBefore(ctx context.Context, cutoff time.Time) (int64,
 		return 0, mapErr(err, "audit events")
 	}
 	return res.DeletedCount, nil
+}
+
+// CountAudit counts audit events of an action about a subject (tests and
+// operators checking that a step happened once; the embedded store scans).
+func (s *Store) CountAudit(ctx context.Context, action, subject string) (int64, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	n, err := s.r(colAudit).CountDocuments(ctx, bson.D{{Key: "action", Value: action}, {Key: "subject", Value: subject}})
+	return n, mapErr(err, "audit events")
 }
