@@ -177,6 +177,7 @@ var eraseRules = []eraseRule{
 	// A child: their photos and submissions, feed and awards, their links
 	// on parents, then the child document.
 	{kind: content.SubjectChild, area: "gridfs:photos+thumbnails", fn: erasePhotosOfChild},
+	{kind: content.SubjectChild, area: "mongo:broadcast_params", fn: eraseChildNameInBroadcasts},
 	{kind: content.SubjectChild, area: "mongo:submissions", coll: eraseColSubmissions, field: "childId"},
 	{kind: content.SubjectChild, area: "mongo:awards", coll: eraseColAwards, field: "childId"},
 	{kind: content.SubjectChild, area: "mongo:feed", coll: colFeed, field: "c"},
@@ -383,4 +384,26 @@ func distinctIDs(ctx context.Context, s *Store, coll string, filter bson.D) ([]s
 		out = append(out, d.ID)
 	}
 	return out, nil
+}
+
+// eraseChildNameInBroadcasts blanks the child's first name where a
+// broadcast of the child's school carried it as a parameter (awards,
+// replies): broadcasts name children only there, and a message already
+// sent needs it no more.
+func eraseChildNameInBroadcasts(ctx context.Context, s *Store, childID string) (int64, error) {
+	c, err := getByID[childDoc](ctx, s, colChildren, childID, "child")
+	if content.IsCode(err, content.CodeNotFound) || (err == nil && c.FirstName == "") {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
+	defer cancel()
+	res, err := s.c(colBroadcasts).UpdateMany(ctx,
+		bson.D{{Key: "schoolId", Value: c.SchoolID}, {Key: "params.child_first_name", Value: c.FirstName}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "params.child_first_name", Value: ""}}}})
+	if err != nil {
+		return 0, mapErr(err, "broadcasts")
+	}
+	return res.ModifiedCount, nil
 }
