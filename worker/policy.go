@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -111,8 +112,10 @@ func carriesInviteCode(template string) bool {
 const defaultJoinBase = "https://hometime.app"
 
 // recipientParams are the template parameters of one recipient's message:
-// the broadcast's, plus for an invite the parent's own code and join link,
-// and the first names of their children at the school.
+// the broadcast's; the first names of the parent's own children among those
+// the broadcast is about ("child_ids", IDs only: an assignment released to
+// a class names each family's child); and for an invite the first names of
+// their children at the school, and the parent's own code and join link.
 // The code is issued here, at send time, and never stored or queued: it is
 // derived from the broadcast and the parent (content.DeriveInviteCode), so
 // the SMS and the email of one invite carry the same code and a retried
@@ -120,17 +123,19 @@ const defaultJoinBase = "https://hometime.app"
 func (pc *pageContext) recipientParams(ctx context.Context, codes content.InviteCodes, hashKey []byte,
 	parent *content.Parent, now time.Time) (notify.Params, error) {
 	p := pc.params()
+	if ids := pc.broadcast.Params["child_ids"]; ids != "" {
+		if names := childNames(parent, pc.school.ID, strings.Split(ids, ",")); names != "" {
+			p.ChildFirstName = names
+		}
+	}
 	if !carriesInviteCode(pc.broadcast.Template) {
 		return p, nil
 	}
-	var names []string
-	for _, c := range parent.Children {
-		if c.SchoolID == pc.school.ID && c.State == content.LinkLinked && c.FirstName != "" {
-			names = append(names, c.FirstName)
-		}
+	if codes == nil {
+		return p, errors.New("invites carry a code and are not sent on this channel")
 	}
-	if len(names) > 0 {
-		p.ChildFirstName = strings.Join(names, " & ")
+	if names := childNames(parent, pc.school.ID, nil); names != "" {
+		p.ChildFirstName = names
 	}
 	code, err := content.IssueDerivedInviteCode(ctx, codes, hashKey, pc.school.ID, parent.ID, pc.broadcast.ID, now)
 	if err != nil {
@@ -142,6 +147,22 @@ func (pc *pageContext) recipientParams(ctx context.Context, codes content.Invite
 	}
 	p.Code, p.Link = code, base+"/join/"+code
 	return p, nil
+}
+
+// childNames joins the first names of the parent's children linked at the
+// school — only those in among, when among is given — as "Cai & Efa".
+func childNames(parent *content.Parent, schoolID string, among []string) string {
+	var names []string
+	for _, c := range parent.Children {
+		if c.SchoolID != schoolID || c.State != content.LinkLinked || c.FirstName == "" {
+			continue
+		}
+		if among != nil && !slices.Contains(among, c.ChildID) {
+			continue
+		}
+		names = append(names, c.FirstName)
+	}
+	return strings.Join(names, " & ")
 }
 
 // alreadyJoined reports whether an invite to parent would be pointless: an

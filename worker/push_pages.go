@@ -138,7 +138,11 @@ func (h *PushPages) decide(ctx context.Context, pc *pageContext, i, claim int, n
 		deferTo(&d.out, until)
 		return d, nil
 	}
-	msg, err := h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), parent.MessageLanguage(pc.broadcast.Category), pc.params())
+	params, err := pc.recipientParams(ctx, nil, nil, parent, now)
+	if err != nil {
+		return settle(content.StateFailed, "render_failed")
+	}
+	msg, err := h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), parent.MessageLanguage(pc.broadcast.Category), params)
 	if err != nil {
 		return settle(content.StateFailed, "render_failed")
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -441,5 +442,34 @@ func TestSMSInTheCategoryLanguage(t *testing.T) {
 	}
 	if want := cy.SMS("", "").Body; acc[0].Body != want {
 		t.Fatalf("body %q, want the Welsh %q", acc[0].Body, want)
+	}
+}
+
+// TestSMSNamesEachFamilysOwnChild: a broadcast about several children (an
+// assignment released to a class) names, in each family's message, that
+// family's own child — by id from the broadcast, by name from the parent.
+func TestSMSNamesEachFamilysOwnChild(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ps := parentsN(2)
+	ps[0].Children = []content.ChildLink{{ChildID: "chd_a", SchoolID: "sch_1", FirstName: "Efa", State: content.LinkLinked},
+		{ChildID: "chd_x", SchoolID: "sch_1", FirstName: "Notinclass", State: content.LinkLinked}}
+	ps[1].Children = []content.ChildLink{{ChildID: "chd_b", SchoolID: "sch_1", FirstName: "Bryn", State: content.LinkLinked}}
+	f := newSMSFixture(t, ps, 1_000_000)
+	if _, err := f.store.Database().Collection("broadcasts").UpdateOne(ctx, bson.D{{Key: "_id", Value: "brd_1"}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "params", Value: bson.D{{Key: "teacher_name", Value: "Mrs Khan"},
+			{Key: "child_ids", Value: "chd_a,chd_b"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.run(t)
+	body := map[string]string{}
+	for _, m := range f.fake.Accepted() {
+		body[m.To] = m.Body
+	}
+	if b := body[ps[0].Phone]; !strings.Contains(b, "Efa") || strings.Contains(b, "Bryn") || strings.Contains(b, "Notinclass") {
+		t.Errorf("first family's SMS %q, want Efa only", b)
+	}
+	if b := body[ps[1].Phone]; !strings.Contains(b, "Bryn") || strings.Contains(b, "Efa") {
+		t.Errorf("second family's SMS %q, want Bryn only", b)
 	}
 }
