@@ -25,6 +25,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	stack.TuneGC(getenv)
 	log := stack.NewLogger(stdout, cfg.LogLevel)
 	st, err := stack.Open(ctx, cfg, log)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/scripts/benchkit"
+	"github.com/hometime-edu/hometime/worker/cmd/stack"
 )
 
 // options are the knobs of one run; the defaults are the benchmark.
@@ -30,6 +31,8 @@ type options struct {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	// The API is measured as its binary runs it (its GC settings).
+	stack.TuneGC(getenv)
 	var o options
 	fs := flag.NewFlagSet("bench-api", flag.ContinueOnError)
 	fs.SetOutput(stdout)

@@ -35,6 +35,8 @@ type settings struct {
 const roleEnv = "HOMETIME_BENCH_ROLE"
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	// The pipeline is measured as the binaries run it (their GC settings).
+	stack.TuneGC(getenv)
 	switch getenv(roleEnv) {
 	case "worker":
 		return runWorker(ctx, getenv)

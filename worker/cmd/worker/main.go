@@ -31,6 +31,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	stack.TuneGC(getenv)
 	if cfg.MongoURI == "" || cfg.RedisURL == "" {
 		return fmt.Errorf("MONGODB_URI and REDIS_URL are required: a stand-alone worker must share the API's store and queue (in dev mode the API runs the worker itself)")
 	}
