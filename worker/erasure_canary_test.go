@@ -86,7 +86,7 @@ func TestErasureCanarySweep(t *testing.T) {
 	defer srv.Shutdown()
 	waitErased := func(subject content.ErasureSubject) {
 		t.Helper()
-		for i := 0; i < 1500; i++ {
+		for i := 0; i < 6000; i++ {
 			if r, err := s.Erasure(ctx, subject.Key()); err == nil && r.Complete() {
 				return
 			}

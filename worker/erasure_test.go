@@ -54,7 +54,7 @@ func TestErasureChainSurvivesACrashMidway(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rec *content.ErasureRecord
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(120 * time.Second)
 	for {
 		var err error
 		rec, err = w.store.Erasure(ctx, subject.Key())

@@ -221,11 +221,7 @@ func (e *ruleEraser) Erase(ctx context.Context, subj content.ErasureSubject) (in
 	coll := e.s.c(e.r.coll)
 	switch {
 	case e.r.pull != nil:
-		res, err := coll.UpdateMany(ctx, filter, bson.D{{Key: "$pull", Value: withID(e.r.pull, subj.ID)}})
-		if err != nil {
-			return 0, mapErr(err, e.r.area)
-		}
-		return res.ModifiedCount, nil
+		return pullMatching(ctx, e.s, e.r.coll, filter, e.r.pull[0].Key, e.r.pull[0].Value, subj.ID, e.r.area)
 	case e.r.unset != nil || e.r.set != nil:
 		update := bson.D{}
 		if e.r.set != nil {
@@ -406,4 +402,57 @@ func eraseChildNameInBroadcasts(ctx context.Context, s *Store, childID string) (
 		return 0, mapErr(err, "broadcasts")
 	}
 	return res.ModifiedCount, nil
+}
+
+// pullMatching removes array elements about the subject from the documents
+// matching filter: elements equal to id (spec "$id") or sub-documents
+// whose key equals id (spec bson.D{{key, "$id"}}). The embedded store
+// takes $pull of plain values only, so sub-documents are filtered here and
+// the array written back with a $set by _id.
+func pullMatching(ctx context.Context, s *Store, coll string, filter bson.D, field string, spec any, id, what string) (int64, error) {
+	if v, ok := spec.(string); ok && v == "$id" {
+		res, err := s.c(coll).UpdateMany(ctx, filter, bson.D{{Key: "$pull", Value: bson.D{{Key: field, Value: id}}}})
+		if err != nil {
+			return 0, mapErr(err, what)
+		}
+		return res.ModifiedCount, nil
+	}
+	key := spec.(bson.D)[0].Key
+	cur, err := s.c(coll).Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: field, Value: 1}}))
+	if err != nil {
+		return 0, mapErr(err, what)
+	}
+	var docs []bson.M
+	if err := cur.All(ctx, &docs); err != nil {
+		return 0, mapErr(err, what)
+	}
+	var n int64
+	for _, d := range docs {
+		arr, _ := d[field].(bson.A)
+		keep := bson.A{}
+		for _, el := range arr {
+			if m, ok := el.(bson.M); ok && m[key] == id {
+				continue
+			}
+			if dd, ok := el.(bson.D); ok {
+				drop := false
+				for _, e := range dd {
+					drop = drop || (e.Key == key && e.Value == id)
+				}
+				if drop {
+					continue
+				}
+			}
+			keep = append(keep, el)
+		}
+		if len(keep) == len(arr) {
+			continue
+		}
+		if _, err := s.c(coll).UpdateOne(ctx, bson.D{{Key: "_id", Value: d["_id"]}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: keep}}}}); err != nil {
+			return n, mapErr(err, what)
+		}
+		n++
+	}
+	return n, nil
 }

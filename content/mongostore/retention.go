@@ -36,7 +36,7 @@ func (s *Store) EachParentClock(ctx context.Context, fn func(content.ParentClock
 	proj := bson.D{{Key: "state", Value: 1}, {Key: "lastActiveAt", Value: 1}, {Key: "warnedAt", Value: 1},
 		{Key: "closedAt", Value: 1}, {Key: "createdAt", Value: 1},
 		{Key: "children.schoolId", Value: 1}, {Key: "children.state", Value: 1}}
-	cur, err := s.r(colParents).Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(2000))
+	cur, err := s.r(colParents).Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(parentStreamBatch))
 	if err != nil {
 		return mapErr(err, "parents")
 	}
@@ -170,7 +170,7 @@ func (s *Store) EachChildPurgeClock(ctx context.Context, fn func(*content.Child)
 	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
 	defer cancel()
 	proj := bson.D{{Key: "schoolId", Value: 1}, {Key: "schoolLink", Value: 1}, {Key: "parents", Value: 1}}
-	cur, err := s.r(colChildren).Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(2000))
+	cur, err := s.r(colChildren).Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(parentStreamBatch))
 	if err != nil {
 		return mapErr(err, "children")
 	}
@@ -242,3 +242,9 @@ func (s *Store) CountAudit(ctx context.Context, action, subject string) (int64, 
 	n, err := s.r(colAudit).CountDocuments(ctx, bson.D{{Key: "action", Value: action}, {Key: "subject", Value: subject}})
 	return n, mapErr(err, "audit events")
 }
+
+// parentStreamBatch is the cursor batch of the parent sweep's stream. The
+// embedded store pays for each getMore roughly in proportion to how far the
+// cursor has gone, so small batches make a 200,000-parent pass quadratic;
+// 50,000 projected parents are a few megabytes.
+const parentStreamBatch = 50_000

@@ -1,0 +1,162 @@
+package worker
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hometime-edu/hometime/content"
+)
+
+const day = 24 * time.Hour
+
+// TestRetentionE3ChildPurge is TESTING.md E3: removed by the school on D1
+// and by the parent on D2, the child is purged at max(D1, D2) + 90 days;
+// a re-link in between resets the clock.
+func TestRetentionE3ChildPurge(t *testing.T) {
+	t.Parallel()
+	w := newRetentionWorld(t)
+	w.family("par_001", "chd_001")
+	ctx := w.ctx
+	remove := func(school, parent time.Time) {
+		t.Helper()
+		k, err := w.store.Child(ctx, "chd_001")
+		must(t, err)
+		k.SchoolLink = content.SchoolLink{State: content.LinkRemoved, RemovedAt: school}
+		if parent.IsZero() {
+			k.Parents[0].State, k.Parents[0].RemovedAt = content.LinkLinked, time.Time{}
+		} else {
+			k.Parents[0].State, k.Parents[0].RemovedAt = content.LinkRemoved, parent
+		}
+		must(t, w.store.UpdateChild(ctx, k))
+	}
+	sweepAt := func(at time.Time) int {
+		t.Helper()
+		w.clock.Set(at)
+		must(t, w.sweeps.SweepChildren(ctx))
+		return w.drain()
+	}
+	d1 := w.start.AddDate(0, 1, 0)
+	d2 := d1.Add(10 * day)
+	remove(d1, time.Time{}) // the school only: the parent still holds the child
+	if n := sweepAt(d1.Add(200 * day)); n != 0 {
+		t.Fatalf("purge ran (%d stages) while a parent is linked", n)
+	}
+	remove(d1, d2)
+	if n := sweepAt(d2.Add(89 * day)); n != 0 {
+		t.Fatalf("purge ran at max(D1,D2)+89 days")
+	}
+	// Re-linked by the parent on D3, removed again on D4: the clock starts
+	// from D4.
+	d4 := d2.Add(60 * day)
+	remove(d1, d4)
+	if n := sweepAt(d2.Add(90 * day)); n != 0 {
+		t.Fatalf("purge ran 90 days after the first removal though the child was re-linked")
+	}
+	if n := sweepAt(d4.Add(90 * day)); n == 0 {
+		t.Fatal("no purge at max(D1, D4) + 90 days")
+	}
+	if _, err := w.store.Child(ctx, "chd_001"); !content.IsCode(err, content.CodeNotFound) {
+		t.Fatalf("child still stored after the purge (%v)", err)
+	}
+	if p := w.parent("par_001"); len(p.Children) != 0 {
+		t.Fatalf("parent still lists the purged child: %+v", p.Children)
+	}
+	rec, err := w.store.Erasure(ctx, "child:chd_001")
+	must(t, err)
+	if !rec.Complete() || rec.Counts["mongo:children"] != 1 || rec.Reason != content.ErasureChildRemoved {
+		t.Fatalf("certificate %+v", rec)
+	}
+}
+
+// TestRetentionE4SchoolPurge is TESTING.md E4: a school whose subscription
+// ended is kept six weeks (reactivation restores it), then purged whole —
+// its families erased as subjects of their own.
+func TestRetentionE4SchoolPurge(t *testing.T) {
+	t.Parallel()
+	w := newRetentionWorld(t)
+	w.family("par_001", "chd_001")
+	w.family("par_002", "chd_002")
+	ctx := w.ctx
+	end := func(at time.Time) {
+		sc, err := w.store.School(ctx, "sch_r")
+		must(t, err)
+		sc.Subscription = content.Subscription{State: content.SubscriptionEnded, EndedAt: at}
+		must(t, w.store.UpdateSchool(ctx, sc))
+	}
+	sweepAt := func(at time.Time) int {
+		t.Helper()
+		w.clock.Set(at)
+		must(t, w.sweeps.SweepSchools(ctx))
+		return w.drain()
+	}
+	ended := w.start.AddDate(0, 2, 0)
+	end(ended)
+	if n := sweepAt(ended.Add(41 * day)); n != 0 {
+		t.Fatal("school purged before six weeks")
+	}
+	// Reactivated, then ended again later: the six weeks start again.
+	sc, _ := w.store.School(ctx, "sch_r")
+	sc.Subscription = content.Subscription{State: content.SubscriptionActive}
+	must(t, w.store.UpdateSchool(ctx, sc))
+	if n := sweepAt(ended.Add(60 * day)); n != 0 {
+		t.Fatal("a reactivated school was purged")
+	}
+	if p := w.parent("par_001"); p.FirstName == "" {
+		t.Fatal("reactivation did not keep the families")
+	}
+	ended2 := ended.Add(70 * day)
+	end(ended2)
+	if n := sweepAt(ended2.Add(42 * day)); n == 0 {
+		t.Fatal("no purge six weeks after the end")
+	}
+	if _, err := w.store.School(ctx, "sch_r"); !content.IsCode(err, content.CodeNotFound) {
+		t.Fatalf("school still stored (%v)", err)
+	}
+	for _, id := range []string{"chd_001", "chd_002"} {
+		if _, err := w.store.Child(ctx, id); !content.IsCode(err, content.CodeNotFound) {
+			t.Fatalf("child %s still stored (%v)", id, err)
+		}
+	}
+	for _, id := range []string{"par_001", "par_002"} {
+		if p := w.parent(id); p.State != content.ParentErased || p.Phone != "" {
+			t.Fatalf("parent %s after the school purge: %+v", id, p)
+		}
+	}
+	rec, err := w.store.Erasure(ctx, "school:sch_r")
+	must(t, err)
+	if !rec.Complete() || rec.Counts["parents_erased"] != 2 || rec.Counts["mongo:schools"] != 1 {
+		t.Fatalf("certificate %+v", rec)
+	}
+}
+
+// TestRetentionStaffAndAudit: staff idle two years are deleted with their
+// sign-in data; audit events past 12 months are deleted.
+func TestRetentionStaffAndAudit(t *testing.T) {
+	t.Parallel()
+	w := newRetentionWorld(t)
+	ctx := w.ctx
+	for _, id := range []string{"stf_idle", "stf_busy"} {
+		must(t, w.store.CreateStaff(ctx, &content.Staff{ID: id, Email: id + "@school.test", FirstName: "S", LastName: id,
+			Schools: []content.SchoolRoles{{SchoolID: "sch_r", Roles: []content.Role{content.RoleTeacher}}}, LastActiveAt: w.start, CreatedAt: w.start}))
+		must(t, w.store.PutLogin(ctx, &content.Login{Key: "staff:email:" + id + "@school.test", Kind: content.KindStaff, AccountID: id}))
+	}
+	must(t, w.store.TouchActive(ctx, content.KindStaff, "stf_busy", w.start.AddDate(1, 6, 0)))
+	must(t, w.store.RecordAudit(ctx, &content.AuditEvent{ID: "aud_old", At: w.start, Action: "auth.login", Subject: "staff:x"}))
+	must(t, w.store.RecordAudit(ctx, &content.AuditEvent{ID: "aud_new", At: w.start.AddDate(1, 11, 0), Action: "auth.login", Subject: "staff:x"}))
+	w.clock.Set(w.start.AddDate(2, 0, 0))
+	must(t, w.sweeps.SweepStaff(ctx))
+	w.drain()
+	if _, err := w.store.Staff(ctx, "stf_idle"); !content.IsCode(err, content.CodeNotFound) {
+		t.Fatalf("idle staff still stored (%v)", err)
+	}
+	if _, err := w.store.Login(ctx, "staff:email:stf_idle@school.test"); !content.IsCode(err, content.CodeNotFound) {
+		t.Fatalf("idle staff's login still stored (%v)", err)
+	}
+	if _, err := w.store.Staff(ctx, "stf_busy"); err != nil {
+		t.Fatalf("active staff deleted: %v", err)
+	}
+	must(t, w.sweeps.SweepAudit(ctx))
+	if n, _ := w.store.CountAudit(ctx, "auth.login", "staff:x"); n != 1 {
+		t.Fatalf("%d audit events left, want the one under 12 months old", n)
+	}
+}
