@@ -208,16 +208,9 @@ func TestHomeLearningJourney(t *testing.T) {
 	}
 	t.Run("release reaches the providers", func(t *testing.T) {
 		if renderGap {
-			// Known gap outside this test's code: a whole-class release has
-			// no single child_first_name (worker/assignments.go sets it
-			// only for a one-child release), and the senders fill each
-			// recipient's children's names only for invites
-			// (worker/policy.go recipientParams for SMS and email;
-			// worker/push_pages.go renders pc.params() as is), so
-			// activity_set fails to render. With the names filled in, this
-			// subtest passes as written (checked by hand); it runs by
-			// itself once the release messages render.
-			t.Skip("activity_set release messages fail to render: no per-recipient child_first_name yet")
+			// A whole-class release names each family's own children at
+			// send time; a message that cannot be worded is a failure.
+			t.Error("some release messages failed to render")
 		}
 		if fc.SentTo("fcm-token-p1") != 1 || tw.SentTo("+447911100002") != 1 || sg.SentTo("p3@journey.test") != 1 {
 			t.Errorf("push to P1 %d, SMS to P2 %d, email to P3 %d; want one each",
