@@ -141,7 +141,10 @@ func TestProcessesShareOneLimit(t *testing.T) {
 	}
 	w := last.Sub(first).Seconds()
 	upper := r.PerSecond*w + float64(burst)
-	lower := 0.9 * r.PerSecond * w
+	// The upper bound is the property; the lower only proves the processes
+	// keep getting tokens (how close to the rate is the bench's figure,
+	// ratelimit_pct_of_cap: a loaded machine starves the processes here).
+	lower := 0.5 * r.PerSecond * w
 
 	// Busiest second across all processes. Times are taken when Wait returns,
 	// a little after Redis granted; at 50/s the bound 50 + 1 only breaks if
@@ -162,7 +165,7 @@ func TestProcessesShareOneLimit(t *testing.T) {
 		t.Errorf("%d grants in %.3fs exceed %v: at most %.1f", total, w, r, upper)
 	}
 	if float64(total) < lower {
-		t.Errorf("%d grants in %.3fs: processes together got under 90%% of %v (%.1f)", total, w, r, lower)
+		t.Errorf("%d grants in %.3fs: processes together got under half of %v (%.1f)", total, w, r, lower)
 	}
 	if limit := int(r.PerSecond) + burst; busiest > limit {
 		t.Errorf("%d grants inside one second, limit %d", busiest, limit)
