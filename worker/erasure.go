@@ -189,7 +189,8 @@ func (h *Erasures) suppressContacts(ctx context.Context, s content.ErasureSubjec
 
 // schoolParents handles a purged school's families: a parent whose every
 // child is at this school is erased as a subject of their own; a parent
-// with children elsewhere only loses this school's links.
+// with children elsewhere only loses this school's links; every child is
+// erased as a subject of its own.
 func (h *Erasures) schoolParents(ctx context.Context, s content.ErasureSubject) (map[string]int64, error) {
 	var ids []string
 	if err := h.Roster.EachParentOfSchool(ctx, s.ID, func(pc content.ParentContact) error {
@@ -225,7 +226,19 @@ func (h *Erasures) schoolParents(ctx context.Context, s content.ErasureSubject) 
 		}
 		unlinked++
 	}
-	return map[string]int64{"parents_erased": erased, "parents_unlinked": unlinked}, nil
+	// Children too, each as a subject of its own: their feeds, photos and
+	// links go the way a purged child's do.
+	kids, err := h.Roster.ChildrenOfSchool(ctx, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range kids {
+		if err := StartErasure(ctx, h.Records, h.Tasks, content.ErasureSubject{Kind: content.SubjectChild, ID: k.ID},
+			content.ErasureSchoolEnded, "", []string{s.ID}, h.Clock.Now()); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]int64{"parents_erased": erased, "parents_unlinked": unlinked, "children_erased": int64(len(kids))}, nil
 }
 
 func (h *Erasures) audit(ctx context.Context, action string, s content.ErasureSubject, schools []string, at time.Time) {

@@ -26,6 +26,9 @@ const (
 	eraseColImports       = "imports"
 	eraseColFamilyInvites = "family_invites"
 	eraseColDeviceOwners  = "device_owners"
+	eraseColImportRows    = "import_rows"
+	eraseColAssignments   = "assignments"
+	eraseColActivities    = "activities"
 	erasePhotoBucket      = "photofiles" // GridFS bucket: picture and thumbnail files per photo
 )
 
@@ -194,7 +197,10 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectSchool, area: "mongo:children", coll: colChildren, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:invitations", coll: colInvitations, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:invite_codes", coll: colInviteCodes, field: "schoolId"},
+	{kind: content.SubjectSchool, area: "mongo:import_rows", fn: eraseImportRowsOfSchool},
 	{kind: content.SubjectSchool, area: "mongo:imports", coll: eraseColImports, field: "schoolId"},
+	{kind: content.SubjectSchool, area: "mongo:assignments", coll: eraseColAssignments, field: "schoolId"},
+	{kind: content.SubjectSchool, area: "mongo:activities", coll: eraseColActivities, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:family_invites", coll: eraseColFamilyInvites, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:broadcasts", coll: colBroadcasts, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:ledger", coll: colLedger, field: "schoolId"},
@@ -455,4 +461,20 @@ func pullMatching(ctx context.Context, s *Store, coll string, filter bson.D, fie
 		n++
 	}
 	return n, nil
+}
+
+// eraseImportRowsOfSchool deletes the row outcomes of a school's imports
+// (they name the import, not the school).
+func eraseImportRowsOfSchool(ctx context.Context, s *Store, schoolID string) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
+	defer cancel()
+	ids, err := distinctIDs(ctx, s, eraseColImports, bson.D{{Key: "schoolId", Value: schoolID}})
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	res, err := s.c(eraseColImportRows).DeleteMany(ctx, bson.D{{Key: "importId", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return 0, mapErr(err, "import rows")
+	}
+	return res.DeletedCount, nil
 }

@@ -1,0 +1,64 @@
+package content
+
+import (
+	"testing"
+	"time"
+)
+
+func TestNextParentStep(t *testing.T) {
+	t0 := time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC)
+	d := 24 * time.Hour
+	for _, tc := range []struct {
+		name string
+		p    ParentClock
+		now  time.Time
+		want ParentStep
+	}{
+		{"active, idle under 11 months", ParentClock{State: ParentActive, LastActiveAt: t0}, t0.AddDate(0, 11, 0).Add(-time.Second), StepNone},
+		{"active, idle 11 months", ParentClock{State: ParentActive, LastActiveAt: t0}, t0.AddDate(0, 11, 0), StepWarn},
+		{"active, idle 3 years (missed runs)", ParentClock{State: ParentActive, LastActiveAt: t0}, t0.AddDate(3, 0, 0), StepWarn},
+		{"never seen: from creation", ParentClock{State: ParentActive, CreatedAt: t0}, t0.AddDate(0, 11, 0), StepWarn},
+		{"invited: not on the clock", ParentClock{State: ParentInvited, CreatedAt: t0}, t0.AddDate(5, 0, 0), StepNone},
+		{"warned, notice 29 days old", ParentClock{State: ParentWarned, LastActiveAt: t0, WarnedAt: t0.AddDate(0, 12, 0).Add(-29 * d)}, t0.AddDate(0, 12, 0), StepNone},
+		{"warned 30 days, idle 12 months", ParentClock{State: ParentWarned, LastActiveAt: t0, WarnedAt: t0.AddDate(0, 11, 0)}, t0.AddDate(0, 11, 0).Add(30 * d), StepClose},
+		// 31 March + 11 months is 3 March: at 12 months the notice is 28 days old.
+		{"12 months idle but notice 28 days old", ParentClock{State: ParentWarned, LastActiveAt: t0, WarnedAt: t0.AddDate(0, 11, 0)}, t0.AddDate(0, 12, 0), StepNone},
+		{"warned late: 30 days after the notice", ParentClock{State: ParentWarned, LastActiveAt: t0, WarnedAt: t0.AddDate(0, 14, 0)}, t0.AddDate(0, 14, 0).Add(29 * d), StepNone},
+		{"warned late, 30 days on", ParentClock{State: ParentWarned, LastActiveAt: t0, WarnedAt: t0.AddDate(0, 14, 0)}, t0.AddDate(0, 14, 0).Add(30 * d), StepClose},
+		{"warned, signed in since", ParentClock{State: ParentWarned, LastActiveAt: t0.AddDate(0, 11, 5), WarnedAt: t0.AddDate(0, 11, 0)}, t0.AddDate(0, 12, 0), StepCancelWarning},
+		{"closed 89 days", ParentClock{State: ParentClosed, ClosedAt: t0}, t0.Add(89 * d), StepNone},
+		{"closed 90 days", ParentClock{State: ParentClosed, ClosedAt: t0}, t0.Add(90 * d), StepErase},
+		{"erased", ParentClock{State: ParentErased, ClosedAt: t0}, t0.AddDate(2, 0, 0), StepNone},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := NextParentStep(tc.p, tc.now); got != tc.want {
+				t.Fatalf("step %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestChildPurgeDue(t *testing.T) {
+	d1 := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
+	d2 := d1.Add(20 * 24 * time.Hour)
+	removed := SchoolLink{State: LinkRemoved, RemovedAt: d1}
+	for _, tc := range []struct {
+		name  string
+		c     Child
+		ok    bool
+		dueAt time.Time
+	}{
+		{"school linked", Child{SchoolLink: SchoolLink{State: LinkLinked}}, false, time.Time{}},
+		{"a parent still linked", Child{SchoolLink: removed, Parents: []ParentLink{{State: LinkLinked}}}, false, time.Time{}},
+		{"school then parent", Child{SchoolLink: removed, Parents: []ParentLink{{State: LinkRemoved, RemovedAt: d2}}}, true, d2.Add(ChildPurgeAfter)},
+		{"parent then school", Child{SchoolLink: SchoolLink{State: LinkRemoved, RemovedAt: d2}, Parents: []ParentLink{{State: LinkRemoved, RemovedAt: d1}}}, true, d2.Add(ChildPurgeAfter)},
+		{"no parents", Child{SchoolLink: removed}, true, d1.Add(ChildPurgeAfter)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			at, ok := ChildPurgeDue(&tc.c)
+			if ok != tc.ok || !at.Equal(tc.dueAt) {
+				t.Fatalf("due %v %v, want %v %v", at, ok, tc.dueAt, tc.ok)
+			}
+		})
+	}
+}
