@@ -197,8 +197,19 @@ func (s *server) markFeedItemSeen() fiber.Handler {
 		if owner, _, ok := content.ParseFeedItemID(itemID); !ok || owner != childID {
 			return content.Errorf(content.CodeNotFound, "no such feed item")
 		}
-		if err := s.ParentFeed.MarkFeedItemSeen(c.UserContext(), itemID, s.Clock.Now()); err != nil {
+		now := s.Clock.Now()
+		first, err := s.ParentFeed.MarkFeedItemSeen(c.UserContext(), itemID, now)
+		if err != nil {
 			return err
+		}
+		if first && s.Engagement != nil {
+			// A view counts once per item, for the child's, class's and
+			// school's engagement.
+			k, err := s.Roster.Child(c.UserContext(), childID)
+			if err != nil {
+				return err
+			}
+			s.countEngagement(c, content.EngageView, k, now)
 		}
 		return c.SendStatus(fiber.StatusNoContent)
 	}

@@ -156,6 +156,12 @@ func TestFeedPagesAndSeen(t *testing.T) {
 	if err != nil || it.State() != content.FeedSeen {
 		t.Fatalf("after seen: %+v %v", it, err)
 	}
+	// Opened twice, viewed once: the child's engagement counts one view.
+	week := content.ISOWeek(h.clock.Now())
+	if c, err := h.store.EngagementWeeks(context.Background(), content.ScopeChild, "chd_1", []string{week}); err != nil ||
+		c[0][content.EngageView] != 1 {
+		t.Fatalf("views after two seen reports: %v %v, want 1", c, err)
+	}
 	// K2's item through K1's path (A2): 404, and K2's item is untouched.
 	resp, body = h.do("POST", "/v1/children/chd_1/feed/"+other+"/seen", nil, tokA)
 	wantStatus(t, resp, body, 404)

@@ -157,5 +157,7 @@ type Feed interface {
 	// position to continue below (-1 when there is nothing further).
 	FeedPage(ctx context.Context, childID string, before int64, limit int) (items []*FeedItem, next int64, err error)
 	// MarkFeedItemSeen records that the parent opened the item; idempotent.
-	MarkFeedItemSeen(ctx context.Context, itemID string, at time.Time) error
+	// first reports whether this was the item's first opening (what the
+	// engagement counters count as a view).
+	MarkFeedItemSeen(ctx context.Context, itemID string, at time.Time) (first bool, err error)
 }

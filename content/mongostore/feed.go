@@ -257,13 +257,13 @@ func (s *Store) FeedItem(ctx context.Context, itemID string) (*content.FeedItem,
 	return it, err
 }
 
-func (s *Store) MarkFeedItemSeen(ctx context.Context, itemID string, at time.Time) error {
+func (s *Store) MarkFeedItemSeen(ctx context.Context, itemID string, at time.Time) (bool, error) {
 	it, bid, slot, err := s.feedItem(ctx, itemID)
 	if err != nil || it.Seen {
-		return err
+		return false, err
 	}
 	p := "p." + slot + "."
-	return s.updateByID(ctx, colFeed, bid, bson.D{
+	return true, s.updateByID(ctx, colFeed, bid, bson.D{
 		{Key: "$set", Value: bson.D{{Key: p + "seen", Value: true}}},
 		{Key: "$min", Value: bson.D{{Key: p + "seenAt", Value: at}}},
 	}, "feed item")

@@ -124,7 +124,7 @@ func TestFeedProgress(t *testing.T) {
 		t.Fatalf("new item: %+v %v", it, err)
 	}
 	for i := 0; i < 2; i++ {
-		if err := s.MarkFeedItemSeen(ctx, id, t0.Add(time.Duration(i)*time.Hour)); err != nil {
+		if _, err := s.MarkFeedItemSeen(ctx, id, t0.Add(time.Duration(i)*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -134,7 +134,7 @@ func TestFeedProgress(t *testing.T) {
 	if err := s.MarkFeedItemDone(ctx, id, "sub_1", 5, "", t0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkFeedItemSeen(ctx, id, t0.Add(3*time.Hour)); err != nil {
+	if _, err := s.MarkFeedItemSeen(ctx, id, t0.Add(3*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []struct {
@@ -150,7 +150,7 @@ func TestFeedProgress(t *testing.T) {
 		t.Fatalf("after progress: state %s rating %d replies %d latest %q", it.State(), it.Rating, it.ReplyCount(), it.LatestReply)
 	}
 	for _, bad := range []string{"chd_a.7", "chd_a", "chd_a.x", "chd_b.0", ".0", "chd_a.01"} {
-		if err := s.MarkFeedItemSeen(ctx, bad, t0); content.ErrorCode(err) != content.CodeNotFound {
+		if _, err := s.MarkFeedItemSeen(ctx, bad, t0); content.ErrorCode(err) != content.CodeNotFound {
 			t.Errorf("seen %q: %v, want not found", bad, err)
 		}
 	}

@@ -179,7 +179,7 @@ func seed(ctx context.Context, s *mongostore.Store, sh school, progress func(str
 	// so pages carry states, ratings and replies.
 	for i, f := range fams {
 		n := int64(len(asg[i%len(classes)]))
-		if err := s.MarkFeedItemSeen(ctx, content.FeedItemID(f.childID, n-1), now); err != nil {
+		if _, err := s.MarkFeedItemSeen(ctx, content.FeedItemID(f.childID, n-1), now); err != nil {
 			return nil, 0, err
 		}
 		if i%3 == 0 {
