@@ -97,9 +97,21 @@ func loadPageContext(ctx context.Context, ledger content.Ledger, roster content.
 // params are the template parameters of the page's broadcast.
 func (pc *pageContext) params() notify.Params {
 	b := pc.broadcast
-	return notify.Params{SchoolName: pc.school.Name, ChildFirstName: b.Params["child_first_name"],
+	p := notify.Params{SchoolName: pc.school.Name, ChildFirstName: b.Params["child_first_name"],
 		TeacherName: b.Params["teacher_name"], ActivityTitle: b.Params["activity_title"],
 		Link: b.Params["link"], Code: b.Params["code"]}
+	// close_date ("2006-01-02") is a calendar day at the school: the day an
+	// inactive account closes, for the inactivity notice.
+	if v := b.Params["close_date"]; v != "" {
+		loc, err := time.LoadLocation(pc.school.TimeZone)
+		if err != nil {
+			loc = time.UTC
+		}
+		if d, err := time.ParseInLocation("2006-01-02", v, loc); err == nil {
+			p.CloseDate = d
+		}
+	}
+	return p
 }
 
 // carriesInviteCode reports whether a template carries the recipient's own

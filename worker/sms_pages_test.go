@@ -473,3 +473,42 @@ func TestSMSNamesEachFamilysOwnChild(t *testing.T) {
 		t.Errorf("second family's SMS %q, want Bryn only", b)
 	}
 }
+
+// TestSMSInactivityNoticeNamesTheCloseDate: the retention sweep's notice
+// carries the closing day as a parameter (no personal data), and the SMS
+// names that day.
+func TestSMSInactivityNoticeNamesTheCloseDate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ps := parentsN(1)
+	f := newSMSFixture(t, ps, 1_000_000)
+	if _, err := f.store.Database().Collection("broadcasts").UpdateOne(ctx, bson.D{{Key: "_id", Value: "brd_1"}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "template", Value: string(notify.TemplateInactivityNotice)},
+			{Key: "category", Value: "account"},
+			{Key: "params", Value: bson.D{{Key: "close_date", Value: "2026-12-02"}, {Key: "link", Value: "https://hometime.app/signin"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.run(t)
+	acc := f.fake.Accepted()
+	if len(acc) != 1 {
+		t.Fatalf("%d sent, want 1 (render failed?): %+v", len(acc), f.states(t))
+	}
+	want, err := notify.MustCatalog().RenderOrEnglish(notify.TemplateInactivityNotice, "en", notify.Params{
+		SchoolName: "Riverside Primary", Link: "https://hometime.app/signin",
+		CloseDate: time.Date(2026, 12, 2, 0, 0, 0, 0, mustLoad(t, "Europe/London"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc[0].Body != want.SMS("", "").Body {
+		t.Fatalf("body %q, want %q", acc[0].Body, want.SMS("", "").Body)
+	}
+}
+
+func mustLoad(t *testing.T, zone string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
