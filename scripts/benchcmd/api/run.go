@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/scripts/benchkit"
+	"github.com/hometime-edu/hometime/scripts/benchkit/benchapi"
 	"github.com/hometime-edu/hometime/worker/cmd/stack"
 )
 
@@ -51,19 +52,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stdout, "# "+format+"\n", a...) }
 
-	srv, err := startAPI(ctx, getenv)
+	srv, err := benchapi.Start(ctx, "api", getenv)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := srv.close(); err != nil {
+		if err := srv.Close(); err != nil {
 			progress("shutdown: %v", err)
 		}
 	}()
-	progress("API on %s, store %s, redis %s", srv.baseURL, srv.storeKind, srv.redisKind)
+	progress("API on %s, store %s, redis %s", srv.BaseURL, srv.StoreKind, srv.RedisKind)
 
 	began := time.Now()
-	fams, err := seedFamilies(ctx, srv.st.Store, o.families)
+	fams, err := seedFamilies(ctx, srv.Stack.Store, o.families)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -71,11 +72,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	// One parent per connection, signed in once; the rest are left for the
 	// timed sign-ins so each of those is a first sign-in of its account.
-	tokens, err := signIn(ctx, srv.baseURL, fams[:o.conns], o.loginConns)
+	tokens, err := signIn(ctx, srv.BaseURL, fams[:o.conns], o.loginConns)
 	if err != nil {
 		return err
 	}
-	if err := checkMe(ctx, srv.baseURL, tokens[0], fams[0].parentID); err != nil {
+	if err := checkMe(ctx, srv.BaseURL, tokens[0], fams[0].parentID); err != nil {
 		return err
 	}
 
@@ -90,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// (1) static: what Fiber, the middleware and the loopback cost alone.
 	static, err := phases.run("GET /healthz", "static", o.warmup, func() (benchkit.Result, error) {
 		return load.RunHTTP(ctx, func(int, int64) benchkit.Request {
-			return benchkit.Request{URL: srv.baseURL + "/healthz"}
+			return benchkit.Request{URL: srv.BaseURL + "/healthz"}
 		})
 	})
 	if err != nil {
@@ -104,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ids[i] = f.parentID
 	}
 	store, err := phases.run("store FindOne by _id", "store", o.warmup, func() (benchkit.Result, error) {
-		return findByID(ctx, load, srv.st.MongoClient().Database(srv.st.Config.Database).Collection("parents"), ids)
+		return findByID(ctx, load, srv.Stack.MongoClient().Database(srv.Stack.Config.Database).Collection("parents"), ids)
 	})
 	if err != nil {
 		return err
@@ -117,7 +118,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	me, err := phases.run("GET /v1/me", "me", o.warmup, func() (benchkit.Result, error) {
 		return load.RunHTTP(ctx, func(worker int, _ int64) benchkit.Request {
-			return benchkit.Request{URL: srv.baseURL + "/v1/me", Header: headers[worker%len(headers)]}
+			return benchkit.Request{URL: srv.BaseURL + "/v1/me", Header: headers[worker%len(headers)]}
 		})
 	})
 	if err != nil {
@@ -126,7 +127,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	// (4) sign-in latency: argon2id dominates by design, so a few at a time.
 	login, err := phases.run("POST /v1/auth/login", "login", 0, func() (benchkit.Result, error) {
-		return timedLogins(ctx, srv.baseURL, fams[o.conns:o.conns+o.logins], o.loginConns)
+		return timedLogins(ctx, srv.BaseURL, fams[o.conns:o.conns+o.logins], o.loginConns)
 	})
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/scripts/benchkit"
+	"github.com/hometime-edu/hometime/scripts/benchkit/benchapi"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -55,19 +56,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stdout, "# "+format+"\n", a...) }
 
-	srv, err := startAPI(ctx, getenv)
+	srv, err := benchapi.Start(ctx, "feed", getenv)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := srv.close(); err != nil {
+		if err := srv.Close(); err != nil {
 			progress("shutdown: %v", err)
 		}
 	}()
-	progress("API on %s, store %s, redis %s", srv.baseURL, srv.storeKind, srv.redisKind)
+	progress("API on %s, store %s, redis %s", srv.BaseURL, srv.StoreKind, srv.RedisKind)
 
 	began := time.Now()
-	fams, items, err := seed(ctx, srv.st.Store, school{families: o.families, classes: o.classes, assignments: o.assignments}, progress)
+	fams, items, err := seed(ctx, srv.Stack.Store, school{families: o.families, classes: o.classes, assignments: o.assignments}, progress)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	// One parent per connection, each reading their own child's feed.
 	signed := fams[:o.conns]
-	tokens, err := signIn(ctx, srv.baseURL, signed, 4)
+	tokens, err := signIn(ctx, srv.BaseURL, signed, 4)
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	urls := make([]string, len(tokens))
 	for i, t := range tokens {
 		headers[i] = http.Header{"Authorization": {"Bearer " + t}}
-		urls[i] = fmt.Sprintf("%s/v1/children/%s/feed?limit=%d", srv.baseURL, signed[i].childID, o.limit)
+		urls[i] = fmt.Sprintf("%s/v1/children/%s/feed?limit=%d", srv.BaseURL, signed[i].childID, o.limit)
 	}
 	if err := checkFeed(ctx, urls[0], headers[0], o.limit); err != nil {
 		return err
@@ -109,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ids[i] = f.parentID
 	}
 	store, err := measure(progress, "store FindOne by _id", func() (benchkit.Result, error) {
-		return findByID(ctx, closed, srv.st.MongoClient().Database(srv.st.Config.Database).Collection("parents"), ids)
+		return findByID(ctx, closed, srv.Stack.MongoClient().Database(srv.Stack.Config.Database).Collection("parents"), ids)
 	})
 	if err != nil {
 		return err

@@ -13,23 +13,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/hometime-edu/hometime/api"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/misimport/mistest"
 	"github.com/hometime-edu/hometime/scripts/benchkit"
-	"github.com/hometime-edu/hometime/worker/cmd/stack"
+	"github.com/hometime-edu/hometime/scripts/benchkit/benchapi"
 )
 
 func main() {
@@ -74,16 +71,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 
-	srv, err := start(ctx, getenv)
+	api, err := benchapi.Start(ctx, "import", getenv)
+	srv := &server{api}
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := srv.close(); err != nil {
+		if err := srv.Close(); err != nil {
 			progress("shutdown: %v", err)
 		}
 	}()
-	progress("API on %s, store %s, redis %s", srv.baseURL, srv.storeKind, srv.redisKind)
+	progress("API on %s, store %s, redis %s", srv.BaseURL, srv.StoreKind, srv.RedisKind)
 	token, err := srv.seedAdmin(ctx)
 	if err != nil {
 		return err
@@ -92,7 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	client := &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{Proxy: nil}}
 	upload := func(dry bool) (map[string]any, time.Duration, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-			fmt.Sprintf("%s/v1/schools/%s/imports?dry_run=%t", srv.baseURL, benchSchoolID, dry), bytes.NewReader(file.Bytes()))
+			fmt.Sprintf("%s/v1/schools/%s/imports?dry_run=%t", srv.BaseURL, benchSchoolID, dry), bytes.NewReader(file.Bytes()))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -134,7 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if n, _ := committed["invited"].(float64); int(n) != exp.Invites {
 		return fmt.Errorf("commit invited %v, want %d", committed["invited"], exp.Invites)
 	}
-	snap, err := srv.st.Store.RosterSnapshot(ctx, benchSchoolID)
+	snap, err := srv.Stack.Store.RosterSnapshot(ctx, benchSchoolID)
 	if err != nil {
 		return err
 	}
@@ -151,64 +149,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return nil
 }
 
+// server is the API under test (benchkit/benchapi) and what the import
+// bench does with it.
 type server struct {
-	st                            *stack.Stack
-	app                           *fiber.App
-	baseURL, storeKind, redisKind string
-	dataDir                       string
-	served                        chan error
-	dropDB                        bool
-}
-
-// start serves the API from this process on api/cmd/api's wiring, with
-// its own data dir (and database, on a real MongoDB).
-func start(ctx context.Context, getenv func(string) string) (_ *server, err error) {
-	dir, err := os.MkdirTemp("", "hometime-bench-import-")
-	if err != nil {
-		return nil, err
-	}
-	s := &server{dataDir: dir, storeKind: "embedded FerretDB", redisKind: "embedded miniredis"}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, s.close())
-		}
-	}()
-	set := map[string]string{"HOMETIME_DATA_DIR": dir, "HOMETIME_HTTP_ADDR": "127.0.0.1:0", "HOMETIME_LOG_LEVEL": "error",
-		"HOMETIME_JWT_SECRET": content.NewSecret()}
-	if getenv("MONGODB_URI") != "" {
-		set["HOMETIME_DB"] = fmt.Sprintf("hometime_bench_%d", time.Now().UnixNano())
-	}
-	env := func(k string) string {
-		if v, ok := set[k]; ok {
-			return v
-		}
-		return getenv(k)
-	}
-	cfg, err := stack.LoadConfig(env)
-	if err != nil {
-		return s, err
-	}
-	if cfg.MongoURI != "" {
-		s.storeKind, s.dropDB = "MONGODB_URI database "+cfg.Database, true
-	}
-	if cfg.RedisURL != "" {
-		s.redisKind = "REDIS_URL"
-	}
-	log := stack.NewLogger(io.Discard, cfg.LogLevel)
-	if s.st, err = stack.Open(ctx, cfg, log); err != nil {
-		return s, err
-	}
-	if s.app, err = s.st.APIApp(log, nil); err != nil {
-		return s, err
-	}
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return s, err
-	}
-	s.baseURL = "http://" + ln.Addr().String()
-	s.served = make(chan error, 1)
-	go func() { s.served <- s.app.Listener(ln) }()
-	return s, nil
+	*benchapi.Server
 }
 
 // seedAdmin writes an empty school and its admin, and signs in.
@@ -224,19 +168,19 @@ func (s *server) seedAdmin(ctx context.Context) (string, error) {
 	}
 	sc := api.NewSchoolDefaults("", now)
 	sc.ID, sc.Name = benchSchoolID, "Hometime Bench Primary"
-	if err := s.st.Store.CreateSchool(ctx, sc); err != nil {
+	if err := s.Stack.Store.CreateSchool(ctx, sc); err != nil {
 		return "", err
 	}
 	st := &content.Staff{ID: "stf_bench_import", Email: benchAdmin, FirstName: "Bench", LastName: "Admin", PasswordHash: hash,
 		Schools: []content.SchoolRoles{{SchoolID: sc.ID, Roles: []content.Role{content.RoleAdmin}}}, CreatedAt: now}
-	if err := s.st.Store.CreateStaff(ctx, st); err != nil {
+	if err := s.Stack.Store.CreateStaff(ctx, st); err != nil {
 		return "", err
 	}
-	if err := s.st.Store.PutLogin(ctx, &content.Login{Key: "staff:email:" + benchAdmin, Kind: content.KindStaff, AccountID: st.ID}); err != nil {
+	if err := s.Stack.Store.PutLogin(ctx, &content.Login{Key: "staff:email:" + benchAdmin, Kind: content.KindStaff, AccountID: st.ID}); err != nil {
 		return "", err
 	}
 	body, _ := json.Marshal(map[string]string{"email": benchAdmin, "password": benchPassword})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.baseURL+"/v1/auth/login", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.BaseURL+"/v1/auth/login", bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}
@@ -253,24 +197,4 @@ func (s *server) seedAdmin(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("sign in: status %d (%v)", resp.StatusCode, err)
 	}
 	return tok.AccessToken, nil
-}
-
-func (s *server) close() error {
-	var errs []error
-	if s.app != nil {
-		errs = append(errs, s.app.ShutdownWithTimeout(10*time.Second))
-		if s.served != nil {
-			errs = append(errs, <-s.served)
-		}
-	}
-	if s.st != nil {
-		if s.dropDB {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			errs = append(errs, s.st.Store.Database().Drop(ctx))
-			cancel()
-		}
-		errs = append(errs, s.st.Close())
-	}
-	errs = append(errs, os.RemoveAll(s.dataDir))
-	return errors.Join(errs...)
 }

@@ -1,4 +1,8 @@
-package main
+// Package benchapi serves the API for a benchmark from the benchmark's own
+// process, on the wiring api/cmd/api uses (stack.LoadConfig, stack.Open,
+// Stack.APIApp), with settings fit for load (throttles out of the way,
+// error-level logs to nowhere).
+package benchapi
 
 import (
 	"context"
@@ -14,24 +18,24 @@ import (
 	"github.com/hometime-edu/hometime/worker/cmd/stack"
 )
 
-// apiServer is the API under test, served from this process on the wiring
-// api/cmd/api uses (stack.LoadConfig, stack.Open, Stack.APIApp).
-type apiServer struct {
-	st        *stack.Stack
-	app       *fiber.App
-	baseURL   string
-	storeKind string
-	redisKind string
-	dataDir   string
-	served    chan error
-	dropDB    bool // a throwaway database on a real MongoDB, dropped at the end
+// Server is the API under test.
+type Server struct {
+	Stack     *stack.Stack
+	BaseURL   string
+	StoreKind string // what the store is, for the bench's progress lines
+	RedisKind string
+
+	app     *fiber.App
+	dataDir string
+	served  chan error
+	dropDB  bool // a throwaway database on a real MongoDB, dropped at the end
 }
 
-// benchEnv is what the benchmark sets whatever the environment says: its
+// Env is what a benchmark sets whatever the environment says: its
 // own data dir, throttles high enough for thousands of sign-ins from one
 // address, and error-level logs (to io.Discard anyway) so logging does not
 // dominate the cost being measured.
-func benchEnv(dataDir string, getenv func(string) string) func(string) string {
+func Env(dataDir string, getenv func(string) string) func(string) string {
 	set := map[string]string{
 		"HOMETIME_DATA_DIR":              dataDir,
 		"HOMETIME_HTTP_ADDR":             "127.0.0.1:0",
@@ -54,47 +58,49 @@ func benchEnv(dataDir string, getenv func(string) string) func(string) string {
 	}
 }
 
-func startAPI(ctx context.Context, getenv func(string) string) (_ *apiServer, err error) {
-	dir, err := os.MkdirTemp("", "hometime-bench-feed-")
+// Start serves the API on a free loopback port, with a data dir of its own
+// named after the bench.
+func Start(ctx context.Context, bench string, getenv func(string) string) (_ *Server, err error) {
+	dir, err := os.MkdirTemp("", "hometime-bench-"+bench+"-")
 	if err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	s := &apiServer{dataDir: dir, storeKind: "embedded FerretDB", redisKind: "embedded miniredis"}
+	s := &Server{dataDir: dir, StoreKind: "embedded FerretDB", RedisKind: "embedded miniredis"}
 	defer func() {
 		if err != nil {
-			err = errors.Join(err, s.close())
+			err = errors.Join(err, s.Close())
 		}
 	}()
-	env := benchEnv(dir, getenv)
+	env := Env(dir, getenv)
 	cfg, err := stack.LoadConfig(env)
 	if err != nil {
 		return s, err
 	}
 	if cfg.MongoURI != "" {
-		s.storeKind, s.dropDB = "MONGODB_URI database "+cfg.Database, true
+		s.StoreKind, s.dropDB = "MONGODB_URI database "+cfg.Database, true
 	}
 	if cfg.RedisURL != "" {
-		s.redisKind = "REDIS_URL"
+		s.RedisKind = "REDIS_URL"
 	}
 	log := stack.NewLogger(io.Discard, cfg.LogLevel)
-	if s.st, err = stack.Open(ctx, cfg, log); err != nil {
+	if s.Stack, err = stack.Open(ctx, cfg, log); err != nil {
 		return s, err
 	}
-	if s.app, err = s.st.APIApp(log, nil); err != nil {
+	if s.app, err = s.Stack.APIApp(log, nil); err != nil {
 		return s, err
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return s, fmt.Errorf("listen: %w", err)
 	}
-	s.baseURL = "http://" + ln.Addr().String()
+	s.BaseURL = "http://" + ln.Addr().String()
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.app.Listener(ln) }()
 	return s, nil
 }
 
-// close stops the server and the stack and removes the data dir.
-func (s *apiServer) close() error {
+// Close stops the server and the stack and removes the data dir.
+func (s *Server) Close() error {
 	var errs []error
 	if s.app != nil {
 		if err := s.app.ShutdownWithTimeout(10 * time.Second); err != nil && !errors.Is(err, context.Canceled) {
@@ -106,15 +112,15 @@ func (s *apiServer) close() error {
 			}
 		}
 	}
-	if s.st != nil {
+	if s.Stack != nil {
 		if s.dropDB {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			if err := s.st.Store.Database().Drop(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("drop %s: %w", s.st.Config.Database, err))
+			if err := s.Stack.Store.Database().Drop(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("drop %s: %w", s.Stack.Config.Database, err))
 			}
 			cancel()
 		}
-		errs = append(errs, s.st.Close())
+		errs = append(errs, s.Stack.Close())
 	}
 	errs = append(errs, os.RemoveAll(s.dataDir))
 	return errors.Join(errs...)
