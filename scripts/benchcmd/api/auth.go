@@ -1,77 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hometime-edu/hometime/scripts/benchkit"
+	"github.com/hometime-edu/hometime/scripts/benchkit/benchapi"
 )
 
 var jsonHeader = http.Header{"Content-Type": {"application/json"}}
-
-func loginBody(email string) []byte {
-	b, _ := json.Marshal(map[string]string{"email": email, "password": benchPassword})
-	return b
-}
-
-// signIn signs each family in, conns at a time, and returns their access
-// tokens in the same order.
-func signIn(ctx context.Context, baseURL string, fams []family, conns int) ([]string, error) {
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: conns}}
-	defer client.CloseIdleConnections()
-	tokens := make([]string, len(fams))
-	errs := make([]error, len(fams))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range conns {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(fams) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				tokens[i], errs[i] = login(ctx, client, baseURL, fams[i].email)
-			}
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("sign in parent %s: %w", fams[i].parentID, err)
-		}
-	}
-	return tokens, ctx.Err()
-}
-
-func login(ctx context.Context, client *http.Client, baseURL, email string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/v1/auth/login", bytes.NewReader(loginBody(email)))
-	if err != nil {
-		return "", err
-	}
-	req.Header = jsonHeader.Clone()
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", fmt.Errorf("read login response: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("login: status %d: %s", resp.StatusCode, body)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
-		return "", fmt.Errorf("login: no access token in the answer (%v)", err)
-	}
-	return tok.AccessToken, nil
-}
 
 // checkMe makes sure GET /v1/me answers for the right parent before it is
 // timed, so a benchmark of 401s is caught here rather than reported.
@@ -112,7 +53,7 @@ func checkMe(ctx context.Context, baseURL, token, parentID string) error {
 func timedLogins(ctx context.Context, baseURL string, fams []family, conns int) (benchkit.Result, error) {
 	bodies := make([][]byte, len(fams))
 	for i, f := range fams {
-		bodies[i] = loginBody(f.email)
+		bodies[i] = benchapi.LoginBody(f.email, benchPassword)
 	}
 	var next atomic.Int64
 	load := benchkit.Closed{Workers: conns, Count: int64(len(fams))}

@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	// One parent per connection, signed in once; the rest are left for the
 	// timed sign-ins so each of those is a first sign-in of its account.
-	tokens, err := signIn(ctx, srv.BaseURL, fams[:o.conns], o.loginConns)
+	tokens, err := srv.SignIn(ctx, emailsOf(fams[:o.conns]), benchPassword, o.loginConns)
 	if err != nil {
 		return err
 	}
@@ -308,4 +308,12 @@ func profileWindow(path string, warmup time.Duration) (stop func() error, err er
 		}
 		return errors.Join(startErr, f.Close())
 	}, nil
+}
+
+func emailsOf(fams []family) []string {
+	out := make([]string, len(fams))
+	for i, f := range fams {
+		out[i] = f.email
+	}
+	return out
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -13,7 +12,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	// One parent per connection, each reading their own child's feed.
 	signed := fams[:o.conns]
-	tokens, err := signIn(ctx, srv.BaseURL, signed, 4)
+	tokens, err := srv.SignIn(ctx, emailsOf(signed), benchPassword, 4)
 	if err != nil {
 		return err
 	}
@@ -209,59 +207,6 @@ func findByID(ctx context.Context, load benchkit.Closed, coll *mongo.Collection,
 	})
 }
 
-var jsonHeader = http.Header{"Content-Type": {"application/json"}}
-
-// signIn signs each family in, conns at a time, returning access tokens.
-func signIn(ctx context.Context, baseURL string, fams []family, conns int) ([]string, error) {
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: conns}}
-	defer client.CloseIdleConnections()
-	tokens := make([]string, len(fams))
-	errs := make([]error, len(fams))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range conns {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(fams) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				tokens[i], errs[i] = login(ctx, client, baseURL, fams[i].email)
-			}
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("sign in parent %s: %w", fams[i].parentID, err)
-		}
-	}
-	return tokens, ctx.Err()
-}
-
-func login(ctx context.Context, client *http.Client, baseURL, email string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"email": email, "password": benchPassword})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/v1/auth/login", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header = jsonHeader.Clone()
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("login: status %d", resp.StatusCode)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.Unmarshal(out, &tok); err != nil || tok.AccessToken == "" {
-		return "", fmt.Errorf("login: no access token in the answer (%v)", err)
-	}
-	return tok.AccessToken, nil
-}
 
 // checkFeed makes sure the feed answers a full page, newest first, before
 // it is timed, so a benchmark of 404s or empty pages is caught here.
@@ -311,4 +256,12 @@ func startProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func emailsOf(fams []family) []string {
+	out := make([]string, len(fams))
+	for i, f := range fams {
+		out[i] = f.email
+	}
+	return out
 }
