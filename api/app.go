@@ -114,6 +114,9 @@ type Deps struct {
 	// data-rights routes with 503.
 	Retention content.Retention
 	Erasures  content.Erasures
+	// Exports records parents' export requests and keeps the archives;
+	// nil answers the export routes with 503.
+	Exports content.Exports
 }
 
 // server holds the dependencies the handlers close over.

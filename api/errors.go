@@ -29,6 +29,7 @@ var statusOf = map[content.Code]int{
 	content.CodeTooLarge:           http.StatusRequestEntityTooLarge,
 	content.CodeUnprocessable:      http.StatusUnprocessableEntity,
 	content.CodeThrottled:          http.StatusTooManyRequests,
+	content.CodeGone:               http.StatusGone,
 	content.CodeUnavailable:        http.StatusServiceUnavailable,
 	content.CodeInternal:           http.StatusInternalServerError,
 }

@@ -111,6 +111,9 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/me/retention", parent(s.myRetention())...)
 	v1.Post("/me/close", parent(s.closeMyAccount())...)
 	v1.Post("/me/erase", parent(s.eraseMe())...)
+	v1.Post("/me/export", parent(s.requestExport())...)
+	v1.Get("/me/exports/:exportId", parent(s.getExport())...)
+	v1.Get("/me/exports/:exportId/download", parent(s.downloadExport())...)
 	v1.Post("/schools/:schoolId/subscription/end", staff(s.endSubscription())...)
 	v1.Post("/schools/:schoolId/subscription/reactivate", staff(s.reactivateSubscription())...)
 }

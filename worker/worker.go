@@ -66,6 +66,8 @@ type Deps struct {
 	ErasureRecords content.Erasures
 	ErasureAreas   ErasureAreas
 	Audit          content.Audit
+	// Exports builds parents' export archives; nil leaves them out.
+	Exports content.Exports
 }
 
 // NewMux registers every task handler behind a logging middleware.
@@ -124,6 +126,10 @@ func NewMux(d Deps) *asynq.ServeMux {
 		mux.Handle(tasks.TypeEraseStage, &Erasures{Records: d.ErasureRecords, Areas: d.ErasureAreas, Retention: d.Retention,
 			Roster: d.Roster, Identity: d.Identity, Suppressions: d.Suppressions, Audit: d.Audit, Tasks: d.Tasks,
 			HashKey: d.HashKey, Clock: d.Clock, Log: log})
+	}
+	if d.Exports != nil {
+		mux.Handle(tasks.TypeBuildExport, &Exports{Store: d.Exports, Roster: d.Roster, Ledger: d.Ledger, Tasks: d.Tasks,
+			Clock: d.Clock, Log: log, AppURL: d.AppURL})
 	}
 	mux.Handle(tasks.TypeImportantFallback, &Fallbacks{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock,
 		Log: log, Delay: d.ImportantFallback})

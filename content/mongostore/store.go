@@ -62,6 +62,7 @@ var Collections = []string{
 	colSubmissions, colSubmissionIndex, colPhotos, colAwards, colEngagement,
 	photoBucket + ".files", photoBucket + ".chunks",
 	colErasures,
+	colExports, exportBucket + ".files", exportBucket + ".chunks",
 }
 
 // DefaultTimeout bounds every store call unless the caller's context is shorter.

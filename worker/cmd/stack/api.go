@@ -97,6 +97,7 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Devices:            st.Store,
 		Retention:          st.Store,
 		Erasures:           st.Store,
+		Exports:            st.Store,
 	}), nil
 }
 

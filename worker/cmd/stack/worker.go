@@ -59,6 +59,7 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		Retention:      st.Store,
 		ErasureRecords: st.Store,
 		ErasureAreas:   st.Store,
+		Exports:        st.Store,
 		Audit:          st.Store,
 	})
 	return srv, mux

@@ -1,0 +1,115 @@
+package api
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/worker/tasks"
+)
+
+// Data export: a parent asks for a copy of everything held about them and
+// their children; a worker builds the archive; the parent downloads it
+// with their own bearer token for ExportLinkTTL after it is ready. Only
+// the owner sees an export: anyone else gets 404. Everything is audited.
+
+type exportDTO struct {
+	ID          string     `json:"id"`
+	State       string     `json:"state"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ReadyAt     *time.Time `json:"ready_at,omitempty"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	DownloadURL string     `json:"download_url,omitempty"`
+}
+
+func (s *server) toExportDTO(e *content.Export) exportDTO {
+	d := exportDTO{ID: e.ID, State: e.State, CreatedAt: e.CreatedAt.UTC(), ReadyAt: timePtr(e.ReadyAt),
+		ExpiresAt: timePtr(e.ExpiresAt)}
+	if e.State == content.ExportReady && s.Clock.Now().Before(e.ExpiresAt) {
+		d.DownloadURL = "/v1/me/exports/" + e.ID + "/download"
+	}
+	return d
+}
+
+// requestExport queues an export of the caller's data; a parent with one
+// already queued gets that one back.
+func (s *server) requestExport() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if s.Exports == nil {
+			return content.Errorf(content.CodeUnavailable, "exports cannot be made just now")
+		}
+		ctx := c.UserContext()
+		p := principal(c)
+		e, created, err := s.Exports.StartExport(ctx, &content.Export{ID: content.NewID("exp"), ParentID: p.ID(),
+			CreatedAt: s.Clock.Now()})
+		if err != nil {
+			return err
+		}
+		t, err := tasks.NewBuildExport(e.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := s.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return content.Wrap(content.CodeUnavailable, err, "the export could not be queued; ask again")
+		}
+		if created {
+			s.audit(c, content.KindParent, p.ID(), "account.export_requested", "", content.SubjectParent+":"+p.ID())
+		}
+		return c.Status(fiber.StatusAccepted).JSON(s.toExportDTO(e))
+	}
+}
+
+// myExport finds the caller's export by id: another parent's is not found.
+func (s *server) myExport(c *fiber.Ctx) (*content.Export, error) {
+	if s.Exports == nil {
+		return nil, content.Errorf(content.CodeUnavailable, "exports cannot be read just now")
+	}
+	e, err := s.Exports.Export(c.UserContext(), c.Params("exportId"))
+	if err != nil {
+		return nil, err
+	}
+	if e.ParentID != principal(c).ID() {
+		return nil, content.Errorf(content.CodeNotFound, "export not found")
+	}
+	return e, nil
+}
+
+func (s *server) getExport() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e, err := s.myExport(c)
+		if err != nil {
+			return err
+		}
+		return c.JSON(s.toExportDTO(e))
+	}
+}
+
+// downloadExport streams the archive while it is ready and unexpired;
+// afterwards it is gone (410).
+func (s *server) downloadExport() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e, err := s.myExport(c)
+		if err != nil {
+			return err
+		}
+		if e.State != content.ExportReady {
+			return content.Errorf(content.CodeConflict, "the export is not ready yet")
+		}
+		if !s.Clock.Now().Before(e.ExpiresAt) {
+			return content.Errorf(content.CodeGone, "the export has expired; ask for a new one")
+		}
+		b, err := s.Exports.ExportArchive(c.UserContext(), e.ID)
+		if err != nil {
+			return err
+		}
+		p := principal(c)
+		s.audit(c, content.KindParent, p.ID(), "account.export_downloaded", "", content.SubjectParent+":"+p.ID())
+		c.Set(fiber.HeaderContentType, "application/zip")
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="hometime-export.zip"`)
+		c.Set("X-Content-Type-Options", "nosniff")
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Send(b)
+	}
+}

@@ -1,0 +1,121 @@
+package worker
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/worker/tasks"
+)
+
+// exportFamily adds a parent and a child with canary names and contacts,
+// a submission with a comment and one photo.
+func (w *retentionWorld) exportFamily(parentID, childID, canary string, photo []byte) {
+	w.t.Helper()
+	ctx, now := w.ctx, w.start
+	must(w.t, w.store.CreateChild(ctx, &content.Child{ID: childID, SchoolID: "sch_r", FirstName: canary + "Kid", LastName: canary + "Kidlast",
+		YearGroup: "Y2", Parents: []content.ParentLink{{ParentID: parentID, State: content.LinkLinked, LinkedAt: now}},
+		SchoolLink: content.SchoolLink{State: content.LinkLinked}, CreatedAt: now}))
+	must(w.t, w.store.CreateParent(ctx, &content.Parent{ID: parentID, FirstName: canary + "First", LastName: canary + "Last",
+		Phone: "+4477009" + parentID[len(parentID)-5:], Email: strings.ToLower(canary) + "@example.test", Language: "en",
+		State: content.ParentActive, PasswordHash: "$argon2id$secret-hash-" + canary,
+		Children: []content.ChildLink{{ChildID: childID, SchoolID: "sch_r", FirstName: canary + "Kid",
+			YearGroup: "Y2", State: content.LinkLinked, LinkedAt: now}}, LastActiveAt: now, CreatedAt: now}))
+	done, rating := true, 5
+	comment := canary + " comment"
+	sub := &content.Submission{ID: content.SubmissionID("asg_x", childID, parentID), SchoolID: "sch_r", AssignmentID: "asg_x",
+		ChildID: childID, ParentID: parentID}
+	_, err := w.store.PutSubmission(ctx, sub, content.SubmissionUpdate{Done: &done, Rating: &rating, Comment: &comment}, now)
+	must(w.t, err)
+	must(w.t, w.store.PutPhoto(ctx, sub, &content.Photo{ID: "pho_" + parentID, SubmissionID: sub.ID, SchoolID: "sch_r",
+		ChildID: childID, ParentID: parentID, ContentType: "image/jpeg", SourceFormat: "jpeg", Width: 4, Height: 3, CreatedAt: now},
+		photo, []byte("\xFF\xD8\xFFthumb-"+canary)))
+}
+
+// F2: export completeness and isolation.
+func TestParentExportCompletenessAndIsolation(t *testing.T) {
+	t.Parallel()
+	w := newRetentionWorld(t)
+	photoA := []byte("\xFF\xD8\xFFphoto-bytes-of-ALPHACANARY")
+	photoB := []byte("\xFF\xD8\xFFphoto-bytes-of-BRAVOCANARY")
+	w.exportFamily("par_00001", "chd_00001", "Alphacanary", photoA)
+	w.exportFamily("par_00002", "chd_00002", "Bravocanary", photoB)
+	h := &Exports{Store: w.store, Roster: w.store, Ledger: w.store, Tasks: w.queue, Clock: w.clock,
+		Log: w.sweeps.Log, AppURL: "https://hometime.test"}
+
+	e, created, err := w.store.StartExport(w.ctx, &content.Export{ID: "exp_a", ParentID: "par_00001", CreatedAt: w.clock.Now()})
+	must(t, err)
+	if !created {
+		t.Fatal("first export not created")
+	}
+	again, created, err := w.store.StartExport(w.ctx, &content.Export{ID: "exp_a2", ParentID: "par_00001", CreatedAt: w.clock.Now()})
+	must(t, err)
+	if created || again.ID != e.ID {
+		t.Fatalf("a second request made %s (created %v), want the queued %s", again.ID, created, e.ID)
+	}
+	task, err := tasks.NewBuildExport(e.ID)
+	must(t, err)
+	for i := 0; i < 2; i++ { // a rerun changes nothing
+		must(t, h.ProcessTask(w.ctx, asynq.NewTask(task.Type(), task.Payload())))
+	}
+	got, err := w.store.Export(w.ctx, e.ID)
+	must(t, err)
+	if got.State != content.ExportReady || !got.ExpiresAt.Equal(w.clock.Now().Add(content.ExportLinkTTL)) {
+		t.Fatalf("export after the task: %+v", got)
+	}
+	archive, err := w.store.ExportArchive(w.ctx, e.ID)
+	must(t, err)
+
+	// The whole zip (compressed) and every file (uncompressed) must carry
+	// none of B's canaries.
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+	must(t, err)
+	var all bytes.Buffer
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		must(t, err)
+		b, err := io.ReadAll(rc)
+		must(t, err)
+		rc.Close()
+		files[f.Name] = b
+		all.Write(b)
+	}
+	js := string(files["export.json"])
+	for _, want := range []string{"AlphacanaryFirst", "AlphacanaryLast", "alphacanary@example.test", "+447700900001",
+		"AlphacanaryKid", "AlphacanaryKidlast", "Alphacanary comment", "chd_00001", "pho_par_00001"} {
+		if !strings.Contains(js, want) {
+			t.Errorf("export.json lacks %q", want)
+		}
+	}
+	if !bytes.Equal(files["photos/pho_par_00001.jpg"], photoA) {
+		t.Errorf("A's photo bytes missing or wrong; files: %v", len(files))
+	}
+	for _, secret := range []string{"secret-hash", "passwordHash", "rt_", "ses_"} {
+		if strings.Contains(js, secret) {
+			t.Errorf("export.json carries %q", secret)
+		}
+	}
+	for _, canary := range []string{"Bravocanary", "bravocanary", "BRAVOCANARY", "par_00002", "chd_00002", "+447700900002"} {
+		if bytes.Contains(all.Bytes(), []byte(canary)) || bytes.Contains(archive, []byte(canary)) {
+			t.Errorf("A's export carries B's %q", canary)
+		}
+	}
+
+	// The parent is told once, through the pipeline, with IDs only queued.
+	b, err := w.store.Broadcast(w.ctx, "brd_export_"+e.ID)
+	must(t, err)
+	if b.Template != "export_ready" || b.Category != "account" || len(b.Audience.ParentIDs) != 1 ||
+		b.Audience.ParentIDs[0] != "par_00001" || !strings.HasPrefix(b.Params["link"], "https://hometime.test/") {
+		t.Fatalf("broadcast: %+v", b)
+	}
+	for _, qt := range w.queue.tasks {
+		if bytes.Contains(qt.Payload(), []byte("canary")) || bytes.Contains(qt.Payload(), []byte("@")) {
+			t.Fatalf("task payload carries personal data: %s", qt.Payload())
+		}
+	}
+}
