@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -152,40 +151,8 @@ func multipartPhoto(t testing.TB, file []byte) ([]byte, string) {
 	return buf.Bytes(), mw.FormDataContentType()
 }
 
-// gpsCanary sits in the GPS IFD of withGPS's EXIF: no stored picture may hold it.
+// gpsCanary sits in the GPS IFD of the uploaded photo's EXIF: no stored picture may hold it.
 const gpsCanary = "HOMETIME-GPS-CANARY 51.5012N"
-
-// withGPS inserts after SOI an EXIF APP1 whose IFD0 points (tag 0x8825) to a
-// GPS IFD with a latitude reference and a processing-method string.
-func withGPS(j []byte) []byte {
-	be := binary.BigEndian
-	t := []byte{'M', 'M', 0, 42, 0, 0, 0, 8}
-	entry := func(tag, typ uint16, count uint32, value []byte) {
-		t = be.AppendUint16(t, tag)
-		t = be.AppendUint16(t, typ)
-		t = be.AppendUint32(t, count)
-		v := make([]byte, 4)
-		copy(v, value)
-		t = append(t, v...)
-	}
-	const gpsIFD = 8 + 2 + 12 + 4
-	const methodAt = gpsIFD + 2 + 2*12 + 4
-	method := append([]byte("ASCII\x00\x00\x00"), gpsCanary...)
-	t = be.AppendUint16(t, 1)
-	entry(0x8825, 4, 1, be.AppendUint32(nil, gpsIFD))
-	t = be.AppendUint32(t, 0)
-	t = be.AppendUint16(t, 2)
-	entry(0x0001, 2, 2, []byte("N\x00"))
-	entry(0x001B, 7, uint32(len(method)), be.AppendUint32(nil, methodAt))
-	t = be.AppendUint32(t, 0)
-	t = append(t, method...)
-	body := append([]byte("Exif\x00\x00"), t...)
-	n := len(body) + 2
-	out := append([]byte{}, j[:2]...)
-	out = append(out, 0xFF, 0xE1, byte(n>>8), byte(n))
-	out = append(out, body...)
-	return append(out, j[2:]...)
-}
 
 // TestSubmissionScenarios: a linked parent submits, repeats (one document,
 // updated), reads it back; bad input is refused field by field with
@@ -311,7 +278,7 @@ func TestPhotoUploadAndSignedURLs(t *testing.T) {
 		t.Errorf("JSON instead of a form: %d %s", resp.StatusCode, out)
 	}
 
-	src := withGPS(smallJPEG(t))
+	src := mediatest.WithGPS(smallJPEG(t), gpsCanary)
 	if !bytes.Contains(src, []byte(gpsCanary)) {
 		t.Fatal("the test photo lacks its GPS canary")
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/binary"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -243,7 +242,7 @@ func TestHomeLearningJourney(t *testing.T) {
 	call("POST", sub, map[string]any{"done": true, "rating": 5, "comment": "We told the whole story"}, parents["par_1"], http.StatusOK)
 	jpg, err := mediatest.PhotoLikeJPEG(1600, 1200, 90, 12, 3)
 	must(err)
-	photo := journeyWithGPS(jpg)
+	photo := mediatest.WithGPS(jpg, journeyGPSCanary)
 	if !bytes.Contains(photo, []byte(journeyGPSCanary)) {
 		t.Fatal("the test photo lacks its GPS canary")
 	}
@@ -378,38 +377,6 @@ func fcmServiceAccount(t *testing.T, fc *providerfake.FCM) string {
 }
 
 const journeyGPSCanary = "JOURNEY-GPS-CANARY 52.4862N"
-
-// journeyWithGPS inserts an EXIF APP1 after SOI whose IFD0 points to a GPS
-// IFD holding a latitude reference and a processing-method string.
-func journeyWithGPS(j []byte) []byte {
-	be := binary.BigEndian
-	t := []byte{'M', 'M', 0, 42, 0, 0, 0, 8}
-	entry := func(tag, typ uint16, count uint32, value []byte) {
-		t = be.AppendUint16(t, tag)
-		t = be.AppendUint16(t, typ)
-		t = be.AppendUint32(t, count)
-		v := make([]byte, 4)
-		copy(v, value)
-		t = append(t, v...)
-	}
-	const gpsIFD = 8 + 2 + 12 + 4
-	const methodAt = gpsIFD + 2 + 2*12 + 4
-	method := append([]byte("ASCII\x00\x00\x00"), journeyGPSCanary...)
-	t = be.AppendUint16(t, 1)
-	entry(0x8825, 4, 1, be.AppendUint32(nil, gpsIFD))
-	t = be.AppendUint32(t, 0)
-	t = be.AppendUint16(t, 2)
-	entry(0x0001, 2, 2, []byte("N\x00"))
-	entry(0x001B, 7, uint32(len(method)), be.AppendUint32(nil, methodAt))
-	t = be.AppendUint32(t, 0)
-	t = append(t, method...)
-	body := append([]byte("Exif\x00\x00"), t...)
-	n := len(body) + 2
-	out := append([]byte{}, j[:2]...)
-	out = append(out, 0xFF, 0xE1, byte(n>>8), byte(n))
-	out = append(out, body...)
-	return append(out, j[2:]...)
-}
 
 // journeyLog shows the stack's warnings when JOURNEY_LOG is set.
 func journeyLog(t *testing.T) io.Writer {
