@@ -189,11 +189,14 @@ func matrix() map[string]entry {
 		"POST /v1/me/close":    {allowed: []string{actParentA, actParentB, actParentOther}, setup: rightsCell("/v1/me/close", nil)},
 		"POST /v1/me/erase": {allowed: []string{actParentA, actParentB, actParentOther},
 			setup: rightsCell("/v1/me/erase", map[string]string{"password": fixturePassword})},
-		"POST /v1/me/export":                                 {allowed: []string{actParentA, actParentB, actParentOther}, setup: fixed("/v1/me/export", nil)},
-		"GET /v1/me/exports/:exportId":                       {allowed: []string{actParentA}, setup: exportCell("")},
-		"GET /v1/me/exports/:exportId/download":              {allowed: []string{actParentA}, setup: exportCell("/download")},
-		"POST /v1/schools/:schoolId/subscription/end":        {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/subscription/end", nil)},
-		"POST /v1/schools/:schoolId/subscription/reactivate": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/subscription/reactivate", nil)},
+		"POST /v1/me/export":                                   {allowed: []string{actParentA, actParentB, actParentOther}, setup: fixed("/v1/me/export", nil)},
+		"GET /v1/me/exports/:exportId":                         {allowed: []string{actParentA}, setup: exportCell("")},
+		"GET /v1/me/exports/:exportId/download":                {allowed: []string{actParentA}, setup: exportCell("/download")},
+		"POST /v1/schools/:schoolId/export":                    {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/export", nil)},
+		"GET /v1/schools/:schoolId/exports/:exportId":          {allowed: []string{actAdmin}, setup: schoolExportCell("")},
+		"GET /v1/schools/:schoolId/exports/:exportId/download": {allowed: []string{actAdmin}, setup: schoolExportCell("/download")},
+		"POST /v1/schools/:schoolId/subscription/end":          {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/subscription/end", nil)},
+		"POST /v1/schools/:schoolId/subscription/reactivate":   {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/subscription/reactivate", nil)},
 	}
 }
 

@@ -25,10 +25,14 @@ type exportDTO struct {
 }
 
 func (s *server) toExportDTO(e *content.Export) exportDTO {
+	base := "/v1/me/exports/"
+	if e.SchoolID != "" {
+		base = "/v1/schools/" + e.SchoolID + "/exports/"
+	}
 	d := exportDTO{ID: e.ID, State: e.State, CreatedAt: e.CreatedAt.UTC(), ReadyAt: timePtr(e.ReadyAt),
 		ExpiresAt: timePtr(e.ExpiresAt)}
 	if e.State == content.ExportReady && s.Clock.Now().Before(e.ExpiresAt) {
-		d.DownloadURL = "/v1/me/exports/" + e.ID + "/download"
+		d.DownloadURL = base + e.ID + "/download"
 	}
 	return d
 }
@@ -86,6 +90,81 @@ func (s *server) getExport() fiber.Handler {
 	}
 }
 
+// requestSchoolExport queues an export of the whole school (school admins);
+// one already queued is returned.
+func (s *server) requestSchoolExport() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		sc, err := s.schoolFor(c, adminOnly)
+		if err != nil {
+			return err
+		}
+		if s.Exports == nil {
+			return content.Errorf(content.CodeUnavailable, "exports cannot be made just now")
+		}
+		ctx := c.UserContext()
+		e, created, err := s.Exports.StartExport(ctx, &content.Export{ID: content.NewID("exp"), SchoolID: sc.ID,
+			CreatedAt: s.Clock.Now()})
+		if err != nil {
+			return err
+		}
+		t, err := tasks.NewBuildExport(e.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := s.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return content.Wrap(content.CodeUnavailable, err, "the export could not be queued; ask again")
+		}
+		if created {
+			p := principal(c)
+			s.audit(c, p.Kind, p.ID(), "school.export_requested", sc.ID, content.SubjectSchool+":"+sc.ID)
+		}
+		return c.Status(fiber.StatusAccepted).JSON(s.toExportDTO(e))
+	}
+}
+
+// schoolExport finds an export of the admin's school by id: another
+// school's (or a parent's) is not found.
+func (s *server) schoolExport(c *fiber.Ctx) (*content.Export, error) {
+	sc, err := s.schoolFor(c, adminOnly)
+	if err != nil {
+		return nil, err
+	}
+	if s.Exports == nil {
+		return nil, content.Errorf(content.CodeUnavailable, "exports cannot be read just now")
+	}
+	e, err := s.Exports.Export(c.UserContext(), c.Params("exportId"))
+	if err != nil {
+		return nil, err
+	}
+	if e.SchoolID == "" || e.SchoolID != sc.ID {
+		return nil, content.Errorf(content.CodeNotFound, "export not found")
+	}
+	return e, nil
+}
+
+func (s *server) getSchoolExport() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e, err := s.schoolExport(c)
+		if err != nil {
+			return err
+		}
+		return c.JSON(s.toExportDTO(e))
+	}
+}
+
+func (s *server) downloadSchoolExport() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e, err := s.schoolExport(c)
+		if err != nil {
+			return err
+		}
+		p := principal(c)
+		return s.sendExport(c, e, func() {
+			s.audit(c, p.Kind, p.ID(), "school.export_downloaded", e.SchoolID, content.SubjectSchool+":"+e.SchoolID)
+		})
+	}
+}
+
 // downloadExport streams the archive while it is ready and unexpired;
 // afterwards it is gone (410).
 func (s *server) downloadExport() fiber.Handler {
@@ -94,22 +173,29 @@ func (s *server) downloadExport() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		if e.State != content.ExportReady {
-			return content.Errorf(content.CodeConflict, "the export is not ready yet")
-		}
-		if !s.Clock.Now().Before(e.ExpiresAt) {
-			return content.Errorf(content.CodeGone, "the export has expired; ask for a new one")
-		}
-		b, err := s.Exports.ExportArchive(c.UserContext(), e.ID)
-		if err != nil {
-			return err
-		}
 		p := principal(c)
-		s.audit(c, content.KindParent, p.ID(), "account.export_downloaded", "", content.SubjectParent+":"+p.ID())
-		c.Set(fiber.HeaderContentType, "application/zip")
-		c.Set(fiber.HeaderContentDisposition, `attachment; filename="hometime-export.zip"`)
-		c.Set("X-Content-Type-Options", "nosniff")
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Send(b)
+		return s.sendExport(c, e, func() {
+			s.audit(c, content.KindParent, p.ID(), "account.export_downloaded", "", content.SubjectParent+":"+p.ID())
+		})
 	}
+}
+
+// sendExport streams a ready, unexpired archive; audited once sent.
+func (s *server) sendExport(c *fiber.Ctx, e *content.Export, audit func()) error {
+	if e.State != content.ExportReady {
+		return content.Errorf(content.CodeConflict, "the export is not ready yet")
+	}
+	if !s.Clock.Now().Before(e.ExpiresAt) {
+		return content.Errorf(content.CodeGone, "the export has expired; ask for a new one")
+	}
+	b, err := s.Exports.ExportArchive(c.UserContext(), e.ID)
+	if err != nil {
+		return err
+	}
+	audit()
+	c.Set(fiber.HeaderContentType, "application/zip")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="hometime-export.zip"`)
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(b)
 }

@@ -36,6 +36,54 @@ func exportCell(suffix string) func(*testing.T, *world, string) cell {
 	}
 }
 
+// readySchoolExport stores a ready export of school sch_1.
+func (w *world) readySchoolExport(t testing.TB) *content.Export {
+	t.Helper()
+	ctx := context.Background()
+	e, _, err := w.h.store.StartExport(ctx, &content.Export{ID: content.NewID("exp"), SchoolID: "sch_1", CreatedAt: w.h.clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.h.store.FinishExport(ctx, e.ID, []byte("PK\x05\x06"+string(make([]byte, 18))), w.h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func schoolExportCell(suffix string) func(*testing.T, *world, string) cell {
+	return func(t *testing.T, w *world, _ string) cell {
+		return cell{path: "/v1/schools/sch_1/exports/" + w.readySchoolExport(t).ID + suffix}
+	}
+}
+
+func TestSchoolExportIsForItsAdminsOnly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	h := w.h
+	resp, body := h.do(http.MethodPost, "/v1/schools/sch_1/export", nil, w.tokens[actAdmin])
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("request: %d %s", resp.StatusCode, body)
+	}
+	e := w.readySchoolExport(t)
+	resp, body = h.do(http.MethodGet, "/v1/schools/sch_1/exports/"+e.ID+"/download", nil, w.tokens[actAdmin])
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("download: %d %s", resp.StatusCode, body)
+	}
+	// A parent's export is not the school's, and the school's is not a parent's.
+	pe := w.readyExportOfA(t)
+	if resp, _ := h.do(http.MethodGet, "/v1/schools/sch_1/exports/"+pe.ID, nil, w.tokens[actAdmin]); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("admin read a parent's export: %d", resp.StatusCode)
+	}
+	if resp, _ := h.do(http.MethodGet, "/v1/me/exports/"+e.ID, nil, w.tokens[actParentA]); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("parent read the school's export: %d", resp.StatusCode)
+	}
+	h.clock.Advance(content.ExportLinkTTL)
+	tok := h.login(w.emailOf(actAdmin), fixturePassword).AccessToken
+	if resp, _ := h.do(http.MethodGet, "/v1/schools/sch_1/exports/"+e.ID+"/download", nil, tok); resp.StatusCode != http.StatusGone {
+		t.Fatalf("download after 24 h: %d", resp.StatusCode)
+	}
+}
+
 func TestParentExportRequestAndDownload(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

@@ -114,6 +114,9 @@ func (s *server) routes(app *fiber.App) {
 	v1.Post("/me/export", parent(s.requestExport())...)
 	v1.Get("/me/exports/:exportId", parent(s.getExport())...)
 	v1.Get("/me/exports/:exportId/download", parent(s.downloadExport())...)
+	v1.Post("/schools/:schoolId/export", staff(s.requestSchoolExport())...)
+	v1.Get("/schools/:schoolId/exports/:exportId", staff(s.getSchoolExport())...)
+	v1.Get("/schools/:schoolId/exports/:exportId/download", staff(s.downloadSchoolExport())...)
 	v1.Post("/schools/:schoolId/subscription/end", staff(s.endSubscription())...)
 	v1.Post("/schools/:schoolId/subscription/reactivate", staff(s.reactivateSubscription())...)
 }

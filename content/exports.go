@@ -17,7 +17,8 @@ const (
 // expires, ExportLinkTTL after it is ready.
 type Export struct {
 	ID        string
-	ParentID  string
+	ParentID  string // a parent's own export, or
+	SchoolID  string // a school admin's export of the whole school
 	State     string
 	CreatedAt time.Time
 	ReadyAt   time.Time
@@ -34,14 +35,18 @@ type ExportPhoto struct {
 // Exports stores export records and archives, and gathers what an export
 // holds.
 type Exports interface {
-	// StartExport records e, or returns the parent's export already queued
-	// (created false).
+	// StartExport records e, or returns the parent's (or school's) export
+	// already queued (created false).
 	StartExport(ctx context.Context, e *Export) (got *Export, created bool, err error)
 	Export(ctx context.Context, id string) (*Export, error)
 	// ParentExportData gathers everything held about a parent and their
 	// children, secrets left out, as JSON-ready sections, and the parent's
 	// photos.
 	ParentExportData(ctx context.Context, parentID string) (map[string]any, []ExportPhoto, error)
+	// SchoolExportData gathers a school's roster, classes, staff (no
+	// secrets), children, parent contacts, assignments, submissions and
+	// engagement counts, and the school's photos.
+	SchoolExportData(ctx context.Context, schoolID string) (map[string]any, []ExportPhoto, error)
 	// FinishExport stores the archive (replacing any earlier attempt's) and
 	// marks the export ready, expiring ExportLinkTTL after at.
 	FinishExport(ctx context.Context, id string, archive []byte, at time.Time) error

@@ -47,7 +47,7 @@ func (h *Exports) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if e.State == content.ExportQueued {
-		archive, err := h.Build(ctx, e.ParentID)
+		archive, err := h.build(ctx, e)
 		if err != nil {
 			return fmt.Errorf("build export %s: %w", e.ID, err)
 		}
@@ -60,9 +60,16 @@ func (h *Exports) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	return h.notify(ctx, e)
 }
 
-// Build writes the zip of a parent's export.
-func (h *Exports) Build(ctx context.Context, parentID string) ([]byte, error) {
-	data, photos, err := h.Store.ParentExportData(ctx, parentID)
+// build writes the zip of a parent's (or a school's) export.
+func (h *Exports) build(ctx context.Context, e *content.Export) ([]byte, error) {
+	var data map[string]any
+	var photos []content.ExportPhoto
+	var err error
+	if e.SchoolID != "" {
+		data, photos, err = h.Store.SchoolExportData(ctx, e.SchoolID)
+	} else {
+		data, photos, err = h.Store.ParentExportData(ctx, e.ParentID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("gather export data: %w", err)
 	}
@@ -107,6 +114,9 @@ func photoExt(ct string) string {
 // notify creates the export_ready broadcast for the parent (once: its id
 // is the export's) and queues its expansion.
 func (h *Exports) notify(ctx context.Context, e *content.Export) error {
+	if e.ParentID == "" {
+		return nil // a school's export: the admin reads its state in the dashboard
+	}
 	p, err := h.Roster.Parent(ctx, e.ParentID)
 	if err != nil {
 		return fmt.Errorf("read parent of export %s: %w", e.ID, err)

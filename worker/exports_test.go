@@ -119,3 +119,46 @@ func TestParentExportCompletenessAndIsolation(t *testing.T) {
 		}
 	}
 }
+
+func TestSchoolExportHoldsTheSchoolWithoutSecrets(t *testing.T) {
+	t.Parallel()
+	w := newRetentionWorld(t)
+	photoA := []byte("\xFF\xD8\xFFphoto-bytes-of-ALPHACANARY")
+	w.exportFamily("par_00001", "chd_00001", "Alphacanary", photoA)
+	w.exportFamily("par_00002", "chd_00002", "Bravocanary", []byte("\xFF\xD8\xFFphoto-bytes-of-BRAVOCANARY"))
+	h := &Exports{Store: w.store, Roster: w.store, Ledger: w.store, Tasks: w.queue, Clock: w.clock,
+		Log: w.sweeps.Log, AppURL: "https://hometime.test"}
+	e, _, err := w.store.StartExport(w.ctx, &content.Export{ID: "exp_s", SchoolID: "sch_r", CreatedAt: w.clock.Now()})
+	must(t, err)
+	task, err := tasks.NewBuildExport(e.ID)
+	must(t, err)
+	must(t, h.ProcessTask(w.ctx, task))
+	archive, err := w.store.ExportArchive(w.ctx, e.ID)
+	must(t, err)
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+	must(t, err)
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		must(t, err)
+		b, err := io.ReadAll(rc)
+		must(t, err)
+		rc.Close()
+		files[f.Name] = b
+	}
+	js := string(files["export.json"])
+	for _, want := range []string{"Riverside Primary", "AlphacanaryFirst", "alphacanary@example.test", "BravocanaryKid", "Bravocanary comment"} {
+		if !strings.Contains(js, want) {
+			t.Errorf("school export.json lacks %q", want)
+		}
+	}
+	if strings.Contains(js, "secret-hash") || strings.Contains(js, "passwordHash") {
+		t.Error("school export carries password hashes")
+	}
+	if !bytes.Equal(files["photos/pho_par_00001.jpg"], photoA) {
+		t.Error("school export lacks A's photo")
+	}
+	if _, err := w.store.Broadcast(w.ctx, "brd_export_"+e.ID); !content.IsCode(err, content.CodeNotFound) {
+		t.Errorf("a school export messaged parents: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
@@ -24,7 +25,8 @@ var _ content.Exports = (*Store)(nil)
 
 type exportDoc struct {
 	ID        string    `bson:"_id"`
-	ParentID  string    `bson:"parentId"`
+	ParentID  string    `bson:"parentId,omitempty"`
+	SchoolID  string    `bson:"schoolId,omitempty"`
 	State     string    `bson:"state"`
 	CreatedAt time.Time `bson:"createdAt"`
 	ReadyAt   time.Time `bson:"readyAt,omitempty"`
@@ -32,20 +34,23 @@ type exportDoc struct {
 }
 
 func (d *exportDoc) toContent() *content.Export {
-	return &content.Export{ID: d.ID, ParentID: d.ParentID, State: d.State, CreatedAt: d.CreatedAt,
+	return &content.Export{ID: d.ID, ParentID: d.ParentID, SchoolID: d.SchoolID, State: d.State, CreatedAt: d.CreatedAt,
 		ReadyAt: d.ReadyAt, ExpiresAt: d.ExpiresAt}
 }
 
 func (s *Store) StartExport(ctx context.Context, e *content.Export) (*content.Export, bool, error) {
-	ds, err := findAll[exportDoc](ctx, s, colExports,
-		bson.D{{Key: "parentId", Value: e.ParentID}, {Key: "state", Value: content.ExportQueued}}, "exports")
+	owner := bson.E{Key: "parentId", Value: e.ParentID}
+	if e.SchoolID != "" {
+		owner = bson.E{Key: "schoolId", Value: e.SchoolID}
+	}
+	ds, err := findAll[exportDoc](ctx, s, colExports, bson.D{owner, {Key: "state", Value: content.ExportQueued}}, "exports")
 	if err != nil {
 		return nil, false, err
 	}
 	if len(ds) > 0 {
 		return ds[0].toContent(), false, nil
 	}
-	d := exportDoc{ID: e.ID, ParentID: e.ParentID, State: content.ExportQueued, CreatedAt: e.CreatedAt.UTC()}
+	d := exportDoc{ID: e.ID, ParentID: e.ParentID, SchoolID: e.SchoolID, State: content.ExportQueued, CreatedAt: e.CreatedAt.UTC()}
 	if err := s.insert(ctx, colExports, d, "export"); err != nil {
 		return nil, false, err
 	}
@@ -213,9 +218,18 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (map[stri
 		}
 		out[sec.name] = docs
 	}
-	photos, err := findAll[photoDoc](ctx, s, colPhotos, bson.D{{Key: "parentId", Value: parentID}}, "photos")
+	files, err := s.exportPhotos(ctx, bson.D{{Key: "parentId", Value: parentID}})
 	if err != nil {
 		return nil, nil, err
+	}
+	return out, files, nil
+}
+
+// exportPhotos reads the originals of the photos matching filter.
+func (s *Store) exportPhotos(ctx context.Context, filter bson.D) ([]content.ExportPhoto, error) {
+	photos, err := findAll[photoDoc](ctx, s, colPhotos, filter, "photos")
+	if err != nil {
+		return nil, err
 	}
 	var files []content.ExportPhoto
 	for _, ph := range photos {
@@ -223,9 +237,47 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (map[stri
 		if content.IsCode(err, content.CodeNotFound) {
 			continue
 		} else if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		files = append(files, content.ExportPhoto{ID: ph.ID, ContentType: ph.ContentType, Data: b})
+	}
+	return files, nil
+}
+
+// accountSecrets are never exported.
+var accountSecrets = []string{"passwordHash", "sessions", "devices"}
+
+func (s *Store) SchoolExportData(ctx context.Context, schoolID string) (map[string]any, []content.ExportPhoto, error) {
+	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
+	defer cancel()
+	out := map[string]any{}
+	for _, sec := range []struct {
+		name, coll string
+		filter     bson.D
+		drop       []string
+	}{
+		{"school", colSchools, bson.D{{Key: "_id", Value: schoolID}}, nil},
+		{"classes", colClasses, bson.D{{Key: "schoolId", Value: schoolID}}, nil},
+		{"staff", colStaff, bson.D{{Key: "schools.schoolId", Value: schoolID}}, accountSecrets},
+		{"children", colChildren, bson.D{{Key: "schoolId", Value: schoolID}}, nil},
+		{"parents", colParents, bson.D{{Key: "children.schoolId", Value: schoolID}},
+			append([]string{"consents", "prefs"}, accountSecrets...)},
+		{"assignments", colAssignments, bson.D{{Key: "schoolId", Value: schoolID}}, nil},
+		{"submissions", colSubmissions, bson.D{{Key: "schoolId", Value: schoolID}}, nil},
+		{"awards", colAwards, bson.D{{Key: "schoolId", Value: schoolID}}, nil},
+		{"photos", colPhotos, bson.D{{Key: "schoolId", Value: schoolID}}, nil},
+		{"engagement", colEngagement, bson.D{{Key: "_id", Value: bson.D{{Key: "$regex",
+			Value: "^" + regexp.QuoteMeta(content.EngagementDocID("school", schoolID, ""))}}}}, nil},
+	} {
+		docs, err := findRaw(ctx, s, sec.coll, sec.filter, sec.drop)
+		if err != nil {
+			return nil, nil, err
+		}
+		out[sec.name] = docs
+	}
+	files, err := s.exportPhotos(ctx, bson.D{{Key: "schoolId", Value: schoolID}})
+	if err != nil {
+		return nil, nil, err
 	}
 	return out, files, nil
 }
