@@ -207,7 +207,6 @@ func findByID(ctx context.Context, load benchkit.Closed, coll *mongo.Collection,
 	})
 }
 
-
 // checkFeed makes sure the feed answers a full page, newest first, before
 // it is timed, so a benchmark of 404s or empty pages is caught here.
 func checkFeed(ctx context.Context, url string, h http.Header, limit int) error {
