@@ -4,23 +4,35 @@ package redistest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 )
 
-// dbCounter hands out logical databases 1..14 on a shared Redis (15 is
-// left to scripts/bench, which flushes it; 0 holds this counter).
-const dbCounter = "hometime:test:next-db"
+// Databases 1..14 of a shared Redis are leased to one running test at a
+// time (15 is left to scripts/bench, which flushes it; 0 holds the leases).
+// Test binaries of several packages run at once, so a lease lives in Redis,
+// not in the process: a test that took a database by a plain counter could
+// flush one another binary's test was still using.
+const (
+	firstDB, lastDB = 1, 14
+	leaseKey        = "hometime:test:db-lease:%d"
+	leaseTTL        = 20 * time.Minute // past go test's own timeout: a killed test's lease runs out
+	waitForLease    = 10 * time.Minute
+)
+
+// release deletes a lease only if it is still the caller's.
+var release = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
 
 // New returns a client on a Redis no other running test writes to: a fresh
-// miniredis, or one of databases 1–14 of REDIS_URL, flushed. Tests that only
-// use their own keys (throttle counters under a per-test key) may share;
-// tests that run a queue worker need this isolation so one binary's worker
-// never takes another's tasks.
+// miniredis, or a database of REDIS_URL leased to this test and flushed.
+// When every database is leased, it waits for one.
 func New(t testing.TB) (redis.UniversalClient, string) {
 	t.Helper()
 	url := os.Getenv("REDIS_URL")
@@ -36,20 +48,43 @@ func New(t testing.TB) (redis.UniversalClient, string) {
 		t.Fatalf("REDIS_URL: %v", err)
 	}
 	ctx := context.Background()
-	base := redis.NewClient(opt)
-	n, err := base.Incr(ctx, dbCounter).Result()
-	_ = base.Close()
-	if err != nil {
-		t.Fatalf("redis at REDIS_URL: %v", err)
+	leases := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password,
+		TLSConfig: opt.TLSConfig, DB: 0})
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	token := hex.EncodeToString(b[:])
+	db := 0
+	deadline := time.Now().Add(waitForLease)
+	for db == 0 {
+		for n := firstDB; n <= lastDB; n++ {
+			ok, err := leases.SetNX(ctx, fmt.Sprintf(leaseKey, n), token, leaseTTL).Result()
+			if err != nil {
+				_ = leases.Close()
+				t.Fatalf("redis at REDIS_URL: %v", err)
+			}
+			if ok {
+				db = n
+				break
+			}
+		}
+		if db == 0 {
+			if time.Now().After(deadline) {
+				_ = leases.Close()
+				t.Fatalf("no Redis test database free after %v", waitForLease)
+			}
+			time.Sleep(20 * time.Millisecond) // polling a lease held by another process: no signal to wait on
+		}
 	}
-	opt.DB = int(n%14) + 1
+	opt.DB = db
 	c := redis.NewClient(opt)
 	if err := c.FlushDB(ctx).Err(); err != nil {
-		t.Fatalf("flush redis db %d: %v", opt.DB, err)
+		t.Fatalf("flush redis db %d: %v", db, err)
 	}
 	t.Cleanup(func() {
 		_ = c.FlushDB(context.Background()).Err()
 		_ = c.Close()
+		_ = release.Run(context.Background(), leases, []string{fmt.Sprintf(leaseKey, db)}, token).Err()
+		_ = leases.Close()
 	})
 	return c, fmt.Sprintf("redis://%s/%d", opt.Addr, opt.DB)
 }
