@@ -118,6 +118,18 @@ func TestParentExportCompletenessAndIsolation(t *testing.T) {
 			t.Fatalf("task payload carries personal data: %s", qt.Payload())
 		}
 	}
+
+	// The archive is a copy of everything about A: erasing A takes it too.
+	for _, er := range w.store.Erasers(content.SubjectParent) {
+		if er.Area() == "gridfs:exports" {
+			if _, err := er.Erase(w.ctx, content.ErasureSubject{Kind: content.SubjectParent, ID: "par_00001"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := w.store.ExportArchive(w.ctx, e.ID); err == nil {
+		t.Fatal("parent A's export archive survived their erasure")
+	}
 }
 
 func TestSchoolExportHoldsTheSchoolWithoutSecrets(t *testing.T) {

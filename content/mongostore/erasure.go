@@ -158,6 +158,7 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectParent, area: "mongo:device_owners", coll: eraseColDeviceOwners, field: "parentId"},
 	{kind: content.SubjectParent, area: "mongo:family_invites", coll: eraseColFamilyInvites, field: "parentId"},
 	{kind: content.SubjectParent, area: "gridfs:photos+thumbnails", fn: erasePhotosOfParent},
+	{kind: content.SubjectParent, area: "gridfs:exports", fn: eraseExportsOfParent},
 	{kind: content.SubjectParent, area: "mongo:submissions", coll: eraseColSubmissions, field: "parentId",
 		set: bson.D{{Key: "comment", Value: ""}, {Key: "photoIds", Value: bson.A{}}}},
 	{kind: content.SubjectParent, area: "mongo:submission_replies", coll: eraseColSubmissions, field: "replies.authorId",
@@ -191,6 +192,7 @@ var eraseRules = []eraseRule{
 	// A school (its parents are erased as subjects of their own first):
 	// every document that names the school, then the school.
 	{kind: content.SubjectSchool, area: "gridfs:photos+thumbnails", fn: erasePhotosOfSchool},
+	{kind: content.SubjectSchool, area: "gridfs:exports", fn: eraseExportsOfSchool},
 	{kind: content.SubjectSchool, area: "mongo:submissions", coll: eraseColSubmissions, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:awards", coll: eraseColAwards, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:classes", coll: colClasses, field: "schoolId"},
@@ -328,6 +330,38 @@ func erasePhotos(ctx context.Context, s *Store, filter bson.D) (int64, error) {
 		n++
 	}
 	return n, nil
+}
+
+// eraseExports deletes the export archives (GridFS, id = the export's id)
+// and records matching filter: an archive is a copy of everything held
+// about its subject, so it goes with them.
+func eraseExports(ctx context.Context, s *Store, filter bson.D) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
+	defer cancel()
+	ids, err := distinctIDs(ctx, s, colExports, filter)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	bucket := s.exportBucket()
+	for _, id := range ids {
+		if err := bucket.Delete(ctx, id); err != nil && !errors.Is(err, mongo.ErrFileNotFound) {
+			return n, mapErr(err, "export file")
+		}
+		if _, err := s.c(colExports).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+			return n, mapErr(err, "export")
+		}
+		n++
+	}
+	return n, nil
+}
+
+func eraseExportsOfParent(ctx context.Context, s *Store, id string) (int64, error) {
+	return eraseExports(ctx, s, bson.D{{Key: "parentId", Value: id}})
+}
+
+func eraseExportsOfSchool(ctx context.Context, s *Store, id string) (int64, error) {
+	return eraseExports(ctx, s, bson.D{{Key: "schoolId", Value: id}})
 }
 
 func erasePhotosOfParent(ctx context.Context, s *Store, id string) (int64, error) {
