@@ -44,40 +44,18 @@ func (s *server) requestExport() fiber.Handler {
 		if s.Exports == nil {
 			return content.Errorf(content.CodeUnavailable, "exports cannot be made just now")
 		}
-		ctx := c.UserContext()
 		p := principal(c)
-		e, created, err := s.Exports.StartExport(ctx, &content.Export{ID: content.NewID("exp"), ParentID: p.ID(),
-			CreatedAt: s.Clock.Now()})
-		if err != nil {
-			return err
-		}
-		t, err := tasks.NewBuildExport(e.ID)
-		if err != nil {
-			return err
-		}
-		if _, err := s.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return content.Wrap(content.CodeUnavailable, err, "the export could not be queued; ask again")
-		}
-		if created {
-			s.audit(c, content.KindParent, p.ID(), "account.export_requested", "", content.SubjectParent+":"+p.ID())
-		}
-		return c.Status(fiber.StatusAccepted).JSON(s.toExportDTO(e))
+		return s.startExport(c, &content.Export{ID: content.NewID("exp"), ParentID: p.ID(), CreatedAt: s.Clock.Now()},
+			func() {
+				s.audit(c, content.KindParent, p.ID(), "account.export_requested", "", content.SubjectParent+":"+p.ID())
+			})
 	}
 }
 
 // myExport finds the caller's export by id: another parent's is not found.
 func (s *server) myExport(c *fiber.Ctx) (*content.Export, error) {
-	if s.Exports == nil {
-		return nil, content.Errorf(content.CodeUnavailable, "exports cannot be read just now")
-	}
-	e, err := s.Exports.Export(c.UserContext(), c.Params("exportId"))
-	if err != nil {
-		return nil, err
-	}
-	if e.ParentID != principal(c).ID() {
-		return nil, content.Errorf(content.CodeNotFound, "export not found")
-	}
-	return e, nil
+	id := principal(c).ID()
+	return s.findExport(c, func(e *content.Export) bool { return e.ParentID == id })
 }
 
 func (s *server) getExport() fiber.Handler {
@@ -101,24 +79,11 @@ func (s *server) requestSchoolExport() fiber.Handler {
 		if s.Exports == nil {
 			return content.Errorf(content.CodeUnavailable, "exports cannot be made just now")
 		}
-		ctx := c.UserContext()
-		e, created, err := s.Exports.StartExport(ctx, &content.Export{ID: content.NewID("exp"), SchoolID: sc.ID,
-			CreatedAt: s.Clock.Now()})
-		if err != nil {
-			return err
-		}
-		t, err := tasks.NewBuildExport(e.ID)
-		if err != nil {
-			return err
-		}
-		if _, err := s.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return content.Wrap(content.CodeUnavailable, err, "the export could not be queued; ask again")
-		}
-		if created {
-			p := principal(c)
-			s.audit(c, p.Kind, p.ID(), "school.export_requested", sc.ID, content.SubjectSchool+":"+sc.ID)
-		}
-		return c.Status(fiber.StatusAccepted).JSON(s.toExportDTO(e))
+		p := principal(c)
+		return s.startExport(c, &content.Export{ID: content.NewID("exp"), SchoolID: sc.ID, CreatedAt: s.Clock.Now()},
+			func() {
+				s.audit(c, p.Kind, p.ID(), "school.export_requested", sc.ID, content.SubjectSchool+":"+sc.ID)
+			})
 	}
 }
 
@@ -129,17 +94,7 @@ func (s *server) schoolExport(c *fiber.Ctx) (*content.Export, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Exports == nil {
-		return nil, content.Errorf(content.CodeUnavailable, "exports cannot be read just now")
-	}
-	e, err := s.Exports.Export(c.UserContext(), c.Params("exportId"))
-	if err != nil {
-		return nil, err
-	}
-	if e.SchoolID == "" || e.SchoolID != sc.ID {
-		return nil, content.Errorf(content.CodeNotFound, "export not found")
-	}
-	return e, nil
+	return s.findExport(c, func(e *content.Export) bool { return e.SchoolID != "" && e.SchoolID == sc.ID })
 }
 
 func (s *server) getSchoolExport() fiber.Handler {
@@ -178,6 +133,43 @@ func (s *server) downloadExport() fiber.Handler {
 			s.audit(c, content.KindParent, p.ID(), "account.export_downloaded", "", content.SubjectParent+":"+p.ID())
 		})
 	}
+}
+
+// startExport records the export (or finds the one already queued for its
+// owner), queues its build, and audits a new one; it answers 202.
+func (s *server) startExport(c *fiber.Ctx, want *content.Export, audit func()) error {
+	ctx := c.UserContext()
+	e, created, err := s.Exports.StartExport(ctx, want)
+	if err != nil {
+		return err
+	}
+	t, err := tasks.NewBuildExport(e.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return content.Wrap(content.CodeUnavailable, err, "the export could not be queued; ask again")
+	}
+	if created {
+		audit()
+	}
+	return c.Status(fiber.StatusAccepted).JSON(s.toExportDTO(e))
+}
+
+// findExport reads the export named in the path; one owns does not accept
+// is not found, so ids reveal nothing.
+func (s *server) findExport(c *fiber.Ctx, owns func(*content.Export) bool) (*content.Export, error) {
+	if s.Exports == nil {
+		return nil, content.Errorf(content.CodeUnavailable, "exports cannot be read just now")
+	}
+	e, err := s.Exports.Export(c.UserContext(), c.Params("exportId"))
+	if err != nil {
+		return nil, err
+	}
+	if !owns(e) {
+		return nil, content.Errorf(content.CodeNotFound, "export not found")
+	}
+	return e, nil
 }
 
 // sendExport streams a ready, unexpired archive; audited once sent.
