@@ -47,8 +47,8 @@ type Config struct {
 	// e.g. a local fake's URL + "/v1".
 	Endpoint string
 	Timeout  time.Duration // per message attempt; DefaultTimeout when 0
-	// Transport carries the HTTP calls; nil uses a clone of
-	// http.DefaultTransport owned by the Sender.
+	// Transport carries the HTTP calls; nil uses notify.ProviderTransport,
+	// owned by the Sender.
 	Transport http.RoundTripper
 	Now       func() time.Time // for Retry-After dates; time.Now when nil
 }
@@ -87,7 +87,7 @@ func New(ctx context.Context, cfg Config) (*Sender, error) {
 	}
 	base := cfg.Transport
 	if base == nil {
-		base = http.DefaultTransport.(*http.Transport).Clone()
+		base = notify.ProviderTransport()
 	}
 
 	authOpts := []option.ClientOption{option.WithScopes(scopes...)}

@@ -46,8 +46,8 @@ type Config struct {
 	FromName string
 	ReplyTo  string        // optional
 	Timeout  time.Duration // per request; DefaultTimeout when 0
-	// Transport carries the HTTP calls; nil uses a clone of
-	// http.DefaultTransport owned by the Sender.
+	// Transport carries the HTTP calls; nil uses notify.ProviderTransport,
+	// owned by the Sender.
 	Transport http.RoundTripper
 	Now       func() time.Time // for rate-limit reset times; time.Now when nil
 }
@@ -90,7 +90,7 @@ func New(cfg Config) (*Sender, error) {
 	}
 	rt := cfg.Transport
 	if rt == nil {
-		rt = http.DefaultTransport.(*http.Transport).Clone()
+		rt = notify.ProviderTransport()
 	}
 	now := cfg.Now
 	if now == nil {

@@ -45,8 +45,8 @@ type Config struct {
 	// ValidityPeriod drops a message Twilio could not send in time (whole
 	// seconds, 1 s to 36,000 s); 0 leaves Twilio's default.
 	ValidityPeriod time.Duration
-	// Transport carries the HTTP calls; nil uses a clone of
-	// http.DefaultTransport owned by the Sender.
+	// Transport carries the HTTP calls; nil uses notify.ProviderTransport,
+	// owned by the Sender.
 	Transport http.RoundTripper
 	Now       func() time.Time // for Retry-After dates; time.Now when nil
 }
@@ -87,7 +87,7 @@ func New(cfg Config) (*Sender, error) {
 		s.cfg.Timeout = DefaultTimeout
 	}
 	if s.rt == nil {
-		s.rt = http.DefaultTransport.(*http.Transport).Clone()
+		s.rt = notify.ProviderTransport()
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -394,3 +397,55 @@ func newClock() *testClock {
 
 func (c *testClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *testClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// Concurrent sends reuse their connections: a sender that keeps too few idle
+// would open (on the real API, a TLS handshake) and close a connection for
+// most calls.
+func TestSendSMSReusesConnectionsUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	fake := providerfake.NewTwilio(t)
+	target, err := url.Parse(fake.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened atomic.Int64
+	front := httptest.NewUnstartedServer(httputil.NewSingleHostReverseProxy(target))
+	front.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	front.Start()
+	t.Cleanup(front.Close)
+	s := newSender(t, fake, func(c *twilio.Config) { c.BaseURL = front.URL })
+
+	const inFlight, rounds = 30, 4
+	for round := range rounds {
+		var wg sync.WaitGroup
+		errs := make(chan error, inFlight)
+		for i := range inFlight {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				to := fmt.Sprintf("+4479111%05d", round*inFlight+i)
+				if res := s.SendSMS(context.Background(), notify.SMS{Ref: "r", To: to, Body: "hi"}); res.Err != nil {
+					errs <- res.Err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("send: %v", err)
+		}
+	}
+	if got := len(fake.Accepted()); got != inFlight*rounds {
+		t.Fatalf("fake accepted %d, want %d", got, inFlight*rounds)
+	}
+	// The first round may open one connection per call; later rounds find
+	// them idle. Two idle per host (net/http's default) would open about
+	// 28 more in each later round.
+	if got := opened.Load(); got > inFlight {
+		t.Fatalf("%d connections opened for %d rounds of %d concurrent sends, want at most %d", got, rounds, inFlight, inFlight)
+	}
+}
