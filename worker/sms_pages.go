@@ -389,10 +389,12 @@ func (r *pageRun) send(ctx context.Context, p *prepared, now time.Time) {
 	}
 }
 
-// isMobile reports whether an E.164 number can receive SMS.
+// isMobile reports whether an E.164 number can receive SMS. GetNumberType
+// is UNKNOWN for a number that is not valid, so it decides validity too
+// (IsValidNumber first would match the region's patterns twice).
 func isMobile(e164 string) bool {
 	n, err := phonenumbers.Parse(e164, "")
-	if err != nil || !phonenumbers.IsValidNumber(n) {
+	if err != nil {
 		return false
 	}
 	t := phonenumbers.GetNumberType(n)

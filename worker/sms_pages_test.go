@@ -512,3 +512,23 @@ func mustLoad(t *testing.T, zone string) *time.Location {
 	}
 	return loc
 }
+
+func TestIsMobile(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		number string
+		want   bool
+	}{
+		{"+447911123456", true},  // UK mobile
+		{"+442079460000", false}, // London landline
+		{"+4477009", false},      // too short: not a valid number
+		{"+12015550123", true},   // NANPA: fixed line or mobile
+		{"+448001111111", false}, // UK freephone
+		{"07700900123", false},   // not E.164
+		{"", false},
+	} {
+		if got := isMobile(c.number); got != c.want {
+			t.Errorf("isMobile(%q) = %v, want %v", c.number, got, c.want)
+		}
+	}
+}
