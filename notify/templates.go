@@ -161,7 +161,7 @@ func (c *Catalog) Render(tmpl Template, lang Language, p Params) (Rendered, erro
 	if !ok {
 		return Rendered{}, fmt.Errorf("render %s: %w: %q (have %s)", tmpl, ErrUnsupportedLanguage, lang, joinLanguages())
 	}
-	r, err := c.render(tmpl, cm, p)
+	r, err := c.render(tmpl, cm, p, "")
 	if err != nil {
 		return Rendered{}, fmt.Errorf("render %s (%s): %w", tmpl, lang, err)
 	}
@@ -174,14 +174,31 @@ func (c *Catalog) Render(tmpl Template, lang Language, p Params) (Rendered, erro
 // Rendered.Language to see which was used. Unknown templates and missing
 // parameters are still errors.
 func (c *Catalog) RenderOrEnglish(tmpl Template, tag string, p Params) (Rendered, error) {
+	return c.RenderFor("", tmpl, tag, p)
+}
+
+// RenderFor is RenderOrEnglish for a sender of one channel: only that
+// channel's parts of the result are filled (an SMS sender has no use for
+// the email's HTML). Every parameter the template needs is still checked,
+// so a message that would fail on one channel fails on all. An empty
+// channel renders every part.
+func (c *Catalog) RenderFor(ch Channel, tmpl Template, tag string, p Params) (Rendered, error) {
 	lang, ok := MatchLanguage(tag)
 	if !ok {
 		lang = LangEnglish
 	}
-	return c.Render(tmpl, lang, p)
+	if _, ok := c.entries[catalogKey{tmpl, LangEnglish}]; !ok {
+		return Rendered{}, fmt.Errorf("render %s: %w", tmpl, ErrUnknownTemplate)
+	}
+	cm := c.entries[catalogKey{tmpl, lang}] // every supported language has every template
+	r, err := c.render(tmpl, cm, p, ch)
+	if err != nil {
+		return Rendered{}, fmt.Errorf("render %s (%s): %w", tmpl, lang, err)
+	}
+	return r, nil
 }
 
-func (c *Catalog) render(tmpl Template, cm *compiled, p Params) (Rendered, error) {
+func (c *Catalog) render(tmpl Template, cm *compiled, p Params, ch Channel) (Rendered, error) {
 	vals, err := p.values(cm.lang, cm.required)
 	if err != nil {
 		return Rendered{}, err
@@ -195,19 +212,26 @@ func (c *Catalog) render(tmpl Template, cm *compiled, p Params) (Rendered, error
 	}
 	r := Rendered{Template: tmpl, Language: cm.lang}
 	parts := []struct {
+		ch   Channel
 		name string
 		t    *template.Template
 		out  *string
 	}{
-		{"sms", cm.sms, &r.SMSBody},
-		{"subject", cm.subject, &r.EmailSubject},
-		{"push title", cm.pushTitle, &r.PushTitle},
-		{"push body", cm.pushBody, &r.PushBody},
+		{ChannelSMS, "sms", cm.sms, &r.SMSBody},
+		{ChannelEmail, "subject", cm.subject, &r.EmailSubject},
+		{ChannelPush, "push title", cm.pushTitle, &r.PushTitle},
+		{ChannelPush, "push body", cm.pushBody, &r.PushBody},
 	}
 	for _, part := range parts {
+		if ch != "" && part.ch != ch {
+			continue
+		}
 		if *part.out, err = exec(part.name, part.t); err != nil {
 			return Rendered{}, err
 		}
+	}
+	if ch != "" && ch != ChannelEmail {
+		return r, nil
 	}
 	body, err := exec("email body", cm.body)
 	if err != nil {

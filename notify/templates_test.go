@@ -410,3 +410,46 @@ func TestLanguageMetadata(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderForFillsOnlyItsChannel(t *testing.T) {
+	t.Parallel()
+	c := MustCatalog()
+	p := longestParams(t)
+	for _, tmpl := range Templates() {
+		for _, tag := range []string{"en", "cy-GB", "ar", "fr"} {
+			all, err := c.RenderOrEnglish(tmpl, tag, p)
+			if err != nil {
+				t.Fatalf("%s %s: %v", tmpl, tag, err)
+			}
+			sms, err := c.RenderFor(ChannelSMS, tmpl, tag, p)
+			if err != nil {
+				t.Fatalf("%s %s sms: %v", tmpl, tag, err)
+			}
+			if want := (Rendered{Template: tmpl, Language: all.Language, SMSBody: all.SMSBody}); sms != want {
+				t.Fatalf("%s %s: RenderFor(sms) = %+v, want %+v", tmpl, tag, sms, want)
+			}
+			push, err := c.RenderFor(ChannelPush, tmpl, tag, p)
+			if err != nil {
+				t.Fatalf("%s %s push: %v", tmpl, tag, err)
+			}
+			if want := (Rendered{Template: tmpl, Language: all.Language, PushTitle: all.PushTitle, PushBody: all.PushBody}); push != want {
+				t.Fatalf("%s %s: RenderFor(push) = %+v, want %+v", tmpl, tag, push, want)
+			}
+			email, err := c.RenderFor(ChannelEmail, tmpl, tag, p)
+			if err != nil {
+				t.Fatalf("%s %s email: %v", tmpl, tag, err)
+			}
+			all.SMSBody, all.PushTitle, all.PushBody = "", "", ""
+			if email != all {
+				t.Fatalf("%s %s: RenderFor(email) = %+v, want the email parts of %+v", tmpl, tag, email, all)
+			}
+		}
+	}
+	// A parameter only the email uses is still required of an SMS.
+	if _, err := c.RenderFor(ChannelSMS, TemplateInvite, "en", Params{SchoolName: "Oak"}); !errors.Is(err, ErrMissingParam) {
+		t.Fatalf("missing params: err = %v, want ErrMissingParam", err)
+	}
+	if _, err := c.RenderFor(ChannelSMS, Template("nope"), "en", p); !errors.Is(err, ErrUnknownTemplate) {
+		t.Fatalf("unknown template: err = %v, want ErrUnknownTemplate", err)
+	}
+}

@@ -142,7 +142,7 @@ func (h *PushPages) decide(ctx context.Context, pc *pageContext, i, claim int, n
 	if err != nil {
 		return settle(content.StateFailed, "render_failed")
 	}
-	msg, err := h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), parent.MessageLanguage(pc.broadcast.Category), params)
+	msg, err := h.Catalog.RenderFor(notify.ChannelPush, notify.Template(pc.broadcast.Template), parent.MessageLanguage(pc.broadcast.Category), params)
 	if err != nil {
 		return settle(content.StateFailed, "render_failed")
 	}

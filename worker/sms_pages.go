@@ -356,7 +356,7 @@ func (r *pageRun) prepare(ctx context.Context, i, claim int, now time.Time) (*pr
 	if err != nil {
 		return nil, err
 	}
-	msg, err := h.Catalog.RenderOrEnglish(notify.Template(r.broadcast.Template), parent.MessageLanguage(r.broadcast.Category), params)
+	msg, err := h.Catalog.RenderFor(notify.ChannelSMS, notify.Template(r.broadcast.Template), parent.MessageLanguage(r.broadcast.Category), params)
 	if err != nil {
 		return decide(content.StateFailed, "render_failed")
 	}
