@@ -80,6 +80,18 @@ func smsHeldCap(r ratelimit.Rate) int64 {
 	return max(1, int64(r.PerSecond*claimWindow.Seconds()))
 }
 
+// tokenWindow is how much of the sender's rate one limiter call may take
+// at once. Taking tokens for the next few milliseconds of sending in one
+// Redis round trip keeps the pace within that window while a fast sender
+// makes a fraction of the calls; a slow sender still takes one at a time.
+const tokenWindow = 10 * time.Millisecond
+
+// tokenChunk is the most tokens one limiter call asks for: what the rate
+// sends in tokenWindow, at least 1.
+func tokenChunk(r ratelimit.Rate) int {
+	return max(1, int(r.PerSecond*tokenWindow.Seconds()))
+}
+
 // SMSClaimSize is how many SMS entries one claim covers: half of what a
 // process may hold (so two claims overlap, one sending while the next is
 // made), between 1 and a whole page. At a provider's full speed that is a
@@ -132,7 +144,7 @@ func (h *SMSPages) SendPages(ctx context.Context, pages []*content.LedgerPage) e
 
 // sendDue claims the due entries ClaimSize at a time: a claim, its budget
 // reservation and its outcome write are paid once per claim, and tokens are
-// taken one per message as each is sent.
+// taken as messages are sent, up to tokenWindow's worth per limiter call.
 func (h *SMSPages) sendDue(ctx context.Context, pc *pageContext, due []int, _ time.Time) error {
 	run := &pageRun{h: h, pageContext: pc}
 	size := max(h.ClaimSize, 1)
@@ -220,14 +232,21 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 	}
 	var wg sync.WaitGroup
 	var waitErr error
+	toSend := 0
+	for _, p := range preps {
+		if p.sms != nil {
+			toSend++
+		}
+	}
+	tokens := 0 // granted and not yet used
 	for _, p := range preps {
 		if p.sms == nil {
 			h.release(1) // decided without sending
 			held--
 			continue
 		}
-		if waitErr == nil {
-			_, waitErr = h.Limiter.Wait(ctx, h.SenderKey, h.Rate, 1)
+		if waitErr == nil && tokens == 0 {
+			tokens, waitErr = h.Limiter.Wait(ctx, h.SenderKey, h.Rate, min(toSend, tokenChunk(h.Rate)))
 		}
 		if waitErr != nil {
 			// Stopping (shutdown, task timeout): hand back what was not
@@ -235,6 +254,8 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 			p.out.State, p.out.Release, p.out.NotBefore = content.StatePending, true, now
 			continue
 		}
+		tokens--
+		toSend--
 		wg.Add(1)
 		held--
 		go func() {
