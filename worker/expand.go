@@ -45,7 +45,7 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	} else if err != nil {
 		return err
 	}
-	w := &pageWriter{ledger: h.Ledger, b: b, done: map[string]bool{}, now: h.Clock.Now()}
+	w := &pageWriter{ledger: h.Ledger, tasks: h.Tasks, b: b, done: map[string]bool{}, now: h.Clock.Now()}
 	// What earlier runs wrote: a prefix of pages.
 	for ; ; w.n++ {
 		page, err := h.Ledger.LedgerPage(ctx, content.LedgerPageID(b.ID, w.n))
@@ -58,7 +58,7 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			w.done[e.RecipientID+":"+e.Channel] = true
 		}
 	}
-	w.total = len(w.done)
+	w.total, w.written = len(w.done), w.n
 	if err := h.eachRecipient(ctx, b, func(pc content.ParentContact) error { return w.add(ctx, pc) }); err != nil {
 		return err
 	}
@@ -68,37 +68,27 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := h.Ledger.SetBroadcastExpanded(ctx, b.ID, w.n, w.total); err != nil {
 		return err
 	}
-	// Queue the pages in runs of tasks.MaxPagesPerTask, so email and push
-	// across a run share provider calls (an already-queued run is a no-op
-	// by TaskID).
-	for first := 0; first < w.n; first += tasks.MaxPagesPerTask {
-		ids := make([]string, 0, tasks.MaxPagesPerTask)
-		for i := first; i < min(first+tasks.MaxPagesPerTask, w.n); i++ {
-			ids = append(ids, content.LedgerPageID(b.ID, i))
-		}
-		task, err := tasks.NewSendPages(ids, b.CreatedAt)
-		if err != nil {
-			return err
-		}
-		if _, err := h.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return fmt.Errorf("queue pages %d+ of %s: %w", first, b.ID, err)
-		}
-	}
 	h.Log.Info("broadcast expanded", "broadcast_id", b.ID, "pages", w.n, "recipients", w.total)
 	return nil
 }
 
 // pageWriter fills ledger pages with new recipients and appends them in
-// order, pagesPerWrite at a time.
+// order, pagesPerWrite at a time, and queues their sends as they are
+// written: sending starts with the first pages instead of waiting for a
+// large school's whole roster to be read. A page is final once written
+// (re-runs only append), and claims make a run queued twice harmless.
 type pageWriter struct {
-	ledger content.Ledger
-	b      *content.Broadcast
-	done   map[string]bool // recipients already on a page
-	now    time.Time
-	n      int // pages written or being filled
-	total  int // recipients on pages
-	batch  []*content.LedgerPage
-	cur    *content.LedgerPage
+	ledger  content.Ledger
+	tasks   Enqueuer
+	b       *content.Broadcast
+	done    map[string]bool // recipients already on a page
+	now     time.Time
+	n       int // pages written or being filled
+	written int // pages written
+	queued  int // pages whose run is queued
+	total   int // recipients on pages
+	batch   []*content.LedgerPage
+	cur     *content.LedgerPage
 }
 
 func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
@@ -128,18 +118,51 @@ func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
 }
 
 func (w *pageWriter) flush(ctx context.Context) error {
-	if err := w.ledger.AppendLedgerPages(ctx, w.batch); err != nil {
-		return fmt.Errorf("append pages of %s: %w", w.b.ID, err)
+	if len(w.batch) > 0 {
+		if err := w.ledger.AppendLedgerPages(ctx, w.batch); err != nil {
+			return fmt.Errorf("append pages of %s: %w", w.b.ID, err)
+		}
+		w.written = w.batch[len(w.batch)-1].N + 1
+		w.batch = w.batch[:0]
 	}
-	w.batch = w.batch[:0]
-	return nil
+	return w.queueRuns(ctx, false)
 }
 
 func (w *pageWriter) finish(ctx context.Context) error {
 	if w.cur != nil {
 		w.batch, w.cur = append(w.batch, w.cur), nil
 	}
-	return w.flush(ctx)
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+	return w.queueRuns(ctx, true)
+}
+
+// queueRuns queues the written pages in runs of tasks.MaxPagesPerTask, so
+// email and push across a run share provider calls. Runs start at multiples
+// of MaxPagesPerTask, so a re-run queues the same runs again (a no-op by
+// TaskID while the first is kept); only at the end is a short last run
+// queued.
+func (w *pageWriter) queueRuns(ctx context.Context, last bool) error {
+	for w.queued < w.written {
+		end := min(w.queued+tasks.MaxPagesPerTask, w.written)
+		if end-w.queued < tasks.MaxPagesPerTask && !last {
+			return nil
+		}
+		ids := make([]string, 0, end-w.queued)
+		for i := w.queued; i < end; i++ {
+			ids = append(ids, content.LedgerPageID(w.b.ID, i))
+		}
+		task, err := tasks.NewSendPages(ids, w.b.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if _, err := w.tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("queue pages %d+ of %s: %w", w.queued, w.b.ID, err)
+		}
+		w.queued = end
+	}
+	return nil
 }
 
 // eachRecipient hands fn every parent the audience names: a whole school

@@ -156,6 +156,64 @@ func TestExpandBroadcastOncePerParent(t *testing.T) {
 	}
 }
 
+// A large school's sends start with its first pages: each run of
+// tasks.MaxPagesPerTask pages is queued once written, runs start at
+// multiples of it, and only the last, short run waits for the end.
+func TestExpansionQueuesRunsAsPagesAreWritten(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mongotest.NewStore(t)
+	b := &content.Broadcast{ID: "brd_big", SchoolID: "sch_1", Template: "award", Audience: content.Audience{AllParents: true},
+		State: content.BroadcastExpanding, CreatedAt: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+	q := &taskRecorder{}
+	w := &pageWriter{ledger: s, tasks: q, b: b, done: map[string]bool{}, now: b.CreatedAt}
+	queuedAfter := map[int]int{} // recipients added -> tasks queued by then
+	const recipients = (2*pagesPerWrite + 5) * content.LedgerPageSize
+	for i := range recipients {
+		if err := w.add(ctx, content.ParentContact{ID: fmt.Sprintf("par_%05d", i), Phone: "+447911123456",
+			State: content.ParentActive}); err != nil {
+			t.Fatal(err)
+		}
+		if (i+1)%(pagesPerWrite*content.LedgerPageSize) == 0 {
+			q.mu.Lock()
+			queuedAfter[i+1] = len(q.tasks)
+			q.mu.Unlock()
+		}
+	}
+	runsPerWrite := pagesPerWrite / tasks.MaxPagesPerTask
+	if got := queuedAfter[pagesPerWrite*content.LedgerPageSize]; got != runsPerWrite {
+		t.Fatalf("after the first %d pages were written, %d runs queued, want %d", pagesPerWrite, got, runsPerWrite)
+	}
+	if got := queuedAfter[2*pagesPerWrite*content.LedgerPageSize]; got != 2*runsPerWrite {
+		t.Fatalf("after %d pages were written, %d runs queued, want %d", 2*pagesPerWrite, got, 2*runsPerWrite)
+	}
+	if err := w.finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(q.tasks) != 2*runsPerWrite+1 {
+		t.Fatalf("%d runs queued in all, want %d", len(q.tasks), 2*runsPerWrite+1)
+	}
+	next := 0 // every page in exactly one run, in order
+	for k, task := range q.tasks {
+		p, err := tasks.ParseSendPages(task.Payload())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range p.PageIDs {
+			if id != content.LedgerPageID(b.ID, next) {
+				t.Fatalf("run %d holds %s, want %s", k, id, content.LedgerPageID(b.ID, next))
+			}
+			next++
+		}
+	}
+	if next != 2*pagesPerWrite+5 {
+		t.Fatalf("runs hold %d pages, want %d", next, 2*pagesPerWrite+5)
+	}
+	if _, err := s.LedgerPage(ctx, content.LedgerPageID(b.ID, next-1)); err != nil {
+		t.Fatalf("last page: %v", err)
+	}
+}
+
 func TestExpandBroadcastToAClass(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
