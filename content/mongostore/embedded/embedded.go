@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -26,6 +25,7 @@ const sqliteParams = "?_pragma=synchronous(normal)&_pragma=journal_size_limit(41
 // Store is a running embedded FerretDB.
 type Store struct {
 	dir    string
+	sock   string // folder of the Unix sockets
 	uri    string
 	direct string // FerretDB's own address, behind the relay
 	relay  *writeSerializer
@@ -33,8 +33,14 @@ type Store struct {
 	done   chan error
 }
 
-// Start serves the MongoDB wire protocol on a free loopback port, keeping one
+// Start serves the MongoDB wire protocol on a Unix socket, keeping one
 // SQLite file per database under dir. Stop it with Close.
+//
+// The sockets (FerretDB's own and the write serializer's in front of it)
+// live in a short folder of their own under the system's temporary folder,
+// since a socket path may not exceed 107 bytes. Every client of the store
+// is on this machine; a Unix socket spares each of the many small wire
+// round trips the loopback TCP stack.
 func Start(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -46,56 +52,63 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	sock, err := os.MkdirTemp("", "hometime-store-")
+	if err != nil {
+		return nil, fmt.Errorf("embedded store socket dir: %w", err)
+	}
+	upstream := filepath.Join(sock, "ferretdb.sock")
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Listener:  ferretdb.ListenerConfig{Unix: upstream},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/" + sqliteParams,
 		Logger:    log,
 	})
 	if err != nil {
+		_ = os.RemoveAll(sock)
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	s := &Store{dir: abs, cancel: cancel, done: make(chan error, 1)}
+	s := &Store{dir: abs, sock: sock, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- f.Run(runCtx) }()
+	fail := func(err error) (*Store, error) {
+		cancel()
+		_ = os.RemoveAll(sock)
+		return nil, err
+	}
 
-	// MongoDBURI is only known once the listener is bound.
+	// The socket is there once the listener is bound.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		uri := f.MongoDBURI()
-		if !strings.Contains(uri, ":0/") && uri != "" {
-			s.uri = uri
+		if _, err := os.Stat(upstream); err == nil {
 			break
 		}
 		select {
 		case err := <-s.done:
-			cancel()
-			return nil, fmt.Errorf("embedded store stopped at start: %w", err)
+			return fail(fmt.Errorf("embedded store stopped at start: %w", err))
 		case <-ctx.Done():
-			cancel()
-			return nil, ctx.Err()
+			return fail(ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			cancel()
-			return nil, errors.New("embedded store did not start listening within 10s")
+			return fail(errors.New("embedded store did not start listening within 10s"))
 		}
 	}
 	// Clients reach FerretDB only through the write serializer (serialize.go).
-	u, err := url.Parse(s.uri)
-	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("embedded store address %q: %w", s.uri, err)
-	}
-	s.direct = s.uri
-	if s.relay, err = startSerializer(u.Host); err != nil {
+	s.direct = socketURI(upstream)
+	if s.relay, err = startSerializer(filepath.Join(sock, "relay.sock"), upstream); err != nil {
 		cancel()
 		<-s.done
+		_ = os.RemoveAll(sock)
 		return nil, err
 	}
-	u.Host = s.relay.Addr()
-	s.uri = u.String()
+	s.uri = socketURI(s.relay.Addr())
 	return s, nil
+}
+
+// socketURI is the mongodb:// address of a Unix socket: the driver takes
+// the socket's path, escaped, as the host.
+func socketURI(path string) string {
+	return "mongodb://" + url.PathEscape(path) + "/"
 }
 
 // URI is the mongodb:// address clients connect to.
@@ -111,6 +124,7 @@ func (s *Store) Close() error {
 	rerr := s.relay.Close()
 	s.cancel()
 	err := <-s.done
+	_ = os.RemoveAll(s.sock)
 	if err == nil || errors.Is(err, context.Canceled) {
 		return rerr
 	}

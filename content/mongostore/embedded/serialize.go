@@ -47,8 +47,10 @@ var writeCommands = map[string]bool{
 	"renameCollection": true, "collMod": true,
 }
 
-func startSerializer(upstream string) (*writeSerializer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// startSerializer listens on the Unix socket path and relays to FerretDB's
+// socket upstream.
+func startSerializer(path, upstream string) (*writeSerializer, error) {
+	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("embedded store relay: %w", err)
 	}
@@ -103,7 +105,7 @@ func (s *writeSerializer) untrack(c net.Conn) {
 // Requests are read whole (to classify them) into a buffer reused for the
 // connection's life; replies are streamed through without a whole copy.
 func (s *writeSerializer) relay(client net.Conn) {
-	server, err := net.Dial("tcp", s.upstream)
+	server, err := net.Dial("unix", s.upstream)
 	if err != nil {
 		return
 	}
