@@ -66,9 +66,20 @@ type Suppressions interface {
 	// SuppressedAmong returns the keys of keys that are suppressed (a batch
 	// of recipients, a bulk-invite dry run).
 	SuppressedAmong(ctx context.Context, keys []string) (map[string]bool, error)
+	// Check is for a batch of sends about to go: its answers take in every
+	// suppression recorded before Check returned, and most keys are
+	// answered without a lookup of their own.
+	Check(ctx context.Context) (SuppressionCheck, error)
 	// Suppression returns the active suppression for key — its earliest
 	// reason still held — or CodeNotFound.
 	Suppression(ctx context.Context, key string) (*Suppression, error)
+}
+
+// SuppressionCheck answers IsSuppressed for one batch of sends
+// (Suppressions.Check). Take one per batch, just before it is sent: a
+// suppression recorded after the check was made may be missed.
+type SuppressionCheck interface {
+	IsSuppressed(ctx context.Context, key string) (bool, error)
 }
 
 // NormalizeContact returns the form of a contact that is hashed into a

@@ -63,9 +63,15 @@ func (h *EmailPages) SendPages(ctx context.Context, pages []*content.LedgerPage)
 }
 
 func (h *EmailPages) sendDue(ctx context.Context, work []*pageWork, now time.Time) error {
+	// One suppression check for the pages: most keys are ruled out without
+	// a lookup of their own.
+	check, err := h.Suppressions.Check(ctx)
+	if err != nil {
+		return err
+	}
 	perPage, err := claimAndDecide(ctx, h.Ledger, h.Log, notify.ChannelEmail, work, now,
 		func(w *pageWork, i, claim int) (*emailDecision, error) {
-			return h.decide(ctx, w.pageContext, i, claim, now)
+			return h.decide(ctx, check, w.pageContext, i, claim, now)
 		},
 		func(d *emailDecision) *content.EntryOutcome { return &d.out })
 	if err != nil {
@@ -81,7 +87,7 @@ func (h *EmailPages) sendDue(ctx context.Context, work []*pageWork, now time.Tim
 // decide applies send-time policy to one won entry — account state, an
 // address, suppression, quiet hours — and renders the email in the
 // parent's language.
-func (h *EmailPages) decide(ctx context.Context, pc *pageContext, i, claim int, now time.Time) (*emailDecision, error) {
+func (h *EmailPages) decide(ctx context.Context, check content.SuppressionCheck, pc *pageContext, i, claim int, now time.Time) (*emailDecision, error) {
 	d := &emailDecision{out: content.EntryOutcome{Index: i, Claim: claim}, pageID: pc.page.ID}
 	settle := func(st content.MessageState, code string) (*emailDecision, error) {
 		d.out.State, d.out.ErrorCode = st, code
@@ -104,7 +110,7 @@ func (h *EmailPages) decide(ctx context.Context, pc *pageContext, i, claim int, 
 	if err != nil {
 		return settle(content.StateFailed, "invalid_email")
 	}
-	suppressed, err := h.Suppressions.IsSuppressed(ctx, key)
+	suppressed, err := check.IsSuppressed(ctx, key)
 	if err != nil {
 		return nil, err
 	}

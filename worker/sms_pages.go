@@ -207,8 +207,14 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 	held = len(won)
 	preps := make([]*prepared, 0, len(won))
 	var reserve int64
+	// One suppression check for the claim, made after it: most keys are
+	// ruled out without a lookup of their own.
+	check, err := h.Suppressions.Check(ctx)
 	for _, i := range wonInOrder(won) {
-		p, err := r.prepare(ctx, i, won[i], now)
+		var p *prepared
+		if err == nil {
+			p, err = r.prepare(ctx, check, i, won[i], now)
+		}
 		if err != nil {
 			// Nothing was sent: hand every claim back rather than leave
 			// them for the relay to mark unknown.
@@ -337,7 +343,7 @@ func (r *pageRun) reserve(ctx context.Context, preps []*prepared, total int64, m
 
 // prepare applies send-time policy to one won entry: account state,
 // suppression, a mobile number, quiet hours; then renders the message.
-func (r *pageRun) prepare(ctx context.Context, i, claim int, now time.Time) (*prepared, error) {
+func (r *pageRun) prepare(ctx context.Context, check content.SuppressionCheck, i, claim int, now time.Time) (*prepared, error) {
 	h := r.h
 	e := r.page.Entries[i]
 	p := &prepared{out: content.EntryOutcome{Index: i, Claim: claim}}
@@ -362,7 +368,7 @@ func (r *pageRun) prepare(ctx context.Context, i, claim int, now time.Time) (*pr
 	if err != nil {
 		return decide(content.StateFailed, "invalid_number")
 	}
-	suppressed, err := h.Suppressions.IsSuppressed(ctx, key)
+	suppressed, err := check.IsSuppressed(ctx, key)
 	if err != nil {
 		return nil, err
 	}

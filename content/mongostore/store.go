@@ -54,7 +54,7 @@ var Collections = []string{
 	colLogins, colSessions, colRefreshTokens, colResetRequests, colResetTokens,
 	colInvitations, colInviteCodes, colAudit,
 	colBroadcasts, colLedger, colSMSSpend,
-	colSuppressions,
+	colSuppressions, colSuppressionFilter,
 	colWebhookEvents,
 	colIdempotency,
 	colFeed, colAssignments, colActivities, colDeviceOwners,
@@ -73,6 +73,7 @@ type Store struct {
 	db      *mongo.Database
 	reads   *mongo.Database // where finds go; db unless ReadFrom says otherwise
 	timeout time.Duration
+	filter  *suppressionFilter // this process's copy (suppression_filter.go)
 }
 
 var (
@@ -87,7 +88,7 @@ func New(db *mongo.Database, timeout time.Duration) *Store {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Store{db: db, reads: db, timeout: timeout}
+	return &Store{db: db, reads: db, timeout: timeout, filter: &suppressionFilter{}}
 }
 
 // ReadFrom sends the store's finds to reads, a handle on the same database
@@ -174,7 +175,7 @@ func (s *Store) Init(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	return s.buildSuppressionFilter(ctx)
 }
 
 // indexNames lists a collection's index names.
