@@ -142,44 +142,60 @@ func (s *Store) RosterSnapshot(ctx context.Context, schoolID string) (*content.R
 	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
 	defer cancel()
 	snap := &content.RosterSnapshot{Invited: map[string]bool{}}
-	kids, err := streamAll[childDoc](ctx, s, colChildren, bson.D{{Key: "schoolId", Value: schoolID}}, "children")
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range kids {
+	// Each document is converted as it is read, so a 50,000-child school
+	// is in memory once (content values), not twice (storage documents
+	// too).
+	err := streamEach(ctx, s, colChildren, bson.D{{Key: "schoolId", Value: schoolID}}, "children", func(d *childDoc) {
 		snap.Children = append(snap.Children, d.toContent())
-	}
-	classes, err := streamAll[classDoc](ctx, s, colClasses, bson.D{{Key: "schoolId", Value: schoolID}}, "classes")
+	})
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range classes {
+	err = streamEach(ctx, s, colClasses, bson.D{{Key: "schoolId", Value: schoolID}}, "classes", func(d *classDoc) {
 		snap.Classes = append(snap.Classes, d.toContent())
-	}
-	parents, err := streamAll[parentDoc](ctx, s, colParents, bson.D{{Key: "children.schoolId", Value: schoolID}}, "parents")
+	})
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range parents {
+	err = streamEach(ctx, s, colParents, bson.D{{Key: "children.schoolId", Value: schoolID}}, "parents", func(d *parentDoc) {
 		p := d.toContent()
 		p.PasswordHash, p.Sessions = "", nil // never needed here
 		snap.Parents = append(snap.Parents, p)
-	}
-	invs, err := streamAll[familyInviteDoc](ctx, s, colFamilyInvites, bson.D{{Key: "schoolId", Value: schoolID}}, "family invites")
+	})
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range invs {
+	err = streamEach(ctx, s, colFamilyInvites, bson.D{{Key: "schoolId", Value: schoolID}}, "family invites", func(d *familyInviteDoc) {
 		snap.Invited[d.ParentID] = true
-	}
-	codes, err := streamAll[invitationDoc](ctx, s, colInvitations, bson.D{{Key: "schoolId", Value: schoolID}}, "invitations")
+	})
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range codes {
+	err = streamEach(ctx, s, colInvitations, bson.D{{Key: "schoolId", Value: schoolID}}, "invitations", func(d *invitationDoc) {
 		snap.Invited[d.ParentID] = true
+	})
+	if err != nil {
+		return nil, err
 	}
 	return snap, nil
+}
+
+// streamEach decodes every match with a cursor in batches, under the
+// caller's (long) deadline, handing each document to fn as it is read.
+func streamEach[D any](ctx context.Context, s *Store, coll string, filter any, what string, fn func(*D)) error {
+	cur, err := s.r(coll).Find(ctx, filter, options.Find().SetBatchSize(1000))
+	if err != nil {
+		return mapErr(err, what)
+	}
+	defer cur.Close(context.Background())
+	for cur.Next(ctx) {
+		d := new(D)
+		if err := cur.Decode(d); err != nil {
+			return mapErr(err, what)
+		}
+		fn(d)
+	}
+	return mapErr(cur.Err(), what)
 }
 
 // streamAll decodes every match with a cursor in batches, under the
