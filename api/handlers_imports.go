@@ -299,18 +299,25 @@ func (s *server) planImport(c *fiber.Ctx, sc *content.School, body []byte, mappi
 		return hit[content.SuppressionKey(s.HashKey, channel, normalized)]
 	}
 	run.plan = misimport.NewPlan(imp, roster, suppressed)
-	run.parent = make([]string, len(imp.Parents))
-	for _, pp := range run.plan.Parents {
-		id := pp.RosterKey
-		if id == "" {
-			id = "par_" + content.KeyedHash(s.HashKey, "household:"+sc.ID+":"+imp.Parents[pp.Parent].Key)[:20]
-		}
-		run.parent[pp.Parent] = id
-	}
+	run.parent = run.parentIDs(s.HashKey)
 	if err := s.describeImport(run); err != nil {
 		return nil, err
 	}
 	return run, nil
+}
+
+// parentIDs maps each parent of the file to its id: the roster parent it
+// matched, or a deterministic one from the school and household key.
+func (run *importRun) parentIDs(hashKey []byte) []string {
+	ids := make([]string, len(run.imp.Parents))
+	for _, pp := range run.plan.Parents {
+		id := pp.RosterKey
+		if id == "" {
+			id = "par_" + content.KeyedHash(hashKey, "household:"+run.sc.ID+":"+run.imp.Parents[pp.Parent].Key)[:20]
+		}
+		ids[pp.Parent] = id
+	}
+	return ids
 }
 
 // importFileError turns a file misimport could not read into a response:
@@ -533,21 +540,20 @@ func (s *server) commitImport(c *fiber.Ctx, run *importRun, importID, staffID, n
 		}
 		return err
 	}
-	writes, outcomes := run.writes(s.HashKey, now)
 	if batch.RowChunks == 0 {
-		n, err := s.Imports.PutImportRows(ctx, importID, outcomes)
+		n, err := s.Imports.PutImportRows(ctx, importID, run.outcomes(s.HashKey))
 		if err != nil {
 			return fail(err)
 		}
 		batch.RowChunks = n
 	}
 	ids := run.invitees()
-	// The parsed file and the roster copy are not needed past here: let
-	// them go before the bulk writes, which are the memory peak.
-	run.imp, run.plan, run.snap, run.byUPN = nil, nil, nil, nil
-	if err := s.Imports.ApplyImport(ctx, writes); err != nil {
+	err = run.apply(s.HashKey, now, importApplyChunk, func(w *content.ImportWrites) error { return s.Imports.ApplyImport(ctx, w) })
+	if err != nil {
 		return fail(err)
 	}
+	// The parsed file and the roster copy are not needed past here.
+	run.imp, run.plan, run.snap, run.byUPN = nil, nil, nil, nil
 	bid, invited, err := s.inviteParents(c, run.sc.ID, staffID, "brd_"+content.KeyedHash(s.HashKey, "invite:"+importID)[:20],
 		importID, ids, now)
 	if err != nil {
@@ -643,46 +649,39 @@ func (s *server) inviteParents(c *fiber.Ctx, schoolID, staffID, broadcastID, imp
 	if _, err := s.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return "", 0, content.Wrap(content.CodeUnavailable, err, "the invites could not be queued; try again")
 	}
-	invs := make([]*content.FamilyInvite, 0, len(b.Audience.ParentIDs))
-	for _, id := range b.Audience.ParentIDs {
+	// A chunk of records at a time: a whole school's would be 50,000
+	// records alive at once for no gain.
+	invs := make([]*content.FamilyInvite, 0, min(len(b.Audience.ParentIDs), importApplyChunk))
+	for i, id := range b.Audience.ParentIDs {
 		invs = append(invs, &content.FamilyInvite{ID: content.InvitationID(schoolID, id), SchoolID: schoolID, ParentID: id,
 			ImportID: importID, BroadcastID: b.ID, FirstAt: now, LastAt: now})
-	}
-	if err := s.Imports.PutFamilyInvites(ctx, invs); err != nil {
-		return "", 0, err
+		if len(invs) == cap(invs) || i == len(b.Audience.ParentIDs)-1 {
+			if err := s.Imports.PutFamilyInvites(ctx, invs); err != nil {
+				return "", 0, err
+			}
+			invs = make([]*content.FamilyInvite, 0, cap(invs))
+		}
 	}
 	return b.ID, len(b.Audience.ParentIDs), nil
 }
 
-// writes turns the plan into bulk writes and per-row outcomes. Children
-// are written whole from the roster copy plus the file; parents' copies of
-// their links are rebuilt from the children, as syncParentLink does.
-func (run *importRun) writes(hashKey []byte, now time.Time) (*content.ImportWrites, []content.ImportRowOutcome) {
-	imp, sc := run.imp, run.sc
-	w := &content.ImportWrites{}
-	// Reg groups become classes, matched by name.
-	classOf := map[string]string{}
-	for _, cl := range run.snap.Classes {
-		if _, ok := classOf[strings.ToLower(cl.Name)]; !ok {
-			classOf[strings.ToLower(cl.Name)] = cl.ID
-		}
-	}
-	classFor := func(p misimport.Pupil) []string {
-		if p.RegGroup == "" {
-			return []string{}
-		}
-		k := strings.ToLower(p.RegGroup)
-		id, ok := classOf[k]
-		if !ok {
-			id = "cls_" + content.KeyedHash(hashKey, "class:"+sc.ID+":"+k)[:20]
-			classOf[k] = id
-			w.NewClasses = append(w.NewClasses, &content.Class{ID: id, SchoolID: sc.ID, Name: p.RegGroup,
-				YearGroup: p.YearGroup, TeacherIDs: []string{}, CreatedAt: now})
-		}
-		return []string{id}
-	}
+// importApplyChunk is how many children or parents one ApplyImport call
+// carries: one bulk call's worth. The commit streams its writes a chunk
+// at a time, so a 50,000-pupil file never has all its children and
+// parents built as documents at once on top of the parsed file and plan.
+const importApplyChunk = 1000
 
-	final := map[string]*content.Child{} // children written, by id
+// childID is the deterministic id of a new child: a retried or
+// re-uploaded file lands on the same document.
+func childID(hashKey []byte, schoolID, upn string) string {
+	return "chd_" + content.KeyedHash(hashKey, "upn:"+schoolID+":"+upn)[:20]
+}
+
+// outcomes are the per-row outcomes of the plan, in row order: the
+// accepted pupils' (created, updated, unchanged), then rows without an
+// accepted pupil (rejected or skipped duplicates).
+func (run *importRun) outcomes(hashKey []byte) []content.ImportRowOutcome {
+	imp := run.imp
 	outcomes := make([]content.ImportRowOutcome, 0, imp.Rows)
 	for _, cp := range run.plan.Children {
 		p := imp.Pupils[cp.Pupil]
@@ -693,139 +692,12 @@ func (run *importRun) writes(hashKey []byte, now time.Time) (*content.ImportWrit
 		case cp.Change == misimport.ChangeUnchanged && !relinked:
 			out.Outcome, out.ChildID = "unchanged", cur.ID
 		case cur == nil:
-			k := &content.Child{ID: "chd_" + content.KeyedHash(hashKey, "upn:"+sc.ID+":"+p.UPN)[:20], SchoolID: sc.ID,
-				FirstName: p.FirstName, LastName: p.LastName, UPN: p.UPN, YearGroup: p.YearGroup, ClassIDs: classFor(p),
-				PupilPremium: p.PupilPremium, SchoolLink: content.SchoolLink{State: content.LinkLinked}, CreatedAt: now}
-			for _, l := range p.Links {
-				k.Parents = addLink(k.Parents, run.parent[l.Parent], l.Relationship, now)
-			}
-			w.NewChildren = append(w.NewChildren, k)
-			final[k.ID] = k
-			out.Outcome, out.ChildID = "created", k.ID
+			out.Outcome, out.ChildID = "created", childID(hashKey, run.sc.ID, p.UPN)
 		default:
-			k := *cur
-			k.Parents = slices.Clone(cur.Parents)
-			if relinked {
-				// A returning pupil: re-linking resets the retention clock.
-				k.SchoolLink = content.SchoolLink{State: content.LinkLinked}
-			}
-			regChanged := relinked || slices.Contains(cp.Fields, misimport.FieldNameRegGroup)
-			k.FirstName, k.LastName, k.YearGroup, k.PupilPremium = p.FirstName, p.LastName, p.YearGroup, p.PupilPremium
-			if regChanged {
-				k.ClassIDs = classFor(p)
-			}
-			// Links the file adds; links it no longer lists are kept (a
-			// parent the school added by hand, or one the MIS dropped,
-			// keeps access until an admin unlinks them).
-			for _, l := range p.Links {
-				k.Parents = addLink(k.Parents, run.parent[l.Parent], l.Relationship, now)
-			}
-			w.Children = append(w.Children, &k)
-			final[k.ID] = &k
-			out.Outcome, out.ChildID = "updated", k.ID
+			out.Outcome, out.ChildID = "updated", cur.ID
 		}
 		outcomes = append(outcomes, out)
 	}
-	for _, upn := range run.plan.Leavers {
-		cur := run.byUPN[upn]
-		if cur == nil || cur.SchoolLink.State != content.LinkLinked {
-			continue
-		}
-		k := *cur
-		k.SchoolLink = content.SchoolLink{State: content.LinkRemoved, RemovedAt: now}
-		w.Children = append(w.Children, &k)
-		final[k.ID] = &k
-	}
-
-	// Every parent linked to a written child gets its copy rebuilt from
-	// the school's children as they will stand.
-	existing := map[string]*content.Parent{}
-	for _, p := range run.snap.Parents {
-		existing[p.ID] = p
-	}
-	affected := map[string]bool{}
-	for _, k := range final {
-		for _, l := range k.Parents {
-			affected[l.ParentID] = true
-		}
-	}
-	contact := map[string]int{} // parent id → Import.Parents index with changes to apply
-	for _, pp := range run.plan.Parents {
-		id := run.parent[pp.Parent]
-		if pp.Change == misimport.ChangeNew || pp.Change == misimport.ChangeChanged {
-			contact[id] = pp.Parent
-			affected[id] = true
-		}
-	}
-	rev := map[string][]*content.Child{}
-	for _, k := range run.snap.Children {
-		if _, ok := final[k.ID]; !ok {
-			for _, l := range k.Parents {
-				if affected[l.ParentID] {
-					rev[l.ParentID] = append(rev[l.ParentID], k)
-				}
-			}
-		}
-	}
-	for _, k := range final {
-		for _, l := range k.Parents {
-			rev[l.ParentID] = append(rev[l.ParentID], k)
-		}
-	}
-	ids := make([]string, 0, len(affected))
-	for id := range affected {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		links := []content.ChildLink{}
-		cur := existing[id]
-		if cur != nil {
-			for _, cl := range cur.Children {
-				if cl.SchoolID != sc.ID {
-					links = append(links, cl)
-				}
-			}
-		}
-		kids := rev[id]
-		slices.SortFunc(kids, func(a, b *content.Child) int { return strings.Compare(a.ID, b.ID) })
-		for i, k := range kids {
-			if i > 0 && kids[i-1].ID == k.ID {
-				continue
-			}
-			for _, l := range k.Parents {
-				if l.ParentID != id {
-					continue
-				}
-				state := l.State
-				if k.SchoolLink.State != content.LinkLinked {
-					state = content.LinkRemoved
-				}
-				links = append(links, content.ChildLink{ChildID: k.ID, SchoolID: sc.ID, FirstName: k.FirstName,
-					YearGroup: k.YearGroup, State: state, LinkedAt: l.LinkedAt, RemovedAt: l.RemovedAt})
-			}
-		}
-		idx, hasContact := contact[id]
-		if cur == nil {
-			if !hasContact {
-				continue // linked by a child but not in this file nor the roster: nothing to copy to
-			}
-			ip := imp.Parents[idx]
-			w.NewParents = append(w.NewParents, &content.Parent{ID: id, FirstName: ip.FirstName, LastName: ip.LastName,
-				Phone: ip.Mobile, Email: ip.Email, Language: ip.Language, State: content.ParentInvited,
-				Sessions: []string{}, Children: links, CreatedAt: now})
-			continue
-		}
-		u := content.ParentUpdate{ID: id, Children: links}
-		// Contacts of a parent who has joined are theirs to change.
-		if hasContact && cur.State == content.ParentInvited {
-			ip := imp.Parents[idx]
-			u.SetContact, u.FirstName, u.LastName, u.Phone, u.Email, u.Language = true, ip.FirstName, ip.LastName, ip.Mobile, ip.Email, ip.Language
-		}
-		w.ParentUpdates = append(w.ParentUpdates, u)
-	}
-
-	// Rows without an accepted pupil: rejected or skipped duplicates.
 	accepted := make(map[int]bool, len(imp.Pupils))
 	for _, p := range imp.Pupils {
 		accepted[p.Row] = true
@@ -854,7 +726,216 @@ func (run *importRun) writes(hashKey []byte, now time.Time) (*content.ImportWrit
 		outcomes = append(outcomes, o)
 	}
 	slices.SortStableFunc(outcomes, func(a, b content.ImportRowOutcome) int { return a.Row - b.Row })
-	return w, outcomes
+	return outcomes
+}
+
+// apply turns the plan into bulk writes and hands them to put at most
+// chunk children or parents at a time: every child first (with the
+// classes its reg group needs, then leavers), then every parent, so a
+// commit that stops part-way and runs again converges on the same
+// documents (children are the source of truth of every link). Children
+// are written whole from the roster copy plus the file; parents' copies
+// of their links are rebuilt from the children, as syncParentLink does.
+// Of a written child only its links are kept past its chunk.
+func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*content.ImportWrites) error) error {
+	imp, sc := run.imp, run.sc
+	w := &content.ImportWrites{}
+	flush := func(force bool) error {
+		n := len(w.NewChildren) + len(w.Children) + len(w.NewParents) + len(w.ParentUpdates)
+		if n < chunk && !(force && n+len(w.NewClasses) > 0) {
+			return nil
+		}
+		err := put(w)
+		w = &content.ImportWrites{}
+		return err
+	}
+	// Reg groups become classes, matched by name.
+	classOf := map[string]string{}
+	for _, cl := range run.snap.Classes {
+		if _, ok := classOf[strings.ToLower(cl.Name)]; !ok {
+			classOf[strings.ToLower(cl.Name)] = cl.ID
+		}
+	}
+	classFor := func(p misimport.Pupil) []string {
+		if p.RegGroup == "" {
+			return []string{}
+		}
+		k := strings.ToLower(p.RegGroup)
+		id, ok := classOf[k]
+		if !ok {
+			id = "cls_" + content.KeyedHash(hashKey, "class:"+sc.ID+":"+k)[:20]
+			classOf[k] = id
+			w.NewClasses = append(w.NewClasses, &content.Class{ID: id, SchoolID: sc.ID, Name: p.RegGroup,
+				YearGroup: p.YearGroup, TeacherIDs: []string{}, CreatedAt: now})
+		}
+		return []string{id}
+	}
+
+	// links holds, by parent id, this school's links as the written
+	// children will stand; written, the roster's children among them (a
+	// new child is not on the roster).
+	written := map[string]bool{}
+	links := map[string][]content.ChildLink{}
+	wrote := func(k *content.Child, onRoster bool) {
+		if onRoster {
+			written[k.ID] = true
+		}
+		for _, l := range k.Parents {
+			links[l.ParentID] = append(links[l.ParentID], childLink(sc.ID, k, l))
+		}
+	}
+	for _, cp := range run.plan.Children {
+		p := imp.Pupils[cp.Pupil]
+		cur := run.byUPN[p.UPN]
+		relinked := cur != nil && cur.SchoolLink.State != content.LinkLinked
+		switch {
+		case cp.Change == misimport.ChangeUnchanged && !relinked:
+			continue
+		case cur == nil:
+			k := &content.Child{ID: childID(hashKey, sc.ID, p.UPN), SchoolID: sc.ID,
+				FirstName: p.FirstName, LastName: p.LastName, UPN: p.UPN, YearGroup: p.YearGroup, ClassIDs: classFor(p),
+				PupilPremium: p.PupilPremium, SchoolLink: content.SchoolLink{State: content.LinkLinked}, CreatedAt: now}
+			for _, l := range p.Links {
+				k.Parents = addLink(k.Parents, run.parent[l.Parent], l.Relationship, now)
+			}
+			w.NewChildren = append(w.NewChildren, k)
+			wrote(k, false)
+		default:
+			k := *cur
+			k.Parents = slices.Clone(cur.Parents)
+			if relinked {
+				// A returning pupil: re-linking resets the retention clock.
+				k.SchoolLink = content.SchoolLink{State: content.LinkLinked}
+			}
+			regChanged := relinked || slices.Contains(cp.Fields, misimport.FieldNameRegGroup)
+			k.FirstName, k.LastName, k.YearGroup, k.PupilPremium = p.FirstName, p.LastName, p.YearGroup, p.PupilPremium
+			if regChanged {
+				k.ClassIDs = classFor(p)
+			}
+			// Links the file adds; links it no longer lists are kept (a
+			// parent the school added by hand, or one the MIS dropped,
+			// keeps access until an admin unlinks them).
+			for _, l := range p.Links {
+				k.Parents = addLink(k.Parents, run.parent[l.Parent], l.Relationship, now)
+			}
+			w.Children = append(w.Children, &k)
+			wrote(&k, true)
+		}
+		if err := flush(false); err != nil {
+			return err
+		}
+	}
+	for _, upn := range run.plan.Leavers {
+		cur := run.byUPN[upn]
+		if cur == nil || cur.SchoolLink.State != content.LinkLinked {
+			continue
+		}
+		k := *cur
+		k.SchoolLink = content.SchoolLink{State: content.LinkRemoved, RemovedAt: now}
+		w.Children = append(w.Children, &k)
+		wrote(&k, true)
+		if err := flush(false); err != nil {
+			return err
+		}
+	}
+	if err := flush(true); err != nil {
+		return err
+	}
+	// The pupils are written: from here on only parents are read.
+	run.imp.Pupils, run.plan.Children = nil, nil
+
+	// Every parent linked to a written child, or whose contacts the file
+	// changes, gets its copy rebuilt from the school's children as they
+	// will stand.
+	contact := map[string]int{} // parent id → Import.Parents index with changes to apply
+	for _, pp := range run.plan.Parents {
+		if pp.Change == misimport.ChangeNew || pp.Change == misimport.ChangeChanged {
+			contact[run.parent[pp.Parent]] = pp.Parent
+		}
+	}
+	affected := func(id string) bool {
+		_, linked := links[id]
+		_, changed := contact[id]
+		return linked || changed
+	}
+	for _, k := range run.snap.Children {
+		if written[k.ID] {
+			continue
+		}
+		for _, l := range k.Parents {
+			if affected(l.ParentID) {
+				links[l.ParentID] = append(links[l.ParentID], childLink(sc.ID, k, l))
+			}
+		}
+	}
+	written = nil
+	existing := map[string]*content.Parent{}
+	for _, p := range run.snap.Parents {
+		existing[p.ID] = p
+	}
+	ids := make([]string, 0, len(links)+len(contact))
+	for id := range links {
+		ids = append(ids, id)
+	}
+	for id := range contact {
+		if _, ok := links[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		out := []content.ChildLink{}
+		cur := existing[id]
+		if cur != nil {
+			for _, cl := range cur.Children {
+				if cl.SchoolID != sc.ID {
+					out = append(out, cl)
+				}
+			}
+		}
+		kids := links[id]
+		delete(links, id) // built once; let it go with its chunk
+		slices.SortStableFunc(kids, func(a, b content.ChildLink) int { return strings.Compare(a.ChildID, b.ChildID) })
+		for i, l := range kids {
+			if i > 0 && kids[i-1] == l {
+				continue // the same child reached twice
+			}
+			out = append(out, l)
+		}
+		idx, hasContact := contact[id]
+		switch {
+		case cur == nil && !hasContact:
+			continue // linked by a child but not in this file nor the roster: nothing to copy to
+		case cur == nil:
+			ip := imp.Parents[idx]
+			w.NewParents = append(w.NewParents, &content.Parent{ID: id, FirstName: ip.FirstName, LastName: ip.LastName,
+				Phone: ip.Mobile, Email: ip.Email, Language: ip.Language, State: content.ParentInvited,
+				Sessions: []string{}, Children: out, CreatedAt: now})
+		default:
+			u := content.ParentUpdate{ID: id, Children: out}
+			// Contacts of a parent who has joined are theirs to change.
+			if hasContact && cur.State == content.ParentInvited {
+				ip := imp.Parents[idx]
+				u.SetContact, u.FirstName, u.LastName, u.Phone, u.Email, u.Language = true, ip.FirstName, ip.LastName, ip.Mobile, ip.Email, ip.Language
+			}
+			w.ParentUpdates = append(w.ParentUpdates, u)
+		}
+		if err := flush(false); err != nil {
+			return err
+		}
+	}
+	return flush(true)
+}
+
+// childLink is a parent's copy of its link to child k at school
+// schoolID: removed when the school has removed the child.
+func childLink(schoolID string, k *content.Child, l content.ParentLink) content.ChildLink {
+	state := l.State
+	if k.SchoolLink.State != content.LinkLinked {
+		state = content.LinkRemoved
+	}
+	return content.ChildLink{ChildID: k.ID, SchoolID: schoolID, FirstName: k.FirstName, YearGroup: k.YearGroup,
+		State: state, LinkedAt: l.LinkedAt, RemovedAt: l.RemovedAt}
 }
 
 // addLink links a parent (or re-links a removed link), keeping one link
