@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -286,17 +287,12 @@ func (s *server) planImport(c *fiber.Ctx, sc *content.School, body []byte, mappi
 	run := &importRun{sc: sc, imp: imp, snap: snap, sha: hex.EncodeToString(sum[:])}
 	roster := run.roster()
 
-	refs := imp.Contacts()
-	keys := make([]string, len(refs))
-	for i, r := range refs {
-		keys[i] = content.SuppressionKey(s.HashKey, r.Channel, r.Normalized)
-	}
-	hit, err := s.Imports.SuppressedKeys(ctx, keys)
+	hit, err := s.suppressedContacts(ctx, imp.Contacts())
 	if err != nil {
 		return nil, err
 	}
 	suppressed := func(channel, normalized string) bool {
-		return hit[content.SuppressionKey(s.HashKey, channel, normalized)]
+		return hit[misimport.ContactRef{Channel: channel, Normalized: normalized}]
 	}
 	run.plan = misimport.NewPlan(imp, roster, suppressed)
 	run.parent = run.parentIDs(s.HashKey)
@@ -304,6 +300,36 @@ func (s *server) planImport(c *fiber.Ctx, sc *content.School, body []byte, mappi
 		return nil, err
 	}
 	return run, nil
+}
+
+// suppressionLookupBatch is how many contacts' keys exist at once while
+// the file's contacts are checked against the suppression list.
+const suppressionLookupBatch = 5000
+
+// suppressedContacts returns the contacts among refs that are on the
+// suppression list (usually none). Keys are made and looked up a batch at
+// a time: all 100,000 of a large file's keys at once (64-byte hex each)
+// would sit on top of the parsed file at the plan's memory peak.
+func (s *server) suppressedContacts(ctx context.Context, refs []misimport.ContactRef) (map[misimport.ContactRef]bool, error) {
+	hits := map[misimport.ContactRef]bool{}
+	keys := make([]string, 0, min(len(refs), suppressionLookupBatch))
+	for start := 0; start < len(refs); start += suppressionLookupBatch {
+		batch := refs[start:min(start+suppressionLookupBatch, len(refs))]
+		keys = keys[:0]
+		for _, r := range batch {
+			keys = append(keys, content.SuppressionKey(s.HashKey, r.Channel, r.Normalized))
+		}
+		hit, err := s.Imports.SuppressedKeys(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range keys {
+			if hit[k] {
+				hits[batch[i]] = true
+			}
+		}
+	}
+	return hits, nil
 }
 
 // parentIDs maps each parent of the file to its id: the roster parent it
