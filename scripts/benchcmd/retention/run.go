@@ -13,7 +13,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -27,6 +29,7 @@ import (
 
 const (
 	roleEnv         = "HOMETIME_BENCH_ROLE"
+	profileEnv      = "HOMETIME_BENCH_CPUPROFILE"
 	nowEnv          = "HOMETIME_BENCH_NOW"
 	defaultRedisURL = "redis://127.0.0.1:6379/15" // flushed by the bench
 	benchSecret     = "hometime-bench-secret-0123456789abcdef"
@@ -48,6 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	fs := flag.NewFlagSet("retention", flag.ContinueOnError)
 	n := fs.Int("parents", 200_000, "parents to seed")
+	profDir := fs.String("cpuprofile", "", "folder to write CPU profiles of the sweep to: store.pprof (this process, which serves the store) and sweep.pprof (the child)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -122,6 +126,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	cmd := exec.CommandContext(ctx, self)
 	cmd.Env = append(os.Environ(), roleEnv+"=sweep")
+	stopProfile := func() {}
+	if *profDir != "" {
+		cmd.Env = append(cmd.Env, profileEnv+"="+filepath.Join(*profDir, "sweep.pprof"))
+		if stopProfile, err = startProfile(filepath.Join(*profDir, "store.pprof")); err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -149,6 +161,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("sweep child: %w", err)
 	}
 	storeUsage, _ := benchkit.SelfUsage()
+	stopProfile()
 
 	// Who was notified: the parents named by the sweep's notice
 	// broadcasts, each once, and each now warned.
@@ -187,8 +200,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	r := res.Result
-	fmt.Fprintf(stdout, "# sweep: scanned %d (%.1f s), cancelled %d (%.1f s), warned %d in %d notices (%.1f s), closed %d (%.1f s), erasures started %d (%.1f s)\n",
-		r.Scanned, r.ScanTime.Seconds(), r.Cancelled, r.CancelTime.Seconds(), r.Warned, len(r.NoticeBroadcasts), r.WarnTime.Seconds(),
+	fmt.Fprintf(stdout, "# sweep: streamed %d of %d parents (%.1f s), cancelled %d (%.1f s), warned %d in %d notices (%.1f s), closed %d (%.1f s), erasures started %d (%.1f s)\n",
+		r.Scanned, *n, r.ScanTime.Seconds(), r.Cancelled, r.CancelTime.Seconds(), r.Warned, len(r.NoticeBroadcasts), r.WarnTime.Seconds(),
 		r.Closed, r.CloseTime.Seconds(), r.Erasing, r.EraseTime.Seconds())
 	fmt.Fprintf(stdout, "# check: %d notified not due or twice, %d due not notified, %d due now warned; store process peak RSS %.0f MiB; sweep Go HeapSys %.1f MiB\n",
 		wrong, missing, warned, float64(storeUsage.PeakRSS)/(1<<20), float64(res.HeapSys)/(1<<20))
@@ -197,7 +210,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			r.Closed, counts[dueClose], r.Cancelled, counts[signedInSince], r.Erasing, counts[dueErase])
 	}
 	var rep benchkit.Report
-	rep.Count("sweep_parents", int64(r.Scanned), "parents")
+	rep.Count("sweep_parents", int64(*n), "parents")
 	rep.Value("sweep_s", res.Seconds, 2, "s")
 	rep.Value("sweep_peak_rss_mb", float64(res.PeakRSS)/(1<<20), 1, "MB")
 	rep.Count("sweep_notified_expected", int64(len(due)), "parents")
@@ -223,6 +236,13 @@ func runSweep(ctx context.Context, getenv func(string) string, stdout io.Writer)
 	if err != nil {
 		return err
 	}
+	if path := getenv(profileEnv); path != "" {
+		stopProfile, err := startProfile(path)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	h := &worker.RetentionSweeps{Store: st.Store, Roster: st.Store, Ledger: st.Store, Erasures: st.Store, Audit: st.Store,
 		Tasks: st.Queue, Clock: fixedClock{now}, Log: log, AppURL: "https://hometime.app"}
 	start := time.Now()
@@ -243,6 +263,26 @@ func runSweep(ctx context.Context, getenv func(string) string, stdout io.Writer)
 	}
 	_, err = fmt.Fprintf(stdout, "RESULT %s\n", b)
 	return err
+}
+
+// startProfile writes a CPU profile of this process to path until the
+// returned function (safe to call twice) is called.
+func startProfile(path string) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return sync.OnceFunc(func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}), nil
 }
 
 type fixedClock struct{ t time.Time }
