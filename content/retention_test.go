@@ -62,3 +62,64 @@ func TestChildPurgeDue(t *testing.T) {
 		})
 	}
 }
+
+// The sweep filter may only leave out parents with no step due: checked for
+// every idle day across two years (month ends, leap days, a local-time
+// zone with summer time) and every sweep hour of a day. It must also leave
+// out the recent ones, or it saves nothing.
+func TestParentSweepFilterAdmitsEveryDueParent(t *testing.T) {
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		london = time.FixedZone("GMT+1", 3600)
+	}
+	d := 24 * time.Hour
+	for _, loc := range []*time.Location{time.UTC, london} {
+		start := time.Date(2023, 1, 1, 0, 30, 0, 0, loc)
+		for day := 0; day < 2*366; day++ {
+			idle := start.Add(time.Duration(day) * d)
+			for _, p := range []ParentClock{
+				{State: ParentActive, LastActiveAt: idle},
+				{State: ParentActive, CreatedAt: idle},
+				{State: ParentWarned, LastActiveAt: idle, WarnedAt: idle.AddDate(0, 11, 0)},
+				{State: ParentWarned, LastActiveAt: idle.AddDate(0, 11, 3), WarnedAt: idle.AddDate(0, 11, 0)},
+				{State: ParentClosed, ClosedAt: idle},
+			} {
+				// Around every moment a step can come due.
+				for _, due := range []time.Time{p.NoticeDue(), p.CloseDue(), p.EraseDue()} {
+					for h := -26; h <= 26; h++ {
+						now := due.Add(time.Duration(h) * time.Hour).UTC()
+						if NextParentStep(p, now) != StepNone && !ParentSweepFilterAt(now).Admits(p) {
+							t.Fatalf("%s parent idle since %s: step %q at %s, filter leaves it out",
+								p.State, idle, NextParentStep(p, now), now)
+						}
+					}
+				}
+			}
+		}
+	}
+
+	now := time.Date(2025, 6, 15, 3, 0, 0, 0, time.UTC)
+	f := ParentSweepFilterAt(now)
+	for _, tc := range []struct {
+		name string
+		p    ParentClock
+		want bool
+	}{
+		{"active, seen 10 months ago", ParentClock{State: ParentActive, LastActiveAt: now.AddDate(0, -10, 0)}, false},
+		{"active, seen 11 months ago", ParentClock{State: ParentActive, LastActiveAt: now.AddDate(0, -11, 0)}, true},
+		{"never seen, created last month", ParentClock{State: ParentActive, CreatedAt: now.AddDate(0, -1, 0)}, false},
+		{"never seen, created 2 years ago", ParentClock{State: ParentActive, CreatedAt: now.AddDate(-2, 0, 0)}, true},
+		{"seen last week, created 2 years ago", ParentClock{State: ParentActive, LastActiveAt: now.Add(-7 * d), CreatedAt: now.AddDate(-2, 0, 0)}, false},
+		{"warned yesterday", ParentClock{State: ParentWarned, LastActiveAt: now.AddDate(0, -11, 0), WarnedAt: now.Add(-d)}, true},
+		{"closed 30 days ago", ParentClock{State: ParentClosed, ClosedAt: now.Add(-30 * d)}, false},
+		{"closed 90 days ago", ParentClock{State: ParentClosed, ClosedAt: now.Add(-90 * d)}, true},
+		{"invited long ago", ParentClock{State: ParentInvited, CreatedAt: now.AddDate(-3, 0, 0)}, false},
+		{"erased", ParentClock{State: ParentErased, ClosedAt: now.AddDate(-1, 0, 0)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := f.Admits(tc.p); got != tc.want {
+				t.Fatalf("admits %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

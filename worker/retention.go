@@ -82,6 +82,8 @@ func (h *RetentionSweeps) ProcessTask(ctx context.Context, t *asynq.Task) error 
 
 // ParentSweepResult counts what one parent sweep did.
 type ParentSweepResult struct {
+	// Scanned counts the parents the store streamed (those the sweep
+	// filter admits), not every parent.
 	Scanned, Warned, Cancelled, Closed, Erasing int
 	NoticeBroadcasts                            []string
 	// Time spent streaming, then in each kind of write.
@@ -96,14 +98,17 @@ type noticeGroup struct {
 }
 
 // SweepParents takes every parent one step along their clock: one streamed
-// pass over a projection of the parents, then batched writes by _id.
+// pass over a projection of the parents that may have a step due, then
+// batched writes by _id.
 func (h *RetentionSweeps) SweepParents(ctx context.Context) (ParentSweepResult, error) {
 	now, start := h.Clock.Now(), time.Now()
 	var res ParentSweepResult
 	warn := map[noticeGroup][]string{}
 	var cancel, closeIDs, erase []string
 	unreachable := 0
-	err := h.Store.EachParentClock(ctx, func(pc content.ParentClock) error {
+	// The store leaves out parents with nothing due (most of them); the
+	// clocks below still decide for each one streamed.
+	err := h.Store.EachSweepParentClock(ctx, content.ParentSweepFilterAt(now), func(pc content.ParentClock) error {
 		res.Scanned++
 		switch content.NextParentStep(pc, now) {
 		case content.StepWarn:

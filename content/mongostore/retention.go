@@ -2,18 +2,19 @@ package mongostore
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 var _ content.Retention = (*Store)(nil)
 
-// retentionWriters is how many single-_id updates a batch runs at once.
-const retentionWriters = 4
+// retentionBulkStatements is how many updates one bulk write carries (see
+// bulkByID).
+const retentionBulkStatements = 32
 
 // parentClockDoc is the projection the parent sweep reads: a few dates per
 // parent, so 200,000 parents stream in a few megabytes.
@@ -31,12 +32,33 @@ type parentClockDoc struct {
 }
 
 func (s *Store) EachParentClock(ctx context.Context, fn func(content.ParentClock) error) error {
+	return s.eachParentClock(ctx, bson.D{}, fn)
+}
+
+// EachSweepParentClock filters in the store: the embedded one still reads
+// every parent, but projects, encodes and sends only the few with a step
+// possibly due (measured: about a fifth less store time for 200,000
+// parents of whom 32,000 pass); MongoDB can serve it from an index.
+func (s *Store) EachSweepParentClock(ctx context.Context, f content.ParentSweepFilter, fn func(content.ParentClock) error) error {
+	filter := bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "state", Value: content.ParentWarned}},
+		bson.D{{Key: "state", Value: content.ParentActive}, {Key: "lastActiveAt", Value: bson.D{{Key: "$lte", Value: f.IdleBefore}}}},
+		// Never seen: lastActiveAt is left out (omitempty), and the
+		// clock runs from creation.
+		bson.D{{Key: "state", Value: content.ParentActive}, {Key: "lastActiveAt", Value: nil},
+			{Key: "createdAt", Value: bson.D{{Key: "$lte", Value: f.IdleBefore}}}},
+		bson.D{{Key: "state", Value: content.ParentClosed}, {Key: "closedAt", Value: bson.D{{Key: "$lte", Value: f.ClosedBefore}}}},
+	}}}
+	return s.eachParentClock(ctx, filter, fn)
+}
+
+func (s *Store) eachParentClock(ctx context.Context, filter bson.D, fn func(content.ParentClock) error) error {
 	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
 	defer cancel()
 	proj := bson.D{{Key: "state", Value: 1}, {Key: "lastActiveAt", Value: 1}, {Key: "warnedAt", Value: 1},
 		{Key: "closedAt", Value: 1}, {Key: "createdAt", Value: 1},
 		{Key: "children.schoolId", Value: 1}, {Key: "children.state", Value: 1}}
-	cur, err := s.r(colParents).Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(parentStreamBatch))
+	cur, err := s.r(colParents).Find(ctx, filter, options.Find().SetProjection(proj).SetBatchSize(parentStreamBatch))
 	if err != nil {
 		return mapErr(err, "parents")
 	}
@@ -62,49 +84,34 @@ func (s *Store) EachParentClock(ctx context.Context, fn func(content.ParentClock
 	return mapErr(cur.Err(), "parents")
 }
 
-// bulkByID applies the same update to each _id: one single-_id update per
-// document, a few at a time. The embedded store serves a lone _id filter
-// from its index but scans the collection for each statement of a bulk
-// write or an $in, so at 200,000 parents single updates are the fast path
-// there (and cheap enough on MongoDB).
+// bulkByID applies the same update to each _id, as unordered bulk writes
+// of single-_id updates. The embedded store serves each statement's lone
+// _id filter from its index; a bulk write spares it a wire round trip, a
+// pass through the write relay and a command's set-up per document
+// (measured: ~0.85 ms a parent instead of ~1.3–1.9 ms). An $in or
+// UpdateMany would scan the collection there.
+//
+// retentionBulkStatements stays well under 100: FerretDB 1.24 keeps each
+// statement's SQLite cursor open until the whole command ends, and its
+// pool holds 100 connections, so a bulk write of ~100 updates waits on
+// itself until it times out (measured at 100; 50 is fine).
 func (s *Store) bulkByID(ctx context.Context, coll string, ids []string, update bson.D, what string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan string)
-	errs := make(chan error, retentionWriters)
-	var wg sync.WaitGroup
-	for w := 0; w < retentionWriters; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for id := range work {
-				if err := s.updateByID(ctx, coll, id, update, what); err != nil && !content.IsCode(err, content.CodeNotFound) {
-					errs <- err
-					cancel()
-					return
-				}
-			}
-		}()
-	}
-feed:
-	for _, id := range ids {
-		select {
-		case work <- id:
-		case <-ctx.Done():
-			break feed
+	for len(ids) > 0 {
+		n := min(len(ids), retentionBulkStatements)
+		models := make([]mongo.WriteModel, 0, n)
+		for _, id := range ids[:n] {
+			models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).SetUpdate(update))
 		}
+		bctx, cancel := s.ctx(ctx)
+		// A parent gone since the stream (erased) matches nothing: fine.
+		_, err := s.c(coll).BulkWrite(bctx, models, options.BulkWrite().SetOrdered(false))
+		cancel()
+		if err != nil {
+			return mapErr(err, what)
+		}
+		ids = ids[n:]
 	}
-	close(work)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-		return ctx.Err()
-	}
+	return nil
 }
 
 func (s *Store) WarnParents(ctx context.Context, ids []string, at time.Time) error {
@@ -243,8 +250,10 @@ func (s *Store) CountAudit(ctx context.Context, action, subject string) (int64, 
 	return n, mapErr(err, "audit events")
 }
 
-// parentStreamBatch is the cursor batch of the parent sweep's stream. The
-// embedded store pays for each getMore roughly in proportion to how far the
-// cursor has gone, so small batches make a 200,000-parent pass quadratic;
+// parentStreamBatch is the cursor batch of the parent streams. Measured on
+// the embedded store at 200,000 parents: a getMore costs in proportion to
+// its batch, not to the cursor's position (FerretDB keeps its SQLite
+// cursor open between batches), and batches of 1,000, 5,000 and 50,000
+// stream in about the same time; a large batch just saves round trips.
 // 50,000 projected parents are a few megabytes.
 const parentStreamBatch = 50_000
