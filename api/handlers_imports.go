@@ -190,7 +190,6 @@ func (s *server) importRoster() fiber.Handler {
 		// Parsed: the upload (a 16 MB buffer for a 12 MB file, which the
 		// server would otherwise keep for the connection's next request)
 		// is not needed for the plan's writes.
-		body = nil
 		c.Request().SwapBody(nil)
 		p := principal(c)
 		if dryRun {
