@@ -86,7 +86,9 @@ type ParentSweepResult struct {
 	// filter admits), not every parent.
 	Scanned, Warned, Cancelled, Closed, Erasing int
 	NoticeBroadcasts                            []string
-	// Time spent streaming, then in each kind of write.
+	// Time spent streaming, then in each kind of write. Cancelling,
+	// closing and erasing run during the stream, so their times overlap
+	// ScanTime; warning follows it.
 	ScanTime, CancelTime, WarnTime, CloseTime, EraseTime time.Duration
 }
 
@@ -99,18 +101,27 @@ type noticeGroup struct {
 
 // SweepParents takes every parent one step along their clock: one streamed
 // pass over a projection of the parents that may have a step due, then
-// batched writes by _id.
+// writes by _id.
+//
+// Cancellations, closures and erasures are written while the stream runs
+// (parentSteps): on the embedded store the stream is a read, served beside
+// the writes, so the two use both cores instead of one after the other.
+// Notices wait for the end of the stream: a notice's parents are the
+// sorted members of a (school, closing day) group, chunked, so a re-run
+// after a crash forms the same chunks and finds the same broadcasts.
 func (h *RetentionSweeps) SweepParents(ctx context.Context) (ParentSweepResult, error) {
 	now, start := h.Clock.Now(), time.Now()
 	var res ParentSweepResult
 	warn := map[noticeGroup][]string{}
-	var cancel, closeIDs, erase []string
 	unreachable := 0
-	// The store leaves out parents with nothing due (most of them); the
-	// clocks below still decide for each one streamed.
+
+	ctx, cancelSteps := context.WithCancel(ctx)
+	defer cancelSteps()
+	steps := &parentSteps{h: h, now: now, in: make(chan parentStep, parentStepQueue), done: make(chan struct{})}
+	go steps.run(ctx)
 	err := h.Store.EachSweepParentClock(ctx, content.ParentSweepFilterAt(now), func(pc content.ParentClock) error {
 		res.Scanned++
-		switch content.NextParentStep(pc, now) {
+		switch step := content.NextParentStep(pc, now); step {
 		case content.StepWarn:
 			if pc.SchoolID == "" {
 				// No linked child, so no school to send under: the clock
@@ -120,25 +131,31 @@ func (h *RetentionSweeps) SweepParents(ctx context.Context) (ParentSweepResult, 
 			pc.WarnedAt = now
 			g := noticeGroup{schoolID: pc.SchoolID, closeDay: content.DayKey(pc.CloseDue())}
 			warn[g] = append(warn[g], pc.ID)
-		case content.StepCancelWarning:
-			cancel = append(cancel, pc.ID)
-		case content.StepClose:
-			closeIDs = append(closeIDs, pc.ID)
-		case content.StepErase:
-			erase = append(erase, pc.ID)
+		case content.StepCancelWarning, content.StepClose, content.StepErase:
+			select {
+			case steps.in <- parentStep{step: step, id: pc.ID}:
+			case <-steps.done: // failed: its error is returned below
+				return context.Canceled
+			}
 		}
 		return nil
 	})
+	res.ScanTime = time.Since(start)
+	if err != nil {
+		cancelSteps() // the sweep fails anyway: write no more
+	}
+	close(steps.in)
+	<-steps.done
+	res.Cancelled, res.Closed, res.Erasing = steps.cancelled, steps.closed, steps.erasing
+	res.CancelTime, res.CloseTime, res.EraseTime = steps.cancelTime, steps.closeTime, steps.eraseTime
+	if steps.err != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		return res, steps.err
+	}
 	if err != nil {
 		return res, fmt.Errorf("stream parents: %w", err)
 	}
+
 	mark := time.Now()
-	res.ScanTime = mark.Sub(start)
-	if err := h.Store.CancelWarnings(ctx, cancel); err != nil {
-		return res, fmt.Errorf("cancel warnings: %w", err)
-	}
-	res.Cancelled = len(cancel)
-	res.CancelTime, mark = time.Since(mark), time.Now()
 	groups := make([]noticeGroup, 0, len(warn))
 	for g := range warn {
 		groups = append(groups, g)
@@ -162,26 +179,82 @@ func (h *RetentionSweeps) SweepParents(ctx context.Context) (ParentSweepResult, 
 			ids = ids[n:]
 		}
 	}
-	res.WarnTime, mark = time.Since(mark), time.Now()
-	for _, id := range closeIDs {
-		if err := h.Store.CloseParent(ctx, id, now); err != nil {
-			return res, fmt.Errorf("close parent %s: %w", id, err)
-		}
-		h.audit(ctx, "retention.closed", content.SubjectParent+":"+id, now)
-		res.Closed++
-	}
-	res.CloseTime, mark = time.Since(mark), time.Now()
-	for _, id := range erase {
-		if err := StartErasure(ctx, h.Erasures, h.Tasks, content.ErasureSubject{Kind: content.SubjectParent, ID: id},
-			content.ErasureAfterClosure, "", nil, now); err != nil {
-			return res, err
-		}
-		res.Erasing++
-	}
-	res.EraseTime = time.Since(mark)
+	res.WarnTime = time.Since(mark)
 	h.Log.Info("parent retention sweep", "scanned", res.Scanned, "warned", res.Warned, "cancelled", res.Cancelled,
 		"closed", res.Closed, "erasing", res.Erasing, "warned_without_school", unreachable)
 	return res, nil
+}
+
+// parentStepQueue bounds the steps streamed ahead of their writes.
+const parentStepQueue = 4096
+
+// cancelBatch is how many cancelled warnings go to the store at once.
+const cancelBatch = 256
+
+type parentStep struct {
+	step content.ParentStep
+	id   string
+}
+
+// parentSteps writes the cancellations, closures and erasures of a sweep
+// as the stream finds them. After done is closed, err is the first error
+// (and nothing more was written) and the counts and times are final.
+type parentSteps struct {
+	h    *RetentionSweeps
+	now  time.Time
+	in   chan parentStep
+	done chan struct{}
+
+	err                              error
+	cancelled, closed, erasing       int
+	cancelTime, closeTime, eraseTime time.Duration
+}
+
+func (w *parentSteps) run(ctx context.Context) {
+	defer close(w.done)
+	var cancel []string
+	flush := func() error {
+		if len(cancel) == 0 {
+			return nil
+		}
+		t := time.Now()
+		if err := w.h.Store.CancelWarnings(ctx, cancel); err != nil {
+			return fmt.Errorf("cancel warnings: %w", err)
+		}
+		w.cancelled += len(cancel)
+		w.cancelTime += time.Since(t)
+		cancel = cancel[:0]
+		return nil
+	}
+	for s := range w.in {
+		t := time.Now()
+		switch s.step {
+		case content.StepCancelWarning:
+			if cancel = append(cancel, s.id); len(cancel) >= cancelBatch {
+				w.err = flush()
+			}
+		case content.StepClose:
+			if err := w.h.Store.CloseParent(ctx, s.id, w.now); err != nil {
+				w.err = fmt.Errorf("close parent %s: %w", s.id, err)
+				break
+			}
+			w.h.audit(ctx, "retention.closed", content.SubjectParent+":"+s.id, w.now)
+			w.closed++
+			w.closeTime += time.Since(t)
+		case content.StepErase:
+			if err := StartErasure(ctx, w.h.Erasures, w.h.Tasks, content.ErasureSubject{Kind: content.SubjectParent, ID: s.id},
+				content.ErasureAfterClosure, "", nil, w.now); err != nil {
+				w.err = err
+				break
+			}
+			w.erasing++
+			w.eraseTime += time.Since(t)
+		}
+		if w.err != nil {
+			return
+		}
+	}
+	w.err = flush()
 }
 
 // notice writes one inactivity-notice broadcast for ids, then marks them

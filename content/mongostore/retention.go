@@ -254,6 +254,7 @@ func (s *Store) CountAudit(ctx context.Context, action, subject string) (int64, 
 // the embedded store at 200,000 parents: a getMore costs in proportion to
 // its batch, not to the cursor's position (FerretDB keeps its SQLite
 // cursor open between batches), and batches of 1,000, 5,000 and 50,000
-// stream in about the same time; a large batch just saves round trips.
-// 50,000 projected parents are a few megabytes.
-const parentStreamBatch = 50_000
+// stream in about the same time. A few thousand let the parent sweep
+// start writing the steps it finds while the stream goes on, where one
+// huge batch would arrive only when the store has read every parent.
+const parentStreamBatch = 2_000
