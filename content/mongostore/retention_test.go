@@ -36,7 +36,7 @@ func TestSweepParentStreamMatchesTheFilter(t *testing.T) {
 	for i, c := range clocks {
 		id := fmt.Sprintf("par_sweep_%d", i)
 		p := &content.Parent{ID: id, FirstName: "P", LastName: "S", Language: "en", State: c.State,
-			Children: []content.ChildLink{{ChildID: "chd_" + id, SchoolID: "sch_1", State: content.LinkLinked, LinkedAt: c.CreatedAt}},
+			Children:     []content.ChildLink{{ChildID: "chd_" + id, SchoolID: "sch_1", State: content.LinkLinked, LinkedAt: c.CreatedAt}},
 			LastActiveAt: c.LastActiveAt, WarnedAt: c.WarnedAt, ClosedAt: c.ClosedAt, CreatedAt: c.CreatedAt}
 		if err := s.CreateParent(ctx, p); err != nil {
 			t.Fatal(err)
