@@ -38,6 +38,7 @@ type memTrace struct {
 type memSample struct {
 	at                                 time.Duration
 	rss                                int64 // resident, all mappings
+	hwm                                int64 // peak resident set so far (VmHWM)
 	goArena                            int64 // mapped by the Go runtime and not released
 	anon                               int64 // other anonymous resident memory (libc/SQLite allocator)
 	file                               int64 // file-backed resident (binary, SQLite files if mapped)
@@ -89,9 +90,9 @@ func (t *memTrace) sample() {
 	if p, ok := t.peaks[t.phase]; !ok || s.rss > p.rss {
 		t.peaks[t.phase] = s
 	}
-	fmt.Fprintf(t.out, "# mem %6.1fs %-10s rss %4d  go %4d  other %4d  file %3d  heap-live %4d  heap-goal %4d  go-mapped %4d  (heap free %d unused %d, stacks %d, meta %d) MB\n",
-		s.at.Seconds(), t.phase, s.rss>>20, s.goArena>>20, s.anon>>20, s.file>>20, s.heapObj>>20, s.heapGoal>>20, s.goTotal>>20,
-		s.heapFree>>20, s.heapUnused>>20, s.stacks>>20, s.meta>>20)
+	fmt.Fprintf(t.out, "# mem %6.1fs %-10s hwm %4d rss %4d  go %4d  other %4d  file %3d  heap-live %4d  heap-goal %4d  go-mapped %4d  (heap free %d unused %d, stacks %d, meta %d) MB\n",
+		s.at.Seconds(), t.phase, mb(s.hwm), mb(s.rss), mb(s.goArena), mb(s.anon), mb(s.file), mb(s.heapObj), mb(s.heapGoal), mb(s.goTotal),
+		mb(s.heapFree), mb(s.heapUnused), mb(s.stacks), mb(s.meta))
 	if t.profDir != "" && s.heapObj > t.lastProf+t.lastProf/10 {
 		t.lastProf = s.heapObj
 		if f, err := os.Create(filepath.Join(t.profDir, fmt.Sprintf("heap-%s-%03.0f.pprof", t.phase, s.at.Seconds()))); err == nil {
@@ -114,9 +115,12 @@ func (t *memTrace) Stop() {
 			continue
 		}
 		fmt.Fprintf(t.out, "# mem peak %-10s at %5.1fs: rss %d MB = go %d + other %d + file %d (heap-live %d MB)\n",
-			ph, s.at.Seconds(), s.rss>>20, s.goArena>>20, s.anon>>20, s.file>>20, s.heapObj>>20)
+			ph, s.at.Seconds(), mb(s.rss), mb(s.goArena), mb(s.anon), mb(s.file), mb(s.heapObj))
 	}
 }
+
+// mb is bytes in MB of 10^6 bytes, the unit of import_peak_rss_mb.
+func mb[T int64 | uint64](n T) int64 { return int64(n) / 1e6 }
 
 var memMetrics = []metrics.Sample{
 	{Name: "/memory/classes/heap/objects:bytes"},
@@ -136,6 +140,12 @@ func readMem() (memSample, error) {
 	s.heapObj, s.heapGoal, s.goTotal = memMetrics[0].Value.Uint64(), memMetrics[1].Value.Uint64(), memMetrics[2].Value.Uint64()
 	s.heapFree, s.heapUnused, s.stacks = memMetrics[4].Value.Uint64(), memMetrics[5].Value.Uint64(), memMetrics[6].Value.Uint64()
 	s.meta = memMetrics[7].Value.Uint64() + memMetrics[8].Value.Uint64()
+	if st, err := os.ReadFile("/proc/self/status"); err == nil {
+		if _, v, ok := strings.Cut(string(st), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			s.hwm = kb << 10
+		}
+	}
 	b, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		return s, err
