@@ -28,6 +28,7 @@ import (
 	"github.com/hometime-edu/hometime/content/misimport/mistest"
 	"github.com/hometime-edu/hometime/scripts/benchkit"
 	"github.com/hometime-edu/hometime/scripts/benchkit/benchapi"
+	"github.com/hometime-edu/hometime/worker/cmd/stack"
 )
 
 func main() {
@@ -46,6 +47,8 @@ const (
 )
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	// The import is measured as the API binary runs it (its GC settings).
+	stack.TuneGC(getenv)
 	fs := flag.NewFlagSet("bench-import", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	rows := fs.Int("rows", 50_000, "data rows to generate (about; families are sized to reach it)")
