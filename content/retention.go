@@ -99,15 +99,13 @@ func NextParentStep(p ParentClock, now time.Time) ParentStep {
 	return StepNone
 }
 
-// ParentSweepFilter is what a store may filter on before the clocks run:
-// every parent with a step due at the sweep's time is warned, active and
-// idle since IdleBefore or earlier, or closed at ClosedBefore or earlier.
-// It admits more than NextParentStep takes (the sweep still decides), so a
-// store can apply it as a plain date filter, and the parents who used the
-// app this year — most of them — are never decoded by the sweep.
+// ParentSweepFilter is what a store may leave out of a parent sweep's
+// stream: active parents seen after IdleBefore, who have no step due (see
+// Skips). They are most parents, and the test is one state and one date,
+// so a store can apply it as a plain filter and the sweep never decodes
+// the parents who used the app this year.
 type ParentSweepFilter struct {
-	IdleBefore   time.Time // active: last seen (or created, never seen) at or before
-	ClosedBefore time.Time // closed: closed at or before
+	IdleBefore time.Time
 }
 
 // minNoticeIdle is the shortest idle time after which a notice can be due:
@@ -117,21 +115,14 @@ const minNoticeIdle = (365 - 31 - 1) * 24 * time.Hour
 
 // ParentSweepFilterAt is the filter for a sweep at now.
 func ParentSweepFilterAt(now time.Time) ParentSweepFilter {
-	return ParentSweepFilter{IdleBefore: now.Add(-minNoticeIdle), ClosedBefore: now.Add(-EraseAfterClosure)}
+	return ParentSweepFilter{IdleBefore: now.Add(-minNoticeIdle)}
 }
 
-// Admits reports whether p passes the filter: false only for parents with
-// no step due (the store's filter, in Go, for tests and other stores).
-func (f ParentSweepFilter) Admits(p ParentClock) bool {
-	switch p.State {
-	case ParentWarned:
-		return true
-	case ParentActive:
-		return !p.idleSince().After(f.IdleBefore)
-	case ParentClosed:
-		return !p.ClosedAt.After(f.ClosedBefore)
-	}
-	return false
+// Skips reports whether a store may leave p out of the sweep at the
+// filter's time: an active parent last seen after IdleBefore is not due the
+// notice, and an active parent has no other step.
+func (f ParentSweepFilter) Skips(p ParentClock) bool {
+	return p.State == ParentActive && p.LastActiveAt.After(f.IdleBefore)
 }
 
 // ParentTimeline is what "your account closes on …" shows.
@@ -214,8 +205,9 @@ func DayKey(t time.Time) string { return t.UTC().Format("2006-01-02") }
 type Retention interface {
 	// EachParentClock streams every parent's clock, in no set order.
 	EachParentClock(ctx context.Context, fn func(ParentClock) error) error
-	// EachSweepParentClock streams the clock of every parent f admits
-	// (ParentSweepFilter.Admits), in no set order: what a parent sweep reads.
+	// EachSweepParentClock streams the clock of every parent f does not
+	// skip (ParentSweepFilter.Skips), in no set order: what a parent sweep
+	// reads.
 	EachSweepParentClock(ctx context.Context, f ParentSweepFilter, fn func(ParentClock) error) error
 	// WarnParents moves active parents to warned at at.
 	WarnParents(ctx context.Context, ids []string, at time.Time) error
