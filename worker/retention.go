@@ -83,7 +83,7 @@ func (h *RetentionSweeps) ProcessTask(ctx context.Context, t *asynq.Task) error 
 // ParentSweepResult counts what one parent sweep did.
 type ParentSweepResult struct {
 	// Scanned counts the parents the store streamed (those the sweep
-	// filter admits), not every parent.
+	// filter does not skip), not every parent.
 	Scanned, Warned, Cancelled, Closed, Erasing int
 	NoticeBroadcasts                            []string
 	// Time spent streaming, then in each kind of write. Cancelling,
