@@ -38,6 +38,7 @@ func New(t testing.TB) (redis.UniversalClient, string) {
 	url := os.Getenv("REDIS_URL")
 	if url == "" {
 		mr := miniredis.RunT(t)
+		keepTime(t, mr)
 		url = "redis://" + mr.Addr()
 		c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 		t.Cleanup(func() { _ = c.Close() })
@@ -87,4 +88,29 @@ func New(t testing.TB) (redis.UniversalClient, string) {
 		_ = leases.Close()
 	})
 	return c, fmt.Sprintf("redis://%s/%d", opt.Addr, opt.DB)
+}
+
+// keepTime makes a miniredis's keys expire as a real Redis's do: miniredis
+// only counts TTLs down when told to. Without it a lock with a TTL that
+// nobody deleted (asynq's Unique lock of a task that failed) stays for the
+// whole test, and every later enqueue of that task is refused.
+func keepTime(t testing.TB, mr *miniredis.Miniredis) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tick.C:
+				mr.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
 }
