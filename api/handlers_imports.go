@@ -867,7 +867,8 @@ func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*
 		return err
 	}
 	// The pupils are written: from here on only parents are read.
-	run.imp.Pupils, run.plan.Children = nil, nil
+	run.imp.ReleasePupils()
+	run.plan.Children = nil
 
 	// Every parent linked to a written child, or whose contacts the file
 	// changes, gets its copy rebuilt from the school's children as they
@@ -878,6 +879,8 @@ func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*
 			contact[run.parent[pp.Parent]] = pp.Parent
 		}
 	}
+	// The plan has given all it holds for the parents' writes.
+	run.plan = nil
 	affected := func(id string) bool {
 		_, linked := links[id]
 		_, changed := contact[id]

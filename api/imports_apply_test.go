@@ -48,6 +48,12 @@ func applyInChunks(t *testing.T, run *importRun, hashKey []byte, now time.Time, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The parents' writes run without the pupils' side of the file or the
+	// plan: a whole school's worth of memory the commit no longer needs.
+	if run.plan != nil || run.imp.Pupils != nil || run.imp.Problems != nil {
+		t.Errorf("apply kept the plan (%t), pupils (%d) or problems (%d) past the children's writes",
+			run.plan != nil, len(run.imp.Pupils), len(run.imp.Problems))
+	}
 	return got
 }
 

@@ -114,6 +114,14 @@ func (imp *Import) Seen(upn string) bool {
 	return ok
 }
 
+// ReleasePupils drops what only planning and the pupils' writes use: the
+// accepted pupils, the index of every UPN read and the problems. A commit
+// calls it once its children are written, so the parents' writes that
+// follow do not carry a whole school's pupils. Seen reports false after.
+func (imp *Import) ReleasePupils() {
+	imp.Pupils, imp.seen, imp.Problems = nil, nil, nil
+}
+
 // ContactKey is the household key of a contact: its mobile when it has
 // one, else its email. Mobile first because couples often share one family
 // email but rarely one mobile. Callers building a Roster use it too.

@@ -245,3 +245,21 @@ func TestTitleRowsAboveTheHeader(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A commit releases the pupils' side once its children are written; the
+// parents, which its parent writes still read, stay.
+func TestReleasePupilsKeepsParents(t *testing.T) {
+	imp := parse(t, ""+
+		upn(1)+",Jones,Ffion,,Year 1,1A,N,Mrs Bethan Jones,Mother,07400 000001,,,,,,,\n"+
+		upn(2)+",Jones,,,Year 3,3B,N,Mrs Bethan Jones,Mother,07400 000001,,,,,,,\n")
+	if !imp.Seen(upn(2)) || len(imp.Pupils) != 1 || len(imp.Problems) == 0 {
+		t.Fatalf("before: seen %t, %d pupils, %d problems", imp.Seen(upn(2)), len(imp.Pupils), len(imp.Problems))
+	}
+	imp.ReleasePupils()
+	if imp.Seen(upn(1)) || imp.Seen(upn(2)) || imp.Pupils != nil || imp.Problems != nil {
+		t.Errorf("after: seen %t/%t, pupils %v, problems %v", imp.Seen(upn(1)), imp.Seen(upn(2)), imp.Pupils, imp.Problems)
+	}
+	if len(imp.Parents) != 1 || imp.Parents[0].Mobile != "+447400000001" {
+		t.Errorf("parents = %+v", imp.Parents)
+	}
+}
