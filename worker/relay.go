@@ -28,17 +28,47 @@ type Relay struct {
 }
 
 func (h *Relay) ProcessTask(ctx context.Context, _ *asynq.Task) error {
+	var errs []error
+	if err := h.redriveExpansions(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	bs, err := h.Ledger.BroadcastsInState(ctx, content.BroadcastSending)
 	if err != nil {
-		return err
+		return errors.Join(append(errs, err)...)
 	}
-	var errs []error
 	for _, b := range bs {
 		if err := h.sweep(ctx, b); err != nil {
 			errs = append(errs, fmt.Errorf("broadcast %s: %w", b.ID, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// redriveExpansions queues the expansion of every broadcast still
+// expanding past the grace period: whoever created it may have died before
+// queueing it, or Redis lost the task. While an expansion is queued or
+// running its task ID refuses a second; a finished one left the broadcast
+// sending. Expanding again is safe: it appends only recipients no page has.
+func (h *Relay) redriveExpansions(ctx context.Context) error {
+	bs, err := h.Ledger.BroadcastsInState(ctx, content.BroadcastExpanding)
+	if err != nil {
+		return err
+	}
+	now := h.Clock.Now()
+	for _, b := range bs {
+		if now.Sub(b.CreatedAt) <= h.Grace {
+			continue
+		}
+		t, err := tasks.NewExpandBroadcast(b.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("requeue expansion of %s: %w", b.ID, err)
+		}
+		h.Log.Warn("relay requeued an expansion", "broadcast_id", b.ID)
+	}
+	return nil
 }
 
 func (h *Relay) sweep(ctx context.Context, b *content.Broadcast) error {

@@ -91,3 +91,36 @@ func TestRelayRepairsAfterACrash(t *testing.T) {
 		t.Fatalf("%d broadcasts still listed as sending", len(n))
 	}
 }
+
+// A broadcast left expanding (its creator died before queueing the
+// expansion, or Redis lost it) is expanded again after the grace period.
+func TestRelayRequeuesALostExpansion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mongotest.NewStore(t)
+	start := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	clock := &settableClock{t: start}
+	b := &content.Broadcast{ID: "brd_lost", SchoolID: "sch_1", Template: "award", State: content.BroadcastExpanding, CreatedAt: start}
+	if err := s.CreateBroadcast(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	q := &taskRecorder{}
+	relay := &Relay{Ledger: s, Tasks: q, Clock: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Lease: 10 * time.Minute, Grace: 10 * time.Minute}
+	if err := relay.ProcessTask(ctx, tasks.NewRelay(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if len(q.tasks) != 0 {
+		t.Fatalf("relay queued %d tasks for a broadcast created just now", len(q.tasks))
+	}
+	clock.Set(start.Add(11 * time.Minute))
+	if err := relay.ProcessTask(ctx, tasks.NewRelay(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if len(q.tasks) != 1 || q.tasks[0].Type() != tasks.TypeExpandBroadcast {
+		t.Fatalf("relay queued %d tasks, want the expansion", len(q.tasks))
+	}
+	if p, err := tasks.ParseExpandBroadcast(q.tasks[0].Payload()); err != nil || p.BroadcastID != b.ID {
+		t.Fatalf("queued %+v %v", p, err)
+	}
+}
