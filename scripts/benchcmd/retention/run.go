@@ -46,6 +46,9 @@ type childResult struct {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	// Both processes run with the binaries' GC settings: the sweep as the
+	// worker runs it, the store as the dev stack hosts it.
+	stack.TuneGC(getenv)
 	if getenv(roleEnv) == "sweep" {
 		return runSweep(ctx, getenv, stdout)
 	}
