@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -89,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	closed := benchkit.Closed{Workers: o.conns, Duration: o.duration, Warmup: o.warmup}
-	stopProfile, err := startProfile(o.profile)
+	stopProfile, err := benchkit.StartCPUProfile(o.profile)
 	if err != nil {
 		return err
 	}
@@ -239,22 +238,6 @@ func checkFeed(ctx context.Context, url string, h http.Header, limit int) error 
 		return fmt.Errorf("check feed: %d items (want %d), cursor %q, first state %q", len(page.Items), limit, page.NextCursor, page.Items[0].State)
 	}
 	return nil
-}
-
-// startProfile starts a CPU profile into path ("" = none); stop ends it.
-func startProfile(path string) (stop func(), err error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func emailsOf(fams []family) []string {

@@ -13,9 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -132,7 +130,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	stopProfile := func() {}
 	if *profDir != "" {
 		cmd.Env = append(cmd.Env, profileEnv+"="+filepath.Join(*profDir, "sweep.pprof"))
-		if stopProfile, err = startProfile(filepath.Join(*profDir, "store.pprof")); err != nil {
+		if stopProfile, err = benchkit.StartCPUProfile(filepath.Join(*profDir, "store.pprof")); err != nil {
 			return err
 		}
 		defer stopProfile()
@@ -240,7 +238,7 @@ func runSweep(ctx context.Context, getenv func(string) string, stdout io.Writer)
 		return err
 	}
 	if path := getenv(profileEnv); path != "" {
-		stopProfile, err := startProfile(path)
+		stopProfile, err := benchkit.StartCPUProfile(path)
 		if err != nil {
 			return err
 		}
@@ -266,26 +264,6 @@ func runSweep(ctx context.Context, getenv func(string) string, stdout io.Writer)
 	}
 	_, err = fmt.Fprintf(stdout, "RESULT %s\n", b)
 	return err
-}
-
-// startProfile writes a CPU profile of this process to path until the
-// returned function (safe to call twice) is called.
-func startProfile(path string) (func(), error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return sync.OnceFunc(func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}), nil
 }
 
 type fixedClock struct{ t time.Time }
