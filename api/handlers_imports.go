@@ -873,17 +873,36 @@ func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*
 	// Every parent linked to a written child, or whose contacts the file
 	// changes, gets its copy rebuilt from the school's children as they
 	// will stand.
-	contact := map[string]int{} // parent id → Import.Parents index with changes to apply
+	//
+	// The contacts to apply are copied out, sorted by parent id, so the
+	// file's parents and the plan (a whole struct per parent, most of it
+	// for planning) go before the parents' writes.
+	n := 0
 	for _, pp := range run.plan.Parents {
 		if pp.Change == misimport.ChangeNew || pp.Change == misimport.ChangeChanged {
-			contact[run.parent[pp.Parent]] = pp.Parent
+			n++
 		}
 	}
-	// The plan has given all it holds for the parents' writes.
-	run.plan = nil
+	contacts := make([]contactWrite, 0, n)
+	for _, pp := range run.plan.Parents {
+		if pp.Change == misimport.ChangeNew || pp.Change == misimport.ChangeChanged {
+			ip := &imp.Parents[pp.Parent]
+			contacts = append(contacts, contactWrite{id: run.parent[pp.Parent], firstName: ip.FirstName,
+				lastName: ip.LastName, mobile: ip.Mobile, email: ip.Email, language: ip.Language})
+		}
+	}
+	slices.SortFunc(contacts, func(a, b contactWrite) int { return strings.Compare(a.id, b.id) })
+	run.plan, imp.Parents = nil, nil
+	contactOf := func(id string) (*contactWrite, bool) {
+		i, ok := slices.BinarySearchFunc(contacts, id, func(c contactWrite, id string) int { return strings.Compare(c.id, id) })
+		if !ok {
+			return nil, false
+		}
+		return &contacts[i], true
+	}
 	affected := func(id string) bool {
 		_, linked := links[id]
-		_, changed := contact[id]
+		_, changed := contactOf(id)
 		return linked || changed
 	}
 	for _, k := range run.snap.Children {
@@ -901,13 +920,13 @@ func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*
 	for _, p := range run.snap.Parents {
 		existing[p.ID] = p
 	}
-	ids := make([]string, 0, len(links)+len(contact))
+	ids := make([]string, 0, len(links)+len(contacts))
 	for id := range links {
 		ids = append(ids, id)
 	}
-	for id := range contact {
-		if _, ok := links[id]; !ok {
-			ids = append(ids, id)
+	for _, c := range contacts {
+		if _, ok := links[c.id]; !ok {
+			ids = append(ids, c.id)
 		}
 	}
 	slices.Sort(ids)
@@ -930,21 +949,19 @@ func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*
 			}
 			out = append(out, l)
 		}
-		idx, hasContact := contact[id]
+		ip, hasContact := contactOf(id)
 		switch {
 		case cur == nil && !hasContact:
 			continue // linked by a child but not in this file nor the roster: nothing to copy to
 		case cur == nil:
-			ip := imp.Parents[idx]
-			w.NewParents = append(w.NewParents, &content.Parent{ID: id, FirstName: ip.FirstName, LastName: ip.LastName,
-				Phone: ip.Mobile, Email: ip.Email, Language: ip.Language, State: content.ParentInvited,
+			w.NewParents = append(w.NewParents, &content.Parent{ID: id, FirstName: ip.firstName, LastName: ip.lastName,
+				Phone: ip.mobile, Email: ip.email, Language: ip.language, State: content.ParentInvited,
 				Sessions: []string{}, Children: out, CreatedAt: now})
 		default:
 			u := content.ParentUpdate{ID: id, Children: out}
 			// Contacts of a parent who has joined are theirs to change.
 			if hasContact && cur.State == content.ParentInvited {
-				ip := imp.Parents[idx]
-				u.SetContact, u.FirstName, u.LastName, u.Phone, u.Email, u.Language = true, ip.FirstName, ip.LastName, ip.Mobile, ip.Email, ip.Language
+				u.SetContact, u.FirstName, u.LastName, u.Phone, u.Email, u.Language = true, ip.firstName, ip.lastName, ip.mobile, ip.email, ip.language
 			}
 			w.ParentUpdates = append(w.ParentUpdates, u)
 		}
@@ -953,6 +970,12 @@ func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*
 		}
 	}
 	return flush(true)
+}
+
+// contactWrite is a parent's contact as the file gives it, to write.
+type contactWrite struct {
+	id                                           string
+	firstName, lastName, mobile, email, language string
 }
 
 // childLink is a parent's copy of its link to child k at school

@@ -50,9 +50,9 @@ func applyInChunks(t *testing.T, run *importRun, hashKey []byte, now time.Time, 
 	}
 	// The parents' writes run without the pupils' side of the file or the
 	// plan: a whole school's worth of memory the commit no longer needs.
-	if run.plan != nil || run.imp.Pupils != nil || run.imp.Problems != nil {
-		t.Errorf("apply kept the plan (%t), pupils (%d) or problems (%d) past the children's writes",
-			run.plan != nil, len(run.imp.Pupils), len(run.imp.Problems))
+	if run.plan != nil || run.imp.Pupils != nil || run.imp.Problems != nil || run.imp.Parents != nil {
+		t.Errorf("apply kept the plan (%t), pupils (%d), problems (%d) or parents (%d) past the writes that need them",
+			run.plan != nil, len(run.imp.Pupils), len(run.imp.Problems), len(run.imp.Parents))
 	}
 	return got
 }
