@@ -663,6 +663,10 @@ func (s *server) inviteParents(c *fiber.Ctx, schoolID, staffID, broadcastID, imp
 		if prev.SchoolID != schoolID {
 			return "", 0, content.Errorf(content.CodeConflict, "this broadcast already exists")
 		}
+		// A retry: record the invites of the broadcast that exists.
+		if ids, err = s.Ledger.AudienceParents(ctx, prev); err != nil {
+			return "", 0, err
+		}
 		b = prev
 	} else if err != nil {
 		return "", 0, err
@@ -676,18 +680,18 @@ func (s *server) inviteParents(c *fiber.Ctx, schoolID, staffID, broadcastID, imp
 	}
 	// A chunk of records at a time: a whole school's would be 50,000
 	// records alive at once for no gain.
-	invs := make([]*content.FamilyInvite, 0, min(len(b.Audience.ParentIDs), importApplyChunk))
-	for i, id := range b.Audience.ParentIDs {
+	invs := make([]*content.FamilyInvite, 0, min(len(ids), importApplyChunk))
+	for i, id := range ids {
 		invs = append(invs, &content.FamilyInvite{ID: content.InvitationID(schoolID, id), SchoolID: schoolID, ParentID: id,
 			ImportID: importID, BroadcastID: b.ID, FirstAt: now, LastAt: now})
-		if len(invs) == cap(invs) || i == len(b.Audience.ParentIDs)-1 {
+		if len(invs) == cap(invs) || i == len(ids)-1 {
 			if err := s.Imports.PutFamilyInvites(ctx, invs); err != nil {
 				return "", 0, err
 			}
 			invs = make([]*content.FamilyInvite, 0, cap(invs))
 		}
 	}
-	return b.ID, len(b.Audience.ParentIDs), nil
+	return b.ID, len(ids), nil
 }
 
 // importApplyChunk is how many children or parents one ApplyImport call

@@ -99,6 +99,9 @@ type Audit interface {
 type Ledger interface {
 	CreateBroadcast(ctx context.Context, b *Broadcast) error // CodeConflict if the id exists
 	Broadcast(ctx context.Context, id string) (*Broadcast, error)
+	// AudienceParents lists the parents a broadcast names. A large list is
+	// kept apart from the broadcast, and Broadcast returns it without them.
+	AudienceParents(ctx context.Context, b *Broadcast) ([]string, error)
 	SetBroadcastExpanded(ctx context.Context, id string, pages, recipients int) error
 	SetBroadcastDone(ctx context.Context, id string) error
 	// BroadcastsInState lists broadcasts in a state (a small set: the relay

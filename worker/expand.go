@@ -190,7 +190,11 @@ func (h *Expansions) eachRecipient(ctx context.Context, b *content.Broadcast, fn
 			}
 		}
 	}
-	for _, id := range b.Audience.ParentIDs {
+	named, err := h.Ledger.AudienceParents(ctx, b)
+	if err != nil {
+		return err
+	}
+	for _, id := range named {
 		set[id] = true
 	}
 	ids := make([]string, 0, len(set))

@@ -238,3 +238,30 @@ func TestExpandBroadcastToAClass(t *testing.T) {
 		}
 	}
 }
+
+// A broadcast naming more parents than its document keeps (a roster
+// import's invites) expands to every one of them.
+func TestExpandBroadcastToALargeNamedAudience(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mongotest.NewStore(t)
+	const n = 1100
+	rosterWithFamilies(t, s, 0, n)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("par_%04d", i)
+	}
+	b := &content.Broadcast{ID: "brd_named", SchoolID: "sch_1", Template: "award", Audience: content.Audience{ParentIDs: ids},
+		State: content.BroadcastExpanding, CreatedAt: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+	if err := s.CreateBroadcast(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Broadcast(ctx, b.ID); len(got.Audience.ParentIDs) != 0 {
+		t.Fatalf("the broadcast document carries %d ids; this test wants them kept apart", len(got.Audience.ParentIDs))
+	}
+	expand(t, s, &taskRecorder{}, b.ID)
+	count, _, _ := ledgerOf(t, s, b.ID)
+	if len(count) != n {
+		t.Fatalf("%d recipients on the ledger, want %d", len(count), n)
+	}
+}

@@ -2,6 +2,8 @@ package mongostore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,6 +19,27 @@ type audienceDoc struct {
 	AllParents bool     `bson:"all,omitempty"`
 	ClassIDs   []string `bson:"classIds,omitempty"`
 	ParentIDs  []string `bson:"parentIds,omitempty"`
+	// Chunks and ChunkKey say where a list longer than audienceInline is:
+	// in colBroadcastAudience, documents "<broadcast>:<key>:<n>".
+	Chunks   int    `bson:"chunks,omitempty"`
+	ChunkKey string `bson:"chunkKey,omitempty"`
+}
+
+// colBroadcastAudience keeps large audiences in documents of
+// audienceInline parent ids. A broadcast naming 50,000 parents (a roster
+// import's invites) would otherwise be one document of 50,000 ids: the
+// embedded store needed ~30 MB outside the Go heap and ~75 MB of
+// allocations to write it, and every page's sender decoded it again.
+const colBroadcastAudience = "broadcast_audience"
+
+// audienceInline is the most parent ids a broadcast document carries.
+const audienceInline = 1000
+
+type audienceChunkDoc struct {
+	ID          string   `bson:"_id"`
+	BroadcastID string   `bson:"broadcastId"`
+	SchoolID    string   `bson:"schoolId"`
+	ParentIDs   []string `bson:"ids"`
 }
 
 type broadcastDoc struct {
@@ -118,8 +141,72 @@ func (d *ledgerPageDoc) toContent() *content.LedgerPage {
 	return p
 }
 
+// CreateBroadcast writes a large audience's chunks first, under a key
+// derived from the list, and then the broadcast that points at them: a
+// create that conflicts with an existing broadcast (or a retry after a
+// crash) writes the same chunks again or chunks under another key, never
+// changing what an existing broadcast names.
 func (s *Store) CreateBroadcast(ctx context.Context, b *content.Broadcast) error {
-	return s.insert(ctx, colBroadcasts, toBroadcastDoc(b), "broadcast")
+	d := toBroadcastDoc(b)
+	if ids := b.Audience.ParentIDs; len(ids) > audienceInline {
+		// A retry of a create that went through writes no chunks: the
+		// usual conflict, without chunks no broadcast points at.
+		if _, err := getByID[broadcastDoc](ctx, s, colBroadcasts, b.ID, "broadcast"); err == nil {
+			return content.Errorf(content.CodeConflict, "broadcast already exists")
+		} else if !content.IsCode(err, content.CodeNotFound) {
+			return err
+		}
+		sum := sha256.New()
+		for _, id := range ids {
+			sum.Write([]byte(id + "\n"))
+		}
+		d.Audience.ChunkKey = hex.EncodeToString(sum.Sum(nil))[:16]
+		d.Audience.ParentIDs = nil
+		for start := 0; start < len(ids); start += audienceInline {
+			c := audienceChunkDoc{ID: audienceChunkID(b.ID, d.Audience.ChunkKey, d.Audience.Chunks), BroadcastID: b.ID,
+				SchoolID: b.SchoolID, ParentIDs: ids[start:min(start+audienceInline, len(ids))]}
+			if err := s.putChunk(ctx, c); err != nil {
+				return err
+			}
+			d.Audience.Chunks++
+		}
+	}
+	return s.insert(ctx, colBroadcasts, d, "broadcast")
+}
+
+// putChunk writes a chunk, or writes it again (the same ids: its key is
+// derived from the list).
+func (s *Store) putChunk(ctx context.Context, c audienceChunkDoc) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	_, err := s.c(colBroadcastAudience).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, c, options.Replace().SetUpsert(true))
+	return mapErr(err, "broadcast audience")
+}
+
+func audienceChunkID(broadcastID, key string, n int) string {
+	return fmt.Sprintf("%s:%s:%05d", broadcastID, key, n)
+}
+
+func (s *Store) AudienceParents(ctx context.Context, b *content.Broadcast) ([]string, error) {
+	if len(b.Audience.ParentIDs) > 0 {
+		return b.Audience.ParentIDs, nil
+	}
+	d, err := getByID[broadcastDoc](ctx, s, colBroadcasts, b.ID, "broadcast")
+	if err != nil {
+		return nil, err
+	}
+	if d.Audience.Chunks == 0 {
+		return d.Audience.ParentIDs, nil
+	}
+	var ids []string
+	for n := range d.Audience.Chunks {
+		c, err := getByID[audienceChunkDoc](ctx, s, colBroadcastAudience, audienceChunkID(b.ID, d.Audience.ChunkKey, n), "broadcast audience")
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, c.ParentIDs...)
+	}
+	return ids, nil
 }
 
 func (s *Store) Broadcast(ctx context.Context, id string) (*content.Broadcast, error) {

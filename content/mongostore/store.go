@@ -53,7 +53,7 @@ var Collections = []string{
 	colTrusts, colSchools, colStaff, colClasses, colChildren, colParents,
 	colLogins, colSessions, colRefreshTokens, colResetRequests, colResetTokens,
 	colInvitations, colInviteCodes, colAudit,
-	colBroadcasts, colLedger, colSMSSpend,
+	colBroadcasts, colBroadcastAudience, colLedger, colSMSSpend,
 	colSuppressions, colSuppressionFilter,
 	colWebhookEvents,
 	colIdempotency,

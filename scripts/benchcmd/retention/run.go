@@ -175,7 +175,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if b.Template != "inactivity_notice" || b.Category != "account" {
 			return fmt.Errorf("broadcast %s is %s/%s", id, b.Template, b.Category)
 		}
-		for _, pid := range b.Audience.ParentIDs {
+		named, err := st.Store.AudienceParents(ctx, b)
+		if err != nil {
+			return err
+		}
+		for _, pid := range named {
 			notified[pid]++
 		}
 	}
