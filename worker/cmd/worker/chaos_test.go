@@ -58,7 +58,7 @@ func newChaos(t *testing.T) *chaos {
 	}
 	t.Parallel() // each has its own database, Redis database, fake and workers
 	db := mongotest.NewDatabase(t)
-	_, redisURL := redistest.New(t)
+	_, redisURL := redistest.NewTimed(t)
 	c := &chaos{t: t, ctx: context.Background(), store: mongostore.New(db, 0), fake: providerfake.NewTwilio(t), redisURL: redisURL}
 	seedBroadcast(t, c.store, chaosFamilies)
 	opt, err := asynq.ParseRedisURI(redisURL)

@@ -9,7 +9,7 @@ import (
 // Keys with a TTL expire in real time on either Redis: a lock nobody
 // deletes (asynq's Unique lock of a failed task) must not outlive its TTL.
 func TestKeysExpire(t *testing.T) {
-	c, _ := New(t)
+	c, _ := NewTimed(t)
 	ctx := context.Background()
 	if err := c.Set(ctx, "lock", "x", 200*time.Millisecond).Err(); err != nil {
 		t.Fatal(err)
