@@ -116,7 +116,6 @@ type Imports interface {
 	// CountReminder records one more reminder sent to these parents.
 	CountReminder(ctx context.Context, schoolID string, parentIDs []string) error
 
-	// SuppressedKeys is SuppressedAmong for a whole import's contacts:
-	// batched $in queries instead of one lookup per key.
+	// SuppressedKeys is SuppressedAmong for a whole import's contacts.
 	SuppressedKeys(ctx context.Context, keys []string) (map[string]bool, error)
 }

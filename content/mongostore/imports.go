@@ -393,23 +393,9 @@ func (s *Store) CountReminder(ctx context.Context, schoolID string, parentIDs []
 	return nil
 }
 
-// suppressedBatch is how many keys one $in carries (~70 bytes each).
-const suppressedBatch = 5000
-
+// SuppressedKeys is SuppressedAmong: one suppression check rules out
+// nearly every contact through the filter, where $in batches scanned the
+// whole list on the embedded store for every 5,000 keys.
 func (s *Store) SuppressedKeys(ctx context.Context, keys []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	for start := 0; start < len(keys); start += suppressedBatch {
-		end := min(start+suppressedBatch, len(keys))
-		docs, err := findAll[suppressionDoc](ctx, s, colSuppressions,
-			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: keys[start:end]}}}}, "suppressions")
-		if err != nil {
-			return nil, fmt.Errorf("check suppressions: %w", err)
-		}
-		for _, d := range docs {
-			if d.active() {
-				out[d.Key] = true
-			}
-		}
-	}
-	return out, nil
+	return s.SuppressedAmong(ctx, keys)
 }
