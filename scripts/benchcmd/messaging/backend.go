@@ -12,8 +12,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hometime-edu/hometime/content/mongostore/embedded"
+	"github.com/hometime-edu/hometime/scripts/benchkit"
 	"github.com/hometime-edu/hometime/worker/cmd/stack"
-	"github.com/redis/go-redis/v9"
 )
 
 // defaultRedisURL is used when REDIS_URL is unset and a Redis answers there:
@@ -61,7 +61,7 @@ func openBackend(ctx context.Context, getenv func(string) string, log *slog.Logg
 	switch url := getenv("REDIS_URL"); {
 	case url != "":
 		b.redisURL, b.redisKind = url, "REDIS_URL"
-	case redisAnswers(ctx, defaultRedisURL):
+	case benchkit.RedisAnswers(ctx, defaultRedisURL):
 		b.redisURL, b.redisKind = defaultRedisURL, "real Redis at "+defaultRedisURL
 	default:
 		mr, err := miniredis.Run()
@@ -72,18 +72,6 @@ func openBackend(ctx context.Context, getenv func(string) string, log *slog.Logg
 		b.redisURL, b.redisKind = "redis://"+mr.Addr(), "embedded miniredis (no Redis answered at "+defaultRedisURL+")"
 	}
 	return b, nil
-}
-
-func redisAnswers(ctx context.Context, url string) bool {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return false
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	return rdb.Ping(ctx).Err() == nil
 }
 
 func (b *backend) close() error {

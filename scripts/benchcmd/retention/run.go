@@ -22,7 +22,6 @@ import (
 	"github.com/hometime-edu/hometime/scripts/benchkit"
 	"github.com/hometime-edu/hometime/worker"
 	"github.com/hometime-edu/hometime/worker/cmd/stack"
-	"github.com/redis/go-redis/v9"
 )
 
 const (
@@ -74,7 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	redisURL, redisKind := getenv("REDIS_URL"), "REDIS_URL"
 	if redisURL == "" {
-		if redisAnswers(ctx, defaultRedisURL) {
+		if benchkit.RedisAnswers(ctx, defaultRedisURL) {
 			redisURL, redisKind = defaultRedisURL, "real Redis at "+defaultRedisURL
 		} else {
 			mr, err := miniredis.Run()
@@ -280,16 +279,4 @@ func openStack(ctx context.Context, getenv func(string) string, log *slog.Logger
 		return nil, err
 	}
 	return stack.Open(ctx, cfg, log)
-}
-
-func redisAnswers(ctx context.Context, url string) bool {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return false
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	pctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	return rdb.Ping(pctx).Err() == nil
 }
