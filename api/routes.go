@@ -50,6 +50,7 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/me/preferences", parent(s.getPreferences())...)
 	v1.Put("/me/preferences", parent(s.putPreferences())...)
 	v1.Post("/me/notifications/read", parent(s.markNotificationsRead())...)
+	v1.Post("/me/invites/claim", parent(s.claimInvite())...)
 	v1.Get("/activities", signedIn(s.listActivities())...)
 	v1.Get("/activities/:activityId", signedIn(s.getActivity())...)
 
