@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
 type errorFields struct {
@@ -244,7 +245,7 @@ func TestAddingStaffNeverAttachesAnExistingAccount(t *testing.T) {
 	}
 	// Only the new address gets a welcome email (an existing account has
 	// a password already).
-	if n := len(w.h.queue.ofType("account:send_email")); n != 1 {
+	if n := len(w.h.queue.ofType(tasks.TypeSendAccountEmail)); n != 1 {
 		t.Fatalf("%d account emails queued, want 1 (the new address's welcome)", n)
 	}
 
