@@ -116,8 +116,8 @@ type Summary struct {
 	// WithoutPR. They are in no other number: not parents, not invites.
 	ContactsWithoutPR int
 	WithoutPR         map[string]int
-	ByLanguage                          map[string]LanguageCount
-	Problems                            map[string]int // by code, import and plan
+	ByLanguage        map[string]LanguageCount
+	Problems          map[string]int // by code, import and plan
 	// LeaverShare is Leavers over the roster's children. A high share
 	// usually means a partial file (one class) rather than a mass exodus;
 	// the caller should confirm before removing anyone.
