@@ -23,6 +23,10 @@ const (
 	TemplateAccountClosed    Template = "account_closed"
 	TemplatePasswordReset    Template = "password_reset"
 	TemplateExportReady      Template = "export_ready"
+	// TemplateChildLeft tells a parent that the school removed their child
+	// (the child left): past activities stay readable in the app until the
+	// child-purge clock, and how to close the account.
+	TemplateChildLeft Template = "child_left"
 )
 
 // Templates lists every system template, in a stable order.
@@ -31,6 +35,7 @@ func Templates() []Template {
 		TemplateInvite, TemplateInviteReminder, TemplateActivitySet,
 		TemplateTeacherReply, TemplateAward, TemplateInactivityNotice,
 		TemplateAccountClosed, TemplatePasswordReset, TemplateExportReady,
+		TemplateChildLeft,
 	}
 }
 
