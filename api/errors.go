@@ -26,6 +26,7 @@ var statusOf = map[content.Code]int{
 	content.CodeForbidden:          http.StatusForbidden,
 	content.CodeNotFound:           http.StatusNotFound,
 	content.CodeConflict:           http.StatusConflict,
+	content.CodeChildLeft:          http.StatusConflict,
 	content.CodeTooLarge:           http.StatusRequestEntityTooLarge,
 	content.CodeUnprocessable:      http.StatusUnprocessableEntity,
 	content.CodeThrottled:          http.StatusTooManyRequests,

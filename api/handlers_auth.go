@@ -416,8 +416,14 @@ func (s *server) confirmPasswordReset() fiber.Handler {
 // audit records an event; a failure is logged, not surfaced, because the
 // action it describes has already happened.
 func (s *server) audit(c *fiber.Ctx, kind content.AccountKind, actorID, action, schoolID, subject string) {
+	s.auditWithReason(c, kind, actorID, action, schoolID, subject, "")
+}
+
+// auditWithReason records an audit event with the staff member's reason
+// for it (kept in the audit record only, never logged).
+func (s *server) auditWithReason(c *fiber.Ctx, kind content.AccountKind, actorID, action, schoolID, subject, reason string) {
 	e := &content.AuditEvent{ID: content.NewID("aud"), At: s.Clock.Now(), ActorKind: kind, ActorID: actorID,
-		Action: action, SchoolID: schoolID, Subject: subject, IP: c.IP()}
+		Action: action, SchoolID: schoolID, Subject: subject, IP: c.IP(), Reason: reason}
 	if err := s.Audit.RecordAudit(c.UserContext(), e); err != nil {
 		s.Log.Error("audit write failed", "request_id", requestID(c), "action", action, "err", err)
 	}

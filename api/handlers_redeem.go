@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -116,7 +117,9 @@ func (s *server) redeemInvite() fiber.Handler {
 			return fail()
 		}
 		invited, err := s.Roster.Parent(ctx, ic.ParentID)
-		if err != nil || invited.State != content.ParentInvited {
+		// A code is for children at its school: once the school has
+		// unlinked the invited parent from all of them, it stops working.
+		if err != nil || invited.State != content.ParentInvited || !hasLinkedChildAt(invited, ic.SchoolID) {
 			return fail()
 		}
 		parentID, err := s.joinParent(ctx, invited, req, by, ident)
@@ -166,11 +169,16 @@ func (s *server) joinParent(ctx context.Context, invited *content.Parent, req re
 			return "", err
 		}
 		for _, cl := range invited.Children {
+			if !cl.Readable() {
+				continue // unlinked from the invited parent: nothing to carry over
+			}
 			k, err := s.Roster.Child(ctx, cl.ChildID)
 			if err != nil {
 				return "", err
 			}
-			if err := s.linkParentChild(ctx, acct, k, ""); err != nil {
+			if err := s.linkParentChild(ctx, acct, k, ""); errors.Is(err, content.ErrSevered) {
+				continue // the school severed this account from the child
+			} else if err != nil {
 				return "", err
 			}
 			if err := s.unlinkMerged(ctx, invited.ID, k); err != nil {
