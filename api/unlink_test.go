@@ -354,3 +354,36 @@ func TestRemovedChildStaysReadable(t *testing.T) {
 		t.Fatalf("parent B got %d texts", n)
 	}
 }
+
+// TestUnlinkDropsPendingMessagesAboutTheChild (A5): an award about K1 is
+// queued for parent A (who also has K2 at the school); the school unlinks
+// A from K1 before it is sent; the sender re-checks the link at send time
+// and A is not told about K1.
+func TestUnlinkDropsPendingMessagesAboutTheChild(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	admin := w.tokens[actAdmin]
+	wk := newInviteWorker(t, w.h)
+	r, b := w.h.do("POST", "/v1/schools/sch_1/children/chd_2/parents", map[string]any{"parent_id": "par_a"}, admin)
+	wantStatus(t, r, b, 201)
+	r, b = w.h.do("POST", "/v1/schools/sch_1/children/chd_1/awards", map[string]any{"reason": "Kindness"}, w.tokens[actTeacher])
+	wantStatus(t, r, b, 201)
+	award := decode[awardDTO](t, b)
+	for _, task := range w.h.queue.ofType(tasks.TypeExpandBroadcast) {
+		wk.run(t, task) // the award's pages are written and their sends queued
+	}
+	page, err := w.h.store.LedgerPage(context.Background(), content.LedgerPageID("brd_"+award.ID, 0))
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].RecipientID != "par_a" {
+		t.Fatalf("the award was not owed to parent A before the unlink: %+v %v", page, err)
+	}
+	r, b = w.h.do("DELETE", "/v1/schools/sch_1/children/chd_1/parents/par_a", map[string]any{"reason": "Safeguarding"}, admin)
+	wantStatus(t, r, b, 204)
+	wk.drain(t)
+	if n := wk.twilio.SentTo(w.ParentA.Phone); n != 0 {
+		t.Fatalf("parent A was sent %d message(s) about a child they were unlinked from", n)
+	}
+	page, err = w.h.store.LedgerPage(context.Background(), content.LedgerPageID("brd_"+award.ID, 0))
+	if err != nil || page.Entries[0].State() != content.StateSuppressed || page.Entries[0].ErrorCode != "not_linked" {
+		t.Fatalf("the award's entry after the unlink: %+v %v", page, err)
+	}
+}
