@@ -2,11 +2,16 @@ package api
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/worker"
 	"github.com/hometime-edu/hometime/worker/tasks"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -385,5 +390,70 @@ func TestUnlinkDropsPendingMessagesAboutTheChild(t *testing.T) {
 	page, err = w.h.store.LedgerPage(context.Background(), content.LedgerPageID("brd_"+award.ID, 0))
 	if err != nil || page.Entries[0].State() != content.StateSuppressed || page.Entries[0].ErrorCode != "not_linked" {
 		t.Fatalf("the award's entry after the unlink: %+v %v", page, err)
+	}
+}
+
+// TestRemovedChildReadableUntilPurge (A6, E3): a child the school removed
+// stays readable to the linked parent 89 days on; once the parent has gone
+// too (here: they erase their account), the child-purge clock (90 days
+// after the school's and every parent's removal) deletes the child, the
+// feed and the photos.
+func TestRemovedChildReadableUntilPurge(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	ph := w.storePhotoOfA(t)
+	if _, err := w.h.store.AddFeedItem(ctx, &content.FeedItem{ChildID: "chd_1", Key: "awd:awd_1", Kind: content.FeedAward,
+		At: w.h.clock.Now(), Title: "Award", SetBy: w.Teacher.ID, TeacherName: "Ms Llewellyn", AwardID: "awd_1", Reason: "Kindness"}); err != nil {
+		t.Fatal(err)
+	}
+	wk := newInviteWorker(t, w.h)
+	wk.mux = worker.NewMux(worker.Deps{Identity: w.h.store, Roster: w.h.store, Ledger: w.h.store, Suppressions: w.h.store,
+		Budgets: w.h.store, Catalog: notify.MustCatalog(), Tasks: wk.queue, HashKey: w.h.deps.HashKey, Clock: w.h.clock,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Retention: w.h.store, ErasureRecords: w.h.store,
+		ErasureAreas: w.h.store, Audit: w.h.store, Feed: w.h.store})
+	r, b := w.h.do("DELETE", "/v1/schools/sch_1/children/chd_1", nil, w.tokens[actAdmin])
+	wantStatus(t, r, b, 204)
+	sweepChildren := func() {
+		t.Helper()
+		task, err := tasks.NewRetentionSweep(tasks.SweepChildren, content.DayKey(w.h.clock.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wk.run(t, task)
+		wk.drain(t)
+	}
+
+	w.h.clock.Advance(89 * 24 * time.Hour)
+	sweepChildren()
+	tok := w.h.login(w.ParentA.Email, fixturePassword).AccessToken
+	for _, path := range []string{"/v1/children/chd_1", "/v1/children/chd_1/feed", "/v1/photos/" + ph.ID} {
+		r, b := w.h.do("GET", path, nil, tok)
+		wantStatus(t, r, b, 200)
+		if strings.HasSuffix(path, "/feed") && len(decode[feedPageDTO](t, b).Items) != 1 {
+			t.Fatalf("the feed 89 days after the child left: %s", b)
+		}
+	}
+	// The parent goes too: their erasure pulls their link from the child.
+	r, b = w.h.do("POST", "/v1/me/erase", map[string]string{"password": fixturePassword}, tok)
+	wantStatus(t, r, b, 202)
+	for _, task := range w.h.queue.ofType(tasks.TypeEraseStage) {
+		wk.run(t, task)
+	}
+	wk.drain(t)
+	sweepChildren() // day 89: the school's removal is not 90 days old yet
+	if _, err := w.h.store.Child(ctx, "chd_1"); err != nil {
+		t.Fatalf("the child was purged before the clock ran out: %v", err)
+	}
+	w.h.clock.Advance(24 * time.Hour)
+	sweepChildren()
+	if _, err := w.h.store.Child(ctx, "chd_1"); !content.IsCode(err, content.CodeNotFound) {
+		t.Fatalf("the child is still stored after the purge clock (%v)", err)
+	}
+	if _, err := w.h.store.Photo(ctx, ph.ID); !content.IsCode(err, content.CodeNotFound) {
+		t.Fatalf("the child's photo is still stored after the purge clock (%v)", err)
+	}
+	if items, _, err := w.h.store.FeedPage(ctx, "chd_1", -1, 10); err != nil || len(items) != 0 {
+		t.Fatalf("the child's feed after the purge: %d items (%v)", len(items), err)
 	}
 }
