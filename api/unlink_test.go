@@ -224,8 +224,8 @@ func TestUnlinkSurvivesReimport(t *testing.T) {
 
 // TestUnlinkRevokesOutstandingCodes (A5): a code issued before the unlink
 // stops working when it covered only the severed child, and one covering
-// other children no longer links the severed one, even when it is redeemed
-// into an existing account.
+// other children no longer links the severed one when it is claimed into
+// an existing account.
 func TestUnlinkRevokesOutstandingCodes(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -248,34 +248,32 @@ func TestUnlinkRevokesOutstandingCodes(t *testing.T) {
 		wantStatus(t, r, b, 204)
 	}
 
-	// Only K3: the code dies with the link.
+	// Only K3: the code dies with the link, for redemption and for claims.
 	only := newParent("chd_3", map[string]any{"first_name": "Rhys", "last_name": "Vaughan", "phone": "07911 123600"})
 	c1 := code(only.ID)
 	unlink("chd_3", only.ID)
 	r, b := w.h.do("POST", "/v1/invites/redeem", redeemBody(c1, "rhys.v@example.test"), "")
 	wantStatus(t, r, b, 400)
+	r, b = w.h.do("POST", "/v1/me/invites/claim", claimBody(c1), w.tokens[actParentA])
+	wantStatus(t, r, b, 400)
 
-	// K3 and K2, redeemed into parent A's existing account: A gets K2, not K3.
+	// K3 and K2, claimed into parent A's existing account: A gets K2, not K3.
 	both := newParent("chd_3", map[string]any{"first_name": "Mari", "last_name": "Vaughan", "phone": "07911 123601"})
 	newParent("chd_2", map[string]any{"parent_id": both.ID})
 	c2 := code(both.ID)
 	unlink("chd_3", both.ID)
-	body := redeemBody(c2, w.ParentA.Email)
-	body["password"] = fixturePassword
-	r, b = w.h.do("POST", "/v1/invites/redeem", body, "")
-	wantStatus(t, r, b, 201)
-	joined := decode[redeemResponse](t, b)
-	if joined.ParentID != "par_a" {
-		t.Fatalf("redeemed into %s, want parent A's account", joined.ParentID)
-	}
-	r, b = w.h.do("GET", "/v1/me", nil, joined.AccessToken)
-	wantStatus(t, r, b, 200)
+	claimed := w.h.claim(c2, w.tokens[actParentA])
 	var kids []string
+	for _, c := range claimed.Children {
+		kids = append(kids, c.ID)
+	}
+	r, b = w.h.do("GET", "/v1/me", nil, w.tokens[actParentA])
+	wantStatus(t, r, b, 200)
 	for _, c := range decode[meDTO](t, b).Children {
 		kids = append(kids, c.ID)
 	}
 	if !slices.Contains(kids, "chd_2") || slices.Contains(kids, "chd_3") {
-		t.Fatalf("after redeeming a code issued before the unlink, A has %v (want K2, not K3)", kids)
+		t.Fatalf("after claiming a code issued before the unlink, A has %v (want K2, not K3)", kids)
 	}
 	if p := w.liveParents(t, "chd_3"); len(p) != 0 {
 		t.Fatalf("K3 linked to %v", p)
