@@ -151,8 +151,9 @@ func (s *server) processPhoto(ctx context.Context, fh *multipart.FileHeader) (me
 	return media.Process(f, l)
 }
 
-// photoFor loads :photoId for someone allowed to see it: the child's linked
-// parents, the teachers of the child's classes and the school's admins.
+// photoFor loads :photoId for someone allowed to see it: the parent who
+// sent it while still linked to the child (a co-parent's photos are theirs
+// alone), the teachers of the child's classes and the school's admins.
 // Anyone else is told it does not exist.
 func (s *server) photoFor(c *fiber.Ctx) (*content.Photo, error) {
 	if s.Submissions == nil {
@@ -168,7 +169,7 @@ func (s *server) photoFor(c *fiber.Ctx) (*content.Photo, error) {
 	}
 	p := principal(c)
 	if p.Parent != nil {
-		if p.ParentOf(ph.ChildID) {
+		if ph.ParentID == p.ID() && p.ParentOf(ph.ChildID) {
 			return ph, nil
 		}
 		return nil, notFound
