@@ -200,4 +200,20 @@ func TestFeedResponsesArePerParent(t *testing.T) {
 	if len(a.Responses) != 0 || len(b.Responses) != 0 {
 		t.Error("a reader's view carries the stored responses")
 	}
+
+	// Erasing B takes B's response from the shared item and leaves A's.
+	for _, er := range s.Erasers(content.SubjectParent) {
+		if er.Area() == "mongo:feed_responses" {
+			if _, err := er.Erase(ctx, content.ErasureSubject{Kind: content.SubjectParent, ID: "par_b"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	it, err := s.FeedItem(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := it.ResponseOf("par_b"); ok || len(it.Responses) != 1 || it.Responses[0].Comment != "A's private words" {
+		t.Fatalf("after erasing B: %+v", it.Responses)
+	}
 }
