@@ -36,6 +36,7 @@ type schoolDoc struct {
 	QuietStart     string          `bson:"quietStart"`
 	QuietEnd       string          `bson:"quietEnd"`
 	SMSBudgetPence int64           `bson:"smsBudgetPence"`
+	ShareFamily    bool            `bson:"shareFamilyThreads,omitempty"`
 	Subscription   subscriptionDoc `bson:"subscription"`
 	CreatedAt      time.Time       `bson:"createdAt"`
 }
@@ -44,9 +45,9 @@ func toSchoolDoc(s *content.School) schoolDoc {
 	return schoolDoc{
 		ID: s.ID, TrustID: s.TrustID, Name: s.Name, Country: s.Country, TimeZone: s.TimeZone,
 		Language: s.Language, QuietStart: s.QuietStart, QuietEnd: s.QuietEnd,
-		SMSBudgetPence: s.SMSBudgetPence,
-		Subscription:   subscriptionDoc{State: s.Subscription.State, EndedAt: s.Subscription.EndedAt},
-		CreatedAt:      s.CreatedAt,
+		SMSBudgetPence: s.SMSBudgetPence, ShareFamily: s.ShareFamilyThreads,
+		Subscription: subscriptionDoc{State: s.Subscription.State, EndedAt: s.Subscription.EndedAt},
+		CreatedAt:    s.CreatedAt,
 	}
 }
 
@@ -54,9 +55,9 @@ func (d *schoolDoc) toContent() *content.School {
 	return &content.School{
 		ID: d.ID, TrustID: d.TrustID, Name: d.Name, Country: d.Country, TimeZone: d.TimeZone,
 		Language: d.Language, QuietStart: d.QuietStart, QuietEnd: d.QuietEnd,
-		SMSBudgetPence: d.SMSBudgetPence,
-		Subscription:   content.Subscription{State: d.Subscription.State, EndedAt: d.Subscription.EndedAt},
-		CreatedAt:      d.CreatedAt,
+		SMSBudgetPence: d.SMSBudgetPence, ShareFamilyThreads: d.ShareFamily,
+		Subscription: content.Subscription{State: d.Subscription.State, EndedAt: d.Subscription.EndedAt},
+		CreatedAt:    d.CreatedAt,
 	}
 }
 
