@@ -112,8 +112,10 @@ func (s *server) eraseMe() fiber.Handler {
 		if len(req.Password) > 4*maxPasswordLen {
 			return (content.FieldErrors{"password": "too long"}).Err()
 		}
+		// The attempt is counted before the password is verified, so
+		// parallel requests cannot verify more guesses than the limit.
 		key := s.idKey("erase", p.ID())
-		if err := s.over(ctx, key, s.Limits.LoginPerAccount); err != nil {
+		if err := s.hit(ctx, key, s.Limits.LoginPerAccount); err != nil {
 			return err
 		}
 		ok, err := s.Passwords.Verify(ctx, p.Parent.PasswordHash, req.Password)
@@ -121,7 +123,6 @@ func (s *server) eraseMe() fiber.Handler {
 			return err
 		}
 		if !ok {
-			_ = s.hit(ctx, key, s.Limits.LoginPerAccount)
 			s.audit(c, content.KindParent, p.ID(), "account.erase_refused", "", content.SubjectParent+":"+p.ID())
 			return content.Errorf(content.CodeForbidden, "the password is not right")
 		}
