@@ -172,8 +172,17 @@ func matrix() map[string]entry {
 		// assignments (cell helpers in handlers_feed_test.go).
 		"GET /v1/children/:childId/feed":               {allowed: []string{actParentA, actTeacher, actAdmin}, setup: fixed("/v1/children/chd_1/feed", nil)},
 		"POST /v1/children/:childId/feed/:itemId/seen": {allowed: []string{actParentA}, setup: feedSeenCell},
-		"POST /v1/me/devices":                          {allowed: parentActors, setup: deviceCell},
-		"DELETE /v1/me/devices/:deviceId":              {allowed: parentActors, setup: removeDeviceCell},
+		"POST /v1/me/invites/claim": {allowed: parentActors, setup: func(t *testing.T, w *world, actor string) cell {
+			// A fresh code per actor: a claimed code is only its claimer's.
+			p := w.newInvitedParent(t, w.newChild(t, "cls_1"))
+			code, _, err := IssueInviteCode(context.Background(), w.h.store, w.h.deps.HashKey, "sch_1", p.ID, w.h.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cell{path: "/v1/me/invites/claim", body: map[string]any{"code": code}}
+		}},
+		"POST /v1/me/devices":             {allowed: parentActors, setup: deviceCell},
+		"DELETE /v1/me/devices/:deviceId": {allowed: parentActors, setup: removeDeviceCell},
 		"POST /v1/me/notifications/read": {allowed: parentActors,
 			setup: fixed("/v1/me/notifications/read", map[string]any{"refs": []string{"brd_none:p00000/0"}})},
 		"GET /v1/me/preferences":                                                  {allowed: parentActors, setup: fixed("/v1/me/preferences", nil)},

@@ -31,9 +31,10 @@ type tokenResponse struct {
 // cannot tell an unknown account from a wrong password.
 var invalidCredentials = content.Errorf(content.CodeInvalidCredentials, "the email or password is not right")
 
-// ipKey and idKey are throttle keys: keyed hashes, never raw values.
+// ipKey and idKey are throttle keys: keyed hashes, never raw values. An
+// IP key counts the client's address (clientip.go), IPv6 by its /64.
 func (s *server) ipKey(scope string, c *fiber.Ctx) string {
-	return scope + ":ip:" + content.KeyedHash(s.HashKey, c.IP())[:32]
+	return scope + ":ip:" + content.KeyedHash(s.HashKey, throttleAddr(s.clientIP(c)))[:32]
 }
 
 func (s *server) idKey(scope, v string) string {
@@ -43,18 +44,6 @@ func (s *server) idKey(scope, v string) string {
 // hit counts an event and turns an exceeded limit into a 429.
 func (s *server) hit(ctx context.Context, key string, l Limit) error {
 	over, ttl, err := s.Throttle.Hit(ctx, key, l)
-	if err != nil {
-		return content.Wrap(content.CodeUnavailable, err, "try again shortly")
-	}
-	if over {
-		return throttled(int(ttl.Seconds()) + 1)
-	}
-	return nil
-}
-
-// over refuses with a 429 if a failure counter is already at its limit.
-func (s *server) over(ctx context.Context, key string, l Limit) error {
-	over, ttl, err := s.Throttle.Over(ctx, key, l)
 	if err != nil {
 		return content.Wrap(content.CodeUnavailable, err, "try again shortly")
 	}
@@ -100,23 +89,31 @@ func (s *server) login() fiber.Handler {
 		if err := fe.Err(); err != nil {
 			return err
 		}
+		// Every attempt is counted before the password is verified, in one
+		// Redis round trip per counter: of any burst, however parallel, at
+		// most LoginPerAccount.Max attempts per account reach the (slow,
+		// guessable) verification in a window. A success then clears the
+		// account's counter and gives its attempt back to the IP.
 		ipKey, acctKey := s.ipKey("login", c), s.idKey("login", by+":"+ident)
-		if err := s.over(ctx, ipKey, s.Limits.LoginPerIP); err != nil {
+		if err := s.hit(ctx, ipKey, s.Limits.LoginPerIP); err != nil {
 			return err
 		}
-		if err := s.over(ctx, acctKey, s.Limits.LoginPerAccount); err != nil {
+		if err := s.hit(ctx, acctKey, s.Limits.LoginPerAccount); err != nil {
 			return err
 		}
 		kind, id, err := s.checkCredentials(ctx, by, ident, req.Password)
 		if err != nil {
 			if errors.Is(err, invalidCredentials) {
-				_ = s.hit(ctx, ipKey, s.Limits.LoginPerIP)
-				_ = s.hit(ctx, acctKey, s.Limits.LoginPerAccount)
 				s.audit(c, "", "", "auth.login_failed", "", "")
 			}
 			return err
 		}
-		_ = s.Throttle.Reset(ctx, acctKey)
+		if err := s.Throttle.Reset(ctx, acctKey); err != nil {
+			s.Log.Warn("clear sign-in attempts failed", "request_id", requestID(c), "err", err)
+		}
+		if err := s.Throttle.Undo(ctx, ipKey); err != nil {
+			s.Log.Warn("give back sign-in attempt failed", "request_id", requestID(c), "err", err)
+		}
 		resp, err := s.startSession(ctx, kind, id)
 		if err != nil {
 			return err
@@ -542,7 +539,7 @@ func (s *server) spendResetCode(c *fiber.Ctx, phone, code string) (content.Accou
 // action it describes has already happened.
 func (s *server) audit(c *fiber.Ctx, kind content.AccountKind, actorID, action, schoolID, subject string) {
 	e := &content.AuditEvent{ID: content.NewID("aud"), At: s.Clock.Now(), ActorKind: kind, ActorID: actorID,
-		Action: action, SchoolID: schoolID, Subject: subject, IP: c.IP()}
+		Action: action, SchoolID: schoolID, Subject: subject, IP: auditAddr(s.clientIP(c))}
 	if err := s.Audit.RecordAudit(c.UserContext(), e); err != nil {
 		s.Log.Error("audit write failed", "request_id", requestID(c), "action", action, "err", err)
 	}
