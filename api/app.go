@@ -139,6 +139,9 @@ func New(d Deps) *fiber.App {
 	if d.Limits == (Limits{}) {
 		d.Limits = DefaultLimits
 	}
+	if d.Limits.RedeemFailureAlert.Max <= 0 || d.Limits.RedeemFailureAlert.Window <= 0 {
+		d.Limits.RedeemFailureAlert = DefaultLimits.RedeemFailureAlert
+	}
 	if d.AppURL == "" {
 		d.AppURL = "https://hometime.app"
 	}
@@ -146,6 +149,9 @@ func New(d Deps) *fiber.App {
 		d.Clock = content.SystemClock{}
 	}
 	s := &server{Deps: d, photoSlots: newPhotoSlots(d.PhotoSlots)}
+	if d.Throttle != nil {
+		d.Metrics.watchRedeemFailures(s.redeemFailureAlert)
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "hometime",
 		BodyLimit:             d.BodyLimit,

@@ -193,7 +193,7 @@ func (s *server) processPhoto(ctx context.Context, photo []byte) (media.Processe
 }
 
 // photoFor loads :photoId for someone allowed to see it: the child's linked
-// parents, the teachers of the child's classes and the school's admins.
+// parents (also once the child has left the school), the teachers of the child's classes and the school's admins.
 // Anyone else is told it does not exist.
 func (s *server) photoFor(c *fiber.Ctx) (*content.Photo, error) {
 	if s.Submissions == nil {
@@ -209,7 +209,7 @@ func (s *server) photoFor(c *fiber.Ctx) (*content.Photo, error) {
 	}
 	p := principal(c)
 	if p.Parent != nil {
-		if p.ParentOf(ph.ChildID) {
+		if p.CanReadChild(ph.ChildID) {
 			return ph, nil
 		}
 		return nil, notFound

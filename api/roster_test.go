@@ -48,10 +48,11 @@ func TestInviteCodeLifecycle(t *testing.T) {
 	r, b = w.h.do("POST", "/v1/invites/redeem", bad, "")
 	wantStatus(t, r, b, 400)
 	// Lower case with a dash is what people type.
-	typed := strings.ToLower(code.Code[:4]) + "-" + strings.ToLower(code.Code[4:])
-	r, b = w.h.do("POST", "/v1/invites/redeem", redeemBody(typed, "rhys@example.test"), "")
-	wantStatus(t, r, b, 201)
-	joined := decode[redeemResponse](t, b)
+	typed := strings.ToLower(code.Code[:4]) + "-" + strings.ToLower(code.Code[4:8]) + " " + code.Code[8:]
+	joined, claimed := w.h.join(typed, "rhys@example.test")
+	if len(claimed.Children) != 1 || claimed.Children[0].ID != "chd_3" || claimed.SchoolID != "sch_1" {
+		t.Fatalf("claim after joining: %+v", claimed)
+	}
 	r, b = w.h.do("GET", "/v1/me", nil, joined.AccessToken)
 	wantStatus(t, r, b, 200)
 	me := decode[meDTO](t, b)
@@ -93,8 +94,8 @@ func TestInviteCodeExpiresAndRacesOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if !(statuses[0] == 201 && statuses[1] == 400 || statuses[0] == 400 && statuses[1] == 201) {
-		t.Fatalf("concurrent redemptions answered %v, want one 201 and one 400", statuses)
+	if !(statuses[0] == 202 && statuses[1] == 400 || statuses[0] == 400 && statuses[1] == 202) {
+		t.Fatalf("concurrent redemptions answered %v, want one 202 and one 400", statuses)
 	}
 	p2 := w.newInvitedParent(t, w.K3)
 	code2, _, err := IssueInviteCode(ctx, w.h.store, w.h.deps.HashKey, "sch_1", p2.ID, w.h.clock.Now())
@@ -164,7 +165,7 @@ func TestUnlinkRevokesAtOnce(t *testing.T) {
 	w := newWorld(t)
 	r, b := w.h.do("GET", "/v1/children/chd_1", nil, w.tokens[actParentA])
 	wantStatus(t, r, b, 200)
-	r, b = w.h.do("DELETE", "/v1/schools/sch_1/children/chd_1/parents/par_a", nil, w.tokens[actAdmin])
+	r, b = w.h.do("DELETE", "/v1/schools/sch_1/children/chd_1/parents/par_a", map[string]any{"reason": "Court order"}, w.tokens[actAdmin])
 	wantStatus(t, r, b, 204)
 	r, b = w.h.do("GET", "/v1/children/chd_1", nil, w.tokens[actParentA])
 	wantStatus(t, r, b, 404)
@@ -173,8 +174,8 @@ func TestUnlinkRevokesAtOnce(t *testing.T) {
 	if me := decode[meDTO](t, b); len(me.Children) != 0 {
 		t.Fatalf("me still lists %+v", me.Children)
 	}
-	// Re-linking restores access.
-	r, b = w.h.do("POST", "/v1/schools/sch_1/children/chd_1/parents", map[string]any{"parent_id": "par_a"}, w.tokens[actAdmin])
+	// Re-linking (explicitly, with a reason) restores access.
+	r, b = w.h.do("POST", "/v1/schools/sch_1/children/chd_1/parents", map[string]any{"parent_id": "par_a", "reason": "Order lifted"}, w.tokens[actAdmin])
 	wantStatus(t, r, b, 201)
 	r, b = w.h.do("GET", "/v1/children/chd_1", nil, w.tokens[actParentA])
 	wantStatus(t, r, b, 200)

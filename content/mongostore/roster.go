@@ -240,12 +240,17 @@ func (s *Store) SetChildParentLinks(ctx context.Context, childID string, links [
 		bson.D{{Key: "$set", Value: bson.D{{Key: "parents", Value: toParentLinkDocs(links)}}}}, "child")
 }
 
+func (s *Store) SetChildParentLinksAndSeverances(ctx context.Context, childID string, links []content.ParentLink, severed []content.Severance) error {
+	return s.updateByID(ctx, colChildren, childID, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "parents", Value: toParentLinkDocs(links)}, {Key: "severed", Value: toSeveranceDocs(severed)}}}}, "child")
+}
+
 // PutInvitation upserts the one invitation per parent and school.
 func (s *Store) PutInvitation(ctx context.Context, inv *content.Invitation) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	d := invitationDoc{ID: inv.ID, SchoolID: inv.SchoolID, ParentID: inv.ParentID, CodeHash: inv.CodeHash,
-		IssuedAt: inv.IssuedAt, ExpiresAt: inv.ExpiresAt, Redeemed: inv.Redeemed}
+		IssuedAt: inv.IssuedAt, ExpiresAt: inv.ExpiresAt, Redeemed: inv.Redeemed, RedeemedBy: inv.RedeemedBy}
 	_, err := s.c(colInvitations).ReplaceOne(ctx, bson.D{{Key: "_id", Value: inv.ID}}, d, upsert())
 	return mapErr(err, "invitation")
 }
@@ -256,7 +261,7 @@ func (s *Store) Invitation(ctx context.Context, id string) (*content.Invitation,
 		return nil, err
 	}
 	return &content.Invitation{ID: d.ID, SchoolID: d.SchoolID, ParentID: d.ParentID, CodeHash: d.CodeHash,
-		IssuedAt: d.IssuedAt, ExpiresAt: d.ExpiresAt, Redeemed: d.Redeemed}, nil
+		IssuedAt: d.IssuedAt, ExpiresAt: d.ExpiresAt, Redeemed: d.Redeemed, RedeemedBy: d.RedeemedBy}, nil
 }
 
 func (s *Store) PutInviteCode(ctx context.Context, c *content.InviteCode) error {

@@ -44,6 +44,9 @@ type Config struct {
 	// IP per 15 minutes, and all auth calls per IP per minute.
 	LoginFailuresPerIP int // HOMETIME_LOGIN_FAILURES_PER_IP, default 50
 	AuthCallsPerIP     int // HOMETIME_AUTH_CALLS_PER_IP, default 600
+	// RedeemFailureAlert is the failed invite redemptions per minute, all
+	// IPs together, above which the alert gauge reads 1.
+	RedeemFailureAlert int // HOMETIME_REDEEM_FAILURE_ALERT_PER_MINUTE, default 100
 
 	// Providers. With none set, messages go to the outbox under DataDir.
 	SendGridKey     string // SENDGRID_API_KEY
@@ -186,6 +189,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"HOMETIME_WORKER_CONCURRENCY", 20, &c.Concurrency, 1},
 		{"HOMETIME_LOGIN_FAILURES_PER_IP", 50, &c.LoginFailuresPerIP, 1},
 		{"HOMETIME_AUTH_CALLS_PER_IP", 600, &c.AuthCallsPerIP, 1},
+		{"HOMETIME_REDEEM_FAILURE_ALERT_PER_MINUTE", 100, &c.RedeemFailureAlert, 1},
 	}
 	for _, i := range ints {
 		*i.dst = i.def

@@ -26,6 +26,7 @@ func TestLoadConfig(t *testing.T) {
 		{"bad level", map[string]string{"HOMETIME_LOG_LEVEL": "loud"}, "HOMETIME_LOG_LEVEL"},
 		{"bad timeout", map[string]string{"HOMETIME_STORE_TIMEOUT": "soon"}, "HOMETIME_STORE_TIMEOUT"},
 		{"twilio without sender", map[string]string{"HOMETIME_TWILIO_ACCOUNT_SID": "AC123"}, "HOMETIME_TWILIO_ACCOUNT_SID"},
+		{"bad redeem alert", map[string]string{"HOMETIME_REDEEM_FAILURE_ALERT_PER_MINUTE": "0"}, "HOMETIME_REDEEM_FAILURE_ALERT_PER_MINUTE"},
 		{"bad sms rate", map[string]string{"HOMETIME_SMS_RATE": "0"}, "HOMETIME_SMS_RATE"},
 		{"bad sms price", map[string]string{"HOMETIME_SMS_PRICE_PENCE": "-1"}, "HOMETIME_SMS_PRICE_PENCE"},
 		{"Twilio token needs the public URL", map[string]string{"HOMETIME_TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef"}, "HOMETIME_PUBLIC_URL"},
@@ -68,7 +69,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Errorf("trusted proxies %v %v", proxied.TrustedProxies, err)
 	}
 	cfg, _ := LoadConfig(func(string) string { return "" })
-	if !cfg.Dev() || cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.hometime" {
+	if !cfg.Dev() || cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.hometime" || cfg.RedeemFailureAlert != 100 {
 		t.Errorf("defaults %+v", cfg)
 	}
 }
