@@ -32,6 +32,8 @@ var statusOf = map[content.Code]int{
 	content.CodeGone:               http.StatusGone,
 	content.CodeUnavailable:        http.StatusServiceUnavailable,
 	content.CodeInternal:           http.StatusInternalServerError,
+
+	content.CodeUnsupportedEncoding: http.StatusUnsupportedMediaType,
 }
 
 // fiberCodes maps Fiber's own errors (routing, body limit) into our codes.

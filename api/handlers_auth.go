@@ -28,9 +28,10 @@ type tokenResponse struct {
 // cannot tell an unknown account from a wrong password.
 var invalidCredentials = content.Errorf(content.CodeInvalidCredentials, "the email or password is not right")
 
-// ipKey and idKey are throttle keys: keyed hashes, never raw values.
+// ipKey and idKey are throttle keys: keyed hashes, never raw values. An
+// IP key counts the client's address (clientip.go), IPv6 by its /64.
 func (s *server) ipKey(scope string, c *fiber.Ctx) string {
-	return scope + ":ip:" + content.KeyedHash(s.HashKey, c.IP())[:32]
+	return scope + ":ip:" + content.KeyedHash(s.HashKey, throttleAddr(s.clientIP(c)))[:32]
 }
 
 func (s *server) idKey(scope, v string) string {
@@ -413,7 +414,7 @@ func (s *server) confirmPasswordReset() fiber.Handler {
 // action it describes has already happened.
 func (s *server) audit(c *fiber.Ctx, kind content.AccountKind, actorID, action, schoolID, subject string) {
 	e := &content.AuditEvent{ID: content.NewID("aud"), At: s.Clock.Now(), ActorKind: kind, ActorID: actorID,
-		Action: action, SchoolID: schoolID, Subject: subject, IP: c.IP()}
+		Action: action, SchoolID: schoolID, Subject: subject, IP: auditAddr(s.clientIP(c))}
 	if err := s.Audit.RecordAudit(c.UserContext(), e); err != nil {
 		s.Log.Error("audit write failed", "request_id", requestID(c), "action", action, "err", err)
 	}

@@ -12,6 +12,9 @@ import (
 func (s *server) routes(app *fiber.App) {
 	app.Use(recover.New())
 	app.Use(s.requestID, s.observe, securityHeaders)
+	// Bodies: a compressed one is refused (415) on every route before any
+	// of it is read; others are read under the route's limit (body.go).
+	app.Use(closeUnreadBody, refuseEncodedBodies, s.readBody)
 
 	app.Get("/healthz", s.healthz())
 	app.Get("/readyz", s.readyz())
@@ -86,7 +89,7 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/schools/:schoolId/broadcasts/:broadcastId/recipients", staff(s.broadcastRecipients())...)
 	v1.Get("/schools/:schoolId/messages", staff(s.schoolMessages())...)
 	v1.Get("/schools/:schoolId/sms-budget", staff(s.schoolSMSBudget())...)
-	v1.Post("/schools/:schoolId/imports", staff(s.importRoster())...)
+	v1.Post(importRoute, staff(s.importRoster())...)
 	v1.Post("/schools/:schoolId/invites/resend", staff(s.resendInvites())...)
 	v1.Get("/schools/:schoolId/funnel", staff(s.schoolFunnel())...)
 	v1.Get("/schools/:schoolId/funnel/families", staff(s.funnelFamilies())...)

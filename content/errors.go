@@ -24,6 +24,10 @@ const (
 	CodeInternal           Code = "internal"            // 500
 )
 
+// CodeUnsupportedEncoding (415) refuses a compressed request body
+// (Content-Encoding other than identity): the API reads bodies as sent.
+const CodeUnsupportedEncoding Code = "unsupported_encoding"
+
 // Error is a classified error. Message is safe to show to the caller; Err is
 // the cause, for logs only.
 type Error struct {

@@ -72,6 +72,8 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		ProxyHeader: st.Config.ProxyHeader,
 		AppURL:      st.Config.AppURL,
 
+		TrustedProxies: st.Config.TrustedProxies,
+
 		Suppressions:     st.Store,
 		TwilioSignatures: twilioSigs,
 		PublicURL:        st.Config.PublicURL,

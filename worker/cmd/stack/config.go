@@ -9,11 +9,13 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hometime-edu/hometime/api"
 	"github.com/hometime-edu/hometime/notify/sendgrid"
 )
 
@@ -33,6 +35,10 @@ type Config struct {
 	// dev mode the API's /metrics carries the worker's series.
 	WorkerMetricsAddr string
 	Concurrency       int // HOMETIME_WORKER_CONCURRENCY, default 20
+
+	// TrustedProxies are the proxies whose ProxyHeader is believed
+	// (HOMETIME_TRUSTED_PROXIES, comma-separated CIDRs); required with it.
+	TrustedProxies []netip.Prefix
 
 	// Sign-in throttles can be loosened for load tests: failed sign-ins per
 	// IP per 15 minutes, and all auth calls per IP per minute.
@@ -152,6 +158,22 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if _, err := sendgrid.NewEventVerifier(c.SendGridWebhookKey); err != nil {
 			bad("HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY", "must be the ECDSA verification key from SendGrid's Signed Event Webhook settings")
 		}
+	}
+	if v := get("HOMETIME_TRUSTED_PROXIES", ""); v != "" {
+		ps, err := api.ParseTrustedProxies(v)
+		switch {
+		case err != nil:
+			bad("HOMETIME_TRUSTED_PROXIES", err.Error())
+		case len(ps) == 0:
+			bad("HOMETIME_TRUSTED_PROXIES", "must list the proxies' CIDRs, such as 10.0.0.0/8")
+		}
+		c.TrustedProxies = ps
+	}
+	if c.ProxyHeader != "" && len(c.TrustedProxies) == 0 {
+		bad("HOMETIME_PROXY_HEADER", "needs HOMETIME_TRUSTED_PROXIES (the proxies' CIDRs): the header is believed only from them")
+	}
+	if c.ProxyHeader == "" && len(c.TrustedProxies) > 0 {
+		bad("HOMETIME_TRUSTED_PROXIES", "needs HOMETIME_PROXY_HEADER (the header the proxies put the client's address in, e.g. X-Forwarded-For)")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

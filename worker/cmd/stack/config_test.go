@@ -39,6 +39,18 @@ func TestLoadConfig(t *testing.T) {
 		{"SendGrid webhook key", map[string]string{"HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": providerfake.NewSendGrid(t).EventWebhookPublicKey()}, ""},
 		{"SendGrid webhook key not a key", map[string]string{"HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": "bm90IGEga2V5"}, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY"},
 		{"SendGrid webhook key not base64", map[string]string{"HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": "not a key!"}, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY"},
+		{"proxy header with trusted proxies", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For",
+			"HOMETIME_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7,fd00::/8"}, ""},
+		{"proxy header without trusted proxies", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For"}, "HOMETIME_TRUSTED_PROXIES"},
+		{"trusted proxies without a header", map[string]string{"HOMETIME_TRUSTED_PROXIES": "10.0.0.0/8"}, "HOMETIME_PROXY_HEADER"},
+		{"trusted proxy not a CIDR", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For",
+			"HOMETIME_TRUSTED_PROXIES": "10.0.0.0/8,lb.internal"}, "HOMETIME_TRUSTED_PROXIES"},
+		{"trusted proxy bad prefix length", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For",
+			"HOMETIME_TRUSTED_PROXIES": "10.0.0.0/33"}, "HOMETIME_TRUSTED_PROXIES"},
+		{"trusting everyone", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For",
+			"HOMETIME_TRUSTED_PROXIES": "0.0.0.0/0"}, "HOMETIME_TRUSTED_PROXIES"},
+		{"trusted proxies only commas", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For",
+			"HOMETIME_TRUSTED_PROXIES": ", ,"}, "HOMETIME_TRUSTED_PROXIES"},
 	}
 	for _, c := range cases {
 		_, err := LoadConfig(func(k string) string { return c.env[k] })
@@ -48,6 +60,13 @@ func TestLoadConfig(t *testing.T) {
 		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
 			t.Errorf("%s: error %v, want one naming %s", c.name, err, c.wantErr)
 		}
+	}
+	proxied, err := LoadConfig(func(k string) string {
+		return map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For", "HOMETIME_TRUSTED_PROXIES": "10.1.2.3/8, 2001:db8::1"}[k]
+	})
+	if err != nil || len(proxied.TrustedProxies) != 2 || proxied.TrustedProxies[0].String() != "10.0.0.0/8" ||
+		proxied.TrustedProxies[1].String() != "2001:db8::1/128" {
+		t.Errorf("trusted proxies %v %v", proxied.TrustedProxies, err)
 	}
 	cfg, _ := LoadConfig(func(string) string { return "" })
 	if !cfg.Dev() || cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.hometime" || cfg.RedeemFailureAlert != 100 {
