@@ -23,7 +23,10 @@ const (
 	TemplateInactivityNotice Template = "inactivity_notice"
 	TemplateAccountClosed    Template = "account_closed"
 	TemplatePasswordReset    Template = "password_reset"
-	TemplateExportReady      Template = "export_ready"
+	// TemplatePasswordResetCode texts a parent who signed up by phone a
+	// short reset code; it is only ever sent by SMS.
+	TemplatePasswordResetCode Template = "password_reset_code"
+	TemplateExportReady       Template = "export_ready"
 )
 
 // Templates lists every system template, in a stable order.
@@ -31,7 +34,7 @@ func Templates() []Template {
 	return []Template{
 		TemplateInvite, TemplateInviteReminder, TemplateActivitySet,
 		TemplateTeacherReply, TemplateAward, TemplateInactivityNotice,
-		TemplateAccountClosed, TemplatePasswordReset, TemplateExportReady,
+		TemplateAccountClosed, TemplatePasswordReset, TemplatePasswordResetCode, TemplateExportReady,
 	}
 }
 
