@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"mime"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -22,7 +21,6 @@ import (
 	"github.com/hometime-edu/hometime/content/misimport"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/tasks"
-	"github.com/valyala/fasthttp"
 )
 
 // Roster import: a school admin uploads the MIS export (SIMS, Arbor,
@@ -34,29 +32,12 @@ import (
 // broadcast.
 
 // ImportBodyLimit caps an upload: a 50,000-row export is about 12 MB.
-// The body is read whole before the handler runs (Fiber's
-// StreamRequestBody would change body handling for every route), so this
-// also bounds its memory.
+// The body is read by the handler once the caller is known to be the
+// school's admin (readUpload), so this also bounds its memory.
 const ImportBodyLimit = 20 << 20
 
-// importBodyLimit raises the body limit for the import upload alone,
-// judged from the request line before the body is read; every other
-// request keeps what next (the app's limits) gives it.
-func importBodyLimit(next func(*fasthttp.RequestHeader) fasthttp.RequestConfig) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
-	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-		path, _, _ := strings.Cut(string(h.RequestURI()), "?")
-		if string(h.Method()) == fiber.MethodPost && importPath.MatchString(path) {
-			return fasthttp.RequestConfig{MaxRequestBodySize: ImportBodyLimit}
-		}
-		if next == nil {
-			return fasthttp.RequestConfig{}
-		}
-		return next(h)
-	}
-}
-
-// importPath is the upload route's path.
-var importPath = regexp.MustCompile(`^/v1/schools/[^/]+/imports$`)
+// importRoute is the upload's route under /v1.
+const importRoute = "/schools/:schoolId/imports"
 
 // maxProblemsShown is how many problems a response lists; counts per code
 // are always complete.
@@ -165,6 +146,7 @@ func (s *server) importRoster() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		p := principal(c)
 		fe := content.FieldErrors{}
 		dryRun := true
 		switch c.Query("dry_run") {
@@ -187,15 +169,23 @@ func (s *server) importRoster() fiber.Handler {
 		if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != "text/csv" {
 			fe.Add("Content-Type", "must be text/csv")
 		}
-		body := importBody(c)
-		if len(body) > ImportBodyLimit {
-			return content.Errorf(content.CodeTooLarge, "the file is larger than 20 MB")
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		// Only now, for a school admin with a well-formed request, is the
+		// file read; an account has one import in flight at a time.
+		release, err := s.uploads.acquire("import", p.ID(), importsPerAccount)
+		if err != nil {
+			return err
+		}
+		defer release()
+		body, err := readUpload(c)
+		if err != nil {
+			return err
 		}
 		if len(body) == 0 {
 			fe.Add("body", "the CSV file is empty")
-		}
-		if err := fe.Err(); err != nil {
-			return err
+			return fe.Err()
 		}
 		run, err := s.planImport(c, sc, body, mapping, resp)
 		if err != nil {
@@ -204,11 +194,9 @@ func (s *server) importRoster() fiber.Handler {
 		if err := checkResponsibility(run.imp.Detection, resp, dryRun); err != nil {
 			return err
 		}
-		// Parsed: the upload (a 16 MB buffer for a 12 MB file, which the
-		// server would otherwise keep for the connection's next request)
-		// is not needed for the plan's writes.
+		// Parsed: the upload (12 MB for a 50,000-row export) is not needed
+		// for the plan's writes, and is let go while they run.
 		c.Request().SwapBody(nil)
-		p := principal(c)
 		if dryRun {
 			run.dto.Status = string(content.ImportDryRun)
 			s.audit(c, p.Kind, p.ID(), "import.dry_run", sc.ID, "school:"+sc.ID)
@@ -228,19 +216,6 @@ func (s *server) importRoster() fiber.Handler {
 			"rows", run.dto.Summary.Rows, "invited", run.dto.Invited)
 		return c.JSON(run.dto)
 	}
-}
-
-// importBody is the uploaded file. The app is Immutable, so c.Body()
-// would copy it (12 MB for a 50,000-row export, alive for the whole
-// import); the request's own buffer is read instead, which is safe as long
-// as nothing built from it outlives the handler: the parser copies every
-// value it keeps. A compressed upload still goes through c.Body(), which
-// decodes it.
-func importBody(c *fiber.Ctx) []byte {
-	if len(c.Request().Header.Peek(fiber.HeaderContentEncoding)) > 0 {
-		return c.Body()
-	}
-	return c.Request().Body()
 }
 
 // parseMapping reads an explicit column mapping, a JSON object of field →
@@ -1157,7 +1132,7 @@ func (s *server) resendInvites() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		if len(bytes.TrimSpace(c.Body())) > 0 {
+		if len(bytes.TrimSpace(c.Request().Body())) > 0 {
 			var empty struct{}
 			if err := decodeJSON(c, &empty); err != nil {
 				return err
