@@ -24,6 +24,7 @@ var statusOf = map[content.Code]int{
 	content.CodeUnauthenticated:    http.StatusUnauthorized,
 	content.CodeInvalidCredentials: http.StatusUnauthorized,
 	content.CodeForbidden:          http.StatusForbidden,
+	content.CodeReauthRequired:     http.StatusForbidden,
 	content.CodeNotFound:           http.StatusNotFound,
 	content.CodeConflict:           http.StatusConflict,
 	content.CodeChildLeft:          http.StatusConflict,

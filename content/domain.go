@@ -415,7 +415,7 @@ type ResetRequest struct {
 	ID        string
 	Kind      AccountKind
 	AccountID string
-	Purpose   string // "reset" | "welcome" (new staff set their first password)
+	Purpose   string // "reset" | "welcome" (new staff set their first password) | "reset_sms" (a code by text)
 	CreatedAt time.Time
 	SentAt    time.Time
 }
