@@ -85,13 +85,16 @@ type schoolDTO struct {
 	QuietHours     *quietHoursDTO   `json:"quiet_hours,omitempty"`
 	SMSBudgetPence *int64           `json:"sms_budget_pence,omitempty"`
 	Subscription   *subscriptionDTO `json:"subscription,omitempty"`
-	Roles          []string         `json:"roles"`
+	// ShareFamilyThreads: linked parents see each other's comments and
+	// the teacher's replies to them (off by default).
+	ShareFamilyThreads bool     `json:"share_family_threads"`
+	Roles              []string `json:"roles"`
 }
 
 // toSchoolDTO shows settings (quiet hours, budget, subscription) to admins.
 func toSchoolDTO(s *content.School, roles []content.Role, admin bool) schoolDTO {
 	out := schoolDTO{ID: s.ID, TrustID: s.TrustID, Name: s.Name, Country: s.Country, TimeZone: s.TimeZone,
-		Language: s.Language, Roles: rolesToStrings(roles)}
+		Language: s.Language, ShareFamilyThreads: s.ShareFamilyThreads, Roles: rolesToStrings(roles)}
 	if admin {
 		b := s.SMSBudgetPence
 		out.QuietHours = &quietHoursDTO{Start: s.QuietStart, End: s.QuietEnd}

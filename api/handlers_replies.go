@@ -83,7 +83,7 @@ func (s *server) replyToSubmission() fiber.Handler {
 				for _, act := range a.ActivityIDs {
 					itemID, err := s.Feed.FeedItemIDByKey(ctx, k.ID, feedKey(a.ID, act))
 					if err == nil {
-						err = s.Feed.RecordFeedReply(ctx, itemID, replyID, body, now)
+						err = s.Feed.RecordFeedReply(ctx, itemID, sub.ParentID, replyID, body, now)
 					}
 					if err != nil && !content.IsCode(err, content.CodeNotFound) {
 						s.Log.Warn("feed reply not recorded", "request_id", requestID(c), "submission_id", sub.ID, "err", err)

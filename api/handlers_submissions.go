@@ -261,7 +261,7 @@ func (s *server) markFeedDone(c *fiber.Ctx, childID string, a *content.Assignmen
 	for _, act := range a.ActivityIDs {
 		itemID, err := s.Feed.FeedItemIDByKey(ctx, childID, feedKey(a.ID, act))
 		if err == nil {
-			err = s.Feed.MarkFeedItemDone(ctx, itemID, sub.ID, sub.Rating, sub.Comment, sub.UpdatedAt)
+			err = s.Feed.MarkFeedItemDone(ctx, itemID, sub.ParentID, sub.ID, sub.Rating, sub.Comment, sub.UpdatedAt)
 		}
 		if err != nil && !content.IsCode(err, content.CodeNotFound) {
 			s.Log.Warn("feed not marked done", "request_id", requestID(c), "submission_id", sub.ID, "err", err)

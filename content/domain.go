@@ -70,8 +70,12 @@ type School struct {
 	QuietStart     string // "20:00" local
 	QuietEnd       string // "07:30" local
 	SMSBudgetPence int64  // monthly SMS budget, minor currency units
-	Subscription   Subscription
-	CreatedAt      time.Time
+	// ShareFamilyThreads lets every parent linked to a child see the other
+	// parents' comments, ratings and the teacher's replies to them. Off
+	// (the default), a parent's words are seen only by them and the staff.
+	ShareFamilyThreads bool
+	Subscription       Subscription
+	CreatedAt          time.Time
 }
 
 // SchoolRoles are one staff member's roles at one school.
@@ -303,6 +307,10 @@ type Parent struct {
 	ClosedAt     time.Time
 	ErasedAt     time.Time
 	CreatedAt    time.Time
+	// InviteNoticeAt is when the schools of a parent who never joined were
+	// told the family will be removed (the invited clock); InviteNoticeFor
+	// is the invite send that notice was about.
+	InviteNoticeAt, InviteNoticeFor time.Time
 }
 
 // CanSignIn reports whether the account may hold sessions.
