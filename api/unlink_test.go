@@ -141,7 +141,7 @@ const rosterCSV = "UPN,Forename,Surname,Year,Class,Contact 1 Name,Contact 1 Mobi
 
 func (w *world) importRoster(t *testing.T) importResultDTO {
 	t.Helper()
-	r, b := w.h.do("POST", "/v1/schools/sch_1/imports?dry_run=false", rosterCSV, w.tokens[actAdmin],
+	r, b := w.h.do("POST", "/v1/schools/sch_1/imports?dry_run=false&pr_missing=treat_all_as_parents", rosterCSV, w.tokens[actAdmin],
 		withHeader("Content-Type", "text/csv"))
 	wantStatus(t, r, b, 200)
 	return decode[importResultDTO](t, b)
