@@ -274,6 +274,11 @@ func TestCoParentsCommentsAndPhotosArePrivate(t *testing.T) {
 	if a := feedOf(tokA); a.Comment != "Charlie private comment" || a.ReplyCount != 1 {
 		t.Errorf("with family threads shared, A's feed item: %+v", a)
 	}
+	// Sharing is in the app only: C's words are C's data, never in A's export.
+	files := w.exportArchive(t, tokA, "/v1/me/export", "/v1/me/exports/")
+	if all := archiveText(files); strings.Contains(all, "Charlie private comment") || strings.Contains(all, "Teacher reply meant for Charlie") {
+		t.Error("with family threads shared, A's export carries C's words")
+	}
 }
 
 // A school's export holds that school only: a parent's child at another

@@ -147,9 +147,9 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content
 			}
 			schools[k.SchoolID] = sc
 		}
-		schoolName, share := "", false
+		schoolName := ""
 		if sc != nil {
-			schoolName, share = sc.Name, sc.ShareFamilyThreads
+			schoolName = sc.Name
 		}
 		classNames := []string{}
 		for _, id := range k.ClassIDs {
@@ -173,7 +173,7 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content
 		for _, a := range awards {
 			as = append(as, *a.toContent())
 		}
-		out.Children = append(out.Children, content.ParentExportChild(p.ID, link, k, schoolName, classNames, feed, as, share))
+		out.Children = append(out.Children, content.ParentExportChild(p.ID, link, k, schoolName, classNames, feed, as))
 	}
 	subs, err := findAll[submissionDoc](ctx, s, colSubmissions, bson.D{{Key: "parentId", Value: p.ID}}, "submissions")
 	if err != nil {
