@@ -20,6 +20,9 @@ type meChildDTO struct {
 	SchoolID  string `json:"school_id"`
 	FirstName string `json:"first_name"`
 	YearGroup string `json:"year_group"`
+	// LeftSchool: the school has removed the child; their past activities
+	// are readable, nothing new can be sent.
+	LeftSchool bool `json:"left_school,omitempty"`
 }
 
 type meDTO struct {
@@ -46,10 +49,9 @@ func toMeDTO(p *content.Principal) meDTO {
 	}
 	if pa := p.Parent; pa != nil {
 		out.ID, out.FirstName, out.LastName, out.Email, out.Phone, out.Language = pa.ID, pa.FirstName, pa.LastName, pa.Email, pa.Phone, pa.Language
-		for _, c := range pa.Children {
-			if c.State == content.LinkLinked {
-				out.Children = append(out.Children, meChildDTO{ID: c.ChildID, SchoolID: c.SchoolID, FirstName: c.FirstName, YearGroup: c.YearGroup})
-			}
+		for _, c := range pa.ReadableChildren() {
+			out.Children = append(out.Children, meChildDTO{ID: c.ChildID, SchoolID: c.SchoolID, FirstName: c.FirstName,
+				YearGroup: c.YearGroup, LeftSchool: c.State == content.LinkLeft})
 		}
 	}
 	return out

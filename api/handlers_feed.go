@@ -85,14 +85,15 @@ func toFeedItemDTO(i *content.FeedItem) feedItemDTO {
 }
 
 // feedChild checks the caller may read :childId's feed: a parent with a
-// live link (no lookup: the link is on the principal), or the child's
-// school admins and the teachers of one of the child's classes.
+// live link, or a link to a child who left the school (read-only; no
+// lookup: the link is on the principal), or the child's school admins and
+// the teachers of one of the child's classes.
 func (s *server) feedChild(c *fiber.Ctx) (string, error) {
 	p := principal(c)
 	id := c.Params("childId")
 	notFound := content.Errorf(content.CodeNotFound, "no such child")
 	if p.Parent != nil {
-		if !p.ParentOf(id) {
+		if !p.CanReadChild(id) {
 			return "", notFound
 		}
 		return id, nil

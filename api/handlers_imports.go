@@ -10,6 +10,7 @@ import (
 	"mime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -85,9 +86,19 @@ type importSummaryDTO struct {
 	SuppressedChannels int     `json:"suppressed_channels"`
 	FullySuppressed    int     `json:"fully_suppressed"`
 	Unreachable        int     `json:"unreachable"`
-	SMSSegments        int     `json:"sms_segments"`
-	SMSCostPence       int64   `json:"sms_cost_pence"`
-	SMSPricePence      int64   `json:"sms_price_pence"`
+	// ContactsWithoutPR are contacts left out as not having parental
+	// responsibility, one per pupil and contact; by reason below.
+	ContactsWithoutPR         int            `json:"contacts_without_pr"`
+	ContactsWithoutPRByReason map[string]int `json:"contacts_without_pr_by_reason"`
+	SMSSegments               int            `json:"sms_segments"`
+	SMSCostPence              int64          `json:"sms_cost_pence"`
+	SMSPricePence             int64          `json:"sms_price_pence"`
+}
+
+// importWarningDTO is about the whole file, not a row.
+type importWarningDTO struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 type importDetectionDTO struct {
@@ -105,6 +116,7 @@ type importResultDTO struct {
 	Invited           int                 `json:"invited"`
 	Encoding          string              `json:"encoding"`
 	Detection         importDetectionDTO  `json:"detection"`
+	Warnings          []importWarningDTO  `json:"warnings"`
 	Summary           importSummaryDTO    `json:"summary"`
 	ByLanguage        []importLanguageDTO `json:"by_language"`
 	ProblemCounts     map[string]int      `json:"problem_counts"`
@@ -122,6 +134,7 @@ type importRun struct {
 	sha    string
 	dto    importResultDTO
 	parent []string // Import.Parents index → parent id (roster or deterministic)
+	resp   misimport.Responsibility
 }
 
 func (s *server) importRoster() fiber.Handler {
@@ -152,6 +165,7 @@ func (s *server) importRoster() fiber.Handler {
 			fe.Add("confirm_leavers", "must be true or false")
 		}
 		mapping, mapKey := parseMapping(c, fe)
+		resp, respKey := parseResponsibility(c, fe)
 		if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != "text/csv" {
 			fe.Add("Content-Type", "must be text/csv")
 		}
@@ -173,8 +187,11 @@ func (s *server) importRoster() fiber.Handler {
 			fe.Add("body", "the CSV file is empty")
 			return fe.Err()
 		}
-		run, err := s.planImport(c, sc, body, mapping)
+		run, err := s.planImport(c, sc, body, mapping, resp)
 		if err != nil {
+			return err
+		}
+		if err := checkResponsibility(run.imp.Detection, resp, dryRun); err != nil {
 			return err
 		}
 		// Parsed: the upload (12 MB for a 50,000-row export) is not needed
@@ -190,7 +207,7 @@ func (s *server) importRoster() fiber.Handler {
 				Message: "this file would remove many pupils; check it is the whole school's export, then commit with confirm_leavers=true",
 				Fields:  map[string]string{"confirm_leavers": "required when more than a fifth of the roster would leave"}}
 		}
-		importID := "imp_" + content.KeyedHash(s.HashKey, "import:"+sc.ID+":"+run.sha+":"+mapKey)[:20]
+		importID := "imp_" + content.KeyedHash(s.HashKey, "import:"+sc.ID+":"+run.sha+":"+mapKey+respKey)[:20]
 		if err := s.commitImport(c, run, importID, p.ID(), fileName(c)); err != nil {
 			return err
 		}
@@ -234,6 +251,111 @@ func parseMapping(c *fiber.Ctx, fe content.FieldErrors) (misimport.Mapping, stri
 	return out, string(canon)
 }
 
+// maxPRRelationships caps pr_allowed_relationships.
+const maxPRRelationships = 20
+
+// parseResponsibility reads who counts as having parental responsibility
+// beyond the file's PR column: pr_missing, the choice for contact columns
+// without one (treat_all_as_parents | priority_one_only), and
+// pr_allowed_relationships, relationships the school treats as having PR
+// (a JSON array of strings, or a comma-separated list). respKey is their
+// canonical form, part of the import's id: a commit with another choice
+// is another batch. It is "" when neither is given, so files committed
+// before PR was read keep their ids.
+func parseResponsibility(c *fiber.Ctx, fe content.FieldErrors) (misimport.Responsibility, string) {
+	var r misimport.Responsibility
+	r.Missing = misimport.PRMissing(c.Query("pr_missing"))
+	if !misimport.ValidPRMissing(r.Missing) {
+		fe.Add("pr_missing", "must be treat_all_as_parents or priority_one_only")
+		r.Missing = misimport.PRMissingUnset
+	}
+	raw := strings.TrimSpace(c.Query("pr_allowed_relationships"))
+	var list []string
+	switch {
+	case raw == "":
+	case len(raw) > 2048:
+		fe.Add("pr_allowed_relationships", "at most 2048 characters")
+	case strings.HasPrefix(raw, "["):
+		if err := json.Unmarshal([]byte(raw), &list); err != nil {
+			fe.Add("pr_allowed_relationships", "must be a JSON array of relationships, or a comma-separated list")
+			list = nil
+		}
+	default:
+		list = strings.Split(raw, ",")
+	}
+	for _, rel := range list {
+		n := misimport.NormalizeRelationship(rel)
+		if n == "" || len(n) > 64 || strings.ContainsFunc(n, unicode.IsControl) {
+			fe.Add("pr_allowed_relationships", "each relationship must be short plain text, as the MIS writes it")
+			return misimport.Responsibility{}, ""
+		}
+		if !slices.Contains(r.Relationships, n) {
+			r.Relationships = append(r.Relationships, n)
+		}
+	}
+	if len(r.Relationships) > maxPRRelationships {
+		fe.Add("pr_allowed_relationships", "at most 20 relationships")
+	}
+	slices.Sort(r.Relationships)
+	if r.Missing == misimport.PRMissingUnset && len(r.Relationships) == 0 {
+		return r, ""
+	}
+	canon, _ := json.Marshal(struct {
+		Missing       string   `json:"pr_missing"`
+		Relationships []string `json:"pr_allowed_relationships"`
+	}{string(r.Missing), r.Relationships})
+	return r, ":" + string(canon)
+}
+
+// checkResponsibility refuses what the school must decide first: a commit
+// of a file with contact columns but no PR column, until pr_missing says
+// who of those contacts is a parent; and priority_one_only for contacts
+// whose priority the file does not give.
+func checkResponsibility(det *misimport.Detection, r misimport.Responsibility, dryRun bool) error {
+	if len(det.SlotsWithoutPR()) == 0 {
+		return nil
+	}
+	if r.Missing == misimport.PRMissingPriorityOne && det.PriorityUnknown() {
+		return &content.Error{Code: content.CodeUnprocessable,
+			Message: "the file gives neither parental responsibility nor a priority for its contacts",
+			Fields:  map[string]string{"pr_missing": "priority_one_only needs a Priority column; add it, or choose treat_all_as_parents"}}
+	}
+	if r.Missing == misimport.PRMissingUnset && !dryRun {
+		return &content.Error{Code: content.CodeUnprocessable,
+			Message: "the file does not say which contacts have parental responsibility; choose who is invited, then commit again",
+			Fields: map[string]string{"pr_missing": "required: the file has no parental responsibility column; " +
+				"treat_all_as_parents invites every contact, priority_one_only each pupil's priority-1 contact"}}
+	}
+	return nil
+}
+
+// prWarnings are the file-level warnings about parental responsibility.
+func prWarnings(det *misimport.Detection, r misimport.Responsibility) []importWarningDTO {
+	slots := det.SlotsWithoutPR()
+	if len(slots) == 0 {
+		return []importWarningDTO{}
+	}
+	names := make([]string, 0, len(slots))
+	for _, slot := range slots {
+		if slot == 0 {
+			names = append(names, "the contact columns")
+		} else {
+			names = append(names, "contact "+strconv.Itoa(slot))
+		}
+	}
+	msg := "the file has no parental responsibility column for " + strings.Join(names, ", ") + "; "
+	switch r.Missing {
+	case misimport.PRMissingAllParents:
+		msg += "as chosen (treat_all_as_parents), every such contact is a parent and is invited"
+	case misimport.PRMissingPriorityOne:
+		msg += "as chosen (priority_one_only), only each pupil's priority-1 contact is a parent and is invited"
+	default:
+		msg += "none of those contacts is counted as a parent. Choose pr_missing=treat_all_as_parents or " +
+			"priority_one_only (or add the column to the export) before committing"
+	}
+	return []importWarningDTO{{Code: misimport.CodePRColumnMissing, Message: msg}}
+}
+
 // fileName is the client's name for the file, kept for the admin's
 // records only when it is short plain text.
 func fileName(c *fiber.Ctx) string {
@@ -246,11 +368,12 @@ func fileName(c *fiber.Ctx) string {
 
 // planImport parses the file, loads the roster and suppressions and plans
 // the change. It writes nothing.
-func (s *server) planImport(c *fiber.Ctx, sc *content.School, body []byte, mapping misimport.Mapping) (*importRun, error) {
+func (s *server) planImport(c *fiber.Ctx, sc *content.School, body []byte, mapping misimport.Mapping,
+	resp misimport.Responsibility) (*importRun, error) {
 	ctx := c.UserContext()
 	sum := sha256.Sum256(body)
 	imp, err := misimport.Parse(bytes.NewReader(body), misimport.Options{Region: sc.Country, DefaultLanguage: sc.Language,
-		Phones: s.Phones, Mapping: mapping})
+		Phones: s.Phones, Mapping: mapping, Responsibility: resp})
 	if err != nil {
 		return nil, importFileError(err)
 	}
@@ -258,7 +381,7 @@ func (s *server) planImport(c *fiber.Ctx, sc *content.School, body []byte, mappi
 	if err != nil {
 		return nil, err
 	}
-	run := &importRun{sc: sc, imp: imp, snap: snap, sha: hex.EncodeToString(sum[:])}
+	run := &importRun{sc: sc, imp: imp, snap: snap, sha: hex.EncodeToString(sum[:]), resp: resp}
 	roster := run.roster()
 
 	hit, err := s.suppressedContacts(ctx, imp.Contacts())
@@ -405,7 +528,12 @@ func (s *server) describeImport(run *importRun) error {
 		Households: households(imp), Parents: len(imp.Parents), NewParents: sum.NewParents,
 		ChangedParents: sum.ChangedParents, UnchangedParents: sum.UnchangedParents, Invites: sum.Invites,
 		InvitesBySMS: sum.InvitesBySMS, InvitesByEmail: sum.InvitesByEmail, SuppressedChannels: sum.SuppressedChannels,
-		FullySuppressed: sum.FullySuppressed, Unreachable: sum.Unreachable, SMSPricePence: int64(s.SMSPrice)}
+		FullySuppressed: sum.FullySuppressed, Unreachable: sum.Unreachable, SMSPricePence: int64(s.SMSPrice),
+		ContactsWithoutPR: sum.ContactsWithoutPR, ContactsWithoutPRByReason: map[string]int{}}
+	for r, n := range sum.WithoutPR {
+		d.Summary.ContactsWithoutPRByReason[r] = n
+	}
+	d.Warnings = prWarnings(det, run.resp)
 
 	// The invite SMS is rendered as it will be sent, with a placeholder
 	// code of the real length, so segments (GSM-7 or UCS-2) are exact.
@@ -520,7 +648,7 @@ func (s *server) commitImport(c *fiber.Ctx, run *importRun, importID, staffID, n
 	}
 	batch := &content.ImportBatch{ID: importID, SchoolID: run.sc.ID, CreatedBy: staffID, FileName: name,
 		FileSHA256: run.sha, Status: content.ImportCommitting, Counts: summaryCounts(run.dto.Summary),
-		CreatedAt: now, UpdatedAt: now}
+		PRMissing: string(run.resp.Missing), PRRelationships: run.resp.Relationships, CreatedAt: now, UpdatedAt: now}
 	if prev != nil {
 		if prev.SchoolID != run.sc.ID {
 			return content.Errorf(content.CodeConflict, "this import already exists")
@@ -547,7 +675,7 @@ func (s *server) commitImport(c *fiber.Ctx, run *importRun, importID, staffID, n
 		}
 		batch.RowChunks = n
 	}
-	ids := run.invitees()
+	ids := run.invitees(s.HashKey)
 	err = run.apply(s.HashKey, now, importApplyChunk, func(w *content.ImportWrites) error { return s.Imports.ApplyImport(ctx, w) })
 	if err != nil {
 		return fail(err)
@@ -591,13 +719,14 @@ func summaryCounts(s importSummaryDTO) map[string]int {
 		"duplicate_rows": s.DuplicateRows, "new_children": s.NewChildren, "changed_children": s.ChangedChildren,
 		"unchanged_children": s.UnchangedChildren, "leavers": s.Leavers, "new_parents": s.NewParents,
 		"changed_parents": s.ChangedParents, "unchanged_parents": s.UnchangedParents, "invites": s.Invites,
-		"invites_by_sms": s.InvitesBySMS, "invites_by_email": s.InvitesByEmail, "households": s.Households}
+		"invites_by_sms": s.InvitesBySMS, "invites_by_email": s.InvitesByEmail, "households": s.Households,
+		"contacts_without_pr": s.ContactsWithoutPR}
 }
 
 // invitees are the parents the plan invites, by id, minus any already
 // invited or no longer waiting to join (the plan knows the roster's; this
 // covers a resumed run whose first attempt created them).
-func (run *importRun) invitees() []string {
+func (run *importRun) invitees(hashKey []byte) []string {
 	state := map[string]content.ParentState{}
 	for _, p := range run.snap.Parents {
 		state[p.ID] = p.State
@@ -606,7 +735,7 @@ func (run *importRun) invitees() []string {
 	var ids []string
 	for _, inv := range run.plan.Invites {
 		id := run.parent[inv.Parent]
-		if seen[id] || run.snap.Invited[id] {
+		if seen[id] || run.snap.Invited[id] || run.severedFromAll(hashKey, inv, id) {
 			continue
 		}
 		if st, ok := state[id]; ok && st != content.ParentInvited {
@@ -800,7 +929,7 @@ func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*
 				FirstName: p.FirstName, LastName: p.LastName, UPN: p.UPN, YearGroup: p.YearGroup, ClassIDs: classFor(p),
 				PupilPremium: p.PupilPremium, SchoolLink: content.SchoolLink{State: content.LinkLinked}, CreatedAt: now}
 			for _, l := range p.Links {
-				k.Parents = addLink(k.Parents, run.parent[l.Parent], l.Relationship, now)
+				_ = k.LinkParent(run.parent[l.Parent], nil, l.Relationship, now) // a new child has no severances
 			}
 			w.NewChildren = append(w.NewChildren, k)
 			wrote(k, false)
@@ -820,7 +949,11 @@ func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*
 			// parent the school added by hand, or one the MIS dropped,
 			// keeps access until an admin unlinks them).
 			for _, l := range p.Links {
-				k.Parents = addLink(k.Parents, run.parent[l.Parent], l.Relationship, now)
+				// A parent the school severed from the child (by id, or by
+				// the file's contact for them) is not linked again.
+				if err := k.LinkParent(run.parent[l.Parent], run.severanceKeys(hashKey, &k, l.Parent), l.Relationship, now); err != nil && !errors.Is(err, content.ErrSevered) {
+					return err
+				}
 			}
 			w.Children = append(w.Children, &k)
 			wrote(&k, true)
@@ -932,6 +1065,8 @@ func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*
 		switch {
 		case cur == nil && !hasContact:
 			continue // linked by a child but not in this file nor the roster: nothing to copy to
+		case cur == nil && len(out) == 0:
+			continue // every child the file links them to was severed from them
 		case cur == nil:
 			w.NewParents = append(w.NewParents, &content.Parent{ID: id, FirstName: ip.firstName, LastName: ip.lastName,
 				Phone: ip.mobile, Email: ip.email, Language: ip.language, State: content.ParentInvited,
@@ -958,31 +1093,36 @@ type contactWrite struct {
 }
 
 // childLink is a parent's copy of its link to child k at school
-// schoolID: removed when the school has removed the child.
+// schoolID (content.ChildLinkOf: left when the school has removed the child).
 func childLink(schoolID string, k *content.Child, l content.ParentLink) content.ChildLink {
-	state := l.State
-	if k.SchoolLink.State != content.LinkLinked {
-		state = content.LinkRemoved
-	}
-	return content.ChildLink{ChildID: k.ID, SchoolID: schoolID, FirstName: k.FirstName, YearGroup: k.YearGroup,
-		State: state, LinkedAt: l.LinkedAt, RemovedAt: l.RemovedAt}
+	cl := content.ChildLinkOf(k, l)
+	cl.SchoolID = schoolID
+	return cl
 }
 
-// addLink links a parent (or re-links a removed link), keeping one link
-// per parent.
-func addLink(links []content.ParentLink, parentID, relationship string, now time.Time) []content.ParentLink {
-	for i := range links {
-		if links[i].ParentID == parentID {
-			if links[i].State != content.LinkLinked {
-				links[i].State, links[i].LinkedAt, links[i].RemovedAt = content.LinkLinked, now, time.Time{}
-			}
-			if relationship != "" {
-				links[i].Relationship = relationship
-			}
-			return links
+// severanceKeys are the keys a severance on k would hold for the file's
+// parent i (none when k has no severances, which is almost always).
+func (run *importRun) severanceKeys(hashKey []byte, k *content.Child, i int) []string {
+	if len(k.Severed) == 0 {
+		return nil
+	}
+	ip := &run.imp.Parents[i]
+	return content.SeveranceKeys(hashKey, ip.Mobile, ip.Email)
+}
+
+// severedFromAll reports whether every pupil the plan invites the file's
+// parent i for has severed them: such a parent is not invited.
+func (run *importRun) severedFromAll(hashKey []byte, inv misimport.Invite, id string) bool {
+	if len(inv.Children) == 0 {
+		return false
+	}
+	for _, pi := range inv.Children {
+		k := run.byUPN[run.imp.Pupils[pi].UPN]
+		if k == nil || !k.SeveredFrom(id, run.severanceKeys(hashKey, k, inv.Parent)) {
+			return false
 		}
 	}
-	return append(links, content.ParentLink{ParentID: parentID, Relationship: relationship, State: content.LinkLinked, LinkedAt: now})
+	return true
 }
 
 type resendInvitesDTO struct {

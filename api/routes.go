@@ -62,6 +62,8 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/schools/:schoolId/staff", staff(s.listStaff())...)
 	v1.Post("/schools/:schoolId/staff", staff(s.createStaff())...)
 	v1.Put("/schools/:schoolId/staff/:staffId/roles", staff(s.setStaffRoles())...)
+	v1.Get("/me/staff-invitations", staff(s.myStaffInvitations())...)
+	v1.Post("/me/staff-invitations/:invitationId/accept", staff(s.acceptStaffInvitation())...)
 	v1.Get("/schools/:schoolId/classes", staff(s.listClasses())...)
 	v1.Post("/schools/:schoolId/classes", staff(s.createClass())...)
 	v1.Get("/schools/:schoolId/classes/:classId", staff(s.getClass())...)

@@ -51,6 +51,10 @@ const (
 	CategoryNews       = "news"
 )
 
+// CategoryAccount is the category of account messages (and of the notice
+// that a child left the school): not a preference, they always go.
+const CategoryAccount = "account"
+
 // PreferenceCategories lists the categories in the order settings show them.
 var PreferenceCategories = []string{CategoryActivities, CategoryReplies, CategoryAwards, CategoryNews}
 
@@ -78,7 +82,8 @@ type ChannelPreference struct {
 // same phone. Every write is by _id.
 type Devices interface {
 	// PutDevice registers or refreshes d for the parent, taking it from any
-	// other parent that had it.
+	// other parent that had it. A parent keeps at most MaxDevicesPerParent:
+	// beyond that the least recently seen others are dropped.
 	PutDevice(ctx context.Context, parentID string, d Device) error
 	// RemoveDevice drops the parent's device; CodeNotFound if the parent
 	// has no such device.

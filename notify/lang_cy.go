@@ -80,6 +80,14 @@ var welsh = language{
 			PushTitle: "Ailosod eich cyfrinair",
 			PushBody:  "Tapiwch i ddewis cyfrinair newydd.",
 		},
+		TemplatePasswordResetCode: {
+			SMS:     "Eich cod ailosod cyfrinair Hometime yw {{.Code}}. Mae'n gweithio am 15 munud. Peidiwch a'i rannu. Os na wnaethoch ofyn amdano, anwybyddwch y neges hon.",
+			Subject: "Eich cod ailosod cyfrinair Hometime",
+			Body: "Eich cod i ailosod eich cyfrinair Hometime yw {{.Code}}. Mae'n gweithio am 15 munud; peidiwch â'i rannu gydag unrhyw un.\n\n" +
+				"Os na wnaethoch ofyn am hyn, gallwch anwybyddu'r neges hon; fydd eich cyfrinair ddim yn newid.",
+			PushTitle: "Ailosod eich cyfrinair",
+			PushBody:  "Rhowch y cod a anfonwyd atoch mewn neges destun i ddewis cyfrinair newydd.",
+		},
 		TemplateExportReady: {
 			SMS:     "Mae copi o'ch data Hometime yn barod i'w lawrlwytho: {{.Link}}",
 			Subject: "Mae eich data Hometime yn barod i'w lawrlwytho",
@@ -88,6 +96,16 @@ var welsh = language{
 			Action:    "Lawrlwytho eich data",
 			PushTitle: "Mae eich data yn barod",
 			PushBody:  "Tapiwch i lawrlwytho eich data Hometime.",
+		},
+		TemplateChildLeft: {
+			SMS:     "Mae {{.ChildFirstName}} wedi gadael {{.SchoolName}}. Bydd gwaith blaenorol ar gael am 90 diwrnod. Gallwch gau'ch cyfrif yn y Gosodiadau.",
+			Subject: "Mae {{.ChildFirstName}} wedi gadael {{.SchoolName}}",
+			Body: "Mae {{.SchoolName}} wedi rhoi gwybod i ni fod {{.ChildFirstName}} wedi gadael yr ysgol, felly ni fydd yr ysgol yn gosod gweithgareddau newydd i {{.ChildFirstName}} mwyach.\n\n" +
+				"Bydd gweithgareddau, lluniau, sylwadau a gwobrau blaenorol {{.ChildFirstName}} ar gael i chi yn ap Hometime am 90 diwrnod, er mwyn i chi allu edrych yn ôl arnyn nhw.\n\n" +
+				"Os nad oes angen Hometime arnoch chi mwyach, gallwch gau eich cyfrif unrhyw bryd: agorwch yr ap, ewch i'r Gosodiadau a dewiswch Cau'r cyfrif.",
+			Action:    "Agor Hometime",
+			PushTitle: "Mae {{.ChildFirstName}} wedi gadael {{.SchoolName}}",
+			PushBody:  "Bydd gweithgareddau blaenorol ar gael yn yr ap am 90 diwrnod. Gallwch gau eich cyfrif yn y Gosodiadau.",
 		},
 	},
 }

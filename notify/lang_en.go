@@ -80,6 +80,14 @@ var english = language{
 			PushTitle: "Reset your password",
 			PushBody:  "Tap to choose a new password.",
 		},
+		TemplatePasswordResetCode: {
+			SMS:     "Your Hometime password reset code is {{.Code}}. It works for 15 minutes. Don't share it. If you didn't ask for it, ignore this message.",
+			Subject: "Your Hometime password reset code",
+			Body: "Your code to reset your Hometime password is {{.Code}}. It works for 15 minutes; never share it with anyone.\n\n" +
+				"If you didn't ask for this, you can ignore this message; your password won't change.",
+			PushTitle: "Reset your password",
+			PushBody:  "Enter the code we sent you by text to choose a new password.",
+		},
 		TemplateExportReady: {
 			SMS:     "Your Hometime data export is ready. Download it here: {{.Link}}",
 			Subject: "Your Hometime data is ready to download",
@@ -88,6 +96,16 @@ var english = language{
 			Action:    "Download your data",
 			PushTitle: "Your data is ready",
 			PushBody:  "Tap to download your Hometime data.",
+		},
+		TemplateChildLeft: {
+			SMS:     "{{.ChildFirstName}} has left {{.SchoolName}}. Their past activities stay in Hometime for 90 days. Close your account any time in Settings.",
+			Subject: "{{.ChildFirstName}} has left {{.SchoolName}}",
+			Body: "{{.SchoolName}} has let us know that {{.ChildFirstName}} has left the school, so no new activities will be set for {{.ChildFirstName}} there.\n\n" +
+				"{{.ChildFirstName}}'s past activities, photos, comments and awards stay available to you in the Hometime app for 90 days, so you can look back at them.\n\n" +
+				"If you no longer need Hometime, you can close your account at any time: open the app, go to Settings and choose Close account.",
+			Action:    "Open Hometime",
+			PushTitle: "{{.ChildFirstName}} has left {{.SchoolName}}",
+			PushBody:  "Past activities stay in the app for 90 days. You can close your account in Settings.",
 		},
 	},
 }

@@ -79,6 +79,14 @@ var spanish = language{
 			PushTitle: "Restablecer contraseña",
 			PushBody:  "Toque para elegir una nueva contraseña.",
 		},
+		TemplatePasswordResetCode: {
+			SMS:     "Su código para restablecer la contraseña de Hometime es {{.Code}}. Vale 15 minutos. No lo comparta. Si no lo ha pedido usted, ignore este mensaje.",
+			Subject: "Su código para restablecer la contraseña de Hometime",
+			Body: "Su código para restablecer la contraseña de Hometime es {{.Code}}. Vale durante 15 minutos; no lo comparta con nadie.\n\n" +
+				"Si no lo ha pedido usted, puede ignorar este mensaje; su contraseña no cambiará.",
+			PushTitle: "Restablecer contraseña",
+			PushBody:  "Escriba el código que le enviamos por SMS para elegir una nueva contraseña.",
+		},
 		TemplateExportReady: {
 			SMS:     "La copia de sus datos de Hometime está lista para descargar: {{.Link}}",
 			Subject: "Sus datos de Hometime están listos para descargar",
@@ -87,6 +95,16 @@ var spanish = language{
 			Action:    "Descargar sus datos",
 			PushTitle: "Sus datos están listos",
 			PushBody:  "Toque para descargar sus datos de Hometime.",
+		},
+		TemplateChildLeft: {
+			SMS:     "{{.ChildFirstName}} ya no está en {{.SchoolName}}. Sus actividades anteriores seguirán en Hometime 90 días. Puede cerrar su cuenta en Ajustes.",
+			Subject: "{{.ChildFirstName}} ya no está en {{.SchoolName}}",
+			Body: "{{.SchoolName}} nos ha comunicado que {{.ChildFirstName}} ha dejado el colegio, así que el colegio ya no le pondrá nuevas actividades.\n\n" +
+				"Las actividades, fotos, comentarios y premios anteriores de {{.ChildFirstName}} seguirán disponibles para usted en la aplicación Hometime durante 90 días, para que pueda volver a verlos.\n\n" +
+				"Si ya no necesita Hometime, puede cerrar su cuenta en cualquier momento: abra la aplicación, vaya a Ajustes y elija Cerrar cuenta.",
+			Action:    "Abrir Hometime",
+			PushTitle: "{{.ChildFirstName}} ya no está en {{.SchoolName}}",
+			PushBody:  "Las actividades anteriores seguirán en la aplicación 90 días. Puede cerrar su cuenta en Ajustes.",
 		},
 	},
 }

@@ -81,6 +81,14 @@ var polish = language{
 			PushTitle: "Zmiana hasła",
 			PushBody:  "Dotknij, aby ustawić nowe hasło.",
 		},
+		TemplatePasswordResetCode: {
+			SMS:     "Kod do zmiany hasła w Hometime: {{.Code}}. Ważny przez 15 minut. Prosimy nikomu go nie podawać. Jeśli to nie Państwo prosili o zmianę, prosimy zignorować tę wiadomość.",
+			Subject: "Kod do zmiany hasła w Hometime",
+			Body: "Kod do zmiany hasła w Hometime to {{.Code}}. Jest ważny przez 15 minut; prosimy nikomu go nie podawać.\n\n" +
+				"Jeśli to nie Państwo wysłali tę prośbę, wystarczy zignorować tę wiadomość – hasło się nie zmieni.",
+			PushTitle: "Zmiana hasła",
+			PushBody:  "Wpisz kod z SMS-a, aby ustawić nowe hasło.",
+		},
 		TemplateExportReady: {
 			SMS:     "Kopia Państwa danych z Hometime jest gotowa do pobrania: {{.Link}}",
 			Subject: "Dane z Hometime są gotowe do pobrania",
@@ -89,6 +97,16 @@ var polish = language{
 			Action:    "Pobierz dane",
 			PushTitle: "Dane są gotowe",
 			PushBody:  "Dotknij, aby pobrać kopię danych z Hometime.",
+		},
+		TemplateChildLeft: {
+			SMS:     "Szkoła {{.SchoolName}}: {{.ChildFirstName}} już się w niej nie uczy. Dotychczasowe aktywności zostają w Hometime przez 90 dni. Konto można zamknąć w Ustawieniach.",
+			Subject: "{{.ChildFirstName}} już nie uczy się w szkole {{.SchoolName}}",
+			Body: "Szkoła {{.SchoolName}} poinformowała nas, że {{.ChildFirstName}} już się w niej nie uczy, więc szkoła nie będzie już zadawać nowych aktywności.\n\n" +
+				"Dotychczasowe aktywności, zdjęcia, komentarze i nagrody pozostaną dostępne w aplikacji Hometime przez 90 dni, aby mogli Państwo do nich wrócić.\n\n" +
+				"Jeśli nie potrzebują już Państwo Hometime, mogą Państwo w każdej chwili zamknąć konto: wystarczy otworzyć aplikację, przejść do Ustawień i wybrać Zamknij konto.",
+			Action:    "Otwórz Hometime",
+			PushTitle: "{{.ChildFirstName}} już nie uczy się w szkole {{.SchoolName}}",
+			PushBody:  "Dotychczasowe aktywności zostają w aplikacji przez 90 dni. Konto można zamknąć w Ustawieniach.",
 		},
 	},
 }

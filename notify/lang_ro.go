@@ -79,6 +79,14 @@ var romanian = language{
 			PushTitle: "Resetarea parolei",
 			PushBody:  "Atingeți ca să alegeți o parolă nouă.",
 		},
+		TemplatePasswordResetCode: {
+			SMS:     "Codul pentru resetarea parolei Hometime este {{.Code}}. Este valabil 15 minute. Nu îl dați nimănui. Dacă nu ați cerut acest lucru, ignorați mesajul.",
+			Subject: "Codul pentru resetarea parolei Hometime",
+			Body: "Codul pentru resetarea parolei Hometime este {{.Code}}. Este valabil 15 minute; nu îl dați nimănui.\n\n" +
+				"Dacă nu ați cerut acest lucru, puteți ignora acest mesaj; parola nu se va schimba.",
+			PushTitle: "Resetarea parolei",
+			PushBody:  "Introduceți codul primit prin SMS ca să alegeți o parolă nouă.",
+		},
 		TemplateExportReady: {
 			SMS:     "Copia datelor dumneavoastră Hometime este gata de descărcat: {{.Link}}",
 			Subject: "Datele dumneavoastră Hometime sunt gata de descărcat",
@@ -87,6 +95,16 @@ var romanian = language{
 			Action:    "Descărcați datele",
 			PushTitle: "Datele sunt gata",
 			PushBody:  "Atingeți ca să descărcați datele Hometime.",
+		},
+		TemplateChildLeft: {
+			SMS:     "{{.ChildFirstName}} a plecat de la {{.SchoolName}}. Activitățile anterioare rămân în Hometime 90 de zile. Vă puteți închide contul din Setări.",
+			Subject: "{{.ChildFirstName}} a plecat de la {{.SchoolName}}",
+			Body: "{{.SchoolName}} ne-a anunțat că {{.ChildFirstName}} a plecat de la școală, așa că școala nu va mai trimite activități noi.\n\n" +
+				"Activitățile, fotografiile, comentariile și recompensele anterioare ale lui {{.ChildFirstName}} rămân disponibile în aplicația Hometime timp de 90 de zile, ca să le puteți revedea.\n\n" +
+				"Dacă nu mai aveți nevoie de Hometime, vă puteți închide contul oricând: deschideți aplicația, mergeți la Setări și alegeți Închide contul.",
+			Action:    "Deschideți Hometime",
+			PushTitle: "{{.ChildFirstName}} a plecat de la {{.SchoolName}}",
+			PushBody:  "Activitățile anterioare rămân în aplicație 90 de zile. Vă puteți închide contul din Setări.",
 		},
 	},
 }

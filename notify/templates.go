@@ -23,7 +23,14 @@ const (
 	TemplateInactivityNotice Template = "inactivity_notice"
 	TemplateAccountClosed    Template = "account_closed"
 	TemplatePasswordReset    Template = "password_reset"
-	TemplateExportReady      Template = "export_ready"
+	// TemplatePasswordResetCode texts a parent who signed up by phone a
+	// short reset code; it is only ever sent by SMS.
+	TemplatePasswordResetCode Template = "password_reset_code"
+	TemplateExportReady       Template = "export_ready"
+	// TemplateChildLeft tells a parent that the school removed their child
+	// (the child left): past activities stay readable in the app until the
+	// child-purge clock, and how to close the account.
+	TemplateChildLeft Template = "child_left"
 )
 
 // Templates lists every system template, in a stable order.
@@ -31,7 +38,8 @@ func Templates() []Template {
 	return []Template{
 		TemplateInvite, TemplateInviteReminder, TemplateActivitySet,
 		TemplateTeacherReply, TemplateAward, TemplateInactivityNotice,
-		TemplateAccountClosed, TemplatePasswordReset, TemplateExportReady,
+		TemplateAccountClosed, TemplatePasswordReset, TemplatePasswordResetCode, TemplateExportReady,
+		TemplateChildLeft,
 	}
 }
 

@@ -138,6 +138,23 @@ type schoolLinkDoc struct {
 	RemovedAt time.Time         `bson:"removedAt,omitempty"`
 }
 
+// severanceDoc is a parent the school cut off from a child: ids and keyed
+// contact hashes only.
+type severanceDoc struct {
+	ParentID    string    `bson:"parentId"`
+	ContactKeys []string  `bson:"contactKeys,omitempty"`
+	At          time.Time `bson:"at"`
+	By          string    `bson:"by"`
+}
+
+func toSeveranceDocs(ss []content.Severance) []severanceDoc {
+	out := make([]severanceDoc, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, severanceDoc{ParentID: s.ParentID, ContactKeys: s.ContactKeys, At: s.At, By: s.By})
+	}
+	return out
+}
+
 type childDoc struct {
 	ID           string          `bson:"_id"`
 	SchoolID     string          `bson:"schoolId"`
@@ -149,6 +166,7 @@ type childDoc struct {
 	PupilPremium bool            `bson:"pupilPremium"`
 	Parents      []parentLinkDoc `bson:"parents"`
 	SchoolLink   schoolLinkDoc   `bson:"schoolLink"`
+	Severed      []severanceDoc  `bson:"severed,omitempty"`
 	CreatedAt    time.Time       `bson:"createdAt"`
 }
 
@@ -162,13 +180,17 @@ func toParentLinkDocs(ls []content.ParentLink) []parentLinkDoc {
 }
 
 func toChildDoc(c *content.Child) childDoc {
-	return childDoc{
+	d := childDoc{
 		ID: c.ID, SchoolID: c.SchoolID, FirstName: c.FirstName, LastName: c.LastName, UPN: c.UPN,
 		YearGroup: c.YearGroup, ClassIDs: nonNil(c.ClassIDs), PupilPremium: c.PupilPremium,
 		Parents:    toParentLinkDocs(c.Parents),
 		SchoolLink: schoolLinkDoc{State: c.SchoolLink.State, RemovedAt: c.SchoolLink.RemovedAt},
 		CreatedAt:  c.CreatedAt,
 	}
+	if len(c.Severed) > 0 {
+		d.Severed = toSeveranceDocs(c.Severed)
+	}
+	return d
 }
 
 func (d *childDoc) toContent() *content.Child {
@@ -181,6 +203,9 @@ func (d *childDoc) toContent() *content.Child {
 	for _, l := range d.Parents {
 		c.Parents = append(c.Parents, content.ParentLink{ParentID: l.ParentID, Relationship: l.Relationship,
 			State: l.State, LinkedAt: l.LinkedAt, RemovedAt: l.RemovedAt})
+	}
+	for _, s := range d.Severed {
+		c.Severed = append(c.Severed, content.Severance{ParentID: s.ParentID, ContactKeys: s.ContactKeys, At: s.At, By: s.By})
 	}
 	return c
 }
