@@ -98,7 +98,8 @@ func TestParentExportHoldsOnlyWhatTheParentMaySee(t *testing.T) {
 	award("chd_4", "Award before the unlink")
 	resp, body := h.do(http.MethodPatch, "/v1/schools/sch_1/children/chd_1", map[string]any{"pupil_premium": true}, admin)
 	wantStatus(t, resp, body, http.StatusOK)
-	resp, body = h.do(http.MethodDelete, "/v1/schools/sch_1/children/chd_4/parents/par_a", nil, admin)
+	resp, body = h.do(http.MethodDelete, "/v1/schools/sch_1/children/chd_4/parents/par_a",
+		map[string]any{"reason": "Court order"}, admin)
 	if resp.StatusCode >= 300 {
 		t.Fatalf("unlink: %d %s", resp.StatusCode, body)
 	}

@@ -54,9 +54,10 @@ type Exports interface {
 }
 
 // ParentExport is a parent's copy of their data, built as the app shows it
-// to them: their own record; and, for each child they are linked to now
-// (Parent.LinkedChild, the same check every request makes), what the app
-// shows of that child from when the link was made. Their own submissions,
+// to them: their own record; and, for each child whose data they may read
+// now (Parent.ReadableChildren, the same view every request checks: a live
+// link, or a child who left the school), what the app shows of that child
+// from when the link was made. Their own submissions,
 // threads and photos come only for those children. Never a child's UPN or
 // pupil premium, never another parent's record, words, ratings or photos,
 // and nothing of a child they are no longer linked to.
