@@ -307,6 +307,10 @@ type Parent struct {
 	ClosedAt     time.Time
 	ErasedAt     time.Time
 	CreatedAt    time.Time
+	// InviteNoticeAt is when the schools of a parent who never joined were
+	// told the family will be removed (the invited clock); InviteNoticeFor
+	// is the invite send that notice was about.
+	InviteNoticeAt, InviteNoticeFor time.Time
 }
 
 // CanSignIn reports whether the account may hold sessions.

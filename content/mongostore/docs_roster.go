@@ -246,6 +246,9 @@ type parentDoc struct {
 	ClosedAt     time.Time            `bson:"closedAt,omitempty"`
 	ErasedAt     time.Time            `bson:"erasedAt,omitempty"`
 	CreatedAt    time.Time            `bson:"createdAt"`
+	// The invited clock's notice to the school (content.InvitedClock).
+	InviteNoticeAt  time.Time `bson:"inviteNoticeAt,omitempty"`
+	InviteNoticeFor time.Time `bson:"inviteNoticeFor,omitempty"`
 }
 
 func toChildLinkDocs(ls []content.ChildLink) []childLinkDoc {
@@ -263,6 +266,7 @@ func toParentDoc(p *content.Parent) parentDoc {
 		Language: p.Language, State: p.State, PasswordHash: p.PasswordHash,
 		Sessions: nonNil(p.Sessions), Children: toChildLinkDocs(p.Children), Consents: []consentDoc{},
 		LastActiveAt: p.LastActiveAt, WarnedAt: p.WarnedAt, ClosedAt: p.ClosedAt, ErasedAt: p.ErasedAt, CreatedAt: p.CreatedAt,
+		InviteNoticeAt: p.InviteNoticeAt, InviteNoticeFor: p.InviteNoticeFor,
 	}
 	for _, c := range p.Consents {
 		d.Consents = append(d.Consents, consentDoc{Kind: c.Kind, Version: c.Version, Accepted: c.Accepted, At: c.At})
@@ -276,6 +280,7 @@ func (d *parentDoc) toContent() *content.Parent {
 		ID: d.ID, FirstName: d.FirstName, LastName: d.LastName, Phone: d.Phone, Email: d.Email,
 		Language: d.Language, State: d.State, PasswordHash: d.PasswordHash, Sessions: d.Sessions,
 		LastActiveAt: d.LastActiveAt, WarnedAt: d.WarnedAt, ClosedAt: d.ClosedAt, ErasedAt: d.ErasedAt, CreatedAt: d.CreatedAt,
+		InviteNoticeAt: d.InviteNoticeAt, InviteNoticeFor: d.InviteNoticeFor,
 	}
 	for _, l := range d.Children {
 		p.Children = append(p.Children, content.ChildLink{ChildID: l.ChildID, SchoolID: l.SchoolID,

@@ -30,6 +30,8 @@ type exportDoc struct {
 	CreatedAt time.Time `bson:"createdAt"`
 	ReadyAt   time.Time `bson:"readyAt,omitempty"`
 	ExpiresAt time.Time `bson:"expiresAt,omitempty"`
+	// ArchiveGoneAt: the archive was deleted (link expired, or erasure).
+	ArchiveGoneAt time.Time `bson:"archiveGoneAt,omitempty"`
 }
 
 func (d *exportDoc) toContent() *content.Export {
