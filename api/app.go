@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -45,9 +46,12 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// BodyLimit caps request bodies in bytes (default 1 MiB).
 	BodyLimit int
-	// ProxyHeader names the header holding the client IP behind a trusted
-	// proxy (e.g. "X-Forwarded-For"); empty uses the socket address.
+	// ProxyHeader names the header in which trusted proxies pass on the
+	// client's address (e.g. "X-Forwarded-For"); empty uses the socket
+	// address. It is believed only from TrustedProxies (see clientip.go).
 	ProxyHeader string
+	// TrustedProxies are the proxies whose ProxyHeader is believed.
+	TrustedProxies []netip.Prefix
 	// AppURL is the base of deep links printed on letters and sent in
 	// invites (default https://hometime.app).
 	AppURL string
@@ -130,6 +134,8 @@ type Deps struct {
 type server struct {
 	Deps
 	photoSlots photoSlots
+	// uploads counts each account's large uploads in flight (body.go).
+	uploads uploadSlots
 }
 
 // New builds the Fiber app with every route.
@@ -140,6 +146,9 @@ func New(d Deps) *fiber.App {
 	if d.Limits == (Limits{}) {
 		d.Limits = DefaultLimits
 	}
+	if d.Limits.RedeemFailureAlert.Max <= 0 || d.Limits.RedeemFailureAlert.Window <= 0 {
+		d.Limits.RedeemFailureAlert = DefaultLimits.RedeemFailureAlert
+	}
 	if d.AppURL == "" {
 		d.AppURL = "https://hometime.app"
 	}
@@ -147,6 +156,9 @@ func New(d Deps) *fiber.App {
 		d.Clock = content.SystemClock{}
 	}
 	s := &server{Deps: d, photoSlots: newPhotoSlots(d.PhotoSlots)}
+	if d.Throttle != nil {
+		d.Metrics.watchRedeemFailures(s.redeemFailureAlert)
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "hometime",
 		BodyLimit:             d.BodyLimit,
@@ -156,16 +168,16 @@ func New(d Deps) *fiber.App {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
-		ProxyHeader:           d.ProxyHeader,
 		JSONEncoder:           jsonMarshal,
 		JSONDecoder:           jsonUnmarshal,
+		// Bodies are read by the app, under each route's limit and after
+		// the upload routes have checked the caller (body.go); a multipart
+		// form is never parsed by the server ahead of the handler.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		// No ProxyHeader: Fiber would believe it from anyone; the client's
+		// address is worked out in clientip.go.
 	})
 	s.routes(app)
-	// The photo upload alone may carry a body of up to PhotoMaxBytes;
-	// every other route keeps BodyLimit. Both are judged from the header,
-	// before the body is read.
-	app.Server().HeaderReceived = photoBodyLimit(d.BodyLimit)
-	// The roster import upload may carry up to ImportBodyLimit.
-	app.Server().HeaderReceived = importBodyLimit(app.Server().HeaderReceived)
 	return app
 }

@@ -1,8 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -267,5 +272,53 @@ func TestConcurrentRefreshSucceedsOnce(t *testing.T) {
 	}
 	if ok != 1 {
 		t.Fatalf("%d of 4 concurrent refreshes succeeded, want exactly 1", ok)
+	}
+}
+
+// TestConcurrentWrongPasswordsVerifyAtMostTheLimit: 50 wrong passwords for
+// one account at once through the app reach the password check at most
+// LoginPerAccount.Max times.
+func TestConcurrentWrongPasswordsVerifyAtMostTheLimit(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	pw, err := NewPasswords(DefaultArgon2, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.h.deps.Passwords = pw
+	app := New(w.h.deps)
+	const n = 50
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body, _ := json.Marshal(map[string]string{"email": w.ParentA.Email, "password": fmt.Sprintf("wrong-guess-%02d", i)})
+			req := httptest.NewRequest("POST", "/v1/auth/login", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			<-start
+			resp, err := app.Test(req, 60_000)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	close(start)
+	wg.Wait()
+	verified := pw.Verifications()
+	counts := map[int]int{}
+	for _, s := range statuses {
+		counts[s]++
+	}
+	t.Logf("%d concurrent wrong passwords: %d password verifications; statuses %v", n, verified, counts)
+	max := DefaultLimits.LoginPerAccount.Max
+	if verified > max || int64(counts[401]) > max || counts[401]+counts[429] != n {
+		t.Fatalf("%d verifications, statuses %v; want at most %d verifications and 401s, the rest 429", verified, counts, max)
 	}
 }

@@ -84,6 +84,10 @@ func matrix() map[string]entry {
 			return cell{path: "/v1/schools/sch_1/staff", body: map[string]any{"email": content.NewID("new") + "@riverside.test",
 				"first_name": "Nia", "last_name": "Newydd", "roles": []string{"teacher"}}}
 		}},
+		// Staff invitations: each staff actor sees and accepts their own
+		// (to a school made for the cell); parents are refused.
+		"GET /v1/me/staff-invitations":                       {allowed: staffActors, setup: fixed("/v1/me/staff-invitations", nil)},
+		"POST /v1/me/staff-invitations/:invitationId/accept": {allowed: staffActors, setup: acceptInvitationCell},
 		"PUT /v1/schools/:schoolId/staff/:staffId/roles": {allowed: []string{actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
 			return cell{path: "/v1/schools/sch_1/staff/stf_teacher2/roles", body: map[string]any{"roles": []string{"teacher"}}}
 		}},
@@ -168,8 +172,17 @@ func matrix() map[string]entry {
 		// assignments (cell helpers in handlers_feed_test.go).
 		"GET /v1/children/:childId/feed":               {allowed: []string{actParentA, actTeacher, actAdmin}, setup: fixed("/v1/children/chd_1/feed", nil)},
 		"POST /v1/children/:childId/feed/:itemId/seen": {allowed: []string{actParentA}, setup: feedSeenCell},
-		"POST /v1/me/devices":                          {allowed: parentActors, setup: deviceCell},
-		"DELETE /v1/me/devices/:deviceId":              {allowed: parentActors, setup: removeDeviceCell},
+		"POST /v1/me/invites/claim": {allowed: parentActors, setup: func(t *testing.T, w *world, actor string) cell {
+			// A fresh code per actor: a claimed code is only its claimer's.
+			p := w.newInvitedParent(t, w.newChild(t, "cls_1"))
+			code, _, err := IssueInviteCode(context.Background(), w.h.store, w.h.deps.HashKey, "sch_1", p.ID, w.h.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cell{path: "/v1/me/invites/claim", body: map[string]any{"code": code}}
+		}},
+		"POST /v1/me/devices":             {allowed: parentActors, setup: deviceCell},
+		"DELETE /v1/me/devices/:deviceId": {allowed: parentActors, setup: removeDeviceCell},
 		"POST /v1/me/notifications/read": {allowed: parentActors,
 			setup: fixed("/v1/me/notifications/read", map[string]any{"refs": []string{"brd_none:p00000/0"}})},
 		"GET /v1/me/preferences":                                                  {allowed: parentActors, setup: fixed("/v1/me/preferences", nil)},
@@ -186,7 +199,8 @@ func matrix() map[string]entry {
 		// Issue 6: data rights. Closing and erasing act on a fresh account
 		// per parent actor, so the actor's own cells keep working.
 		"GET /v1/me/retention": {allowed: []string{actParentA, actParentB, actParentOther}, setup: fixed("/v1/me/retention", nil)},
-		"POST /v1/me/close":    {allowed: []string{actParentA, actParentB, actParentOther}, setup: rightsCell("/v1/me/close", nil)},
+		"POST /v1/me/close": {allowed: []string{actParentA, actParentB, actParentOther},
+			setup: rightsCell("/v1/me/close", map[string]string{"password": fixturePassword})},
 		"POST /v1/me/erase": {allowed: []string{actParentA, actParentB, actParentOther},
 			setup: rightsCell("/v1/me/erase", map[string]string{"password": fixturePassword})},
 		"POST /v1/me/export":                                   {allowed: []string{actParentA, actParentB, actParentOther}, setup: fixed("/v1/me/export", nil)},
@@ -195,8 +209,11 @@ func matrix() map[string]entry {
 		"POST /v1/schools/:schoolId/export":                    {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/export", nil)},
 		"GET /v1/schools/:schoolId/exports/:exportId":          {allowed: []string{actAdmin}, setup: schoolExportCell("")},
 		"GET /v1/schools/:schoolId/exports/:exportId/download": {allowed: []string{actAdmin}, setup: schoolExportCell("/download")},
-		"POST /v1/schools/:schoolId/subscription/end":          {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/subscription/end", nil)},
-		"POST /v1/schools/:schoolId/subscription/reactivate":   {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/subscription/reactivate", nil)},
+		// Ending a subscription: the school's admin (here also its trust's
+		// admin), with the school's name and their password.
+		"POST /v1/schools/:schoolId/subscription/end": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/subscription/end",
+			map[string]string{"confirm_school_name": "Riverside Primary", "password": fixturePassword})},
+		"POST /v1/schools/:schoolId/subscription/reactivate": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/subscription/reactivate", nil)},
 	}
 }
 

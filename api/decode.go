@@ -22,7 +22,9 @@ const maxJSONDepth = 32
 // nesting, no unknown fields (privileged fields such as role or schoolId
 // cannot ride along), no trailing data. Errors name the field.
 func decodeJSON(c *fiber.Ctx, v any) error {
-	body := c.Body()
+	// The body as sent: never c.Body(), which would inflate a compressed
+	// one without a limit (refuseEncodedBodies refuses those anyway).
+	body := c.Request().Body()
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &content.Error{Code: content.CodeInvalid, Message: "a JSON body is required",
 			Fields: map[string]string{"body": "required"}}

@@ -24,6 +24,7 @@ var statusOf = map[content.Code]int{
 	content.CodeUnauthenticated:    http.StatusUnauthorized,
 	content.CodeInvalidCredentials: http.StatusUnauthorized,
 	content.CodeForbidden:          http.StatusForbidden,
+	content.CodeReauthRequired:     http.StatusForbidden,
 	content.CodeNotFound:           http.StatusNotFound,
 	content.CodeConflict:           http.StatusConflict,
 	content.CodeTooLarge:           http.StatusRequestEntityTooLarge,
@@ -32,6 +33,8 @@ var statusOf = map[content.Code]int{
 	content.CodeGone:               http.StatusGone,
 	content.CodeUnavailable:        http.StatusServiceUnavailable,
 	content.CodeInternal:           http.StatusInternalServerError,
+
+	content.CodeUnsupportedEncoding: http.StatusUnsupportedMediaType,
 }
 
 // fiberCodes maps Fiber's own errors (routing, body limit) into our codes.

@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,9 +31,10 @@ type tokenResponse struct {
 // cannot tell an unknown account from a wrong password.
 var invalidCredentials = content.Errorf(content.CodeInvalidCredentials, "the email or password is not right")
 
-// ipKey and idKey are throttle keys: keyed hashes, never raw values.
+// ipKey and idKey are throttle keys: keyed hashes, never raw values. An
+// IP key counts the client's address (clientip.go), IPv6 by its /64.
 func (s *server) ipKey(scope string, c *fiber.Ctx) string {
-	return scope + ":ip:" + content.KeyedHash(s.HashKey, c.IP())[:32]
+	return scope + ":ip:" + content.KeyedHash(s.HashKey, throttleAddr(s.clientIP(c)))[:32]
 }
 
 func (s *server) idKey(scope, v string) string {
@@ -40,18 +44,6 @@ func (s *server) idKey(scope, v string) string {
 // hit counts an event and turns an exceeded limit into a 429.
 func (s *server) hit(ctx context.Context, key string, l Limit) error {
 	over, ttl, err := s.Throttle.Hit(ctx, key, l)
-	if err != nil {
-		return content.Wrap(content.CodeUnavailable, err, "try again shortly")
-	}
-	if over {
-		return throttled(int(ttl.Seconds()) + 1)
-	}
-	return nil
-}
-
-// over refuses with a 429 if a failure counter is already at its limit.
-func (s *server) over(ctx context.Context, key string, l Limit) error {
-	over, ttl, err := s.Throttle.Over(ctx, key, l)
 	if err != nil {
 		return content.Wrap(content.CodeUnavailable, err, "try again shortly")
 	}
@@ -97,23 +89,31 @@ func (s *server) login() fiber.Handler {
 		if err := fe.Err(); err != nil {
 			return err
 		}
+		// Every attempt is counted before the password is verified, in one
+		// Redis round trip per counter: of any burst, however parallel, at
+		// most LoginPerAccount.Max attempts per account reach the (slow,
+		// guessable) verification in a window. A success then clears the
+		// account's counter and gives its attempt back to the IP.
 		ipKey, acctKey := s.ipKey("login", c), s.idKey("login", by+":"+ident)
-		if err := s.over(ctx, ipKey, s.Limits.LoginPerIP); err != nil {
+		if err := s.hit(ctx, ipKey, s.Limits.LoginPerIP); err != nil {
 			return err
 		}
-		if err := s.over(ctx, acctKey, s.Limits.LoginPerAccount); err != nil {
+		if err := s.hit(ctx, acctKey, s.Limits.LoginPerAccount); err != nil {
 			return err
 		}
 		kind, id, err := s.checkCredentials(ctx, by, ident, req.Password)
 		if err != nil {
 			if errors.Is(err, invalidCredentials) {
-				_ = s.hit(ctx, ipKey, s.Limits.LoginPerIP)
-				_ = s.hit(ctx, acctKey, s.Limits.LoginPerAccount)
 				s.audit(c, "", "", "auth.login_failed", "", "")
 			}
 			return err
 		}
-		_ = s.Throttle.Reset(ctx, acctKey)
+		if err := s.Throttle.Reset(ctx, acctKey); err != nil {
+			s.Log.Warn("clear sign-in attempts failed", "request_id", requestID(c), "err", err)
+		}
+		if err := s.Throttle.Undo(ctx, ipKey); err != nil {
+			s.Log.Warn("give back sign-in attempt failed", "request_id", requestID(c), "err", err)
+		}
 		resp, err := s.startSession(ctx, kind, id)
 		if err != nil {
 			return err
@@ -300,14 +300,18 @@ func (s *server) logout() fiber.Handler {
 
 type resetRequest struct {
 	Email string `json:"email"`
+	Phone string `json:"phone"`
 }
 
 // ResetTokenTTL is how long an emailed password-reset link works.
 const ResetTokenTTL = time.Hour
 
-// requestPasswordReset always answers 202 with the same body. For a known
-// account it records a request the worker turns into an email; the worker
-// mints the token, so it never passes through Redis.
+// requestPasswordReset always answers 202 with the same body for a given
+// kind of identifier. For a known account it records a request the worker
+// turns into an email (a link) or, for a parent's mobile number, a text
+// (a short code); the worker mints both, so neither passes through Redis.
+// Every request counts against the address's and the identifier's limits
+// before anything is looked up.
 func (s *server) requestPasswordReset() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
@@ -318,20 +322,50 @@ func (s *server) requestPasswordReset() fiber.Handler {
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		email := normalizeEmail(req.Email)
-		if email == "" {
-			return (content.FieldErrors{"email": "must be an email address"}).Err()
+		by, ident := "email", ""
+		switch {
+		case req.Email != "" && req.Phone != "":
+			return (content.FieldErrors{"email": "give an email or a phone number, not both"}).Err()
+		case req.Phone != "":
+			by, ident = "phone", normalizePhone(req.Phone, "GB")
+			if ident == "" {
+				return (content.FieldErrors{"phone": "must be a phone number in international form"}).Err()
+			}
+		default:
+			ident = normalizeEmail(req.Email)
+			if ident == "" {
+				return (content.FieldErrors{"email": "must be an email address"}).Err()
+			}
 		}
 		if err := s.hit(ctx, s.ipKey("reset", c), s.Limits.ResetPerIP); err != nil {
 			return err
 		}
 		accepted := fiber.Map{"status": "accepted", "message": "if an account uses this address, a reset link is on its way"}
-		over, _, err := s.Throttle.Hit(ctx, s.idKey("reset", email), s.Limits.ResetPerAccount)
+		if by == "phone" {
+			accepted["message"] = "if an account uses this number, a reset code is on its way by text"
+		}
+		key := s.idKey("reset", ident)
+		if by == "phone" {
+			key = s.idKey("reset", "phone:"+ident)
+		}
+		over, _, err := s.Throttle.Hit(ctx, key, s.Limits.ResetPerAccount)
 		if err != nil || over {
 			return c.Status(fiber.StatusAccepted).JSON(accepted) // same answer: no enumeration
 		}
+		if by == "phone" {
+			// Only parents sign in by phone.
+			l, err := s.Identity.Login(ctx, loginKey(content.KindParent, "phone", ident))
+			if err == nil {
+				if err := s.queueAccountEmail(ctx, content.KindParent, l.AccountID, content.PurposeResetSMS); err != nil {
+					return err
+				}
+			} else if !content.IsCode(err, content.CodeNotFound) {
+				return err
+			}
+			return c.Status(fiber.StatusAccepted).JSON(accepted)
+		}
 		for _, kind := range []content.AccountKind{content.KindStaff, content.KindParent} {
-			l, err := s.Identity.Login(ctx, loginKey(kind, "email", email))
+			l, err := s.Identity.Login(ctx, loginKey(kind, "email", ident))
 			if content.IsCode(err, content.CodeNotFound) {
 				continue
 			} else if err != nil {
@@ -345,6 +379,8 @@ func (s *server) requestPasswordReset() fiber.Handler {
 	}
 }
 
+// queueAccountEmail records a request for the account-message worker: a
+// reset or welcome email, or a reset code by text (PurposeResetSMS).
 func (s *server) queueAccountEmail(ctx context.Context, kind content.AccountKind, accountID, purpose string) error {
 	r := &content.ResetRequest{ID: content.NewID("rst"), Kind: kind, AccountID: accountID, Purpose: purpose, CreatedAt: s.Clock.Now()}
 	if err := s.Identity.PutResetRequest(ctx, r); err != nil {
@@ -362,11 +398,13 @@ func (s *server) queueAccountEmail(ctx context.Context, kind content.AccountKind
 
 type resetConfirmRequest struct {
 	Token    string `json:"token"`
+	Phone    string `json:"phone"`
+	Code     string `json:"code"`
 	Password string `json:"password"`
 }
 
-// confirmPasswordReset spends a single-use token, sets the password and
-// signs out every session on the account.
+// confirmPasswordReset sets a new password with an emailed link's token
+// or a texted code, and signs out every session on the account.
 func (s *server) confirmPasswordReset() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
@@ -378,7 +416,19 @@ func (s *server) confirmPasswordReset() fiber.Handler {
 			return err
 		}
 		fe := content.FieldErrors{}
-		if req.Token == "" || len(req.Token) > 256 {
+		byCode := req.Token == "" && (req.Phone != "" || req.Code != "")
+		phone, code := "", ""
+		switch {
+		case req.Token != "" && (req.Phone != "" || req.Code != ""):
+			fe.Add("token", "give the token from a reset link, or a phone number and code, not both")
+		case byCode:
+			if phone = normalizePhone(req.Phone, "GB"); phone == "" {
+				fe.Add("phone", "must be a phone number in international form")
+			}
+			if code = strings.Join(strings.Fields(req.Code), ""); !isResetCode(code) {
+				fe.Add("code", fmt.Sprintf("must be the %d-digit code from the text", content.ResetCodeDigits))
+			}
+		case req.Token == "" || len(req.Token) > 256:
 			fe.Add("token", "required")
 		}
 		if p := s.Passwords.Check(req.Password); p != "" {
@@ -387,37 +437,109 @@ func (s *server) confirmPasswordReset() fiber.Handler {
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		denied := content.Errorf(content.CodeInvalid, "the reset link is not valid or has expired")
-		denied.Fields = map[string]string{"token": "invalid or expired"}
-		tok, err := s.Identity.UseResetToken(ctx, content.KeyedHash(s.HashKey, "reset:"+req.Token))
-		if content.IsCode(err, content.CodeNotFound) {
-			return denied
-		} else if err != nil {
+		kind, id, err := s.spendResetCredential(c, req.Token, phone, code, byCode)
+		if err != nil {
 			return err
-		}
-		if tok.Uses > 0 || !s.Clock.Now().Before(tok.ExpiresAt) {
-			return denied
 		}
 		hash, err := s.Passwords.Hash(ctx, req.Password)
 		if err != nil {
 			return err
 		}
-		if err := s.Identity.SetPassword(ctx, tok.Kind, tok.AccountID, hash); err != nil {
+		if err := s.Identity.SetPassword(ctx, kind, id, hash); err != nil {
 			return err
 		}
-		if err := s.Identity.ClearAccountSessions(ctx, tok.Kind, tok.AccountID); err != nil {
+		if err := s.Identity.ClearAccountSessions(ctx, kind, id); err != nil {
 			return err
 		}
-		s.audit(c, tok.Kind, tok.AccountID, "auth.password_reset", "", string(tok.Kind)+":"+tok.AccountID)
+		s.audit(c, kind, id, "auth.password_reset", "", string(kind)+":"+id)
 		return c.SendStatus(fiber.StatusNoContent)
 	}
+}
+
+func isResetCode(v string) bool {
+	if len(v) != content.ResetCodeDigits {
+		return false
+	}
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// spendResetCredential spends an emailed token or a texted code and
+// returns the account it resets.
+func (s *server) spendResetCredential(c *fiber.Ctx, token, phone, code string, byCode bool) (content.AccountKind, string, error) {
+	if byCode {
+		return s.spendResetCode(c, phone, code)
+	}
+	ctx := c.UserContext()
+	denied := content.Errorf(content.CodeInvalid, "the reset link is not valid or has expired")
+	denied.Fields = map[string]string{"token": "invalid or expired"}
+	tok, err := s.Identity.UseResetToken(ctx, content.KeyedHash(s.HashKey, "reset:"+token))
+	if content.IsCode(err, content.CodeNotFound) {
+		return "", "", denied
+	} else if err != nil {
+		return "", "", err
+	}
+	if tok.Uses > 0 || !s.Clock.Now().Before(tok.ExpiresAt) {
+		return "", "", denied
+	}
+	return tok.Kind, tok.AccountID, nil
+}
+
+// spendResetCode checks a texted code. Every guess is counted before it is
+// checked: per address and per number by the throttles, and per code on
+// the code's document (ResetCodeMaxAttempts). An unknown number, no code,
+// a used, expired or over-guessed code and a wrong code all get the same
+// answer, after the same store calls.
+func (s *server) spendResetCode(c *fiber.Ctx, phone, code string) (content.AccountKind, string, error) {
+	ctx := c.UserContext()
+	if err := s.hit(ctx, s.ipKey("reset-code", c), s.Limits.LoginPerIP); err != nil {
+		return "", "", err
+	}
+	if err := s.hit(ctx, s.idKey("reset-code", "phone:"+phone), s.Limits.LoginPerAccount); err != nil {
+		return "", "", err
+	}
+	denied := content.Errorf(content.CodeInvalid, "the code is not right or has expired")
+	denied.Fields = map[string]string{"code": "invalid or expired"}
+	kind := content.KindParent
+	l, err := s.Identity.Login(ctx, loginKey(kind, "phone", phone))
+	id := ""
+	if err == nil {
+		id = l.AccountID
+	} else if content.IsCode(err, content.CodeNotFound) {
+		id = "unknown:" + content.KeyedHash(s.HashKey, "phone:"+phone)[:32] // no such document
+	} else {
+		return "", "", err
+	}
+	rc, err := s.Identity.CountResetCodeAttempt(ctx, kind, id)
+	if content.IsCode(err, content.CodeNotFound) {
+		return "", "", denied
+	} else if err != nil {
+		return "", "", err
+	}
+	want := content.ResetCodeHash(s.HashKey, kind, id, code)
+	if rc.Attempts > content.ResetCodeMaxAttempts || !s.Clock.Now().Before(rc.ExpiresAt) ||
+		!hmac.Equal([]byte(rc.Hash), []byte(want)) {
+		return "", "", denied
+	}
+	spent, err := s.Identity.SpendResetCode(ctx, kind, id, want)
+	if err != nil {
+		return "", "", err
+	}
+	if !spent {
+		return "", "", denied
+	}
+	return kind, id, nil
 }
 
 // audit records an event; a failure is logged, not surfaced, because the
 // action it describes has already happened.
 func (s *server) audit(c *fiber.Ctx, kind content.AccountKind, actorID, action, schoolID, subject string) {
 	e := &content.AuditEvent{ID: content.NewID("aud"), At: s.Clock.Now(), ActorKind: kind, ActorID: actorID,
-		Action: action, SchoolID: schoolID, Subject: subject, IP: c.IP()}
+		Action: action, SchoolID: schoolID, Subject: subject, IP: auditAddr(s.clientIP(c))}
 	if err := s.Audit.RecordAudit(c.UserContext(), e); err != nil {
 		s.Log.Error("audit write failed", "request_id", requestID(c), "action", action, "err", err)
 	}

@@ -8,9 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"mime"
-	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -21,7 +21,6 @@ import (
 	"github.com/hometime-edu/hometime/content/misimport"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/tasks"
-	"github.com/valyala/fasthttp"
 )
 
 // Roster import: a school admin uploads the MIS export (SIMS, Arbor,
@@ -33,29 +32,12 @@ import (
 // broadcast.
 
 // ImportBodyLimit caps an upload: a 50,000-row export is about 12 MB.
-// The body is read whole before the handler runs (Fiber's
-// StreamRequestBody would change body handling for every route), so this
-// also bounds its memory.
+// The body is read by the handler once the caller is known to be the
+// school's admin (readUpload), so this also bounds its memory.
 const ImportBodyLimit = 20 << 20
 
-// importBodyLimit raises the body limit for the import upload alone,
-// judged from the request line before the body is read; every other
-// request keeps what next (the app's limits) gives it.
-func importBodyLimit(next func(*fasthttp.RequestHeader) fasthttp.RequestConfig) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
-	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-		path, _, _ := strings.Cut(string(h.RequestURI()), "?")
-		if string(h.Method()) == fiber.MethodPost && importPath.MatchString(path) {
-			return fasthttp.RequestConfig{MaxRequestBodySize: ImportBodyLimit}
-		}
-		if next == nil {
-			return fasthttp.RequestConfig{}
-		}
-		return next(h)
-	}
-}
-
-// importPath is the upload route's path.
-var importPath = regexp.MustCompile(`^/v1/schools/[^/]+/imports$`)
+// importRoute is the upload's route under /v1.
+const importRoute = "/schools/:schoolId/imports"
 
 // maxProblemsShown is how many problems a response lists; counts per code
 // are always complete.
@@ -104,9 +86,19 @@ type importSummaryDTO struct {
 	SuppressedChannels int     `json:"suppressed_channels"`
 	FullySuppressed    int     `json:"fully_suppressed"`
 	Unreachable        int     `json:"unreachable"`
-	SMSSegments        int     `json:"sms_segments"`
-	SMSCostPence       int64   `json:"sms_cost_pence"`
-	SMSPricePence      int64   `json:"sms_price_pence"`
+	// ContactsWithoutPR are contacts left out as not having parental
+	// responsibility, one per pupil and contact; by reason below.
+	ContactsWithoutPR         int            `json:"contacts_without_pr"`
+	ContactsWithoutPRByReason map[string]int `json:"contacts_without_pr_by_reason"`
+	SMSSegments               int            `json:"sms_segments"`
+	SMSCostPence              int64          `json:"sms_cost_pence"`
+	SMSPricePence             int64          `json:"sms_price_pence"`
+}
+
+// importWarningDTO is about the whole file, not a row.
+type importWarningDTO struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 type importDetectionDTO struct {
@@ -124,6 +116,7 @@ type importResultDTO struct {
 	Invited           int                 `json:"invited"`
 	Encoding          string              `json:"encoding"`
 	Detection         importDetectionDTO  `json:"detection"`
+	Warnings          []importWarningDTO  `json:"warnings"`
 	Summary           importSummaryDTO    `json:"summary"`
 	ByLanguage        []importLanguageDTO `json:"by_language"`
 	ProblemCounts     map[string]int      `json:"problem_counts"`
@@ -141,6 +134,7 @@ type importRun struct {
 	sha    string
 	dto    importResultDTO
 	parent []string // Import.Parents index → parent id (roster or deterministic)
+	resp   misimport.Responsibility
 }
 
 func (s *server) importRoster() fiber.Handler {
@@ -152,6 +146,7 @@ func (s *server) importRoster() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		p := principal(c)
 		fe := content.FieldErrors{}
 		dryRun := true
 		switch c.Query("dry_run") {
@@ -170,28 +165,38 @@ func (s *server) importRoster() fiber.Handler {
 			fe.Add("confirm_leavers", "must be true or false")
 		}
 		mapping, mapKey := parseMapping(c, fe)
+		resp, respKey := parseResponsibility(c, fe)
 		if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != "text/csv" {
 			fe.Add("Content-Type", "must be text/csv")
-		}
-		body := importBody(c)
-		if len(body) > ImportBodyLimit {
-			return content.Errorf(content.CodeTooLarge, "the file is larger than 20 MB")
-		}
-		if len(body) == 0 {
-			fe.Add("body", "the CSV file is empty")
 		}
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		run, err := s.planImport(c, sc, body, mapping)
+		// Only now, for a school admin with a well-formed request, is the
+		// file read; an account has one import in flight at a time.
+		release, err := s.uploads.acquire("import", p.ID(), importsPerAccount)
 		if err != nil {
 			return err
 		}
-		// Parsed: the upload (a 16 MB buffer for a 12 MB file, which the
-		// server would otherwise keep for the connection's next request)
-		// is not needed for the plan's writes.
+		defer release()
+		body, err := readUpload(c)
+		if err != nil {
+			return err
+		}
+		if len(body) == 0 {
+			fe.Add("body", "the CSV file is empty")
+			return fe.Err()
+		}
+		run, err := s.planImport(c, sc, body, mapping, resp)
+		if err != nil {
+			return err
+		}
+		if err := checkResponsibility(run.imp.Detection, resp, dryRun); err != nil {
+			return err
+		}
+		// Parsed: the upload (12 MB for a 50,000-row export) is not needed
+		// for the plan's writes, and is let go while they run.
 		c.Request().SwapBody(nil)
-		p := principal(c)
 		if dryRun {
 			run.dto.Status = string(content.ImportDryRun)
 			s.audit(c, p.Kind, p.ID(), "import.dry_run", sc.ID, "school:"+sc.ID)
@@ -202,7 +207,7 @@ func (s *server) importRoster() fiber.Handler {
 				Message: "this file would remove many pupils; check it is the whole school's export, then commit with confirm_leavers=true",
 				Fields:  map[string]string{"confirm_leavers": "required when more than a fifth of the roster would leave"}}
 		}
-		importID := "imp_" + content.KeyedHash(s.HashKey, "import:"+sc.ID+":"+run.sha+":"+mapKey)[:20]
+		importID := "imp_" + content.KeyedHash(s.HashKey, "import:"+sc.ID+":"+run.sha+":"+mapKey+respKey)[:20]
 		if err := s.commitImport(c, run, importID, p.ID(), fileName(c)); err != nil {
 			return err
 		}
@@ -211,19 +216,6 @@ func (s *server) importRoster() fiber.Handler {
 			"rows", run.dto.Summary.Rows, "invited", run.dto.Invited)
 		return c.JSON(run.dto)
 	}
-}
-
-// importBody is the uploaded file. The app is Immutable, so c.Body()
-// would copy it (12 MB for a 50,000-row export, alive for the whole
-// import); the request's own buffer is read instead, which is safe as long
-// as nothing built from it outlives the handler: the parser copies every
-// value it keeps. A compressed upload still goes through c.Body(), which
-// decodes it.
-func importBody(c *fiber.Ctx) []byte {
-	if len(c.Request().Header.Peek(fiber.HeaderContentEncoding)) > 0 {
-		return c.Body()
-	}
-	return c.Request().Body()
 }
 
 // parseMapping reads an explicit column mapping, a JSON object of field →
@@ -259,6 +251,111 @@ func parseMapping(c *fiber.Ctx, fe content.FieldErrors) (misimport.Mapping, stri
 	return out, string(canon)
 }
 
+// maxPRRelationships caps pr_allowed_relationships.
+const maxPRRelationships = 20
+
+// parseResponsibility reads who counts as having parental responsibility
+// beyond the file's PR column: pr_missing, the choice for contact columns
+// without one (treat_all_as_parents | priority_one_only), and
+// pr_allowed_relationships, relationships the school treats as having PR
+// (a JSON array of strings, or a comma-separated list). respKey is their
+// canonical form, part of the import's id: a commit with another choice
+// is another batch. It is "" when neither is given, so files committed
+// before PR was read keep their ids.
+func parseResponsibility(c *fiber.Ctx, fe content.FieldErrors) (misimport.Responsibility, string) {
+	var r misimport.Responsibility
+	r.Missing = misimport.PRMissing(c.Query("pr_missing"))
+	if !misimport.ValidPRMissing(r.Missing) {
+		fe.Add("pr_missing", "must be treat_all_as_parents or priority_one_only")
+		r.Missing = misimport.PRMissingUnset
+	}
+	raw := strings.TrimSpace(c.Query("pr_allowed_relationships"))
+	var list []string
+	switch {
+	case raw == "":
+	case len(raw) > 2048:
+		fe.Add("pr_allowed_relationships", "at most 2048 characters")
+	case strings.HasPrefix(raw, "["):
+		if err := json.Unmarshal([]byte(raw), &list); err != nil {
+			fe.Add("pr_allowed_relationships", "must be a JSON array of relationships, or a comma-separated list")
+			list = nil
+		}
+	default:
+		list = strings.Split(raw, ",")
+	}
+	for _, rel := range list {
+		n := misimport.NormalizeRelationship(rel)
+		if n == "" || len(n) > 64 || strings.ContainsFunc(n, unicode.IsControl) {
+			fe.Add("pr_allowed_relationships", "each relationship must be short plain text, as the MIS writes it")
+			return misimport.Responsibility{}, ""
+		}
+		if !slices.Contains(r.Relationships, n) {
+			r.Relationships = append(r.Relationships, n)
+		}
+	}
+	if len(r.Relationships) > maxPRRelationships {
+		fe.Add("pr_allowed_relationships", "at most 20 relationships")
+	}
+	slices.Sort(r.Relationships)
+	if r.Missing == misimport.PRMissingUnset && len(r.Relationships) == 0 {
+		return r, ""
+	}
+	canon, _ := json.Marshal(struct {
+		Missing       string   `json:"pr_missing"`
+		Relationships []string `json:"pr_allowed_relationships"`
+	}{string(r.Missing), r.Relationships})
+	return r, ":" + string(canon)
+}
+
+// checkResponsibility refuses what the school must decide first: a commit
+// of a file with contact columns but no PR column, until pr_missing says
+// who of those contacts is a parent; and priority_one_only for contacts
+// whose priority the file does not give.
+func checkResponsibility(det *misimport.Detection, r misimport.Responsibility, dryRun bool) error {
+	if len(det.SlotsWithoutPR()) == 0 {
+		return nil
+	}
+	if r.Missing == misimport.PRMissingPriorityOne && det.PriorityUnknown() {
+		return &content.Error{Code: content.CodeUnprocessable,
+			Message: "the file gives neither parental responsibility nor a priority for its contacts",
+			Fields:  map[string]string{"pr_missing": "priority_one_only needs a Priority column; add it, or choose treat_all_as_parents"}}
+	}
+	if r.Missing == misimport.PRMissingUnset && !dryRun {
+		return &content.Error{Code: content.CodeUnprocessable,
+			Message: "the file does not say which contacts have parental responsibility; choose who is invited, then commit again",
+			Fields: map[string]string{"pr_missing": "required: the file has no parental responsibility column; " +
+				"treat_all_as_parents invites every contact, priority_one_only each pupil's priority-1 contact"}}
+	}
+	return nil
+}
+
+// prWarnings are the file-level warnings about parental responsibility.
+func prWarnings(det *misimport.Detection, r misimport.Responsibility) []importWarningDTO {
+	slots := det.SlotsWithoutPR()
+	if len(slots) == 0 {
+		return []importWarningDTO{}
+	}
+	names := make([]string, 0, len(slots))
+	for _, slot := range slots {
+		if slot == 0 {
+			names = append(names, "the contact columns")
+		} else {
+			names = append(names, "contact "+strconv.Itoa(slot))
+		}
+	}
+	msg := "the file has no parental responsibility column for " + strings.Join(names, ", ") + "; "
+	switch r.Missing {
+	case misimport.PRMissingAllParents:
+		msg += "as chosen (treat_all_as_parents), every such contact is a parent and is invited"
+	case misimport.PRMissingPriorityOne:
+		msg += "as chosen (priority_one_only), only each pupil's priority-1 contact is a parent and is invited"
+	default:
+		msg += "none of those contacts is counted as a parent. Choose pr_missing=treat_all_as_parents or " +
+			"priority_one_only (or add the column to the export) before committing"
+	}
+	return []importWarningDTO{{Code: misimport.CodePRColumnMissing, Message: msg}}
+}
+
 // fileName is the client's name for the file, kept for the admin's
 // records only when it is short plain text.
 func fileName(c *fiber.Ctx) string {
@@ -271,11 +368,12 @@ func fileName(c *fiber.Ctx) string {
 
 // planImport parses the file, loads the roster and suppressions and plans
 // the change. It writes nothing.
-func (s *server) planImport(c *fiber.Ctx, sc *content.School, body []byte, mapping misimport.Mapping) (*importRun, error) {
+func (s *server) planImport(c *fiber.Ctx, sc *content.School, body []byte, mapping misimport.Mapping,
+	resp misimport.Responsibility) (*importRun, error) {
 	ctx := c.UserContext()
 	sum := sha256.Sum256(body)
 	imp, err := misimport.Parse(bytes.NewReader(body), misimport.Options{Region: sc.Country, DefaultLanguage: sc.Language,
-		Phones: s.Phones, Mapping: mapping})
+		Phones: s.Phones, Mapping: mapping, Responsibility: resp})
 	if err != nil {
 		return nil, importFileError(err)
 	}
@@ -283,7 +381,7 @@ func (s *server) planImport(c *fiber.Ctx, sc *content.School, body []byte, mappi
 	if err != nil {
 		return nil, err
 	}
-	run := &importRun{sc: sc, imp: imp, snap: snap, sha: hex.EncodeToString(sum[:])}
+	run := &importRun{sc: sc, imp: imp, snap: snap, sha: hex.EncodeToString(sum[:]), resp: resp}
 	roster := run.roster()
 
 	hit, err := s.suppressedContacts(ctx, imp.Contacts())
@@ -430,7 +528,12 @@ func (s *server) describeImport(run *importRun) error {
 		Households: households(imp), Parents: len(imp.Parents), NewParents: sum.NewParents,
 		ChangedParents: sum.ChangedParents, UnchangedParents: sum.UnchangedParents, Invites: sum.Invites,
 		InvitesBySMS: sum.InvitesBySMS, InvitesByEmail: sum.InvitesByEmail, SuppressedChannels: sum.SuppressedChannels,
-		FullySuppressed: sum.FullySuppressed, Unreachable: sum.Unreachable, SMSPricePence: int64(s.SMSPrice)}
+		FullySuppressed: sum.FullySuppressed, Unreachable: sum.Unreachable, SMSPricePence: int64(s.SMSPrice),
+		ContactsWithoutPR: sum.ContactsWithoutPR, ContactsWithoutPRByReason: map[string]int{}}
+	for r, n := range sum.WithoutPR {
+		d.Summary.ContactsWithoutPRByReason[r] = n
+	}
+	d.Warnings = prWarnings(det, run.resp)
 
 	// The invite SMS is rendered as it will be sent, with a placeholder
 	// code of the real length, so segments (GSM-7 or UCS-2) are exact.
@@ -545,7 +648,7 @@ func (s *server) commitImport(c *fiber.Ctx, run *importRun, importID, staffID, n
 	}
 	batch := &content.ImportBatch{ID: importID, SchoolID: run.sc.ID, CreatedBy: staffID, FileName: name,
 		FileSHA256: run.sha, Status: content.ImportCommitting, Counts: summaryCounts(run.dto.Summary),
-		CreatedAt: now, UpdatedAt: now}
+		PRMissing: string(run.resp.Missing), PRRelationships: run.resp.Relationships, CreatedAt: now, UpdatedAt: now}
 	if prev != nil {
 		if prev.SchoolID != run.sc.ID {
 			return content.Errorf(content.CodeConflict, "this import already exists")
@@ -616,7 +719,8 @@ func summaryCounts(s importSummaryDTO) map[string]int {
 		"duplicate_rows": s.DuplicateRows, "new_children": s.NewChildren, "changed_children": s.ChangedChildren,
 		"unchanged_children": s.UnchangedChildren, "leavers": s.Leavers, "new_parents": s.NewParents,
 		"changed_parents": s.ChangedParents, "unchanged_parents": s.UnchangedParents, "invites": s.Invites,
-		"invites_by_sms": s.InvitesBySMS, "invites_by_email": s.InvitesByEmail, "households": s.Households}
+		"invites_by_sms": s.InvitesBySMS, "invites_by_email": s.InvitesByEmail, "households": s.Households,
+		"contacts_without_pr": s.ContactsWithoutPR}
 }
 
 // invitees are the parents the plan invites, by id, minus any already
@@ -1028,7 +1132,7 @@ func (s *server) resendInvites() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		if len(bytes.TrimSpace(c.Body())) > 0 {
+		if len(bytes.TrimSpace(c.Request().Body())) > 0 {
 			var empty struct{}
 			if err := decodeJSON(c, &empty); err != nil {
 				return err

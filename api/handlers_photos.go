@@ -1,16 +1,16 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"mime/multipart"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/media"
-	"github.com/valyala/fasthttp"
 )
 
 // Photos: a parent uploads one photo at a time (multipart field "photo")
@@ -20,9 +20,15 @@ import (
 // GridFS; callers get short-lived signed URLs (handlers_media.go).
 
 // PhotoMaxBytes is the largest photo accepted. The upload route's request
-// body may be this plus multipart framing; bigger bodies are refused from
-// the Content-Length header before they are read (see photoBodyLimit).
+// body may be this plus multipart framing; it is read only once the
+// parent is known to be allowed to send it, and a body declaring more is
+// refused from the Content-Length header before any of it is read
+// (body.go).
 const PhotoMaxBytes = 10 << 20
+
+// photoFormParts bounds the parts of an upload form looked through for
+// the photo: the app sends one.
+const photoFormParts = 8
 
 // photoUploadOverhead is room for the multipart framing around the file.
 const photoUploadOverhead = 64 << 10
@@ -90,14 +96,6 @@ func (s *server) uploadPhoto() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		fh, err := c.FormFile("photo")
-		if err != nil {
-			return &content.Error{Code: content.CodeInvalid, Message: "send the photo as multipart/form-data",
-				Fields: map[string]string{"photo": "required: one file"}, Err: err}
-		}
-		if fh.Size > PhotoMaxBytes {
-			return media.ErrTooLarge
-		}
 		ctx := c.UserContext()
 		p := principal(c)
 		sub, err := s.Submissions.Submission(ctx, content.SubmissionID(a.ID, k.ID, p.ID()))
@@ -106,8 +104,23 @@ func (s *server) uploadPhoto() fiber.Handler {
 		} else if err != nil && !content.IsCode(err, content.CodeNotFound) {
 			return err
 		}
+		// Only now, for a parent of the child with the assignment set, is
+		// the body read: at most photoUploadsPerAccount at once per parent.
+		release, err := s.uploads.acquire("photo", p.ID(), photoUploadsPerAccount)
+		if err != nil {
+			return err
+		}
+		defer release()
+		body, err := readUpload(c)
+		if err != nil {
+			return err
+		}
+		photo, err := photoFromForm(c, body)
+		if err != nil {
+			return err
+		}
 		return s.idempotent(c, k.SchoolID, func() string { return content.NewID("pho") }, func(photoID string) error {
-			out, err := s.processPhoto(ctx, fh)
+			out, err := s.processPhoto(ctx, photo)
 			if err != nil {
 				if errors.Is(err, media.ErrUnsupportedFormat) || errors.Is(err, media.ErrUnreadable) ||
 					errors.Is(err, media.ErrTooLarge) || errors.Is(err, media.ErrTooManyPixels) || errors.Is(err, media.ErrTooMuchMemory) {
@@ -134,21 +147,49 @@ func (s *server) uploadPhoto() fiber.Handler {
 	}
 }
 
-// processPhoto runs media.Process under a processing slot.
-func (s *server) processPhoto(ctx context.Context, fh *multipart.FileHeader) (media.Processed, error) {
+// photoFromForm is the file in the upload form's "photo" field (the first,
+// if several), read from the body already in memory.
+func photoFromForm(c *fiber.Ctx, body []byte) ([]byte, error) {
+	missing := func(err error) error {
+		return &content.Error{Code: content.CodeInvalid, Message: "send the photo as multipart/form-data",
+			Fields: map[string]string{"photo": "required: one file"}, Err: err}
+	}
+	boundary := string(c.Request().Header.MultipartFormBoundary())
+	if boundary == "" {
+		return nil, missing(nil)
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	for i := 0; i < photoFormParts; i++ {
+		part, err := mr.NextPart()
+		if err != nil {
+			return nil, missing(err)
+		}
+		if part.FormName() != "photo" || part.FileName() == "" {
+			continue
+		}
+		var buf bytes.Buffer
+		buf.Grow(min(len(body), PhotoMaxBytes+1))
+		if _, err := buf.ReadFrom(io.LimitReader(part, PhotoMaxBytes+1)); err != nil {
+			return nil, missing(err)
+		}
+		if buf.Len() > PhotoMaxBytes {
+			return nil, media.ErrTooLarge
+		}
+		return buf.Bytes(), nil
+	}
+	return nil, missing(nil)
+}
+
+// processPhoto runs media.ProcessBytes under a processing slot.
+func (s *server) processPhoto(ctx context.Context, photo []byte) (media.Processed, error) {
 	release, err := s.photoSlots.acquire(ctx)
 	if err != nil {
 		return media.Processed{}, err
 	}
 	defer release()
-	f, err := fh.Open()
-	if err != nil {
-		return media.Processed{}, content.Wrap(content.CodeInvalid, err, "the photo could not be read")
-	}
-	defer f.Close()
 	l := media.DefaultLimits()
 	l.MaxBytes = PhotoMaxBytes
-	return media.Process(f, l)
+	return media.ProcessBytes(photo, l)
 }
 
 // photoFor loads :photoId for someone allowed to see it: the child's linked
@@ -255,26 +296,6 @@ func (s *server) setPhotoConsent() fiber.Handler {
 	}
 }
 
-// photoUploadRoute is the one route whose body may exceed BodyLimit.
+// photoUploadRoute is the photo upload's route under /v1; its body may
+// exceed BodyLimit (body.go).
 const photoUploadRoute = "/children/:childId/assignments/:assignmentId/submission/photos"
-
-// photoBodyLimit raises the request body limit for the photo upload only,
-// from the request line and headers alone, so an oversize upload is
-// refused with 413 before any of it is read, and every other route keeps
-// the usual limit.
-func photoBodyLimit(normal int) func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-		if string(h.Method()) == fiber.MethodPost && isPhotoUploadPath(string(h.RequestURI())) {
-			return fasthttp.RequestConfig{MaxRequestBodySize: PhotoMaxBytes + photoUploadOverhead}
-		}
-		return fasthttp.RequestConfig{MaxRequestBodySize: normal}
-	}
-}
-
-// isPhotoUploadPath matches /v1/children/{id}/assignments/{id}/submission/photos.
-func isPhotoUploadPath(uri string) bool {
-	path, _, _ := strings.Cut(uri, "?")
-	parts := strings.Split(strings.TrimSuffix(path, "/"), "/")
-	return len(parts) == 8 && parts[0] == "" && parts[1] == "v1" && parts[2] == "children" && parts[3] != "" &&
-		parts[4] == "assignments" && parts[5] != "" && parts[6] == "submission" && parts[7] == "photos"
-}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -47,7 +48,8 @@ type closeAccountDTO struct {
 	ErasesOn *time.Time `json:"erases_on"`
 }
 
-// closeMyAccount closes the caller's account at once: every session ends
+// closeMyAccount closes the caller's account at once, confirmed with the
+// password (confirmPassword): every session ends
 // (this request's token stops working after it), nothing more is sent,
 // devices are dropped; the data is erased 90 days on.
 func (s *server) closeMyAccount() fiber.Handler {
@@ -56,6 +58,13 @@ func (s *server) closeMyAccount() fiber.Handler {
 			return content.Errorf(content.CodeUnavailable, "accounts cannot be closed just now")
 		}
 		p := principal(c)
+		var req passwordBody
+		if err := decodeOptionalJSON(c, &req); err != nil {
+			return err
+		}
+		if err := s.confirmPassword(c, req.Password, "account.close", "", content.SubjectParent+":"+p.ID()); err != nil {
+			return err
+		}
 		now := s.Clock.Now()
 		if err := s.Retention.CloseParent(c.UserContext(), p.ID(), now); err != nil {
 			return err
@@ -64,10 +73,6 @@ func (s *server) closeMyAccount() fiber.Handler {
 		return c.JSON(closeAccountDTO{State: string(content.ParentClosed), ClosedAt: timePtr(now.UTC()),
 			ErasesOn: timePtr(now.Add(content.EraseAfterClosure).UTC())})
 	}
-}
-
-type eraseRequest struct {
-	Password string `json:"password"`
 }
 
 type erasureDTO struct {
@@ -102,28 +107,12 @@ func (s *server) eraseMe() fiber.Handler {
 		}
 		ctx := c.UserContext()
 		p := principal(c)
-		var req eraseRequest
-		if err := decodeJSON(c, &req); err != nil {
+		var req passwordBody
+		if err := decodeOptionalJSON(c, &req); err != nil {
 			return err
 		}
-		if req.Password == "" {
-			return (content.FieldErrors{"password": "required"}).Err()
-		}
-		if len(req.Password) > 4*maxPasswordLen {
-			return (content.FieldErrors{"password": "too long"}).Err()
-		}
-		key := s.idKey("erase", p.ID())
-		if err := s.over(ctx, key, s.Limits.LoginPerAccount); err != nil {
+		if err := s.confirmPassword(c, req.Password, "account.erase", "", content.SubjectParent+":"+p.ID()); err != nil {
 			return err
-		}
-		ok, err := s.Passwords.Verify(ctx, p.Parent.PasswordHash, req.Password)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			_ = s.hit(ctx, key, s.Limits.LoginPerAccount)
-			s.audit(c, content.KindParent, p.ID(), "account.erase_refused", "", content.SubjectParent+":"+p.ID())
-			return content.Errorf(content.CodeForbidden, "the password is not right")
 		}
 		now := s.Clock.Now()
 		var schools []string
@@ -172,13 +161,32 @@ func toSubscriptionDTO(sc *content.School) subscriptionStateDTO {
 	return d
 }
 
+type endSubscriptionRequest struct {
+	ConfirmSchoolName string `json:"confirm_school_name"`
+	Password          string `json:"password"`
+}
+
 // endSubscription ends a school's subscription: the school keeps working
-// for six weeks (time to export), then the whole school is purged.
-// Ending again keeps the first end time.
+// for six weeks (time to export), then the whole school is purged. Only
+// the school's admins (trust admins included) may, typing the school's
+// name and their password: a slip of the wrong school or a borrowed
+// session cannot start a purge. Ending again keeps the first end time.
 func (s *server) endSubscription() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		sc, err := s.schoolFor(c, adminOnly)
 		if err != nil {
+			return err
+		}
+		var req endSubscriptionRequest
+		if err := decodeOptionalJSON(c, &req); err != nil {
+			return err
+		}
+		if !sameSchoolName(req.ConfirmSchoolName, sc.Name) {
+			return &content.Error{Code: content.CodeUnprocessable, Message: "type the school's name to confirm",
+				Fields: map[string]string{"confirm_school_name": "must be the school's name"}}
+		}
+		subject := content.SubjectSchool + ":" + sc.ID
+		if err := s.confirmPassword(c, req.Password, "school.subscription_end", sc.ID, subject); err != nil {
 			return err
 		}
 		if sc.Subscription.State != content.SubscriptionEnded {
@@ -187,7 +195,7 @@ func (s *server) endSubscription() fiber.Handler {
 				return err
 			}
 			p := principal(c)
-			s.audit(c, p.Kind, p.ID(), "school.subscription_ended", sc.ID, content.SubjectSchool+":"+sc.ID)
+			s.audit(c, p.Kind, p.ID(), "school.subscription_ended", sc.ID, subject)
 		}
 		return c.JSON(toSubscriptionDTO(sc))
 	}
@@ -220,4 +228,11 @@ func (s *server) reactivateSubscription() fiber.Handler {
 		}
 		return c.JSON(toSubscriptionDTO(sc))
 	}
+}
+
+// sameSchoolName compares a typed confirmation with the school's name,
+// ignoring case and runs of spaces, nothing else.
+func sameSchoolName(typed, name string) bool {
+	typed = strings.Join(strings.Fields(typed), " ")
+	return typed != "" && strings.EqualFold(typed, strings.Join(strings.Fields(name), " "))
 }

@@ -71,7 +71,7 @@ func TestCloseMyAccount(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	p, tok := w.freshParent(t, w.K1)
-	resp, body := w.h.do("POST", "/v1/me/close", nil, tok)
+	resp, body := w.h.do("POST", "/v1/me/close", map[string]string{"password": fixturePassword}, tok)
 	wantStatus(t, resp, body, 200)
 	got := decode[closeAccountDTO](t, body)
 	if got.State != "closed" || got.ErasesOn == nil || !got.ErasesOn.Equal(got.ClosedAt.Add(90*24*time.Hour)) {
@@ -100,9 +100,9 @@ func TestEraseMe(t *testing.T) {
 		status int
 		field  string
 	}{
-		{"no password", map[string]string{}, 400, "password"},
+		{"no password", map[string]string{}, 403, "password"},
 		{"unknown field", map[string]any{"password": fixturePassword, "schoolId": "sch_2"}, 400, ""},
-		{"wrong password", map[string]string{"password": "not-the-password-1"}, 403, ""},
+		{"wrong password", map[string]string{"password": "not-the-password-1"}, 403, "password"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := w.h.do("POST", "/v1/me/erase", tc.body, tok)
@@ -152,14 +152,15 @@ func TestSubscriptionEndAndReactivate(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
-	resp, body := w.h.do("POST", "/v1/schools/sch_1/subscription/end", nil, w.tokens[actAdmin])
+	confirm := map[string]string{"confirm_school_name": "Riverside Primary", "password": fixturePassword}
+	resp, body := w.h.do("POST", "/v1/schools/sch_1/subscription/end", confirm, w.tokens[actAdmin])
 	wantStatus(t, resp, body, 200)
 	got := decode[subscriptionStateDTO](t, body)
 	if got.State != "ended" || got.EndedAt == nil || got.PurgesOn == nil || !got.PurgesOn.Equal(got.EndedAt.Add(42*24*time.Hour)) {
 		t.Fatalf("ended %+v", got)
 	}
 	w.h.clock.Advance(time.Minute)
-	resp, body = w.h.do("POST", "/v1/schools/sch_1/subscription/end", nil, w.tokens[actAdmin])
+	resp, body = w.h.do("POST", "/v1/schools/sch_1/subscription/end", confirm, w.tokens[actAdmin])
 	wantStatus(t, resp, body, 200)
 	if again := decode[subscriptionStateDTO](t, body); !again.EndedAt.Equal(*got.EndedAt) {
 		t.Fatalf("ending again moved the end from %v to %v", got.EndedAt, again.EndedAt)

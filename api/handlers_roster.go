@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -63,9 +65,13 @@ func parseRoles(in []string, fe content.FieldErrors, allowEmpty bool) []content.
 	return out
 }
 
-// createStaff adds a staff member to the school. An email that already has
-// a staff account gets the roles at this school added; a new one gets a
-// welcome email to set a password.
+// createStaff invites someone to the school's staff. Nobody is attached
+// without agreeing: a new email gets an account with no school yet and a
+// welcome email to set a password; an email that already has a staff
+// account (someone who works at another school too) gets nothing but an
+// invitation. Either way the person joins by accepting the invitation
+// after signing in, and the answer is the same 202, so the admin learns
+// neither whether the address has an account nor whose it is.
 func (s *server) createStaff() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		sc, err := s.schoolFor(c, adminOnly)
@@ -90,36 +96,133 @@ func (s *server) createStaff() fiber.Handler {
 		}
 		ctx := c.UserContext()
 		p := principal(c)
-		key := loginKey(content.KindStaff, "email", email)
-		l, err := s.Identity.Login(ctx, key)
-		switch {
-		case err == nil:
-			if err := s.Roster.SetStaffSchoolRoles(ctx, l.AccountID, sc.ID, roles); err != nil {
-				return err
-			}
-			st, err := s.Roster.Staff(ctx, l.AccountID)
+		staffID, err := s.staffAccountFor(ctx, email, req)
+		if err != nil {
+			return err
+		}
+		now := s.Clock.Now()
+		inv := &content.StaffInvitation{ID: content.StaffInvitationID(s.HashKey, sc.ID, email), SchoolID: sc.ID,
+			StaffID: staffID, Roles: roles, InvitedBy: p.ID(), CreatedAt: now, ExpiresAt: now.Add(content.StaffInvitationTTL)}
+		if err := s.Roster.PutStaffInvitation(ctx, inv); err != nil {
+			return err
+		}
+		s.audit(c, p.Kind, p.ID(), "staff.invite", sc.ID, "staff_invitation:"+inv.ID)
+		return c.Status(fiber.StatusAccepted).JSON(staffInvitedDTO{Status: "invited"})
+	}
+}
+
+type staffInvitedDTO struct {
+	Status string `json:"status"`
+}
+
+// staffAccountFor returns the staff account of email, creating it (and
+// queueing its welcome email) if there is none. An existing account is
+// left exactly as it is.
+func (s *server) staffAccountFor(ctx context.Context, email string, req newStaffRequest) (string, error) {
+	key := loginKey(content.KindStaff, "email", email)
+	l, err := s.Identity.Login(ctx, key)
+	if err == nil {
+		return l.AccountID, nil
+	} else if !content.IsCode(err, content.CodeNotFound) {
+		return "", err
+	}
+	st := &content.Staff{ID: content.NewID("stf"), Email: email, Title: strings.TrimSpace(req.Title),
+		FirstName: strings.TrimSpace(req.FirstName), LastName: strings.TrimSpace(req.LastName),
+		Schools: []content.SchoolRoles{}, CreatedAt: s.Clock.Now()}
+	if err := s.Roster.CreateStaff(ctx, st); err != nil {
+		return "", err
+	}
+	if err := s.Identity.PutLogin(ctx, &content.Login{Key: key, Kind: content.KindStaff, AccountID: st.ID}); err != nil {
+		if content.IsCode(err, content.CodeConflict) {
+			// Another request created the account first: invite that one.
+			l, err := s.Identity.Login(ctx, key)
 			if err != nil {
+				return "", err
+			}
+			return l.AccountID, nil
+		}
+		return "", err
+	}
+	if err := s.queueAccountEmail(ctx, content.KindStaff, st.ID, "welcome"); err != nil {
+		return "", err
+	}
+	return st.ID, nil
+}
+
+type staffInvitationDTO struct {
+	ID         string    `json:"id"`
+	SchoolID   string    `json:"school_id"`
+	SchoolName string    `json:"school_name"`
+	Roles      []string  `json:"roles"`
+	InvitedAt  time.Time `json:"invited_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+// myStaffInvitations lists the caller's open invitations to join schools.
+func (s *server) myStaffInvitations() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx := c.UserContext()
+		p := principal(c)
+		invs, err := s.Roster.StaffInvitationsOf(ctx, p.ID())
+		if err != nil {
+			return err
+		}
+		now := s.Clock.Now()
+		out := []staffInvitationDTO{}
+		for _, inv := range invs {
+			if !now.Before(inv.ExpiresAt) {
+				continue
+			}
+			sc, err := s.Roster.School(ctx, inv.SchoolID)
+			if content.IsCode(err, content.CodeNotFound) {
+				continue
+			} else if err != nil {
 				return err
 			}
-			s.audit(c, p.Kind, p.ID(), "staff.roles", sc.ID, "staff:"+st.ID)
-			return c.Status(fiber.StatusOK).JSON(toStaffDTO(st, sc.ID))
-		case !content.IsCode(err, content.CodeNotFound):
+			out = append(out, staffInvitationDTO{ID: inv.ID, SchoolID: sc.ID, SchoolName: sc.Name,
+				Roles: rolesToStrings(inv.Roles), InvitedAt: inv.CreatedAt.UTC(), ExpiresAt: inv.ExpiresAt.UTC()})
+		}
+		slices.SortFunc(out, func(a, b staffInvitationDTO) int { return a.InvitedAt.Compare(b.InvitedAt) })
+		return c.JSON(listDTO[staffInvitationDTO]{Items: out})
+	}
+}
+
+// acceptStaffInvitation is the invited person agreeing to join: the roles
+// are set at the school and the invitation is spent. Someone else's,
+// expired or unknown invitations are all 404.
+func (s *server) acceptStaffInvitation() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx := c.UserContext()
+		p := principal(c)
+		missing := content.Errorf(content.CodeNotFound, "no such invitation")
+		inv, err := s.Roster.StaffInvitation(ctx, c.Params("invitationId"))
+		if content.IsCode(err, content.CodeNotFound) {
+			return missing
+		} else if err != nil {
 			return err
 		}
-		st := &content.Staff{ID: content.NewID("stf"), Email: email, Title: strings.TrimSpace(req.Title),
-			FirstName: strings.TrimSpace(req.FirstName), LastName: strings.TrimSpace(req.LastName),
-			Schools: []content.SchoolRoles{{SchoolID: sc.ID, Roles: roles}}, CreatedAt: s.Clock.Now()}
-		if err := s.Roster.CreateStaff(ctx, st); err != nil {
+		if inv.StaffID != p.ID() || !s.Clock.Now().Before(inv.ExpiresAt) {
+			return missing
+		}
+		sc, err := s.Roster.School(ctx, inv.SchoolID)
+		if content.IsCode(err, content.CodeNotFound) {
+			return missing
+		} else if err != nil {
 			return err
 		}
-		if err := s.Identity.PutLogin(ctx, &content.Login{Key: key, Kind: content.KindStaff, AccountID: st.ID}); err != nil {
+		if err := s.Roster.SetStaffSchoolRoles(ctx, p.ID(), sc.ID, inv.Roles); err != nil {
 			return err
 		}
-		if err := s.queueAccountEmail(ctx, content.KindStaff, st.ID, "welcome"); err != nil {
+		if err := s.Roster.DeleteStaffInvitation(ctx, inv.ID); err != nil {
 			return err
 		}
-		s.audit(c, p.Kind, p.ID(), "staff.create", sc.ID, "staff:"+st.ID)
-		return c.Status(fiber.StatusCreated).JSON(toStaffDTO(st, sc.ID))
+		st, err := s.Roster.Staff(ctx, p.ID())
+		if err != nil {
+			return err
+		}
+		s.audit(c, p.Kind, p.ID(), "staff.invitation_accepted", sc.ID, "staff:"+p.ID())
+		joined := &content.Principal{Kind: content.KindStaff, Staff: st}
+		return c.JSON(toSchoolDTO(sc, joined.RolesAt(sc), joined.IsSchoolAdmin(sc)))
 	}
 }
 

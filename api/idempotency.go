@@ -54,7 +54,7 @@ func (s *server) idempotent(c *fiber.Ctx, schoolID string, newID func() string, 
 	}
 	ctx := c.UserContext()
 	id := "idk_" + content.KeyedHash(s.HashKey, "idempotency|"+schoolID+"|"+principal(c).ID()+"|"+key)
-	fingerprint := content.KeyedHash(s.HashKey, c.Method()+"\n"+c.Path()+"\n"+string(c.Body()))
+	fingerprint := content.KeyedHash(s.HashKey, c.Method()+"\n"+c.Path()+"\n"+string(c.Request().Body()))
 	c.Locals(localIdempotencyID, id)
 	holder := content.NewID("hld")
 	now := s.Clock.Now()

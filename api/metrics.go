@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -27,6 +28,11 @@ type Metrics struct {
 	Registry  *prometheus.Registry
 	latency   *prometheus.HistogramVec
 	callbacks *prometheus.CounterVec
+	// redeemFailures counts invite redemptions and claims refused for a
+	// bad code (no labels: which code or who is nobody's business here).
+	redeemFailures prometheus.Counter
+	// redeemAlert answers the alert gauge at scrape time; set by New.
+	redeemAlert atomic.Pointer[func(context.Context) (bool, error)]
 }
 
 // NewMetrics registers the HTTP histogram, Go/process collectors and, if
@@ -51,7 +57,12 @@ func NewMetricsOn(reg *prometheus.Registry, queues QueueSizes) *Metrics {
 			Help: "Delivery reports from providers that moved a message's state, by provider and state.",
 		}, []string{"provider", "state"}),
 	}
-	reg.MustRegister(m.latency, m.callbacks, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.redeemFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hometime_invite_redeem_failures_total",
+		Help: "Invite redemptions and claims refused for an unknown, used, expired or foreign code.",
+	})
+	reg.MustRegister(m.latency, m.callbacks, m.redeemFailures, &redeemAlertCollector{m: m},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queues != nil {
 		reg.MustRegister(&queueCollector{sizes: queues})
 	}
@@ -84,6 +95,50 @@ func (m *Metrics) callback(provider string, state content.MessageState) {
 	if m != nil {
 		m.callbacks.WithLabelValues(provider, string(state)).Inc()
 	}
+}
+
+// redeemFailure counts one refused redemption; nil metrics count nothing.
+func (m *Metrics) redeemFailure() {
+	if m != nil {
+		m.redeemFailures.Inc()
+	}
+}
+
+// watchRedeemFailures sets what the alert gauge reads: whether failed
+// redemptions of every API process (a Redis counter) are above the
+// threshold in the current window.
+func (m *Metrics) watchRedeemFailures(f func(context.Context) (bool, error)) {
+	if m != nil {
+		m.redeemAlert.Store(&f)
+	}
+}
+
+var redeemAlertDesc = prometheus.NewDesc("hometime_invite_redeem_failure_alert",
+	"1 while failed invite redemptions across all IPs are above the configured rate (HOMETIME_REDEEM_FAILURE_ALERT_PER_MINUTE), else 0.", nil, nil)
+
+// redeemAlertCollector reads the shared failure counter at scrape time, so
+// the gauge falls back to 0 on its own once a window passes quietly.
+type redeemAlertCollector struct{ m *Metrics }
+
+func (r *redeemAlertCollector) Describe(ch chan<- *prometheus.Desc) { ch <- redeemAlertDesc }
+
+func (r *redeemAlertCollector) Collect(ch chan<- prometheus.Metric) {
+	f := r.m.redeemAlert.Load()
+	if f == nil {
+		ch <- prometheus.MustNewConstMetric(redeemAlertDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	on, err := (*f)(ctx)
+	if err != nil {
+		return // no reading beats a wrong one
+	}
+	v := 0.0
+	if on {
+		v = 1
+	}
+	ch <- prometheus.MustNewConstMetric(redeemAlertDesc, prometheus.GaugeValue, v)
 }
 
 func (m *Metrics) observe(route, method string, status int, d time.Duration) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/hometime-edu/hometime/content"
@@ -42,7 +43,12 @@ type Passwords struct {
 	breached map[string]struct{}
 	slots    chan struct{}
 	dummy    string // hash verified for unknown accounts, so timing does not tell
+	verified atomic.Int64
 }
+
+// Verifications counts the argon2id verifications this hasher has run
+// (dummy ones included): what a throttle in front of it bounds.
+func (pw *Passwords) Verifications() int64 { return pw.verified.Load() }
 
 // NewPasswords builds the hasher; concurrency bounds simultaneous hashes.
 func NewPasswords(p Argon2Params, concurrency int) (*Passwords, error) {
@@ -138,6 +144,7 @@ func (pw *Passwords) Verify(ctx context.Context, hash, password string) (bool, e
 		return false, err
 	}
 	defer func() { <-pw.slots }()
+	pw.verified.Add(1)
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }

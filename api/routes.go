@@ -12,6 +12,9 @@ import (
 func (s *server) routes(app *fiber.App) {
 	app.Use(recover.New())
 	app.Use(s.requestID, s.observe, securityHeaders)
+	// Bodies: a compressed one is refused (415) on every route before any
+	// of it is read; others are read under the route's limit (body.go).
+	app.Use(closeUnreadBody, refuseEncodedBodies, s.readBody)
 
 	app.Get("/healthz", s.healthz())
 	app.Get("/readyz", s.readyz())
@@ -47,6 +50,7 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/me/preferences", parent(s.getPreferences())...)
 	v1.Put("/me/preferences", parent(s.putPreferences())...)
 	v1.Post("/me/notifications/read", parent(s.markNotificationsRead())...)
+	v1.Post("/me/invites/claim", parent(s.claimInvite())...)
 	v1.Get("/activities", signedIn(s.listActivities())...)
 	v1.Get("/activities/:activityId", signedIn(s.getActivity())...)
 
@@ -58,6 +62,8 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/schools/:schoolId/staff", staff(s.listStaff())...)
 	v1.Post("/schools/:schoolId/staff", staff(s.createStaff())...)
 	v1.Put("/schools/:schoolId/staff/:staffId/roles", staff(s.setStaffRoles())...)
+	v1.Get("/me/staff-invitations", staff(s.myStaffInvitations())...)
+	v1.Post("/me/staff-invitations/:invitationId/accept", staff(s.acceptStaffInvitation())...)
 	v1.Get("/schools/:schoolId/classes", staff(s.listClasses())...)
 	v1.Post("/schools/:schoolId/classes", staff(s.createClass())...)
 	v1.Get("/schools/:schoolId/classes/:classId", staff(s.getClass())...)
@@ -85,7 +91,7 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/schools/:schoolId/broadcasts/:broadcastId/recipients", staff(s.broadcastRecipients())...)
 	v1.Get("/schools/:schoolId/messages", staff(s.schoolMessages())...)
 	v1.Get("/schools/:schoolId/sms-budget", staff(s.schoolSMSBudget())...)
-	v1.Post("/schools/:schoolId/imports", staff(s.importRoster())...)
+	v1.Post(importRoute, staff(s.importRoster())...)
 	v1.Post("/schools/:schoolId/invites/resend", staff(s.resendInvites())...)
 	v1.Get("/schools/:schoolId/funnel", staff(s.schoolFunnel())...)
 	v1.Get("/schools/:schoolId/funnel/families", staff(s.funnelFamilies())...)

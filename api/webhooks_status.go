@@ -223,7 +223,7 @@ func (s *server) sendGridEvents() fiber.Handler {
 		if s.SendGridSignatures == nil || s.Ledger == nil || s.Suppressions == nil || s.WebhookEvents == nil {
 			return content.Errorf(content.CodeUnavailable, "SendGrid webhooks are not configured")
 		}
-		body := c.Body()
+		body := c.Request().Body()
 		ts := c.Get(sendGridTimestampHeader)
 		if err := s.SendGridSignatures.Verify(body, c.Get(sendGridSignatureHeader), ts); err != nil {
 			return content.Errorf(content.CodeForbidden, "the request is not signed by SendGrid")

@@ -159,7 +159,7 @@ func twilioForm(c *fiber.Ctx) (url.Values, bool) {
 	if !strings.HasPrefix(ct, fiber.MIMEApplicationForm) {
 		return nil, false
 	}
-	form, err := url.ParseQuery(string(c.Body()))
+	form, err := url.ParseQuery(string(c.Request().Body()))
 	if err != nil {
 		return nil, false
 	}

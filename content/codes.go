@@ -14,8 +14,14 @@ import (
 // aloud or typed from a letter is hard to get wrong.
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
-// InviteCodeLength is the number of characters in an invite code (40 bits).
-const InviteCodeLength = 8
+// InviteCodeLength is the number of characters in an invite code: 12
+// base32 characters are 60 random bits, so guessing any one of a million
+// live codes at the per-IP redemption limit from a botnet still takes
+// longer than a code lives.
+const InviteCodeLength = 12
+
+// InviteCodeBits is the entropy of one random invite code.
+const InviteCodeBits = InviteCodeLength * 5
 
 // InviteCodeTTL is how long an invite code stays redeemable.
 const InviteCodeTTL = 30 * 24 * time.Hour

@@ -78,7 +78,8 @@ type ChannelPreference struct {
 // same phone. Every write is by _id.
 type Devices interface {
 	// PutDevice registers or refreshes d for the parent, taking it from any
-	// other parent that had it.
+	// other parent that had it. A parent keeps at most MaxDevicesPerParent:
+	// beyond that the least recently seen others are dropped.
 	PutDevice(ctx context.Context, parentID string, d Device) error
 	// RemoveDevice drops the parent's device; CodeNotFound if the parent
 	// has no such device.

@@ -216,6 +216,10 @@ type Invitation struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	Redeemed  bool
+	// RedeemedBy is the account the code's children went to: the invited
+	// parent itself (a new sign-in) or the family's existing account that
+	// claimed the code. A claim repeated by that account is answered again.
+	RedeemedBy string
 }
 
 // InviteCode is the redeemable side of an invitation, keyed by code hash.
@@ -267,7 +271,7 @@ type ResetRequest struct {
 	ID        string
 	Kind      AccountKind
 	AccountID string
-	Purpose   string // "reset" | "welcome" (new staff set their first password)
+	Purpose   string // "reset" | "welcome" (new staff set their first password) | "reset_sms" (a code by text)
 	CreatedAt time.Time
 	SentAt    time.Time
 }

@@ -10,19 +10,24 @@ import (
 type Code string
 
 const (
-	CodeInvalid            Code = "invalid"             // 400: the request is malformed or fails validation
-	CodeUnauthenticated    Code = "unauthenticated"     // 401: no or bad credentials
-	CodeInvalidCredentials Code = "invalid_credentials" // 401: sign-in failed (same for unknown accounts)
-	CodeForbidden          Code = "forbidden"           // 403: known to the caller but not allowed
-	CodeNotFound           Code = "not_found"           // 404: absent, or not visible to the caller
-	CodeConflict           Code = "conflict"            // 409: clashes with existing state
-	CodeGone               Code = "gone"                // 410: was here, has expired
-	CodeTooLarge           Code = "too_large"           // 413
-	CodeUnprocessable      Code = "unprocessable"       // 422: well-formed but refused (e.g. reused idempotency key)
-	CodeThrottled          Code = "throttled"           // 429
-	CodeUnavailable        Code = "unavailable"         // 503: a dependency is down
-	CodeInternal           Code = "internal"            // 500
+	CodeInvalid            Code = "invalid"                   // 400: the request is malformed or fails validation
+	CodeUnauthenticated    Code = "unauthenticated"           // 401: no or bad credentials
+	CodeInvalidCredentials Code = "invalid_credentials"       // 401: sign-in failed (same for unknown accounts)
+	CodeForbidden          Code = "forbidden"                 // 403: known to the caller but not allowed
+	CodeReauthRequired     Code = "reauthentication_required" // 403: a destructive action needs the password again
+	CodeNotFound           Code = "not_found"                 // 404: absent, or not visible to the caller
+	CodeConflict           Code = "conflict"                  // 409: clashes with existing state
+	CodeGone               Code = "gone"                      // 410: was here, has expired
+	CodeTooLarge           Code = "too_large"                 // 413
+	CodeUnprocessable      Code = "unprocessable"             // 422: well-formed but refused (e.g. reused idempotency key)
+	CodeThrottled          Code = "throttled"                 // 429
+	CodeUnavailable        Code = "unavailable"               // 503: a dependency is down
+	CodeInternal           Code = "internal"                  // 500
 )
+
+// CodeUnsupportedEncoding (415) refuses a compressed request body
+// (Content-Encoding other than identity): the API reads bodies as sent.
+const CodeUnsupportedEncoding Code = "unsupported_encoding"
 
 // Error is a classified error. Message is safe to show to the caller; Err is
 // the cause, for logs only.

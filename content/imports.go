@@ -34,8 +34,13 @@ type ImportBatch struct {
 	InviteBroadcastID string         // "" when nobody was invited
 	Invited           int
 	ErrorCode         string // classified code of the failure, never a message
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// PRMissing and PRRelationships record the school's choices about
+	// parental responsibility for this file (who beyond the PR column
+	// was treated as a parent); empty when it made none.
+	PRMissing       string
+	PRRelationships []string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // ImportRowOutcome is what a commit did with one spreadsheet row.

@@ -26,6 +26,15 @@ type Identity interface {
 	MarkResetRequestSent(ctx context.Context, id string, at time.Time) error
 	PutResetToken(ctx context.Context, t *ResetToken) error
 	UseResetToken(ctx context.Context, hash string) (*ResetToken, error)
+	// SMS reset codes: one live code per account; a new one replaces it.
+	PutResetCode(ctx context.Context, c *ResetCode) error
+	// CountResetCodeAttempt atomically counts one guess at the account's
+	// code and returns the code as it stands after the count (CodeNotFound
+	// if there is none), so concurrent guesses cannot share one count.
+	CountResetCodeAttempt(ctx context.Context, kind AccountKind, accountID string) (*ResetCode, error)
+	// SpendResetCode deletes the account's code if its hash is still hash;
+	// false when another request spent or replaced it first.
+	SpendResetCode(ctx context.Context, kind AccountKind, accountID, hash string) (bool, error)
 
 	// Account session lists: a request is valid only while its session id
 	// is on the account, so revocation is one write and costs reads nothing.
@@ -50,6 +59,12 @@ type Roster interface {
 	Staff(ctx context.Context, id string) (*Staff, error)
 	StaffOfSchool(ctx context.Context, schoolID string) ([]*Staff, error)
 	SetStaffSchoolRoles(ctx context.Context, staffID, schoolID string, roles []Role) error
+	// Staff invitations wait for an existing staff account to agree to
+	// join a school. Put replaces the invitation with the same ID.
+	PutStaffInvitation(ctx context.Context, inv *StaffInvitation) error
+	StaffInvitation(ctx context.Context, id string) (*StaffInvitation, error)
+	StaffInvitationsOf(ctx context.Context, staffID string) ([]*StaffInvitation, error)
+	DeleteStaffInvitation(ctx context.Context, id string) error
 
 	CreateClass(ctx context.Context, c *Class) error
 	Class(ctx context.Context, id string) (*Class, error)

@@ -80,6 +80,14 @@ var welsh = language{
 			PushTitle: "Ailosod eich cyfrinair",
 			PushBody:  "Tapiwch i ddewis cyfrinair newydd.",
 		},
+		TemplatePasswordResetCode: {
+			SMS:     "Eich cod ailosod cyfrinair Hometime yw {{.Code}}. Mae'n gweithio am 15 munud. Peidiwch a'i rannu. Os na wnaethoch ofyn amdano, anwybyddwch y neges hon.",
+			Subject: "Eich cod ailosod cyfrinair Hometime",
+			Body: "Eich cod i ailosod eich cyfrinair Hometime yw {{.Code}}. Mae'n gweithio am 15 munud; peidiwch â'i rannu gydag unrhyw un.\n\n" +
+				"Os na wnaethoch ofyn am hyn, gallwch anwybyddu'r neges hon; fydd eich cyfrinair ddim yn newid.",
+			PushTitle: "Ailosod eich cyfrinair",
+			PushBody:  "Rhowch y cod a anfonwyd atoch mewn neges destun i ddewis cyfrinair newydd.",
+		},
 		TemplateExportReady: {
 			SMS:     "Mae copi o'ch data Hometime yn barod i'w lawrlwytho: {{.Link}}",
 			Subject: "Mae eich data Hometime yn barod i'w lawrlwytho",

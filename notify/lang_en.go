@@ -80,6 +80,14 @@ var english = language{
 			PushTitle: "Reset your password",
 			PushBody:  "Tap to choose a new password.",
 		},
+		TemplatePasswordResetCode: {
+			SMS:     "Your Hometime password reset code is {{.Code}}. It works for 15 minutes. Don't share it. If you didn't ask for it, ignore this message.",
+			Subject: "Your Hometime password reset code",
+			Body: "Your code to reset your Hometime password is {{.Code}}. It works for 15 minutes; never share it with anyone.\n\n" +
+				"If you didn't ask for this, you can ignore this message; your password won't change.",
+			PushTitle: "Reset your password",
+			PushBody:  "Enter the code we sent you by text to choose a new password.",
+		},
 		TemplateExportReady: {
 			SMS:     "Your Hometime data export is ready. Download it here: {{.Link}}",
 			Subject: "Your Hometime data is ready to download",

@@ -79,6 +79,14 @@ var spanish = language{
 			PushTitle: "Restablecer contraseña",
 			PushBody:  "Toque para elegir una nueva contraseña.",
 		},
+		TemplatePasswordResetCode: {
+			SMS:     "Su código para restablecer la contraseña de Hometime es {{.Code}}. Vale 15 minutos. No lo comparta. Si no lo ha pedido usted, ignore este mensaje.",
+			Subject: "Su código para restablecer la contraseña de Hometime",
+			Body: "Su código para restablecer la contraseña de Hometime es {{.Code}}. Vale durante 15 minutos; no lo comparta con nadie.\n\n" +
+				"Si no lo ha pedido usted, puede ignorar este mensaje; su contraseña no cambiará.",
+			PushTitle: "Restablecer contraseña",
+			PushBody:  "Escriba el código que le enviamos por SMS para elegir una nueva contraseña.",
+		},
 		TemplateExportReady: {
 			SMS:     "La copia de sus datos de Hometime está lista para descargar: {{.Link}}",
 			Subject: "Sus datos de Hometime están listos para descargar",

@@ -81,6 +81,14 @@ var polish = language{
 			PushTitle: "Zmiana hasła",
 			PushBody:  "Dotknij, aby ustawić nowe hasło.",
 		},
+		TemplatePasswordResetCode: {
+			SMS:     "Kod do zmiany hasła w Hometime: {{.Code}}. Ważny przez 15 minut. Prosimy nikomu go nie podawać. Jeśli to nie Państwo prosili o zmianę, prosimy zignorować tę wiadomość.",
+			Subject: "Kod do zmiany hasła w Hometime",
+			Body: "Kod do zmiany hasła w Hometime to {{.Code}}. Jest ważny przez 15 minut; prosimy nikomu go nie podawać.\n\n" +
+				"Jeśli to nie Państwo wysłali tę prośbę, wystarczy zignorować tę wiadomość – hasło się nie zmieni.",
+			PushTitle: "Zmiana hasła",
+			PushBody:  "Wpisz kod z SMS-a, aby ustawić nowe hasło.",
+		},
 		TemplateExportReady: {
 			SMS:     "Kopia Państwa danych z Hometime jest gotowa do pobrania: {{.Link}}",
 			Subject: "Dane z Hometime są gotowe do pobrania",

@@ -79,6 +79,14 @@ var romanian = language{
 			PushTitle: "Resetarea parolei",
 			PushBody:  "Atingeți ca să alegeți o parolă nouă.",
 		},
+		TemplatePasswordResetCode: {
+			SMS:     "Codul pentru resetarea parolei Hometime este {{.Code}}. Este valabil 15 minute. Nu îl dați nimănui. Dacă nu ați cerut acest lucru, ignorați mesajul.",
+			Subject: "Codul pentru resetarea parolei Hometime",
+			Body: "Codul pentru resetarea parolei Hometime este {{.Code}}. Este valabil 15 minute; nu îl dați nimănui.\n\n" +
+				"Dacă nu ați cerut acest lucru, puteți ignora acest mesaj; parola nu se va schimba.",
+			PushTitle: "Resetarea parolei",
+			PushBody:  "Introduceți codul primit prin SMS ca să alegeți o parolă nouă.",
+		},
 		TemplateExportReady: {
 			SMS:     "Copia datelor dumneavoastră Hometime este gata de descărcat: {{.Link}}",
 			Subject: "Datele dumneavoastră Hometime sunt gata de descărcat",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"maps"
 	"slices"
 	"strings"
 	"text/template"
@@ -22,7 +23,10 @@ const (
 	TemplateInactivityNotice Template = "inactivity_notice"
 	TemplateAccountClosed    Template = "account_closed"
 	TemplatePasswordReset    Template = "password_reset"
-	TemplateExportReady      Template = "export_ready"
+	// TemplatePasswordResetCode texts a parent who signed up by phone a
+	// short reset code; it is only ever sent by SMS.
+	TemplatePasswordResetCode Template = "password_reset_code"
+	TemplateExportReady       Template = "export_ready"
 )
 
 // Templates lists every system template, in a stable order.
@@ -30,7 +34,7 @@ func Templates() []Template {
 	return []Template{
 		TemplateInvite, TemplateInviteReminder, TemplateActivitySet,
 		TemplateTeacherReply, TemplateAward, TemplateInactivityNotice,
-		TemplateAccountClosed, TemplatePasswordReset, TemplateExportReady,
+		TemplateAccountClosed, TemplatePasswordReset, TemplatePasswordResetCode, TemplateExportReady,
 	}
 }
 
@@ -198,14 +202,50 @@ func (c *Catalog) RenderFor(ch Channel, tmpl Template, tag string, p Params) (Re
 	return r, nil
 }
 
+// SMSSchoolNameMax is the most characters of a school's name an SMS body
+// shows (a school's name may be up to 120). Longer names are cut at a word
+// boundary: with it, an invite's SMS in English or Welsh carries the
+// 12-character code and the join link in one GSM-7 segment.
+const SMSSchoolNameMax = 36
+
+// smsSchoolName shortens a school name to SMSSchoolNameMax characters, at
+// the last space that keeps at least half of them, else mid-word.
+func smsSchoolName(name string) string {
+	r := []rune(name)
+	if len(r) <= SMSSchoolNameMax {
+		return name
+	}
+	cut := r[:SMSSchoolNameMax]
+	if r[SMSSchoolNameMax] != ' ' {
+		for i := len(cut) - 1; i >= SMSSchoolNameMax/2; i-- {
+			if cut[i] == ' ' {
+				cut = cut[:i]
+				break
+			}
+		}
+	}
+	return strings.TrimRight(string(cut), " ,-&")
+}
+
 func (c *Catalog) render(tmpl Template, cm *compiled, p Params, ch Channel) (Rendered, error) {
 	vals, err := p.values(cm.lang, cm.required)
 	if err != nil {
 		return Rendered{}, err
 	}
+	smsVals := vals
+	if v, ok := vals[ParamSchoolName]; ok {
+		if short := smsSchoolName(v); short != v {
+			smsVals = maps.Clone(vals)
+			smsVals[ParamSchoolName] = short
+		}
+	}
 	exec := func(part string, t *template.Template) (string, error) {
+		in := vals
+		if part == "sms" {
+			in = smsVals
+		}
 		var b strings.Builder
-		if err := t.Execute(&b, vals); err != nil {
+		if err := t.Execute(&b, in); err != nil {
 			return "", fmt.Errorf("%s: %w", part, err)
 		}
 		return b.String(), nil

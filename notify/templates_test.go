@@ -15,8 +15,8 @@ func longestParams(t *testing.T) Params {
 	p := Params{
 		SchoolName:     "St Mary and St John CofE Primary Academy",
 		ChildFirstName: "Maximilian-Jose",
-		Code:           "K7QX2M9P",
-		Link:           "https://join.hometime.example/i/K7QX2M9P",
+		Code:           "K7QX2M9PHV3D",
+		Link:           "https://hometime.app/join/K7QX2M9PHV3D",
 		TeacherName:    "Mrs Featherstonehaugh-Kay",
 		ActivityTitle:  "Counting Conkers: a Nature Walk Together",
 		CloseDate:      time.Date(2026, time.September, 30, 0, 0, 0, 0, time.UTC), // longest English month
@@ -26,7 +26,7 @@ func longestParams(t *testing.T) Params {
 		want int
 	}{
 		"SchoolName": {p.SchoolName, 40}, "ChildFirstName": {p.ChildFirstName, 15},
-		"Code": {p.Code, 8}, "Link": {p.Link, 40},
+		"Code": {p.Code, 12}, "Link": {p.Link, 38},
 		"TeacherName": {p.TeacherName, 25}, "ActivityTitle": {p.ActivityTitle, 40},
 	} {
 		if len(tc.v) != tc.want {
@@ -110,6 +110,46 @@ func TestSMSFitsOneGSM7Segment(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestInviteSMSFitsOneSegmentWithTheLongestSchoolName: the invite and its
+// reminder, in English and Welsh, with a 12-character code, the default
+// join link and a school name of the 120 characters a school may have,
+// are one GSM-7 segment that still carries the code and the link.
+func TestInviteSMSFitsOneSegmentWithTheLongestSchoolName(t *testing.T) {
+	c := MustCatalog()
+	code := strings.Repeat("W", 12) // as wide as any code (GSM-7 letters are one septet each)
+	for name, school := range map[string]string{
+		"words":    strings.Repeat("Ysgol Gynradd ", 9)[:120],
+		"one word": strings.Repeat("Llanfairpwll", 10),
+		"at max":   strings.Repeat("X", SMSSchoolNameMax),
+	} {
+		if n := len([]rune(school)); n > 120 {
+			t.Fatalf("%s: %d characters", name, n)
+		}
+		p := Params{SchoolName: school, ChildFirstName: "Maximilian-Jose", Code: code, Link: "https://hometime.app/join/" + code}
+		for _, lang := range []Language{LangEnglish, LangWelsh} {
+			for _, tmpl := range []Template{TemplateInvite, TemplateInviteReminder} {
+				r, err := c.Render(tmpl, lang, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := CountSegments(r.SMSBody)
+				if got.Encoding != EncodingGSM7 || got.Segments != 1 {
+					t.Errorf("%s %s/%s: %q: %+v, want one GSM-7 segment", name, lang, tmpl, r.SMSBody, got)
+				}
+				if !strings.Contains(r.SMSBody, " "+code+" ") || !strings.HasSuffix(r.SMSBody, p.Link) {
+					t.Errorf("%s %s/%s: %q lost the code or the link", name, lang, tmpl, r.SMSBody)
+				}
+				if !strings.Contains(r.EmailText, school) {
+					t.Errorf("%s %s/%s: the email shortened the school's name", name, lang, tmpl)
+				}
+			}
+		}
+	}
+	if got := smsSchoolName("St Mary and St John CofE Primary Academy Trust"); got != "St Mary and St John CofE Primary" {
+		t.Errorf("shortened to %q", got)
 	}
 }
 

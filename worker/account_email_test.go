@@ -78,3 +78,65 @@ func TestAccountEmailIsSentOnce(t *testing.T) {
 		t.Fatal("a malformed payload was accepted")
 	}
 }
+
+type recordedSMS struct{ sent []notify.SMS }
+
+func (r *recordedSMS) SendSMS(_ context.Context, m notify.SMS) notify.Result {
+	r.sent = append(r.sent, m)
+	return notify.Result{Ref: m.Ref, ProviderID: "SM1", Segments: 1}
+}
+
+// TestResetCodeIsTextedOnce: a parent's reset by phone texts one 8-digit
+// code in the parent's language, stored only as its keyed hash; a
+// redelivered task texts nothing more, and a request older than a code's
+// lifetime is dropped.
+func TestResetCodeIsTextedOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := mongotest.NewStore(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	sms := &recordedSMS{}
+	h := &AccountEmails{Deps{Identity: store, Roster: store, SMS: sms, Catalog: notify.MustCatalog(),
+		HashKey: []byte("k"), Clock: fixedClock{now}, Log: log}}
+	p := &content.Parent{ID: "par_1", Phone: "+447911123456", Language: "cy", State: content.ParentActive, CreatedAt: now}
+	if err := store.CreateParent(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	for id, created := range map[string]time.Time{"rst_new": now.Add(-time.Minute), "rst_old": now.Add(-content.ResetCodeTTL - time.Minute)} {
+		if err := store.PutResetRequest(ctx, &content.ResetRequest{ID: id, Kind: content.KindParent, AccountID: p.ID,
+			Purpose: content.PurposeResetSMS, CreatedAt: created}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"rst_new", "rst_new", "rst_old"} {
+		task, err := tasks.NewAccountEmail(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.ProcessTask(ctx, task); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+	}
+	if len(sms.sent) != 1 || sms.sent[0].To != p.Phone || sms.sent[0].Ref != "rst_new" {
+		t.Fatalf("texts %+v, want one to the parent", sms.sent)
+	}
+	body := sms.sent[0].Body
+	code := ""
+	for _, f := range strings.FieldsFunc(body, func(r rune) bool { return r < '0' || r > '9' }) {
+		if len(f) == content.ResetCodeDigits {
+			code = f
+		}
+	}
+	if code == "" || !strings.Contains(body, "cyfrinair") {
+		t.Fatalf("text %q: want a Welsh text with an %d-digit code", body, content.ResetCodeDigits)
+	}
+	if seg := notify.CountSegments(body); seg.Encoding != notify.EncodingGSM7 || seg.Segments != 1 {
+		t.Fatalf("text %q is %+v", body, seg)
+	}
+	rc, err := store.CountResetCodeAttempt(ctx, content.KindParent, p.ID)
+	if err != nil || rc.Hash != content.ResetCodeHash([]byte("k"), content.KindParent, p.ID, code) ||
+		rc.ExpiresAt.Sub(now) != content.ResetCodeTTL {
+		t.Fatalf("stored code %+v %v", rc, err)
+	}
+}

@@ -47,6 +47,12 @@
 //     duplicate_row (warning) when its mapped cells are identical, as
 //     duplicate_upn (error) when they differ. Rows with errors still mark
 //     their UPN as seen, so a typo never turns a pupil into a leaver.
+//   - Parental responsibility. Only a contact whose PR cell says yes (or
+//     whose relationship the school lists) is a parent; the others are
+//     counted in Import.WithoutPR, noted on their row, and their other
+//     cells are not read. Slots with no PR column follow
+//     Options.Responsibility.Missing: unset, none of their contacts is a
+//     parent (see responsibility.go).
 //   - Languages are the codes Hometime has templates for (en, cy, pl, ur,
 //     es, ro, ar); anything else is the school's default with an
 //     unknown_language warning.

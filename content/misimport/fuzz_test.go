@@ -48,7 +48,7 @@ func FuzzReader(f *testing.F) {
 		}
 
 		imp, err := misimport.Parse(bytes.NewReader(data), misimport.Options{Region: "GB", Phones: mistest.UKPhones{},
-			Reader: limits, MaxProblems: 100})
+			Reader: limits, MaxProblems: 100, Responsibility: allParents})
 		if err != nil {
 			checkClassified(t, err)
 			return

@@ -195,10 +195,12 @@ func pupilHeader(key string) (Field, int, bool) {
 // "Relationship") is slot 0: the file has a row per pupil and contact.
 func contactHeader(key string) (int, ContactAttr, int, bool) {
 	switch key {
-	case "relationship", "relation", "parentalresponsibility", "priority":
-		// Contact-only notions, so a bare header means the row's contact.
-		attr, _, ok := contactAttr(key)
-		return 0, attr, 1, ok
+	case "relationship", "relation", "parentalresponsibility", "hasparentalresponsibility", "parentalresp", "pr",
+		"priority", "contactpriority":
+		// Contact-only notions, so a bare header means the row's contact
+		// (Arbor: "Has Parental Responsibility"; Bromcom: "PR").
+		attr, rank, ok := contactAttr(key)
+		return 0, attr, 1 + rank, ok
 	}
 	for _, p := range []string{"primarycontact", "secondarycontact"} {
 		if rest, ok := strings.CutPrefix(key, p); ok {

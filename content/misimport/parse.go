@@ -30,8 +30,11 @@ type Options struct {
 	DefaultLanguage string  // school's default family language; "en" if empty
 	Phones          Phones  // required
 	Mapping         Mapping // explicit columns, overriding detection
-	Reader          ReaderOptions
-	MaxProblems     int
+	// Responsibility decides which contacts are parents; the zero value
+	// makes none of a PR-less slot's contacts one.
+	Responsibility Responsibility
+	Reader         ReaderOptions
+	MaxProblems    int
 }
 
 // Pupil is one accepted pupil row.
@@ -92,6 +95,10 @@ type Import struct {
 	ProblemCounts map[string]int // by code, exact even when Problems is capped
 	// ProblemsDropped counts problems beyond Options.MaxProblems.
 	ProblemsDropped int
+	// WithoutPR counts the contacts of accepted pupils left out for want
+	// of parental responsibility, one per pupil and contact, by reason
+	// (Reason…). Nothing else of them is kept.
+	WithoutPR map[string]int
 	// seen holds the UPN of every row read, rejected ones included.
 	seen map[string]seenPupil
 }
@@ -237,7 +244,7 @@ func newBuilder(rd *Reader, det *Detection, opts Options) *builder {
 	b := &builder{
 		opts: opts, rd: rd, l: det.layout,
 		imp: &Import{Encoding: rd.Encoding(), Detection: det, ProblemCounts: map[string]int{},
-			seen: map[string]seenPupil{}},
+			WithoutPR: map[string]int{}, seen: map[string]seenPupil{}},
 		byKey: map[string]int{}, intern: map[string]string{},
 	}
 	for f, i := range det.Columns {
@@ -456,10 +463,14 @@ func (b *builder) moreContacts(pupil int) {
 	b.imp.Pupils[pupil].Links = b.link(contacts, b.imp.Pupils[pupil].Links)
 }
 
-// link folds a row's contacts into households and appends the pupil's
-// links to them.
+// link folds a row's contacts with PR into households and appends the
+// pupil's links to them; the others are counted and noted on the row.
 func (b *builder) link(contacts []rowContact, links []Link) []Link {
 	for _, c := range contacts {
+		if c.leftOut != "" {
+			b.leaveOut(c)
+			continue
+		}
 		idx, dup := b.register(c, links)
 		if dup {
 			continue
@@ -495,6 +506,21 @@ func (b *builder) forename() string {
 	return ""
 }
 
+// leaveOut counts a contact of an accepted pupil who is not a parent and
+// notes why on the row (a missing PR column is said once, for the file).
+func (b *builder) leaveOut(c rowContact) {
+	b.imp.WithoutPR[c.leftOut]++
+	switch c.leftOut {
+	case ReasonNoParentalResponsibility:
+		b.problem(c.cols.pr, CodeNoParentalResponsibility, SeverityWarning,
+			"the contact does not have parental responsibility; they stay a school contact: not linked to the pupil, not invited")
+	case ReasonNotPriorityOne:
+		b.problem(firstColumn(c.cols.priority, c.cols.name, c.cols.forename, c.cols.surname, c.cols.mobile, c.cols.email),
+			CodeNotPriorityOne, SeverityWarning,
+			"the file does not say who has parental responsibility and this contact is not priority 1; they stay a school contact: not linked, not invited")
+	}
+}
+
 // rowContact is one contact slot of the current row, validated.
 type rowContact struct {
 	slot                int
@@ -505,6 +531,9 @@ type rowContact struct {
 	pr                  bool
 	priority            int
 	cols                contactColumns
+	// leftOut is why the contact is not a parent (a Reason…), "" for a
+	// parent. A left-out contact's other cells are not read.
+	leftOut string
 }
 
 func (b *builder) contacts() []rowContact {
@@ -521,6 +550,37 @@ func (b *builder) contacts() []rowContact {
 			continue
 		}
 		c := rowContact{slot: cc.slot, cols: cc}
+		rel, _ := b.cell(cc.relationship)
+		c.relationship = b.internString(collapseSpaces(rel))
+		pr, _ := b.cell(cc.pr)
+		if v, ok := parseBool(pr); ok {
+			c.pr = v
+		} else {
+			b.problem(cc.pr, CodeBadBoolean, SeverityWarning,
+				"parental responsibility is not Y/N, Yes/No, True/False or 1/0; read as no")
+		}
+		prio, _ := b.cell(cc.priority)
+		if n, ok := parsePriority(prio); ok {
+			c.priority = n
+		} else {
+			b.problem(cc.priority, CodeBadPriority, SeverityWarning, "the priority is not a whole number; ignored")
+		}
+		order := c.priority
+		if cc.priority < 0 {
+			order = cc.slot // "Contact 2" is the second contact; slot 0 has no order
+		}
+		if parent, why := b.opts.Responsibility.decide(cc.pr >= 0, c.pr, order, c.relationship); !parent {
+			// Only someone the row names counts: exports fill "N" into
+			// the PR cell of an empty slot.
+			for _, col := range []int{cc.name, cc.forename, cc.surname, cc.mobile, cc.email} {
+				if b.raw(col) != "" {
+					c.leftOut = why
+					out = append(out, c)
+					break
+				}
+			}
+			continue
+		}
 		fn, _ := b.cell(cc.forename)
 		sn, _ := b.cell(cc.surname)
 		c.first, c.last = collapseSpaces(fn), collapseSpaces(sn)
@@ -528,9 +588,6 @@ func (b *builder) contacts() []rowContact {
 			name, _ := b.cell(cc.name)
 			c.first, c.last = splitName(name)
 		}
-		rel, _ := b.cell(cc.relationship)
-		c.relationship = b.internString(collapseSpaces(rel))
-
 		if raw, _ := b.cell(cc.mobile); raw != "" {
 			e164, mobile, err := b.opts.Phones.Normalize(raw, b.opts.Region)
 			if err == nil {
@@ -564,20 +621,6 @@ func (b *builder) contacts() []rowContact {
 					"the language is not one Hometime writes in yet; the school's default language is used")
 			}
 		}
-		pr, _ := b.cell(cc.pr)
-		if v, ok := parseBool(pr); ok {
-			c.pr = v
-		} else {
-			b.problem(cc.pr, CodeBadBoolean, SeverityWarning,
-				"parental responsibility is not Y/N, Yes/No, True/False or 1/0; read as no")
-		}
-		prio, _ := b.cell(cc.priority)
-		if n, ok := parsePriority(prio); ok {
-			c.priority = n
-		} else {
-			b.problem(cc.priority, CodeBadPriority, SeverityWarning, "the priority is not a whole number; ignored")
-		}
-
 		if nameCol := firstColumn(cc.name, cc.forename, cc.surname); c.first == "" && c.last == "" && nameCol >= 0 {
 			b.problem(nameCol, CodeMissingName, SeverityWarning, "the contact has no name; messages will not greet them by name")
 		}

@@ -16,13 +16,17 @@ const simsHeader = "UPN,Legal Surname,Legal Forename,Preferred Forename,Year,Reg
 	"Contact 1 Name,Contact 1 Relationship,Contact 1 Mobile,Contact 1 Email,Contact 1 Language," +
 	"Contact 2 Name,Contact 2 Relationship,Contact 2 Mobile,Contact 2 Email,Contact 2 Language\n"
 
+// allParents is the choice for the hand-written files here, which have no
+// parental responsibility column: every contact is a parent.
+var allParents = misimport.Responsibility{Missing: misimport.PRMissingAllParents}
+
 // upn returns the n-th valid UPN.
 func upn(n int) string { return mistest.UPNFor(n) }
 
 func parse(t *testing.T, body string) *misimport.Import {
 	t.Helper()
 	imp, err := misimport.Parse(strings.NewReader(simsHeader+body), misimport.Options{
-		Region: "GB", DefaultLanguage: "en", Phones: mistest.UKPhones{}})
+		Region: "GB", DefaultLanguage: "en", Phones: mistest.UKPhones{}, Responsibility: allParents})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +147,7 @@ func TestRowProblems(t *testing.T) {
 func TestWindows1252File(t *testing.T) {
 	// "Zoë" and "O’Neil – Smith" as Excel's "CSV (comma delimited)" writes them.
 	body := upn(1) + ",O\x92Neil \x96 Smith,Zo\xEB,,Y1,1A,N,Ren\xE9e O\x92Neil,Mother,07400 000040,,,,,,,\n"
-	imp, err := misimport.Parse(strings.NewReader(simsHeader+body), misimport.Options{Region: "GB", Phones: mistest.UKPhones{}})
+	imp, err := misimport.Parse(strings.NewReader(simsHeader+body), misimport.Options{Region: "GB", Phones: mistest.UKPhones{}, Responsibility: allParents})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +181,7 @@ func TestConflictingDetailsKeepTheFirstRow(t *testing.T) {
 
 func TestParseNeedsAMappingWhenUnsure(t *testing.T) {
 	in := "Pupil Ref,First,Last,Yr,Mum Mobile\n" + upn(1) + ",Ann,Lee,Y1,07400 000070\n"
-	opts := misimport.Options{Region: "GB", Phones: mistest.UKPhones{}}
+	opts := misimport.Options{Region: "GB", Phones: mistest.UKPhones{}, Responsibility: allParents}
 	if _, err := misimport.Parse(strings.NewReader(in), opts); !content.IsCode(err, content.CodeInvalid) {
 		t.Fatalf("err = %v, want invalid", err)
 	}
@@ -201,7 +205,7 @@ func TestOneRowPerContact(t *testing.T) {
 		upn(2) + ",Jones,Rhys,Y4,3A,Bethan Jones,Mother,07400 000001,,2\n" + // pupil cells differ: a clash
 		upn(3) + ",Jones,Alys,Y9,9A,Bethan Jones,Mother,07400 000001,,1\n" + // rejected pupil
 		upn(3) + ",Jones,Alys,Y9,9A,Huw Jones,Father,07400 000002,,2\n"
-	imp, err := misimport.Parse(strings.NewReader(in), misimport.Options{Region: "GB", Phones: mistest.UKPhones{}})
+	imp, err := misimport.Parse(strings.NewReader(in), misimport.Options{Region: "GB", Phones: mistest.UKPhones{}, Responsibility: allParents})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +231,7 @@ func TestTitleRowsAboveTheHeader(t *testing.T) {
 	in := "Pupil contacts report,,\nPrinted 01/09/2026,,\n\n" + simsHeader +
 		upn(1) + ",Jones,Ffion,,Year 1,1A,N,Bethan Jones,Mother,07400 000001,,,,,,,\n" +
 		upn(2) + ",Jones,Rhys,,Year 9,1A,N,Bethan Jones,Mother,07400 000001,,,,,,,\n"
-	imp, err := misimport.Parse(strings.NewReader(in), misimport.Options{Region: "GB", Phones: mistest.UKPhones{}})
+	imp, err := misimport.Parse(strings.NewReader(in), misimport.Options{Region: "GB", Phones: mistest.UKPhones{}, Responsibility: allParents})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +244,7 @@ func TestTitleRowsAboveTheHeader(t *testing.T) {
 
 	// A header that names some fields is the header: its error stands.
 	in = "UPN,Name,Contact 1 Mobile\n" + simsHeader
-	_, err = misimport.Parse(strings.NewReader(in), misimport.Options{Region: "GB", Phones: mistest.UKPhones{}})
+	_, err = misimport.Parse(strings.NewReader(in), misimport.Options{Region: "GB", Phones: mistest.UKPhones{}, Responsibility: allParents})
 	if !content.IsCode(err, content.CodeInvalid) {
 		t.Fatalf("err = %v", err)
 	}

@@ -111,8 +111,13 @@ type Summary struct {
 	// FullySuppressed the parents left with no channel (not invited).
 	SuppressedChannels, FullySuppressed int
 	Unreachable                         int // contact cells with no usable channel
-	ByLanguage                          map[string]LanguageCount
-	Problems                            map[string]int // by code, import and plan
+	// ContactsWithoutPR counts the contacts left out as not having
+	// parental responsibility (one per pupil and contact); by reason in
+	// WithoutPR. They are in no other number: not parents, not invites.
+	ContactsWithoutPR int
+	WithoutPR         map[string]int
+	ByLanguage        map[string]LanguageCount
+	Problems          map[string]int // by code, import and plan
 	// LeaverShare is Leavers over the roster's children. A high share
 	// usually means a partial file (one class) rather than a mass exodus;
 	// the caller should confirm before removing anyone.
@@ -147,6 +152,11 @@ func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
 		s.Problems[c] = n
 	}
 	s.Unreachable = imp.ProblemCounts[CodeUnreachable]
+	s.WithoutPR = map[string]int{}
+	for r, n := range imp.WithoutPR {
+		s.WithoutPR[r] = n
+		s.ContactsWithoutPR += n
+	}
 
 	// Roster indexes, iterated in key order so matching is deterministic.
 	rosterKeys := make([]string, 0, len(roster.Parents))

@@ -35,6 +35,13 @@ const (
 	CodeContactConflict  = "contact_conflict"  // same person on several rows with different details; first row wins
 	CodeDuplicateContact = "duplicate_contact" // the same person twice on one row
 	CodeSuppressed       = "suppressed"        // contact asked not to be messaged on this channel
+	// A contact left out for want of parental responsibility: never
+	// linked, never invited (see Responsibility).
+	CodeNoParentalResponsibility = "no_parental_responsibility" // the PR cell does not say yes
+	CodeNotPriorityOne           = "not_priority_one"           // no PR column, and the school chose priority-1 contacts only
+	// CodePRColumnMissing is file-level, not a row's: contact slots with
+	// no PR column and no choice made for them.
+	CodePRColumnMissing = "pr_column_missing"
 )
 
 // Problem is one thing wrong with one cell. Row is the spreadsheet row the

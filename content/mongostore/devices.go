@@ -116,11 +116,45 @@ func (s *Store) PutDevice(ctx context.Context, parentID string, d content.Device
 		}
 	}
 	p := devicePath(d.ID)
-	return s.updateByID(ctx, colParents, parentID, bson.D{
+	if err := s.updateByID(ctx, colParents, parentID, bson.D{
 		{Key: "$set", Value: bson.D{{Key: p + ".platform", Value: string(d.Platform)}, {Key: p + ".token", Value: d.Token},
 			{Key: p + ".lastSeen", Value: d.LastSeen}}},
 		{Key: "$min", Value: bson.D{{Key: p + ".created", Value: d.Created}}},
-	}, "parent")
+	}, "parent"); err != nil {
+		return err
+	}
+	return s.capDevices(ctx, parentID, d.ID)
+}
+
+// capDevices keeps a parent's newest content.MaxDevicesPerParent devices,
+// dropping the least recently seen (never keep, the one just registered).
+// It reads after its own write, so of two registrations racing past the
+// cap the later reader still trims to it.
+func (s *Store) capDevices(ctx context.Context, parentID, keep string) error {
+	p, err := getByID[parentDevicesDoc](ctx, s, colParents, parentID, "parent")
+	if err != nil {
+		return err
+	}
+	all := devicesOf(p.Devices) // most recently seen first
+	if len(all) <= content.MaxDevicesPerParent {
+		return nil
+	}
+	kept := 0
+	for _, d := range all {
+		if d.ID == keep || kept < content.MaxDevicesPerParent-1 {
+			if d.ID != keep {
+				kept++
+			}
+			continue
+		}
+		if err := s.unsetDevice(ctx, parentID, d.ID); err != nil && content.ErrorCode(err) != content.CodeNotFound {
+			return err
+		}
+		if err := s.dropOwner(ctx, d.ID, parentID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Store) unsetDevice(ctx context.Context, parentID, deviceID string) error {

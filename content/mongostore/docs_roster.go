@@ -270,6 +270,8 @@ type invitationDoc struct {
 	IssuedAt  time.Time `bson:"issuedAt"`
 	ExpiresAt time.Time `bson:"expiresAt"`
 	Redeemed  bool      `bson:"redeemed"`
+	// RedeemedBy is an account ID (no personal data).
+	RedeemedBy string `bson:"redeemedBy,omitempty"`
 }
 
 type inviteCodeDoc struct {

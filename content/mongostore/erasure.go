@@ -177,6 +177,7 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectStaff, area: "mongo:sessions+refresh_tokens", fn: eraseSessions},
 	{kind: content.SubjectStaff, area: "mongo:reset_requests", coll: colResetRequests, field: "accountId"},
 	{kind: content.SubjectStaff, area: "mongo:reset_tokens", coll: colResetTokens, field: "accountId"},
+	{kind: content.SubjectStaff, area: "mongo:staff_invitations", coll: colStaffInvitations, field: "staffId"},
 	{kind: content.SubjectStaff, area: "mongo:audit_ip", coll: colAudit, field: "actorId", unset: []string{"ip"}},
 	{kind: content.SubjectStaff, area: "mongo:staff", coll: colStaff, field: "_id"},
 
@@ -201,6 +202,7 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectSchool, area: "mongo:children", coll: colChildren, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:invitations", coll: colInvitations, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:invite_codes", coll: colInviteCodes, field: "schoolId"},
+	{kind: content.SubjectSchool, area: "mongo:staff_invitations", coll: colStaffInvitations, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:import_rows", fn: eraseImportRowsOfSchool},
 	{kind: content.SubjectSchool, area: "mongo:imports", coll: eraseColImports, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:assignments", coll: eraseColAssignments, field: "schoolId"},

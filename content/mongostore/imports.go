@@ -45,6 +45,8 @@ type importDoc struct {
 	InviteBroadcastID string         `bson:"inviteBroadcastId,omitempty"`
 	Invited           int            `bson:"invited"`
 	ErrorCode         string         `bson:"errorCode,omitempty"`
+	PRMissing         string         `bson:"prMissing,omitempty"`
+	PRRelationships   []string       `bson:"prRelationships,omitempty"`
 	CreatedAt         time.Time      `bson:"createdAt"`
 	UpdatedAt         time.Time      `bson:"updatedAt"`
 }
@@ -81,7 +83,8 @@ func (s *Store) PutImport(ctx context.Context, b *content.ImportBatch) error {
 	defer cancel()
 	d := importDoc{ID: b.ID, SchoolID: b.SchoolID, CreatedBy: b.CreatedBy, FileName: b.FileName, FileSHA256: b.FileSHA256,
 		Status: string(b.Status), Counts: b.Counts, RowChunks: b.RowChunks, InviteBroadcastID: b.InviteBroadcastID,
-		Invited: b.Invited, ErrorCode: b.ErrorCode, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
+		Invited: b.Invited, ErrorCode: b.ErrorCode, PRMissing: b.PRMissing, PRRelationships: b.PRRelationships,
+		CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
 	if d.Counts == nil {
 		d.Counts = map[string]int{}
 	}
@@ -97,7 +100,7 @@ func (s *Store) Import(ctx context.Context, id string) (*content.ImportBatch, er
 	return &content.ImportBatch{ID: d.ID, SchoolID: d.SchoolID, CreatedBy: d.CreatedBy, FileName: d.FileName,
 		FileSHA256: d.FileSHA256, Status: content.ImportStatus(d.Status), Counts: d.Counts, RowChunks: d.RowChunks,
 		InviteBroadcastID: d.InviteBroadcastID, Invited: d.Invited, ErrorCode: d.ErrorCode,
-		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}, nil
+		PRMissing: d.PRMissing, PRRelationships: d.PRRelationships, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}, nil
 }
 
 func (s *Store) PutImportRows(ctx context.Context, importID string, rows []content.ImportRowOutcome) (int, error) {

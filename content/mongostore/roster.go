@@ -245,7 +245,7 @@ func (s *Store) PutInvitation(ctx context.Context, inv *content.Invitation) erro
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	d := invitationDoc{ID: inv.ID, SchoolID: inv.SchoolID, ParentID: inv.ParentID, CodeHash: inv.CodeHash,
-		IssuedAt: inv.IssuedAt, ExpiresAt: inv.ExpiresAt, Redeemed: inv.Redeemed}
+		IssuedAt: inv.IssuedAt, ExpiresAt: inv.ExpiresAt, Redeemed: inv.Redeemed, RedeemedBy: inv.RedeemedBy}
 	_, err := s.c(colInvitations).ReplaceOne(ctx, bson.D{{Key: "_id", Value: inv.ID}}, d, upsert())
 	return mapErr(err, "invitation")
 }
@@ -256,7 +256,7 @@ func (s *Store) Invitation(ctx context.Context, id string) (*content.Invitation,
 		return nil, err
 	}
 	return &content.Invitation{ID: d.ID, SchoolID: d.SchoolID, ParentID: d.ParentID, CodeHash: d.CodeHash,
-		IssuedAt: d.IssuedAt, ExpiresAt: d.ExpiresAt, Redeemed: d.Redeemed}, nil
+		IssuedAt: d.IssuedAt, ExpiresAt: d.ExpiresAt, Redeemed: d.Redeemed, RedeemedBy: d.RedeemedBy}, nil
 }
 
 func (s *Store) PutInviteCode(ctx context.Context, c *content.InviteCode) error {

@@ -51,7 +51,7 @@ const (
 // completeness sweeps (erasure tests scan them all).
 var Collections = []string{
 	colTrusts, colSchools, colStaff, colClasses, colChildren, colParents,
-	colLogins, colSessions, colRefreshTokens, colResetRequests, colResetTokens,
+	colLogins, colSessions, colRefreshTokens, colResetRequests, colResetTokens, colStaffInvitations,
 	colInvitations, colInviteCodes, colAudit,
 	colBroadcasts, colBroadcastAudience, colLedger, colSMSSpend,
 	colSuppressions, colSuppressionFilter,

@@ -146,13 +146,14 @@ func TestRunJourney(t *testing.T) {
 		}
 	}
 
-	// The admin adds a teacher; the worker emails a link to set a password.
+	// The admin invites a teacher; the worker emails a link to set a
+	// password; the teacher signs in and accepts the invitation.
 	admin, _ := c.login(demoAdmin, demoPassword)
 	newEmail := "nia.newydd@demo.hometime.test"
 	st, created := c.call("POST", "/v1/schools/"+demoSchoolID+"/staff", admin,
 		map[string]any{"email": newEmail, "first_name": "Nia", "last_name": "Newydd", "roles": []string{"teacher"}})
-	if st != 201 {
-		t.Fatalf("create staff: %d %v", st, created)
+	if st != 202 || created["status"] != "invited" {
+		t.Fatalf("invite staff: %d %v", st, created)
 	}
 	var token string
 	tokenRE := regexp.MustCompile(`reset-password\?token=([A-Z2-7]+)`)
@@ -183,6 +184,15 @@ func TestRunJourney(t *testing.T) {
 	nia, refresh := c.login(newEmail, "Nia's own passphrase")
 	if st, me := c.call("GET", "/v1/me", nia, nil); st != 200 || me["first_name"] != "Nia" {
 		t.Fatalf("new teacher me: %d %v", st, me)
+	}
+	st, invs := c.call("GET", "/v1/me/staff-invitations", nia, nil)
+	items, _ := invs["items"].([]any)
+	if st != 200 || len(items) != 1 {
+		t.Fatalf("new teacher's invitations: %d %v", st, invs)
+	}
+	invID, _ := items[0].(map[string]any)["id"].(string)
+	if st, joined := c.call("POST", "/v1/me/staff-invitations/"+invID+"/accept", nia, nil); st != 200 || joined["id"] != demoSchoolID {
+		t.Fatalf("accept: %d %v", st, joined)
 	}
 	st, rot := c.call("POST", "/v1/auth/refresh", "", map[string]string{"refresh_token": refresh})
 	if st != 200 {

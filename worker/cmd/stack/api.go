@@ -34,6 +34,7 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 	limits := api.DefaultLimits
 	limits.LoginPerIP.Max = int64(st.Config.LoginFailuresPerIP)
 	limits.AttemptsPerIP.Max = int64(st.Config.AuthCallsPerIP)
+	limits.RedeemFailureAlert = api.Limit{Max: int64(st.Config.RedeemFailureAlert), Window: time.Minute}
 	inspector := asynq.NewInspectorFromRedisClient(st.Redis)
 	// A nil verifier (no auth token) makes the Twilio webhooks answer 503.
 	var twilioSigs api.TwilioSignatures
@@ -74,6 +75,8 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Ready:         st.Ready,
 		ProxyHeader:   st.Config.ProxyHeader,
 		AppURL:        st.Config.AppURL,
+
+		TrustedProxies: st.Config.TrustedProxies,
 
 		Suppressions:     st.Store,
 		TwilioSignatures: twilioSigs,

@@ -9,11 +9,13 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hometime-edu/hometime/api"
 	"github.com/hometime-edu/hometime/notify/sendgrid"
 )
 
@@ -57,10 +59,17 @@ type Config struct {
 	MetricsToken string
 	Concurrency  int // HOMETIME_WORKER_CONCURRENCY, default 20
 
+	// TrustedProxies are the proxies whose ProxyHeader is believed
+	// (HOMETIME_TRUSTED_PROXIES, comma-separated CIDRs); required with it.
+	TrustedProxies []netip.Prefix
+
 	// Sign-in throttles can be loosened for load tests: failed sign-ins per
 	// IP per 15 minutes, and all auth calls per IP per minute.
 	LoginFailuresPerIP int // HOMETIME_LOGIN_FAILURES_PER_IP, default 50
 	AuthCallsPerIP     int // HOMETIME_AUTH_CALLS_PER_IP, default 600
+	// RedeemFailureAlert is the failed invite redemptions per minute, all
+	// IPs together, above which the alert gauge reads 1.
+	RedeemFailureAlert int // HOMETIME_REDEEM_FAILURE_ALERT_PER_MINUTE, default 100
 
 	// Providers. With none set, messages go to the outbox under DataDir.
 	SendGridKey     string // SENDGRID_API_KEY
@@ -198,6 +207,22 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			bad("HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY", "must be the ECDSA verification key from SendGrid's Signed Event Webhook settings")
 		}
 	}
+	if v := get("HOMETIME_TRUSTED_PROXIES", ""); v != "" {
+		ps, err := api.ParseTrustedProxies(v)
+		switch {
+		case err != nil:
+			bad("HOMETIME_TRUSTED_PROXIES", err.Error())
+		case len(ps) == 0:
+			bad("HOMETIME_TRUSTED_PROXIES", "must list the proxies' CIDRs, such as 10.0.0.0/8")
+		}
+		c.TrustedProxies = ps
+	}
+	if c.ProxyHeader != "" && len(c.TrustedProxies) == 0 {
+		bad("HOMETIME_PROXY_HEADER", "needs HOMETIME_TRUSTED_PROXIES (the proxies' CIDRs): the header is believed only from them")
+	}
+	if c.ProxyHeader == "" && len(c.TrustedProxies) > 0 {
+		bad("HOMETIME_TRUSTED_PROXIES", "needs HOMETIME_PROXY_HEADER (the header the proxies put the client's address in, e.g. X-Forwarded-For)")
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -212,6 +237,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"HOMETIME_WORKER_CONCURRENCY", 20, &c.Concurrency, 1},
 		{"HOMETIME_LOGIN_FAILURES_PER_IP", 50, &c.LoginFailuresPerIP, 1},
 		{"HOMETIME_AUTH_CALLS_PER_IP", 600, &c.AuthCallsPerIP, 1},
+		{"HOMETIME_REDEEM_FAILURE_ALERT_PER_MINUTE", 100, &c.RedeemFailureAlert, 1},
 	}
 	for _, i := range ints {
 		*i.dst = i.def

@@ -35,6 +35,7 @@ func TestLoadConfig(t *testing.T) {
 		{"bad level", map[string]string{"HOMETIME_LOG_LEVEL": "loud"}, "HOMETIME_LOG_LEVEL"},
 		{"bad timeout", map[string]string{"HOMETIME_STORE_TIMEOUT": "soon"}, "HOMETIME_STORE_TIMEOUT"},
 		{"twilio without sender", map[string]string{"HOMETIME_TWILIO_ACCOUNT_SID": "AC123"}, "HOMETIME_TWILIO_ACCOUNT_SID"},
+		{"bad redeem alert", map[string]string{"HOMETIME_REDEEM_FAILURE_ALERT_PER_MINUTE": "0"}, "HOMETIME_REDEEM_FAILURE_ALERT_PER_MINUTE"},
 		{"bad sms rate", map[string]string{"HOMETIME_SMS_RATE": "0"}, "HOMETIME_SMS_RATE"},
 		{"bad sms price", map[string]string{"HOMETIME_SMS_PRICE_PENCE": "-1"}, "HOMETIME_SMS_PRICE_PENCE"},
 		{"Twilio token needs the public URL", map[string]string{"HOMETIME_TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef"}, "HOMETIME_PUBLIC_URL"},
@@ -47,6 +48,18 @@ func TestLoadConfig(t *testing.T) {
 		{"SendGrid webhook key", map[string]string{"HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": providerfake.NewSendGrid(t).EventWebhookPublicKey()}, ""},
 		{"SendGrid webhook key not a key", map[string]string{"HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": "bm90IGEga2V5"}, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY"},
 		{"SendGrid webhook key not base64", map[string]string{"HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": "not a key!"}, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY"},
+		{"proxy header with trusted proxies", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For",
+			"HOMETIME_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7,fd00::/8"}, ""},
+		{"proxy header without trusted proxies", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For"}, "HOMETIME_TRUSTED_PROXIES"},
+		{"trusted proxies without a header", map[string]string{"HOMETIME_TRUSTED_PROXIES": "10.0.0.0/8"}, "HOMETIME_PROXY_HEADER"},
+		{"trusted proxy not a CIDR", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For",
+			"HOMETIME_TRUSTED_PROXIES": "10.0.0.0/8,lb.internal"}, "HOMETIME_TRUSTED_PROXIES"},
+		{"trusted proxy bad prefix length", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For",
+			"HOMETIME_TRUSTED_PROXIES": "10.0.0.0/33"}, "HOMETIME_TRUSTED_PROXIES"},
+		{"trusting everyone", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For",
+			"HOMETIME_TRUSTED_PROXIES": "0.0.0.0/0"}, "HOMETIME_TRUSTED_PROXIES"},
+		{"trusted proxies only commas", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For",
+			"HOMETIME_TRUSTED_PROXIES": ", ,"}, "HOMETIME_TRUSTED_PROXIES"},
 	}
 	for _, c := range cases {
 		_, err := LoadConfig(func(k string) string { return c.env[k] })
@@ -57,8 +70,16 @@ func TestLoadConfig(t *testing.T) {
 			t.Errorf("%s: error %v, want one naming %s", c.name, err, c.wantErr)
 		}
 	}
+	proxied, err := LoadConfig(func(k string) string {
+		return map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For", "HOMETIME_TRUSTED_PROXIES": "10.1.2.3/8, 2001:db8::1"}[k]
+	})
+	if err != nil || len(proxied.TrustedProxies) != 2 || proxied.TrustedProxies[0].String() != "10.0.0.0/8" ||
+		proxied.TrustedProxies[1].String() != "2001:db8::1/128" {
+		t.Errorf("trusted proxies %v %v", proxied.TrustedProxies, err)
+	}
 	cfg, _ := LoadConfig(func(string) string { return "" })
-	if !cfg.Dev() || cfg.Production() || cfg.Env != EnvDevelopment || cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.hometime" {
+	if !cfg.Dev() || cfg.Production() || cfg.Env != EnvDevelopment || cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.hometime" ||
+		cfg.RedeemFailureAlert != 100 {
 		t.Errorf("defaults %+v", cfg)
 	}
 }
