@@ -163,6 +163,7 @@ var eraseRules = []eraseRule{
 		set: bson.D{{Key: "comment", Value: ""}, {Key: "photoIds", Value: bson.A{}}}},
 	{kind: content.SubjectParent, area: "mongo:submission_replies", coll: eraseColSubmissions, field: "replies.authorId",
 		pull: bson.D{{Key: "replies", Value: bson.D{{Key: "authorId", Value: "$id"}}}}},
+	{kind: content.SubjectParent, area: "mongo:feed_responses", fn: eraseFeedResponsesOfParent},
 	{kind: content.SubjectParent, area: "mongo:audit_ip", coll: colAudit, field: "actorId", unset: []string{"ip"}},
 	{kind: content.SubjectParent, area: "mongo:broadcast_audiences", coll: colBroadcasts, field: "audience.parentIds",
 		pull: bson.D{{Key: "audience.parentIds", Value: "$id"}}},
@@ -371,6 +372,23 @@ func eraseExportsOfSchool(ctx context.Context, s *Store, id string) (int64, erro
 
 func erasePhotosOfParent(ctx context.Context, s *Store, id string) (int64, error) {
 	return erasePhotos(ctx, s, bson.D{{Key: "parentId", Value: id}})
+}
+
+// eraseFeedResponsesOfParent removes the parent's own responses (rating,
+// comment excerpt, replies to them) from every feed bucket that holds one.
+func eraseFeedResponsesOfParent(ctx context.Context, s *Store, id string) (int64, error) {
+	if err := validFeedParent(id); err != nil {
+		return 0, err
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	field := "r." + id
+	res, err := s.c(colFeed).UpdateMany(ctx, bson.D{{Key: field, Value: bson.D{{Key: "$exists", Value: true}}}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: field, Value: ""}}}})
+	if err != nil {
+		return 0, mapErr(err, "feed responses")
+	}
+	return res.ModifiedCount, nil
 }
 
 func erasePhotosOfChild(ctx context.Context, s *Store, id string) (int64, error) {
