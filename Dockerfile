@@ -1,12 +1,15 @@
 # syntax=docker/dockerfile:1
 #
 # Two static binaries (api, worker) on distroless: no shell, no libc, runs as
-# nonroot (65532). The api image runs the whole stack in one process when
-# MONGODB_URI and REDIS_URL are unset (embedded FerretDB under /data); set them,
-# and run the worker with `--entrypoint /usr/local/bin/worker`, in production.
+# nonroot (65532). The image is in production mode (HOMETIME_ENV=production):
+# both binaries refuse to start without MONGODB_URI, REDIS_URL, the two
+# secrets and every provider's credentials, and never use the outbox or a
+# generated secret. Run the worker with `--entrypoint /usr/local/bin/worker`.
+# To try the image on its own, switch to development mode, which runs the
+# whole stack in one process (embedded FerretDB under /data):
 #
 #   docker build -t hometime .
-#   docker run -p 8080:8080 -v hometime-data:/data hometime
+#   docker run -p 8080:8080 -e HOMETIME_ENV=development -v hometime-data:/data hometime --demo
 
 ARG GO_VERSION=1.26
 
@@ -28,7 +31,7 @@ RUN mkdir -p /out/data
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/api /out/worker /usr/local/bin/
 COPY --from=build --chown=65532:65532 /out/data /data
-ENV HOMETIME_DATA_DIR=/data
+ENV HOMETIME_DATA_DIR=/data HOMETIME_ENV=production
 VOLUME ["/data"]
 USER nonroot
 EXPOSE 8080

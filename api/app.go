@@ -35,6 +35,13 @@ type Deps struct {
 	Clock     content.Clock
 	Log       *slog.Logger
 	Metrics   *Metrics
+	// MetricsToken, when set, makes /metrics answer only requests carrying
+	// "Authorization: Bearer <token>" (401 otherwise).
+	MetricsToken string
+	// MetricsHidden makes /metrics answer 404 unless MetricsToken is set:
+	// in production the metrics are on a private listener, not the public
+	// app.
+	MetricsHidden bool
 	// Ready pings every dependency (store, Redis) for /readyz.
 	Ready func(ctx context.Context) error
 	// BodyLimit caps request bodies in bytes (default 1 MiB).

@@ -123,7 +123,7 @@ func (s *server) uploadPhoto() fiber.Handler {
 			out, err := s.processPhoto(ctx, photo)
 			if err != nil {
 				if errors.Is(err, media.ErrUnsupportedFormat) || errors.Is(err, media.ErrUnreadable) ||
-					errors.Is(err, media.ErrTooLarge) || errors.Is(err, media.ErrTooManyPixels) {
+					errors.Is(err, media.ErrTooLarge) || errors.Is(err, media.ErrTooManyPixels) || errors.Is(err, media.ErrTooMuchMemory) {
 					s.Log.Info("photo refused", "request_id", requestID(c), "err", err)
 				}
 				return err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/media"
 	"github.com/hometime-edu/hometime/content/media/mediatest"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
@@ -275,6 +276,20 @@ func TestPhotoUploadAndSignedURLs(t *testing.T) {
 	}
 	if resp, out := h.do("POST", upload, map[string]any{"photo": "x"}, a); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("JSON instead of a form: %d %s", resp.StatusCode, out)
+	}
+	// A 12 MP progressive 4:4:4 JPEG: its pixels pass the caps, but the
+	// decoder would hold 180 MB of coefficients and planes. Refused from
+	// its header with 413 and a message saying what to do.
+	{
+		sof := []byte{8, 0x0B, 0xB8, 0x0F, 0xA0, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0} // 3000 high, 4000 wide
+		costly := append([]byte{0xFF, 0xD8, 0xFF, 0xC2, 0, byte(len(sof) + 2)}, sof...)
+		costly = append(costly, 0xFF, 0xDA, 0, 12, 3, 1, 0, 2, 0, 3, 0, 0, 63, 0)
+		body, ct := multipartPhoto(t, costly)
+		resp, out := h.do("POST", upload, body, a, withHeader("Content-Type", ct))
+		wantStatus(t, resp, out, http.StatusRequestEntityTooLarge)
+		if e := decode[errorBody](t, out); e.Error.Message != media.ErrTooMuchMemory.Message {
+			t.Errorf("progressive 12 MP 4:4:4: %s", out)
+		}
 	}
 
 	src := mediatest.WithGPS(smallJPEG(t), gpsCanary)

@@ -2,10 +2,13 @@ package api
 
 import (
 	"context"
+	"crypto/subtle"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -64,6 +67,26 @@ func NewMetricsOn(reg *prometheus.Registry, queues QueueSizes) *Metrics {
 		reg.MustRegister(&queueCollector{sizes: queues})
 	}
 	return m
+}
+
+// metrics guards the public app's /metrics: with MetricsToken set only a
+// request bearing it is served (401 otherwise); with MetricsHidden and no
+// token the route answers as an unknown path would (404); otherwise anyone
+// is served, as in development.
+func (s *server) metrics(serve fiber.Handler) fiber.Handler {
+	token := []byte(s.MetricsToken)
+	return func(c *fiber.Ctx) error {
+		switch {
+		case len(token) > 0:
+			got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), token) != 1 {
+				return content.Errorf(content.CodeUnauthenticated, "metrics need the metrics token")
+			}
+		case s.MetricsHidden:
+			return fiber.ErrNotFound
+		}
+		return serve(c)
+	}
 }
 
 // callback counts a provider's delivery report that was recorded; nil

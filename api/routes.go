@@ -19,7 +19,7 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz())
 	app.Get("/readyz", s.readyz())
 	if s.Metrics != nil {
-		app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{})))
+		app.Get("/metrics", s.metrics(adaptor.HTTPHandler(promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))))
 	}
 
 	// Provider webhooks: public, authenticated by the provider's signature.

@@ -183,6 +183,26 @@ func sendGridEffectOf(e *sendGridEvent) sendGridEffect {
 	return sendGridEffect{}
 }
 
+// sendGridFreshness is how far a batch's signed timestamp may be from our
+// clock, either way. The signature covers the timestamp, so a batch
+// captured on the wire can be replayed only within this window, and there
+// its events are already deduplicated on sg_event_id. This takes each of
+// SendGrid's delivery attempts (it retries for up to 24 hours) to be
+// signed when it is made, as the timestamp header suggests; SendGrid does
+// not document it. A retry carrying a stale timestamp would be refused.
+const sendGridFreshness = 10 * time.Minute
+
+// sendGridFresh reports whether ts, the Unix seconds of a verified batch's
+// timestamp header, is within sendGridFreshness of now.
+func sendGridFresh(ts string, now time.Time) bool {
+	secs, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return false
+	}
+	d := now.Sub(time.Unix(secs, 0))
+	return d <= sendGridFreshness && d >= -sendGridFreshness
+}
+
 // sendGridTally counts what became of a batch's events, for one log line.
 type sendGridTally struct {
 	applied, repeats, unchanged, malformed int
@@ -204,8 +224,12 @@ func (s *server) sendGridEvents() fiber.Handler {
 			return content.Errorf(content.CodeUnavailable, "SendGrid webhooks are not configured")
 		}
 		body := c.Request().Body()
-		if err := s.SendGridSignatures.Verify(body, c.Get(sendGridSignatureHeader), c.Get(sendGridTimestampHeader)); err != nil {
+		ts := c.Get(sendGridTimestampHeader)
+		if err := s.SendGridSignatures.Verify(body, c.Get(sendGridSignatureHeader), ts); err != nil {
 			return content.Errorf(content.CodeForbidden, "the request is not signed by SendGrid")
+		}
+		if !sendGridFresh(ts, s.Clock.Now()) {
+			return content.Errorf(content.CodeForbidden, "the batch's signature is not fresh")
 		}
 		var batch []json.RawMessage
 		if err := json.Unmarshal(body, &batch); err != nil {

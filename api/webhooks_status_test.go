@@ -731,6 +731,56 @@ func TestSendGridEventsRefuseBadSignatures(t *testing.T) {
 	}
 }
 
+// TestSendGridEventsRefuseStaleBatches: a batch whose signed timestamp is
+// more than ten minutes from our clock, either way, is refused with 403 and
+// changes nothing, so a signed batch captured on the wire cannot be
+// replayed later; within the window it is applied.
+func TestSendGridEventsRefuseStaleBatches(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		skew time.Duration // when the batch was signed, relative to our clock
+		want int
+	}{
+		{"signed now", 0, http.StatusNoContent},
+		{"signed 9 minutes ago", -9 * time.Minute, http.StatusNoContent},
+		{"signed 10 minutes ago", -10 * time.Minute, http.StatusNoContent},
+		{"signed 11 minutes ago", -11 * time.Minute, http.StatusForbidden},
+		{"signed a day ago", -24 * time.Hour, http.StatusForbidden},
+		{"signed 9 minutes ahead", 9 * time.Minute, http.StatusNoContent},
+		{"signed 11 minutes ahead", 11 * time.Minute, http.StatusForbidden},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			h.sendGrid.SetClock(func() time.Time { return h.clock.Now().Add(tc.skew) })
+			resp, body := h.postEvents(sgEvent("unsubscribe", "evt-0", "parent.one@example.com", ""))
+			wantStatus(t, resp, body, tc.want)
+			_, suppressed := h.emailSuppression("parent.one@example.com")
+			if suppressed != (tc.want == http.StatusNoContent) {
+				t.Fatalf("status %d, suppressed = %v", tc.want, suppressed)
+			}
+			if tc.want == http.StatusForbidden && h.webhookEventCount() != 0 {
+				t.Fatal("a stale batch recorded its event")
+			}
+		})
+	}
+	t.Run("a captured batch replayed later", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		captured, sig, ts := h.sendGrid.SignedEvents([]providerfake.SendGridEvent{
+			sgEvent("unsubscribe", "evt-0", "parent.one@example.com", "")})
+		h.clock.Advance(11 * time.Minute)
+		resp, out := h.do("POST", SendGridEventsPath, captured, "",
+			withHeader("X-Twilio-Email-Event-Webhook-Signature", sig), withHeader("X-Twilio-Email-Event-Webhook-Timestamp", ts))
+		wantStatus(t, resp, out, http.StatusForbidden)
+		if _, suppressed := h.emailSuppression("parent.one@example.com"); suppressed {
+			t.Fatal("a replayed batch suppressed the address")
+		}
+	})
+}
+
 func TestSendGridEventsEdges(t *testing.T) {
 	t.Parallel()
 	t.Run("without a verification key the route is unavailable", func(t *testing.T) {

@@ -2,7 +2,10 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 
@@ -60,19 +63,14 @@ func (s *server) twilioInbound() fiber.Handler {
 				log.Warn("twilio inbound: sender is not an E.164 number; keyword ignored")
 				return twiml(c, "")
 			}
-			if kw == content.SMSKeywordOptOut {
-				if err := s.Suppressions.Suppress(ctx, &content.Suppression{Key: key, Channel: content.SuppressionSMS,
-					Reason: content.SuppressStop, At: s.Clock.Now()}); err != nil {
-					return err
-				}
-				log.Info("twilio inbound: sender suppressed")
-				return twiml(c, "")
+			sid := form.Get("MessageSid")
+			if sid == "" {
+				return &content.Error{Code: content.CodeInvalid, Message: "the request has invalid fields",
+					Fields: map[string]string{"MessageSid": "required"}}
 			}
-			lifted, err := s.Suppressions.Unsuppress(ctx, key)
-			if err != nil {
+			if err := s.applyOptKeyword(ctx, log, kw, key, sid); err != nil {
 				return err
 			}
-			log.Info("twilio inbound: opt-in", "stop_lifted", lifted)
 			return twiml(c, "")
 		case content.SMSKeywordHelp:
 			log.Info("twilio inbound: help")
@@ -81,6 +79,49 @@ func (s *server) twilioInbound() fiber.Handler {
 		}
 		return twiml(c, "")
 	}
+}
+
+// applyOptKeyword applies one STOP or START text, once: the text's
+// MessageSid is recorded first (WebhookEvents), and a text already applied
+// changes nothing. Twilio's signature covers no time, so without this a
+// STOP redelivered (or replayed) after a later START would suppress again,
+// and a START replayed after a later STOP would lift it. If applying fails
+// the record is forgotten, so Twilio's retry applies the text.
+func (s *server) applyOptKeyword(ctx context.Context, log *slog.Logger, kw content.SMSKeyword, key, sid string) error {
+	if s.WebhookEvents == nil {
+		return errTwilioUnconfigured
+	}
+	event := "twilio:inbound:" + sid
+	first, err := s.WebhookEvents.FirstDelivery(ctx, event, s.Clock.Now())
+	if err == nil && !first {
+		log.Info("twilio inbound: repeated text; already applied")
+		return nil
+	}
+	if err == nil {
+		if kw == content.SMSKeywordOptOut {
+			err = s.Suppressions.Suppress(ctx, &content.Suppression{Key: key, Channel: content.SuppressionSMS,
+				Reason: content.SuppressStop, At: s.Clock.Now()})
+			if err == nil {
+				log.Info("twilio inbound: sender suppressed")
+			}
+		} else {
+			var lifted bool
+			lifted, err = s.Suppressions.Unsuppress(ctx, key)
+			if err == nil {
+				log.Info("twilio inbound: opt-in", "stop_lifted", lifted)
+			}
+		}
+	}
+	if err != nil {
+		// As for SendGrid's events: the record may exist even if
+		// FirstDelivery failed, and forgetting it is harmless since
+		// Suppress and Unsuppress are idempotent.
+		if ferr := s.WebhookEvents.ForgetDelivery(context.WithoutCancel(ctx), event); ferr != nil {
+			log.Error("twilio inbound: could not forget a failed text; a retry will skip it", "err", ferr)
+		}
+		return fmt.Errorf("twilio inbound %s: %w", kw, err)
+	}
+	return nil
 }
 
 // errTwilioUnconfigured answers a Twilio webhook this deployment cannot

@@ -2,6 +2,9 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,11 +25,13 @@ const (
 	inboundPath     = "/webhooks/twilio/inbound"
 )
 
-// inboundForm is what Twilio posts for one incoming text.
+// inboundForm is what Twilio posts for one incoming text; each text has a
+// MessageSid of its own.
 func inboundForm(from, body string) url.Values {
+	sid := newMessageSid()
 	return url.Values{
-		"MessageSid": {"SM" + strings.Repeat("0a", 16)},
-		"SmsSid":     {"SM" + strings.Repeat("0a", 16)},
+		"MessageSid": {sid},
+		"SmsSid":     {sid},
 		"AccountSid": {"AC" + strings.Repeat("1b", 16)},
 		"From":       {from},
 		"To":         {"+447700900999"},
@@ -34,6 +39,13 @@ func inboundForm(from, body string) url.Values {
 		"NumMedia":   {"0"},
 		"ApiVersion": {"2010-04-01"},
 	}
+}
+
+// newMessageSid returns a random Twilio message SID ("SM" + 32 hex).
+func newMessageSid() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "SM" + hex.EncodeToString(b)
 }
 
 func signInbound(form url.Values) string {
@@ -206,6 +218,101 @@ func TestTwilioInboundRefusesBadSignatures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTwilioInboundDeduplicates: each text is applied once, by its
+// MessageSid. A STOP delivered again after a later START, or a START
+// replayed after a later STOP, changes nothing; a new text still does.
+func TestTwilioInboundDeduplicates(t *testing.T) {
+	t.Parallel()
+	type text struct {
+		sid        int // texts with the same number are one message delivered again
+		body       string
+		suppressed bool // afterwards
+	}
+	cases := []struct {
+		name  string
+		texts []text
+	}{
+		{"the same STOP twice, then START", []text{{1, "STOP", true}, {1, "STOP", true}, {2, "START", false}}},
+		{"a STOP redelivered after a later START", []text{{1, "STOP", true}, {2, "START", false}, {1, "STOP", false}}},
+		{"a START replayed after a later STOP", []text{{1, "START", false}, {2, "STOP", true}, {1, "START", true}}},
+		{"a START redelivered after STOP, START, STOP", []text{{1, "STOP", true}, {2, "START", false}, {3, "STOP", true},
+			{2, "START", true}}},
+		{"new texts still act", []text{{1, "STOP", true}, {2, "START", false}, {3, "STOP", true}, {4, "START", false}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			const phone = "+447700900123"
+			sids := map[int]string{}
+			for i, tx := range tc.texts {
+				if sids[tx.sid] == "" {
+					sids[tx.sid] = newMessageSid()
+				}
+				form := inboundForm(phone, tx.body)
+				form.Set("MessageSid", sids[tx.sid])
+				form.Set("SmsSid", sids[tx.sid])
+				resp, body := h.inbound(form, signInbound(form))
+				wantStatus(t, resp, body, http.StatusOK)
+				if string(body) != emptyTwiML {
+					t.Fatalf("text %d: answer %q", i, body)
+				}
+				if got := h.smsSuppressed(phone); got != tx.suppressed {
+					t.Fatalf("text %d (%s, message %d): suppressed = %v, want %v", i, tx.body, tx.sid, got, tx.suppressed)
+				}
+			}
+			if n := h.webhookEventCount(); n != int64(len(sids)) {
+				t.Fatalf("%d texts recorded, want %d (one per message)", n, len(sids))
+			}
+		})
+	}
+	t.Run("a STOP whose write failed is applied when Twilio retries it", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		failing := &failingSuppressions{Suppressions: h.store, fail: 1}
+		d := h.deps
+		d.Suppressions = failing
+		h.app = New(d)
+		const phone = "+447700900123"
+		form := inboundForm(phone, "STOP")
+		resp, body := h.inbound(form, signInbound(form))
+		wantStatus(t, resp, body, http.StatusInternalServerError)
+		if h.smsSuppressed(phone) || h.webhookEventCount() != 0 {
+			t.Fatal("a failed STOP left a suppression or its record")
+		}
+		resp, body = h.inbound(form, signInbound(form))
+		wantStatus(t, resp, body, http.StatusOK)
+		if !h.smsSuppressed(phone) {
+			t.Fatal("the retried STOP was taken for a repeat")
+		}
+	})
+	t.Run("a signed STOP without MessageSid is invalid", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		form := inboundForm("+447700900123", "STOP")
+		form.Del("MessageSid")
+		resp, body := h.inbound(form, signInbound(form))
+		wantStatus(t, resp, body, http.StatusBadRequest)
+		if e := decode[errorBody](t, body); e.Error.Fields["MessageSid"] != "required" || h.suppressionCount() != 0 {
+			t.Fatalf("error body %s", body)
+		}
+	})
+}
+
+// failingSuppressions fails the next fail Suppress calls.
+type failingSuppressions struct {
+	content.Suppressions
+	fail int
+}
+
+func (f *failingSuppressions) Suppress(ctx context.Context, s *content.Suppression) error {
+	if f.fail > 0 {
+		f.fail--
+		return errors.New("store down")
+	}
+	return f.Suppressions.Suppress(ctx, s)
 }
 
 func TestTwilioInboundEdges(t *testing.T) {

@@ -8,7 +8,10 @@ import (
 // WebhookEvents remembers which provider events have been applied, so an
 // event delivered again — SendGrid repeats events, sometimes dozens of
 // times — changes nothing the second time. Keys name the provider and its
-// own event id ("sendgrid:<sg_event_id>"); they are IDs, never contacts.
+// own event id ("sendgrid:<sg_event_id>", "twilio:inbound:<MessageSid>" for
+// a STOP or START text); they are IDs, never contacts. Twilio's signature
+// carries no time, so a signed STOP or START can be replayed at any age:
+// a sweep of old keys must keep the "twilio:inbound:" ones.
 type WebhookEvents interface {
 	// FirstDelivery records key and reports whether this call recorded it:
 	// true exactly once per key, however many deliveries race.

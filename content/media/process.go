@@ -21,16 +21,19 @@ type Limits struct {
 	MaxBytes        int64 // largest upload read, in bytes
 	MaxPixels       int64 // width × height, checked before decoding
 	MaxSide         int   // longest side in pixels, checked before decoding
-	MaxDecodedBytes int64 // the decoded pixel buffer, estimated from the header's colour model
+	MaxDecodedBytes int64 // the decoder's memory: the pixel buffer by the header's colour model, and for a JPEG its planes, progressive coefficients and CMYK conversion
 	ThumbSide       int   // the thumbnail's longer side
 	Quality         int   // JPEG quality of both outputs, 1–100
 }
 
 // DefaultLimits suit phone photos: 10 MB uploads, up to 40 megapixels (a
 // 48 MP phone saves 12 MP unless set otherwise) and 12,000 px a side (room
-// for panoramas), at most 160 MiB of decoded pixels (40 MP at 8 bits per
-// RGBA channel, so a 16-bit PNG may have half as many pixels), a 512 px
-// thumbnail, quality 85 (no visible loss on photos, far smaller than 95).
+// for panoramas), at most 160 MiB of decoding (40 MP at 8 bits per RGBA
+// channel, so a 16-bit PNG may have half as many pixels; a 12 MP
+// progressive 4:2:0 JPEG needs 90 MB and is taken, a 12 MP progressive
+// 4:4:4 or a 24 MP progressive or CMYK one needs 180 MB or more and is
+// refused), a 512 px thumbnail, quality 85 (no visible loss on photos, far
+// smaller than 95).
 func DefaultLimits() Limits {
 	return Limits{
 		MaxBytes:        10 << 20,
@@ -131,6 +134,11 @@ func ProcessBytes(b []byte, l Limits) (Processed, error) {
 	if err := checkSize(cfg, l); err != nil {
 		return Processed{}, err
 	}
+	if format == FormatJPEG {
+		if err := checkJPEGMemory(b, l); err != nil {
+			return Processed{}, err
+		}
+	}
 
 	orientation := Orientation(1)
 	if format == FormatJPEG {
@@ -179,6 +187,26 @@ func checkSize(cfg image.Config, l Limits) error {
 		return fmt.Errorf("%dx%d is over %d pixels: %w", w, h, l.MaxPixels, ErrTooManyPixels)
 	case int64(w)*int64(h)*bytesPerPixel(cfg.ColorModel) > l.MaxDecodedBytes:
 		return fmt.Errorf("%dx%d at %d bytes a pixel is over %d bytes: %w", w, h, bytesPerPixel(cfg.ColorModel), l.MaxDecodedBytes, ErrTooManyPixels)
+	}
+	return nil
+}
+
+// checkJPEGMemory refuses a JPEG whose decoding would hold more than
+// l.MaxDecodedBytes (jpegFrame.decodeBytes): progressive and CMYK JPEGs
+// cost image/jpeg several times their pixel buffer, which the colour model
+// that checkSize reads cannot tell.
+func checkJPEGMemory(b []byte, l Limits) error {
+	f, err := readJPEGFrame(b)
+	if err != nil {
+		return fmt.Errorf("read jpeg frame: %v: %w", err, ErrUnreadable)
+	}
+	if need := f.decodeBytes(); need > l.MaxDecodedBytes {
+		kind := "baseline"
+		if f.progressive {
+			kind = "progressive"
+		}
+		return fmt.Errorf("%dx%d %s jpeg with %d components needs %d bytes to decode, over %d: %w",
+			f.width, f.height, kind, len(f.h), need, l.MaxDecodedBytes, ErrTooMuchMemory)
 	}
 	return nil
 }

@@ -31,6 +31,8 @@ var (
 	ErrTooManyPixels     = &content.Error{Code: content.CodeTooLarge, Message: "the photo has too many pixels"}
 	ErrTooLarge          = &content.Error{Code: content.CodeTooLarge, Message: "the photo is larger than the upload limit"}
 	ErrUnreadable        = &content.Error{Code: content.CodeUnprocessable, Message: "the photo could not be read"}
+	ErrTooMuchMemory     = &content.Error{Code: content.CodeTooLarge,
+		Message: "the photo would take too much memory to process: save it as a standard (not progressive or CMYK) JPEG, or send a smaller one"}
 )
 
 var (

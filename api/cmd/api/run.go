@@ -22,6 +22,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	cfg, err := stack.LoadConfig(getenv)
+	if *demo && cfg.Production() {
+		// Said even when the configuration has other problems.
+		return errors.Join(errors.New("--demo: refused when HOMETIME_ENV=production (the demo accounts share a published password)"), err)
+	}
 	if err != nil {
 		return err
 	}
@@ -59,11 +63,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		log.Info("worker running in the API process")
 	}
 
+	if cfg.MetricsAddr != "" {
+		_, stop, err := stack.ServeMetrics(cfg.MetricsAddr, "HOMETIME_METRICS_ADDR", st.Registry, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("HOMETIME_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
-	log.Info("hometime API listening", "addr", ln.Addr().String(), "dev", cfg.Dev())
+	log.Info("hometime API listening", "addr", ln.Addr().String(), "env", cfg.Env, "dev", cfg.Dev())
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	select {

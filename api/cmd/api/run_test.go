@@ -4,9 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hometime-edu/hometime/content/mongostore/embedded"
+	"github.com/hometime-edu/hometime/notify/providerfake"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 )
 
@@ -262,4 +269,165 @@ func TestRunRestartsOnItsData(t *testing.T) {
 			t.Fatalf("start %d: run returned %v", round, err)
 		}
 	}
+}
+
+// productionEnv is a complete production configuration: every variable
+// LoadConfig requires when HOMETIME_ENV=production, with values that pass
+// its checks (nothing is connected to until the configuration is whole).
+func productionEnv(t *testing.T) map[string]string {
+	sg := providerfake.NewSendGrid(t)
+	return map[string]string{
+		"HOMETIME_ENV": "production", "HOMETIME_DATA_DIR": filepath.Join(t.TempDir(), "never-made"),
+		"MONGODB_URI": "mongodb://127.0.0.1:1", "REDIS_URL": "redis://127.0.0.1:1/0",
+		"HOMETIME_JWT_SECRET": strings.Repeat("j", 32), "HOMETIME_HASH_SECRET": strings.Repeat("h", 32),
+		"HOMETIME_TWILIO_ACCOUNT_SID": providerfake.FakeTwilioAccountSID, "HOMETIME_TWILIO_AUTH_TOKEN": providerfake.FakeTwilioAuthToken,
+		"HOMETIME_TWILIO_FROM": "+447700900001", "HOMETIME_PUBLIC_URL": "https://api.hometime.test",
+		"SENDGRID_API_KEY": sg.APIKey, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": sg.EventWebhookPublicKey(),
+		"HOMETIME_FCM_CREDENTIALS": "/etc/hometime/fcm.json",
+	}
+}
+
+// TestRunProductionRefuses: with HOMETIME_ENV=production, run stops before
+// connecting to anything, naming what is missing: the store, the queue,
+// either secret, any channel's provider (the outbox is never used there),
+// the SendGrid webhook key; and it refuses --demo. A HOMETIME_ENV that is
+// neither mode is an error too.
+func TestRunProductionRefuses(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		unset   string
+		set     map[string]string
+		args    []string
+		wantErr string
+	}{
+		{"no store", "MONGODB_URI", nil, nil, "MONGODB_URI"},
+		{"no queue", "REDIS_URL", nil, nil, "REDIS_URL"},
+		{"no JWT secret", "HOMETIME_JWT_SECRET", nil, nil, "HOMETIME_JWT_SECRET"},
+		{"no hash secret", "HOMETIME_HASH_SECRET", nil, nil, "HOMETIME_HASH_SECRET"},
+		{"no SMS provider", "HOMETIME_TWILIO_ACCOUNT_SID", nil, nil, "HOMETIME_TWILIO_ACCOUNT_SID"},
+		{"no email provider", "SENDGRID_API_KEY", nil, nil, "SENDGRID_API_KEY"},
+		{"no push provider", "HOMETIME_FCM_CREDENTIALS", nil, nil, "HOMETIME_FCM_CREDENTIALS"},
+		{"no SendGrid webhook key", "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY", nil, nil, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY"},
+		{"Twilio without its auth token", "HOMETIME_TWILIO_AUTH_TOKEN", nil, nil, "HOMETIME_TWILIO_AUTH_TOKEN"},
+		{"--demo", "", nil, []string{"--demo"}, "--demo"},
+		{"--demo with a problem too", "MONGODB_URI", nil, []string{"--demo"}, "--demo"},
+		{"an unknown mode", "", map[string]string{"HOMETIME_ENV": "prod"}, nil, "HOMETIME_ENV"},
+		{"a short hash secret", "", map[string]string{"HOMETIME_HASH_SECRET": "short"}, nil, "HOMETIME_HASH_SECRET"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			env := productionEnv(t)
+			delete(env, c.unset)
+			for k, v := range c.set {
+				env[k] = v
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := run(ctx, c.args, func(k string) string { return env[k] }, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("run = %v, want an error naming %s", err, c.wantErr)
+			}
+			if _, statErr := os.Stat(env["HOMETIME_DATA_DIR"]); !os.IsNotExist(statErr) {
+				t.Fatalf("a refused production start touched the data dir: %v", statErr)
+			}
+		})
+	}
+}
+
+// TestRunProductionServes boots run with HOMETIME_ENV=production against a
+// store and a Redis given by URL and the three providers' fakes: it starts,
+// keeps nothing on local disk, and serves /metrics only on the private
+// HOMETIME_METRICS_ADDR — the public address answers 404.
+func TestRunProductionServes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	emb, err := embedded.Start(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	_, redisURL := redistest.New(t)
+	tw, sg, fc := providerfake.NewTwilio(t), providerfake.NewSendGrid(t), providerfake.NewFCM(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	env := productionEnv(t)
+	for k, v := range map[string]string{
+		"MONGODB_URI": emb.URI(), "REDIS_URL": redisURL, "HOMETIME_HTTP_ADDR": addr, "HOMETIME_METRICS_ADDR": metricsAddr,
+		"HOMETIME_TWILIO_ACCOUNT_SID": tw.AccountSID, "HOMETIME_TWILIO_AUTH_TOKEN": tw.AuthToken, "HOMETIME_TWILIO_BASE_URL": tw.URL,
+		"SENDGRID_API_KEY": sg.APIKey, "HOMETIME_SENDGRID_BASE_URL": sg.URL, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": sg.EventWebhookPublicKey(),
+		"HOMETIME_FCM_CREDENTIALS": fcmServiceAccount(t, fc), "HOMETIME_FCM_ENDPOINT": fc.Endpoint(),
+	} {
+		env[k] = v
+	}
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, out) }()
+	c := client{t: t, base: "http://" + addr}
+	waitFor(t, "healthz", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("run returned %v\n%s", err, out.String())
+		default:
+		}
+		resp, err := http.Get(c.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == 200
+	})
+	if st, _ := c.call("GET", "/v1/me", "", nil); st != 401 {
+		t.Fatalf("me without a token: %d", st)
+	}
+	if st, body := c.call("GET", "/metrics", "", nil); st != 404 {
+		t.Fatalf("public /metrics in production: %d %v, want 404", st, body)
+	}
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(metrics), `route="/v1/me"`) {
+		t.Fatalf("private /metrics: %d, lacks the /v1/me histogram", resp.StatusCode)
+	}
+	logs := out.String()
+	for _, want := range []string{`"sms":"twilio"`, `"email":"sendgrid"`, `"push":"fcm"`, `"hash_key":"v1:`, `"env":"production"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("start-up log lacks %s:\n%s", want, logs)
+		}
+	}
+	if _, err := os.Stat(env["HOMETIME_DATA_DIR"]); !os.IsNotExist(err) {
+		t.Errorf("production made the data dir (%v): it keeps nothing on local disk", err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not shut down")
+	}
+}
+
+// fcmServiceAccount writes a service-account file whose token endpoint is
+// the fake's, as HOMETIME_FCM_CREDENTIALS.
+func fcmServiceAccount(t *testing.T, fc *providerfake.FCM) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	sa, _ := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": fc.ProjectID, "private_key_id": "k1",
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": "sender@" + fc.ProjectID + ".iam.gserviceaccount.com", "client_id": "1", "token_uri": fc.TokenURL(),
+	})
+	path := filepath.Join(t.TempDir(), "sa.json")
+	if err := os.WriteFile(path, sa, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -56,21 +56,25 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		return nil, err
 	}
 	return api.New(api.Deps{
-		Roster:      st.Store,
-		Identity:    st.Store,
-		Audit:       st.Store,
-		Tasks:       st.Queue,
-		Throttle:    api.NewThrottle(st.Redis),
-		Limits:      limits,
-		Passwords:   pw,
-		Tokens:      tokens,
-		HashKey:     st.Keys.Hash,
-		Clock:       clock,
-		Log:         log.With("component", "api"),
-		Metrics:     api.NewMetricsOn(st.Registry, queueSizes(inspector)),
-		Ready:       st.Ready,
-		ProxyHeader: st.Config.ProxyHeader,
-		AppURL:      st.Config.AppURL,
+		Roster:    st.Store,
+		Identity:  st.Store,
+		Audit:     st.Store,
+		Tasks:     st.Queue,
+		Throttle:  api.NewThrottle(st.Redis),
+		Limits:    limits,
+		Passwords: pw,
+		Tokens:    tokens,
+		HashKey:   st.Keys.Hash,
+		Clock:     clock,
+		Log:       log.With("component", "api"),
+		Metrics:   api.NewMetricsOn(st.Registry, queueSizes(inspector)),
+		// In production the public app serves /metrics only to the
+		// token's bearer; HOMETIME_METRICS_ADDR is the private way.
+		MetricsHidden: st.Config.Production(),
+		MetricsToken:  st.Config.MetricsToken,
+		Ready:         st.Ready,
+		ProxyHeader:   st.Config.ProxyHeader,
+		AppURL:        st.Config.AppURL,
 
 		TrustedProxies: st.Config.TrustedProxies,
 

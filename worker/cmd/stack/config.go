@@ -19,14 +19,30 @@ import (
 	"github.com/hometime-edu/hometime/notify/sendgrid"
 )
 
+// The two modes HOMETIME_ENV names.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
 // Config is read from the environment; see the README's table.
 type Config struct {
-	HTTPAddr    string // HOMETIME_HTTP_ADDR, default :8080
-	DataDir     string // HOMETIME_DATA_DIR, default ./.hometime
-	MongoURI    string // MONGODB_URI; empty = embedded FerretDB under DataDir
-	Database    string // HOMETIME_DB, default "hometime"
-	RedisURL    string // REDIS_URL; empty = embedded miniredis (in memory)
-	JWTSecret   string // HOMETIME_JWT_SECRET; generated into DataDir in dev
+	// Env is HOMETIME_ENV: EnvDevelopment (the default) falls back to the
+	// embedded store and queue, generated secrets and the outbox;
+	// EnvProduction refuses to start without the real ones.
+	Env       string
+	HTTPAddr  string // HOMETIME_HTTP_ADDR, default :8080
+	DataDir   string // HOMETIME_DATA_DIR, default ./.hometime
+	MongoURI  string // MONGODB_URI; empty = embedded FerretDB under DataDir
+	Database  string // HOMETIME_DB, default "hometime"
+	RedisURL  string // REDIS_URL; empty = embedded miniredis (in memory)
+	JWTSecret string // HOMETIME_JWT_SECRET: signs access tokens and photo URLs; generated into DataDir in dev
+	// HashSecret keys the hashes of contacts (the suppression list), codes,
+	// tokens and throttle keys (HOMETIME_HASH_SECRET). It is separate from
+	// JWTSecret so that rotating the signing secret keeps the suppression
+	// list matching. Empty outside production means the hash key is
+	// derived from JWTSecret, as it was before the two were split.
+	HashSecret  string
 	AppURL      string // HOMETIME_APP_URL, base of deep links
 	ProxyHeader string // HOMETIME_PROXY_HEADER, client-IP header of a trusted proxy
 	LogLevel    string // HOMETIME_LOG_LEVEL: debug, info, warn, error
@@ -34,7 +50,14 @@ type Config struct {
 	// (HOMETIME_WORKER_METRICS_ADDR, e.g. ":9464"); empty serves none. In
 	// dev mode the API's /metrics carries the worker's series.
 	WorkerMetricsAddr string
-	Concurrency       int // HOMETIME_WORKER_CONCURRENCY, default 20
+	// MetricsAddr is a private listener on which the API serves /metrics
+	// (HOMETIME_METRICS_ADDR). MetricsToken, when set, lets the public app
+	// serve /metrics to "Authorization: Bearer <token>" only
+	// (HOMETIME_METRICS_TOKEN). In production the public app serves
+	// /metrics to nobody without the token.
+	MetricsAddr  string
+	MetricsToken string
+	Concurrency  int // HOMETIME_WORKER_CONCURRENCY, default 20
 
 	// TrustedProxies are the proxies whose ProxyHeader is believed
 	// (HOMETIME_TRUSTED_PROXIES, comma-separated CIDRs); required with it.
@@ -82,8 +105,13 @@ type Config struct {
 	ImportantFallback time.Duration // HOMETIME_IMPORTANT_FALLBACK_DELAY
 }
 
-// Dev reports whether the embedded store and queue are in use.
+// Dev reports whether the embedded store and queue are in use. It is
+// never true in production, where both are required.
 func (c Config) Dev() bool { return c.MongoURI == "" || c.RedisURL == "" }
+
+// Production reports whether HOMETIME_ENV=production: every real
+// component and secret is required, and nothing falls back.
+func (c Config) Production() bool { return c.Env == EnvProduction }
 
 // LoadConfig reads and validates the environment. Errors name the variable.
 func LoadConfig(getenv func(string) string) (Config, error) {
@@ -94,12 +122,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
+		Env:                get("HOMETIME_ENV", EnvDevelopment),
 		HTTPAddr:           get("HOMETIME_HTTP_ADDR", ":8080"),
 		DataDir:            get("HOMETIME_DATA_DIR", "./.hometime"),
 		MongoURI:           get("MONGODB_URI", ""),
 		Database:           get("HOMETIME_DB", "hometime"),
 		RedisURL:           get("REDIS_URL", ""),
 		JWTSecret:          get("HOMETIME_JWT_SECRET", ""),
+		HashSecret:         get("HOMETIME_HASH_SECRET", ""),
+		MetricsAddr:        get("HOMETIME_METRICS_ADDR", ""),
+		MetricsToken:       get("HOMETIME_METRICS_TOKEN", ""),
 		AppURL:             strings.TrimRight(get("HOMETIME_APP_URL", "https://hometime.app"), "/"),
 		ProxyHeader:        get("HOMETIME_PROXY_HEADER", ""),
 		LogLevel:           get("HOMETIME_LOG_LEVEL", "info"),
@@ -120,8 +152,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	var problems []string
 	bad := func(k, why string) { problems = append(problems, k+": "+why) }
+	switch c.Env {
+	case EnvDevelopment, EnvProduction:
+	default:
+		bad("HOMETIME_ENV", "must be production or development")
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("HOMETIME_HTTP_ADDR", "must be host:port such as :8080")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("HOMETIME_METRICS_ADDR", "must be host:port such as 127.0.0.1:9464")
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 32 {
+		bad("HOMETIME_METRICS_TOKEN", "must be at least 32 characters")
 	}
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		bad("MONGODB_URI", "must start with mongodb:// or mongodb+srv://")
@@ -134,8 +179,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		bad("HOMETIME_JWT_SECRET", "must be at least 32 characters")
 	}
-	if c.JWTSecret == "" && !c.Dev() {
-		bad("HOMETIME_JWT_SECRET", "required when MONGODB_URI and REDIS_URL are set (production)")
+	if c.JWTSecret == "" && !c.Dev() && !c.Production() {
+		bad("HOMETIME_JWT_SECRET", "required when MONGODB_URI and REDIS_URL are set")
+	}
+	if c.HashSecret != "" && len(c.HashSecret) < 32 {
+		bad("HOMETIME_HASH_SECRET", "must be at least 32 characters")
 	}
 	if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("HOMETIME_APP_URL", "must be an absolute http(s) URL")
@@ -243,26 +291,69 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.StoreTimeout = d
 	}
+	if c.Production() {
+		productionRequires(c, bad)
+	}
 	if len(problems) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(problems, "; "))
 	}
 	return c, nil
 }
 
-// Keys are derived from the one secret: each use gets its own key, so a
-// token signed for one purpose can never verify for another.
+// productionRequires names every variable production cannot do without:
+// the store, the queue, both secrets, a provider for each channel (the
+// outbox is never used in production) and the webhook keys that turn
+// bounces, unsubscribes and STOPs into suppressions.
+func productionRequires(c Config, bad func(k, why string)) {
+	const in = "required when HOMETIME_ENV=production"
+	for _, r := range []struct{ key, val, why string }{
+		{"MONGODB_URI", c.MongoURI, "the embedded store is for development"},
+		{"REDIS_URL", c.RedisURL, "the embedded queue is in memory"},
+		{"HOMETIME_JWT_SECRET", c.JWTSecret, "a generated secret is for development"},
+		{"HOMETIME_HASH_SECRET", c.HashSecret, "a generated secret is for development; when upgrading, give it the current HOMETIME_JWT_SECRET so the suppression list keeps matching"},
+		{"HOMETIME_TWILIO_ACCOUNT_SID", c.TwilioAccountSID, "texts would go to the local outbox"},
+		{"SENDGRID_API_KEY", c.SendGridKey, "emails would go to the local outbox"},
+		{"HOMETIME_FCM_CREDENTIALS", c.FCMCredentialsFile + c.FCMProjectID, "pushes would go to the local outbox (or set HOMETIME_FCM_PROJECT_ID with application default credentials)"},
+		{"HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY", c.SendGridWebhookKey, "bounces and unsubscribes would never reach the suppression list"},
+	} {
+		if r.val == "" {
+			bad(r.key, in+": "+r.why)
+		}
+	}
+}
+
+// Keys are derived from the two secrets: each use gets its own key, so a
+// token signed for one purpose can never verify for another. JWT and Media
+// come from the JWT secret; Hash from the hash secret.
 type Keys struct {
-	JWT  []byte
+	JWT []byte
+	// Hash keys the stored hashes of contacts (suppressions), codes,
+	// tokens and throttle keys.
 	Hash []byte
 	// Media signs the short-lived photo URLs.
 	Media []byte
+	// HashID names the hash key in logs without revealing it: its
+	// derivation version and a short fingerprint. Every API and worker
+	// process of one deployment must log the same HashID, or suppressions
+	// recorded by one are not seen by another.
+	HashID string
 }
 
-func deriveKeys(secret []byte) Keys {
-	sub := func(label string) []byte {
+// HashKeyVersion is the derivation of Keys.Hash: HMAC-SHA256 of the hash
+// secret over "hometime/hash". Version 1 is the derivation used when the
+// one JWT secret keyed everything, so a hash secret equal to the old JWT
+// secret reproduces every stored hash. A later derivation must get a new
+// version and a plan for the hashes already stored under this one.
+const HashKeyVersion = 1
+
+func deriveKeys(jwtSecret, hashSecret []byte) Keys {
+	sub := func(secret []byte, label string) []byte {
 		m := hmac.New(sha256.New, secret)
 		m.Write([]byte("hometime/" + label))
 		return m.Sum(nil)
 	}
-	return Keys{JWT: sub("jwt"), Hash: sub("hash"), Media: sub("media")}
+	k := Keys{JWT: sub(jwtSecret, "jwt"), Hash: sub(hashSecret, "hash"), Media: sub(jwtSecret, "media")}
+	fp := sha256.Sum256(append([]byte("hometime/hash-key-id/"), k.Hash...))
+	k.HashID = fmt.Sprintf("v%d:%x", HashKeyVersion, fp[:4])
+	return k
 }

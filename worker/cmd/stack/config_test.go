@@ -22,6 +22,15 @@ func TestLoadConfig(t *testing.T) {
 		{"production needs a secret", map[string]string{"MONGODB_URI": "mongodb://m", "REDIS_URL": "redis://r:6379"}, "HOMETIME_JWT_SECRET"},
 		{"production with secret", map[string]string{"MONGODB_URI": "mongodb://m", "REDIS_URL": "redis://r:6379",
 			"HOMETIME_JWT_SECRET": strings.Repeat("s", 32)}, ""},
+		{"mode development", map[string]string{"HOMETIME_ENV": "development"}, ""},
+		{"mode unknown", map[string]string{"HOMETIME_ENV": "staging"}, "HOMETIME_ENV"},
+		{"production needs the store", map[string]string{"HOMETIME_ENV": "production"}, "MONGODB_URI"},
+		{"production needs the hash secret", map[string]string{"HOMETIME_ENV": "production"}, "HOMETIME_HASH_SECRET"},
+		{"production needs a push provider", map[string]string{"HOMETIME_ENV": "production"}, "HOMETIME_FCM_CREDENTIALS"},
+		{"short hash secret", map[string]string{"HOMETIME_HASH_SECRET": "short"}, "HOMETIME_HASH_SECRET"},
+		{"metrics address", map[string]string{"HOMETIME_METRICS_ADDR": "127.0.0.1:9464"}, ""},
+		{"bad metrics address", map[string]string{"HOMETIME_METRICS_ADDR": "9464"}, "HOMETIME_METRICS_ADDR"},
+		{"short metrics token", map[string]string{"HOMETIME_METRICS_TOKEN": "short"}, "HOMETIME_METRICS_TOKEN"},
 		{"bad concurrency", map[string]string{"HOMETIME_WORKER_CONCURRENCY": "0"}, "HOMETIME_WORKER_CONCURRENCY"},
 		{"bad level", map[string]string{"HOMETIME_LOG_LEVEL": "loud"}, "HOMETIME_LOG_LEVEL"},
 		{"bad timeout", map[string]string{"HOMETIME_STORE_TIMEOUT": "soon"}, "HOMETIME_STORE_TIMEOUT"},
@@ -69,7 +78,8 @@ func TestLoadConfig(t *testing.T) {
 		t.Errorf("trusted proxies %v %v", proxied.TrustedProxies, err)
 	}
 	cfg, _ := LoadConfig(func(string) string { return "" })
-	if !cfg.Dev() || cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.hometime" || cfg.RedeemFailureAlert != 100 {
+	if !cfg.Dev() || cfg.Production() || cfg.Env != EnvDevelopment || cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.hometime" ||
+		cfg.RedeemFailureAlert != 100 {
 		t.Errorf("defaults %+v", cfg)
 	}
 }

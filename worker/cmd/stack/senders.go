@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/mail"
@@ -16,16 +17,12 @@ import (
 )
 
 // openSenders picks, per channel, the real provider when its credentials
-// are set and the local outbox otherwise, and says which in the log.
+// are set and the local outbox otherwise, and says which in the log. In
+// production a channel without its provider is an error: the outbox is
+// never opened there.
 func (st *Stack) openSenders(ctx context.Context, log *slog.Logger) error {
 	cfg := st.Config
-	dir := filepath.Join(cfg.DataDir, "outbox")
-	ob, err := outbox.New(dir, log)
-	if err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	st.Email, st.SMS, st.Push, st.Outbox = ob, ob, ob, ob
-	channels := map[string]string{"sms": "outbox", "email": "outbox", "push": "outbox"}
+	channels := map[string]string{}
 
 	if cfg.TwilioAccountSID != "" {
 		callback := ""
@@ -63,8 +60,33 @@ func (st *Stack) openSenders(ctx context.Context, log *slog.Logger) error {
 		}
 		st.Push, channels["push"] = s, "fcm"
 	}
+	var outboxDir string
+	if cfg.Production() && (st.SMS == nil || st.Email == nil || st.Push == nil) {
+		return errors.New("HOMETIME_TWILIO_ACCOUNT_SID, SENDGRID_API_KEY, HOMETIME_FCM_CREDENTIALS: " +
+			"every channel needs its provider when HOMETIME_ENV=production; the outbox is for development")
+	}
+	if !cfg.Production() {
+		// Outside production the outbox is opened even when every channel
+		// has a provider: a parent's erasure must still reach the lines
+		// that earlier runs wrote there.
+		outboxDir = filepath.Join(cfg.DataDir, "outbox")
+		ob, err := outbox.New(outboxDir, log)
+		if err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		st.Outbox = ob
+		if st.SMS == nil {
+			st.SMS, channels["sms"] = ob, "outbox"
+		}
+		if st.Email == nil {
+			st.Email, channels["email"] = ob, "outbox"
+		}
+		if st.Push == nil {
+			st.Push, channels["push"] = ob, "outbox"
+		}
+	}
 	st.Providers = worker.Providers{SMS: channels["sms"], Email: channels["email"], Push: channels["push"]}
-	log.Info("message channels", "sms", channels["sms"], "email", channels["email"], "push", channels["push"], "outbox_dir", dir)
+	log.Info("message channels", "sms", channels["sms"], "email", channels["email"], "push", channels["push"], "outbox_dir", outboxDir)
 	return nil
 }
 

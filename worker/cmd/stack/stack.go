@@ -65,16 +65,19 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err err
 			st = nil
 		}
 	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return st, fmt.Errorf("HOMETIME_DATA_DIR %s: %w", cfg.DataDir, err)
-	}
-	secret := []byte(cfg.JWTSecret)
-	if len(secret) == 0 {
-		if secret, err = devSecret(cfg.DataDir); err != nil {
-			return st, err
+	if !cfg.Production() {
+		// Production keeps nothing on local disk: no embedded store, no
+		// generated secret, no outbox.
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return st, fmt.Errorf("HOMETIME_DATA_DIR %s: %w", cfg.DataDir, err)
 		}
 	}
-	st.Keys = deriveKeys(secret)
+	jwtSecret, hashSecret, err := secrets(cfg)
+	if err != nil {
+		return st, err
+	}
+	st.Keys = deriveKeys(jwtSecret, hashSecret)
+	log.Info("keys", "hash_key", st.Keys.HashID)
 
 	if err := st.openStore(ctx, log); err != nil {
 		return st, err
@@ -178,18 +181,61 @@ func (st *Stack) Close() error {
 	return errors.Join(errs...)
 }
 
-// devSecret keeps a generated secret in the data dir so sessions survive a
-// restart of the dev server.
-func devSecret(dir string) ([]byte, error) {
-	path := filepath.Join(dir, "secret.key")
+// secrets returns the JWT and hash secrets: from the environment, and in
+// development from files in the data dir where the environment has none.
+// A development data dir made before the hash secret existed holds only
+// secret.key, under which its suppressions, codes and tokens were hashed;
+// its hash.key starts as a copy of secret.key, so they keep matching, and
+// from then on secret.key can be replaced without losing them. A HOMETIME_
+// JWT_SECRET given without HOMETIME_HASH_SECRET keys the hashes too, as it
+// always did (production requires both, so never there).
+func secrets(cfg Config) (jwt, hash []byte, err error) {
+	if cfg.Production() {
+		if cfg.JWTSecret == "" || cfg.HashSecret == "" {
+			return nil, nil, errors.New("HOMETIME_JWT_SECRET and HOMETIME_HASH_SECRET: required when HOMETIME_ENV=production")
+		}
+		return []byte(cfg.JWTSecret), []byte(cfg.HashSecret), nil
+	}
+	existed := false
+	jwt = []byte(cfg.JWTSecret)
+	if len(jwt) == 0 {
+		if jwt, existed, err = devSecret(filepath.Join(cfg.DataDir, "secret.key"), ""); err != nil {
+			return nil, nil, err
+		}
+	}
+	switch {
+	case cfg.HashSecret != "":
+		hash = []byte(cfg.HashSecret)
+	case cfg.JWTSecret != "":
+		hash = jwt
+	default:
+		inherit := ""
+		if existed {
+			inherit = string(jwt)
+		}
+		if hash, _, err = devSecret(filepath.Join(cfg.DataDir, "hash.key"), inherit); err != nil {
+			return nil, nil, err
+		}
+	}
+	return jwt, hash, nil
+}
+
+// devSecret reads a secret kept in the data dir, so sessions and hashes
+// survive a restart of the dev server. A missing file is created holding
+// initial, or a new random secret when initial is empty; existed says
+// whether the file was already there.
+func devSecret(path, initial string) (secret []byte, existed bool, err error) {
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
-		return []byte(strings.TrimSpace(string(b))), nil
+		return []byte(strings.TrimSpace(string(b))), true, nil
 	}
-	s := content.NewSecret()
+	s := initial
+	if s == "" {
+		s = content.NewSecret()
+	}
 	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write dev secret: %w", err)
+		return nil, false, fmt.Errorf("write dev secret %s: %w", filepath.Base(path), err)
 	}
-	return []byte(s), nil
+	return []byte(s), false, nil
 }
 
 // MongoClient exposes the driver client (benchmarks use it for the store reference).
