@@ -116,7 +116,7 @@ func matrix() map[string]entry {
 		"DELETE /v1/schools/:schoolId/children/:childId/parents/:parentId": {allowed: []string{actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
 			k := w.newChild(t, "cls_1")
 			p := w.newInvitedParent(t, k)
-			return cell{path: "/v1/schools/sch_1/children/" + k.ID + "/parents/" + p.ID}
+			return cell{path: "/v1/schools/sch_1/children/" + k.ID + "/parents/" + p.ID, body: map[string]any{"reason": "Safeguarding review"}}
 		}},
 		"GET /v1/schools/:schoolId/parents/:parentId": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/parents/par_a", nil)},
 		"POST /v1/schools/:schoolId/parents/:parentId/invite-code": {allowed: []string{actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {

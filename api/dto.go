@@ -20,6 +20,9 @@ type meChildDTO struct {
 	SchoolID  string `json:"school_id"`
 	FirstName string `json:"first_name"`
 	YearGroup string `json:"year_group"`
+	// LeftSchool: the school has removed the child; their past activities
+	// are readable, nothing new can be sent.
+	LeftSchool bool `json:"left_school,omitempty"`
 }
 
 type meDTO struct {
@@ -46,10 +49,9 @@ func toMeDTO(p *content.Principal) meDTO {
 	}
 	if pa := p.Parent; pa != nil {
 		out.ID, out.FirstName, out.LastName, out.Email, out.Phone, out.Language = pa.ID, pa.FirstName, pa.LastName, pa.Email, pa.Phone, pa.Language
-		for _, c := range pa.Children {
-			if c.State == content.LinkLinked {
-				out.Children = append(out.Children, meChildDTO{ID: c.ChildID, SchoolID: c.SchoolID, FirstName: c.FirstName, YearGroup: c.YearGroup})
-			}
+		for _, c := range pa.ReadableChildren() {
+			out.Children = append(out.Children, meChildDTO{ID: c.ChildID, SchoolID: c.SchoolID, FirstName: c.FirstName,
+				YearGroup: c.YearGroup, LeftSchool: c.State == content.LinkLeft})
 		}
 	}
 	return out
@@ -83,13 +85,16 @@ type schoolDTO struct {
 	QuietHours     *quietHoursDTO   `json:"quiet_hours,omitempty"`
 	SMSBudgetPence *int64           `json:"sms_budget_pence,omitempty"`
 	Subscription   *subscriptionDTO `json:"subscription,omitempty"`
-	Roles          []string         `json:"roles"`
+	// ShareFamilyThreads: linked parents see each other's comments and
+	// the teacher's replies to them (off by default).
+	ShareFamilyThreads bool     `json:"share_family_threads"`
+	Roles              []string `json:"roles"`
 }
 
 // toSchoolDTO shows settings (quiet hours, budget, subscription) to admins.
 func toSchoolDTO(s *content.School, roles []content.Role, admin bool) schoolDTO {
 	out := schoolDTO{ID: s.ID, TrustID: s.TrustID, Name: s.Name, Country: s.Country, TimeZone: s.TimeZone,
-		Language: s.Language, Roles: rolesToStrings(roles)}
+		Language: s.Language, ShareFamilyThreads: s.ShareFamilyThreads, Roles: rolesToStrings(roles)}
 	if admin {
 		b := s.SMSBudgetPence
 		out.QuietHours = &quietHoursDTO{Start: s.QuietStart, End: s.QuietEnd}

@@ -27,6 +27,7 @@ var statusOf = map[content.Code]int{
 	content.CodeReauthRequired:     http.StatusForbidden,
 	content.CodeNotFound:           http.StatusNotFound,
 	content.CodeConflict:           http.StatusConflict,
+	content.CodeChildLeft:          http.StatusConflict,
 	content.CodeTooLarge:           http.StatusRequestEntityTooLarge,
 	content.CodeUnprocessable:      http.StatusUnprocessableEntity,
 	content.CodeThrottled:          http.StatusTooManyRequests,

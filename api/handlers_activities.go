@@ -59,7 +59,7 @@ func callerSchools(p *content.Principal) []string {
 	var out []string
 	if p.Parent != nil {
 		for _, l := range p.Parent.Children {
-			if l.State == content.LinkLinked && !slices.Contains(out, l.SchoolID) {
+			if l.Readable() && !slices.Contains(out, l.SchoolID) {
 				out = append(out, l.SchoolID)
 			}
 		}

@@ -538,8 +538,14 @@ func (s *server) spendResetCode(c *fiber.Ctx, phone, code string) (content.Accou
 // audit records an event; a failure is logged, not surfaced, because the
 // action it describes has already happened.
 func (s *server) audit(c *fiber.Ctx, kind content.AccountKind, actorID, action, schoolID, subject string) {
+	s.auditWithReason(c, kind, actorID, action, schoolID, subject, "")
+}
+
+// auditWithReason records an audit event with the staff member's reason
+// for it (kept in the audit record only, never logged).
+func (s *server) auditWithReason(c *fiber.Ctx, kind content.AccountKind, actorID, action, schoolID, subject, reason string) {
 	e := &content.AuditEvent{ID: content.NewID("aud"), At: s.Clock.Now(), ActorKind: kind, ActorID: actorID,
-		Action: action, SchoolID: schoolID, Subject: subject, IP: auditAddr(s.clientIP(c))}
+		Action: action, SchoolID: schoolID, Subject: subject, IP: auditAddr(s.clientIP(c)), Reason: reason}
 	if err := s.Audit.RecordAudit(c.UserContext(), e); err != nil {
 		s.Log.Error("audit write failed", "request_id", requestID(c), "action", action, "err", err)
 	}

@@ -41,6 +41,9 @@ func (s *server) giveAward() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		if k.SchoolLink.State != content.LinkLinked {
+			return errChildLeft
+		}
 		var req awardRequest
 		if err := decodeJSON(c, &req); err != nil {
 			return err
@@ -70,7 +73,7 @@ func (s *server) giveAward() fiber.Handler {
 					return err
 				}
 			}
-			params := map[string]string{"teacher_name": a.GiverName, "child_first_name": k.FirstName,
+			params := map[string]string{"teacher_name": a.GiverName, "child_first_name": k.FirstName, "child_ids": k.ID,
 				"link": s.deepLink("children", k.ID, "feed")}
 			if err := s.notifyParents(c, "brd_"+a.ID, sc.ID, "award", "awards", params, linkedParents(k)); err != nil {
 				return err

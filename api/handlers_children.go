@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/notify"
 )
 
 // upnPattern is the DfE unique pupil number: a check letter and 12 digits
@@ -220,18 +221,17 @@ func (s *server) syncParentLink(ctx context.Context, parentID string, k *content
 		}
 	}
 	if link != nil {
-		state := link.State
-		if k.SchoolLink.State != content.LinkLinked {
-			state = content.LinkRemoved
-		}
-		next = append(next, content.ChildLink{ChildID: k.ID, SchoolID: k.SchoolID, FirstName: k.FirstName,
-			YearGroup: k.YearGroup, State: state, LinkedAt: link.LinkedAt, RemovedAt: link.RemovedAt})
+		next = append(next, content.ChildLinkOf(k, *link))
 	}
 	return s.Roster.SetParentChildLinks(ctx, parentID, next)
 }
 
-// removeChild ends the school's link to a child (a leaver). The child's data
-// is kept until the retention clock (every link removed + 90 days) runs out.
+// removeChild ends the school's link to a child (a leaver). The linked
+// parents keep the child's past data, read-only (their copies of the link
+// become content.LinkLeft), until the retention clock (the school and every
+// parent removed + 90 days) runs out, and are told so once, with how to
+// close their account. Repeating the removal changes nothing and tells
+// nobody again.
 func (s *server) removeChild() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		sc, k, _, err := s.schoolChild(c, adminOnly)
@@ -250,8 +250,34 @@ func (s *server) removeChild() fiber.Handler {
 				return err
 			}
 		}
+		if err := s.tellParentsChildLeft(c, sc, k); err != nil {
+			return err
+		}
 		p := principal(c)
 		s.audit(c, p.Kind, p.ID(), "child.remove", sc.ID, "child:"+k.ID)
 		return c.SendStatus(fiber.StatusNoContent)
 	}
+}
+
+// tellParentsChildLeft queues the one child_left notice to the parents
+// who joined and are still linked to the child. Its id is fixed by the
+// child and the day the school removed them, so a repeated or retried
+// removal (or two at once) queues it once.
+func (s *server) tellParentsChildLeft(c *fiber.Ctx, sc *content.School, k *content.Child) error {
+	ctx := c.UserContext()
+	var ids []string
+	for _, id := range linkedParents(k) {
+		pa, err := s.Roster.Parent(ctx, id)
+		if content.IsCode(err, content.CodeNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if pa.CanSignIn() {
+			ids = append(ids, id)
+		}
+	}
+	id := "brd_" + content.KeyedHash(s.HashKey, "child_left:"+k.ID+":"+content.DayKey(k.SchoolLink.RemovedAt))[:20]
+	params := map[string]string{"child_first_name": k.FirstName, "child_ids": k.ID, "link": s.deepLink("children", k.ID, "feed")}
+	return s.notifyParents(c, id, sc.ID, string(notify.TemplateChildLeft), content.CategoryAccount, params, ids)
 }

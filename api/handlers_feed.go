@@ -85,14 +85,15 @@ func toFeedItemDTO(i *content.FeedItem) feedItemDTO {
 }
 
 // feedChild checks the caller may read :childId's feed: a parent with a
-// live link (no lookup: the link is on the principal), or the child's
-// school admins and the teachers of one of the child's classes.
+// live link, or a link to a child who left the school (read-only; no
+// lookup: the link is on the principal), or the child's school admins and
+// the teachers of one of the child's classes.
 func (s *server) feedChild(c *fiber.Ctx) (string, error) {
 	p := principal(c)
 	id := c.Params("childId")
 	notFound := content.Errorf(content.CodeNotFound, "no such child")
 	if p.Parent != nil {
-		if !p.ParentOf(id) {
+		if !p.CanReadChild(id) {
 			return "", notFound
 		}
 		return id, nil
@@ -156,15 +157,56 @@ func (s *server) childFeed() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		readerID, share, err := s.feedReader(c, childID, items)
+		if err != nil {
+			return err
+		}
 		out := feedPageDTO{Items: make([]feedItemDTO, 0, len(items))}
 		for _, it := range items {
-			out.Items = append(out.Items, toFeedItemDTO(it))
+			out.Items = append(out.Items, toFeedItemDTO(it.ForReader(readerID, share)))
 		}
 		if next > 0 {
 			out.NextCursor = feedCursorPrefix + strconv.FormatInt(next, 10)
 		}
 		return c.JSON(out)
 	}
+}
+
+// feedReader says whose responses a page shows: a parent's own (readerID
+// their id) unless the child's school shares family threads; staff see
+// every parent's (readerID ""). The school is read only when a page holds
+// another parent's response, so a page of one family's feed costs no more.
+func (s *server) feedReader(c *fiber.Ctx, childID string, items []*content.FeedItem) (string, bool, error) {
+	p := principal(c)
+	if p.Parent == nil {
+		return "", true, nil
+	}
+	others := false
+	for _, it := range items {
+		for _, r := range it.Responses {
+			others = others || r.ParentID != p.ID()
+		}
+	}
+	if !others {
+		return p.ID(), false, nil
+	}
+	ctx := c.UserContext()
+	link, _ := p.Parent.ReadableChild(childID)
+	schoolID := link.SchoolID
+	if schoolID == "" {
+		k, err := s.Roster.Child(ctx, childID)
+		if err != nil {
+			return "", false, err
+		}
+		schoolID = k.SchoolID
+	}
+	sc, err := s.Roster.School(ctx, schoolID)
+	if content.IsCode(err, content.CodeNotFound) {
+		return p.ID(), false, nil
+	} else if err != nil {
+		return "", false, err
+	}
+	return p.ID(), sc.ShareFamilyThreads, nil
 }
 
 // decodeFeedCursor reads "f1.<position>": the position below which the

@@ -259,6 +259,7 @@ type familyStatusDTO struct {
 	Delivery      string           `json:"delivery"`
 	FailureReason string           `json:"failure_reason,omitempty"`
 	InvitedAt     *time.Time       `json:"invited_at,omitempty"`
+	RemovalDueAt  *time.Time       `json:"removal_due_at,omitempty"`
 	LastActiveAt  *time.Time       `json:"last_active_at,omitempty"`
 	Children      []familyChildDTO `json:"children"`
 }
@@ -275,6 +276,12 @@ func toFamilyStatusDTO(r *familyRow) familyStatusDTO {
 		FailureReason: r.reason, InvitedAt: timePtr(r.invitedAt), Children: []familyChildDTO{}}
 	if r.joined() {
 		d.LastActiveAt = timePtr(p.LastActiveAt)
+	}
+	// The school's notice that a family who never joined will be removed
+	// (the invited clock): shown from 30 days before, until a new invite
+	// withdraws it or the family joins.
+	if p.State == content.ParentInvited && !p.InviteNoticeAt.IsZero() {
+		d.RemovalDueAt = timePtr(content.InviteRemovalOn(p.InviteNoticeAt, p.InviteNoticeFor))
 	}
 	for _, cl := range r.children {
 		d.Children = append(d.Children, familyChildDTO{ChildID: cl.ChildID, FirstName: cl.FirstName, YearGroup: cl.YearGroup})

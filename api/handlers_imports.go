@@ -675,7 +675,7 @@ func (s *server) commitImport(c *fiber.Ctx, run *importRun, importID, staffID, n
 		}
 		batch.RowChunks = n
 	}
-	ids := run.invitees()
+	ids := run.invitees(s.HashKey)
 	err = run.apply(s.HashKey, now, importApplyChunk, func(w *content.ImportWrites) error { return s.Imports.ApplyImport(ctx, w) })
 	if err != nil {
 		return fail(err)
@@ -726,7 +726,7 @@ func summaryCounts(s importSummaryDTO) map[string]int {
 // invitees are the parents the plan invites, by id, minus any already
 // invited or no longer waiting to join (the plan knows the roster's; this
 // covers a resumed run whose first attempt created them).
-func (run *importRun) invitees() []string {
+func (run *importRun) invitees(hashKey []byte) []string {
 	state := map[string]content.ParentState{}
 	for _, p := range run.snap.Parents {
 		state[p.ID] = p.State
@@ -735,7 +735,7 @@ func (run *importRun) invitees() []string {
 	var ids []string
 	for _, inv := range run.plan.Invites {
 		id := run.parent[inv.Parent]
-		if seen[id] || run.snap.Invited[id] {
+		if seen[id] || run.snap.Invited[id] || run.severedFromAll(hashKey, inv, id) {
 			continue
 		}
 		if st, ok := state[id]; ok && st != content.ParentInvited {
@@ -929,7 +929,7 @@ func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*
 				FirstName: p.FirstName, LastName: p.LastName, UPN: p.UPN, YearGroup: p.YearGroup, ClassIDs: classFor(p),
 				PupilPremium: p.PupilPremium, SchoolLink: content.SchoolLink{State: content.LinkLinked}, CreatedAt: now}
 			for _, l := range p.Links {
-				k.Parents = addLink(k.Parents, run.parent[l.Parent], l.Relationship, now)
+				_ = k.LinkParent(run.parent[l.Parent], nil, l.Relationship, now) // a new child has no severances
 			}
 			w.NewChildren = append(w.NewChildren, k)
 			wrote(k, false)
@@ -949,7 +949,11 @@ func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*
 			// parent the school added by hand, or one the MIS dropped,
 			// keeps access until an admin unlinks them).
 			for _, l := range p.Links {
-				k.Parents = addLink(k.Parents, run.parent[l.Parent], l.Relationship, now)
+				// A parent the school severed from the child (by id, or by
+				// the file's contact for them) is not linked again.
+				if err := k.LinkParent(run.parent[l.Parent], run.severanceKeys(hashKey, &k, l.Parent), l.Relationship, now); err != nil && !errors.Is(err, content.ErrSevered) {
+					return err
+				}
 			}
 			w.Children = append(w.Children, &k)
 			wrote(&k, true)
@@ -1061,6 +1065,8 @@ func (run *importRun) apply(hashKey []byte, now time.Time, chunk int, put func(*
 		switch {
 		case cur == nil && !hasContact:
 			continue // linked by a child but not in this file nor the roster: nothing to copy to
+		case cur == nil && len(out) == 0:
+			continue // every child the file links them to was severed from them
 		case cur == nil:
 			w.NewParents = append(w.NewParents, &content.Parent{ID: id, FirstName: ip.firstName, LastName: ip.lastName,
 				Phone: ip.mobile, Email: ip.email, Language: ip.language, State: content.ParentInvited,
@@ -1087,31 +1093,36 @@ type contactWrite struct {
 }
 
 // childLink is a parent's copy of its link to child k at school
-// schoolID: removed when the school has removed the child.
+// schoolID (content.ChildLinkOf: left when the school has removed the child).
 func childLink(schoolID string, k *content.Child, l content.ParentLink) content.ChildLink {
-	state := l.State
-	if k.SchoolLink.State != content.LinkLinked {
-		state = content.LinkRemoved
-	}
-	return content.ChildLink{ChildID: k.ID, SchoolID: schoolID, FirstName: k.FirstName, YearGroup: k.YearGroup,
-		State: state, LinkedAt: l.LinkedAt, RemovedAt: l.RemovedAt}
+	cl := content.ChildLinkOf(k, l)
+	cl.SchoolID = schoolID
+	return cl
 }
 
-// addLink links a parent (or re-links a removed link), keeping one link
-// per parent.
-func addLink(links []content.ParentLink, parentID, relationship string, now time.Time) []content.ParentLink {
-	for i := range links {
-		if links[i].ParentID == parentID {
-			if links[i].State != content.LinkLinked {
-				links[i].State, links[i].LinkedAt, links[i].RemovedAt = content.LinkLinked, now, time.Time{}
-			}
-			if relationship != "" {
-				links[i].Relationship = relationship
-			}
-			return links
+// severanceKeys are the keys a severance on k would hold for the file's
+// parent i (none when k has no severances, which is almost always).
+func (run *importRun) severanceKeys(hashKey []byte, k *content.Child, i int) []string {
+	if len(k.Severed) == 0 {
+		return nil
+	}
+	ip := &run.imp.Parents[i]
+	return content.SeveranceKeys(hashKey, ip.Mobile, ip.Email)
+}
+
+// severedFromAll reports whether every pupil the plan invites the file's
+// parent i for has severed them: such a parent is not invited.
+func (run *importRun) severedFromAll(hashKey []byte, inv misimport.Invite, id string) bool {
+	if len(inv.Children) == 0 {
+		return false
+	}
+	for _, pi := range inv.Children {
+		k := run.byUPN[run.imp.Pupils[pi].UPN]
+		if k == nil || !k.SeveredFrom(id, run.severanceKeys(hashKey, k, inv.Parent)) {
+			return false
 		}
 	}
-	return append(links, content.ParentLink{ParentID: parentID, Relationship: relationship, State: content.LinkLinked, LinkedAt: now})
+	return true
 }
 
 type resendInvitesDTO struct {

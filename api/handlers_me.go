@@ -12,13 +12,14 @@ func (s *server) me() fiber.Handler {
 	}
 }
 
-// myChild is a parent's view of one of their children. The link check uses
-// the principal; one lookup loads the child.
+// myChild is a parent's view of one of their children, also one who left
+// the school (read-only). The link check uses the principal; one lookup
+// loads the child.
 func (s *server) myChild() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p := principal(c)
 		id := c.Params("childId")
-		if !p.ParentOf(id) {
+		if !p.CanReadChild(id) {
 			return content.Errorf(content.CodeNotFound, "no such child")
 		}
 		child, err := s.Roster.Child(c.UserContext(), id)

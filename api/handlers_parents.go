@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strings"
@@ -18,7 +19,14 @@ type addParentRequest struct {
 	Phone        string `json:"phone"`
 	Language     string `json:"language"`
 	Relationship string `json:"relationship"`
+	// Reason is required to link a parent the school unlinked from this
+	// child (safeguarding); it is audited and clears the severance.
+	Reason string `json:"reason"`
 }
+
+// linkReasonMax bounds the reason an admin gives for unlinking or
+// re-linking a parent.
+const linkReasonMax = 500
 
 // addParent links a parent to a child: an existing parent of the school by
 // id (a sibling's parent), or a new invited parent from contact details.
@@ -70,11 +78,27 @@ func (s *server) addParent() fiber.Handler {
 				pa.Language = req.Language
 			}
 		}
+		reason := plainText(fe, "reason", req.Reason, linkReasonMax, false)
 		if err := fe.Err(); err != nil {
 			return err
 		}
+		// A parent the school severed from this child (by id, or by a
+		// contact of theirs) is linked again only explicitly, with a reason.
+		keys := content.SeveranceKeys(s.HashKey, pa.Phone, pa.Email)
+		relink := k.SeveredFrom(pa.ID, keys)
+		if relink && reason == "" {
+			return &content.Error{Code: content.CodeUnprocessable,
+				Message: "this parent was unlinked from this child; give a reason to link them again",
+				Fields:  map[string]string{"reason": "required to link a parent the school unlinked from this child"}}
+		}
 		if req.ParentID == "" {
 			if err := s.Roster.CreateParent(ctx, pa); err != nil {
+				return err
+			}
+		}
+		if relink {
+			k.ClearSeverance(pa.ID, keys)
+			if err := s.Roster.SetChildParentLinksAndSeverances(ctx, k.ID, k.Parents, k.Severed); err != nil {
 				return err
 			}
 		}
@@ -86,36 +110,31 @@ func (s *server) addParent() fiber.Handler {
 			return err
 		}
 		p := principal(c)
-		s.audit(c, p.Kind, p.ID(), "parent.link", sc.ID, "parent:"+pa.ID)
+		action := "parent.link"
+		if relink {
+			action = "parent.relink"
+		}
+		s.auditWithReason(c, p.Kind, p.ID(), action, sc.ID, "parent:"+pa.ID, reason)
 		return c.Status(fiber.StatusCreated).JSON(toParentDTO(pa, sc.ID))
 	}
 }
 
 // linkParentChild writes the link on the child (source of truth), then the
 // parent's copy. Both writes are idempotent, so a retry after a failure
-// between them converges.
+// between them converges. Every link an admin, a redemption or a claim
+// makes goes through here, and so through content.Child.LinkParent: a
+// parent the school severed from the child (by id or by contact) is
+// refused with content.ErrSevered.
 func (s *server) linkParentChild(ctx context.Context, pa *content.Parent, k *content.Child, relationship string) error {
-	now := s.Clock.Now()
-	links := slices.Clone(k.Parents)
-	found := false
-	for i := range links {
-		if links[i].ParentID == pa.ID {
-			found = true
-			if links[i].State != content.LinkLinked {
-				links[i].State, links[i].LinkedAt, links[i].RemovedAt = content.LinkLinked, now, time.Time{}
-			}
-			if relationship != "" {
-				links[i].Relationship = relationship
-			}
-		}
-	}
-	if !found {
-		links = append(links, content.ParentLink{ParentID: pa.ID, Relationship: relationship, State: content.LinkLinked, LinkedAt: now})
-	}
-	if err := s.Roster.SetChildParentLinks(ctx, k.ID, links); err != nil {
+	next := *k
+	next.Parents = slices.Clone(k.Parents)
+	if err := next.LinkParent(pa.ID, content.SeveranceKeys(s.HashKey, pa.Phone, pa.Email), relationship, s.Clock.Now()); err != nil {
 		return err
 	}
-	k.Parents = links
+	if err := s.Roster.SetChildParentLinks(ctx, k.ID, next.Parents); err != nil {
+		return err
+	}
+	k.Parents = next.Parents
 	return s.syncParentLink(ctx, pa.ID, k)
 }
 
@@ -147,40 +166,106 @@ func (s *server) getParent() fiber.Handler {
 	}
 }
 
-// unlinkParent removes one parent↔child link (a parent's access to that
-// child ends on their next request).
+type unlinkRequest struct {
+	Reason string `json:"reason"`
+}
+
+// unlinkParent cuts a parent off from a child (safeguarding), with a
+// reason that is audited and never shown to the parent. From the parent's
+// next request they see nothing of the child; messages about the child
+// still queued for them are dropped at send time; the severance is kept
+// on the child, so no import, redemption or claim links them again (only
+// an admin's explicit link with a reason does); and an invitation that
+// was only for this school's severed children stops working.
 func (s *server) unlinkParent() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		sc, k, _, err := s.schoolChild(c, adminOnly)
 		if err != nil {
 			return err
 		}
-		parentID := c.Params("parentId")
-		links := slices.Clone(k.Parents)
-		found := false
-		for i := range links {
-			if links[i].ParentID == parentID {
-				found = true
-				if links[i].State == content.LinkLinked {
-					links[i].State, links[i].RemovedAt = content.LinkRemoved, s.Clock.Now()
-				}
+		var req unlinkRequest
+		if len(bytes.TrimSpace(c.Request().Body())) > 0 {
+			if err := decodeJSON(c, &req); err != nil {
+				return err
 			}
 		}
-		if !found {
-			return content.Errorf(content.CodeNotFound, "no such parent link")
+		fe := content.FieldErrors{}
+		reason := plainText(fe, "reason", req.Reason, linkReasonMax, false)
+		if reason == "" && fe["reason"] == "" {
+			fe.Add("reason", "required: why this parent is unlinked (kept in the audit log, never shown to the parent)")
+		}
+		if len(fe) > 0 {
+			return &content.Error{Code: content.CodeUnprocessable, Message: "give a reason for unlinking this parent", Fields: fe}
 		}
 		ctx := c.UserContext()
-		if err := s.Roster.SetChildParentLinks(ctx, k.ID, links); err != nil {
+		parentID := c.Params("parentId")
+		pa, err := s.Roster.Parent(ctx, parentID)
+		if err != nil && !content.IsCode(err, content.CodeNotFound) {
 			return err
 		}
-		k.Parents = links
+		var keys []string
+		if pa != nil {
+			keys = content.SeveranceKeys(s.HashKey, pa.Phone, pa.Email)
+		}
+		p := principal(c)
+		if !k.SeverParent(parentID, keys, p.ID(), s.Clock.Now()) {
+			return content.Errorf(content.CodeNotFound, "no such parent link")
+		}
+		if err := s.Roster.SetChildParentLinksAndSeverances(ctx, k.ID, k.Parents, k.Severed); err != nil {
+			return err
+		}
 		if err := s.syncParentLink(ctx, parentID, k); err != nil {
 			return err
 		}
-		p := principal(c)
-		s.audit(c, p.Kind, p.ID(), "parent.unlink", sc.ID, "parent:"+parentID)
+		if err := s.revokeInvitation(ctx, sc.ID, parentID); err != nil {
+			return err
+		}
+		s.auditWithReason(c, p.Kind, p.ID(), "parent.unlink", sc.ID, "parent:"+parentID, reason)
 		return c.SendStatus(fiber.StatusNoContent)
 	}
+}
+
+// revokeInvitation kills the parent's invite code at the school when the
+// parent has not joined and no longer has a child linked there: a code
+// issued before an unlink must not open an account for severed children.
+// The invitation is kept, naming no code, so the school's records (and
+// the roster import) still count the family as invited.
+func (s *server) revokeInvitation(ctx context.Context, schoolID, parentID string) error {
+	pa, err := s.Roster.Parent(ctx, parentID)
+	if content.IsCode(err, content.CodeNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if pa.State != content.ParentInvited || hasLinkedChildAt(pa, schoolID) {
+		return nil
+	}
+	inv, err := s.Roster.Invitation(ctx, content.InvitationID(schoolID, parentID))
+	if content.IsCode(err, content.CodeNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if inv.CodeHash == "" {
+		return nil
+	}
+	hash := inv.CodeHash
+	inv.CodeHash = ""
+	if err := s.Roster.PutInvitation(ctx, inv); err != nil {
+		return err
+	}
+	if err := s.Roster.DeleteInviteCode(ctx, hash); err != nil && !content.IsCode(err, content.CodeNotFound) {
+		return err
+	}
+	return nil
+}
+
+// hasLinkedChildAt reports whether the parent has a live link to a child
+// at the school.
+func hasLinkedChildAt(pa *content.Parent, schoolID string) bool {
+	return slices.ContainsFunc(pa.Children, func(l content.ChildLink) bool {
+		return l.SchoolID == schoolID && l.State == content.LinkLinked
+	})
 }
 
 type inviteCodeDTO struct {

@@ -192,8 +192,10 @@ func (s *server) processPhoto(ctx context.Context, photo []byte) (media.Processe
 	return media.ProcessBytes(photo, l)
 }
 
-// photoFor loads :photoId for someone allowed to see it: the child's linked
-// parents, the teachers of the child's classes and the school's admins.
+// photoFor loads :photoId for someone allowed to see it: the parent who
+// sent it while they may still read the child's data (linked, or the child
+// left the school; a co-parent's photos are theirs alone), the teachers of
+// the child's classes and the school's admins.
 // Anyone else is told it does not exist.
 func (s *server) photoFor(c *fiber.Ctx) (*content.Photo, error) {
 	if s.Submissions == nil {
@@ -209,7 +211,7 @@ func (s *server) photoFor(c *fiber.Ctx) (*content.Photo, error) {
 	}
 	p := principal(c)
 	if p.Parent != nil {
-		if p.ParentOf(ph.ChildID) {
+		if ph.ParentID == p.ID() && p.CanReadChild(ph.ChildID) {
 			return ph, nil
 		}
 		return nil, notFound

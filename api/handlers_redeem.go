@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -258,7 +259,9 @@ func (s *server) liveInvite(ctx context.Context, hash string) (*content.Invitati
 	if err != nil {
 		return nil, nil, err
 	}
-	if inv.Redeemed || invited.State != content.ParentInvited {
+	// A code is for children at its school: once the school has unlinked
+	// the invited parent from all of them, it stops working.
+	if inv.Redeemed || invited.State != content.ParentInvited || !hasLinkedChildAt(invited, ic.SchoolID) {
 		return nil, nil, invalidCode
 	}
 	return inv, invited, nil
@@ -387,7 +390,8 @@ func (s *server) claimInvite() fiber.Handler {
 			}
 			return err
 		}
-		if !s.Clock.Now().Before(ic.ExpiresAt) || inv.Redeemed || invited.State != content.ParentInvited {
+		if !s.Clock.Now().Before(ic.ExpiresAt) || inv.Redeemed || invited.State != content.ParentInvited ||
+			!hasLinkedChildAt(invited, ic.SchoolID) {
 			return release(s.redeemFailed(c, invalidCode))
 		}
 		if err := s.mergeInvited(ctx, p.ID(), invited, req.Consent); err != nil {
@@ -446,7 +450,9 @@ func (s *server) mergeInvited(ctx context.Context, accountID string, invited *co
 		if !linkedTo(k, invited.ID) {
 			continue
 		}
-		if err := s.linkParentChild(ctx, acct, k, ""); err != nil {
+		if err := s.linkParentChild(ctx, acct, k, ""); errors.Is(err, content.ErrSevered) {
+			continue // the school severed this account (or its contacts) from the child
+		} else if err != nil {
 			return err
 		}
 		if err := s.unlinkMerged(ctx, invited.ID, k); err != nil {

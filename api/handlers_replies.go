@@ -53,6 +53,9 @@ func (s *server) replyToSubmission() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		if k, err := s.Roster.Child(c.UserContext(), sub.ChildID); err == nil && k.SchoolLink.State != content.LinkLinked {
+			return errChildLeft
+		}
 		var req replyRequest
 		if err := decodeJSON(c, &req); err != nil {
 			return err
@@ -80,14 +83,14 @@ func (s *server) replyToSubmission() fiber.Handler {
 				for _, act := range a.ActivityIDs {
 					itemID, err := s.Feed.FeedItemIDByKey(ctx, k.ID, feedKey(a.ID, act))
 					if err == nil {
-						err = s.Feed.RecordFeedReply(ctx, itemID, replyID, body, now)
+						err = s.Feed.RecordFeedReply(ctx, itemID, sub.ParentID, replyID, body, now)
 					}
 					if err != nil && !content.IsCode(err, content.CodeNotFound) {
 						s.Log.Warn("feed reply not recorded", "request_id", requestID(c), "submission_id", sub.ID, "err", err)
 					}
 				}
 			}
-			params := map[string]string{"teacher_name": name, "child_first_name": k.FirstName,
+			params := map[string]string{"teacher_name": name, "child_first_name": k.FirstName, "child_ids": k.ID,
 				"link": s.deepLink("children", k.ID, "assignments", a.ID)}
 			if err := s.notifyParents(c, "brd_"+replyID, sc.ID, "teacher_reply", "replies", params, []string{sub.ParentID}); err != nil {
 				return err

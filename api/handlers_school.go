@@ -96,6 +96,9 @@ type schoolPatch struct {
 	Language       *string        `json:"language"`
 	QuietHours     *quietHoursDTO `json:"quiet_hours"`
 	SMSBudgetPence *int64         `json:"sms_budget_pence"`
+	// ShareFamilyThreads turns on (or off) parents seeing co-parents'
+	// comments and the replies to them.
+	ShareFamilyThreads *bool `json:"share_family_threads"`
 }
 
 // applySchoolSettings validates and applies the editable settings.
@@ -154,6 +157,9 @@ func (s *server) patchSchool() fiber.Handler {
 		applySchoolSettings(sc, req.Name, req.TimeZone, req.Language, req.QuietHours, req.SMSBudgetPence, fe)
 		if err := fe.Err(); err != nil {
 			return err
+		}
+		if req.ShareFamilyThreads != nil {
+			sc.ShareFamilyThreads = *req.ShareFamilyThreads
 		}
 		if err := s.Roster.UpdateSchool(c.UserContext(), sc); err != nil {
 			return err

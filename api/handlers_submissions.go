@@ -119,16 +119,27 @@ func plainText(fe content.FieldErrors, field, v string, max int, required bool) 
 }
 
 // parentAssignment loads :childId for a parent with a live link to it, and
-// :assignmentId if it was released for that child. Anything else is 404.
+// :assignmentId if it was released for that child, for a submission, photo
+// or reply. A child who left the school is read-only: 409 child_left.
+// Anything else is 404.
 func (s *server) parentAssignment(c *fiber.Ctx) (*content.Child, *content.AssignmentTarget, error) {
+	return s.parentAssignmentFor(c, true)
+}
+
+// parentAssignmentFor is parentAssignment; with write false it also serves
+// a parent whose child left the school, to read what they sent.
+func (s *server) parentAssignmentFor(c *fiber.Ctx, write bool) (*content.Child, *content.AssignmentTarget, error) {
 	if s.AssignmentTargets == nil || s.Submissions == nil {
 		return nil, nil, content.Errorf(content.CodeUnavailable, "submissions are not available")
 	}
 	p := principal(c)
 	ctx := c.UserContext()
 	childID := c.Params("childId")
-	if !p.ParentOf(childID) {
+	if !p.CanReadChild(childID) {
 		return nil, nil, content.Errorf(content.CodeNotFound, "no such child")
+	}
+	if write && !p.ParentOf(childID) {
+		return nil, nil, errChildLeft
 	}
 	k, err := s.Roster.Child(ctx, childID)
 	if content.IsCode(err, content.CodeNotFound) {
@@ -250,7 +261,7 @@ func (s *server) markFeedDone(c *fiber.Ctx, childID string, a *content.Assignmen
 	for _, act := range a.ActivityIDs {
 		itemID, err := s.Feed.FeedItemIDByKey(ctx, childID, feedKey(a.ID, act))
 		if err == nil {
-			err = s.Feed.MarkFeedItemDone(ctx, itemID, sub.ID, sub.Rating, sub.Comment, sub.UpdatedAt)
+			err = s.Feed.MarkFeedItemDone(ctx, itemID, sub.ParentID, sub.ID, sub.Rating, sub.Comment, sub.UpdatedAt)
 		}
 		if err != nil && !content.IsCode(err, content.CodeNotFound) {
 			s.Log.Warn("feed not marked done", "request_id", requestID(c), "submission_id", sub.ID, "err", err)
@@ -273,9 +284,13 @@ func (s *server) countEngagement(c *fiber.Ctx, kind content.EngagementKind, k *c
 	}
 }
 
+// errChildLeft refuses anything new about a child the school has removed:
+// their past data is read-only.
+var errChildLeft = content.Errorf(content.CodeChildLeft, "this child has left the school: their activities are read-only")
+
 func (s *server) mySubmission() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		k, a, err := s.parentAssignment(c)
+		k, a, err := s.parentAssignmentFor(c, false)
 		if err != nil {
 			return err
 		}

@@ -615,10 +615,11 @@ func TestSubmissionsReachTheFeed(t *testing.T) {
 			w.tokens[actTeacher], withHeader("Idempotency-Key", "feed-reply"))
 		wantStatus(t, resp, out, http.StatusCreated)
 	}
-	item, err := h.store.FeedItem(ctx, itemID)
+	stored, err := h.store.FeedItem(ctx, itemID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	item := stored.ForReader("par_a", false)
 	if item.State() != content.FeedDone || item.Rating != 3 || item.SubmitID != sub.ID || item.ReplyCount() != 1 || item.LatestReply != "Brilliant!" {
 		t.Fatalf("feed item: %+v", item)
 	}

@@ -65,7 +65,7 @@ func (s *server) idempotent(c *fiber.Ctx, schoolID string, newID func() string, 
 			return content.Errorf(content.CodeConflict, "a request with this Idempotency-Key is in progress; retry shortly")
 		}
 		fresh := &content.IdempotencyRecord{ID: id, Fingerprint: fingerprint, ResourceID: newID(), Holder: holder,
-			HeldAt: now, CreatedAt: now}
+			HeldAt: now, CreatedAt: now, SchoolID: schoolID, AccountID: principal(c).ID()}
 		err := s.Idempotency.ReserveIdempotencyKey(ctx, fresh)
 		if err == nil {
 			rec = fresh

@@ -75,6 +75,15 @@ func TestIdempotencyKey(t *testing.T) {
 		if err != nil || b.IdempotencyKey != w.idempotencyID(w.Admin.ID, "key-1") {
 			t.Fatalf("stored key %q (%v): the scoped hash, never the client's key", b.IdempotencyKey, err)
 		}
+		// The record names its school and caller: an erasure finds the
+		// answers that may hold a parent's data by them.
+		rec, err := w.h.store.IdempotencyRecord(ctx, w.idempotencyID(w.Admin.ID, "key-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.SchoolID != "sch_1" || rec.AccountID != w.Admin.ID {
+			t.Fatalf("record scope %q/%q, want sch_1/%s", rec.SchoolID, rec.AccountID, w.Admin.ID)
+		}
 	})
 	t.Run("same key, different body: 422", func(t *testing.T) {
 		other := awardBody(map[string]any{"class_ids": []string{"cls_1"}})

@@ -245,7 +245,7 @@ func TestClaimKeepsASchoolsUnlink(t *testing.T) {
 	if err := w.h.linkForTest(ctx, ph, second); err != nil {
 		t.Fatal(err)
 	}
-	r, b := w.h.do("DELETE", "/v1/schools/sch_2/children/"+second.ID+"/parents/"+placeholder.ID, nil, w.tokens[actAdminOther])
+	r, b := w.h.do("DELETE", "/v1/schools/sch_2/children/"+second.ID+"/parents/"+placeholder.ID, map[string]any{"reason": "Safeguarding"}, w.tokens[actAdminOther])
 	wantStatus(t, r, b, 204)
 	got := w.h.claim(code, w.tokens[actParentA])
 	if len(got.Children) != 1 || got.Children[0].ID != child.ID {

@@ -165,7 +165,7 @@ func TestUnlinkRevokesAtOnce(t *testing.T) {
 	w := newWorld(t)
 	r, b := w.h.do("GET", "/v1/children/chd_1", nil, w.tokens[actParentA])
 	wantStatus(t, r, b, 200)
-	r, b = w.h.do("DELETE", "/v1/schools/sch_1/children/chd_1/parents/par_a", nil, w.tokens[actAdmin])
+	r, b = w.h.do("DELETE", "/v1/schools/sch_1/children/chd_1/parents/par_a", map[string]any{"reason": "Court order"}, w.tokens[actAdmin])
 	wantStatus(t, r, b, 204)
 	r, b = w.h.do("GET", "/v1/children/chd_1", nil, w.tokens[actParentA])
 	wantStatus(t, r, b, 404)
@@ -174,8 +174,8 @@ func TestUnlinkRevokesAtOnce(t *testing.T) {
 	if me := decode[meDTO](t, b); len(me.Children) != 0 {
 		t.Fatalf("me still lists %+v", me.Children)
 	}
-	// Re-linking restores access.
-	r, b = w.h.do("POST", "/v1/schools/sch_1/children/chd_1/parents", map[string]any{"parent_id": "par_a"}, w.tokens[actAdmin])
+	// Re-linking (explicitly, with a reason) restores access.
+	r, b = w.h.do("POST", "/v1/schools/sch_1/children/chd_1/parents", map[string]any{"parent_id": "par_a", "reason": "Order lifted"}, w.tokens[actAdmin])
 	wantStatus(t, r, b, 201)
 	r, b = w.h.do("GET", "/v1/children/chd_1", nil, w.tokens[actParentA])
 	wantStatus(t, r, b, 200)

@@ -82,3 +82,13 @@ func (p *Principal) ParentOf(childID string) bool {
 	_, ok := p.Parent.LinkedChild(childID)
 	return ok
 }
+
+// CanReadChild reports whether the caller is a parent who may read the
+// child's data: a live link, or a child who left the school (read-only).
+func (p *Principal) CanReadChild(childID string) bool {
+	if p == nil || p.Parent == nil {
+		return false
+	}
+	_, ok := p.Parent.ReadableChild(childID)
+	return ok
+}

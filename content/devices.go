@@ -51,6 +51,10 @@ const (
 	CategoryNews       = "news"
 )
 
+// CategoryAccount is the category of account messages (and of the notice
+// that a child left the school): not a preference, they always go.
+const CategoryAccount = "account"
+
 // PreferenceCategories lists the categories in the order settings show them.
 var PreferenceCategories = []string{CategoryActivities, CategoryReplies, CategoryAwards, CategoryNews}
 

@@ -1,6 +1,9 @@
 package content
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Role is what a staff member may do at one school.
 type Role string
@@ -36,6 +39,11 @@ type LinkState string
 const (
 	LinkLinked  LinkState = "linked"
 	LinkRemoved LinkState = "removed"
+	// LinkLeft is only ever a parent's copy of its link (ChildLink): the
+	// parent is still linked but the school has removed the child (the
+	// child left). The child's past data stays readable to the parent,
+	// read-only, until the child-purge clock runs out.
+	LinkLeft LinkState = "left"
 )
 
 // Trust groups schools (a multi-academy trust or a district).
@@ -62,8 +70,12 @@ type School struct {
 	QuietStart     string // "20:00" local
 	QuietEnd       string // "07:30" local
 	SMSBudgetPence int64  // monthly SMS budget, minor currency units
-	Subscription   Subscription
-	CreatedAt      time.Time
+	// ShareFamilyThreads lets every parent linked to a child see the other
+	// parents' comments, ratings and the teacher's replies to them. Off
+	// (the default), a parent's words are seen only by them and the staff.
+	ShareFamilyThreads bool
+	Subscription       Subscription
+	CreatedAt          time.Time
 }
 
 // SchoolRoles are one staff member's roles at one school.
@@ -123,6 +135,19 @@ type SchoolLink struct {
 	RemovedAt time.Time
 }
 
+// Severance records that the school cut a parent off from a child
+// (safeguarding). It outlives the parent account: an import matches
+// parents by contact and may create a new placeholder for the same phone
+// or email, so the contacts are kept too, as keyed hashes (SeveranceKeys).
+// No import, redemption or claim links a severed parent again; only an
+// admin's explicit link with a reason clears it.
+type Severance struct {
+	ParentID    string
+	ContactKeys []string
+	At          time.Time
+	By          string // staff id
+}
+
 // Child is a pupil.
 type Child struct {
 	ID           string
@@ -135,7 +160,100 @@ type Child struct {
 	PupilPremium bool // school admins only
 	Parents      []ParentLink
 	SchoolLink   SchoolLink
+	Severed      []Severance // parents the school cut off from this child
 	CreatedAt    time.Time
+}
+
+// ErrSevered is what linking a parent the school has severed from a child
+// returns.
+var ErrSevered = &Error{Code: CodeConflict, Message: "the school has unlinked this parent from this child"}
+
+// SeveranceKeys are the keyed hashes a severance keeps of a parent's
+// normalised phone and email (either may be empty). They have their own
+// purpose prefix, so they never equal a suppression or code hash.
+func SeveranceKeys(hashKey []byte, phone, email string) []string {
+	var out []string
+	if n, err := NormalizeContact(SuppressionSMS, phone); err == nil && phone != "" {
+		out = append(out, KeyedHash(hashKey, "severed:sms:"+n))
+	}
+	if n, err := NormalizeContact(SuppressionEmail, email); err == nil && email != "" {
+		out = append(out, KeyedHash(hashKey, "severed:email:"+n))
+	}
+	return out
+}
+
+// SeveredFrom reports whether the school severed the parent from the child,
+// by the parent's id or by any of its contact keys.
+func (c *Child) SeveredFrom(parentID string, contactKeys []string) bool {
+	return slices.ContainsFunc(c.Severed, func(s Severance) bool { return s.names(parentID, contactKeys) })
+}
+
+// names reports whether the severance is of this parent or of one of
+// these contacts.
+func (s Severance) names(parentID string, contactKeys []string) bool {
+	return s.ParentID == parentID || slices.ContainsFunc(contactKeys, func(k string) bool { return slices.Contains(s.ContactKeys, k) })
+}
+
+// LinkParent links a parent to the child, or re-links a removed link,
+// keeping one link per parent. It is the one rule every way of linking
+// goes through (an admin, a roster import, an invite redemption): a parent
+// the school has severed from the child is refused with ErrSevered.
+func (c *Child) LinkParent(parentID string, contactKeys []string, relationship string, now time.Time) error {
+	if c.SeveredFrom(parentID, contactKeys) {
+		return ErrSevered
+	}
+	for i := range c.Parents {
+		if c.Parents[i].ParentID == parentID {
+			if c.Parents[i].State != LinkLinked {
+				c.Parents[i].State, c.Parents[i].LinkedAt, c.Parents[i].RemovedAt = LinkLinked, now, time.Time{}
+			}
+			if relationship != "" {
+				c.Parents[i].Relationship = relationship
+			}
+			return nil
+		}
+	}
+	c.Parents = append(c.Parents, ParentLink{ParentID: parentID, Relationship: relationship, State: LinkLinked, LinkedAt: now})
+	return nil
+}
+
+// SeverParent removes the parent's link (if any) and records the
+// severance, replacing an earlier one for the same parent. It reports
+// whether the parent had a link to sever.
+func (c *Child) SeverParent(parentID string, contactKeys []string, by string, now time.Time) bool {
+	found := false
+	for i := range c.Parents {
+		if c.Parents[i].ParentID == parentID {
+			found = true
+			if c.Parents[i].State == LinkLinked {
+				c.Parents[i].State, c.Parents[i].RemovedAt = LinkRemoved, now
+			}
+		}
+	}
+	if !found {
+		return false
+	}
+	c.ClearSeverance(parentID, nil)
+	c.Severed = append(c.Severed, Severance{ParentID: parentID, ContactKeys: contactKeys, At: now, By: by})
+	return true
+}
+
+// ClearSeverance forgets the severances of a parent, by id or contact key:
+// an admin has linked them again explicitly.
+func (c *Child) ClearSeverance(parentID string, contactKeys []string) {
+	c.Severed = slices.DeleteFunc(c.Severed, func(s Severance) bool { return s.names(parentID, contactKeys) })
+}
+
+// ChildLinkOf is a parent's copy of its link l to child k: the parent's
+// own link state, except that a live link to a child the school removed
+// is LinkLeft (readable, read-only).
+func ChildLinkOf(k *Child, l ParentLink) ChildLink {
+	state := l.State
+	if state == LinkLinked && k.SchoolLink.State != LinkLinked {
+		state = LinkLeft
+	}
+	return ChildLink{ChildID: k.ID, SchoolID: k.SchoolID, FirstName: k.FirstName, YearGroup: k.YearGroup,
+		State: state, LinkedAt: l.LinkedAt, RemovedAt: l.RemovedAt}
 }
 
 // ParentContact is the part of a parent a message is addressed with.
@@ -189,6 +307,10 @@ type Parent struct {
 	ClosedAt     time.Time
 	ErasedAt     time.Time
 	CreatedAt    time.Time
+	// InviteNoticeAt is when the schools of a parent who never joined were
+	// told the family will be removed (the invited clock); InviteNoticeFor
+	// is the invite send that notice was about.
+	InviteNoticeAt, InviteNoticeFor time.Time
 }
 
 // CanSignIn reports whether the account may hold sessions.
@@ -196,7 +318,8 @@ func (p *Parent) CanSignIn() bool {
 	return p.State == ParentActive || p.State == ParentWarned
 }
 
-// LinkedChild returns the parent's live link to a child, if any.
+// LinkedChild returns the parent's live link to a child, if any: a child
+// still at the school, about whom anything new may be done.
 func (p *Parent) LinkedChild(childID string) (ChildLink, bool) {
 	for _, c := range p.Children {
 		if c.ChildID == childID && c.State == LinkLinked {
@@ -204,6 +327,35 @@ func (p *Parent) LinkedChild(childID string) (ChildLink, bool) {
 		}
 	}
 	return ChildLink{}, false
+}
+
+// Readable reports whether the link lets the parent read the child's data:
+// a live link, or one to a child who left the school. A link the school
+// severed (or the parent's own removal) is not readable.
+func (c ChildLink) Readable() bool { return c.State == LinkLinked || c.State == LinkLeft }
+
+// ReadableChild returns the parent's readable link to a child, if any.
+func (p *Parent) ReadableChild(childID string) (ChildLink, bool) {
+	for _, c := range p.Children {
+		if c.ChildID == childID && c.Readable() {
+			return c, true
+		}
+	}
+	return ChildLink{}, false
+}
+
+// ReadableChildren is the parent's view of their children: every child
+// whose data the parent may read (linked, or left the school), never one
+// the school severed them from. Anything that reads a parent's data about
+// children (feed, export) goes through this view.
+func (p *Parent) ReadableChildren() []ChildLink {
+	var out []ChildLink
+	for _, c := range p.Children {
+		if c.Readable() {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Invitation is the current invite code for one parent at one school. Only
@@ -276,7 +428,10 @@ type ResetRequest struct {
 	SentAt    time.Time
 }
 
-// AuditEvent records who did what to whose data. It holds IDs only.
+// AuditEvent records who did what to whose data. It holds IDs, and for
+// the actions that need one (unlinking a parent for safeguarding, linking
+// them again) the staff member's reason, which is for the school's record:
+// it is never shown to parents nor written to logs.
 type AuditEvent struct {
 	ID        string
 	At        time.Time
@@ -286,6 +441,7 @@ type AuditEvent struct {
 	SchoolID  string
 	Subject   string // e.g. "parent:p1", "child:c9"
 	IP        string
+	Reason    string
 }
 
 // YearGroups are the English school years Hometime serves (EYFS to Year 6).

@@ -17,6 +17,7 @@ const (
 	CodeReauthRequired     Code = "reauthentication_required" // 403: a destructive action needs the password again
 	CodeNotFound           Code = "not_found"                 // 404: absent, or not visible to the caller
 	CodeConflict           Code = "conflict"                  // 409: clashes with existing state
+	CodeChildLeft          Code = "child_left"                // 409: the child has left the school; their data is read-only
 	CodeGone               Code = "gone"                      // 410: was here, has expired
 	CodeTooLarge           Code = "too_large"                 // 413
 	CodeUnprocessable      Code = "unprocessable"             // 422: well-formed but refused (e.g. reused idempotency key)

@@ -66,11 +66,21 @@ type FeedItem struct {
 	TeacherName     string // as the family sees it ("Mrs Khan")
 	AwardID, Reason string // award items
 
-	// Progress, written by the parent's actions; each only moves forward.
-	Seen     bool
-	SeenAt   time.Time
-	Done     bool
-	DoneAt   time.Time
+	// Progress of the child, shared by every parent linked to them; each
+	// only moves forward.
+	Seen   bool
+	SeenAt time.Time
+	Done   bool
+	DoneAt time.Time
+
+	// Responses are each parent's own part of the item as stored: rating,
+	// comment and the teacher's replies to that parent's submission. The
+	// feed is the child's, shared by co-parents, so a reader is never shown
+	// these directly: ForReader picks what they may see into the fields
+	// below (and clears Responses).
+	Responses []FeedResponse
+
+	// What the reader sees of the responses (set by ForReader).
 	Rating   int    // 1–5 once done, 0 if none given
 	Comment  string // excerpt of the parent's comment, at most FeedExcerptMax
 	SubmitID string // the submission that marked it done, if any
@@ -79,6 +89,69 @@ type FeedItem struct {
 	ReplyIDs      []string
 	LatestReply   string // excerpt, at most FeedExcerptMax
 	LatestReplyAt time.Time
+}
+
+// FeedResponse is one parent's part of a feed item.
+type FeedResponse struct {
+	ParentID      string
+	Rating        int    // 1–5, 0 if none given
+	Comment       string // excerpt, at most FeedExcerptMax
+	SubmitID      string
+	At            time.Time // when the rating or comment was last written
+	ReplyIDs      []string  // teacher replies to this parent's submission
+	LatestReply   string    // excerpt, at most FeedExcerptMax
+	LatestReplyAt time.Time
+}
+
+// ForReader is the item as one reader may see it. A parent (parentID set)
+// sees only their own rating, comment and the replies to their own
+// submission, unless shareFamily (the school's ShareFamilyThreads) lets
+// every linked parent see the family's; staff (parentID "") see them all.
+// Where several responses show, the latest comment and reply win and the
+// reply counts add up.
+func (i *FeedItem) ForReader(parentID string, shareFamily bool) *FeedItem {
+	out := *i
+	out.Responses = nil
+	out.Rating, out.Comment, out.SubmitID = 0, "", ""
+	out.ReplyIDs, out.LatestReply, out.LatestReplyAt = nil, "", time.Time{}
+	var latest time.Time
+	first := true
+	for _, r := range i.Responses {
+		if parentID != "" && !shareFamily && r.ParentID != parentID {
+			continue
+		}
+		if first || r.At.After(latest) {
+			out.Rating, out.Comment, out.SubmitID, latest, first = r.Rating, r.Comment, r.SubmitID, r.At, false
+		}
+		out.ReplyIDs = append(out.ReplyIDs, r.ReplyIDs...)
+		if r.LatestReply != "" && !r.LatestReplyAt.Before(out.LatestReplyAt) {
+			out.LatestReply, out.LatestReplyAt = r.LatestReply, r.LatestReplyAt
+		}
+	}
+	return &out
+}
+
+// ResponseOf returns parentID's own response to the item, if any.
+func (i *FeedItem) ResponseOf(parentID string) (FeedResponse, bool) {
+	for _, r := range i.Responses {
+		if r.ParentID == parentID {
+			return r, true
+		}
+	}
+	return FeedResponse{}, false
+}
+
+// SubmissionParent is the parent named by a submission id (SubmissionID),
+// or "" if id is not one.
+func SubmissionParent(id string) string {
+	if !strings.HasPrefix(id, "sub_") {
+		return ""
+	}
+	parts := strings.Split(id, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	return parts[2]
 }
 
 // State is the item's progress: done beats seen beats new.
@@ -138,13 +211,15 @@ type FeedWriter interface {
 	// the same Key is already there, and returns the item's ID either way.
 	// ID and Position are assigned by the store.
 	AddFeedItem(ctx context.Context, item *FeedItem) (string, error)
-	// MarkFeedItemDone records the parent's completion, rating (0 = none)
-	// and comment (cut to FeedExcerptMax). A later call overwrites rating
-	// and comment but never un-does the item. CodeNotFound for no such item.
-	MarkFeedItemDone(ctx context.Context, itemID, submitID string, rating int, comment string, at time.Time) error
-	// RecordFeedReply counts a teacher reply once per replyID and makes
-	// excerpt (cut to FeedExcerptMax) the latest one shown.
-	RecordFeedReply(ctx context.Context, itemID, replyID, excerpt string, at time.Time) error
+	// MarkFeedItemDone records the child's completion, and parentID's own
+	// rating (0 = none) and comment (cut to FeedExcerptMax) in that
+	// parent's response. A later call overwrites rating and comment but
+	// never un-does the item. CodeNotFound for no such item.
+	MarkFeedItemDone(ctx context.Context, itemID, parentID, submitID string, rating int, comment string, at time.Time) error
+	// RecordFeedReply counts a teacher reply to parentID's submission once
+	// per replyID and makes excerpt (cut to FeedExcerptMax) the latest one
+	// shown in that parent's response.
+	RecordFeedReply(ctx context.Context, itemID, parentID, replyID, excerpt string, at time.Time) error
 	// FeedItem reads one item. CodeNotFound for no such item.
 	FeedItem(ctx context.Context, itemID string) (*FeedItem, error)
 }

@@ -23,8 +23,12 @@ type IdempotencyRecord struct {
 	Holder     string // token of the request running with the key; "" when none
 	HeldAt     time.Time
 	Status     int    // HTTP status of the stored answer; 0 while none is stored
-	Body       []byte // the stored answer (JSON), IDs and settings only
+	Body       []byte // the stored answer (JSON), as the first request got it
 	CreatedAt  time.Time
+	// SchoolID and AccountID are the key's scope: the school and the
+	// caller. An erasure finds the answers that may hold a parent's data
+	// by them: the parent's own, and those of the parent's schools.
+	SchoolID, AccountID string
 }
 
 // Completed reports whether an answer is stored.

@@ -230,3 +230,106 @@ type Retention interface {
 	// DeleteAuditBefore deletes audit events older than cutoff.
 	DeleteAuditBefore(ctx context.Context, cutoff time.Time) (int64, error)
 }
+
+// The invited clock: a parent a school invited who never joined is erased
+// InvitedEraseAfterMonths after the last invite or reminder sent to them,
+// and the school is told InvitedNoticeBefore that (its funnel shows the
+// family's removal date). A new invite restarts the clock; a parent who
+// joins leaves it for good (they are on the idle clock above instead).
+const (
+	InvitedEraseAfterMonths = 12
+	InvitedNoticeBefore     = 30 * 24 * time.Hour
+)
+
+// ErasureInviteExpired is why an invited parent who never joined is erased.
+const ErasureInviteExpired = "invite_expired"
+
+// InvitedClock is what the invited clock reads: a projection of a parent
+// and their invitations.
+type InvitedClock struct {
+	ID    string
+	State ParentState
+	// LastInviteAt is the latest invite or reminder send to the parent at
+	// any school (the invitation's IssuedAt, renewed by every send), or the
+	// parent's creation when nothing was ever sent.
+	LastInviteAt time.Time
+	// NoticeAt is when the school was told the family would be removed;
+	// NoticeFor is the LastInviteAt that notice was about.
+	NoticeAt, NoticeFor time.Time
+	SchoolIDs           []string // schools the parent is linked at (told, and shown on the certificate)
+}
+
+// InvitedStep is what a sweep does next to one invited parent.
+type InvitedStep string
+
+const (
+	InvitedStepNone         InvitedStep = ""
+	InvitedStepNotice       InvitedStep = "invite_notice"        // tell the school
+	InvitedStepCancelNotice InvitedStep = "invite_notice_cancel" // invited again since the notice
+	InvitedStepErase        InvitedStep = "invite_erase"
+)
+
+// noticed reports whether the school was told about the current invite
+// (a notice about an earlier one no longer counts).
+func (c InvitedClock) noticed() bool {
+	return !c.NoticeAt.IsZero() && !c.NoticeFor.Before(c.LastInviteAt)
+}
+
+// InviteNoticeDue is when the school is told: 30 days before the erasure.
+func (c InvitedClock) InviteNoticeDue() time.Time {
+	return c.LastInviteAt.AddDate(0, InvitedEraseAfterMonths, 0).Add(-InvitedNoticeBefore)
+}
+
+// InviteEraseDue is when the parent is erased: 12 months after the last
+// invite, and never sooner than 30 days after the school was told (a
+// notice given late pushes the erasure back). Before the notice it is the
+// date the notice will announce.
+func (c InvitedClock) InviteEraseDue() time.Time {
+	if !c.noticed() {
+		return c.LastInviteAt.AddDate(0, InvitedEraseAfterMonths, 0)
+	}
+	return InviteRemovalOn(c.NoticeAt, c.NoticeFor)
+}
+
+// InviteRemovalOn is the erasure date a notice given at noticeAt about the
+// invite sent at lastInvite announces.
+func InviteRemovalOn(noticeAt, lastInvite time.Time) time.Time {
+	byInvite := lastInvite.AddDate(0, InvitedEraseAfterMonths, 0)
+	if byNotice := noticeAt.Add(InvitedNoticeBefore); byNotice.After(byInvite) {
+		return byNotice
+	}
+	return byInvite
+}
+
+// NextInvitedStep is the one step a sweep at now takes for the parent, a
+// function of stored state only, so a sweep run twice (or late) takes each
+// step once.
+func NextInvitedStep(c InvitedClock, now time.Time) InvitedStep {
+	if c.State != ParentInvited || c.LastInviteAt.IsZero() {
+		return InvitedStepNone
+	}
+	if !c.noticed() {
+		if !now.Before(c.InviteNoticeDue()) {
+			return InvitedStepNotice // a stale notice is replaced by this one
+		}
+		if !c.NoticeAt.IsZero() {
+			return InvitedStepCancelNotice
+		}
+		return InvitedStepNone
+	}
+	if !now.Before(c.InviteEraseDue()) {
+		return InvitedStepErase
+	}
+	return InvitedStepNone
+}
+
+// InvitedRetention is what the invited clock needs from the store.
+type InvitedRetention interface {
+	// EachInvitedClock streams the clock of every parent still invited.
+	EachInvitedClock(ctx context.Context, fn func(InvitedClock) error) error
+	// NoteInviteNotice records that the parent's schools were told at at
+	// about the invite sent at lastInvite.
+	NoteInviteNotice(ctx context.Context, id string, at, lastInvite time.Time) error
+	// CancelInviteNotice forgets a notice made stale by a new invite.
+	CancelInviteNotice(ctx context.Context, id string) error
+}

@@ -122,3 +122,54 @@ func TestParentSweepFilterAdmitsEveryDueParent(t *testing.T) {
 		})
 	}
 }
+
+// The invited clock, by clock travel from one invite: nothing at 11
+// months, the school told once 30 days before 12 months, the parent
+// erased at 12 months; a new invite restarts it; joining takes the parent
+// off it.
+func TestNextInvitedStep(t *testing.T) {
+	inv := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC) // + 12 months − 30 days = 16 December
+	d := 24 * time.Hour
+	fresh := InvitedClock{State: ParentInvited, LastInviteAt: inv}
+	noticeDay := inv.AddDate(0, 12, 0).Add(-InvitedNoticeBefore)
+	noticed := fresh
+	noticed.NoticeAt, noticed.NoticeFor = noticeDay, inv
+	reinvited := noticed
+	reinvited.LastInviteAt = inv.AddDate(0, 11, 20) // a reminder after the notice
+	late := fresh
+	late.NoticeAt, late.NoticeFor = inv.AddDate(0, 14, 0), inv // a sweep that missed two months
+	for _, tc := range []struct {
+		name string
+		c    InvitedClock
+		now  time.Time
+		want InvitedStep
+	}{
+		{"+11 months: nothing", fresh, inv.AddDate(0, 11, 0), InvitedStepNone},
+		{"a second before the notice", fresh, noticeDay.Add(-time.Second), InvitedStepNone},
+		{"30 days before 12 months: notice", fresh, noticeDay, InvitedStepNotice},
+		{"noticed: not again the next day", noticed, noticeDay.Add(d), InvitedStepNone},
+		{"noticed, a second before 12 months", noticed, inv.AddDate(0, 12, 0).Add(-time.Second), InvitedStepNone},
+		{"+12 months: erase", noticed, inv.AddDate(0, 12, 0), InvitedStepErase},
+		{"+3 years, never noticed (missed runs): notice first", fresh, inv.AddDate(3, 0, 0), InvitedStepNotice},
+		{"noticed late: 29 days on", late, late.NoticeAt.Add(29 * d), InvitedStepNone},
+		{"noticed late: 30 days on", late, late.NoticeAt.Add(30 * d), InvitedStepErase},
+		{"new invite after the notice: the notice is withdrawn", reinvited, inv.AddDate(0, 12, 0), InvitedStepCancelNotice},
+		{"new invite: nothing at its +11 months", InvitedClock{State: ParentInvited, LastInviteAt: reinvited.LastInviteAt}, reinvited.LastInviteAt.AddDate(0, 11, 0), InvitedStepNone},
+		{"new invite: notice again at its own time", reinvited, reinvited.LastInviteAt.AddDate(0, 12, 0).Add(-InvitedNoticeBefore), InvitedStepNotice},
+		{"joined: never on this clock", InvitedClock{State: ParentActive, LastInviteAt: inv}, inv.AddDate(5, 0, 0), InvitedStepNone},
+		{"joined after the notice", InvitedClock{State: ParentActive, LastInviteAt: inv, NoticeAt: noticeDay, NoticeFor: inv}, inv.AddDate(1, 0, 0), InvitedStepNone},
+		{"warned or closed: not this clock", InvitedClock{State: ParentClosed, LastInviteAt: inv}, inv.AddDate(5, 0, 0), InvitedStepNone},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := NextInvitedStep(tc.c, tc.now); got != tc.want {
+				t.Fatalf("step %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got, want := noticed.InviteEraseDue(), inv.AddDate(0, 12, 0); !got.Equal(want) {
+		t.Fatalf("erase due %v, want %v", got, want)
+	}
+	if got, want := InviteRemovalOn(late.NoticeAt, inv), late.NoticeAt.Add(InvitedNoticeBefore); !got.Equal(want) {
+		t.Fatalf("late notice announces %v, want %v", got, want)
+	}
+}

@@ -89,6 +89,9 @@ type Roster interface {
 	SetParentChildLinks(ctx context.Context, parentID string, links []ChildLink) error
 	// SetChildParentLinks replaces the child's copy of its parent links.
 	SetChildParentLinks(ctx context.Context, childID string, links []ParentLink) error
+	// SetChildParentLinksAndSeverances replaces the child's parent links
+	// and its severances in one write.
+	SetChildParentLinksAndSeverances(ctx context.Context, childID string, links []ParentLink, severed []Severance) error
 
 	PutInvitation(ctx context.Context, inv *Invitation) error
 	Invitation(ctx context.Context, id string) (*Invitation, error)

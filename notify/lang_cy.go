@@ -97,5 +97,15 @@ var welsh = language{
 			PushTitle: "Mae eich data yn barod",
 			PushBody:  "Tapiwch i lawrlwytho eich data Hometime.",
 		},
+		TemplateChildLeft: {
+			SMS:     "Mae {{.ChildFirstName}} wedi gadael {{.SchoolName}}. Bydd gwaith blaenorol ar gael am 90 diwrnod. Gallwch gau'ch cyfrif yn y Gosodiadau.",
+			Subject: "Mae {{.ChildFirstName}} wedi gadael {{.SchoolName}}",
+			Body: "Mae {{.SchoolName}} wedi rhoi gwybod i ni fod {{.ChildFirstName}} wedi gadael yr ysgol, felly ni fydd yr ysgol yn gosod gweithgareddau newydd i {{.ChildFirstName}} mwyach.\n\n" +
+				"Bydd gweithgareddau, lluniau, sylwadau a gwobrau blaenorol {{.ChildFirstName}} ar gael i chi yn ap Hometime am 90 diwrnod, er mwyn i chi allu edrych yn ôl arnyn nhw.\n\n" +
+				"Os nad oes angen Hometime arnoch chi mwyach, gallwch gau eich cyfrif unrhyw bryd: agorwch yr ap, ewch i'r Gosodiadau a dewiswch Cau'r cyfrif.",
+			Action:    "Agor Hometime",
+			PushTitle: "Mae {{.ChildFirstName}} wedi gadael {{.SchoolName}}",
+			PushBody:  "Bydd gweithgareddau blaenorol ar gael yn yr ap am 90 diwrnod. Gallwch gau eich cyfrif yn y Gosodiadau.",
+		},
 	},
 }

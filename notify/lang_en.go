@@ -97,5 +97,15 @@ var english = language{
 			PushTitle: "Your data is ready",
 			PushBody:  "Tap to download your Hometime data.",
 		},
+		TemplateChildLeft: {
+			SMS:     "{{.ChildFirstName}} has left {{.SchoolName}}. Their past activities stay in Hometime for 90 days. Close your account any time in Settings.",
+			Subject: "{{.ChildFirstName}} has left {{.SchoolName}}",
+			Body: "{{.SchoolName}} has let us know that {{.ChildFirstName}} has left the school, so no new activities will be set for {{.ChildFirstName}} there.\n\n" +
+				"{{.ChildFirstName}}'s past activities, photos, comments and awards stay available to you in the Hometime app for 90 days, so you can look back at them.\n\n" +
+				"If you no longer need Hometime, you can close your account at any time: open the app, go to Settings and choose Close account.",
+			Action:    "Open Hometime",
+			PushTitle: "{{.ChildFirstName}} has left {{.SchoolName}}",
+			PushBody:  "Past activities stay in the app for 90 days. You can close your account in Settings.",
+		},
 	},
 }

@@ -96,5 +96,15 @@ var spanish = language{
 			PushTitle: "Sus datos están listos",
 			PushBody:  "Toque para descargar sus datos de Hometime.",
 		},
+		TemplateChildLeft: {
+			SMS:     "{{.ChildFirstName}} ya no está en {{.SchoolName}}. Sus actividades anteriores seguirán en Hometime 90 días. Puede cerrar su cuenta en Ajustes.",
+			Subject: "{{.ChildFirstName}} ya no está en {{.SchoolName}}",
+			Body: "{{.SchoolName}} nos ha comunicado que {{.ChildFirstName}} ha dejado el colegio, así que el colegio ya no le pondrá nuevas actividades.\n\n" +
+				"Las actividades, fotos, comentarios y premios anteriores de {{.ChildFirstName}} seguirán disponibles para usted en la aplicación Hometime durante 90 días, para que pueda volver a verlos.\n\n" +
+				"Si ya no necesita Hometime, puede cerrar su cuenta en cualquier momento: abra la aplicación, vaya a Ajustes y elija Cerrar cuenta.",
+			Action:    "Abrir Hometime",
+			PushTitle: "{{.ChildFirstName}} ya no está en {{.SchoolName}}",
+			PushBody:  "Las actividades anteriores seguirán en la aplicación 90 días. Puede cerrar su cuenta en Ajustes.",
+		},
 	},
 }

@@ -98,5 +98,15 @@ var polish = language{
 			PushTitle: "Dane są gotowe",
 			PushBody:  "Dotknij, aby pobrać kopię danych z Hometime.",
 		},
+		TemplateChildLeft: {
+			SMS:     "Szkoła {{.SchoolName}}: {{.ChildFirstName}} już się w niej nie uczy. Dotychczasowe aktywności zostają w Hometime przez 90 dni. Konto można zamknąć w Ustawieniach.",
+			Subject: "{{.ChildFirstName}} już nie uczy się w szkole {{.SchoolName}}",
+			Body: "Szkoła {{.SchoolName}} poinformowała nas, że {{.ChildFirstName}} już się w niej nie uczy, więc szkoła nie będzie już zadawać nowych aktywności.\n\n" +
+				"Dotychczasowe aktywności, zdjęcia, komentarze i nagrody pozostaną dostępne w aplikacji Hometime przez 90 dni, aby mogli Państwo do nich wrócić.\n\n" +
+				"Jeśli nie potrzebują już Państwo Hometime, mogą Państwo w każdej chwili zamknąć konto: wystarczy otworzyć aplikację, przejść do Ustawień i wybrać Zamknij konto.",
+			Action:    "Otwórz Hometime",
+			PushTitle: "{{.ChildFirstName}} już nie uczy się w szkole {{.SchoolName}}",
+			PushBody:  "Dotychczasowe aktywności zostają w aplikacji przez 90 dni. Konto można zamknąć w Ustawieniach.",
+		},
 	},
 }

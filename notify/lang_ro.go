@@ -96,5 +96,15 @@ var romanian = language{
 			PushTitle: "Datele sunt gata",
 			PushBody:  "Atingeți ca să descărcați datele Hometime.",
 		},
+		TemplateChildLeft: {
+			SMS:     "{{.ChildFirstName}} a plecat de la {{.SchoolName}}. Activitățile anterioare rămân în Hometime 90 de zile. Vă puteți închide contul din Setări.",
+			Subject: "{{.ChildFirstName}} a plecat de la {{.SchoolName}}",
+			Body: "{{.SchoolName}} ne-a anunțat că {{.ChildFirstName}} a plecat de la școală, așa că școala nu va mai trimite activități noi.\n\n" +
+				"Activitățile, fotografiile, comentariile și recompensele anterioare ale lui {{.ChildFirstName}} rămân disponibile în aplicația Hometime timp de 90 de zile, ca să le puteți revedea.\n\n" +
+				"Dacă nu mai aveți nevoie de Hometime, vă puteți închide contul oricând: deschideți aplicația, mergeți la Setări și alegeți Închide contul.",
+			Action:    "Deschideți Hometime",
+			PushTitle: "{{.ChildFirstName}} a plecat de la {{.SchoolName}}",
+			PushBody:  "Activitățile anterioare rămân în aplicație 90 de zile. Vă puteți închide contul din Setări.",
+		},
 	},
 }

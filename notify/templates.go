@@ -27,6 +27,10 @@ const (
 	// short reset code; it is only ever sent by SMS.
 	TemplatePasswordResetCode Template = "password_reset_code"
 	TemplateExportReady       Template = "export_ready"
+	// TemplateChildLeft tells a parent that the school removed their child
+	// (the child left): past activities stay readable in the app until the
+	// child-purge clock, and how to close the account.
+	TemplateChildLeft Template = "child_left"
 )
 
 // Templates lists every system template, in a stable order.
@@ -35,6 +39,7 @@ func Templates() []Template {
 		TemplateInvite, TemplateInviteReminder, TemplateActivitySet,
 		TemplateTeacherReply, TemplateAward, TemplateInactivityNotice,
 		TemplateAccountClosed, TemplatePasswordReset, TemplatePasswordResetCode, TemplateExportReady,
+		TemplateChildLeft,
 	}
 }
 

@@ -103,6 +103,9 @@ func (h *EmailPages) decide(ctx context.Context, check content.SuppressionCheck,
 	if pc.alreadyJoined(parent) {
 		return settle(content.StateSuppressed, "already_joined")
 	}
+	if pc.notLinked(parent) {
+		return settle(content.StateSuppressed, "not_linked")
+	}
 	if parent.Email == "" {
 		return settle(content.StateFailed, "no_email")
 	}

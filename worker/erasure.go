@@ -62,6 +62,9 @@ type Erasures struct {
 	HashKey      []byte
 	Clock        content.Clock
 	Log          *slog.Logger
+	// Outbox, when set, is the local record of sent messages (the outbox
+	// adapter), which a parent's erasure also reaches.
+	Outbox SentCopies
 	// AfterStage, when set, runs after a stage is recorded and before the
 	// next is queued (tests use it to crash a chain part-way).
 	AfterStage func(subject content.ErasureSubject, stage int) error
@@ -80,6 +83,10 @@ func (h *Erasures) stages(kind string) []erasureStage {
 	var out []erasureStage
 	switch kind {
 	case content.SubjectParent:
+		if h.Outbox != nil {
+			// First: deactivation drops the device tokens it matches.
+			out = append(out, erasureStage{"outbox", h.forgetSentCopies})
+		}
 		out = append(out, erasureStage{"deactivate", h.deactivateParent}, erasureStage{"suppress_contacts", h.suppressContacts})
 	case content.SubjectStaff:
 		out = append(out, erasureStage{"deactivate", h.deactivateStaff})
@@ -185,6 +192,36 @@ func (h *Erasures) suppressContacts(ctx context.Context, s content.ErasureSubjec
 		n++
 	}
 	return map[string]int64{"mongo:suppressions_added": n}, nil
+}
+
+// SentCopies is a local record of sent messages that an erasure must
+// reach (the outbox adapter's files).
+type SentCopies interface {
+	// Forget removes every message to or naming one of recipients.
+	Forget(ctx context.Context, recipients []string) (int64, error)
+}
+
+// forgetSentCopies removes the parent's messages from the outbox: those to
+// their phone, email and device tokens, and any naming them in full.
+func (h *Erasures) forgetSentCopies(ctx context.Context, s content.ErasureSubject) (map[string]int64, error) {
+	p, err := h.Roster.Parent(ctx, s.ID)
+	if content.IsCode(err, content.CodeNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	who := []string{p.Phone, p.Email}
+	if p.FirstName != "" && p.LastName != "" {
+		who = append(who, p.FirstName+" "+p.LastName)
+	}
+	for _, d := range p.Devices {
+		who = append(who, d.Token)
+	}
+	n, err := h.Outbox.Forget(ctx, who)
+	if err != nil {
+		return nil, fmt.Errorf("forget outbox messages: %w", err)
+	}
+	return map[string]int64{"outbox:messages": n}, nil
 }
 
 // schoolParents handles a purged school's families: a parent whose every

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/mongostore"
+	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 	"github.com/hometime-edu/hometime/worker/tasks"
 	"github.com/redis/go-redis/v9"
@@ -69,9 +70,29 @@ func TestErasureCanarySweep(t *testing.T) {
 		[]byte("\xff\xd8"+c("PhotoEXIF")+"\xff\xd9"), []byte("\xff\xd8"+c("ThumbEXIF")+"\xff\xd9")))
 	canaries := []string{c("ChildFirst"), c("ChildLast"), c("UPN"), c("Relationship"), c("ParentFirst"), c("ParentLast"), phone, email,
 		c("PasswordHash"), c("ConsentVersion"), "203.0.113.77", comment, c("ReplyBody"), c("PhotoEXIF"), c("ThumbEXIF")}
-	if hits := mongoCanaries(t, s, canaries); len(hits) < len(canaries) {
-		t.Fatalf("the seed did not store every canary: found %v", hits)
+	// The flows that copy the parent's data elsewhere, and an invited
+	// parent who never joins (seedCanaryFlows).
+	flows := seedCanaryFlows(t, w, c, phone, email, now)
+	canaries = append(canaries, flows.canaries...)
+	seeded := map[string]bool{}
+	flowHits, files0, entries0 := flows.scan(t, w, canaries)
+	mongo0 := mongoCanaries(t, s, canaries)
+	t.Logf("canary seed: %d strings; %d hits in MongoDB, %d in %d outbox files and %d archive entries",
+		len(canaries), len(mongo0), len(flowHits), files0, entries0)
+	for _, h := range append(mongo0, flowHits...) {
+		seeded[h[strings.LastIndexByte(h, ':')+1:]] = true
 	}
+	for _, cn := range canaries {
+		if !seeded[cn] {
+			t.Fatalf("the seed did not store canary %q anywhere", cn)
+		}
+	}
+	for _, id := range []string{"exp_c", "exp_co", "exp_sch"} {
+		if !strings.Contains(strings.Join(flowHits, " "), "archive/"+id+"/") {
+			t.Fatalf("export archive %s holds no canary before the erasure: the check would prove nothing", id)
+		}
+	}
+	w.erasure.Outbox = flows.outbox
 
 	// Erase the parent on request and purge the child (removed by school
 	// and parent), each chain on a real asynq server.
@@ -100,6 +121,11 @@ func TestErasureCanarySweep(t *testing.T) {
 	child := content.ErasureSubject{Kind: content.SubjectChild, ID: "chd_c"}
 	must(t, StartErasure(ctx, s, client, child, content.ErasureChildRemoved, "", []string{"sch_r"}, now))
 	waitErased(child)
+	// The invited parent: noticed, then erased 12 months after the invite
+	// by the daily sweep, on the same queue.
+	w.sweeps.Tasks = client
+	flows.eraseInvited(t, w, now)
+	waitErased(content.ErasureSubject{Kind: content.SubjectParent, ID: flows.invited})
 
 	if hits := mongoCanaries(t, s, canaries); len(hits) > 0 {
 		t.Errorf("MongoDB still holds canaries: %v", hits)
@@ -107,6 +133,34 @@ func TestErasureCanarySweep(t *testing.T) {
 	if hits := redisCanaries(t, rdb, canaries); len(hits) > 0 {
 		t.Errorf("Redis still holds canaries: %v", hits)
 	}
+	hits, files, entries := flows.scan(t, w, canaries)
+	if len(hits) > 0 {
+		t.Errorf("the outbox or an export archive still holds canaries: %v", hits)
+	}
+	if files == 0 {
+		t.Fatal("no outbox file read: the outbox check proved nothing")
+	}
+	// What must stay stays: the co-parent's and the other lines, the
+	// broadcast's stored answer (it names nobody), the co-parent's export
+	// record (expired) and the sibling's feed item (its excerpt gone).
+	if left := idempotencyLeft(t, w); !left["idk_broadcast"] || left["idk_parent"] || left["idk_teacher"] {
+		t.Errorf("idempotency answers left %v, want idk_broadcast only", left)
+	}
+	if r, ok := flows.outbox.Last(notify.ChannelSMS, "+447700900556"); !ok || r.Ref != "o5" {
+		t.Error("the erasure removed an outbox line about nobody erased")
+	}
+	if e, err := s.Export(ctx, "exp_co"); err != nil || e.ExpiresAt.After(w.clock.Now()) {
+		t.Errorf("co-parent export after erasure: %+v (%v), want its record, expired", e, err)
+	}
+	if _, err := s.FeedItemIDByKey(ctx, "chd_s", "asg_s:act"); err != nil {
+		t.Errorf("the sibling's feed item went with the parent: %v", err)
+	}
+	if p := w.parent(flows.invited); p.State != content.ParentErased {
+		t.Errorf("invited parent after 12 months: %s", p.State)
+	}
+	keys, _ := rdb.Keys(ctx, "*").Result()
+	t.Logf("canary sweep: %d strings seeded; %d MongoDB collections, %d Redis keys, %d outbox files, %d archive entries, the logs scanned; %d hits",
+		len(canaries), len(mongostore.Collections), len(keys), files, entries, len(hits))
 	for _, cn := range canaries {
 		if strings.Contains(logs.String(), cn) {
 			t.Errorf("the logs hold canary %q", cn)

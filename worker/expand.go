@@ -209,9 +209,12 @@ func (h *Expansions) eachRecipient(ctx context.Context, b *content.Broadcast, fn
 		} else if err != nil {
 			return err
 		}
+		// The notice that a child left goes to parents of a child no
+		// longer on the roll (their link is "left").
+		leftNotice := b.Template == string(notify.TemplateChildLeft)
 		linked := false
 		for _, c := range p.Children {
-			linked = linked || (c.SchoolID == b.SchoolID && c.State == content.LinkLinked)
+			linked = linked || (c.SchoolID == b.SchoolID && (c.State == content.LinkLinked || (leftNotice && c.State == content.LinkLeft)))
 		}
 		if !linked {
 			continue

@@ -19,9 +19,11 @@ import (
 // ExportCreatedBy marks the broadcasts the export builder makes.
 const ExportCreatedBy = "system:export"
 
-// Exports builds a parent's export archive: export.json with everything
-// held about the parent and their children, and the parent's photos as
-// files. The archive is stored, the record marked ready and the parent
+// Exports builds a parent's export archive: export.json with the parent's
+// view of their data (content.ParentExport: their record, what the app
+// shows them of the children they are linked to, their own submissions,
+// threads and photos), and their photos as files; or a school's
+// (content.SchoolExport). The archive is stored, the record marked ready and the parent
 // told through the messaging pipeline. A rerun finds the record ready and
 // only makes sure the message is on its way (the broadcast id is derived
 // from the export's).
@@ -62,16 +64,21 @@ func (h *Exports) ProcessTask(ctx context.Context, t *asynq.Task) error {
 
 // build writes the zip of a parent's (or a school's) export.
 func (h *Exports) build(ctx context.Context, e *content.Export) ([]byte, error) {
-	var data map[string]any
+	var data any
 	var photos []content.ExportPhoto
-	var err error
+	now := h.Clock.Now()
 	if e.SchoolID != "" {
-		data, photos, err = h.Store.SchoolExportData(ctx, e.SchoolID)
+		view, files, err := h.Store.SchoolExportData(ctx, e.SchoolID)
+		if err != nil {
+			return nil, fmt.Errorf("gather school export: %w", err)
+		}
+		data, photos = toSchoolExportJSON(view, now), files
 	} else {
-		data, photos, err = h.Store.ParentExportData(ctx, e.ParentID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("gather export data: %w", err)
+		view, files, err := h.Store.ParentExportData(ctx, e.ParentID)
+		if err != nil {
+			return nil, fmt.Errorf("gather parent export: %w", err)
+		}
+		data, photos = toParentExportJSON(view, now), files
 	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)

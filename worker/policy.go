@@ -184,6 +184,33 @@ func (pc *pageContext) alreadyJoined(parent *content.Parent) bool {
 	return carriesInviteCode(pc.broadcast.Template) && parent.State != content.ParentInvited
 }
 
+// notLinked reports whether parent may no longer get the page's message
+// because of who it is about, checked at send time (an unlink or a
+// removal may have come after the message was queued):
+//   - a message about children ("child_ids") needs a live link to one of
+//     them; the notice that a child left needs a link to a child who left;
+//   - an invite needs a child still linked at the school to invite them
+//     for: one whose children there were all unlinked gets no fresh code.
+func (pc *pageContext) notLinked(parent *content.Parent) bool {
+	school := pc.school.ID
+	if ids := pc.broadcast.Params["child_ids"]; ids != "" {
+		want := content.LinkLinked
+		if pc.broadcast.Template == string(notify.TemplateChildLeft) {
+			want = content.LinkLeft
+		}
+		about := strings.Split(ids, ",")
+		return !slices.ContainsFunc(parent.Children, func(c content.ChildLink) bool {
+			return c.SchoolID == school && c.State == want && slices.Contains(about, c.ChildID)
+		})
+	}
+	if carriesInviteCode(pc.broadcast.Template) {
+		return !slices.ContainsFunc(parent.Children, func(c content.ChildLink) bool {
+			return c.SchoolID == school && c.State == content.LinkLinked
+		})
+	}
+	return false
+}
+
 // deferral reports whether a message on ch must wait at now, and until
 // when: non-urgent, inside quiet hours, on a channel they apply to.
 func (pc *pageContext) deferral(ch notify.Channel, now time.Time) (time.Time, bool) {

@@ -126,6 +126,9 @@ func (h *PushPages) decide(ctx context.Context, pc *pageContext, i, claim int, n
 	if closed != "" {
 		return settle(content.StateSuppressed, closed)
 	}
+	if pc.notLinked(parent) {
+		return settle(content.StateSuppressed, "not_linked")
+	}
 	tokens, err := h.Devices.DeviceTokens(ctx, parent.ID)
 	if err != nil {
 		return nil, fmt.Errorf("devices of %s: %w", parent.ID, err)

@@ -29,10 +29,14 @@ type RetentionSweeps struct {
 	Ledger   content.Ledger
 	Erasures content.Erasures
 	Audit    content.Audit
-	Tasks    Enqueuer
-	Clock    content.Clock
-	Log      *slog.Logger
-	AppURL   string
+	// Invited runs the invited clock, Exports deletes expired export
+	// archives; either sweep is skipped when its store is not given.
+	Invited content.InvitedRetention
+	Exports ExpiredExports
+	Tasks   Enqueuer
+	Clock   content.Clock
+	Log     *slog.Logger
+	AppURL  string
 }
 
 // noticeChunk bounds the parents named in one inactivity-notice broadcast.
@@ -74,6 +78,10 @@ func (h *RetentionSweeps) ProcessTask(ctx context.Context, t *asynq.Task) error 
 		err = h.SweepStaff(ctx)
 	case tasks.SweepAudit:
 		err = h.SweepAudit(ctx)
+	case tasks.SweepInvited:
+		_, err = h.SweepInvited(ctx)
+	case tasks.SweepExports:
+		_, err = h.SweepExports(ctx)
 	default:
 		return fmt.Errorf("%w: unknown sweep %q", asynq.SkipRetry, p.Kind)
 	}

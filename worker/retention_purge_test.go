@@ -1,10 +1,12 @@
 package worker
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 const day = 24 * time.Hour
@@ -89,6 +91,15 @@ func TestRetentionE4SchoolPurge(t *testing.T) {
 		must(t, w.sweeps.SweepSchools(ctx))
 		return w.drain()
 	}
+	// Engagement counters of the school, a class and both children.
+	must(t, w.store.CreateClass(ctx, &content.Class{ID: "cls_r1", SchoolID: "sch_r", Name: "Oak", YearGroup: "Y2", CreatedAt: w.start}))
+	for _, kid := range []string{"chd_001", "chd_002"} {
+		must(t, w.store.RecordEngagement(ctx, content.EngagementEvent{Kind: content.EngageView, SchoolID: "sch_r",
+			ClassIDs: []string{"cls_r1"}, ChildID: kid, PupilPremium: kid == "chd_002", At: w.start}))
+	}
+	if n := len(engagementMentioning(t, w, "sch_r", "cls_r1", "chd_001", "chd_002")); n == 0 {
+		t.Fatal("the seed wrote no engagement counters")
+	}
 	ended := w.start.AddDate(0, 2, 0)
 	end(ended)
 	if n := sweepAt(ended.Add(41 * day)); n != 0 {
@@ -127,6 +138,29 @@ func TestRetentionE4SchoolPurge(t *testing.T) {
 	if !rec.Complete() || rec.Counts["parents_erased"] != 2 || rec.Counts["mongo:schools"] != 1 {
 		t.Fatalf("certificate %+v", rec)
 	}
+	if left := engagementMentioning(t, w, "sch_r", "cls_r1", "chd_001", "chd_002"); len(left) > 0 {
+		t.Fatalf("engagement counters survive the purge: %v", left)
+	}
+}
+
+// engagementMentioning lists the engagement documents whose stored form
+// names any of ids.
+func engagementMentioning(t *testing.T, w *retentionWorld, ids ...string) []string {
+	t.Helper()
+	cur, err := w.store.Database().Collection("engagement").Find(w.ctx, bson.D{})
+	must(t, err)
+	defer cur.Close(w.ctx)
+	var out []string
+	for cur.Next(w.ctx) {
+		for _, id := range ids {
+			if bytes.Contains(cur.Current, []byte(id)) {
+				out = append(out, cur.Current.Lookup("_id").StringValue())
+				break
+			}
+		}
+	}
+	must(t, cur.Err())
+	return out
 }
 
 // TestRetentionStaffAndAudit: staff idle two years are deleted with their

@@ -362,6 +362,9 @@ func (r *pageRun) prepare(ctx context.Context, check content.SuppressionCheck, i
 	if r.alreadyJoined(parent) {
 		return decide(content.StateSuppressed, "already_joined")
 	}
+	if r.notLinked(parent) {
+		return decide(content.StateSuppressed, "not_linked")
+	}
 	if parent.Phone == "" || !isMobile(parent.Phone) {
 		return decide(content.StateFailed, "no_mobile")
 	}

@@ -68,6 +68,12 @@ type Deps struct {
 	Audit          content.Audit
 	// Exports builds parents' export archives; nil leaves them out.
 	Exports content.Exports
+	// Invited runs the invited clock and ExpiredExports deletes archives
+	// past their link (daily sweeps; nil leaves each out); Outbox is the
+	// local message record erasures reach (nil: none).
+	Invited        content.InvitedRetention
+	ExpiredExports ExpiredExports
+	Outbox         SentCopies
 }
 
 // NewMux registers every task handler behind a logging middleware.
@@ -120,12 +126,12 @@ func NewMux(d Deps) *asynq.ServeMux {
 	}
 	if d.Retention != nil {
 		sweeps := &RetentionSweeps{Store: d.Retention, Roster: d.Roster, Ledger: d.Ledger, Erasures: d.ErasureRecords,
-			Audit: d.Audit, Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL}
+			Audit: d.Audit, Invited: d.Invited, Exports: d.ExpiredExports, Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL}
 		mux.HandleFunc(tasks.TypeRetentionTick, sweeps.Tick)
 		mux.Handle(tasks.TypeRetentionSweep, sweeps)
 		mux.Handle(tasks.TypeEraseStage, &Erasures{Records: d.ErasureRecords, Areas: d.ErasureAreas, Retention: d.Retention,
 			Roster: d.Roster, Identity: d.Identity, Suppressions: d.Suppressions, Audit: d.Audit, Tasks: d.Tasks,
-			HashKey: d.HashKey, Clock: d.Clock, Log: log})
+			HashKey: d.HashKey, Clock: d.Clock, Log: log, Outbox: d.Outbox})
 	}
 	if d.Exports != nil {
 		mux.Handle(tasks.TypeBuildExport, &Exports{Store: d.Exports, Roster: d.Roster, Ledger: d.Ledger, Tasks: d.Tasks,

@@ -16,9 +16,10 @@ type auditDoc struct {
 	SchoolID  string              `bson:"schoolId,omitempty"`
 	Subject   string              `bson:"subject,omitempty"`
 	IP        string              `bson:"ip,omitempty"`
+	Reason    string              `bson:"reason,omitempty"`
 }
 
 func (s *Store) RecordAudit(ctx context.Context, e *content.AuditEvent) error {
 	return s.insert(ctx, colAudit, auditDoc{ID: e.ID, At: e.At, ActorKind: e.ActorKind, ActorID: e.ActorID,
-		Action: e.Action, SchoolID: e.SchoolID, Subject: e.Subject, IP: e.IP}, "audit event")
+		Action: e.Action, SchoolID: e.SchoolID, Subject: e.Subject, IP: e.IP, Reason: e.Reason}, "audit event")
 }

@@ -36,6 +36,7 @@ type schoolDoc struct {
 	QuietStart     string          `bson:"quietStart"`
 	QuietEnd       string          `bson:"quietEnd"`
 	SMSBudgetPence int64           `bson:"smsBudgetPence"`
+	ShareFamily    bool            `bson:"shareFamilyThreads,omitempty"`
 	Subscription   subscriptionDoc `bson:"subscription"`
 	CreatedAt      time.Time       `bson:"createdAt"`
 }
@@ -44,9 +45,9 @@ func toSchoolDoc(s *content.School) schoolDoc {
 	return schoolDoc{
 		ID: s.ID, TrustID: s.TrustID, Name: s.Name, Country: s.Country, TimeZone: s.TimeZone,
 		Language: s.Language, QuietStart: s.QuietStart, QuietEnd: s.QuietEnd,
-		SMSBudgetPence: s.SMSBudgetPence,
-		Subscription:   subscriptionDoc{State: s.Subscription.State, EndedAt: s.Subscription.EndedAt},
-		CreatedAt:      s.CreatedAt,
+		SMSBudgetPence: s.SMSBudgetPence, ShareFamily: s.ShareFamilyThreads,
+		Subscription: subscriptionDoc{State: s.Subscription.State, EndedAt: s.Subscription.EndedAt},
+		CreatedAt:    s.CreatedAt,
 	}
 }
 
@@ -54,9 +55,9 @@ func (d *schoolDoc) toContent() *content.School {
 	return &content.School{
 		ID: d.ID, TrustID: d.TrustID, Name: d.Name, Country: d.Country, TimeZone: d.TimeZone,
 		Language: d.Language, QuietStart: d.QuietStart, QuietEnd: d.QuietEnd,
-		SMSBudgetPence: d.SMSBudgetPence,
-		Subscription:   content.Subscription{State: d.Subscription.State, EndedAt: d.Subscription.EndedAt},
-		CreatedAt:      d.CreatedAt,
+		SMSBudgetPence: d.SMSBudgetPence, ShareFamilyThreads: d.ShareFamily,
+		Subscription: content.Subscription{State: d.Subscription.State, EndedAt: d.Subscription.EndedAt},
+		CreatedAt:    d.CreatedAt,
 	}
 }
 
@@ -137,6 +138,23 @@ type schoolLinkDoc struct {
 	RemovedAt time.Time         `bson:"removedAt,omitempty"`
 }
 
+// severanceDoc is a parent the school cut off from a child: ids and keyed
+// contact hashes only.
+type severanceDoc struct {
+	ParentID    string    `bson:"parentId"`
+	ContactKeys []string  `bson:"contactKeys,omitempty"`
+	At          time.Time `bson:"at"`
+	By          string    `bson:"by"`
+}
+
+func toSeveranceDocs(ss []content.Severance) []severanceDoc {
+	out := make([]severanceDoc, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, severanceDoc{ParentID: s.ParentID, ContactKeys: s.ContactKeys, At: s.At, By: s.By})
+	}
+	return out
+}
+
 type childDoc struct {
 	ID           string          `bson:"_id"`
 	SchoolID     string          `bson:"schoolId"`
@@ -148,6 +166,7 @@ type childDoc struct {
 	PupilPremium bool            `bson:"pupilPremium"`
 	Parents      []parentLinkDoc `bson:"parents"`
 	SchoolLink   schoolLinkDoc   `bson:"schoolLink"`
+	Severed      []severanceDoc  `bson:"severed,omitempty"`
 	CreatedAt    time.Time       `bson:"createdAt"`
 }
 
@@ -161,13 +180,17 @@ func toParentLinkDocs(ls []content.ParentLink) []parentLinkDoc {
 }
 
 func toChildDoc(c *content.Child) childDoc {
-	return childDoc{
+	d := childDoc{
 		ID: c.ID, SchoolID: c.SchoolID, FirstName: c.FirstName, LastName: c.LastName, UPN: c.UPN,
 		YearGroup: c.YearGroup, ClassIDs: nonNil(c.ClassIDs), PupilPremium: c.PupilPremium,
 		Parents:    toParentLinkDocs(c.Parents),
 		SchoolLink: schoolLinkDoc{State: c.SchoolLink.State, RemovedAt: c.SchoolLink.RemovedAt},
 		CreatedAt:  c.CreatedAt,
 	}
+	if len(c.Severed) > 0 {
+		d.Severed = toSeveranceDocs(c.Severed)
+	}
+	return d
 }
 
 func (d *childDoc) toContent() *content.Child {
@@ -180,6 +203,9 @@ func (d *childDoc) toContent() *content.Child {
 	for _, l := range d.Parents {
 		c.Parents = append(c.Parents, content.ParentLink{ParentID: l.ParentID, Relationship: l.Relationship,
 			State: l.State, LinkedAt: l.LinkedAt, RemovedAt: l.RemovedAt})
+	}
+	for _, s := range d.Severed {
+		c.Severed = append(c.Severed, content.Severance{ParentID: s.ParentID, ContactKeys: s.ContactKeys, At: s.At, By: s.By})
 	}
 	return c
 }
@@ -220,6 +246,9 @@ type parentDoc struct {
 	ClosedAt     time.Time            `bson:"closedAt,omitempty"`
 	ErasedAt     time.Time            `bson:"erasedAt,omitempty"`
 	CreatedAt    time.Time            `bson:"createdAt"`
+	// The invited clock's notice to the school (content.InvitedClock).
+	InviteNoticeAt  time.Time `bson:"inviteNoticeAt,omitempty"`
+	InviteNoticeFor time.Time `bson:"inviteNoticeFor,omitempty"`
 }
 
 func toChildLinkDocs(ls []content.ChildLink) []childLinkDoc {
@@ -237,6 +266,7 @@ func toParentDoc(p *content.Parent) parentDoc {
 		Language: p.Language, State: p.State, PasswordHash: p.PasswordHash,
 		Sessions: nonNil(p.Sessions), Children: toChildLinkDocs(p.Children), Consents: []consentDoc{},
 		LastActiveAt: p.LastActiveAt, WarnedAt: p.WarnedAt, ClosedAt: p.ClosedAt, ErasedAt: p.ErasedAt, CreatedAt: p.CreatedAt,
+		InviteNoticeAt: p.InviteNoticeAt, InviteNoticeFor: p.InviteNoticeFor,
 	}
 	for _, c := range p.Consents {
 		d.Consents = append(d.Consents, consentDoc{Kind: c.Kind, Version: c.Version, Accepted: c.Accepted, At: c.At})
@@ -250,6 +280,7 @@ func (d *parentDoc) toContent() *content.Parent {
 		ID: d.ID, FirstName: d.FirstName, LastName: d.LastName, Phone: d.Phone, Email: d.Email,
 		Language: d.Language, State: d.State, PasswordHash: d.PasswordHash, Sessions: d.Sessions,
 		LastActiveAt: d.LastActiveAt, WarnedAt: d.WarnedAt, ClosedAt: d.ClosedAt, ErasedAt: d.ErasedAt, CreatedAt: d.CreatedAt,
+		InviteNoticeAt: d.InviteNoticeAt, InviteNoticeFor: d.InviteNoticeFor,
 	}
 	for _, l := range d.Children {
 		p.Children = append(p.Children, content.ChildLink{ChildID: l.ChildID, SchoolID: l.SchoolID,

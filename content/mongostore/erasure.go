@@ -158,11 +158,14 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectParent, area: "mongo:device_owners", coll: eraseColDeviceOwners, field: "parentId"},
 	{kind: content.SubjectParent, area: "mongo:family_invites", coll: eraseColFamilyInvites, field: "parentId"},
 	{kind: content.SubjectParent, area: "gridfs:photos+thumbnails", fn: erasePhotosOfParent},
-	{kind: content.SubjectParent, area: "gridfs:exports", fn: eraseExportsOfParent},
+	{kind: content.SubjectParent, area: "gridfs:exports", fn: eraseExportsHolding},
 	{kind: content.SubjectParent, area: "mongo:submissions", coll: eraseColSubmissions, field: "parentId",
 		set: bson.D{{Key: "comment", Value: ""}, {Key: "photoIds", Value: bson.A{}}}},
 	{kind: content.SubjectParent, area: "mongo:submission_replies", coll: eraseColSubmissions, field: "replies.authorId",
 		pull: bson.D{{Key: "replies", Value: bson.D{{Key: "authorId", Value: "$id"}}}}},
+	{kind: content.SubjectParent, area: "mongo:feed_responses", fn: eraseFeedResponsesOfParent},
+	{kind: content.SubjectParent, area: "mongo:feed_comments", fn: eraseFeedCommentsOfParent},
+	{kind: content.SubjectParent, area: "mongo:idempotency_answers", fn: eraseIdempotencyAnswersOfParent},
 	{kind: content.SubjectParent, area: "mongo:audit_ip", coll: colAudit, field: "actorId", unset: []string{"ip"}},
 	{kind: content.SubjectParent, area: "mongo:broadcast_audiences", coll: colBroadcasts, field: "audience.parentIds",
 		pull: bson.D{{Key: "audience.parentIds", Value: "$id"}}},
@@ -188,6 +191,7 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectChild, area: "mongo:submissions", coll: eraseColSubmissions, field: "childId"},
 	{kind: content.SubjectChild, area: "mongo:awards", coll: eraseColAwards, field: "childId"},
 	{kind: content.SubjectChild, area: "mongo:feed", coll: colFeed, field: "c"},
+	{kind: content.SubjectChild, area: "mongo:engagement", coll: colEngagement, field: "ref"},
 	{kind: content.SubjectChild, area: "mongo:parents_links", coll: colParents, field: "children.childId",
 		pull: bson.D{{Key: "children", Value: bson.D{{Key: "childId", Value: "$id"}}}}},
 	{kind: content.SubjectChild, area: "mongo:children", coll: colChildren, field: "_id"},
@@ -198,6 +202,7 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectSchool, area: "gridfs:exports", fn: eraseExportsOfSchool},
 	{kind: content.SubjectSchool, area: "mongo:submissions", coll: eraseColSubmissions, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:awards", coll: eraseColAwards, field: "schoolId"},
+	{kind: content.SubjectSchool, area: "mongo:engagement", fn: eraseEngagementOfSchool},
 	{kind: content.SubjectSchool, area: "mongo:classes", coll: colClasses, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:children", coll: colChildren, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:invitations", coll: colInvitations, field: "schoolId"},
@@ -373,6 +378,23 @@ func erasePhotosOfParent(ctx context.Context, s *Store, id string) (int64, error
 	return erasePhotos(ctx, s, bson.D{{Key: "parentId", Value: id}})
 }
 
+// eraseFeedResponsesOfParent removes the parent's own responses (rating,
+// comment excerpt, replies to them) from every feed bucket that holds one.
+func eraseFeedResponsesOfParent(ctx context.Context, s *Store, id string) (int64, error) {
+	if err := validFeedParent(id); err != nil {
+		return 0, err
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	field := "r." + id
+	res, err := s.c(colFeed).UpdateMany(ctx, bson.D{{Key: field, Value: bson.D{{Key: "$exists", Value: true}}}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: field, Value: ""}}}})
+	if err != nil {
+		return 0, mapErr(err, "feed responses")
+	}
+	return res.ModifiedCount, nil
+}
+
 func erasePhotosOfChild(ctx context.Context, s *Store, id string) (int64, error) {
 	return erasePhotos(ctx, s, bson.D{{Key: "childId", Value: id}})
 }
@@ -500,6 +522,31 @@ func pullMatching(ctx context.Context, s *Store, coll string, filter bson.D, fie
 		n++
 	}
 	return n, nil
+}
+
+// eraseEngagementOfSchool deletes the engagement counters of the school,
+// of its classes and of its children (each counter document names its
+// scope's id in ref and in its _id). It runs before the classes and
+// children are deleted, which it reads; a child already purged by its own
+// chain took its counters with it.
+func eraseEngagementOfSchool(ctx context.Context, s *Store, schoolID string) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
+	defer cancel()
+	refs := bson.A{schoolID}
+	for _, coll := range []string{colClasses, colChildren} {
+		ids, err := distinctIDs(ctx, s, coll, bson.D{{Key: "schoolId", Value: schoolID}})
+		if err != nil {
+			return 0, err
+		}
+		for _, id := range ids {
+			refs = append(refs, id)
+		}
+	}
+	res, err := s.c(colEngagement).DeleteMany(ctx, bson.D{{Key: "ref", Value: bson.D{{Key: "$in", Value: refs}}}})
+	if err != nil {
+		return 0, mapErr(err, "engagement")
+	}
+	return res.DeletedCount, nil
 }
 
 // eraseImportRowsOfSchool deletes the row outcomes of a school's imports

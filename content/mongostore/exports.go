@@ -3,7 +3,6 @@ package mongostore
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"regexp"
 	"time"
@@ -31,6 +30,8 @@ type exportDoc struct {
 	CreatedAt time.Time `bson:"createdAt"`
 	ReadyAt   time.Time `bson:"readyAt,omitempty"`
 	ExpiresAt time.Time `bson:"expiresAt,omitempty"`
+	// ArchiveGoneAt: the archive was deleted (link expired, or erasure).
+	ArchiveGoneAt time.Time `bson:"archiveGoneAt,omitempty"`
 }
 
 func (d *exportDoc) toContent() *content.Export {
@@ -108,129 +109,120 @@ func (s *Store) ExportArchive(ctx context.Context, id string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// exportSection is one part of a parent's export: a collection and the
-// field naming the parent ("parent") or one of their children ("child"),
-// as the erasure registry names them; drop lists fields never exported
-// (secrets and tokens).
-type exportSection struct {
-	name  string
-	coll  string
-	field string
-	by    string // "parent" | "child"
-	drop  []string
-}
-
-var parentExportSections = []exportSection{
-	{name: "invitations", coll: colInvitations, field: "parentId", by: "parent", drop: []string{"code", "codeHash", "tokenHash"}},
-	{name: "family_invites", coll: colFamilyInvites, field: "parentId", by: "parent", drop: []string{"code", "codeHash", "tokenHash"}},
-	{name: "devices", coll: colDeviceOwners, field: "parentId", by: "parent"},
-	{name: "submissions", coll: colSubmissions, field: "childId", by: "child"},
-	{name: "photos", coll: colPhotos, field: "parentId", by: "parent"},
-	{name: "awards", coll: colAwards, field: "childId", by: "child"},
-	{name: "feed", coll: colFeed, field: "c", by: "child"},
-}
-
-// rawJSON turns a stored document into relaxed extended JSON.
-func rawJSON(d bson.Raw) (json.RawMessage, error) {
-	b, err := bson.MarshalExtJSON(d, false, false)
-	if err != nil {
-		return nil, err
-	}
-	return json.RawMessage(b), nil
-}
-
-func findRaw(ctx context.Context, s *Store, coll string, filter bson.D, drop []string) ([]json.RawMessage, error) {
-	cur, err := s.c(coll).Find(ctx, filter)
-	if err != nil {
-		return nil, mapErr(err, coll)
-	}
-	defer cur.Close(ctx)
-	out := []json.RawMessage{}
-	for cur.Next(ctx) {
-		var m bson.D
-		if err := cur.Decode(&m); err != nil {
-			return nil, mapErr(err, coll)
-		}
-		kept := bson.D{}
-		for _, e := range m {
-			skip := false
-			for _, f := range drop {
-				skip = skip || e.Key == f
-			}
-			if !skip {
-				kept = append(kept, e)
-			}
-		}
-		raw, err := bson.Marshal(kept)
-		if err != nil {
-			return nil, err
-		}
-		j, err := rawJSON(raw)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, mapErr(cur.Err(), coll)
-}
-
-func (s *Store) ParentExportData(ctx context.Context, parentID string) (map[string]any, []content.ExportPhoto, error) {
+// ParentExportData builds the parent's view: their record, and for each
+// child whose data they may read now (content.Parent.ReadableChildren, the
+// view every request checks: linked, or the child left the school; never a
+// severed or removed link) what the app shows them of that child from the
+// link's start, with their own submissions and photos of those children. Nothing
+// is read by another parent's id, and no raw document is copied out.
+func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content.ParentExport, []content.ExportPhoto, error) {
 	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
 	defer cancel()
-	p, err := getByID[parentDoc](ctx, s, colParents, parentID, "parent")
+	p, err := s.Parent(ctx, parentID)
 	if err != nil {
 		return nil, nil, err
 	}
-	type device struct {
-		Platform string    `json:"platform"`
-		LastSeen time.Time `json:"last_seen"`
-		Created  time.Time `json:"created"`
-	}
-	devices := []device{}
+	out := &content.ParentExport{Parent: content.ExportParent{ID: p.ID, FirstName: p.FirstName, LastName: p.LastName,
+		Phone: p.Phone, Email: p.Email, Language: p.Language, State: p.State, Consents: p.Consents,
+		Devices: []content.ExportDevice{}, Preferences: p.Preferences, LastActive: p.LastActiveAt, CreatedAt: p.CreatedAt},
+		Children: []content.ExportLinkedChild{}, Submissions: []content.Submission{}, Photos: []content.Photo{}}
 	for _, d := range p.Devices {
-		devices = append(devices, device{Platform: d.Platform, LastSeen: d.LastSeen, Created: d.Created})
+		out.Parent.Devices = append(out.Parent.Devices, content.ExportDevice{Platform: d.Platform, LastSeen: d.LastSeen, Created: d.Created})
 	}
-	parent, err := findRaw(ctx, s, colParents, bson.D{{Key: "_id", Value: parentID}},
-		[]string{"passwordHash", "sessions", "devices"})
-	if err != nil {
-		return nil, nil, err
-	}
-	out := map[string]any{"parent": parent, "parent_devices": devices}
-	children, err := findRaw(ctx, s, colChildren, bson.D{{Key: "parents.parentId", Value: parentID}}, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	out["children"] = children
-	childIDs := bson.A{}
-	for _, l := range p.Children {
-		childIDs = append(childIDs, l.ChildID)
-	}
-	for _, sec := range parentExportSections {
-		var filter bson.D
-		if sec.by == "parent" {
-			filter = bson.D{{Key: sec.field, Value: parentID}}
-		} else {
-			filter = bson.D{{Key: sec.field, Value: bson.D{{Key: "$in", Value: childIDs}}}}
+	schools := map[string]*content.School{}
+	linked := map[string]bool{}
+	for _, link := range p.ReadableChildren() {
+		if linked[link.ChildID] {
+			continue
 		}
-		docs, err := findRaw(ctx, s, sec.coll, filter, sec.drop)
+		k, err := s.Child(ctx, link.ChildID)
+		if content.IsCode(err, content.CodeNotFound) {
+			continue
+		} else if err != nil {
+			return nil, nil, err
+		}
+		linked[k.ID] = true
+		sc, ok := schools[k.SchoolID]
+		if !ok {
+			if sc, err = s.School(ctx, k.SchoolID); err != nil && !content.IsCode(err, content.CodeNotFound) {
+				return nil, nil, err
+			}
+			schools[k.SchoolID] = sc
+		}
+		schoolName := ""
+		if sc != nil {
+			schoolName = sc.Name
+		}
+		classNames := []string{}
+		for _, id := range k.ClassIDs {
+			cl, err := s.Class(ctx, id)
+			if content.IsCode(err, content.CodeNotFound) {
+				continue
+			} else if err != nil {
+				return nil, nil, err
+			}
+			classNames = append(classNames, cl.Name)
+		}
+		feed, err := s.wholeFeed(ctx, k.ID)
 		if err != nil {
 			return nil, nil, err
 		}
-		out[sec.name] = docs
+		awards, err := findAll[awardDoc](ctx, s, colAwards, bson.D{{Key: "childId", Value: k.ID}}, "awards")
+		if err != nil {
+			return nil, nil, err
+		}
+		as := make([]content.Award, 0, len(awards))
+		for _, a := range awards {
+			as = append(as, *a.toContent())
+		}
+		out.Children = append(out.Children, content.ParentExportChild(p.ID, link, k, schoolName, classNames, feed, as))
 	}
-	files, err := s.exportPhotos(ctx, bson.D{{Key: "parentId", Value: parentID}})
+	subs, err := findAll[submissionDoc](ctx, s, colSubmissions, bson.D{{Key: "parentId", Value: p.ID}}, "submissions")
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range subs {
+		if linked[d.ChildID] && d.ParentID == p.ID {
+			out.Submissions = append(out.Submissions, *d.toContent())
+		}
+	}
+	photos, err := findAll[photoDoc](ctx, s, colPhotos, bson.D{{Key: "parentId", Value: p.ID}}, "photos")
+	if err != nil {
+		return nil, nil, err
+	}
+	var mine []*photoDoc
+	for _, d := range photos {
+		if linked[d.ChildID] && d.ParentID == p.ID {
+			out.Photos = append(out.Photos, *d.toContent())
+			mine = append(mine, d)
+		}
+	}
+	files, err := s.photoFiles(ctx, mine)
 	if err != nil {
 		return nil, nil, err
 	}
 	return out, files, nil
 }
 
-// exportPhotos reads the originals of the photos matching filter.
-func (s *Store) exportPhotos(ctx context.Context, filter bson.D) ([]content.ExportPhoto, error) {
-	photos, err := findAll[photoDoc](ctx, s, colPhotos, filter, "photos")
-	if err != nil {
-		return nil, err
+// wholeFeed reads a child's whole feed, newest first, page by page.
+func (s *Store) wholeFeed(ctx context.Context, childID string) ([]*content.FeedItem, error) {
+	var all []*content.FeedItem
+	before := int64(-1)
+	for {
+		items, next, err := s.FeedPage(ctx, childID, before, content.FeedPageMax)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next <= 0 {
+			return all, nil
+		}
+		before = next
 	}
+}
+
+// photoFiles reads the originals of photos.
+func (s *Store) photoFiles(ctx context.Context, photos []*photoDoc) ([]content.ExportPhoto, error) {
 	var files []content.ExportPhoto
 	for _, ph := range photos {
 		b, err := s.PhotoBytes(ctx, ph.ID, content.PhotoFull)
@@ -244,40 +236,139 @@ func (s *Store) exportPhotos(ctx context.Context, filter bson.D) ([]content.Expo
 	return files, nil
 }
 
-// accountSecrets are never exported.
-var accountSecrets = []string{"passwordHash", "sessions", "devices"}
-
-func (s *Store) SchoolExportData(ctx context.Context, schoolID string) (map[string]any, []content.ExportPhoto, error) {
+// SchoolExportData builds the school's view: its record, classes, staff
+// with their roles here only, its children, their parents' contacts with
+// links to this school's children only, and its assignments, submissions,
+// awards, photos and engagement counts.
+func (s *Store) SchoolExportData(ctx context.Context, schoolID string) (*content.SchoolExport, []content.ExportPhoto, error) {
 	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
 	defer cancel()
-	out := map[string]any{}
-	for _, sec := range []struct {
-		name, coll string
-		filter     bson.D
-		drop       []string
-	}{
-		{"school", colSchools, bson.D{{Key: "_id", Value: schoolID}}, nil},
-		{"classes", colClasses, bson.D{{Key: "schoolId", Value: schoolID}}, nil},
-		{"staff", colStaff, bson.D{{Key: "schools.schoolId", Value: schoolID}}, accountSecrets},
-		{"children", colChildren, bson.D{{Key: "schoolId", Value: schoolID}}, nil},
-		{"parents", colParents, bson.D{{Key: "children.schoolId", Value: schoolID}},
-			append([]string{"consents", "prefs"}, accountSecrets...)},
-		{"assignments", colAssignments, bson.D{{Key: "schoolId", Value: schoolID}}, nil},
-		{"submissions", colSubmissions, bson.D{{Key: "schoolId", Value: schoolID}}, nil},
-		{"awards", colAwards, bson.D{{Key: "schoolId", Value: schoolID}}, nil},
-		{"photos", colPhotos, bson.D{{Key: "schoolId", Value: schoolID}}, nil},
-		{"engagement", colEngagement, bson.D{{Key: "_id", Value: bson.D{{Key: "$regex",
-			Value: "^" + regexp.QuoteMeta(content.EngagementDocID("school", schoolID, ""))}}}}, nil},
-	} {
-		docs, err := findRaw(ctx, s, sec.coll, sec.filter, sec.drop)
-		if err != nil {
-			return nil, nil, err
-		}
-		out[sec.name] = docs
+	sc, err := s.School(ctx, schoolID)
+	if err != nil {
+		return nil, nil, err
 	}
-	files, err := s.exportPhotos(ctx, bson.D{{Key: "schoolId", Value: schoolID}})
+	out := &content.SchoolExport{School: *sc}
+	bySchool := bson.D{{Key: "schoolId", Value: schoolID}}
+
+	classes, err := findAll[classDoc](ctx, s, colClasses, bySchool, "classes")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Classes = make([]content.Class, 0, len(classes))
+	for _, d := range classes {
+		out.Classes = append(out.Classes, *d.toContent())
+	}
+
+	staffFilter := bson.D{{Key: "schools.schoolId", Value: schoolID}}
+	if sc.TrustID != "" {
+		staffFilter = bson.D{{Key: "$or", Value: bson.A{staffFilter, bson.D{{Key: "trustAdmin", Value: sc.TrustID}}}}}
+	}
+	staff, err := findAll[staffDoc](ctx, s, colStaff, staffFilter, "staff")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Staff = make([]content.ExportStaff, 0, len(staff))
+	for _, d := range staff {
+		if e := content.SchoolExportStaff(d.toContent(), sc); len(e.Roles) > 0 || e.TrustAdmin {
+			out.Staff = append(out.Staff, e)
+		}
+	}
+
+	children, err := findAll[childDoc](ctx, s, colChildren, bySchool, "children")
+	if err != nil {
+		return nil, nil, err
+	}
+	ofSchool := map[string]bool{}
+	out.Children = make([]content.Child, 0, len(children))
+	for _, d := range children {
+		k := d.toContent()
+		ofSchool[k.ID] = true
+		out.Children = append(out.Children, *k)
+	}
+
+	ids := bson.A{}
+	for id := range ofSchool {
+		ids = append(ids, id)
+	}
+	parents, err := findAll[parentDoc](ctx, s, colParents, bson.D{{Key: "children.childId", Value: bson.D{{Key: "$in", Value: ids}}}}, "parents")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Parents = make([]content.ExportSchoolParent, 0, len(parents))
+	for _, d := range parents {
+		if e := content.SchoolExportParent(d.toContent(), ofSchool); len(e.Children) > 0 {
+			out.Parents = append(out.Parents, e)
+		}
+	}
+
+	asgs, err := findAll[assignmentDoc](ctx, s, colAssignments, bySchool, "assignments")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Assignments = make([]content.Assignment, 0, len(asgs))
+	for _, d := range asgs {
+		out.Assignments = append(out.Assignments, *d.toContent())
+	}
+	subs, err := findAll[submissionDoc](ctx, s, colSubmissions, bySchool, "submissions")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Submissions = make([]content.Submission, 0, len(subs))
+	for _, d := range subs {
+		out.Submissions = append(out.Submissions, *d.toContent())
+	}
+	awards, err := findAll[awardDoc](ctx, s, colAwards, bySchool, "awards")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Awards = make([]content.Award, 0, len(awards))
+	for _, d := range awards {
+		out.Awards = append(out.Awards, *d.toContent())
+	}
+	photos, err := findAll[photoDoc](ctx, s, colPhotos, bySchool, "photos")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Photos = make([]content.Photo, 0, len(photos))
+	for _, d := range photos {
+		out.Photos = append(out.Photos, *d.toContent())
+	}
+	if out.Engagement, err = s.schoolEngagement(ctx, schoolID); err != nil {
+		return nil, nil, err
+	}
+	files, err := s.photoFiles(ctx, photos)
 	if err != nil {
 		return nil, nil, err
 	}
 	return out, files, nil
+}
+
+// schoolEngagement reads the school's weekly counters (every scope the
+// school's documents are named under).
+func (s *Store) schoolEngagement(ctx context.Context, schoolID string) ([]content.ExportEngagement, error) {
+	docs, err := findAll[bson.M](ctx, s, colEngagement, bson.D{{Key: "_id", Value: bson.D{{Key: "$regex",
+		Value: "^" + regexp.QuoteMeta(content.EngagementDocID("school", schoolID, ""))}}}}, "engagement")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]content.ExportEngagement, 0, len(docs))
+	for _, d := range docs {
+		m := *d
+		e := content.ExportEngagement{Counts: content.EngagementCounts{}}
+		e.Scope, _ = m["scope"].(string)
+		e.Ref, _ = m["ref"].(string)
+		e.Week, _ = m["week"].(string)
+		for _, k := range content.EngagementKinds {
+			switch v := m[string(k)].(type) {
+			case int64:
+				e.Counts[k] = v
+			case int32:
+				e.Counts[k] = int64(v)
+			case float64:
+				e.Counts[k] = int64(v)
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
@@ -16,9 +18,14 @@ import (
 // _id (the one lookup the embedded store serves fast):
 //
 //	h:<childId>            head: n, how many positions have been handed out
-//	b:<childId>:<bucket>   up to FeedBucketSize items: "i.<slot>" summaries
-//	                       and "p.<slot>" progress, kept apart so re-writing
-//	                       a summary (a retried release) never resets progress
+//	b:<childId>:<bucket>   up to FeedBucketSize items: "i.<slot>" summaries,
+//	                       "p.<slot>" the child's progress (seen, done), and
+//	                       "r.<parentId>.<slot>" each parent's own response
+//	                       (rating, comment, replies to their submission),
+//	                       kept apart so re-writing a summary (a retried
+//	                       release) never resets progress, and so one
+//	                       parent's words are never mixed into what a
+//	                       co-parent reads
 //	k:<childId>:<key>      which position an item key was given, so adding
 //	                       the same item twice adds it once
 //
@@ -88,7 +95,10 @@ func timeOrZero(sec int64) time.Time {
 	return time.Unix(sec, 0).UTC()
 }
 
-// feedProgressDoc is what the family and the teacher did with an item.
+// feedProgressDoc is the child's progress on an item. Items written
+// before responses were kept per parent also carry the rating, comment and
+// replies here; they are read as the response of the parent named by the
+// submission (sub), and dropped when no submission names one.
 type feedProgressDoc struct {
 	Seen          bool      `bson:"seen,omitempty"`
 	SeenAt        time.Time `bson:"seenAt,omitempty"`
@@ -102,11 +112,44 @@ type feedProgressDoc struct {
 	LatestReplyAt time.Time `bson:"replyAt,omitempty"`
 }
 
+// feedResponseDoc is one parent's own part of an item.
+type feedResponseDoc struct {
+	Rating        int       `bson:"rating,omitempty"`
+	Comment       string    `bson:"comment,omitempty"`
+	SubmitID      string    `bson:"sub,omitempty"`
+	At            time.Time `bson:"at,omitempty"`
+	ReplyIDs      []string  `bson:"replies,omitempty"`
+	LatestReply   string    `bson:"reply,omitempty"`
+	LatestReplyAt time.Time `bson:"replyAt,omitempty"`
+}
+
 type feedBucketDoc struct {
 	ID       string                     `bson:"_id"`
 	ChildID  string                     `bson:"c"`
 	Items    map[string]string          `bson:"i"` // slot → encoded feedItemDoc
 	Progress map[string]feedProgressDoc `bson:"p"`
+	// Responses: parent id → slot → that parent's response.
+	Responses map[string]map[string]feedResponseDoc `bson:"r,omitempty"`
+}
+
+// responsesAt lists the bucket's responses to the item in slot, by parent
+// id, with a legacy shared rating and comment read as its submitter's.
+func (b *feedBucketDoc) responsesAt(slot string) []content.FeedResponse {
+	var out []content.FeedResponse
+	for pid, bySlot := range b.Responses {
+		if r, ok := bySlot[slot]; ok {
+			out = append(out, content.FeedResponse{ParentID: pid, Rating: r.Rating, Comment: r.Comment, SubmitID: r.SubmitID,
+				At: r.At, ReplyIDs: r.ReplyIDs, LatestReply: r.LatestReply, LatestReplyAt: r.LatestReplyAt})
+		}
+	}
+	if p := b.Progress[slot]; p.Rating > 0 || p.Comment != "" || len(p.ReplyIDs) > 0 {
+		if pid := content.SubmissionParent(p.SubmitID); pid != "" && !slices.ContainsFunc(out, func(r content.FeedResponse) bool { return r.ParentID == pid }) {
+			out = append(out, content.FeedResponse{ParentID: pid, Rating: p.Rating, Comment: p.Comment, SubmitID: p.SubmitID,
+				At: p.DoneAt, ReplyIDs: p.ReplyIDs, LatestReply: p.LatestReply, LatestReplyAt: p.LatestReplyAt})
+		}
+	}
+	slices.SortFunc(out, func(a, b content.FeedResponse) int { return strings.Compare(a.ParentID, b.ParentID) })
+	return out
 }
 
 func feedHeadID(childID string) string { return "h:" + childID }
@@ -130,7 +173,7 @@ func toFeedItemDoc(i *content.FeedItem) feedItemDoc {
 	}
 }
 
-func feedItemOf(childID string, pos int64, d feedItemDoc, p feedProgressDoc) *content.FeedItem {
+func feedItemOf(childID string, pos int64, d feedItemDoc, p feedProgressDoc, responses []content.FeedResponse) *content.FeedItem {
 	return &content.FeedItem{
 		ID: content.FeedItemID(childID, pos), ChildID: childID,
 		Kind: content.FeedItemKind(d.Kind), Position: pos, At: timeOrZero(d.At),
@@ -139,8 +182,7 @@ func feedItemOf(childID string, pos int64, d feedItemDoc, p feedProgressDoc) *co
 		Minutes: d.Minutes, DueAt: timeOrZero(d.DueAt), SetBy: d.SetBy, TeacherName: d.TeacherName,
 		AwardID: d.AwardID, Reason: d.Reason,
 		Seen: p.Seen || p.Done, SeenAt: p.SeenAt, Done: p.Done, DoneAt: p.DoneAt,
-		Rating: p.Rating, Comment: p.Comment, SubmitID: p.SubmitID,
-		ReplyIDs: p.ReplyIDs, LatestReply: p.LatestReply, LatestReplyAt: p.LatestReplyAt,
+		Responses: responses,
 	}
 }
 
@@ -249,7 +291,7 @@ func (s *Store) feedItem(ctx context.Context, itemID string) (*content.FeedItem,
 	if err != nil {
 		return nil, "", "", fmt.Errorf("feed item %s: %w", itemID, err)
 	}
-	return feedItemOf(childID, pos, d, b.Progress[slot]), bid, slot, nil
+	return feedItemOf(childID, pos, d, b.Progress[slot], b.responsesAt(slot)), bid, slot, nil
 }
 
 func (s *Store) FeedItem(ctx context.Context, itemID string) (*content.FeedItem, error) {
@@ -269,24 +311,36 @@ func (s *Store) MarkFeedItemSeen(ctx context.Context, itemID string, at time.Tim
 	}, "feed item")
 }
 
-func (s *Store) MarkFeedItemDone(ctx context.Context, itemID, submitID string, rating int, comment string, at time.Time) error {
+// validFeedParent checks a parent id can name a field of a bucket.
+func validFeedParent(parentID string) error {
+	if parentID == "" || strings.ContainsAny(parentID, ".$") {
+		return fmt.Errorf("feed response: parent id %q cannot name a response", parentID)
+	}
+	return nil
+}
+
+func (s *Store) MarkFeedItemDone(ctx context.Context, itemID, parentID, submitID string, rating int, comment string, at time.Time) error {
 	if rating < 0 || rating > 5 {
 		return content.Errorf(content.CodeInvalid, "rating must be 1 to 5")
+	}
+	if err := validFeedParent(parentID); err != nil {
+		return err
 	}
 	_, bid, slot, err := s.feedItem(ctx, itemID)
 	if err != nil {
 		return err
 	}
 	p := "p." + slot + "."
-	set := bson.D{{Key: p + "done", Value: true}, {Key: p + "seen", Value: true}}
+	r := "r." + parentID + "." + slot + "."
+	set := bson.D{{Key: p + "done", Value: true}, {Key: p + "seen", Value: true}, {Key: r + "at", Value: at}}
 	if rating > 0 {
-		set = append(set, bson.E{Key: p + "rating", Value: rating})
+		set = append(set, bson.E{Key: r + "rating", Value: rating})
 	}
 	if comment != "" {
-		set = append(set, bson.E{Key: p + "comment", Value: content.Excerpt(comment, content.FeedExcerptMax)})
+		set = append(set, bson.E{Key: r + "comment", Value: content.Excerpt(comment, content.FeedExcerptMax)})
 	}
 	if submitID != "" {
-		set = append(set, bson.E{Key: p + "sub", Value: submitID})
+		set = append(set, bson.E{Key: r + "sub", Value: submitID})
 	}
 	return s.updateByID(ctx, colFeed, bid, bson.D{
 		{Key: "$set", Value: set},
@@ -294,24 +348,26 @@ func (s *Store) MarkFeedItemDone(ctx context.Context, itemID, submitID string, r
 	}, "feed item")
 }
 
-func (s *Store) RecordFeedReply(ctx context.Context, itemID, replyID, excerpt string, at time.Time) error {
+func (s *Store) RecordFeedReply(ctx context.Context, itemID, parentID, replyID, excerpt string, at time.Time) error {
 	if replyID == "" {
 		return fmt.Errorf("record feed reply: reply id is required")
+	}
+	if err := validFeedParent(parentID); err != nil {
+		return err
 	}
 	it, bid, slot, err := s.feedItem(ctx, itemID)
 	if err != nil {
 		return err
 	}
-	for _, r := range it.ReplyIDs {
-		if r == replyID {
-			return nil
-		}
+	own, _ := it.ResponseOf(parentID)
+	if slices.Contains(own.ReplyIDs, replyID) {
+		return nil
 	}
-	p := "p." + slot + "."
+	p := "r." + parentID + "." + slot + "."
 	update := bson.D{{Key: "$addToSet", Value: bson.D{{Key: p + "replies", Value: replyID}}}}
 	// A reply older than the latest shown (a late retry) is counted but
 	// does not replace the excerpt.
-	if !at.Before(it.LatestReplyAt) {
+	if !at.Before(own.LatestReplyAt) {
 		update = append(update, bson.E{Key: "$set", Value: bson.D{
 			{Key: p + "reply", Value: content.Excerpt(excerpt, content.FeedExcerptMax)},
 			{Key: p + "replyAt", Value: at}}})
@@ -358,7 +414,7 @@ func (s *Store) FeedPage(ctx context.Context, childID string, before int64, limi
 				if err != nil {
 					return nil, 0, fmt.Errorf("feed of %s at %d: %w", childID, pos, err)
 				}
-				items = append(items, feedItemOf(childID, pos, d, b.Progress[slot]))
+				items = append(items, feedItemOf(childID, pos, d, b.Progress[slot], b.responsesAt(slot)))
 			}
 		}
 	}

@@ -1,7 +1,9 @@
 package mongostore
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
@@ -24,16 +26,20 @@ type idempotencyDoc struct {
 	Status      int       `bson:"status"`
 	Body        []byte    `bson:"body,omitempty"`
 	CreatedAt   time.Time `bson:"createdAt"`
+	SchoolID    string    `bson:"schoolId,omitempty"`
+	AccountID   string    `bson:"accountId,omitempty"`
 }
 
 func toIdempotencyDoc(r *content.IdempotencyRecord) idempotencyDoc {
 	return idempotencyDoc{ID: r.ID, Fingerprint: r.Fingerprint, ResourceID: r.ResourceID, Holder: r.Holder,
-		HeldAt: r.HeldAt.UTC(), Status: r.Status, Body: r.Body, CreatedAt: r.CreatedAt.UTC()}
+		HeldAt: r.HeldAt.UTC(), Status: r.Status, Body: r.Body, CreatedAt: r.CreatedAt.UTC(),
+		SchoolID: r.SchoolID, AccountID: r.AccountID}
 }
 
 func (d *idempotencyDoc) toContent() *content.IdempotencyRecord {
 	return &content.IdempotencyRecord{ID: d.ID, Fingerprint: d.Fingerprint, ResourceID: d.ResourceID, Holder: d.Holder,
-		HeldAt: d.HeldAt, Status: d.Status, Body: d.Body, CreatedAt: d.CreatedAt}
+		HeldAt: d.HeldAt, Status: d.Status, Body: d.Body, CreatedAt: d.CreatedAt,
+		SchoolID: d.SchoolID, AccountID: d.AccountID}
 }
 
 func (s *Store) ReserveIdempotencyKey(ctx context.Context, r *content.IdempotencyRecord) error {
@@ -81,4 +87,49 @@ func (s *Store) DeleteIdempotencyKey(ctx context.Context, id, resourceID string)
 	defer cancel()
 	_, err := s.c(colIdempotency).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "resourceId", Value: resourceID}})
 	return mapErr(err, "idempotency key")
+}
+
+// eraseIdempotencyAnswersOfParent deletes the stored answers that may hold
+// the parent's data: every key the parent used (their replies, photos,
+// submissions), and the keys of the parent's schools whose answer names
+// the parent (a teacher's reply answers with the parent's submission,
+// comment included). The parent can no longer retry their own requests;
+// a staff request whose key is deleted here and is retried within
+// content.IdempotencyTTL runs again, which is the price of not keeping a
+// copy of an erased parent's words. Runs while the parent's links are
+// still there to name the schools.
+func eraseIdempotencyAnswersOfParent(ctx context.Context, s *Store, parentID string) (int64, error) {
+	filter := bson.A{bson.D{{Key: "accountId", Value: parentID}}}
+	p, err := getByID[parentDoc](ctx, s, colParents, parentID, "parent")
+	if err != nil && !content.IsCode(err, content.CodeNotFound) {
+		return 0, err
+	}
+	var schools bson.A
+	if p != nil {
+		for _, l := range p.Children {
+			if l.SchoolID != "" && !slices.Contains(schools, any(l.SchoolID)) {
+				schools = append(schools, l.SchoolID)
+			}
+		}
+	}
+	if len(schools) > 0 {
+		filter = append(filter, bson.D{{Key: "schoolId", Value: bson.D{{Key: "$in", Value: schools}}}})
+	}
+	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
+	defer cancel()
+	ds, err := findAll[idempotencyDoc](ctx, s, colIdempotency, bson.D{{Key: "$or", Value: filter}}, "idempotency keys")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, d := range ds {
+		if d.AccountID != parentID && !bytes.Contains(d.Body, []byte(parentID)) {
+			continue
+		}
+		if _, err := s.c(colIdempotency).DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
+			return n, mapErr(err, "idempotency key")
+		}
+		n++
+	}
+	return n, nil
 }

@@ -240,6 +240,11 @@ func (s *Store) SetChildParentLinks(ctx context.Context, childID string, links [
 		bson.D{{Key: "$set", Value: bson.D{{Key: "parents", Value: toParentLinkDocs(links)}}}}, "child")
 }
 
+func (s *Store) SetChildParentLinksAndSeverances(ctx context.Context, childID string, links []content.ParentLink, severed []content.Severance) error {
+	return s.updateByID(ctx, colChildren, childID, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "parents", Value: toParentLinkDocs(links)}, {Key: "severed", Value: toSeveranceDocs(severed)}}}}, "child")
+}
+
 // PutInvitation upserts the one invitation per parent and school.
 func (s *Store) PutInvitation(ctx context.Context, inv *content.Invitation) error {
 	ctx, cancel := s.ctx(ctx)

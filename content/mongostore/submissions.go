@@ -192,8 +192,7 @@ func (s *Store) Award(ctx context.Context, id string) (*content.Award, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &content.Award{ID: d.ID, SchoolID: d.SchoolID, ChildID: d.ChildID, GivenBy: d.GivenBy, GiverName: d.GiverName,
-		Reason: d.Reason, CreatedAt: d.CreatedAt}, nil
+	return d.toContent(), nil
 }
 
 // FeedItemIDByKey finds the child's feed item with key (what submissions,
@@ -205,4 +204,9 @@ func (s *Store) FeedItemIDByKey(ctx context.Context, childID, key string) (strin
 		return "", err
 	}
 	return content.FeedItemID(childID, pos), nil
+}
+
+func (d *awardDoc) toContent() *content.Award {
+	return &content.Award{ID: d.ID, SchoolID: d.SchoolID, ChildID: d.ChildID, GivenBy: d.GivenBy, GiverName: d.GiverName,
+		Reason: d.Reason, CreatedAt: d.CreatedAt}
 }

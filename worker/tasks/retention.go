@@ -32,10 +32,12 @@ const (
 	SweepSchools  = "schools"  // schools six weeks past their subscription
 	SweepStaff    = "staff"    // staff idle two years
 	SweepAudit    = "audit"    // audit events older than 12 months
+	SweepInvited  = "invited"  // invited parents who never joined, 12 months after the last invite
+	SweepExports  = "exports"  // export archives past their 24-hour link
 )
 
 // SweepKinds lists every sweep, in the order the tick queues them.
-var SweepKinds = []string{SweepParents, SweepChildren, SweepSchools, SweepStaff, SweepAudit}
+var SweepKinds = []string{SweepParents, SweepChildren, SweepSchools, SweepStaff, SweepAudit, SweepInvited, SweepExports}
 
 // RetentionSweep is the payload of TypeRetentionSweep.
 type RetentionSweep struct {

@@ -184,10 +184,10 @@ func seed(ctx context.Context, s *mongostore.Store, sh school, progress func(str
 		}
 		if i%3 == 0 {
 			id := content.FeedItemID(f.childID, n-2)
-			if err := s.MarkFeedItemDone(ctx, id, "", 4, "We did it together after tea.", now); err != nil {
+			if err := s.MarkFeedItemDone(ctx, id, f.parentID, "", 4, "We did it together after tea.", now); err != nil {
 				return nil, 0, err
 			}
-			if err := s.RecordFeedReply(ctx, id, fmt.Sprintf("rep_bench_%05d", i), "Lovely work, well done both of you!", now); err != nil {
+			if err := s.RecordFeedReply(ctx, id, f.parentID, fmt.Sprintf("rep_bench_%05d", i), "Lovely work, well done both of you!", now); err != nil {
 				return nil, 0, err
 			}
 		}

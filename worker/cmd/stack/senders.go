@@ -24,7 +24,7 @@ func (st *Stack) openSenders(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	st.Email, st.SMS, st.Push = ob, ob, ob
+	st.Email, st.SMS, st.Push, st.Outbox = ob, ob, ob, ob
 	channels := map[string]string{"sms": "outbox", "email": "outbox", "push": "outbox"}
 
 	if cfg.TwilioAccountSID != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/hometime-edu/hometime/content/mongostore"
 	"github.com/hometime-edu/hometime/content/mongostore/embedded"
 	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/notify/outbox"
 	"github.com/hometime-edu/hometime/worker"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -33,7 +34,10 @@ type Stack struct {
 	Email    notify.EmailSender
 	SMS      notify.SMSSender
 	Push     notify.PushSender
-	Catalog  *notify.Catalog
+	// Outbox is the local message record (every channel without a
+	// provider writes there); erasures reach it.
+	Outbox  *outbox.Outbox
+	Catalog *notify.Catalog
 	// Providers names the provider behind each channel (metrics labels).
 	Providers worker.Providers
 	// Registry holds this process's Prometheus series: the API's and the

@@ -22,7 +22,7 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		LogLevel:    asynq.WarnLevel,
 	})
 	cfg := st.Config
-	mux := worker.NewMux(worker.Deps{
+	deps := worker.Deps{
 		Identity:     st.Store,
 		Roster:       st.Store,
 		Ledger:       st.Store,
@@ -61,7 +61,14 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		ErasureAreas:   st.Store,
 		Exports:        st.Store,
 		Audit:          st.Store,
-	})
+		Invited:        st.Store,
+		ExpiredExports: st.Store,
+	}
+	if st.Outbox != nil {
+		// A nil *Outbox in the interface would not read as "none".
+		deps.Outbox = st.Outbox
+	}
+	mux := worker.NewMux(deps)
 	return srv, mux
 }
 
