@@ -191,7 +191,7 @@ func (s *server) feedReader(c *fiber.Ctx, childID string, items []*content.FeedI
 		return p.ID(), false, nil
 	}
 	ctx := c.UserContext()
-	link, _ := p.Parent.LinkedChild(childID)
+	link, _ := p.Parent.ReadableChild(childID)
 	schoolID := link.SchoolID
 	if schoolID == "" {
 		k, err := s.Roster.Child(ctx, childID)
