@@ -322,3 +322,25 @@ func TestConcurrentWrongPasswordsVerifyAtMostTheLimit(t *testing.T) {
 		t.Fatalf("%d verifications, statuses %v; want at most %d verifications and 401s, the rest 429", verified, counts, max)
 	}
 }
+
+// TestSuccessfulSignInsUseNoAllowance: attempts are counted before the
+// password is checked, and a success gives them back, so a school's NAT
+// address signing many parents in is never throttled, and a parent who
+// gets in after a few typos starts afresh.
+func TestSuccessfulSignInsUseNoAllowance(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for round := 0; round < 2; round++ {
+		for i := 0; i < int(DefaultLimits.LoginPerAccount.Max)-1; i++ {
+			r, b := w.h.do("POST", "/v1/auth/login", map[string]string{"email": w.ParentB.Email, "password": fmt.Sprintf("typo-%d-%d", round, i)}, "")
+			wantStatus(t, r, b, 401)
+		}
+		w.h.login(w.ParentB.Email, fixturePassword)
+	}
+	// The world signed eight actors in from this IP and the rounds above
+	// failed eight times: 8 failures in all, so DefaultLimits.LoginPerIP
+	// more successes still pass.
+	for i := 0; i < int(DefaultLimits.LoginPerIP.Max); i++ {
+		w.h.login(w.ParentA.Email, fixturePassword)
+	}
+}

@@ -98,7 +98,8 @@ func TestParentExportHoldsOnlyWhatTheParentMaySee(t *testing.T) {
 	award("chd_4", "Award before the unlink")
 	resp, body := h.do(http.MethodPatch, "/v1/schools/sch_1/children/chd_1", map[string]any{"pupil_premium": true}, admin)
 	wantStatus(t, resp, body, http.StatusOK)
-	resp, body = h.do(http.MethodDelete, "/v1/schools/sch_1/children/chd_4/parents/par_a", nil, admin)
+	resp, body = h.do(http.MethodDelete, "/v1/schools/sch_1/children/chd_4/parents/par_a",
+		map[string]any{"reason": "Court order"}, admin)
 	if resp.StatusCode >= 300 {
 		t.Fatalf("unlink: %d %s", resp.StatusCode, body)
 	}
@@ -273,6 +274,11 @@ func TestCoParentsCommentsAndPhotosArePrivate(t *testing.T) {
 	}
 	if a := feedOf(tokA); a.Comment != "Charlie private comment" || a.ReplyCount != 1 {
 		t.Errorf("with family threads shared, A's feed item: %+v", a)
+	}
+	// Sharing is in the app only: C's words are C's data, never in A's export.
+	files := w.exportArchive(t, tokA, "/v1/me/export", "/v1/me/exports/")
+	if all := archiveText(files); strings.Contains(all, "Charlie private comment") || strings.Contains(all, "Teacher reply meant for Charlie") {
+		t.Error("with family threads shared, A's export carries C's words")
 	}
 }
 

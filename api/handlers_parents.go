@@ -184,7 +184,7 @@ func (s *server) unlinkParent() fiber.Handler {
 			return err
 		}
 		var req unlinkRequest
-		if len(bytes.TrimSpace(c.Body())) > 0 {
+		if len(bytes.TrimSpace(c.Request().Body())) > 0 {
 			if err := decodeJSON(c, &req); err != nil {
 				return err
 			}

@@ -193,9 +193,9 @@ func (s *server) processPhoto(ctx context.Context, photo []byte) (media.Processe
 }
 
 // photoFor loads :photoId for someone allowed to see it: the parent who
-// sent it while still linked to the child (also once the child has left the
-// school; a co-parent's photos are theirs alone), the teachers of the
-// child's classes and the school's admins.
+// sent it while they may still read the child's data (linked, or the child
+// left the school; a co-parent's photos are theirs alone), the teachers of
+// the child's classes and the school's admins.
 // Anyone else is told it does not exist.
 func (s *server) photoFor(c *fiber.Ctx) (*content.Photo, error) {
 	if s.Submissions == nil {

@@ -357,7 +357,8 @@ func (s *server) claimInvite() fiber.Handler {
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		if err := s.hit(ctx, s.idKey("claim", p.ID()), s.Limits.RedeemPerIP); err != nil {
+		claimKey := s.idKey("claim", p.ID())
+		if err := s.hit(ctx, claimKey, s.Limits.RedeemPerIP); err != nil {
 			return err
 		}
 		hash := content.KeyedHash(s.HashKey, "invite:"+code)
@@ -365,6 +366,7 @@ func (s *server) claimInvite() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		keys = append(keys, claimKey)
 		ic, err := s.Roster.UseInviteCode(ctx, hash)
 		if content.IsCode(err, content.CodeNotFound) {
 			return s.redeemFailed(c, invalidCode)

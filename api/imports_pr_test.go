@@ -234,6 +234,13 @@ func TestImportPROptions(t *testing.T) {
 			t.Errorf("%s: %d invites, %d without PR; want 2 and 0", q, got.Invites, got.ContactsWithoutPR)
 		}
 	}
+	resp, body := s.upload(t, file, "dry_run=false&pr_allowed_relationships="+url.QueryEscape("Special Guardian, foster carer"))
+	wantStatus(t, resp, body, 200)
+	got := decode[importResultDTO](t, body)
+	batch, err := s.h.store.Import(context.Background(), got.ImportID)
+	if err != nil || got.Invited != 2 || !slices.Equal(batch.PRRelationships, []string{"foster carer", "special guardian"}) || batch.PRMissing != "" {
+		t.Errorf("commit invited %d; batch records %q/%v (%v)", got.Invited, batch.PRMissing, batch.PRRelationships, err)
+	}
 	long := []byte("UPN,Surname,Forename,Year,Contact Name,Contact Mobile\r\n" + mistest.UPNFor(903) + ",Jones,Ffion,Y2,Bethan Jones,07400 000101\r\n")
 	for _, c := range []struct {
 		name  string

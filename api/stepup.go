@@ -97,7 +97,7 @@ type passwordBody struct {
 }
 
 func decodeOptionalJSON(c *fiber.Ctx, v any) error {
-	if len(c.Body()) == 0 {
+	if len(c.Request().Body()) == 0 {
 		return nil
 	}
 	return decodeJSON(c, v)

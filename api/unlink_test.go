@@ -133,11 +133,12 @@ func TestUnlinkIsASafeguardingCut(t *testing.T) {
 }
 
 // rosterCSV is the whole of S1 as an Arbor-style export: K1 with parent
-// A's contacts, K2 with parent B's, K3 with a family contact.
-const rosterCSV = "UPN,Forename,Surname,Year,Class,Contact 1 Name,Contact 1 Mobile,Contact 1 Email\r\n" +
-	"H801200001001,Eirlys,Pritchard,Y2,Kingfishers,Gwenllian Pritchard,07911 123501,gwen.p@example.test\r\n" +
-	"H801200001002,Zofia,Kowalczyk,Y2,Kingfishers,Katarzyna Kowalczyk,07911 123502,kasia.k@example.test\r\n" +
-	"H801200001003,Idris,Vaughan,Y4,Herons,Rhys Vaughan,07911 123600,rhys.v@example.test\r\n"
+// A's contacts, K2 with parent B's, K3 with a family contact, each with
+// parental responsibility.
+const rosterCSV = "UPN,Forename,Surname,Year,Class,Contact 1 Name,Contact 1 Mobile,Contact 1 Email,Contact 1 Parental Responsibility\r\n" +
+	"H801200001001,Eirlys,Pritchard,Y2,Kingfishers,Gwenllian Pritchard,07911 123501,gwen.p@example.test,Yes\r\n" +
+	"H801200001002,Zofia,Kowalczyk,Y2,Kingfishers,Katarzyna Kowalczyk,07911 123502,kasia.k@example.test,Yes\r\n" +
+	"H801200001003,Idris,Vaughan,Y4,Herons,Rhys Vaughan,07911 123600,rhys.v@example.test,Yes\r\n"
 
 func (w *world) importRoster(t *testing.T) importResultDTO {
 	t.Helper()

@@ -54,9 +54,10 @@ type Exports interface {
 }
 
 // ParentExport is a parent's copy of their data, built as the app shows it
-// to them: their own record; and, for each child they are linked to now
-// (Parent.LinkedChild, the same check every request makes), what the app
-// shows of that child from when the link was made. Their own submissions,
+// to them: their own record; and, for each child whose data they may read
+// now (Parent.ReadableChildren, the same view every request checks: a live
+// link, or a child who left the school), what the app shows of that child
+// from when the link was made. Their own submissions,
 // threads and photos come only for those children. Never a child's UPN or
 // pupil premium, never another parent's record, words, ratings or photos,
 // and nothing of a child they are no longer linked to.
@@ -101,15 +102,18 @@ type ExportLinkedChild struct {
 	ClassNames   []string
 	Relationship string
 	LinkedAt     time.Time
-	Feed         []*FeedItem // newest first, as this parent reads it (FeedItem.ForReader)
+	Feed         []*FeedItem // newest first, with this parent's own responses only
 	Awards       []Award     // given while linked
 }
 
 // ParentExportChild is the parent's view of a child they are linked to by
 // link: no UPN, pupil premium or other parents; only feed items and awards
-// from the link's start, and feed items as parentID reads them.
+// from the link's start, and in feed items only parentID's own rating,
+// comment and replies. A co-parent's words are never in another parent's
+// export, even where the school shares family threads in the app: they are
+// the co-parent's data, not this parent's.
 func ParentExportChild(parentID string, link ChildLink, k *Child, schoolName string, classNames []string,
-	feed []*FeedItem, awards []Award, shareFamily bool) ExportLinkedChild {
+	feed []*FeedItem, awards []Award) ExportLinkedChild {
 	out := ExportLinkedChild{ID: k.ID, FirstName: k.FirstName, LastName: k.LastName, YearGroup: k.YearGroup,
 		SchoolName: schoolName, ClassNames: classNames, LinkedAt: link.LinkedAt, Feed: []*FeedItem{}, Awards: []Award{}}
 	for _, l := range k.Parents {
@@ -119,7 +123,7 @@ func ParentExportChild(parentID string, link ChildLink, k *Child, schoolName str
 	}
 	for _, it := range feed {
 		if !it.At.Before(link.LinkedAt) {
-			out.Feed = append(out.Feed, it.ForReader(parentID, shareFamily))
+			out.Feed = append(out.Feed, it.ForReader(parentID, false))
 		}
 	}
 	for _, a := range awards {

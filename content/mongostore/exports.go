@@ -110,9 +110,10 @@ func (s *Store) ExportArchive(ctx context.Context, id string) ([]byte, error) {
 }
 
 // ParentExportData builds the parent's view: their record, and for each
-// child they are linked to now (content.Parent.LinkedChild, as every
-// request checks) what the app shows them of that child from the link's
-// start, with their own submissions and photos of those children. Nothing
+// child whose data they may read now (content.Parent.ReadableChildren, the
+// view every request checks: linked, or the child left the school; never a
+// severed or removed link) what the app shows them of that child from the
+// link's start, with their own submissions and photos of those children. Nothing
 // is read by another parent's id, and no raw document is copied out.
 func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content.ParentExport, []content.ExportPhoto, error) {
 	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
@@ -130,12 +131,11 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content
 	}
 	schools := map[string]*content.School{}
 	linked := map[string]bool{}
-	for _, l := range p.Children {
-		link, ok := p.LinkedChild(l.ChildID)
-		if !ok || linked[l.ChildID] {
+	for _, link := range p.ReadableChildren() {
+		if linked[link.ChildID] {
 			continue
 		}
-		k, err := s.Child(ctx, l.ChildID)
+		k, err := s.Child(ctx, link.ChildID)
 		if content.IsCode(err, content.CodeNotFound) {
 			continue
 		} else if err != nil {
@@ -149,9 +149,9 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content
 			}
 			schools[k.SchoolID] = sc
 		}
-		schoolName, share := "", false
+		schoolName := ""
 		if sc != nil {
-			schoolName, share = sc.Name, sc.ShareFamilyThreads
+			schoolName = sc.Name
 		}
 		classNames := []string{}
 		for _, id := range k.ClassIDs {
@@ -175,7 +175,7 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content
 		for _, a := range awards {
 			as = append(as, *a.toContent())
 		}
-		out.Children = append(out.Children, content.ParentExportChild(p.ID, link, k, schoolName, classNames, feed, as, share))
+		out.Children = append(out.Children, content.ParentExportChild(p.ID, link, k, schoolName, classNames, feed, as))
 	}
 	subs, err := findAll[submissionDoc](ctx, s, colSubmissions, bson.D{{Key: "parentId", Value: p.ID}}, "submissions")
 	if err != nil {
