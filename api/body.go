@@ -125,6 +125,21 @@ func (s *server) readBody(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// takeUpload is how an upload handler reads its body once it has checked
+// who may send it: it takes one of the account's in-flight slots for kind
+// (429 beyond max) and reads the body. The caller defers release.
+func (s *server) takeUpload(c *fiber.Ctx, kind string, max int) (body []byte, release func(), err error) {
+	release, err = s.uploads.acquire(kind, principal(c).ID(), max)
+	if err != nil {
+		return nil, nil, err
+	}
+	if body, err = readUpload(c); err != nil {
+		release()
+		return nil, nil, err
+	}
+	return body, release, nil
+}
+
 // readUpload reads an upload route's body after its handler has checked
 // who may send it, up to the route's limit, and leaves it as the
 // request's body (for the Idempotency-Key fingerprint).

@@ -174,15 +174,11 @@ func (s *server) importRoster() fiber.Handler {
 		}
 		// Only now, for a school admin with a well-formed request, is the
 		// file read; an account has one import in flight at a time.
-		release, err := s.uploads.acquire("import", p.ID(), importsPerAccount)
+		body, release, err := s.takeUpload(c, "import", importsPerAccount)
 		if err != nil {
 			return err
 		}
 		defer release()
-		body, err := readUpload(c)
-		if err != nil {
-			return err
-		}
 		if len(body) == 0 {
 			fe.Add("body", "the CSV file is empty")
 			return fe.Err()

@@ -106,15 +106,11 @@ func (s *server) uploadPhoto() fiber.Handler {
 		}
 		// Only now, for a parent of the child with the assignment set, is
 		// the body read: at most photoUploadsPerAccount at once per parent.
-		release, err := s.uploads.acquire("photo", p.ID(), photoUploadsPerAccount)
+		body, release, err := s.takeUpload(c, "photo", photoUploadsPerAccount)
 		if err != nil {
 			return err
 		}
 		defer release()
-		body, err := readUpload(c)
-		if err != nil {
-			return err
-		}
 		photo, err := photoFromForm(c, body)
 		if err != nil {
 			return err
