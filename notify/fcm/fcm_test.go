@@ -2,18 +2,11 @@ package fcm_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -392,24 +385,7 @@ func TestSendPushesWithServiceAccountCredentials(t *testing.T) {
 	t.Parallel()
 	fake := providerfake.NewFCM(t)
 	fake.RequireBearer("issued-by-fake")
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	sa, _ := json.Marshal(map[string]string{
-		"type":           "service_account",
-		"project_id":     fake.ProjectID,
-		"private_key_id": "k1",
-		"private_key":    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		"client_email":   "sender@" + fake.ProjectID + ".iam.gserviceaccount.com",
-		"client_id":      "1",
-		"token_uri":      fake.TokenURL(),
-	})
-	path := filepath.Join(t.TempDir(), "sa.json")
-	if err := os.WriteFile(path, sa, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := fake.ServiceAccountFile(t)
 	s := newSender(t, fake, func(c *fcm.Config) {
 		c.ProjectID = "" // read from the file
 		c.WithoutAuth = false

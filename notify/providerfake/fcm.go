@@ -1,12 +1,18 @@
 package providerfake
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -64,6 +70,34 @@ func NewFCM(t testing.TB) *FCM {
 		srv.Close()
 	})
 	return f
+}
+
+// ServiceAccountFile writes a service-account file whose token_uri is the
+// fake's (the value for HOMETIME_FCM_CREDENTIALS) into a temporary folder
+// of the test, and returns its path.
+func (f *FCM) ServiceAccountFile(t testing.TB) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": f.ProjectID, "private_key_id": "k1",
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": "sender@" + f.ProjectID + ".iam.gserviceaccount.com", "client_id": "1", "token_uri": f.TokenURL(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sa.json")
+	if err := os.WriteFile(path, sa, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // Endpoint is the value for option.WithEndpoint (HOMETIME_FCM_ENDPOINT).

@@ -4,11 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
@@ -356,7 +352,7 @@ func TestRunProductionServes(t *testing.T) {
 		"MONGODB_URI": emb.URI(), "REDIS_URL": redisURL, "HOMETIME_HTTP_ADDR": addr, "HOMETIME_METRICS_ADDR": metricsAddr,
 		"HOMETIME_TWILIO_ACCOUNT_SID": tw.AccountSID, "HOMETIME_TWILIO_AUTH_TOKEN": tw.AuthToken, "HOMETIME_TWILIO_BASE_URL": tw.URL,
 		"SENDGRID_API_KEY": sg.APIKey, "HOMETIME_SENDGRID_BASE_URL": sg.URL, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": sg.EventWebhookPublicKey(),
-		"HOMETIME_FCM_CREDENTIALS": fcmServiceAccount(t, fc), "HOMETIME_FCM_ENDPOINT": fc.Endpoint(),
+		"HOMETIME_FCM_CREDENTIALS": fc.ServiceAccountFile(t), "HOMETIME_FCM_ENDPOINT": fc.Endpoint(),
 	} {
 		env[k] = v
 	}
@@ -409,25 +405,4 @@ func TestRunProductionServes(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("run did not shut down")
 	}
-}
-
-// fcmServiceAccount writes a service-account file whose token endpoint is
-// the fake's, as HOMETIME_FCM_CREDENTIALS.
-func fcmServiceAccount(t *testing.T, fc *providerfake.FCM) string {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	sa, _ := json.Marshal(map[string]string{
-		"type": "service_account", "project_id": fc.ProjectID, "private_key_id": "k1",
-		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		"client_email": "sender@" + fc.ProjectID + ".iam.gserviceaccount.com", "client_id": "1", "token_uri": fc.TokenURL(),
-	})
-	path := filepath.Join(t.TempDir(), "sa.json")
-	if err := os.WriteFile(path, sa, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }

@@ -3,11 +3,7 @@ package stack
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -15,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -48,7 +43,7 @@ func TestHomeLearningJourney(t *testing.T) {
 		"HOMETIME_TWILIO_FROM": "+447700900001", "HOMETIME_TWILIO_BASE_URL": tw.URL,
 		"HOMETIME_PUBLIC_URL": "https://api.hometime.test", "HOMETIME_SMS_RATE": "500",
 		"SENDGRID_API_KEY": sg.APIKey, "HOMETIME_SENDGRID_BASE_URL": sg.URL, "HOMETIME_EMAIL_FROM": "Hometime <hello@hometime.test>",
-		"HOMETIME_FCM_CREDENTIALS": fcmServiceAccount(t, fc), "HOMETIME_FCM_ENDPOINT": fc.Endpoint(),
+		"HOMETIME_FCM_CREDENTIALS": fc.ServiceAccountFile(t), "HOMETIME_FCM_ENDPOINT": fc.Endpoint(),
 	}
 	cfg, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
@@ -353,27 +348,6 @@ func photoForm(t *testing.T, file []byte) multipartBody {
 	part.Write(file)
 	mw.Close()
 	return multipartBody{data: buf.Bytes(), contentType: mw.FormDataContentType()}
-}
-
-// fcmServiceAccount writes a service-account file whose token endpoint is
-// the fake's, as HOMETIME_FCM_CREDENTIALS.
-func fcmServiceAccount(t *testing.T, fc *providerfake.FCM) string {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	sa, _ := json.Marshal(map[string]string{
-		"type": "service_account", "project_id": fc.ProjectID, "private_key_id": "k1",
-		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		"client_email": "sender@" + fc.ProjectID + ".iam.gserviceaccount.com", "client_id": "1", "token_uri": fc.TokenURL(),
-	})
-	path := filepath.Join(t.TempDir(), "sa.json")
-	if err := os.WriteFile(path, sa, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 const journeyGPSCanary = "JOURNEY-GPS-CANARY 52.4862N"
