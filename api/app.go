@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/api/web"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/misimport"
 	"github.com/hometime-edu/hometime/notify"
@@ -128,6 +129,10 @@ type Deps struct {
 	// Exports records parents' export requests and keeps the archives;
 	// nil answers the export routes with 503.
 	Exports content.Exports
+
+	// Web is the staff web app served at "/" (default web.Default(), the
+	// embedded files).
+	Web *web.App
 }
 
 // server holds the dependencies the handlers close over.
@@ -154,6 +159,9 @@ func New(d Deps) *fiber.App {
 	}
 	if d.Clock == nil {
 		d.Clock = content.SystemClock{}
+	}
+	if d.Web == nil {
+		d.Web = web.Default()
 	}
 	s := &server{Deps: d, photoSlots: newPhotoSlots(d.PhotoSlots)}
 	if d.Throttle != nil {

@@ -59,6 +59,27 @@ func matrix() map[string]entry {
 			return cell{path: "/v1/auth/login", body: map[string]string{"email": content.NewID("nobody") + "@example.test", "password": "wrong-password-1"}}
 		}},
 		"POST /v1/auth/refresh":                {public: true, setup: fixed("/v1/auth/refresh", map[string]string{"refresh_token": "not-a-token"})},
+		// The staff web app's sign-in: each actor signs in with their own
+		// email; staff succeed, parents are sent to the mobile app (403),
+		// a closed account and a stranger get 401. Refresh and logout act
+		// on the cookie alone (handlers_webauth_test.go): without one,
+		// every actor gets the same 401 and 204.
+		"POST /v1/auth/web/login": {allowed: staffActors, setup: func(t *testing.T, w *world, actor string) cell {
+			email := w.emailOf(actor)
+			if email == "" {
+				email = content.NewID("nobody") + "@example.test"
+			}
+			if actor == actClosed {
+				email = w.ParentX.Email
+			}
+			return cell{path: "/v1/auth/web/login", body: map[string]string{"email": email, "password": fixturePassword}, opts: []reqOpt{webRequest}}
+		}},
+		"POST /v1/auth/web/refresh": {public: true, setup: func(*testing.T, *world, string) cell {
+			return cell{path: "/v1/auth/web/refresh", opts: []reqOpt{webRequest}}
+		}},
+		"POST /v1/auth/web/logout": {public: true, setup: func(*testing.T, *world, string) cell {
+			return cell{path: "/v1/auth/web/logout", opts: []reqOpt{webRequest}}
+		}},
 		"POST /v1/auth/password-reset":         {public: true, setup: fixed("/v1/auth/password-reset", map[string]string{"email": "nobody@example.test"})},
 		"POST /v1/auth/password-reset/confirm": {public: true, setup: fixed("/v1/auth/password-reset/confirm", map[string]string{"token": "nope", "password": "a-long-enough-pass-9"})},
 		"POST /v1/invites/redeem": {public: true, setup: func(t *testing.T, w *world, actor string) cell {

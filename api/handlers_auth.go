@@ -55,80 +55,94 @@ func (s *server) hit(ctx context.Context, key string, l Limit) error {
 
 func (s *server) login() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		ctx := c.UserContext()
-		if err := s.hit(ctx, s.ipKey("auth", c), s.Limits.AttemptsPerIP); err != nil {
-			return err
-		}
-		var req loginRequest
-		if err := decodeJSON(c, &req); err != nil {
-			return err
-		}
-		fe := content.FieldErrors{}
-		ident, by := "", ""
-		switch {
-		case req.Email != "" && req.Phone != "":
-			fe.Add("email", "give an email or a phone number, not both")
-		case req.Email != "":
-			ident, by = normalizeEmail(req.Email), "email"
-			if ident == "" {
-				fe.Add("email", "must be an email address")
-			}
-		case req.Phone != "":
-			ident, by = normalizePhone(req.Phone, "GB"), "phone"
-			if ident == "" {
-				fe.Add("phone", "must be a phone number in international form")
-			}
-		default:
-			fe.Add("email", "required")
-		}
-		if req.Password == "" {
-			fe.Add("password", "required")
-		} else if len(req.Password) > 4*maxPasswordLen {
-			fe.Add("password", "too long")
-		}
-		if err := fe.Err(); err != nil {
-			return err
-		}
-		// Every attempt is counted before the password is verified, in one
-		// Redis round trip per counter: of any burst, however parallel, at
-		// most LoginPerAccount.Max attempts per account reach the (slow,
-		// guessable) verification in a window. A success then clears the
-		// account's counter and gives its attempt back to the IP.
-		ipKey, acctKey := s.ipKey("login", c), s.idKey("login", by+":"+ident)
-		if err := s.hit(ctx, ipKey, s.Limits.LoginPerIP); err != nil {
-			return err
-		}
-		if err := s.hit(ctx, acctKey, s.Limits.LoginPerAccount); err != nil {
-			return err
-		}
-		kind, id, err := s.checkCredentials(ctx, by, ident, req.Password)
-		if err != nil {
-			if errors.Is(err, invalidCredentials) {
-				s.audit(c, "", "", "auth.login_failed", "", "")
-			}
-			return err
-		}
-		if err := s.Throttle.Reset(ctx, acctKey); err != nil {
-			s.Log.Warn("clear sign-in attempts failed", "request_id", requestID(c), "err", err)
-		}
-		if err := s.Throttle.Undo(ctx, ipKey); err != nil {
-			s.Log.Warn("give back sign-in attempt failed", "request_id", requestID(c), "err", err)
-		}
-		resp, err := s.startSession(ctx, kind, id)
+		resp, err := s.passwordSignIn(c, false)
 		if err != nil {
 			return err
 		}
-		s.audit(c, kind, id, "auth.login", "", string(kind)+":"+id)
-		if kind == content.KindParent && s.Retention != nil {
-			// A sign-in cancels a pending inactivity notice and restarts
-			// the retention clock (warned → active).
-			if err := s.Retention.ParentSignedIn(ctx, id, s.Clock.Now()); err != nil {
-				s.Log.Warn("record sign-in for retention failed", "request_id", requestID(c), "account_id", id, "err", err)
-			}
-		}
-		s.recordSignIn(c, kind, id)
 		return c.JSON(resp)
 	}
+}
+
+// passwordSignIn checks a sign-in request under the throttles and starts a
+// session. staffOnly (the staff web app) refuses a parent's account with
+// 403 after its password was verified, and starts no session for it.
+func (s *server) passwordSignIn(c *fiber.Ctx, staffOnly bool) (*tokenResponse, error) {
+	ctx := c.UserContext()
+	if err := s.hit(ctx, s.ipKey("auth", c), s.Limits.AttemptsPerIP); err != nil {
+		return nil, err
+	}
+	var req loginRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return nil, err
+	}
+	fe := content.FieldErrors{}
+	ident, by := "", ""
+	switch {
+	case req.Email != "" && req.Phone != "":
+		fe.Add("email", "give an email or a phone number, not both")
+	case req.Email != "":
+		ident, by = normalizeEmail(req.Email), "email"
+		if ident == "" {
+			fe.Add("email", "must be an email address")
+		}
+	case req.Phone != "":
+		ident, by = normalizePhone(req.Phone, "GB"), "phone"
+		if ident == "" {
+			fe.Add("phone", "must be a phone number in international form")
+		}
+	default:
+		fe.Add("email", "required")
+	}
+	if req.Password == "" {
+		fe.Add("password", "required")
+	} else if len(req.Password) > 4*maxPasswordLen {
+		fe.Add("password", "too long")
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	// Every attempt is counted before the password is verified, in one
+	// Redis round trip per counter: of any burst, however parallel, at
+	// most LoginPerAccount.Max attempts per account reach the (slow,
+	// guessable) verification in a window. A success then clears the
+	// account's counter and gives its attempt back to the IP.
+	ipKey, acctKey := s.ipKey("login", c), s.idKey("login", by+":"+ident)
+	if err := s.hit(ctx, ipKey, s.Limits.LoginPerIP); err != nil {
+		return nil, err
+	}
+	if err := s.hit(ctx, acctKey, s.Limits.LoginPerAccount); err != nil {
+		return nil, err
+	}
+	kind, id, err := s.checkCredentials(ctx, by, ident, req.Password)
+	if err != nil {
+		if errors.Is(err, invalidCredentials) {
+			s.audit(c, "", "", "auth.login_failed", "", "")
+		}
+		return nil, err
+	}
+	if err := s.Throttle.Reset(ctx, acctKey); err != nil {
+		s.Log.Warn("clear sign-in attempts failed", "request_id", requestID(c), "err", err)
+	}
+	if err := s.Throttle.Undo(ctx, ipKey); err != nil {
+		s.Log.Warn("give back sign-in attempt failed", "request_id", requestID(c), "err", err)
+	}
+	if staffOnly && kind != content.KindStaff {
+		return nil, content.Errorf(content.CodeForbidden, "this app is for school staff; parents use the Hometime mobile app")
+	}
+	resp, err := s.startSession(ctx, kind, id)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(c, kind, id, "auth.login", "", string(kind)+":"+id)
+	if kind == content.KindParent && s.Retention != nil {
+		// A sign-in cancels a pending inactivity notice and restarts
+		// the retention clock (warned → active).
+		if err := s.Retention.ParentSignedIn(ctx, id, s.Clock.Now()); err != nil {
+			s.Log.Warn("record sign-in for retention failed", "request_id", requestID(c), "account_id", id, "err", err)
+		}
+	}
+	s.recordSignIn(c, kind, id)
+	return resp, nil
 }
 
 // checkCredentials looks the identifier up as staff and as parent (one
@@ -233,41 +247,49 @@ func (s *server) refresh() fiber.Handler {
 		if len(req.RefreshToken) > 256 {
 			return (content.FieldErrors{"refresh_token": "is not a refresh token"}).Err()
 		}
-		denied := content.Errorf(content.CodeUnauthenticated, "the refresh token is not valid; sign in again")
-		tok, err := s.Identity.UseRefreshToken(ctx, content.KeyedHash(s.HashKey, "refresh:"+req.RefreshToken))
-		if content.IsCode(err, content.CodeNotFound) {
-			return denied
-		} else if err != nil {
-			return err
-		}
-		sess, err := s.Identity.Session(ctx, tok.SessionID)
-		if err != nil {
-			if content.IsCode(err, content.CodeNotFound) {
-				return denied
-			}
-			return err
-		}
-		if tok.Uses > 0 {
-			if err := s.revokeSession(ctx, sess); err != nil {
-				return err
-			}
-			s.Log.Warn("refresh token replayed; session revoked", "request_id", requestID(c), "session_id", sess.ID)
-			s.audit(c, sess.Kind, sess.AccountID, "auth.refresh_replay", "", string(sess.Kind)+":"+sess.AccountID)
-			return denied
-		}
-		now := s.Clock.Now()
-		if !sess.RevokedAt.IsZero() || !now.Before(sess.ExpiresAt) {
-			return denied
-		}
-		if _, err := s.loadPrincipal(ctx, sess.Kind, sess.AccountID, sess.ID); err != nil {
-			return denied
-		}
-		resp, err := s.issuePair(ctx, sess)
+		resp, err := s.rotateRefresh(c, req.RefreshToken, false)
 		if err != nil {
 			return err
 		}
 		return c.JSON(resp)
 	}
+}
+
+// rotateRefresh spends a refresh token and issues the session's next pair.
+// A replayed token revokes the session. staffOnly refuses a parent's
+// session (the staff web app's cookie never holds one).
+func (s *server) rotateRefresh(c *fiber.Ctx, raw string, staffOnly bool) (*tokenResponse, error) {
+	ctx := c.UserContext()
+	denied := content.Errorf(content.CodeUnauthenticated, "the refresh token is not valid; sign in again")
+	tok, err := s.Identity.UseRefreshToken(ctx, content.KeyedHash(s.HashKey, "refresh:"+raw))
+	if content.IsCode(err, content.CodeNotFound) {
+		return nil, denied
+	} else if err != nil {
+		return nil, err
+	}
+	sess, err := s.Identity.Session(ctx, tok.SessionID)
+	if err != nil {
+		if content.IsCode(err, content.CodeNotFound) {
+			return nil, denied
+		}
+		return nil, err
+	}
+	if tok.Uses > 0 {
+		if err := s.revokeSession(ctx, sess); err != nil {
+			return nil, err
+		}
+		s.Log.Warn("refresh token replayed; session revoked", "request_id", requestID(c), "session_id", sess.ID)
+		s.audit(c, sess.Kind, sess.AccountID, "auth.refresh_replay", "", string(sess.Kind)+":"+sess.AccountID)
+		return nil, denied
+	}
+	now := s.Clock.Now()
+	if !sess.RevokedAt.IsZero() || !now.Before(sess.ExpiresAt) || (staffOnly && sess.Kind != content.KindStaff) {
+		return nil, denied
+	}
+	if _, err := s.loadPrincipal(ctx, sess.Kind, sess.AccountID, sess.ID); err != nil {
+		return nil, denied
+	}
+	return s.issuePair(ctx, sess)
 }
 
 func (s *server) revokeSession(ctx context.Context, sess *content.Session) error {

@@ -33,6 +33,11 @@ func (s *server) routes(app *fiber.App) {
 	v1.Post("/auth/password-reset", s.requestPasswordReset())
 	v1.Post("/auth/password-reset/confirm", s.confirmPasswordReset())
 	v1.Post("/invites/redeem", s.redeemInvite())
+	// The staff web app's sign-in: the refresh token in a cookie
+	// (handlers_webauth.go).
+	v1.Post("/auth/web/login", s.webLogin())
+	v1.Post("/auth/web/refresh", s.webRefresh())
+	v1.Post("/auth/web/logout", s.webLogout())
 
 	// Authentication is attached per route, not as group middleware, so an
 	// unknown path is a 404 for everyone rather than a 401 or 403.
@@ -125,6 +130,12 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/schools/:schoolId/exports/:exportId/download", staff(s.downloadSchoolExport())...)
 	v1.Post("/schools/:schoolId/subscription/end", staff(s.endSubscription())...)
 	v1.Post("/schools/:schoolId/subscription/reactivate", staff(s.reactivateSubscription())...)
+
+	// The staff web app (api/web): "/" and its versioned static files, for
+	// GET and HEAD outside the API's paths. Mounted last, as the fallback:
+	// it is static files, not API operations, so it is not in the contract;
+	// any other path, /v1 ones included, still gets the JSON 404.
+	app.Use(s.Web.Handler)
 }
 
 func (s *server) healthz() fiber.Handler {

@@ -63,10 +63,13 @@ func TestCheck(t *testing.T) {
 		{"providerfake is no adapter", "notify/providerfake", []string{mod + "/notify/twilio"}, []string{"notify/twilio"}},
 		{"mobile-contract is stdlib only", "mobile-contract", []string{"github.com/getkin/kin-openapi/openapi3"}, []string{"github.com/getkin/kin-openapi/openapi3"}},
 		{"no new top-level folders", "internal/x", []string{"fmt"}, []string{"anything"}},
+		{"the web app knows only HTTP", "api/web", []string{mod + "/api", mod + "/content", "github.com/hibiken/asynq", "net/http"}, []string{"api", "content", "github.com/hibiken/asynq"}},
 
 		// The edges it allows.
 		{"api: content, tasks, notify, third-party", "api", []string{"context", mod + "/content", mod + "/worker/tasks", mod + "/notify", "github.com/gofiber/fiber/v2", "github.com/hibiken/asynq"}, nil},
 		{"api sub-package", "api/dto", []string{mod + "/api", mod + "/content"}, nil},
+		{"api/web: Fiber and the standard library", "api/web", []string{"net/http", "fmt", "github.com/gofiber/fiber/v2"}, nil},
+		{"api imports api/web", "api", []string{mod + "/api/web"}, nil},
 		{"worker: content, notify, tasks, asynq", "worker", []string{mod + "/content", mod + "/notify", mod + "/worker/tasks", "github.com/hibiken/asynq", "github.com/redis/go-redis/v9"}, nil},
 		{"worker sub-package", "worker/retention", []string{mod + "/worker", mod + "/worker/tasks"}, nil},
 		{"cmd wires everything", "api/cmd/api", []string{mod + "/worker/cmd/stack", mod + "/api", mod + "/worker", mod + "/content/mongostore/embedded", mod + "/notify/twilio"}, nil},

@@ -41,6 +41,7 @@ const (
 	ferretDB    = "github.com/FerretDB/FerretDB"
 	sqlite      = "modernc.org/sqlite"
 	asynq       = "github.com/hibiken/asynq"
+	fiber       = "github.com/gofiber/fiber/v2"
 	// xImage is the Go project's own image extensions: the WebP decoder and
 	// the resampling scalers the standard library lacks.
 	xImage = "golang.org/x/image"
@@ -247,6 +248,22 @@ func rules() []rule {
 				}
 				return coreContent(imp.rel) || coreNotify(imp.rel) ||
 					(under(imp.rel, "worker") && !cmdPath.MatchString(imp.rel))
+			},
+		},
+		rule{
+			// The staff web app is static files and the handler serving
+			// them: it knows nothing of the domain, only HTTP.
+			name:  "api/web (the staff web app: static ES modules embedded in the API binary) may import Fiber and the standard library",
+			match: func(rel string) bool { return under(rel, "api/web") },
+			allow: func(u *universe, imp ref) bool {
+				switch {
+				case imp.std:
+					return true
+				case imp.project:
+					return under(imp.rel, "api/web")
+				default:
+					return inAny(u, imp, fiber)
+				}
 			},
 		},
 		rule{

@@ -1,0 +1,81 @@
+// Small pieces every screen uses: loading data, showing errors, labelled
+// fields and scrollable tables.
+import { html, useState, useEffect, useCallback, useRef } from './ui.js';
+import { t } from './i18n.js';
+
+// useLoad runs fn (an async function) now and whenever deps change;
+// reload() runs it again. Errors are kept, not thrown.
+export function useLoad(fn, deps) {
+  const [state, setState] = useState({ loading: true, data: null, error: null });
+  const seq = useRef(0);
+  const run = useCallback(async () => {
+    const n = ++seq.current;
+    setState((s) => ({ ...s, loading: true, error: null }));
+    try {
+      const data = await fn();
+      if (n === seq.current) setState({ loading: false, data, error: null });
+    } catch (error) {
+      if (n === seq.current) setState({ loading: false, data: null, error });
+    }
+  }, deps);
+  useEffect(() => { run(); }, [run]);
+  return { ...state, reload: run };
+}
+
+// errorText turns an ApiError into a sentence in the interface language.
+export function errorText(err) {
+  if (!err) return '';
+  const key = `error.${err.code}`;
+  const s = t(key);
+  if (s !== key) return s;
+  return err.message || t('error.internal');
+}
+
+export function ErrorBanner({ error }) {
+  if (!error) return null;
+  return html`<div class="banner error" role="alert">${errorText(error)}</div>`;
+}
+
+export function Loading() {
+  return html`<p class="loading" role="status">${t('common.loading')}</p>`;
+}
+
+// Load renders a useLoad result: loading, the error, or children(data).
+export function Load({ state, children }) {
+  if (state.error) return html`<${ErrorBanner} error=${state.error} />`;
+  if (state.loading && !state.data) return html`<${Loading} />`;
+  return children(state.data);
+}
+
+let fieldSeq = 0;
+// Field is a labelled input with its hint and error tied to it by
+// aria-describedby. Extra props go to the input.
+export function Field({ label, hint, error, type = 'text', as = 'input', children, ...rest }) {
+  const id = useRef(rest.id || `f${++fieldSeq}`).current;
+  const described = [hint && `${id}-hint`, error && `${id}-err`].filter(Boolean).join(' ') || undefined;
+  const control = as === 'select'
+    ? html`<select id=${id} aria-describedby=${described} aria-invalid=${error ? 'true' : undefined} ...${rest}>${children}</select>`
+    : as === 'textarea'
+      ? html`<textarea id=${id} aria-describedby=${described} aria-invalid=${error ? 'true' : undefined} ...${rest}></textarea>`
+      : html`<input id=${id} type=${type} aria-describedby=${described} aria-invalid=${error ? 'true' : undefined} ...${rest} />`;
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
+    ${control}
+    ${error && html`<p class="field-error" id=${`${id}-err`}>${error}</p>`}
+  </div>`;
+}
+
+// TableWrap lets a wide table scroll sideways on a phone; the region is
+// focusable so a keyboard can scroll it too.
+export function TableWrap({ label, children }) {
+  return html`<div class="table-wrap" role="region" aria-label=${label} tabindex="0">${children}</div>`;
+}
+
+// fieldErrors picks an ApiError's per-field messages.
+export const fieldErrors = (err) => (err && err.fields) || {};
+
+// Status shows a polite live message (saved, sent…).
+export function Status({ children }) {
+  return html`<p class="status" role="status">${children}</p>`;
+}

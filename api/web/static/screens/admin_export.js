@@ -1,0 +1,5 @@
+import { html } from '../lib/ui.js';
+
+export default function Screen() {
+  return html`<section class="panel"><h1>export</h1></section>`;
+}
