@@ -24,6 +24,7 @@ type codeEnum struct {
 	name    string   // as a reader finds it: "content.BroadcastState"
 	dir     string   // the declaring package, from the module root; "" when the set is no type's constants
 	typ     string   // the Go type whose constants the list must hold
+	group   string   // or, for untyped constants: one of them, whose const block the list must hold
 	values  []string // the exported list
 	schemas []string // "Schema.property[.property]" in components/schemas
 	// notAnswered are values the code has that no answer carries, each
@@ -83,6 +84,12 @@ func codeEnums() []codeEnum {
 		{name: "notify.Language", dir: "notify", typ: "Language", values: strs(notify.Languages()),
 			schemas: []string{"Language", "Preference.language"}},
 		{name: "content.YearGroups", values: content.YearGroups, schemas: []string{"YearGroup"}},
+		{name: "content.ExportStates", dir: "content", group: "ExportQueued", values: content.ExportStates,
+			schemas: []string{"Export.state"}},
+		{name: "content.ErasureSubjectKinds", dir: "content", group: "SubjectParent", values: content.ErasureSubjectKinds,
+			schemas: []string{"ErasureRecord.subject"}},
+		{name: "content.ErasureReasons", dir: "content", group: "ErasureRequested", values: content.ErasureReasons,
+			schemas: []string{"ErasureRecord.reason"}},
 	}
 }
 
@@ -98,7 +105,7 @@ func TestContractEnumsCoverTheCode(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			t.Parallel()
 			if e.dir != "" {
-				consts, err := stringConstsOfType(filepath.Join("..", e.dir), e.typ)
+				consts, err := stringConsts(filepath.Join("..", e.dir), e.typ, e.group)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -149,25 +156,33 @@ func TestContractEnumCountsCoverMessageStates(t *testing.T) {
 	}
 }
 
-// TestStringConstsOfType checks the source reader the enum test relies on
+// TestStringConsts checks the source reader the enum test relies on
 // against a package whose constants are known.
-func TestStringConstsOfType(t *testing.T) {
+func TestStringConsts(t *testing.T) {
 	t.Parallel()
-	got, err := stringConstsOfType(filepath.Join("..", "content"), "FeedState")
+	got, err := stringConsts(filepath.Join("..", "content"), "FeedState", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"done", "new", "seen"}; !slices.Equal(got, want) {
 		t.Fatalf("content.FeedState constants = %q, want %q", got, want)
 	}
-	if _, err := stringConstsOfType(filepath.Join("..", "content"), "NoSuchType"); err == nil {
+	got, err = stringConsts(filepath.Join("..", "content"), "", "ExportReady")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"failed", "queued", "ready"}; !slices.Equal(got, want) {
+		t.Fatalf("the block of content.ExportReady = %q, want %q", got, want)
+	}
+	if _, err := stringConsts(filepath.Join("..", "content"), "NoSuchType", ""); err == nil {
 		t.Fatal("a type with no constants gave no error")
 	}
 }
 
-// stringConstsOfType returns, sorted, the values of the constants declared
-// with type typ in the non-test Go files of dir.
-func stringConstsOfType(dir, typ string) ([]string, error) {
+// stringConsts returns, sorted, the values of the constants declared with
+// type typ in the non-test Go files of dir; or, when typ is "", of the
+// const block that declares the constant named group.
+func stringConsts(dir, typ, group string) ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		return nil, err
@@ -187,15 +202,18 @@ func stringConstsOfType(dir, typ string) ([]string, error) {
 			if !ok || gd.Tok != token.CONST {
 				continue
 			}
+			inGroup := typ == "" && slices.ContainsFunc(gd.Specs, func(spec ast.Spec) bool {
+				return slices.ContainsFunc(spec.(*ast.ValueSpec).Names, func(n *ast.Ident) bool { return n.Name == group })
+			})
 			for _, spec := range gd.Specs {
 				vs := spec.(*ast.ValueSpec)
-				if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != typ {
+				if id, ok := vs.Type.(*ast.Ident); !inGroup && (!ok || typ == "" || id.Name != typ) {
 					continue
 				}
 				for i, v := range vs.Values {
 					lit, ok := v.(*ast.BasicLit)
 					if !ok || lit.Kind != token.STRING {
-						return nil, fmt.Errorf("%s: constant %s of type %s is not a string literal", fset.Position(v.Pos()), vs.Names[i], typ)
+						return nil, fmt.Errorf("%s: constant %s is not a string literal", fset.Position(v.Pos()), vs.Names[i])
 					}
 					s, err := strconv.Unquote(lit.Value)
 					if err != nil {
@@ -207,7 +225,7 @@ func stringConstsOfType(dir, typ string) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no constants of type %s", dir, typ)
+		return nil, fmt.Errorf("%s: no constants of type %q or in the block of %q", dir, typ, group)
 	}
 	slices.Sort(out)
 	return out, nil
