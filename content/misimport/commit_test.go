@@ -229,43 +229,49 @@ func TestCommitRecordsBatch(t *testing.T) {
 	}
 }
 
-// TestCommitResumesAfterFailure: a commit whose store fails part-way is
-// recorded failed with the error's code; the same upload then resumes
-// (row outcomes are not written again) and leaves the roster exactly as
-// one clean commit does, inviting everyone once.
+// TestCommitResumesAfterFailure: a commit whose store fails part-way, at
+// any of its roster writes (children or parents), is recorded failed with
+// the error's code; the same upload then resumes (row outcomes are not
+// written again) and leaves the roster exactly as one clean commit does,
+// inviting everyone once.
 func TestCommitResumesAfterFailure(t *testing.T) {
 	file, exp := generated(t, 30, mistest.LayoutArbor)
+	const chunk = 7
 	clean := newMemStore()
-	if _, err := commitFile(t, clean, file, "imp_r", &inviteRecorder{store: clean}, 7); err != nil {
+	if _, err := commitFile(t, clean, file, "imp_r", &inviteRecorder{store: clean}, chunk); err != nil {
 		t.Fatal(err)
 	}
-
-	st := newMemStore()
-	st.failApply = 3
-	inv := &inviteRecorder{store: st}
-	if _, err := commitFile(t, st, file, "imp_r", inv, 7); !errors.Is(err, errStoreDown) {
-		t.Fatalf("a failing store: %v", err)
+	if clean.applies < 4 {
+		t.Fatalf("a clean commit made %d roster writes; want several chunks of children and of parents", clean.applies)
 	}
-	if b := st.batches["imp_r"]; b.Status != content.ImportFailed || b.ErrorCode != string(content.CodeInternal) || b.RowChunks != 1 {
-		t.Errorf("failed batch recorded as %+v", b)
-	}
-	if len(inv.calls) != 0 || len(st.children) == 0 || len(st.children) == exp.Pupils {
-		t.Fatalf("the failure should stop part-way before inviting: %d invite calls, %d children", len(inv.calls), len(st.children))
-	}
-	res, err := commitFile(t, st, file, "imp_r", inv, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Resumed || res.Invited != exp.Invites || st.rowPuts != 1 {
-		t.Errorf("resumed commit: %+v, %d row puts", res, st.rowPuts)
-	}
-	if b := st.batches["imp_r"]; b.Status != content.ImportCommitted || b.ErrorCode != "" {
-		t.Errorf("resumed batch recorded as %+v", b)
-	}
-	if !reflect.DeepEqual(st.children, clean.children) || !reflect.DeepEqual(st.parents, clean.parents) ||
-		!reflect.DeepEqual(st.classes, clean.classes) {
-		t.Errorf("a resumed commit left %d children, %d parents, %d classes unlike a clean one's %d, %d, %d",
-			len(st.children), len(st.parents), len(st.classes), len(clean.children), len(clean.parents), len(clean.classes))
+	for fail := 1; fail <= clean.applies; fail++ {
+		st := newMemStore()
+		st.failApply = fail
+		inv := &inviteRecorder{store: st}
+		if _, err := commitFile(t, st, file, "imp_r", inv, chunk); !errors.Is(err, errStoreDown) {
+			t.Fatalf("failing write %d: %v", fail, err)
+		}
+		if b := st.batches["imp_r"]; b.Status != content.ImportFailed || b.ErrorCode != string(content.CodeInternal) || b.RowChunks != 1 {
+			t.Errorf("failing write %d: batch recorded as %+v", fail, b)
+		}
+		if len(inv.calls) != 0 {
+			t.Errorf("failing write %d: invited before the roster was written", fail)
+		}
+		res, err := commitFile(t, st, file, "imp_r", inv, chunk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Resumed || res.Invited != exp.Invites || st.rowPuts != 1 || len(inv.calls) != 1 {
+			t.Errorf("failing write %d, resumed: %+v, %d row puts, %d invite calls", fail, res, st.rowPuts, len(inv.calls))
+		}
+		if b := st.batches["imp_r"]; b.Status != content.ImportCommitted || b.ErrorCode != "" {
+			t.Errorf("failing write %d: resumed batch recorded as %+v", fail, b)
+		}
+		if !reflect.DeepEqual(st.children, clean.children) || !reflect.DeepEqual(st.parents, clean.parents) ||
+			!reflect.DeepEqual(st.classes, clean.classes) {
+			t.Errorf("failing write %d: the resumed commit left %d children, %d parents, %d classes unlike a clean one's %d, %d, %d",
+				fail, len(st.children), len(st.parents), len(st.classes), len(clean.children), len(clean.parents), len(clean.classes))
+		}
 	}
 }
 
@@ -303,5 +309,62 @@ func TestCommitRefusesAnotherSchoolsBatch(t *testing.T) {
 	}
 	if st.applies != 0 || st.rowPuts != 0 || st.batches["imp_x"].SchoolID != "sch_other" {
 		t.Errorf("wrote %d roster chunks and %d row sets over another school's batch", st.applies, st.rowPuts)
+	}
+}
+
+// TestCommitKeepsParentCopiesWhole: when a file changes one child of a
+// family and not its siblings, the parents' copies of their links are
+// rebuilt with every child, the unchanged ones included: after the commit
+// each parent's copy matches the children's links exactly.
+func TestCommitKeepsParentCopiesWhole(t *testing.T) {
+	file, _ := generated(t, 20, mistest.LayoutSIMS)
+	st := newMemStore()
+	if _, err := commitFile(t, st, file, "imp_a", &inviteRecorder{store: st}, 0); err != nil {
+		t.Fatal(err)
+	}
+	checkParentCopies(t, st)
+	// One child of a family with several loses its links behind the
+	// file's back; the file links it again.
+	var lost string
+	for _, id := range sortedKeys(st.parents) {
+		if p := st.parents[id]; len(p.Children) > 1 {
+			lost = p.Children[0].ChildID
+			break
+		}
+	}
+	if lost == "" {
+		t.Fatal("no parent with more than one child in the file")
+	}
+	st.children[lost].Parents = nil
+	applies := st.applies
+	if _, err := commitFile(t, st, file, "imp_b", &inviteRecorder{store: st}, 3); err != nil {
+		t.Fatal(err)
+	}
+	if st.applies == applies || len(st.children[lost].Parents) == 0 {
+		t.Fatalf("the file did not link child %s again", lost)
+	}
+	checkParentCopies(t, st)
+}
+
+// checkParentCopies checks every parent's copy of its links at the school
+// holds exactly the children linked to it, once each.
+func checkParentCopies(t *testing.T, st *memStore) {
+	t.Helper()
+	want := map[string][]string{}
+	for _, id := range sortedKeys(st.children) {
+		for _, l := range st.children[id].Parents {
+			want[l.ParentID] = append(want[l.ParentID], id)
+		}
+	}
+	for _, id := range sortedKeys(st.parents) {
+		var got []string
+		for _, cl := range st.parents[id].Children {
+			if cl.SchoolID == commitSchool {
+				got = append(got, cl.ChildID)
+			}
+		}
+		if !slices.Equal(got, want[id]) {
+			t.Errorf("parent %s's copy holds %v, the children link %v", id, got, want[id])
+		}
 	}
 }
