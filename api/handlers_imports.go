@@ -33,6 +33,7 @@ import (
 // content/misimport's (misimport.PlanRun, Run.Commit), run here in the
 // request; this file holds the HTTP side and the invites' publishing.
 
+// ImportBodyLimit caps an upload: a 50,000-row export is about 12 MB.
 // The body is read by the handler once the caller is known to be the
 // school's admin (readUpload), so this also bounds its memory.
 const ImportBodyLimit = 20 << 20
@@ -135,6 +136,9 @@ type importRequest struct {
 	choices string
 }
 
+// importRoster is the upload: a school admin's file is planned against
+// the roster and described (dry run), or committed and its new parents
+// invited.
 func (s *server) importRoster() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if s.Imports == nil || s.Phones == nil || s.Catalog == nil {
@@ -379,7 +383,6 @@ func fileName(c *fiber.Ctx) string {
 	return n
 }
 
-// planImport parses the file, loads the roster and suppressions and plans
 // planImport parses the file, loads the roster and suppressions and plans
 // the change (misimport.PlanRun), and describes it. It writes nothing.
 func (s *server) planImport(c *fiber.Ctx, sc *content.School, body []byte, req importRequest) (*misimport.Run, *importResultDTO, error) {
