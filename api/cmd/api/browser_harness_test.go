@@ -273,11 +273,11 @@ func (b *browser) checkA11y(screen string) {
 	counts := map[string]int{"critical": 0, "serious": 0, "moderate": 0, "minor": 0}
 	for _, v := range vs {
 		counts[v.Impact] += len(v.Nodes)
+		targets, _ := json.Marshal(v.Nodes)
 		if v.Impact == "serious" || v.Impact == "critical" {
-			targets, _ := json.Marshal(v.Nodes)
 			b.t.Errorf("axe %s: %s %s (%s): %s", screen, v.Impact, v.ID, v.Help, targets)
 		} else {
-			b.t.Logf("axe %s: %s %s (%s), %d nodes", screen, v.Impact, v.ID, v.Help, len(v.Nodes))
+			b.t.Logf("axe %s: %s %s (%s): %s", screen, v.Impact, v.ID, v.Help, targets)
 		}
 	}
 	b.axeCounts[screen] = counts

@@ -71,7 +71,7 @@ function Log({ school }) {
     <h2 id="log-h">${t('messages.logTitle')}</h2>
     <${ErrorBanner} error=${error} />
     ${items.length === 0 && !loading ? html`<p>${t('messages.none')}</p>` : html`
-      <${TableWrap} label=${t('messages.logTitle')}>
+      <${TableWrap} label=${t('messages.logTable')}>
         <table>
           <caption class="visually-hidden">${t('messages.logTitle')}</caption>
           <thead><tr><th scope="col">${t('messages.when')}</th><th scope="col">${t('messages.what')}</th>

@@ -141,6 +141,7 @@ export default {
   'messages.budgetBad': 'Rhowch swm mewn punnoedd, fel 50 neu 72.50.',
   'messages.budgetSave': 'Cadw’r gyllideb',
   'messages.logTitle': 'Negeseuon a anfonwyd',
+  'messages.logTable': 'Pob neges, y fwyaf diweddar yn gyntaf',
   'messages.none': 'Dim negeseuon eto.',
   'messages.when': 'Pryd', 'messages.what': 'Neges', 'messages.recipients': 'Derbynwyr', 'messages.state': 'Cynnydd',
   'messages.urgent': 'Brys', 'messages.important': 'Pwysig',

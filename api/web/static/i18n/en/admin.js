@@ -141,6 +141,7 @@ export default {
   'messages.budgetBad': 'Enter an amount in pounds, such as 50 or 72.50.',
   'messages.budgetSave': 'Save the budget',
   'messages.logTitle': 'Messages sent',
+  'messages.logTable': 'Each message, newest first',
   'messages.none': 'No messages yet.',
   'messages.when': 'When', 'messages.what': 'Message', 'messages.recipients': 'Recipients', 'messages.state': 'Progress',
   'messages.urgent': 'Urgent', 'messages.important': 'Important',
