@@ -172,7 +172,9 @@ func (a *App) Handler(c *fiber.Ctx) error {
 			return c.Next()
 		}
 	}
-	if p == "/" || p == "/index.html" {
+	// "/reset-password?token=…" is where a password-reset email links
+	// when HOMETIME_APP_URL is this site: the app reads the token there.
+	if p == "/" || p == "/index.html" || p == "/reset-password" {
 		etag := `"` + a.version + `"`
 		headers(c, "no-cache")
 		c.Set(fiber.HeaderETag, etag)

@@ -74,6 +74,9 @@ func TestIndexNamesVersionedAssets(t *testing.T) {
 			t.Errorf("GET %s: %d, Cache-Control %q", p, resp.StatusCode, resp.Header.Get("Cache-Control"))
 		}
 	}
+	if resp, b := get(t, app, "GET", "/reset-password?token=abc", nil); resp.StatusCode != 200 || !bytes.Equal(b, body) {
+		t.Errorf("GET /reset-password: %d, want the app", resp.StatusCode)
+	}
 	etag := resp.Header.Get("ETag")
 	resp, _ = get(t, app, "GET", "/", map[string]string{"If-None-Match": etag})
 	if resp.StatusCode != 304 {

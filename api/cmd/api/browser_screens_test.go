@@ -1,6 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +21,7 @@ import (
 func TestBrowserStaffScreens(t *testing.T) {
 	needBrowser(t)
 	start := time.Now()
-	base, _ := demoStack(t)
+	base, dir := demoStack(t)
 	b := newBrowser(t, base)
 	defer b.axeSummary()
 
@@ -32,6 +37,27 @@ func TestBrowserStaffScreens(t *testing.T) {
 	b.do("ask for a link", chromedp.SendKeys(chromedp.CSS(`input[type=email]`), "nobody@demo.hometime.test"),
 		chromedp.Click(chromedp.CSS(`form button[type=submit]`)))
 	b.waitText("main", "a link is on its way")
+
+	// A real reset, from the emailed link: the page takes the token out of
+	// the address bar, and the new password signs in (at the end).
+	const teacher2, newPassword = "teacher2@demo.hometime.test", "Owls fly at night 2026"
+	b.do("reset again", chromedp.Click(chromedp.CSS(`main a[href="#/signin"]`)))
+	b.waitText("h1", "Sign in")
+	b.do("forgotten password again", chromedp.Click(chromedp.CSS(`main a[href="#/reset"]`)))
+	b.waitText("h1", "Reset your password")
+	b.do("ask for a link for a teacher", chromedp.SendKeys(chromedp.CSS(`input[type=email]`), teacher2),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)))
+	b.waitText("main", "a link is on its way")
+	token := resetToken(t, dir, teacher2)
+	b.do("open the emailed link", chromedp.Navigate(base+"/reset-password?token="+token))
+	b.waitText("h1", "Choose a new password")
+	if href := evalJS[string](b, `location.href`); strings.Contains(href, token) {
+		t.Errorf("the reset token stayed in the address bar: %s", href)
+	}
+	b.checkA11y("reset-confirm")
+	b.do("choose a password", chromedp.SendKeys(chromedp.CSS(`form .field:nth-of-type(1) input`), newPassword),
+		chromedp.SendKeys(chromedp.CSS(`form .field:nth-of-type(2) input`), newPassword+"\r"))
+	b.waitText("main", "Your password has been changed")
 	b.do("back to sign in", chromedp.Click(chromedp.CSS(`main a[href="#/signin"]`)))
 
 	signIn(b, demoAdmin)
@@ -123,15 +149,46 @@ func TestBrowserStaffScreens(t *testing.T) {
 	b.do("an admin address", chromedp.Navigate(base+"/#/s/sch_demo/admin/import"))
 	b.waitText("h1", "Not available to you")
 	b.checkA11y("teacher-forbidden")
+
+	// The teacher who reset their password signs in with the new one.
+	b.do("sign out the teacher", chromedp.Click(chromedp.CSS(`header button.link-button:not(.lang)`)))
+	signInWith(b, teacher2, newPassword)
+	b.waitText("h1", "Hometime Demo Primary")
 	t.Logf("staff screens: %.1fs", time.Since(start).Seconds())
 }
 
-func signIn(b *browser, email string) {
+func signIn(b *browser, email string) { b.t.Helper(); signInWith(b, email, demoPassword) }
+
+func signInWith(b *browser, email, password string) {
 	b.t.Helper()
 	b.waitText("h1", "Sign in")
 	b.do("sign in as "+email,
 		chromedp.SendKeys(chromedp.CSS(`input[type=email]`), email),
-		chromedp.SendKeys(chromedp.CSS(`input[type=password]`), demoPassword+"\r"))
+		chromedp.SendKeys(chromedp.CSS(`input[type=password]`), password+"\r"))
+}
+
+// resetToken waits for the reset email to reach the outbox and returns the
+// token of its link.
+func resetToken(t *testing.T, dir, to string) string {
+	t.Helper()
+	re := regexp.MustCompile(`reset-password\?token=([A-Z2-7]+)`)
+	token := ""
+	waitFor(t, "the reset email in the outbox", func() bool {
+		raw, err := os.ReadFile(filepath.Join(dir, "outbox", "email.jsonl"))
+		if err != nil {
+			return false
+		}
+		for _, line := range strings.Split(string(raw), "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && rec["to"] == to {
+				if m := re.FindStringSubmatch(fmt.Sprint(rec["body"])); m != nil {
+					token = m[1]
+				}
+			}
+		}
+		return token != ""
+	})
+	return token
 }
 
 // logFirstLoad logs the app's files the browser has fetched so far, with

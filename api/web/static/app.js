@@ -118,9 +118,11 @@ function App({ initial }) {
     return s;
   };
   const doSignOut = async () => {
+    // Leave the page first, so the next person to sign in is not sent
+    // back to where this one was.
+    navigate('/signin');
     await signOut();
     setSession(null);
-    navigate('/signin');
   };
 
   const bare = path.split('?')[0];
