@@ -27,7 +27,10 @@ import (
 // Chrome on the PATH.
 func chromiumPath() string {
 	if p := os.Getenv("HOMETIME_CHROMIUM"); p != "" {
-		return p
+		if p, err := exec.LookPath(p); err == nil {
+			return p
+		}
+		return ""
 	}
 	for _, n := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
 		if p, err := exec.LookPath(n); err == nil {
