@@ -50,12 +50,14 @@ type assignmentDTO struct {
 	CreatedAt   time.Time             `json:"created_at"`
 }
 
-func toAssignmentDTO(a *content.Assignment) assignmentDTO {
+// toAssignmentDTO shows built-in activities' titles in lang (the school's
+// language, for its staff).
+func (s *server) toAssignmentDTO(a *content.Assignment, lang string) assignmentDTO {
 	d := assignmentDTO{ID: a.ID, SchoolID: a.SchoolID, ClassID: a.ClassID, ChildIDs: orEmpty(a.ChildIDs),
 		WholeClass: len(a.ChildIDs) == 0, SetBy: a.SetBy, TeacherName: a.TeacherName, ReleaseAt: a.ReleaseAt,
 		DueAt: a.DueAt, State: string(a.State), CreatedAt: a.CreatedAt, Activities: []assignedActivityDTO{}}
 	for _, x := range a.Activities {
-		d.Activities = append(d.Activities, assignedActivityDTO{ID: x.ID, Title: x.Title, Kind: string(x.Kind),
+		d.Activities = append(d.Activities, assignedActivityDTO{ID: x.ID, Title: s.activityTitle(x.ID, x.Title, lang), Kind: string(x.Kind),
 			Subject: string(x.Subject), Minutes: x.Minutes})
 	}
 	if !a.ReleasedAt.IsZero() {
@@ -121,7 +123,9 @@ func (s *server) applyAssignment(ctx context.Context, sc *content.School, cl *co
 				fe.Add(field, "repeated")
 				continue
 			}
-			act, ok := s.Library.Get(id)
+			// The assignment keeps the English title; readers see their
+			// language's (toAssignmentDTO, the feed).
+			act, ok := s.Library.Get(id, "en")
 			if !ok {
 				own, err := s.Activities.Activity(ctx, id)
 				if err != nil && !content.IsCode(err, content.CodeNotFound) {
@@ -240,13 +244,13 @@ func (s *server) createAssignment() fiber.Handler {
 			}
 			return err
 		}
-		return c.Status(fiber.StatusCreated).JSON(toAssignmentDTO(a))
+		return c.Status(fiber.StatusCreated).JSON(s.toAssignmentDTO(a, sc.Language))
 	}
 }
 
 func (s *server) listAssignments() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		_, cl, err := s.assignmentClass(c)
+		sc, cl, err := s.assignmentClass(c)
 		if err != nil {
 			return err
 		}
@@ -256,7 +260,7 @@ func (s *server) listAssignments() fiber.Handler {
 		}
 		out := listDTO[assignmentDTO]{Items: make([]assignmentDTO, 0, len(as))}
 		for _, a := range as {
-			out.Items = append(out.Items, toAssignmentDTO(a))
+			out.Items = append(out.Items, s.toAssignmentDTO(a, sc.Language))
 		}
 		return c.JSON(out)
 	}
@@ -308,7 +312,7 @@ func (s *server) patchAssignment() fiber.Handler {
 		if err := s.Assignments.UpdateScheduledAssignment(ctx, a, was); err != nil {
 			return err
 		}
-		return c.JSON(toAssignmentDTO(a))
+		return c.JSON(s.toAssignmentDTO(a, sc.Language))
 	}
 }
 
