@@ -211,6 +211,20 @@ func TestActivityLanguage(t *testing.T) {
 		t.Fatalf("teacher's view of the feed: %q", title)
 	}
 
+	// An assignment keeps the English title, and the Welsh one for the
+	// release's notification to Welsh-speaking parents.
+	resp, body = h.do("POST", "/v1/schools/sch_1/classes/cls_1/assignments",
+		map[string]any{"activity_ids": []string{english.ID}, "due_at": "2026-11-09T10:00:00Z"}, w.tokens[actTeacher])
+	wantStatus(t, resp, body, 201)
+	created := decode[assignmentDTO](t, body)
+	stored, err := h.store.Assignment(ctx, created.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if act := stored.Activities[0]; act.Title != english.Title || len(act.Titles) != 1 || act.Titles["cy"] != welsh {
+		t.Fatalf("assigned activity: %+v", act)
+	}
+
 	// A Welsh-medium school's staff read Welsh.
 	sc, err := h.store.School(ctx, w.S1.ID)
 	if err != nil {
@@ -225,5 +239,10 @@ func TestActivityLanguage(t *testing.T) {
 	}
 	if title, _ := feedTitle(actTeacher); title != welsh {
 		t.Fatalf("Welsh-medium teacher's view of the feed: %q", title)
+	}
+	resp, body = h.do("GET", "/v1/schools/sch_1/classes/cls_1/assignments", nil, w.tokens[actTeacher])
+	wantStatus(t, resp, body, 200)
+	if list := decode[listDTO[assignmentDTO]](t, body); len(list.Items) != 1 || list.Items[0].Activities[0].Title != welsh {
+		t.Fatalf("Welsh-medium teacher's assignments: %s", body)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
@@ -126,7 +127,10 @@ func (s *server) applyAssignment(ctx context.Context, sc *content.School, cl *co
 			// The assignment keeps the English title; readers see their
 			// language's (toAssignmentDTO, the feed).
 			act, ok := s.Library.Get(id, "en")
-			if !ok {
+			var titles map[string]string
+			if ok {
+				titles = s.translatedTitles(id)
+			} else {
 				own, err := s.Activities.Activity(ctx, id)
 				if err != nil && !content.IsCode(err, content.CodeNotFound) {
 					return err
@@ -138,7 +142,7 @@ func (s *server) applyAssignment(ctx context.Context, sc *content.School, cl *co
 				act = *own
 			}
 			a.Activities = append(a.Activities, content.AssignedActivity{ID: act.ID, Title: act.Title, Kind: act.Kind,
-				Subject: act.Subject, Minutes: act.Minutes})
+				Subject: act.Subject, Minutes: act.Minutes, Titles: titles})
 		}
 	}
 	if req.ChildIDs != nil {
@@ -198,6 +202,21 @@ func (s *server) applyAssignment(ctx context.Context, sc *content.School, cl *co
 		fe.Add("due_at", "must be after the release time")
 	}
 	return fe.Err()
+}
+
+// translatedTitles is a built-in activity's title in each message language
+// the library has it in, other than English.
+func (s *server) translatedTitles(id string) map[string]string {
+	var out map[string]string
+	for _, l := range notify.Languages() {
+		if a, ok := s.Library.Get(id, string(l)); ok && l != notify.LangEnglish && a.Language == string(l) {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[string(l)] = a.Title
+		}
+	}
+	return out
 }
 
 // queueRelease queues the release task for a's release time.
