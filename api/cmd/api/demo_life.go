@@ -155,8 +155,8 @@ type demoItem struct {
 // waitReleased waits until the worker has put every assignment's
 // activities in the demo parent's child's feed, and returns those items in
 // assignment order.
-func (d *demoLife) waitReleased(ctx context.Context, ids []string) ([]demoItem, error) {
-	ctx, cancel := context.WithTimeout(ctx, demoLifeWait)
+func (d *demoLife) waitReleased(parent context.Context, ids []string) ([]demoItem, error) {
+	ctx, cancel := context.WithTimeout(parent, demoLifeWait)
 	defer cancel()
 	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
@@ -181,6 +181,9 @@ func (d *demoLife) waitReleased(ctx context.Context, ids []string) ([]demoItem, 
 		}
 		select {
 		case <-ctx.Done():
+			if err := parent.Err(); err != nil {
+				return nil, err
+			}
 			return nil, fmt.Errorf("the worker did not release the demo's activities within %s", demoLifeWait)
 		case <-tick.C:
 		}
