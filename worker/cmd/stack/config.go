@@ -42,14 +42,10 @@ type Config struct {
 	// JWTSecret so that rotating the signing secret keeps the suppression
 	// list matching. Empty outside production means the hash key is
 	// derived from JWTSecret, as it was before the two were split.
-	HashSecret string
-	AppURL     string // HOMETIME_APP_URL, base of deep links
-	// ActivityMediaBaseURL is the https address the built-in video
-	// activities are served under (HOMETIME_ACTIVITY_MEDIA_BASE_URL; a
-	// video is <base>/<activity id>.mp4). Empty hides those videos.
-	ActivityMediaBaseURL string
-	ProxyHeader          string // HOMETIME_PROXY_HEADER, client-IP header of a trusted proxy
-	LogLevel             string // HOMETIME_LOG_LEVEL: debug, info, warn, error
+	HashSecret  string
+	AppURL      string // HOMETIME_APP_URL, base of deep links
+	ProxyHeader string // HOMETIME_PROXY_HEADER, client-IP header of a trusted proxy
+	LogLevel    string // HOMETIME_LOG_LEVEL: debug, info, warn, error
 	// WorkerMetricsAddr is where a stand-alone worker serves /metrics
 	// (HOMETIME_WORKER_METRICS_ADDR, e.g. ":9464"); empty serves none. In
 	// dev mode the API's /metrics carries the worker's series.
@@ -107,6 +103,11 @@ type Config struct {
 	// An accepted push of an important broadcast unopened this long falls
 	// back to an SMS (default 30m).
 	ImportantFallback time.Duration // HOMETIME_IMPORTANT_FALLBACK_DELAY
+
+	// ActivityMediaBaseURL is the https address the built-in video
+	// activities are served under (HOMETIME_ACTIVITY_MEDIA_BASE_URL; a
+	// video is <base>/<activity id>.mp4). Empty hides those videos.
+	ActivityMediaBaseURL string
 }
 
 // Dev reports whether the embedded store and queue are in use. It is
@@ -126,35 +127,35 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		Env:                  get("HOMETIME_ENV", EnvDevelopment),
-		HTTPAddr:             get("HOMETIME_HTTP_ADDR", ":8080"),
-		DataDir:              get("HOMETIME_DATA_DIR", "./.hometime"),
-		MongoURI:             get("MONGODB_URI", ""),
-		Database:             get("HOMETIME_DB", "hometime"),
-		RedisURL:             get("REDIS_URL", ""),
-		JWTSecret:            get("HOMETIME_JWT_SECRET", ""),
-		HashSecret:           get("HOMETIME_HASH_SECRET", ""),
-		MetricsAddr:          get("HOMETIME_METRICS_ADDR", ""),
-		MetricsToken:         get("HOMETIME_METRICS_TOKEN", ""),
-		AppURL:               strings.TrimRight(get("HOMETIME_APP_URL", "https://hometime.app"), "/"),
-		ActivityMediaBaseURL: strings.TrimRight(get("HOMETIME_ACTIVITY_MEDIA_BASE_URL", ""), "/"),
-		ProxyHeader:          get("HOMETIME_PROXY_HEADER", ""),
-		LogLevel:             get("HOMETIME_LOG_LEVEL", "info"),
-		WorkerMetricsAddr:    get("HOMETIME_WORKER_METRICS_ADDR", ""),
-		SendGridKey:          get("SENDGRID_API_KEY", ""),
-		TwilioAccountSID:     get("HOMETIME_TWILIO_ACCOUNT_SID", ""),
-		TwilioFrom:           get("HOMETIME_TWILIO_FROM", ""),
-		TwilioBaseURL:        get("HOMETIME_TWILIO_BASE_URL", ""),
-		FCMCredentialsFile:   get("HOMETIME_FCM_CREDENTIALS", ""),
-		FCMProjectID:         get("HOMETIME_FCM_PROJECT_ID", ""),
-		FCMEndpoint:          get("HOMETIME_FCM_ENDPOINT", ""),
-		SendGridBaseURL:      get("HOMETIME_SENDGRID_BASE_URL", ""),
-		EmailFrom:            get("HOMETIME_EMAIL_FROM", "Hometime <no-reply@hometime.app>"),
-		TwilioAuthToken:      get("HOMETIME_TWILIO_AUTH_TOKEN", ""),
-		PublicURL:            strings.TrimRight(get("HOMETIME_PUBLIC_URL", ""), "/"),
+		Env:                get("HOMETIME_ENV", EnvDevelopment),
+		HTTPAddr:           get("HOMETIME_HTTP_ADDR", ":8080"),
+		DataDir:            get("HOMETIME_DATA_DIR", "./.hometime"),
+		MongoURI:           get("MONGODB_URI", ""),
+		Database:           get("HOMETIME_DB", "hometime"),
+		RedisURL:           get("REDIS_URL", ""),
+		JWTSecret:          get("HOMETIME_JWT_SECRET", ""),
+		HashSecret:         get("HOMETIME_HASH_SECRET", ""),
+		MetricsAddr:        get("HOMETIME_METRICS_ADDR", ""),
+		MetricsToken:       get("HOMETIME_METRICS_TOKEN", ""),
+		AppURL:             strings.TrimRight(get("HOMETIME_APP_URL", "https://hometime.app"), "/"),
+		ProxyHeader:        get("HOMETIME_PROXY_HEADER", ""),
+		LogLevel:           get("HOMETIME_LOG_LEVEL", "info"),
+		WorkerMetricsAddr:  get("HOMETIME_WORKER_METRICS_ADDR", ""),
+		SendGridKey:        get("SENDGRID_API_KEY", ""),
+		TwilioAccountSID:   get("HOMETIME_TWILIO_ACCOUNT_SID", ""),
+		TwilioFrom:         get("HOMETIME_TWILIO_FROM", ""),
+		TwilioBaseURL:      get("HOMETIME_TWILIO_BASE_URL", ""),
+		FCMCredentialsFile: get("HOMETIME_FCM_CREDENTIALS", ""),
+		FCMProjectID:       get("HOMETIME_FCM_PROJECT_ID", ""),
+		FCMEndpoint:        get("HOMETIME_FCM_ENDPOINT", ""),
+		SendGridBaseURL:    get("HOMETIME_SENDGRID_BASE_URL", ""),
+		EmailFrom:          get("HOMETIME_EMAIL_FROM", "Hometime <no-reply@hometime.app>"),
+		TwilioAuthToken:    get("HOMETIME_TWILIO_AUTH_TOKEN", ""),
+		PublicURL:          strings.TrimRight(get("HOMETIME_PUBLIC_URL", ""), "/"),
 
 		SendGridWebhookKey: get("HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY", ""),
 	}
+	c.ActivityMediaBaseURL = strings.TrimRight(get("HOMETIME_ACTIVITY_MEDIA_BASE_URL", ""), "/")
 	var problems []string
 	bad := func(k, why string) { problems = append(problems, k+": "+why) }
 	switch c.Env {
