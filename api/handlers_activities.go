@@ -24,10 +24,8 @@ type ActivityLibrary interface {
 // one, else stored (what an assignment or feed item copied when it was set:
 // a school's own activity, or one since removed from the library).
 func (s *server) activityTitle(id, stored, lang string) string {
-	if s.Library != nil {
-		if a, ok := s.Library.Get(id, lang); ok {
-			return a.Title
-		}
+	if a, ok := s.Library.Get(id, lang); ok {
+		return a.Title
 	}
 	return stored
 }

@@ -29,7 +29,7 @@ var demoLastNames = []string{"Smith", "Jones", "Williams", "Taylor", "Davies", "
 // seedDemo writes the demo trust's people idempotently: every document has
 // a fixed id, existing ones are left as they are, so a restart with --demo
 // changes nothing and keeps whatever was done in the demo since. What they
-// do (demoLife) goes through the API once it is built.
+// do (liveDemo) goes through the API once it and the worker are running.
 func seedDemo(ctx context.Context, st *stack.Stack) error {
 	s := st.Store
 	now := time.Now().UTC()
