@@ -106,6 +106,8 @@ func TestBrowserStaffScreens(t *testing.T) {
 	b.waitText("main", "has been unlinked")
 
 	visit("/admin/messages", "SMS budget and messages", "Messages sent", "messages")
+	b.waitText("section[aria-labelledby=log-h] tbody", " sent") // the demo's broadcasts, through the outbox
+	b.shot("messages")
 
 	visit("/admin/export", "School export", "Prepare the export", "export")
 	b.do("prepare the export", chromedp.Click(chromedp.CSS(`main button.primary`)))

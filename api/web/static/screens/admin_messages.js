@@ -46,6 +46,18 @@ function Budget({ school, budget, onSaved }) {
   </section>`;
 }
 
+// Delivery reads one broadcast's counts and says them in a few words.
+function Delivery({ school, id }) {
+  const state = useLoad(() => api.get(`/v1/schools/${encodeURIComponent(school.id)}/broadcasts/${encodeURIComponent(id)}`), [id]);
+  if (!state.data) return state.error ? '–' : t('common.loading');
+  const c = state.data.counts || {};
+  const parts = [
+    ['delivered', c.delivered + c.read], ['sent', c.sent], ['waiting', c.pending + c.sending + c.deferred],
+    ['failed', c.failed], ['suppressed', c.suppressed], ['unknown', c.unknown],
+  ].filter(([, n]) => n > 0).map(([k, n]) => t('messages.count.' + k, { count: n }));
+  return parts.join(' · ') || t('messages.count.none');
+}
+
 function Log({ school }) {
   const [items, setItems] = useState([]);
   const [cursor, setCursor] = useState('');
@@ -75,14 +87,14 @@ function Log({ school }) {
         <table>
           <caption class="visually-hidden">${t('messages.logTitle')}</caption>
           <thead><tr><th scope="col">${t('messages.when')}</th><th scope="col">${t('messages.what')}</th>
-            <th scope="col" class="num">${t('messages.recipients')}</th><th scope="col">${t('messages.state')}</th></tr></thead>
+            <th scope="col" class="num">${t('messages.recipients')}</th><th scope="col">${t('messages.delivery')}</th></tr></thead>
           <tbody>${items.map((m) => html`<tr>
             <td>${fmt.dateTime(m.created_at)}</td>
             <td>${t('template.' + m.template) !== 'template.' + m.template ? t('template.' + m.template) : m.template}
               ${m.urgent && html` <span class="tag warn">${t('messages.urgent')}</span>`}
               ${m.important && html` <span class="tag">${t('messages.important')}</span>`}</td>
             <td class="num">${fmt.number(m.recipients)}</td>
-            <td>${t('broadcastState.' + m.state)}</td>
+            <td>${m.state === 'expanding' ? t('broadcastState.expanding') : html`<${Delivery} school=${school} id=${m.id} />`}</td>
           </tr>`)}</tbody>
         </table>
       </${TableWrap}>`}
