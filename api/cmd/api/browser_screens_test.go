@@ -29,6 +29,9 @@ func TestBrowserStaffScreens(t *testing.T) {
 	b.do("open the app", chromedp.Navigate(base+"/"))
 	b.waitText("h1", "Sign in")
 	logFirstLoad(t, b, "sign-in page")
+	b.do("phone width", chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile))
+	b.shot("signin-360px")
+	b.do("desktop width", chromedp.EmulateReset())
 
 	// Password reset: the request screen, the same answer for any address.
 	b.do("forgotten password", chromedp.Click(chromedp.CSS(`main a[href="#/reset"]`)))
@@ -79,10 +82,13 @@ func TestBrowserStaffScreens(t *testing.T) {
 		t.Errorf("web storage holds %s; want nothing (the language only when chosen)", got)
 	}
 
+	// Each screen is opened from the navigation by keyboard (focus the
+	// link, Enter); the new screen takes the focus, as a page load would.
 	visit := func(nav, h1, ready, screen string) {
 		t.Helper()
-		b.do("open "+screen, chromedp.Click(chromedp.CSS(`nav a[href$="`+nav+`"]`)))
+		b.do("open "+screen, chromedp.Focus(chromedp.CSS(`nav a[href$="`+nav+`"]`)), chromedp.KeyEvent("\r"))
 		b.waitText("h1", h1)
+		b.waitJS(`document.activeElement && document.activeElement.id === 'main'`)
 		b.waitText("main", ready)
 		b.checkA11y(screen)
 	}
