@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -192,9 +193,12 @@ func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// unsafeName is what a screenshot's file name may not hold.
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
 func (b *browser) fail(what string, err error) {
 	b.t.Helper()
-	b.shot("failed-" + strings.NewReplacer(" ", "-", "/", "-", "\"", "").Replace(what))
+	b.shot("failed-" + strings.Trim(unsafeName.ReplaceAllString(what, "-"), "-"))
 	body, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("body")))
 	b.t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
 }
