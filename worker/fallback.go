@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -24,7 +23,7 @@ import (
 type Fallbacks struct {
 	Ledger content.Ledger
 	Roster content.Roster
-	Tasks  Enqueuer
+	Tasks  tasks.Enqueuer
 	Clock  content.Clock
 	Log    *slog.Logger
 	Delay  time.Duration
@@ -105,7 +104,7 @@ func (h *Fallbacks) again(ctx context.Context, pageID string, at time.Time) erro
 	if err != nil {
 		return err
 	}
-	if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := tasks.Enqueue(ctx, h.Tasks, t); err != nil {
 		return fmt.Errorf("queue fallback check of %s: %w", pageID, err)
 	}
 	return nil
@@ -116,7 +115,7 @@ func (h *Fallbacks) queue(ctx context.Context, pageID string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := tasks.Enqueue(ctx, h.Tasks, t); err != nil {
 		return fmt.Errorf("queue %s: %w", pageID, err)
 	}
 	return nil

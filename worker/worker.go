@@ -29,7 +29,7 @@ type Deps struct {
 	Devices      ParentDevices // nil until device registration exists
 	Catalog      *notify.Catalog
 	Limiter      SendLimiter
-	Tasks        Enqueuer
+	Tasks        tasks.Enqueuer
 	HashKey      []byte
 	Clock        content.Clock
 	Log          *slog.Logger
