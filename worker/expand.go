@@ -68,7 +68,9 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	h.Log.Info("broadcast expanded", "broadcast_id", b.ID, "pages", w.n, "recipients", w.total)
-	return nil
+	// The sends may have settled every page before the broadcast said how
+	// many it has (or there are none): then nobody else would mark it done.
+	return settleBroadcast(ctx, h.Ledger, h.Log, b.ID, 0)
 }
 
 // pageWriter fills ledger pages with new recipients and appends them in

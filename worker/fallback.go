@@ -86,7 +86,8 @@ func (h *Fallbacks) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	h.Log.Info("important fallback", "page_id", page.ID, "unread", len(unread), "sms", len(fb.Entries))
 	if len(fb.Entries) == 0 {
-		return nil
+		// Nothing falls back: this check may have been the last thing owed.
+		return settleBroadcast(ctx, h.Ledger, h.Log, page.BroadcastID, page.N+1)
 	}
 	return h.queue(ctx, fbID)
 }

@@ -72,7 +72,7 @@ func TestInvitesCarryEachParentsOwnCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	queue := &taskstest.Recorder{}
-	pages := &Pages{Ledger: store, Senders: []PageSender{
+	pages := &Pages{Ledger: store, Log: log, Senders: []PageSender{
 		&SMSPages{Ledger: store, Roster: store, Suppressions: store, Budgets: store, SMS: sms, Catalog: notify.MustCatalog(),
 			Limiter: ratelimit.New(rdb), Tasks: queue, HashKey: key, Clock: clock, Log: log,
 			SenderKey: ratelimit.SenderKey("twilio", "test"), Rate: ratelimit.Rate{PerSecond: 1000, Burst: 1}, Price: 4,
