@@ -1,7 +1,55 @@
-// Placeholder: replaced by the teacher screens.
+// A teacher's classes (an admin sees every class), each with what has been
+// set for it: activities, release time, due date, state, and the way to
+// its submissions; and the way to set something new.
 import { html } from '../lib/ui.js';
-import { t } from '../lib/i18n.js';
+import { t, fmt } from '../lib/i18n.js';
+import { api } from '../lib/api.js';
+import { href } from '../lib/router.js';
+import { useLoad, Load } from '../lib/components.js';
+import { yearName, activityTitles, stateTag, schoolPath, classPath } from '../lib/teaching.js';
 
-export default function Screen() {
-  return html`<section class="panel"><h1>${t('teacher.teacherClasses.title')}</h1></section>`;
+function Assignments({ school, cls }) {
+  const state = useLoad(() => api.get(`${classPath(school, cls.id)}/assignments`), [school.id, cls.id]);
+  return html`<${Load} state=${state}>${(d) => {
+    const items = d.items || [];
+    if (!items.length) return html`<p>${t('classes.noAssignments')}</p>`;
+    return html`<ul class="assignments" aria-label=${t('classes.assignmentsOf', { name: cls.name })}>
+      ${items.map((a) => html`<li>
+        <a class="assignment-title" href=${href(`/s/${encodeURIComponent(school.id)}/assignments/${encodeURIComponent(a.id)}?class=${encodeURIComponent(cls.id)}`)}>
+          ${activityTitles(a)}</a>
+        <p class="meta">
+          <span class=${stateTag(a.state)}>${t(`assignment.state.${a.state}`)}</span>
+          <span>${a.state === 'released' ? t('classes.released', { when: fmt.dateTime(a.released_at || a.release_at) })
+            : t('classes.releases', { when: fmt.dateTime(a.release_at) })}</span>
+          <span>${t('classes.due', { when: fmt.dateTime(a.due_at) })}</span>
+          <span>${a.whole_class ? t('classes.wholeClass') : t('classes.someChildren', { count: a.child_ids.length })}</span>
+        </p>
+      </li>`)}
+    </ul>`;
+  }}</${Load}>`;
+}
+
+export default function Screen({ school }) {
+  const classes = useLoad(() => api.get(`${schoolPath(school)}/classes`), [school.id]);
+  const base = `/s/${encodeURIComponent(school.id)}`;
+  return html`<section>
+    <div class="panel">
+      <h1>${t('classes.title')}</h1>
+      <p>${t('classes.intro')}</p>
+    </div>
+    <${Load} state=${classes}>${(d) => (d.items.length === 0
+      ? html`<div class="panel"><p>${t('classes.none')}</p></div>`
+      : d.items.map((c) => html`<section class="panel class-card" aria-labelledby=${`cls-${c.id}`}>
+          <h2 id=${`cls-${c.id}`}>${c.name}</h2>
+          <p class="class-meta">${yearName(c.year_group)}</p>
+          <div class="actions">
+            <a class="button primary" href=${href(`${base}/classes/${encodeURIComponent(c.id)}/assign`)}
+              aria-label=${t('classes.setFor', { name: c.name })}>${t('classes.set')}</a>
+            <a class="button" href=${href(`${base}/engagement?class=${encodeURIComponent(c.id)}`)}
+              aria-label=${t('classes.engagementOf', { name: c.name })}>${t('classes.engagement')}</a>
+          </div>
+          <h3>${t('classes.setSoFar')}</h3>
+          <${Assignments} school=${school} cls=${c} />
+        </section>`))}</${Load}>
+  </section>`;
 }
