@@ -73,8 +73,8 @@ function Layout({ session, school, path, onSignOut, children }) {
   const bare = path.split('?')[0];
   const me = session && session.me;
   return html`
-    <a class="skip" href=${href(path)} onClick=${skip}>${t('app.skip')}</a>
     <header class="top">
+      <a class="skip" href=${href(path)} onClick=${skip}>${t('app.skip')}</a>
       <div class="top-row">
         <a class="brand" href=${href(session ? '/schools' : '/signin')}>${t('app.brand')}</a>
         ${school && html`<span class="school-name">${school.name}</span>`}
