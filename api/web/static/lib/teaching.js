@@ -1,7 +1,7 @@
 // Small helpers the teacher and engagement screens share: names for year
 // groups, subjects and kinds, assignment wording, ISO weeks, the local
 // date-time inputs, and Idempotency-Key values.
-import { t, locale } from './i18n.js';
+import { t, locale, language } from './i18n.js';
 
 export const YEAR_GROUPS = ['N', 'R', 'Y1', 'Y2', 'Y3', 'Y4', 'Y5', 'Y6'];
 export const SUBJECTS = ['reading', 'phonics', 'maths', 'science', 'talk', 'wellbeing'];
@@ -47,8 +47,32 @@ export function weekLabel(week) {
   return t('engagement.weekOf', { date: shortDate(d) });
 }
 
+// Browsers built without Welsh locale data (Debian's Chromium is one) format
+// cy-GB dates in the root locale ("Oct 12"); Welsh dates are then spelt
+// out here.
+const CY_MONTHS = ['Ion', 'Chwef', 'Maw', 'Ebr', 'Mai', 'Meh', 'Gorff', 'Awst', 'Medi', 'Hyd', 'Tach', 'Rhag'];
+let cyKnown = null;
+function ownWelsh() {
+  if (language() !== 'cy') return false;
+  if (cyKnown === null) cyKnown = Intl.DateTimeFormat.supportedLocalesOf(['cy']).length > 0;
+  return !cyKnown;
+}
+
+// shortDate: "2 Nov" / "2 Tach" (a UTC date).
 export function shortDate(d) {
+  if (ownWelsh()) return `${d.getUTCDate()} ${CY_MONTHS[d.getUTCMonth()]}`;
   return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(d);
+}
+
+// dateTime: "6 Dec 2026, 09:53" in the browser's time zone.
+export function dateTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (ownWelsh()) {
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getDate()} ${CY_MONTHS[d.getMonth()]} ${d.getFullYear()}, ${p(d.getHours())}:${p(d.getMinutes())}`;
+  }
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }
 
 // localInput formats a Date for an <input type="datetime-local"> in the

@@ -3,13 +3,13 @@
 // school's own; choose who (the whole class or some children), when
 // families see it and when it is due.
 import { html, useState, useRef } from '../lib/ui.js';
-import { t, fmt } from '../lib/i18n.js';
+import { t } from '../lib/i18n.js';
 import { api } from '../lib/api.js';
 import { href } from '../lib/router.js';
 import { useLoad, Load, Field, ErrorBanner, Status, fieldErrors } from '../lib/components.js';
 import {
   YEAR_GROUPS, SUBJECTS, KINDS, yearName, subjectName, kindName, schoolPath, classPath,
-  localInput, fromLocalInput, childName, activityTitles,
+  localInput, fromLocalInput, childName, activityTitles, dateTime,
 } from '../lib/teaching.js';
 
 const MAX_ACTIVITIES = 10;
@@ -181,7 +181,7 @@ function Form({ school, cls, children }) {
   return html`
     ${done && html`<div class="banner ok" role="status" tabindex="-1" ref=${doneRef}>
       <p>${done.now ? t('assign.doneNow', { title: activityTitles(done) })
-        : t('assign.doneLater', { title: activityTitles(done), when: fmt.dateTime(done.release_at) })}</p>
+        : t('assign.doneLater', { title: activityTitles(done), when: dateTime(done.release_at) })}</p>
       <p><a href=${href(`${base}/assignments/${encodeURIComponent(done.id)}?class=${encodeURIComponent(cls.id)}`)}>${t('assign.seeSubmissions')}</a>
         ${' · '}<a href=${href(`${base}/classes`)}>${t('assign.backToClasses')}</a></p>
     </div>`}
