@@ -58,7 +58,7 @@ func matrix() map[string]entry {
 			// would otherwise answer 429 from the sixth cell on.
 			return cell{path: "/v1/auth/login", body: map[string]string{"email": content.NewID("nobody") + "@example.test", "password": "wrong-password-1"}}
 		}},
-		"POST /v1/auth/refresh":                {public: true, setup: fixed("/v1/auth/refresh", map[string]string{"refresh_token": "not-a-token"})},
+		"POST /v1/auth/refresh": {public: true, setup: fixed("/v1/auth/refresh", map[string]string{"refresh_token": "not-a-token"})},
 		// The staff web app's sign-in: each actor signs in with their own
 		// email; staff succeed, parents are sent to the mobile app (403),
 		// a closed account and a stranger get 401. Refresh and logout act
