@@ -143,6 +143,39 @@ func TestBrowserTeacherJourney(t *testing.T) {
 		t.Errorf("the child's feed has no award: %s", body)
 	}
 
+	// The teacher's own activity, set to go out later: it is added to the
+	// school's library, chosen, and the class shows it as scheduled.
+	b.do("classes again", chromedp.Focus(chromedp.CSS(`nav a[href$="/classes"]`)), chromedp.KeyEvent("\r"))
+	b.waitText(".assignments", title)
+	b.do("open set-an-activity", chromedp.Focus(chromedp.CSS(`.class-card a.button.primary`)), chromedp.KeyEvent("\r"))
+	b.waitText(".library", "Year 1")
+	b.do("write our own",
+		chromedp.Focus(chromedp.CSS(`details.own summary`)),
+		chromedp.KeyEvent("\r"),
+		chromedp.KeyEvent("\t"),
+		chromedp.KeyEvent("Leaf hunt"),
+	)
+	b.do("describe it",
+		chromedp.Focus(chromedp.CSS(`details.own textarea`)),
+		chromedp.KeyEvent("Collect five different leaves on a walk and sort them by size."),
+		chromedp.KeyEvent("\t"),
+		chromedp.KeyEvent("Go for a walk.\nCollect five leaves.\nSort them from smallest to largest."),
+		chromedp.Focus(chromedp.CSS(`details.own button[type=submit]`)),
+		chromedp.KeyEvent("\r"),
+	)
+	b.waitText("details.own", "“Leaf hunt” is saved and chosen.")
+	b.waitText(".chosen-count", "Leaf hunt")
+	b.do("send it later", chromedp.Focus(chromedp.CSS(`#when-later`)), chromedp.KeyEvent(" "))
+	b.waitText("form", "Families see it on")
+	b.do("set it", chromedp.Focus(chromedp.CSS(`form button[type=submit].primary`)), chromedp.KeyEvent("\r"))
+	b.waitText(".banner.ok", "Set: Leaf hunt. Families will see it")
+	b.do("back to the classes", chromedp.Focus(chromedp.CSS(`.banner.ok a[href$="/classes"]`)), chromedp.KeyEvent("\r"))
+	b.waitText(".assignments", "Leaf hunt")
+	if got := evalJS[string](b, `[...document.querySelectorAll('.assignments li')].find(li => li.textContent.includes('Leaf hunt')).querySelector('.tag').textContent`); got != "Scheduled" {
+		t.Errorf("the later assignment shows %q, want Scheduled", got)
+	}
+	b.checkA11y("teacher-classes-set")
+
 	// Engagement: the class's rates per family, as charts with text values.
 	b.do("open engagement", chromedp.Focus(chromedp.CSS(`nav a[href$="/engagement"]`)), chromedp.KeyEvent("\r"))
 	b.waitText("h1", "Engagement")
