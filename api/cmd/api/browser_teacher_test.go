@@ -189,6 +189,10 @@ func TestBrowserTeacherJourney(t *testing.T) {
 		t.Errorf("%d labelled charts, want 2", n)
 	}
 	b.checkA11y("teacher-engagement")
+	// The charts' tables, opened, pass too.
+	evalJS[bool](b, `(document.querySelectorAll('details.chart-table').forEach(d => { d.open = true; }), true)`)
+	b.checkA11y("teacher-engagement-tables")
+	evalJS[bool](b, `(document.querySelectorAll('details.chart-table').forEach(d => { d.open = false; }), true)`)
 
 	// At 360 px wide nothing scrolls sideways.
 	b.do("narrow the window", chromedp.EmulateViewport(360, 800))
@@ -203,6 +207,14 @@ func TestBrowserTeacherJourney(t *testing.T) {
 		t.Errorf("submissions at 360 px are %d px wide", w)
 	}
 	b.checkA11y("teacher-submissions-360")
+	b.do("set an activity at 360 px", chromedp.Navigate(base+"/#/s/"+demoSchoolID+"/classes/"+demoTeacherClass+"/assign"))
+	b.waitText(".library", "Year 1")
+	if w := evalJS[int](b, `document.documentElement.scrollWidth`); w > 360 {
+		t.Errorf("set-an-activity at 360 px is %d px wide", w)
+	}
+	b.checkA11y("teacher-assign-360")
+	b.do("back to the submissions", chromedp.Navigate(base+"/#"+u.String()))
+	b.waitText(".thread", "What a great tower, Amelia!")
 
 	// In Welsh.
 	b.do("desktop again", chromedp.EmulateViewport(1280, 900))

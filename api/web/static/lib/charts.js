@@ -59,7 +59,7 @@ export function layout(groups, nSeries) {
 
 const pct = (x) => `${Math.round(x * 100) / 100}%`;
 
-export function BarChart({ title, summary, series, groups, format = String, max, tableCaption }) {
+export function BarChart({ title, summary, series, groups, format = String, max, tableCaption, groupLabel }) {
   const id = `chart${++seq}`;
   const top = max || niceMax(groups);
   const many = series.length > 1;
@@ -93,7 +93,7 @@ export function BarChart({ title, summary, series, groups, format = String, max,
         <table>
           <caption>${tableCaption || title}</caption>
           <thead><tr>
-            <th scope="col">${t('chart.group')}</th>
+            <th scope="col">${groupLabel || t('chart.group')}</th>
             ${series.map((s) => html`<th scope="col" class="num">${s.name}</th>`)}
           </tr></thead>
           <tbody>

@@ -74,9 +74,9 @@ function SchoolSplit({ school, weeks }) {
         <p class="hint">${t('engagement.perFamilyHint')}</p>
         <${Legend} series=${series} />
         <div class="chart-grid">
-          <${BarChart} title=${t('engagement.split.byMetric', { weeks })} series=${series} groups=${byMetric}
+          <${BarChart} title=${t('engagement.split.byMetric', { weeks })} series=${series} groups=${byMetric} groupLabel=${t('chart.measure')}
             format=${oneDecimal} summary=${describe(byMetric)} />
-          <${BarChart} title=${t('engagement.split.byWeek')} series=${series} groups=${byWeek}
+          <${BarChart} title=${t('engagement.split.byWeek')} series=${series} groups=${byWeek} groupLabel=${t('chart.week')}
             format=${oneDecimal} summary=${describe(byWeek)} />
         </div>
         <div class="actions">
@@ -105,9 +105,9 @@ function ClassView({ school, cls, weeks }) {
       <p>${t('engagement.class.families', { count: families })}</p>
       <p class="headline"><strong>${t('engagement.class.headline', { weeks, rate: oneDecimal(rate(done, families)), count: done })}</strong></p>
       <div class="chart-grid">
-        <${BarChart} title=${t('engagement.class.byMetric', { name: cls.name, weeks })} series=${series} groups=${byMetric}
+        <${BarChart} title=${t('engagement.class.byMetric', { name: cls.name, weeks })} series=${series} groups=${byMetric} groupLabel=${t('chart.measure')}
           format=${oneDecimal} summary=${describe(byMetric)} />
-        <${BarChart} title=${t('engagement.class.byWeek', { name: cls.name })} series=${series} groups=${byWeek}
+        <${BarChart} title=${t('engagement.class.byWeek', { name: cls.name })} series=${series} groups=${byWeek} groupLabel=${t('chart.week')}
           format=${oneDecimal} summary=${describe(byWeek)} />
       </div>`;
   }}</${Load}>`;

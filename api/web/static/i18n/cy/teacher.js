@@ -127,6 +127,8 @@ export default {
   'subs.waiting.other': 'Heb anfon yn ôl eto ({count} o blant)',
 
   'chart.showTable': 'Dangos fel tabl',
+  'chart.measure': 'Mesur',
+  'chart.week': 'Wythnos',
   'chart.group': 'Beth',
 
   'engagement.title': 'Ymgysylltu',

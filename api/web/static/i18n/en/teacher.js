@@ -123,6 +123,8 @@ export default {
   'subs.waiting.other': 'Not sent back yet ({count} children)',
 
   'chart.showTable': 'Show as a table',
+  'chart.measure': 'Measure',
+  'chart.week': 'Week',
   'chart.group': 'What',
 
   'engagement.title': 'Engagement',
