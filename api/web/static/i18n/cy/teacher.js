@@ -3,14 +3,6 @@
 export default {
   'teacher.unknownChild': 'Plentyn sydd ddim yn y dosbarth hwn bellach',
 
-  'year.N': 'Meithrin',
-  'year.R': 'Derbyn',
-  'year.Y1': 'Blwyddyn 1',
-  'year.Y2': 'Blwyddyn 2',
-  'year.Y3': 'Blwyddyn 3',
-  'year.Y4': 'Blwyddyn 4',
-  'year.Y5': 'Blwyddyn 5',
-  'year.Y6': 'Blwyddyn 6',
   'subject.reading': 'Darllen',
   'subject.phonics': 'Ffoneg',
   'subject.maths': 'Mathemateg',

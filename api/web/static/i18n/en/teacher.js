@@ -3,14 +3,6 @@
 export default {
   'teacher.unknownChild': 'A child no longer in this class',
 
-  'year.N': 'Nursery',
-  'year.R': 'Reception',
-  'year.Y1': 'Year 1',
-  'year.Y2': 'Year 2',
-  'year.Y3': 'Year 3',
-  'year.Y4': 'Year 4',
-  'year.Y5': 'Year 5',
-  'year.Y6': 'Year 6',
   'subject.reading': 'Reading',
   'subject.phonics': 'Phonics',
   'subject.maths': 'Maths',
