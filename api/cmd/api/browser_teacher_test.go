@@ -245,6 +245,20 @@ func TestBrowserTeacherJourney(t *testing.T) {
 	b.waitText("main", "Children on roll: 5 pupil premium, 15 others.")
 	b.waitText(".chart", "Other families")
 	b.checkA11y("admin-engagement")
+
+	// In Welsh on a phone every chart label (long Welsh ones wrap) stays
+	// inside the chart.
+	b.do("narrow the window", chromedp.EmulateViewport(360, 800))
+	b.do("switch to Welsh", chromedp.Focus(chromedp.CSS(`button.lang`)), chromedp.KeyEvent("\r"))
+	b.waitText("#split-title", "Grant datblygu disgyblion a theuluoedd eraill")
+	if out := evalJS[[]string](b, `[...document.querySelectorAll('.chart-label, .chart-value')].filter(e => {
+		const b = e.getBBox(), w = e.ownerSVGElement.getBoundingClientRect().width; return b.x < 0 || b.x + b.width > w + 1; }).map(e => e.textContent)`); len(out) > 0 {
+		t.Errorf("chart text outside the chart at 360 px: %q", out)
+	}
+	if w := evalJS[int](b, `document.documentElement.scrollWidth`); w > 360 {
+		t.Errorf("Welsh engagement at 360 px is %d px wide", w)
+	}
+	b.checkA11y("admin-engagement-cy-360")
 	t.Logf("teacher journey and admin engagement: %.1fs", time.Since(start).Seconds())
 }
 

@@ -22,6 +22,7 @@ import { t } from './i18n.js';
 const ROW = 24; // px per bar row
 const BAR = 16; // bar thickness
 const HEAD = 22; // px for a group label line (several series)
+const LINE = 15; // px per extra line of a wrapped label
 const LABEL_W = 40; // % of the width for the left-hand labels
 const BAR_MAX = 78; // % of the bar area the longest bar takes
 
@@ -35,23 +36,40 @@ export function niceMax(groups) {
   return m > 0 ? m : 1;
 }
 
+// wrap splits a label into at most two lines of about max characters,
+// at spaces, so long labels (Welsh ones often are) fit the label column on
+// a phone.
+export function wrap(text, max = 15) {
+  const words = String(text).split(' ');
+  const lines = [''];
+  for (const w of words) {
+    const i = lines.length - 1;
+    if (lines[i] && (lines[i] + ' ' + w).length > max && lines.length < 2) lines.push(w);
+    else lines[i] = lines[i] ? `${lines[i]} ${w}` : w;
+  }
+  return lines;
+}
+
 // layout computes every row's position: pure, so it can be reasoned about
-// apart from the drawing. Returns { height, rows: [{ y, kind, ... }] }.
-export function layout(groups, nSeries) {
+// apart from the drawing. Returns { height, rows: [{ y, h, kind, ... }] }.
+export function layout(groups, seriesNames) {
   const rows = [];
+  const many = seriesNames.length > 1;
   let y = 0;
+  const bar = (gi, si, value, label) => {
+    const lines = wrap(label);
+    const h = ROW + (lines.length - 1) * LINE;
+    rows.push({ kind: 'bar', y, h, group: gi, series: si, value, lines });
+    y += h + (many ? 0 : 4);
+  };
   for (const [gi, g] of groups.entries()) {
-    if (nSeries > 1) {
+    if (many) {
       rows.push({ kind: 'head', y, text: g.label });
       y += HEAD;
-      g.values.forEach((v, si) => {
-        rows.push({ kind: 'bar', y, group: gi, series: si, value: v });
-        y += ROW;
-      });
+      g.values.forEach((v, si) => bar(gi, si, v, seriesNames[si]));
       y += 8;
     } else {
-      rows.push({ kind: 'bar', y, group: gi, series: 0, value: g.values[0], label: g.label });
-      y += ROW + 4;
+      bar(gi, 0, g.values[0], g.label);
     }
   }
   return { height: Math.max(y, ROW), rows };
@@ -62,8 +80,7 @@ const pct = (x) => `${Math.round(x * 100) / 100}%`;
 export function BarChart({ title, summary, series, groups, format = String, max, tableCaption, groupLabel }) {
   const id = `chart${++seq}`;
   const top = max || niceMax(groups);
-  const many = series.length > 1;
-  const { height, rows } = layout(groups, series.length);
+  const { height, rows } = layout(groups, series.map((s) => s.name));
   const barArea = 100 - LABEL_W;
   return html`<figure class="chart">
     <figcaption class="chart-title" id=${`${id}-cap`}>${title}</figcaption>
@@ -79,11 +96,13 @@ export function BarChart({ title, summary, series, groups, format = String, max,
         const s = series[r.series];
         const v = Number.isFinite(r.value) ? r.value : 0;
         const w = (barArea * BAR_MAX / 100) * (v / top);
-        const label = many ? s.name : r.label;
+        const mid = r.y + r.h / 2 - 2; // the bar's centre line
+        const lx = pct(LABEL_W - 1.5);
         return html`<g class=${`chart-row ${s.cls || `s${r.series + 1}`}`}>
-          <text class="chart-label" x=${pct(LABEL_W - 1.5)} y=${r.y + 13} text-anchor="end">${label}</text>
-          <rect class="chart-bar" x=${pct(LABEL_W)} y=${r.y + (ROW - BAR) / 2 - 2} width=${pct(Math.max(w, v > 0 ? 0.4 : 0))} height=${BAR} rx="2" />
-          <text class="chart-value" x=${pct(LABEL_W + w + 1)} y=${r.y + 13}>${format(v)}</text>
+          <text class="chart-label" x=${lx} y=${mid - ((r.lines.length - 1) * LINE) / 2 + 4.5} text-anchor="end">
+            ${r.lines.map((l, i) => html`<tspan x=${lx} dy=${i ? LINE : 0}>${l}</tspan>`)}</text>
+          <rect class="chart-bar" x=${pct(LABEL_W)} y=${mid - BAR / 2} width=${pct(Math.max(w, v > 0 ? 0.4 : 0))} height=${BAR} rx="2" />
+          <text class="chart-value" x=${pct(LABEL_W + w + 1)} y=${mid + 4.5}>${format(v)}</text>
         </g>`;
       })}
     </svg>
