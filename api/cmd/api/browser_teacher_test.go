@@ -115,7 +115,8 @@ func TestBrowserTeacherJourney(t *testing.T) {
 	waitJS(b, "the full-size photo", `(() => { const i = document.querySelector('dialog[open] img'); return !!i && i.complete && i.naturalWidth >= 600; })()`)
 	b.checkA11y("teacher-photo")
 	b.do("close the photo", chromedp.KeyEvent("\u001b"))
-	waitJS(b, "focus back on the photo", `!document.querySelector('dialog[open]') && document.activeElement.classList.contains('photo-button')`)
+	waitJS(b, "focus back on the photo", `!document.querySelector('dialog[open]') && document.querySelector('#photo-dialog-title').textContent === ''
+		&& document.activeElement.classList.contains('photo-button')`)
 
 	// Reply, then an award, each by keyboard.
 	b.do("reply",
@@ -174,7 +175,14 @@ func TestBrowserTeacherJourney(t *testing.T) {
 	if got := evalJS[string](b, `[...document.querySelectorAll('.assignments li')].find(li => li.textContent.includes('Leaf hunt')).querySelector('.tag').textContent`); got != "Scheduled" {
 		t.Errorf("the later assignment shows %q, want Scheduled", got)
 	}
-	b.checkA11y("teacher-classes-set")
+	// Withdrawn before its release, after one question (focus goes to it).
+	b.do("withdraw it", chromedp.Focus(chromedp.CSS(`button[aria-label="Withdraw Leaf hunt"]`)), chromedp.KeyEvent("\r"))
+	b.waitText(".confirm", "Withdraw “Leaf hunt”? Families will not get it.")
+	waitJS(b, "focus on the confirmation", `document.activeElement.textContent === 'Yes, withdraw it'`)
+	b.checkA11y("teacher-classes-withdraw")
+	b.do("confirm", chromedp.KeyEvent("\r"))
+	b.waitText(".class-card", "“Leaf hunt” is withdrawn.")
+	waitJS(b, "the withdrawn state", `[...document.querySelectorAll('.assignments li')].find(li => li.textContent.includes('Leaf hunt')).querySelector('.tag').textContent === 'Withdrawn'`)
 
 	// Engagement: the class's rates per family, as charts with text values.
 	b.do("open engagement", chromedp.Focus(chromedp.CSS(`nav a[href$="/engagement"]`)), chromedp.KeyEvent("\r"))

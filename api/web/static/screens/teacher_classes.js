@@ -1,20 +1,57 @@
 // A teacher's classes (an admin sees every class), each with what has been
 // set for it: activities, release time, due date, state, and the way to
 // its submissions; and the way to set something new.
-import { html } from '../lib/ui.js';
+import { html, useState, useEffect, useRef } from '../lib/ui.js';
 import { t } from '../lib/i18n.js';
 import { api } from '../lib/api.js';
 import { href } from '../lib/router.js';
-import { useLoad, Load } from '../lib/components.js';
+import { useLoad, Load, ErrorBanner, Status } from '../lib/components.js';
 import { yearName, activityTitles, stateTag, schoolPath, classPath, dateTime } from '../lib/teaching.js';
+
+// Withdraw takes a scheduled assignment back before its release, after
+// asking once; the API refuses (409) once it has been released.
+function Withdraw({ school, cls, a, onDone }) {
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const yes = useRef(null);
+  useEffect(() => { if (asking && yes.current) yes.current.focus(); }, [asking]);
+  const title = activityTitles(a);
+  const go = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.del(`${classPath(school, cls.id)}/assignments/${encodeURIComponent(a.id)}`);
+      onDone(t('classes.withdrawn', { title }));
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  if (!asking) {
+    return html`<button type="button" class="link-button" aria-label=${t('classes.withdrawOf', { title })}
+      onClick=${() => setAsking(true)}>${t('classes.withdraw')}</button>`;
+  }
+  return html`<div class="confirm" role="group" aria-label=${t('classes.withdrawOf', { title })}>
+    <p>${t('classes.withdrawAsk', { title })}</p>
+    <${ErrorBanner} error=${error} />
+    <div class="actions">
+      <button type="button" class="danger primary" ref=${yes} disabled=${busy} onClick=${go}>${t('classes.withdrawYes')}</button>
+      <button type="button" onClick=${() => { setAsking(false); setError(null); }}>${t('classes.withdrawNo')}</button>
+    </div>
+  </div>`;
+}
 
 function Assignments({ school, cls }) {
   const state = useLoad(() => api.get(`${classPath(school, cls.id)}/assignments`), [school.id, cls.id]);
+  const [done, setDone] = useState('');
+  const withdrawn = (msg) => { setDone(msg); state.reload(); };
   return html`<${Load} state=${state}>${(d) => {
     const items = d.items || [];
-    if (!items.length) return html`<p>${t('classes.noAssignments')}</p>`;
-    return html`<ul class="assignments" aria-label=${t('classes.assignmentsOf', { name: cls.name })}>
-      ${items.map((a) => html`<li>
+    return html`
+      ${done && html`<${Status}>${done}</${Status}>`}
+      ${items.length === 0 ? html`<p>${t('classes.noAssignments')}</p>` : html`<ul class="assignments" aria-label=${t('classes.assignmentsOf', { name: cls.name })}>
+      ${items.map((a) => html`<li key=${a.id}>
         <a class="assignment-title" href=${href(`/s/${encodeURIComponent(school.id)}/assignments/${encodeURIComponent(a.id)}?class=${encodeURIComponent(cls.id)}`)}>
           ${activityTitles(a)}</a>
         <p class="meta">
@@ -24,8 +61,9 @@ function Assignments({ school, cls }) {
           <span>${t('classes.due', { when: dateTime(a.due_at) })}</span>
           <span>${a.whole_class ? t('classes.wholeClass') : t('classes.someChildren', { count: a.child_ids.length })}</span>
         </p>
+        ${a.state === 'scheduled' && html`<${Withdraw} school=${school} cls=${cls} a=${a} onDone=${withdrawn} />`}
       </li>`)}
-    </ul>`;
+    </ul>`}`;
   }}</${Load}>`;
 }
 

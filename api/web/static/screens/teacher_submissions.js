@@ -185,7 +185,10 @@ export default function Screen({ school, params, query }) {
   const openPhoto = (id, alt, el) => { opener.current = el; setPhoto({ id, alt }); };
   const closePhoto = () => {
     setPhoto(null);
-    if (opener.current) opener.current.focus();
+    // Browsers that give focus back to the opener on their own have done so
+    // by now; the others leave it on the page's body.
+    const a = document.activeElement;
+    if (opener.current && (!a || a === document.body)) opener.current.focus();
   };
   return html`<section>
     <${Load} state=${state}>${({ a, subs, children }) => {
