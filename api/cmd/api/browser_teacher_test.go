@@ -175,7 +175,12 @@ func TestBrowserTeacherJourney(t *testing.T) {
 	if got := evalJS[string](b, `[...document.querySelectorAll('.assignments li')].find(li => li.textContent.includes('Leaf hunt')).querySelector('.tag').textContent`); got != "Scheduled" {
 		t.Errorf("the later assignment shows %q, want Scheduled", got)
 	}
-	// Withdrawn before its release, after one question (focus goes to it).
+	// Withdrawn before its release, after one question (focus goes to it;
+	// "Keep it" brings focus back to "Withdraw").
+	b.do("ask to withdraw", chromedp.Focus(chromedp.CSS(`button[aria-label="Withdraw Leaf hunt"]`)), chromedp.KeyEvent("\r"))
+	waitJS(b, "focus on the confirmation", `document.activeElement.textContent === 'Yes, withdraw it'`)
+	b.do("keep it", chromedp.KeyEvent("\t"), chromedp.KeyEvent("\r"))
+	waitJS(b, "focus back on Withdraw", `!document.querySelector('.confirm') && document.activeElement.getAttribute('aria-label') === 'Withdraw Leaf hunt'`)
 	b.do("withdraw it", chromedp.Focus(chromedp.CSS(`button[aria-label="Withdraw Leaf hunt"]`)), chromedp.KeyEvent("\r"))
 	b.waitText(".confirm", "Withdraw “Leaf hunt”? Families will not get it.")
 	waitJS(b, "focus on the confirmation", `document.activeElement.textContent === 'Yes, withdraw it'`)

@@ -15,7 +15,15 @@ function Withdraw({ school, cls, a, onDone }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const yes = useRef(null);
-  useEffect(() => { if (asking && yes.current) yes.current.focus(); }, [asking]);
+  const ask = useRef(null);
+  const asked = useRef(false);
+  // Focus follows the question: to "Yes" when it opens, back to
+  // "Withdraw" when it is dismissed.
+  useEffect(() => {
+    if (asking && yes.current) yes.current.focus();
+    if (!asking && asked.current && ask.current) ask.current.focus();
+    asked.current = asked.current || asking;
+  }, [asking]);
   const title = activityTitles(a);
   const go = async () => {
     setBusy(true);
@@ -29,7 +37,7 @@ function Withdraw({ school, cls, a, onDone }) {
     }
   };
   if (!asking) {
-    return html`<button type="button" class="link-button" aria-label=${t('classes.withdrawOf', { title })}
+    return html`<button type="button" class="link-button" ref=${ask} aria-label=${t('classes.withdrawOf', { title })}
       onClick=${() => setAsking(true)}>${t('classes.withdraw')}</button>`;
   }
   return html`<div class="confirm" role="group" aria-label=${t('classes.withdrawOf', { title })}>
