@@ -207,6 +207,16 @@ func (b *browser) waitText(sel, text string) {
 	}
 }
 
+// waitJS waits until the expression is true.
+func (b *browser) waitJS(js string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		b.fail("wait for "+firstLine(js), err)
+	}
+}
+
 // evalJS evaluates a JavaScript expression, awaiting a promise.
 func evalJS[T any](b *browser, js string) T {
 	b.t.Helper()

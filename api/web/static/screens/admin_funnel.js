@@ -81,7 +81,7 @@ function Families({ families, classOf, classes }) {
         <tbody>${shown.map((f) => html`<tr>
           <th scope="row">${f.first_name} ${f.last_name}</th>
           <td>${f.children.map((k) => `${k.first_name} (${k.year_group})`).join(', ')}</td>
-          <td>${f.language}</td>
+          <td>${t('lang.' + f.language)}</td>
           <td>${[f.has_mobile && t('common.phone'), f.has_email && t('common.email')].filter(Boolean).join(', ') || t('funnel.noContact')}</td>
           <td>${f.state === 'active'
             ? html`<span class="tag ok">${t('delivery.joined')}</span>`

@@ -106,7 +106,7 @@ function Languages({ rows }) {
       <thead><tr><th scope="col">${t('common.language')}</th><th scope="col" class="num">${t('import.invites')}</th>
         <th scope="col" class="num">${t('import.invitesBySms')}</th><th scope="col" class="num">${t('import.invitesByEmail')}</th>
         <th scope="col" class="num">${t('import.smsCost')}</th></tr></thead>
-      <tbody>${rows.map((r) => html`<tr><td>${r.language}</td><td class="num">${fmt.number(r.invites)}</td>
+      <tbody>${rows.map((r) => html`<tr><td>${t('lang.' + r.language)}</td><td class="num">${fmt.number(r.invites)}</td>
         <td class="num">${fmt.number(r.sms)}</td><td class="num">${fmt.number(r.email)}</td><td class="num">${fmt.pence(r.sms_cost_pence)}</td></tr>`)}</tbody>
     </table>
   </${TableWrap}>`;

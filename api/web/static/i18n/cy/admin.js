@@ -24,7 +24,7 @@ export default {
   'import.newParents': 'Rhieni a gofalwyr newydd', 'import.invites': 'Gwahoddiadau', 'import.invitesBySms': 'Drwy neges destun', 'import.invitesByEmail': 'Drwy e-bost',
   'import.unreachable': 'Dim ffôn symudol nac e-bost', 'import.rejectedRows': 'Rhesi heb eu mewnforio', 'import.withoutPR': 'Cysylltiadau heb gyfrifoldeb rhiant',
   'import.costTitle': 'Cost y negeseuon testun gwahodd',
-  'import.cost': 'Bydd y negeseuon testun gwahodd yn costio {cost}: {segments} rhan neges am {price} yr un.',
+  'import.cost': 'Bydd y negeseuon testun gwahodd yn costio {cost} (rhannau neges: {segments}, am {price} yr un).',
   'import.budget': 'Mae {left} ar ôl o {budget} yng nghyllideb SMS y mis hwn.',
   'import.afterImport': 'Yn weddill ar ôl y gwahoddiadau hyn',
   'import.overBudget': 'Mae’r gwahoddiadau’n costio mwy nag sydd ar ôl y mis hwn. Dydy negeseuon testun y tu hwnt i’r gyllideb ddim yn cael eu hanfon; codwch y gyllideb o dan “Cyllideb SMS a negeseuon” yn gyntaf, neu bydd teuluoedd heb e-bost yn aros.',

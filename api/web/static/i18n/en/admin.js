@@ -24,7 +24,7 @@ export default {
   'import.newParents': 'New parents and carers', 'import.invites': 'Invites', 'import.invitesBySms': 'By text', 'import.invitesByEmail': 'By email',
   'import.unreachable': 'No mobile or email', 'import.rejectedRows': 'Rows not imported', 'import.withoutPR': 'Contacts without parental responsibility',
   'import.costTitle': 'Cost of the invite texts',
-  'import.cost': 'The invite texts will cost {cost}: {segments} text segments at {price} each.',
+  'import.cost': 'The invite texts will cost {cost} (text segments: {segments}, at {price} each).',
   'import.budget': 'This month’s SMS budget has {left} left of {budget}.',
   'import.afterImport': 'Left after these invites',
   'import.overBudget': 'The invites cost more than is left this month. Texts beyond the budget are not sent; raise the budget under “SMS budget and messages” first, or families without email will wait.',
