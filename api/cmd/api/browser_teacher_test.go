@@ -238,8 +238,12 @@ func TestBrowserTeacherJourney(t *testing.T) {
 	b.waitText("h1", "Ymgysylltu")
 	b.waitText(".chart", "Gweithgareddau a wnaed")
 	b.checkA11y("teacher-engagement-cy")
+	evalJS[bool](b, `(location.hash = '#/s/`+demoSchoolID+`/classes/`+demoTeacherClass+`/assign', true)`)
+	b.waitText("h1", "Gosod gweithgaredd i Robins")
+	b.waitText(".library", "Blwyddyn 1")
+	b.checkA11y("teacher-assign-cy")
 	b.do("back to English", chromedp.Focus(chromedp.CSS(`button.lang`)), chromedp.KeyEvent("\r"))
-	b.waitText("h1", "Engagement")
+	b.waitText("h1", "Set an activity for Robins")
 	t.Logf("teacher journey: %.1fs", time.Since(start).Seconds())
 
 	// The admin's engagement: the pupil-premium split, per family.
