@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -170,4 +171,56 @@ func TestWebLogoutEndsSession(t *testing.T) {
 	wantStatus(t, resp, body, 401)
 	resp, body = w.h.do("POST", "/v1/auth/web/logout", nil, "", webRequest)
 	wantStatus(t, resp, body, 204)
+}
+
+// TestWebSignInSharesTheLoginThrottle: the web sign-in counts against the
+// same per-account limit as the apps' sign-in, before the password is
+// checked, so the two routes together verify at most the limit.
+func TestWebSignInSharesTheLoginThrottle(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for i := int64(0); i < w.h.deps.Limits.LoginPerAccount.Max; i++ {
+		resp, body := w.h.do("POST", "/v1/auth/login", map[string]string{"email": w.Admin.Email, "password": "wrong-password-1"}, "")
+		wantStatus(t, resp, body, 401)
+	}
+	resp, body := w.h.do("POST", "/v1/auth/web/login", map[string]string{"email": w.Admin.Email, "password": fixturePassword}, "", webRequest)
+	wantStatus(t, resp, body, 429)
+	if len(resp.Cookies()) != 0 {
+		t.Error("a throttled web sign-in set a cookie")
+	}
+}
+
+// TestWebAppIsTheFallback: the app answers "/" and its assets with its own
+// headers, after every API route; API paths keep their JSON answers and an
+// unknown /v1 path is still the JSON 404.
+func TestWebAppIsTheFallback(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	get := func(method, path string) (*http.Response, string) {
+		req, _ := http.NewRequest(method, path, nil)
+		resp, err := h.app.Test(req, 30_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	resp, body := get("GET", "/")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("GET /: %d %v", resp.StatusCode, resp.Header)
+	}
+	if resp.Header.Get("X-Request-ID") == "" || !strings.Contains(body, `type="module"`) {
+		t.Errorf("GET /: no request id or no module script")
+	}
+	for _, c := range []struct{ method, path string }{{"GET", "/v1/nope"}, {"GET", "/v1"}, {"POST", "/"}, {"GET", "/assets/0/app.js"}, {"GET", "/v1/schools/x/nope"}} {
+		resp, body := get(c.method, c.path)
+		if resp.StatusCode != 404 || !strings.Contains(body, `"code":"not_found"`) || resp.Header.Get("Content-Security-Policy") != "default-src 'none'; frame-ancestors 'none'" {
+			t.Errorf("%s %s: %d %s %v, want the API's JSON 404", c.method, c.path, resp.StatusCode, body, resp.Header.Get("Content-Security-Policy"))
+		}
+	}
+	if resp, body := get("GET", "/healthz"); resp.StatusCode != 200 || !strings.Contains(body, `"ok"`) {
+		t.Errorf("GET /healthz: %d %s", resp.StatusCode, body)
+	}
 }
