@@ -285,7 +285,7 @@ func productionEnv(t *testing.T) map[string]string {
 		"HOMETIME_TWILIO_ACCOUNT_SID": providerfake.FakeTwilioAccountSID, "HOMETIME_TWILIO_AUTH_TOKEN": providerfake.FakeTwilioAuthToken,
 		"HOMETIME_TWILIO_FROM": "+447700900001", "HOMETIME_PUBLIC_URL": "https://api.hometime.test",
 		"SENDGRID_API_KEY": sg.APIKey, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": sg.EventWebhookPublicKey(),
-		"HOMETIME_FCM_CREDENTIALS": "/etc/hometime/fcm.json",
+		"HOMETIME_FCM_CREDENTIALS": "/etc/hometime/fcm.json", "HOMETIME_APP_URL": "https://app.hometime.test",
 	}
 }
 
@@ -311,6 +311,7 @@ func TestRunProductionRefuses(t *testing.T) {
 		{"no email provider", "SENDGRID_API_KEY", nil, nil, "SENDGRID_API_KEY"},
 		{"no push provider", "HOMETIME_FCM_CREDENTIALS", nil, nil, "HOMETIME_FCM_CREDENTIALS"},
 		{"no SendGrid webhook key", "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY", nil, nil, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY"},
+		{"no app address", "HOMETIME_APP_URL", nil, nil, "HOMETIME_APP_URL"},
 		{"Twilio without its auth token", "HOMETIME_TWILIO_AUTH_TOKEN", nil, nil, "HOMETIME_TWILIO_AUTH_TOKEN"},
 		{"--demo", "", nil, []string{"--demo"}, "--demo"},
 		{"--demo with a problem too", "MONGODB_URI", nil, []string{"--demo"}, "--demo"},

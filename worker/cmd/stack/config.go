@@ -137,7 +137,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		HashSecret:         get("HOMETIME_HASH_SECRET", ""),
 		MetricsAddr:        get("HOMETIME_METRICS_ADDR", ""),
 		MetricsToken:       get("HOMETIME_METRICS_TOKEN", ""),
-		AppURL:             strings.TrimRight(get("HOMETIME_APP_URL", "https://hometime.app"), "/"),
+		AppURL:             strings.TrimRight(get("HOMETIME_APP_URL", ""), "/"),
 		ProxyHeader:        get("HOMETIME_PROXY_HEADER", ""),
 		LogLevel:           get("HOMETIME_LOG_LEVEL", "info"),
 		WorkerMetricsAddr:  get("HOMETIME_WORKER_METRICS_ADDR", ""),
@@ -191,8 +191,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.HashSecret != "" && len(c.HashSecret) < 32 {
 		bad("HOMETIME_HASH_SECRET", "must be at least 32 characters")
 	}
-	if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		bad("HOMETIME_APP_URL", "must be an absolute http(s) URL")
+	if c.AppURL == "" && !c.Production() {
+		// In development the links in emails and texts open this
+		// program's own staff web app (a reset link, its reset screen).
+		c.AppURL = LocalURL(c.HTTPAddr)
+	}
+	if c.AppURL != "" { // production without it: productionRequires names it
+		if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("HOMETIME_APP_URL", "must be an absolute http(s) URL")
+		}
 	}
 	if c.ActivityMediaBaseURL != "" {
 		if u, err := url.Parse(c.ActivityMediaBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil ||
@@ -312,6 +319,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// LocalURL is the http:// address a browser on this machine reaches the
+// HTTP listener addr at: ":8080" and "0.0.0.0:8080" are
+// http://localhost:8080.
+func LocalURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // productionRequires names every variable production cannot do without:
 // the store, the queue, both secrets, a provider for each channel (the
 // outbox is never used in production) and the webhook keys that turn
@@ -327,6 +348,7 @@ func productionRequires(c Config, bad func(k, why string)) {
 		{"SENDGRID_API_KEY", c.SendGridKey, "emails would go to the local outbox"},
 		{"HOMETIME_FCM_CREDENTIALS", c.FCMCredentialsFile + c.FCMProjectID, "pushes would go to the local outbox (or set HOMETIME_FCM_PROJECT_ID with application default credentials)"},
 		{"HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY", c.SendGridWebhookKey, "bounces and unsubscribes would never reach the suppression list"},
+		{"HOMETIME_APP_URL", c.AppURL, "the links in invites and reset emails need the address of the app"},
 	} {
 		if r.val == "" {
 			bad(r.key, in+": "+r.why)

@@ -63,6 +63,8 @@ func TestLoadConfig(t *testing.T) {
 			"HOMETIME_TRUSTED_PROXIES": "0.0.0.0/0"}, "HOMETIME_TRUSTED_PROXIES"},
 		{"trusted proxies only commas", map[string]string{"HOMETIME_PROXY_HEADER": "X-Forwarded-For",
 			"HOMETIME_TRUSTED_PROXIES": ", ,"}, "HOMETIME_TRUSTED_PROXIES"},
+		{"production needs the app address", map[string]string{"HOMETIME_ENV": "production"}, "HOMETIME_APP_URL"},
+		{"app address not absolute", map[string]string{"HOMETIME_APP_URL": "hometime.app"}, "HOMETIME_APP_URL"},
 	}
 	for _, c := range cases {
 		_, err := LoadConfig(func(k string) string { return c.env[k] })
@@ -84,5 +86,26 @@ func TestLoadConfig(t *testing.T) {
 	if !cfg.Dev() || cfg.Production() || cfg.Env != EnvDevelopment || cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.hometime" ||
 		cfg.RedeemFailureAlert != 100 {
 		t.Errorf("defaults %+v", cfg)
+	}
+}
+
+// In development the links in emails open this program's own web app: the
+// app address defaults to the HTTP listener's local address; a given one
+// is kept (without a trailing slash).
+func TestAppURLDefault(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ addr, appURL, want string }{
+		{"", "", "http://localhost:8080"},
+		{":18123", "", "http://localhost:18123"},
+		{"0.0.0.0:9000", "", "http://localhost:9000"},
+		{"[::]:9000", "", "http://localhost:9000"},
+		{"127.0.0.1:18124", "", "http://127.0.0.1:18124"},
+		{":8080", "https://staff.example.org/", "https://staff.example.org"},
+	} {
+		env := map[string]string{"HOMETIME_HTTP_ADDR": c.addr, "HOMETIME_APP_URL": c.appURL}
+		cfg, err := LoadConfig(func(k string) string { return env[k] })
+		if err != nil || cfg.AppURL != c.want {
+			t.Errorf("HOMETIME_HTTP_ADDR=%q HOMETIME_APP_URL=%q: app URL %q (%v), want %q", c.addr, c.appURL, cfg.AppURL, err, c.want)
+		}
 	}
 }

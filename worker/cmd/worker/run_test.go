@@ -26,7 +26,7 @@ func TestRunProductionRefuses(t *testing.T) {
 		"HOMETIME_TWILIO_ACCOUNT_SID": providerfake.FakeTwilioAccountSID, "HOMETIME_TWILIO_AUTH_TOKEN": providerfake.FakeTwilioAuthToken,
 		"HOMETIME_TWILIO_FROM": "+447700900001", "HOMETIME_PUBLIC_URL": "https://api.hometime.test",
 		"SENDGRID_API_KEY": sg.APIKey, "HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY": sg.EventWebhookPublicKey(),
-		"HOMETIME_FCM_CREDENTIALS": "/etc/hometime/fcm.json",
+		"HOMETIME_FCM_CREDENTIALS": "/etc/hometime/fcm.json", "HOMETIME_APP_URL": "https://app.hometime.test",
 	}
 	cases := []struct {
 		name    string
