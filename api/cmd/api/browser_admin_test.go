@@ -129,8 +129,8 @@ func writeRoster(t *testing.T) string {
 		if i >= 10 {
 			year, class = "Year 3", "Owls"
 		}
-		fmt.Fprintf(&b, "A8010%07d%d,%s,%s,%s,%s,Parent,%s,Mother,,family%02d@demo.hometime.test,Y,\r\n",
-			2000+i, i%10, demoLastNames[i%10], demoFirstNames[i], year, class, demoLastNames[i%10], i%10+1)
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%s,Parent,%s,Mother,,family%02d@demo.hometime.test,Y,\r\n",
+			demoUPN(i), demoLastNames[i%10], demoFirstNames[i], year, class, demoLastNames[i%10], i%10+1)
 	}
 	upn := func(n int) string { return mistest.UPNFor(900000 + n) }
 	fmt.Fprintf(&b, "%s,Rees,Cerys,Year 1,Robins,Angharad,Rees,Mother,07123 456789,angharad.rees@example.test,Y,Welsh\r\n", upn(1))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hometime-edu/hometime/api"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/misimport"
 	"github.com/hometime-edu/hometime/worker/cmd/stack"
 )
 
@@ -25,6 +26,18 @@ var demoFirstNames = []string{"Amelia", "Oliver", "Isla", "George", "Ava", "Noah
 	"Lily", "Oscar", "Ivy", "Harry", "Florence", "Muhammad", "Willow", "Jack", "Rosie", "Theo"}
 
 var demoLastNames = []string{"Smith", "Jones", "Williams", "Taylor", "Davies", "Evans", "Khan", "Nowak", "Hughes", "Patel"}
+
+// demoUPN is the demo's i-th child's UPN (i from 0): digits fixed by i, with
+// the check letter they call for, so an import of the demo school's own
+// roster matches every child without a check-letter warning.
+func demoUPN(i int) string {
+	d := fmt.Sprintf("8010%07d%d", 2000+i, i%10)
+	return string(misimport.UPNCheckLetter(d[:11], int(d[11]-'0'))) + d
+}
+
+// oldDemoUPN is the UPN earlier demos gave the i-th child, with a check
+// letter ("A") that does not match: a data dir seeded then is corrected.
+func oldDemoUPN(i int) string { return fmt.Sprintf("A8010%07d%d", 2000+i, i%10) }
 
 // seedDemo writes the demo trust's people idempotently: every document has
 // a fixed id, existing ones are left as they are, so a restart with --demo
@@ -87,9 +100,22 @@ func seedDemo(ctx context.Context, st *stack.Stack) error {
 		cl := classes[i/10]
 		k := &content.Child{ID: fmt.Sprintf("chd_demo_%02d", i+1), SchoolID: demoSchoolID, FirstName: demoFirstNames[i],
 			LastName: demoLastNames[i%10], YearGroup: cl.YearGroup, ClassIDs: []string{cl.ID}, PupilPremium: i%4 == 3,
-			UPN: fmt.Sprintf("A8010%07d%d", 2000+i, i%10), SchoolLink: content.SchoolLink{State: content.LinkLinked}, CreatedAt: now}
-		if err := ignoreDup(s.CreateChild(ctx, k)); err != nil {
+			UPN: demoUPN(i), SchoolLink: content.SchoolLink{State: content.LinkLinked}, CreatedAt: now}
+		created := s.CreateChild(ctx, k)
+		if err := ignoreDup(created); err != nil {
 			return err
+		}
+		if created != nil { // there already: correct an earlier demo's UPN, once
+			have, err := s.Child(ctx, k.ID)
+			if err != nil {
+				return err
+			}
+			if have.UPN == oldDemoUPN(i) {
+				have.UPN = demoUPN(i)
+				if err := s.UpdateChild(ctx, have); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	// Families: parent i (0..9) has children i+1 and i+11 (siblings across

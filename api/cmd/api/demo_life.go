@@ -60,6 +60,24 @@ var demoSubmissions = []demoSubmission{
 	{2, 4, "Lily guessed the sofa was 2 metres long and it was 1 metre 90. Kindness bingo is on the fridge now.", false, ""},
 }
 
+// demoFamily is another family that joins (an admin prints their invite
+// code, they redeem it, as the app does) and sends an activity back, so
+// the school's engagement has families on both sides of the pupil-premium
+// split: the demo parent's children are not pupil premium.
+type demoFamily struct {
+	parentID, email string
+	childID         string // their child in the assignment's class
+	assignment      int    // index in demoAssignments
+	rating          int
+	comment         string
+}
+
+var demoFamilies = []demoFamily{
+	// chd_demo_04 (George Taylor, Robins) is pupil premium.
+	{"par_demo_04", "family04@demo.hometime.test", "chd_demo_04", 0, 5,
+		"George did the word hunt before tea and wants a penny shop at the weekend."},
+}
+
 const demoAwardReason = "For reading every sticky note in the house, even the tricky ones"
 
 // demoLifeWait bounds the wait for the worker to release the demo's
@@ -118,6 +136,11 @@ func liveDemo(ctx context.Context, app *fiber.App, st *stack.Stack, worker bool)
 	}
 	if err := d.award(ctx, "chd_demo_01"); err != nil {
 		return sum, fmt.Errorf("award: %w", err)
+	}
+	for _, f := range demoFamilies {
+		if err := d.family(ctx, ids[f.assignment], f); err != nil {
+			return sum, fmt.Errorf("family %s: %w", f.parentID, err)
+		}
 	}
 	return d.summary(ctx, ids)
 }
@@ -225,6 +248,72 @@ func (d *demoLife) submission(ctx context.Context, asgID string, da demoAssignme
 	}
 	return d.call(ctx, da.teacher, "POST", "/v1/schools/"+demoSchoolID+"/assignments/"+asgID+"/submissions/"+subID+"/replies",
 		"demo-reply-"+subID, map[string]any{"body": ds.reply}, nil)
+}
+
+// family has f join, open the assignment's first activity and send it back
+// done, each step only if the store shows it not done yet.
+func (d *demoLife) family(ctx context.Context, asgID string, f demoFamily) error {
+	p, err := d.st.Store.Parent(ctx, f.parentID)
+	if err != nil {
+		return err
+	}
+	if p.State == content.ParentInvited {
+		var code struct {
+			Code string `json:"code"`
+		}
+		if err := d.call(ctx, demoAdmin, "POST", "/v1/schools/"+demoSchoolID+"/parents/"+f.parentID+"/invite-code", "", nil, &code); err != nil {
+			return fmt.Errorf("invite code: %w", err)
+		}
+		if err := d.do(ctx, "", "POST", "/v1/invites/redeem", "", map[string]any{"code": code.Code, "email": f.email,
+			"password": demoPassword, "language": "en",
+			"consent": map[string]any{"privacy_notice_version": "2026-09", "accepted": true}}, nil); err != nil {
+			return fmt.Errorf("redeem: %w", err)
+		}
+	}
+	subID := content.SubmissionID(asgID, f.childID, f.parentID)
+	sub, err := d.st.Store.Submission(ctx, subID)
+	if err != nil && !content.IsCode(err, content.CodeNotFound) {
+		return err
+	}
+	if sub != nil && sub.Done {
+		return nil
+	}
+	itemID, err := d.waitItem(ctx, f.childID, "asg:"+asgID+":"+demoAssignments[f.assignment].activities[0])
+	if err != nil {
+		return err
+	}
+	if it, err := d.st.Store.FeedItem(ctx, itemID); err != nil {
+		return err
+	} else if !it.Seen {
+		if err := d.call(ctx, f.email, "POST", "/v1/children/"+f.childID+"/feed/"+itemID+"/seen", "", nil, nil); err != nil {
+			return err
+		}
+	}
+	return d.call(ctx, f.email, "POST", "/v1/children/"+f.childID+"/assignments/"+asgID+"/submission", "",
+		map[string]any{"done": true, "rating": f.rating, "comment": f.comment}, nil)
+}
+
+// waitItem waits for the worker to put the item with key in the child's
+// feed and returns its ID.
+func (d *demoLife) waitItem(parent context.Context, childID, key string) (string, error) {
+	ctx, cancel := context.WithTimeout(parent, demoLifeWait)
+	defer cancel()
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		id, err := d.st.Store.FeedItemIDByKey(ctx, childID, key)
+		if err == nil || !content.IsCode(err, content.CodeNotFound) {
+			return id, err
+		}
+		select {
+		case <-ctx.Done():
+			if err := parent.Err(); err != nil {
+				return "", err
+			}
+			return "", fmt.Errorf("the worker did not release %s to %s within %s", key, childID, demoLifeWait)
+		case <-tick.C:
+		}
+	}
 }
 
 // award has the Robins' teacher give the child an award, unless the

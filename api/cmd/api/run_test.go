@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/misimport"
 	"github.com/hometime-edu/hometime/content/mongostore/embedded"
 	"github.com/hometime-edu/hometime/notify/providerfake"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
@@ -560,10 +561,18 @@ func TestRunDemo(t *testing.T) {
 		t.Fatalf("no submission with a photo: %v", s.submissions)
 	}
 	st, subs := c.call("GET", "/v1/schools/"+demoSchoolID+"/assignments/"+photoAsg+"/submissions", teacher, nil)
-	if st != 200 || len(subs["items"].([]any)) != 1 {
+	// The demo parent's, and the pupil-premium family's (no photo).
+	var sub map[string]any
+	if st == 200 {
+		for _, x := range subs["items"].([]any) {
+			if x.(map[string]any)["child_id"] == "chd_demo_01" {
+				sub = x.(map[string]any)
+			}
+		}
+	}
+	if sub == nil || len(subs["items"].([]any)) != 1+len(demoFamilies) {
 		t.Fatalf("the Robins' teacher's submissions: %d %v", st, subs)
 	}
-	sub := subs["items"].([]any)[0].(map[string]any)
 	if len(sub["replies"].([]any)) != 1 || sub["done"] != true {
 		t.Fatalf("submission: %v", sub)
 	}
@@ -621,6 +630,15 @@ func TestRunDemo(t *testing.T) {
 			t.Fatalf("engagement: %d %v", st, week)
 		}
 	}
+	// Families on both sides of the pupil-premium split have done things.
+	for _, part := range []string{"pupil_premium", "other"} {
+		w := eng[part].([]any)[0].(map[string]any)
+		for _, k := range []string{"sign_ins", "views", "completions", "ratings", "comments"} {
+			if w[k] == float64(0) {
+				t.Fatalf("engagement %s: %v", part, w)
+			}
+		}
+	}
 
 	// A second start on the same data adds nothing, and is quick.
 	stop()
@@ -660,6 +678,24 @@ func TestDemoBannerQuietHours(t *testing.T) {
 	for _, want := range []string{demoAdmin, demoTeacher, demoTeacher2, demoParent, "6 items", "1 photo", "1 reply", "1 award"} {
 		if !strings.Contains(day, want) {
 			t.Fatalf("banner lacks %q:\n%s", want, day)
+		}
+	}
+}
+
+// The demo's UPNs pass the import's check (shape and check letter), are
+// distinct, and keep the digits earlier demos gave each child, whose
+// wrong check letter a restart corrects.
+func TestDemoUPNs(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for i := 0; i < 20; i++ {
+		u := demoUPN(i)
+		if _, shapeOK, checkOK := misimport.UPN(u); !shapeOK || !checkOK || seen[u] {
+			t.Errorf("child %d: UPN %q (shape %v, check letter %v, repeated %v)", i, u, shapeOK, checkOK, seen[u])
+		}
+		seen[u] = true
+		if old := oldDemoUPN(i); old[1:] != u[1:] {
+			t.Errorf("child %d: %q does not keep the digits of %q", i, u, old)
 		}
 	}
 }
