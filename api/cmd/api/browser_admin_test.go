@@ -68,6 +68,10 @@ func TestBrowserAdminJourney(t *testing.T) {
 	if !sawPhone || !sawYear {
 		t.Errorf("problems table lacks row 18's mobile or row 19's year group: %q", rows)
 	}
+	// The demo's own pupils' UPNs pass the check letter.
+	if evalJS[bool](b, `document.querySelector('.result').textContent.includes('UPN check letter does not match')`) {
+		t.Error("the dry run warns about the demo pupils' UPN check letters")
+	}
 	b.waitText(".result", "This month’s SMS budget has £50.00 left")
 	b.waitText(".result", "5 children on Hometime are not in this file (25% of the roster)")
 	if !evalJS[bool](b, `[...document.querySelectorAll('.result .actions button')].every(x => x.disabled)`) {

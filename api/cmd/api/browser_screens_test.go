@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,8 +52,12 @@ func TestBrowserStaffScreens(t *testing.T) {
 	b.do("ask for a link for a teacher", chromedp.SendKeys(chromedp.CSS(`input[type=email]`), teacher2),
 		chromedp.Click(chromedp.CSS(`form button[type=submit]`)))
 	b.waitText("main", "a link is on its way")
-	token := resetToken(t, dir, teacher2)
-	b.do("open the emailed link", chromedp.Navigate(base+"/reset-password?token="+token))
+	link, token := resetLink(t, dir, teacher2)
+	// In development the emailed link opens this program's own web app.
+	if want := base + "/reset-password?token=" + token; link != want {
+		t.Errorf("the reset email links to %q, want %q", link, want)
+	}
+	b.do("open the emailed link", chromedp.Navigate(link))
 	b.waitText("h1", "Choose a new password")
 	if href := evalJS[string](b, `location.href`); strings.Contains(href, token) {
 		t.Errorf("the reset token stayed in the address bar: %s", href)
@@ -132,13 +137,55 @@ func TestBrowserStaffScreens(t *testing.T) {
 	b.waitText("h1", "Gwahoddiadau")
 	b.waitText("main", "Yn dangos")
 	b.checkA11y("funnel-cy")
+
+	// Dates in Welsh spell the month out (Debian's Chromium has no Welsh
+	// locale data: the app does it): the message log's, sent this month.
+	b.do("messages in Welsh", chromedp.Click(chromedp.CSS(`nav a[href$="/admin/messages"]`)))
+	b.waitText("section[aria-labelledby=log-h] tbody", ":")
+	london, _ := time.LoadLocation("Europe/London")
+	month := welshMonths[time.Now().In(london).Month()-1]
+	dates := evalJS[[]string](b, `[...document.querySelectorAll('section[aria-labelledby=log-h] tbody td')].map(td => td.textContent).filter(s => /\d{4}, \d{2}:\d{2}$/.test(s))`)
+	if len(dates) == 0 {
+		t.Error("no dates in the Welsh message log")
+	}
+	englishMonth := regexp.MustCompile(`\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec)`)
+	for _, d := range dates {
+		if !strings.Contains(d, " "+month+" ") || englishMonth.MatchString(d) {
+			t.Errorf("Welsh message log date %q, want the month spelt %q", d, month)
+			break
+		}
+	}
+	b.checkA11y("messages-cy")
+	// An API field error is shown in Welsh: the invite form sent empty.
+	b.do("staff in Welsh", chromedp.Click(chromedp.CSS(`nav a[href$="/admin/staff"]`)))
+	b.waitText("#invite-staff-h", "")
+	b.expectFailedLoad("/v1/schools/sch_demo/staff")
+	b.do("invite nobody", chromedp.Click(chromedp.CSS(`section[aria-labelledby=invite-staff-h] form button[type=submit]`)))
+	b.waitText("section[aria-labelledby=invite-staff-h] form", "Mae angen hwn")
+	if errs := evalJS[[]string](b, `[...document.querySelectorAll('.field-error')].map(e => e.textContent)`); slices.Contains(errs, "required") {
+		t.Errorf("field errors in Welsh: %q", errs)
+	}
+	b.checkA11y("staff-field-errors-cy")
+	// The one date formatter, in the school's time zone whatever the
+	// browser's: 23:30 UTC is 00:30 the next day in London in summer (and
+	// 11:30 in Auckland), 23:30 the same day in winter.
+	got := evalJS[[]string](b, `import(document.querySelector('script[src$="/app.js"]').src.replace(/app\.js$/, 'lib/i18n.js')).then(m => [
+		m.fmt.dateTime('2026-07-01T23:30:00Z'), m.fmt.date('2026-12-06T23:30:00Z'), m.timeZone(),
+		m.formatDate('2026-10-12T09:00:00Z', { weekday: true, year: false })])`)
+	if want := []string{"2 Gorffennaf 2026, 00:30", "6 Rhagfyr 2026", "Europe/London", "Dydd Llun 12 Hydref"}; !slices.Equal(got, want) {
+		t.Errorf("Welsh dates in the school's zone (browser in %s): %q, want %q", browserTimeZone, got, want)
+	}
 	b.do("home in Welsh", chromedp.Click(chromedp.CSS(`nav a[href$="/s/sch_demo"]`)))
 	b.waitText("main", "Cyllideb SMS ar ôl y mis hwn")
 	b.checkA11y("school-home-cy")
 	b.do("English", chromedp.Click(chromedp.CSS(`button.lang`)))
 	b.waitText("main", "SMS budget left this month")
 
-	// Signing out ends the session: a reload shows the sign-in.
+	// Signing out ends the session: a reload shows the sign-in. It is
+	// done from a screen the next person could open too (engagement), who
+	// must land on their home, never on this one's last screen.
+	b.do("engagement", chromedp.Click(chromedp.CSS(`nav a[href$="/engagement"]`)))
+	b.waitText("#split-title", "Pupil premium")
 	b.do("sign out", chromedp.Click(chromedp.CSS(`header button.link-button:not(.lang)`)))
 	b.waitText("h1", "Sign in")
 	b.do("reload after signing out", chromedp.Reload())
@@ -147,6 +194,9 @@ func TestBrowserStaffScreens(t *testing.T) {
 	// A teacher sees no admin screens, and is told so at an admin address.
 	signIn(b, demoTeacher)
 	b.waitText("h1", "Hometime Demo Primary")
+	if h := evalJS[string](b, `location.hash`); h != "#/s/sch_demo" {
+		t.Errorf("after the admin signed out, the teacher's sign-in opened %q, want their home #/s/sch_demo", h)
+	}
 	links := evalJS[[]string](b, `[...document.querySelectorAll('nav a')].map(a => a.getAttribute('href'))`)
 	for _, l := range links {
 		if strings.Contains(l, "/admin/") {
@@ -175,12 +225,11 @@ func signInWith(b *browser, email, password string) {
 		chromedp.SendKeys(chromedp.CSS(`input[type=password]`), password+"\r"))
 }
 
-// resetToken waits for the reset email to reach the outbox and returns the
-// token of its link.
-func resetToken(t *testing.T, dir, to string) string {
+// resetLink waits for the reset email to reach the outbox and returns its
+// link and the link's token.
+func resetLink(t *testing.T, dir, to string) (link, token string) {
 	t.Helper()
-	re := regexp.MustCompile(`reset-password\?token=([A-Z2-7]+)`)
-	token := ""
+	re := regexp.MustCompile(`(\S*)/reset-password\?token=([A-Z2-7]+)`)
 	waitFor(t, "the reset email in the outbox", func() bool {
 		raw, err := os.ReadFile(filepath.Join(dir, "outbox", "email.jsonl"))
 		if err != nil {
@@ -190,13 +239,13 @@ func resetToken(t *testing.T, dir, to string) string {
 			var rec map[string]any
 			if json.Unmarshal([]byte(line), &rec) == nil && rec["to"] == to {
 				if m := re.FindStringSubmatch(fmt.Sprint(rec["body"])); m != nil {
-					token = m[1]
+					link, token = m[0], m[2]
 				}
 			}
 		}
 		return token != ""
 	})
-	return token
+	return link, token
 }
 
 // logFirstLoad logs the app's files the browser has fetched so far, with
@@ -229,3 +278,5 @@ func logFirstLoad(t *testing.T, b *browser, when string) {
 	t.Logf("first load (%s): %d files; JS %d B (gzip %d B), CSS %d B (gzip %d B), JS+CSS %d B (gzip %d B), HTML %d B (gzip %d B)",
 		when, n, js, jsGz, css, cssGz, js+css, jsGz+cssGz, html, htmlGz)
 }
+
+var welshMonths = []string{"Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin", "Gorffennaf", "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr"}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -41,6 +42,7 @@ func TestBrowserTeacherJourney(t *testing.T) {
 	base, _ := demoStack(t)
 	b := newBrowser(t, base)
 	defer b.axeSummary()
+	holdHashchange(b)
 
 	// Sign in by keyboard; the demo teacher has one school, so the app
 	// opens its home.
@@ -257,9 +259,15 @@ func TestBrowserTeacherJourney(t *testing.T) {
 	b.waitText("h1", "Set an activity for Robins")
 	t.Logf("teacher journey: %.1fs", time.Since(start).Seconds())
 
-	// The admin's engagement: the pupil-premium split, per family.
+	// The admin's engagement: the pupil-premium split, per family. The
+	// sign-out's move to the sign-in is held back (its hashchange reaches
+	// the app half a second late, as on a busy machine; holdHashchange) so
+	// the session ends while the app still shows the teacher's screen: the
+	// next person to sign in must still land on their own home.
+	evalJS[bool](b, `(window.__holdHashchange = 500, true)`)
 	b.do("sign out", chromedp.Focus(chromedp.CSS(`.top-actions button.link-button:not(.lang)`)), chromedp.KeyEvent("\r"))
 	b.waitText("h1", "Sign in")
+	evalJS[bool](b, `(window.__holdHashchange = 0, true)`)
 	b.do("sign in as the admin",
 		chromedp.Focus(chromedp.CSS(`input[type=email]`)),
 		chromedp.KeyEvent(demoAdmin),
@@ -268,10 +276,22 @@ func TestBrowserTeacherJourney(t *testing.T) {
 		chromedp.KeyEvent("\r"),
 	)
 	b.waitText(".who", "Helen Head")
+	// The admin lands on their school's home, not on the teacher's last
+	// screen (the sign-out's address must not carry it over).
+	waitJS(b, "the admin's home", `location.hash === '#/s/`+demoSchoolID+`' && document.querySelector('h1').textContent === 'Hometime Demo Primary'`)
 	evalJS[bool](b, `(location.hash = '#/s/`+demoSchoolID+`/engagement', true)`)
 	b.waitText("#split-title", "Pupil premium and other families")
 	b.waitText("main", "Children on roll: 5 pupil premium, 15 others.")
 	b.waitText(".chart", "Other families")
+	// The demo's pupil-premium family has done something too: the split
+	// shows both groups.
+	evalJS[bool](b, `(document.querySelectorAll('details.chart-table').forEach(d => { d.open = true; }), true)`)
+	split := evalJS[[]string](b, `(() => { const r = [...document.querySelectorAll('section[aria-labelledby=split-title] .chart-table tbody tr')]
+		.find(r => r.cells[0].textContent === 'Activities done'); return r ? Array.from(r.querySelectorAll('td'), c => c.textContent) : []; })()`)
+	if len(split) != 2 || split[0] == "0.0" || split[1] == "0.0" {
+		t.Errorf("activities done per family, pupil premium and others: %q, want both above 0.0", split)
+	}
+	evalJS[bool](b, `(document.querySelectorAll('details.chart-table').forEach(d => { d.open = false; }), true)`)
 	b.checkA11y("admin-engagement")
 
 	// In Welsh on a phone every chart label (long Welsh ones wrap) stays
@@ -288,6 +308,23 @@ func TestBrowserTeacherJourney(t *testing.T) {
 	}
 	b.checkA11y("admin-engagement-cy-360")
 	t.Logf("teacher journey and admin engagement: %.1fs", time.Since(start).Seconds())
+}
+
+// holdHashchange makes every page of the tab deliver hashchange events to
+// the app window.__holdHashchange ms late while that is set, so a test can
+// put a route change behind a request that ends first.
+func holdHashchange(b *browser) {
+	b.t.Helper()
+	const script = `(() => {
+		const add = window.addEventListener.bind(window);
+		window.addEventListener = (type, fn, opts) => add(type, type !== 'hashchange' ? fn : (e) => {
+			const hold = window.__holdHashchange || 0;
+			if (hold) setTimeout(() => fn(e), hold); else fn(e);
+		}, opts);
+	})()`
+	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: script}); err != nil {
+		b.t.Fatalf("hold hashchange: %v", err)
+	}
 }
 
 // waitJS waits until a JavaScript expression is true.

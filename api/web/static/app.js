@@ -105,9 +105,16 @@ function App({ initial }) {
   const path = usePath();
   const [session, setSession] = useState(initial);
   const [, setLang] = useState(i18n.language());
+  // Whose page a "?next=" after the sign-in may return to: the account
+  // whose session ran out, or '' after a sign-out (no one's), or null on
+  // a fresh load (a link followed while signed out).
+  const endedFor = useRef(null);
   useEffect(() => i18n.onLanguage(setLang), []);
   useEffect(() => onSignedOut(() => {
-    setSession(null);
+    setSession((s) => {
+      if (s && endedFor.current === null) endedFor.current = s.me.id;
+      return null;
+    });
     const here = currentPath();
     if (!here.startsWith('/signin')) navigate('/signin?next=' + encodeURIComponent(here));
   }), []);
@@ -118,18 +125,21 @@ function App({ initial }) {
     return s;
   };
   const doSignOut = async () => {
-    // Leave the page first, so the next person to sign in is not sent
-    // back to where this one was.
+    // The next person to sign in is never sent back to where this one
+    // was: the page goes to a bare /signin, and any "?next=" is ignored
+    // until someone signs in again.
+    endedFor.current = '';
     navigate('/signin');
-    await signOut();
-    setSession(null);
+    try { await signOut(); } finally { setSession(null); }
   };
 
   const bare = path.split('?')[0];
   let target = null;
   if (bare === '/') target = session ? (session.schools.length === 1 ? `/s/${encodeURIComponent(session.schools[0].id)}` : '/schools') : '/signin';
   const r = target ? null : resolve(path);
-  if (!target && r && !r.entry.public && !session) target = '/signin?next=' + encodeURIComponent(path);
+  // The address may still be the last page when the session ends (the
+  // hash change is an event away): after a sign-out it is not kept.
+  if (!target && r && !r.entry.public && !session) target = endedFor.current === '' ? '/signin' : '/signin?next=' + encodeURIComponent(path);
   useEffect(() => { if (target) navigate(target); }, [target]);
   if (target) return null;
 
@@ -140,6 +150,8 @@ function App({ initial }) {
   }
   const { entry, params } = r;
   const school = params.schoolId && session ? session.schools.find((s) => s.id === params.schoolId) : null;
+  // Dates and times on the school's screens are the school's wall-clock.
+  i18n.setTimeZone(school && school.time_zone);
   if (params.schoolId && !school) {
     return html`<${Layout} session=${session} path=${path} onSignOut=${doSignOut}>
       <${Message} title=${t('notFound.title')} text=${t('notFound.school')}
@@ -151,7 +163,15 @@ function App({ initial }) {
   }
   const props = {
     me: session && session.me, school, params, query: query(path), navigate, reload,
-    onSignedIn: async () => reload(),
+    // onSignedIn reloads the session and says whether a "?next=" page may
+    // be opened: not after a sign-out, nor when the session that ran out
+    // was someone else's.
+    onSignedIn: async () => {
+      const s = await reload();
+      const ended = endedFor.current;
+      endedFor.current = null;
+      return ended === null || ended === s.me.id;
+    },
   };
   return html`<${Layout} session=${session} school=${school} path=${path} onSignOut=${doSignOut}>
     <${ScreenHost} key=${entry.path + JSON.stringify(params)} entry=${entry} props=${props} />

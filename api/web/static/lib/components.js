@@ -72,8 +72,54 @@ export function TableWrap({ label, children }) {
   return html`<div class="table-wrap" role="region" aria-label=${label} tabindex="0">${children}</div>`;
 }
 
-// fieldErrors picks an ApiError's per-field messages.
-export const fieldErrors = (err) => (err && err.fields) || {};
+// The API's field messages (English, one per kind of problem) that have
+// interface text, as [message or pattern, i18n key, names of the pattern's
+// numbers]. A message not listed is shown as the API wrote it.
+const FIELD_MESSAGES = [
+  ['required', 'field.required'],
+  ['must be an email address', 'field.email'],
+  ['must be a phone number in international form', 'field.phoneIntl'],
+  ['must be a valid phone number', 'field.phone'],
+  ['must be a valid mobile number', 'field.mobile'],
+  ['too long', 'field.tooLong'],
+  [/^(?:must be )?at most (\d+) characters$/, 'field.maxChars', ['n']],
+  [/^must be at least (\d+) characters$/, 'field.minChars', ['n']],
+  [/^must be (\d+) to (\d+) characters$/, 'field.length', ['min', 'max']],
+  [/^must be (?:between )?(\d+) (?:to|and) (\d+)$/, 'field.between', ['min', 'max']],
+  ['must be HH:MM (24-hour)', 'field.hhmm'],
+  ['must be after the release time', 'field.afterRelease'],
+  ['must not be in the past (leave it out to release now)', 'field.past'],
+  ['at most a year ahead', 'field.yearAhead'],
+  ['give at least one activity', 'field.oneActivity'],
+  ['give at least one of teacher, admin', 'field.oneRole'],
+  ['give at least one year group', 'field.oneYear'],
+  ['give at least one step', 'field.oneStep'],
+  ['give a reason for unlinking this parent', 'field.unlinkReason'],
+  ['invalid, used or expired', 'field.code'],
+  ['must be an IANA time zone such as Europe/London', 'field.timeZone'],
+  ['give an email or a phone number, not both', 'field.emailOrPhone'],
+  ['give a mobile number or an email so the family can be invited', 'field.contact'],
+];
+
+// fieldText is an API field message in the interface language.
+export function fieldText(msg) {
+  for (const [pattern, key, names] of FIELD_MESSAGES) {
+    if (typeof pattern === 'string') {
+      if (msg === pattern) return t(key);
+      continue;
+    }
+    const m = pattern.exec(msg);
+    if (m) return t(key, Object.fromEntries(names.map((n, i) => [n, Number(m[i + 1])])));
+  }
+  return msg;
+}
+
+// fieldErrors picks an ApiError's per-field messages, in the interface
+// language where the message is known.
+export function fieldErrors(err) {
+  const fields = (err && err.fields) || {};
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? fieldText(v) : v]));
+}
 
 // Status shows a polite live message (saved, sent…).
 export function Status({ children }) {

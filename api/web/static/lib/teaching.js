@@ -1,7 +1,7 @@
 // Small helpers the teacher and engagement screens share: names for year
-// groups, subjects and kinds, assignment wording, ISO weeks, the local
-// date-time inputs, and Idempotency-Key values.
-import { t, locale, language } from './i18n.js';
+// groups, subjects and kinds, assignment wording, ISO weeks, the
+// date-time inputs (in the school's time zone), and Idempotency-Key values.
+import { t, formatDate, timeZone, zonedParts } from './i18n.js';
 
 export const YEAR_GROUPS = ['N', 'R', 'Y1', 'Y2', 'Y3', 'Y4', 'Y5', 'Y6'];
 export const SUBJECTS = ['reading', 'phonics', 'maths', 'science', 'talk', 'wellbeing'];
@@ -40,52 +40,37 @@ export function weekMonday(week) {
   return monday;
 }
 
-// weekLabel: "Week of 2 Nov" in the interface language.
+// weekLabel: "Week of 2 Nov" / "Wythnos 2 Tachwedd" (the week's Monday, a
+// UTC date).
 export function weekLabel(week) {
   const d = weekMonday(week);
   if (!d) return week;
-  return t('engagement.weekOf', { date: shortDate(d) });
+  return t('engagement.weekOf', { date: formatDate(d, { year: false, timeZone: 'UTC' }) });
 }
 
-// Browsers built without Welsh locale data (Debian's Chromium is one) format
-// cy-GB dates in the root locale ("Oct 12"); Welsh dates are then spelt
-// out here.
-const CY_MONTHS = ['Ion', 'Chwef', 'Maw', 'Ebr', 'Mai', 'Meh', 'Gorff', 'Awst', 'Medi', 'Hyd', 'Tach', 'Rhag'];
-let cyKnown = null;
-function ownWelsh() {
-  if (language() !== 'cy') return false;
-  if (cyKnown === null) cyKnown = Intl.DateTimeFormat.supportedLocalesOf(['cy']).length > 0;
-  return !cyKnown;
-}
-
-// shortDate: "2 Nov" / "2 Tach" (a UTC date).
-export function shortDate(d) {
-  if (ownWelsh()) return `${d.getUTCDate()} ${CY_MONTHS[d.getUTCMonth()]}`;
-  return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(d);
-}
-
-// dateTime: "6 Dec 2026, 09:53" in the browser's time zone.
-export function dateTime(iso) {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (ownWelsh()) {
-    const p = (n) => String(n).padStart(2, '0');
-    return `${d.getDate()} ${CY_MONTHS[d.getMonth()]} ${d.getFullYear()}, ${p(d.getHours())}:${p(d.getMinutes())}`;
-  }
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
-}
-
-// localInput formats a Date for an <input type="datetime-local"> in the
-// browser's time zone; fromLocalInput reads one back as an ISO instant.
+// localInput formats a Date for an <input type="datetime-local"> as the
+// wall-clock time at the school (the time zone the shell set);
+// fromLocalInput reads one back as an ISO instant.
 export function localInput(d) {
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  const p = zonedParts(d, timeZone());
+  const two = (n) => String(n).padStart(2, '0');
+  return `${p.year}-${two(p.month)}-${two(p.day)}T${two(p.hour)}:${two(p.minute)}`;
 }
 
 export function fromLocalInput(v) {
-  if (!v) return null;
-  const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(v || '');
+  if (!m) return null;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  // The zone's offset at the moment, found from the wall-clock and
+  // checked once more (a daylight-saving change can move it).
+  const offset = (ms) => {
+    const p = zonedParts(new Date(ms), timeZone());
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(ms / 1000) * 1000;
+  };
+  let at = wall - offset(wall);
+  const again = offset(at);
+  if (wall - again !== at) at = wall - again;
+  return new Date(at).toISOString();
 }
 
 // stateTag is the class of the tag showing an assignment's state.

@@ -16,8 +16,8 @@ export default function Screen({ query, navigate, onSignedIn }) {
     setError(null);
     try {
       await signIn(email.trim(), password);
-      await onSignedIn();
-      const next = query.get('next');
+      const mayReturn = await onSignedIn();
+      const next = mayReturn && query.get('next');
       navigate(next && next.startsWith('/') && !next.startsWith('/signin') ? next : '/');
     } catch (err) {
       setError(err);

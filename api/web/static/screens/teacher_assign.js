@@ -3,13 +3,13 @@
 // school's own; choose who (the whole class or some children), when
 // families see it and when it is due.
 import { html, useState, useRef } from '../lib/ui.js';
-import { t } from '../lib/i18n.js';
+import { t, fmt } from '../lib/i18n.js';
 import { api } from '../lib/api.js';
 import { href } from '../lib/router.js';
 import { useLoad, Load, Field, ErrorBanner, Status, fieldErrors } from '../lib/components.js';
 import {
   YEAR_GROUPS, SUBJECTS, KINDS, yearName, subjectName, kindName, schoolPath, classPath,
-  localInput, fromLocalInput, childName, activityTitles, dateTime,
+  localInput, fromLocalInput, childName, activityTitles,
 } from '../lib/teaching.js';
 
 const MAX_ACTIVITIES = 10;
@@ -145,10 +145,10 @@ function Form({ school, cls, children }) {
   const [chosen, setChosen] = useState([]);
   const [extra, setExtra] = useState([]);
   const [when, setWhen] = useState('now');
-  const inAWeek = new Date(Date.now() + 7 * 24 * 3600 * 1000);
-  inAWeek.setHours(17, 0, 0, 0);
+  // Due in a week at 17:00 at the school.
+  const inAWeek = localInput(new Date(Date.now() + 7 * 24 * 3600 * 1000)).slice(0, 10) + 'T17:00';
   const [releaseAt, setReleaseAt] = useState(localInput(new Date(Date.now() + 3600 * 1000)));
-  const [dueAt, setDueAt] = useState(localInput(inAWeek));
+  const [dueAt, setDueAt] = useState(inAWeek);
   const [who, setWho] = useState('class');
   const [picked, setPicked] = useState([]);
   const [error, setError] = useState(null);
@@ -181,7 +181,7 @@ function Form({ school, cls, children }) {
   return html`
     ${done && html`<div class="banner ok" role="status" tabindex="-1" ref=${doneRef}>
       <p>${done.now ? t('assign.doneNow', { title: activityTitles(done) })
-        : t('assign.doneLater', { title: activityTitles(done), when: dateTime(done.release_at) })}</p>
+        : t('assign.doneLater', { title: activityTitles(done), when: fmt.dateTime(done.release_at) })}</p>
       <p><a href=${href(`${base}/assignments/${encodeURIComponent(done.id)}?class=${encodeURIComponent(cls.id)}`)}>${t('assign.seeSubmissions')}</a>
         ${' · '}<a href=${href(`${base}/classes`)}>${t('assign.backToClasses')}</a></p>
     </div>`}

@@ -2,11 +2,11 @@
 // set for it: activities, release time, due date, state, and the way to
 // its submissions; and the way to set something new.
 import { html, useState, useEffect, useRef } from '../lib/ui.js';
-import { t } from '../lib/i18n.js';
+import { t, fmt } from '../lib/i18n.js';
 import { api } from '../lib/api.js';
 import { href } from '../lib/router.js';
 import { useLoad, Load, ErrorBanner, Status } from '../lib/components.js';
-import { yearName, activityTitles, stateTag, schoolPath, classPath, dateTime } from '../lib/teaching.js';
+import { yearName, activityTitles, stateTag, schoolPath, classPath } from '../lib/teaching.js';
 
 // Withdraw takes a scheduled assignment back before its release, after
 // asking once; the API refuses (409) once it has been released.
@@ -64,9 +64,9 @@ function Assignments({ school, cls }) {
           ${activityTitles(a)}</a>
         <p class="meta">
           <span class=${stateTag(a.state)}>${t(`assignment.state.${a.state}`)}</span>
-          <span>${a.state === 'released' ? t('classes.released', { when: dateTime(a.released_at || a.release_at) })
-            : t('classes.releases', { when: dateTime(a.release_at) })}</span>
-          <span>${t('classes.due', { when: dateTime(a.due_at) })}</span>
+          <span>${a.state === 'released' ? t('classes.released', { when: fmt.dateTime(a.released_at || a.release_at) })
+            : t('classes.releases', { when: fmt.dateTime(a.release_at) })}</span>
+          <span>${t('classes.due', { when: fmt.dateTime(a.due_at) })}</span>
           <span>${a.whole_class ? t('classes.wholeClass') : t('classes.someChildren', { count: a.child_ids.length })}</span>
         </p>
         ${a.state === 'scheduled' && html`<${Withdraw} school=${school} cls=${cls} a=${a} onDone=${withdrawn} />`}

@@ -6,7 +6,7 @@ import { t, fmt } from '../lib/i18n.js';
 import { api } from '../lib/api.js';
 import { href } from '../lib/router.js';
 import { useLoad, Load, Field, ErrorBanner, Status, fieldErrors } from '../lib/components.js';
-import { schoolPath, classPath, activityTitles, childName, idempotencyKey, stateTag, dateTime } from '../lib/teaching.js';
+import { schoolPath, classPath, activityTitles, childName, idempotencyKey, stateTag } from '../lib/teaching.js';
 
 // findAssignment reads the assignment and its class. The class comes from
 // the address (?class=…) when the classes screen linked here; otherwise
@@ -139,7 +139,7 @@ function Submission({ school, assignmentId, sub: initial, child, openPhoto }) {
     <p class="meta">
       <span class=${sub.done ? 'tag ok' : 'tag'}>${sub.done ? t('subs.done') : t('subs.notDone')}</span>
       ${from && from.relationship && html`<span>${t('subs.sentBy', { who: from.relationship })}</span>`}
-      <span>${t('subs.updated', { when: dateTime(sub.updated_at) })}</span>
+      <span>${t('subs.updated', { when: fmt.dateTime(sub.updated_at) })}</span>
     </p>
     ${sub.rating
       ? html`<p><span class="stars" aria-hidden="true">${'★'.repeat(sub.rating)}${'☆'.repeat(5 - sub.rating)}</span>
@@ -154,7 +154,7 @@ function Submission({ school, assignmentId, sub: initial, child, openPhoto }) {
       <ol class="thread">
         ${sub.replies.map((r) => html`<li class=${r.author}>
           <span class="who-said">${r.author === 'teacher' ? r.author_name || t('subs.teacher') : t('subs.family')}</span>
-          ${' · '}<span class="meta">${dateTime(r.at)}</span>
+          ${' · '}<span class="meta">${fmt.dateTime(r.at)}</span>
           <br />${r.body}
         </li>`)}
       </ol>`}
@@ -203,9 +203,9 @@ export default function Screen({ school, params, query }) {
           <h1>${t('subs.title', { title: activityTitles(a) })}</h1>
           <p class="meta">
             <span class=${stateTag(a.state)}>${t(`assignment.state.${a.state}`)}</span>
-            <span>${a.state === 'released' ? t('classes.released', { when: dateTime(a.released_at || a.release_at) })
-              : t('classes.releases', { when: dateTime(a.release_at) })}</span>
-            <span>${t('classes.due', { when: dateTime(a.due_at) })}</span>
+            <span>${a.state === 'released' ? t('classes.released', { when: fmt.dateTime(a.released_at || a.release_at) })
+              : t('classes.releases', { when: fmt.dateTime(a.release_at) })}</span>
+            <span>${t('classes.due', { when: fmt.dateTime(a.due_at) })}</span>
           </p>
           <dl class="stats">
             <div><dt>${t('subs.statSent')}</dt><dd>${t('subs.ofN', { n: sent.size, total: targets.length })}</dd></div>
