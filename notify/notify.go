@@ -19,6 +19,9 @@ const (
 	ChannelPush  Channel = "push"
 )
 
+// Channels lists every channel.
+func Channels() []Channel { return []Channel{ChannelSMS, ChannelEmail, ChannelPush} }
+
 // Provider batch limits (PROVIDERS.md).
 const (
 	MaxEmailBatch = 1000 // SendGrid personalizations per request
