@@ -124,6 +124,9 @@ func (s *server) twilioStatus() fiber.Handler {
 	}
 }
 
+// applyTwilioStatus raises the entry a status event names. A status that
+// proves nothing, a ref naming no entry and a page that does not exist are
+// skipped (the last two logged); it errs only when the store failed.
 func (s *server) applyTwilioStatus(c *fiber.Ctx, e *notify.DeliveryEvent) error {
 	state := outcomeState(e.Outcome)
 	if state == "" {
