@@ -1,6 +1,6 @@
 // Package sendgrid sends email through the SendGrid v3 Mail Send API with
-// the official sendgrid-go SDK, and verifies and parses SendGrid's signed
-// Event Webhook.
+// the official sendgrid-go SDK, and verifies SendGrid's signed Event
+// Webhook and reads it into notify.DeliveryEvents.
 package sendgrid
 
 import (
