@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -169,10 +168,7 @@ func one(t *testing.T, results []notify.Result, err error) notify.Result {
 // credential.
 func failed(t *testing.T, s *subject, res notify.Result, recipient string, kind notify.ErrorKind) *notify.SendError {
 	t.Helper()
-	var se *notify.SendError
-	if !errors.As(res.Err, &se) {
-		t.Fatalf("error %v (%T) is not a *notify.SendError", res.Err, res.Err)
-	}
+	se := providerfake.SendError(t, res.Err)
 	if se.Kind != kind {
 		t.Fatalf("kind %s (%s), want %s: %v", se.Kind, se.Code, kind, se)
 	}

@@ -49,15 +49,6 @@ func pushes(n int, prefix string) []notify.Push {
 	return out
 }
 
-func sendError(t *testing.T, err error) *notify.SendError {
-	t.Helper()
-	var se *notify.SendError
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v (%T) is not a *notify.SendError", err, err)
-	}
-	return se
-}
-
 func TestSendPushesAccepted(t *testing.T) {
 	t.Parallel()
 	fake := providerfake.NewFCM(t)
@@ -120,7 +111,7 @@ func TestSendPushesClassifiesPerMessage(t *testing.T) {
 			}
 			continue
 		}
-		se := sendError(t, r.Err)
+		se := providerfake.SendError(t, r.Err)
 		if se.Kind != want[i].kind || se.Code != want[i].code || r.ProviderID != "" {
 			t.Fatalf("push %d: %s/%s, want %s/%s (%v)", i, se.Kind, se.Code, want[i].kind, want[i].code, se)
 		}
@@ -156,7 +147,7 @@ func TestSendPushesClassifiesWholeRequestFaults(t *testing.T) {
 
 			results, _ := s.SendPushes(context.Background(), pushes(1, "p"))
 
-			se := sendError(t, results[0].Err)
+			se := providerfake.SendError(t, results[0].Err)
 			if se.Kind != tt.wantKind || se.Code != tt.wantCode || se.RetryAfter != tt.wantRetryAfter {
 				t.Fatalf("got %s/%s/%s, want %s/%s/%s (%v)", se.Kind, se.Code, se.RetryAfter,
 					tt.wantKind, tt.wantCode, tt.wantRetryAfter, se)
@@ -204,10 +195,10 @@ func TestSendPushesRefusesBadPushesBeforeSending(t *testing.T) {
 	if err != nil {
 		t.Fatalf("call error %v although two pushes were sent", err)
 	}
-	if se := sendError(t, results[0].Err); se.Kind != notify.KindRecipientInvalid || se.Code != "no_token" {
+	if se := providerfake.SendError(t, results[0].Err); se.Kind != notify.KindRecipientInvalid || se.Code != "no_token" {
 		t.Fatalf("empty token: %s/%s", se.Kind, se.Code)
 	}
-	if se := sendError(t, results[1].Err); se.Kind != notify.KindPermanent || se.Code != "payload_too_large" {
+	if se := providerfake.SendError(t, results[1].Err); se.Kind != notify.KindPermanent || se.Code != "payload_too_large" {
 		t.Fatalf("oversize: %s/%s", se.Kind, se.Code)
 	}
 	if results[2].Err != nil || results[3].Err != nil {
@@ -246,7 +237,7 @@ func TestInvalidArgumentTokenOrPayload(t *testing.T) {
 			t.Cleanup(srv.Close)
 			s := newSender(t, providerfake.NewFCM(t), func(c *fcm.Config) { c.Endpoint = srv.URL + "/v1" })
 			results, _ := s.SendPushes(context.Background(), pushes(1, "p"))
-			if se := sendError(t, results[0].Err); se.Kind != tt.wantKind || se.Code != "INVALID_ARGUMENT" {
+			if se := providerfake.SendError(t, results[0].Err); se.Kind != tt.wantKind || se.Code != "INVALID_ARGUMENT" {
 				t.Fatalf("got %s/%s, want %s/INVALID_ARGUMENT", se.Kind, se.Code, tt.wantKind)
 			}
 		})
@@ -270,7 +261,7 @@ func TestSendPushesRateCapRefusalsAreRateLimited(t *testing.T) {
 			accepted++
 		case notify.KindOf(r.Err) == notify.KindRateLimited:
 			limited++
-			if se := sendError(t, r.Err); se.RetryAfter != time.Second {
+			if se := providerfake.SendError(t, r.Err); se.RetryAfter != time.Second {
 				t.Fatalf("RetryAfter = %s, want 1s", se.RetryAfter)
 			}
 		default:

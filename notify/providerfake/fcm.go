@@ -10,7 +10,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -65,12 +64,7 @@ func NewFCM(t testing.TB) *FCM {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/projects/{project}/messages:send", f.send)
 	mux.HandleFunc("POST /token", f.issueToken)
-	srv := httptest.NewServer(mux)
-	f.URL = srv.URL
-	t.Cleanup(func() {
-		f.close()
-		srv.Close()
-	})
+	f.URL = f.serve(t, mux)
 	return f
 }
 

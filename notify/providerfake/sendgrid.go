@@ -76,12 +76,7 @@ func NewSendGrid(t testing.TB) *SendGrid {
 	f := &SendGrid{control: newControl(), APIKey: FakeSendGridAPIKey, key: key}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v3/mail/send", f.send)
-	srv := httptest.NewServer(mux)
-	f.URL = srv.URL
-	t.Cleanup(func() {
-		f.close()
-		srv.Close()
-	})
+	f.URL = f.serve(t, mux)
 	return f
 }
 

@@ -70,12 +70,7 @@ func NewTwilio(t testing.TB) *Twilio {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2010-04-01/Accounts/{account}/Messages.json", f.createMessage)
-	srv := httptest.NewServer(mux)
-	f.URL = srv.URL
-	t.Cleanup(func() {
-		f.close()
-		srv.Close()
-	})
+	f.URL = f.serve(t, mux)
 	return f
 }
 

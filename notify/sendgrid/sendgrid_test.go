@@ -54,15 +54,6 @@ func sameContent(n int, prefix string) []notify.Email {
 	return out
 }
 
-func sendError(t *testing.T, err error) *notify.SendError {
-	t.Helper()
-	var se *notify.SendError
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v (%T) is not a *notify.SendError", err, err)
-	}
-	return se
-}
-
 func TestSendEmailsOneEmailWireFormat(t *testing.T) {
 	t.Parallel()
 	fake := providerfake.NewSendGrid(t)
@@ -228,7 +219,7 @@ func TestSendEmailsClassifiesFailures(t *testing.T) {
 
 			results, err := s.SendEmails(context.Background(), emails)
 
-			se := sendError(t, err)
+			se := providerfake.SendError(t, err)
 			if se.Kind != tt.wantKind || se.Code != tt.wantCode || se.RetryAfter != tt.wantRetryAfter {
 				t.Fatalf("got %s/%s/%s, want %s/%s/%s (%v)", se.Kind, se.Code, se.RetryAfter,
 					tt.wantKind, tt.wantCode, tt.wantRetryAfter, se)

@@ -2,7 +2,6 @@ package twilio_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -45,15 +44,6 @@ func newSender(t *testing.T, fake *providerfake.Twilio, edit func(*twilio.Config
 		t.Fatalf("twilio.New: %v", err)
 	}
 	return s
-}
-
-func sendError(t *testing.T, err error) *notify.SendError {
-	t.Helper()
-	var se *notify.SendError
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v (%T) is not a *notify.SendError", err, err)
-	}
-	return se
 }
 
 func TestSendSMSAcceptedReturnsSIDAndSegments(t *testing.T) {
@@ -173,7 +163,7 @@ func TestSendSMSClassifiesFailures(t *testing.T) {
 
 			res := s.SendSMS(context.Background(), notify.SMS{Ref: "msg-9", To: parentPhone, Body: "Secret body"})
 
-			se := sendError(t, res.Err)
+			se := providerfake.SendError(t, res.Err)
 			if se.Kind != tt.wantKind || se.Code != tt.wantCode || se.RetryAfter != tt.wantRetryAfter {
 				t.Fatalf("got kind=%s code=%s retryAfter=%s, want %s %s %s (%v)",
 					se.Kind, se.Code, se.RetryAfter, tt.wantKind, tt.wantCode, tt.wantRetryAfter, se)
@@ -219,7 +209,7 @@ func TestSendSMSUndecodableErrorUsesStatus(t *testing.T) {
 			t.Cleanup(gw.Close)
 			s := newSender(t, providerfake.NewTwilio(t), func(c *twilio.Config) { c.BaseURL = gw.URL })
 			res := s.SendSMS(context.Background(), notify.SMS{Ref: "r", To: parentPhone, Body: "hi"})
-			se := sendError(t, res.Err)
+			se := providerfake.SendError(t, res.Err)
 			if se.Kind != tt.wantKind || se.Code != "http_"+strconv.Itoa(tt.status) {
 				t.Fatalf("got %s/%s, want %s/http_%d", se.Kind, se.Code, tt.wantKind, tt.status)
 			}
@@ -256,7 +246,7 @@ func TestSendSMSRateCapRefusalsAreRateLimited(t *testing.T) {
 			accepted++
 		case notify.KindOf(r.Err) == notify.KindRateLimited:
 			limited++
-			if se := sendError(t, r.Err); se.RetryAfter != time.Second {
+			if se := providerfake.SendError(t, r.Err); se.RetryAfter != time.Second {
 				t.Fatalf("RetryAfter = %s, want 1s", se.RetryAfter)
 			}
 		default:
