@@ -12,6 +12,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/notify/outbox"
@@ -19,10 +20,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(mongotest.Main(m)) }
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
 
 // TestAccountEmailIsSentOnce: running the task twice (a redelivery after a
 // crash) sends one email, and the token is stored only as a hash.
@@ -37,7 +34,7 @@ func TestAccountEmailIsSentOnce(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	h := &AccountEmails{Deps{Identity: store, Roster: store, Email: ob, Catalog: notify.MustCatalog(),
-		HashKey: []byte("k"), Clock: fixedClock{now}, Log: log, AppURL: "https://hometime.app"}}
+		HashKey: []byte("k"), Clock: clocktest.New(now), Log: log, AppURL: "https://hometime.app"}}
 	st := &content.Staff{ID: "stf_1", Email: "nia@school.test", FirstName: "Nia", LastName: "N", CreatedAt: now}
 	if err := store.CreateStaff(ctx, st); err != nil {
 		t.Fatal(err)
@@ -98,7 +95,7 @@ func TestResetCodeIsTextedOnce(t *testing.T) {
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	sms := &recordedSMS{}
 	h := &AccountEmails{Deps{Identity: store, Roster: store, SMS: sms, Catalog: notify.MustCatalog(),
-		HashKey: []byte("k"), Clock: fixedClock{now}, Log: log}}
+		HashKey: []byte("k"), Clock: clocktest.New(now), Log: log}}
 	p := &content.Parent{ID: "par_1", Phone: "+447911123456", Language: "cy", State: content.ParentActive, CreatedAt: now}
 	if err := store.CreateParent(ctx, p); err != nil {
 		t.Fatal(err)

@@ -24,11 +24,6 @@ type SendLimiter interface {
 	Wait(ctx context.Context, key string, r ratelimit.Rate, n int) (int, error)
 }
 
-// Enqueuer schedules follow-up tasks (asynq.Client satisfies it).
-type Enqueuer interface {
-	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
-}
-
 // SMSPages sends the SMS entries of one ledger page. For each sub-batch it
 // waits for rate-limit tokens, claims that many entries (exactly one worker
 // wins each), checks send-time policy, calls the provider once per
@@ -42,7 +37,7 @@ type SMSPages struct {
 	SMS          notify.SMSSender
 	Catalog      *notify.Catalog
 	Limiter      SendLimiter
-	Tasks        Enqueuer
+	Tasks        tasks.Enqueuer
 	HashKey      []byte
 	Clock        content.Clock
 	Log          *slog.Logger

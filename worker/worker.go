@@ -29,7 +29,7 @@ type Deps struct {
 	Devices      ParentDevices // nil until device registration exists
 	Catalog      *notify.Catalog
 	Limiter      SendLimiter
-	Tasks        Enqueuer
+	Tasks        tasks.Enqueuer
 	HashKey      []byte
 	Clock        content.Clock
 	Log          *slog.Logger
@@ -101,7 +101,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	}
 	log := d.Log
 	mux.Handle(tasks.TypeExpandBroadcast, &Expansions{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock, Log: log})
-	pages := &Pages{Ledger: d.Ledger, Senders: []PageSender{
+	pages := &Pages{Ledger: d.Ledger, Log: log, Senders: []PageSender{
 		&SMSPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Budgets: d.Budgets, SMS: d.SMS,
 			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log,
 			SenderKey: d.SMSSenderKey, Rate: d.SMSRate, Price: d.SMSPrice, RetryAfter: time.Minute,
