@@ -53,18 +53,16 @@ type Deps struct {
 	AppURL string
 	// Suppressions is the do-not-contact list (Twilio STOP/START).
 	Suppressions content.Suppressions
-	// TwilioSignatures checks Twilio webhooks; nil (no auth token
+	// Twilio checks and reads Twilio's webhooks; nil (no auth token
 	// configured) makes the Twilio webhook routes answer 503.
-	TwilioSignatures TwilioSignatures
+	Twilio TwilioWebhooks
 	// PublicURL is this API's base URL as Twilio calls it (e.g.
 	// https://api.hometime.app): signatures cover the full URL.
 	PublicURL string
-	// ParseTwilioStatus reads a status callback's form (notify/twilio's
-	// ParseStatusCallback, adapted in the wiring); nil answers 503.
-	ParseTwilioStatus TwilioStatusParser
-	// SendGridSignatures checks SendGrid Event Webhook batches; nil (no
-	// verification key configured) makes that route answer 503.
-	SendGridSignatures SendGridSignatures
+	// SendGridEvents checks and reads SendGrid Event Webhook batches
+	// (notify/sendgrid's EventWebhook); nil (no verification key
+	// configured) makes that route answer 503.
+	SendGridEvents notify.DeliveryWebhook
 	// Ledger takes delivery webhooks to the message they are about.
 	Ledger content.Ledger
 	// WebhookEvents deduplicates provider events that repeat.

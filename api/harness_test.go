@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -77,7 +76,7 @@ func newHarness(t testing.TB) *harness {
 	logBuf := &bytes.Buffer{}
 	sg := providerfake.NewSendGrid(t)
 	sg.SetClock(clock.Now) // it signs batches at our time: the webhook refuses stale ones
-	sgSigs, err := sendgrid.NewEventVerifier(sg.EventWebhookPublicKey())
+	sgEvents, err := sendgrid.NewEventWebhook(sg.EventWebhookPublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +87,8 @@ func newHarness(t testing.TB) *harness {
 		Throttle: NewThrottle(rdb), Limits: DefaultLimits, Passwords: sharedPasswords(t), Tokens: tokens,
 		HashKey: key, Clock: clock, Log: slog.New(slog.NewJSONHandler(&lockedWriter{w: logBuf}, nil)),
 		Metrics: NewMetrics(nil), Ready: func(context.Context) error { return nil },
-		Suppressions: store, TwilioSignatures: twilio.NewWebhookValidator(testTwilioToken), PublicURL: testPublicURL,
-		ParseTwilioStatus: parseTwilioStatus, SendGridSignatures: sgSigs, Ledger: store, WebhookEvents: store,
+		Suppressions: store, Twilio: twilio.NewWebhooks(testTwilioToken), PublicURL: testPublicURL,
+		SendGridEvents: sgEvents, Ledger: store, WebhookEvents: store,
 		Idempotency: store, Budgets: store,
 		Imports: store, Phones: mistest.UKPhones{}, Catalog: notify.MustCatalog(), SMSPrice: 4,
 		Submissions: store, AssignmentTargets: h.assignments, Feed: store, Engagement: store, MediaKey: key,
@@ -99,12 +98,6 @@ func newHarness(t testing.TB) *harness {
 	h.deps.Retention, h.deps.Erasures, h.deps.Exports = store, store, store
 	h.app = New(h.deps)
 	return h
-}
-
-// parseTwilioStatus adapts notify/twilio's parser, as the wiring does.
-func parseTwilioStatus(form url.Values) (TwilioStatus, error) {
-	cb, err := twilio.ParseStatusCallback(form)
-	return TwilioStatus(cb), err
 }
 
 type lockedWriter struct {

@@ -132,7 +132,7 @@ func (h *harness) twilioFake(t *testing.T) *providerfake.Twilio {
 	t.Helper()
 	f := providerfake.NewTwilio(t)
 	d := h.deps
-	d.TwilioSignatures = twilio.NewWebhookValidator(f.AuthToken)
+	d.Twilio = twilio.NewWebhooks(f.AuthToken)
 	h.deps, h.app = d, New(d)
 	return f
 }
@@ -331,7 +331,7 @@ func TestTwilioStatusEdges(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		d := h.deps
-		d.TwilioSignatures = nil
+		d.Twilio = nil
 		h.app = New(d)
 		p := h.newLedgerPage(1, "sms", content.RankSent)
 		target := statusURL(content.EntryRef(p.ID, 0))
@@ -787,7 +787,7 @@ func TestSendGridEventsEdges(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		d := h.deps
-		d.SendGridSignatures = nil
+		d.SendGridEvents = nil
 		h.app = New(d)
 		resp, body := h.postEvents(sgEvent("unsubscribe", "evt-0", "parent.one@example.com", ""))
 		wantStatus(t, resp, body, http.StatusServiceUnavailable)

@@ -384,7 +384,7 @@ func TestTwilioInboundEdges(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		d := h.deps
-		d.TwilioSignatures = nil
+		d.Twilio = nil
 		h.app = New(d)
 		form := inboundForm("+447700900123", "STOP")
 		resp, body := h.inbound(form, signInbound(form))

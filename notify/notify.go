@@ -1,6 +1,7 @@
 // Package notify holds message values, the per-channel sender interfaces,
-// templates, SMS segment counting and quiet hours. It imports only the
-// standard library; one sub-package per provider implements the senders.
+// the delivery events providers' webhooks report, templates, SMS segment
+// counting and quiet hours. It imports only the standard library; one
+// sub-package per provider implements the senders and reads its webhooks.
 package notify
 
 import (

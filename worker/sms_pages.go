@@ -144,19 +144,22 @@ func (h *SMSPages) SendPages(ctx context.Context, pages []*content.LedgerPage) e
 func (h *SMSPages) sendDue(ctx context.Context, pc *pageContext, due []int, _ time.Time) error {
 	run := &pageRun{h: h, pageContext: pc}
 	size := max(h.ClaimSize, 1)
-	for len(due) > 0 {
+	var err error
+	for len(due) > 0 && err == nil {
 		n := min(size, len(due))
-		if err := run.subBatch(ctx, due[:n]); err != nil {
-			return err
-		}
+		err = run.subBatch(ctx, due[:n])
 		due = due[n:]
 	}
-	return nil
+	h.Log.Info("sms page sent", "page_id", pc.page.ID, "claimed", run.claimed, "sent", run.sent)
+	return err
 }
 
 type pageRun struct {
 	h *SMSPages
 	*pageContext
+	// claimed and sent count the page's entries this run won and Twilio
+	// accepted, for the page's summary line.
+	claimed, sent int
 }
 
 // prepared is one won entry, ready to send or already decided.
@@ -275,8 +278,12 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 		if p.sms != nil && p.out.State != content.StateSent && p.out.State != content.StateUnknown {
 			refund += p.cost // not accepted: not charged
 		}
+		if p.out.State == content.StateSent {
+			r.sent++
+		}
 		outcomes = append(outcomes, p.out)
 	}
+	r.claimed += len(preps)
 	if refund > 0 {
 		if _, err := h.Budgets.AddSMSSpend(ctx, r.school.ID, month, -refund); err != nil {
 			h.Log.Error("refund sms spend failed", "school_id", r.school.ID, "err", err)

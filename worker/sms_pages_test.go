@@ -1,10 +1,10 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"hash/maphash"
-	"io"
 	"log/slog"
 	"maps"
 	"strings"
@@ -38,6 +38,7 @@ type smsFixture struct {
 	queue *taskstest.Recorder
 	page  string
 	phone map[string]string // parent id → phone
+	logs  *lockedBuffer
 }
 
 func newSMSFixture(t *testing.T, parents []*content.Parent, budgetPence int64) *smsFixture {
@@ -76,12 +77,13 @@ func newSMSFixture(t *testing.T, parents []*content.Parent, budgetPence int64) *
 		t.Fatal(err)
 	}
 	queue := &taskstest.Recorder{}
+	logs := &lockedBuffer{b: &bytes.Buffer{}}
 	h := &SMSPages{Ledger: store, Roster: store, Suppressions: store, Budgets: store, SMS: sender,
 		Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: queue, HashKey: []byte("test-key"),
-		Clock: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock: clock, Log: slog.New(slog.NewJSONHandler(logs, nil)),
 		SenderKey: ratelimit.SenderKey("twilio", "test"), Rate: ratelimit.Rate{PerSecond: 1000, Burst: 25},
 		Price: 4, RetryAfter: time.Minute, ClaimSize: 25}
-	return &smsFixture{store: store, fake: fake, h: h, clock: clock, queue: queue, page: page.ID, phone: phone}
+	return &smsFixture{store: store, fake: fake, h: h, clock: clock, queue: queue, page: page.ID, phone: phone, logs: logs}
 }
 
 func parentsN(n int) []*content.Parent {
@@ -182,6 +184,23 @@ func TestSMSPageSendsOncePerRecipientWithPolicy(t *testing.T) {
 	}
 	if e := states["par_010"]; e.ProviderID == "" || e.Segments != 1 || e.CostPence != 4 {
 		t.Errorf("sent entry record %+v", e)
+	}
+	// One summary line for the page's send, as email and push log theirs,
+	// and no number in the log.
+	var summaries []string
+	for _, l := range strings.Split(f.logs.String(), "\n") {
+		if strings.Contains(l, `"msg":"sms page sent"`) {
+			summaries = append(summaries, l)
+		}
+	}
+	if len(summaries) == 0 || !strings.Contains(summaries[0], `"page_id":"`+f.page+`"`) ||
+		!strings.Contains(summaries[0], `"claimed":60`) || !strings.Contains(summaries[0], `"sent":54`) {
+		t.Errorf("summary lines %q, want the first to count 60 claimed and 54 sent", summaries)
+	}
+	for _, p := range ps {
+		if p.Phone != "" && strings.Contains(f.logs.String(), p.Phone[3:]) {
+			t.Fatalf("the log holds %s's number", p.ID)
+		}
 	}
 }
 

@@ -34,7 +34,8 @@ type Store struct {
 }
 
 // Start serves the MongoDB wire protocol on a Unix socket, keeping one
-// SQLite file per database under dir. Stop it with Close.
+// SQLite file per database under dir. Stop it with Close. FerretDB logs
+// to log, its routine lines at debug (quietHandler).
 //
 // The sockets (FerretDB's own and the write serializer's in front of it)
 // live in a short folder of their own under the system's temporary folder,
@@ -52,6 +53,7 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	log = slog.New(quietHandler{log.Handler()})
 	sock, err := os.MkdirTemp("", "hometime-store-")
 	if err != nil {
 		return nil, fmt.Errorf("embedded store socket dir: %w", err)
