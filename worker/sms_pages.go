@@ -13,7 +13,6 @@ import (
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
-	"github.com/hometime-edu/hometime/worker/tasks"
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/sync/semaphore"
 )
@@ -100,20 +99,6 @@ func tokenChunk(r ratelimit.Rate) int {
 // slow sender's 10/s it is two messages.
 func SMSClaimSize(r ratelimit.Rate) int {
 	return int(max(1, min(smsHeldCap(r)/2, content.LedgerPageSize)))
-}
-
-func (h *SMSPages) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	p, err := tasks.ParseSendPage(t.Payload())
-	if err != nil {
-		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
-	}
-	page, err := h.Ledger.LedgerPage(ctx, p.PageID)
-	if content.IsCode(err, content.CodeNotFound) {
-		return nil // erased with its broadcast: nothing is owed
-	} else if err != nil {
-		return err
-	}
-	return h.SendPage(ctx, page)
 }
 
 // SendPage sends the SMS entries of one page that are due.

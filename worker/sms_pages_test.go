@@ -21,7 +21,6 @@ import (
 	"github.com/hometime-edu/hometime/notify/twilio"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
-	"github.com/hometime-edu/hometime/worker/tasks"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"golang.org/x/sync/semaphore"
@@ -115,11 +114,11 @@ func parentsN(n int) []*content.Parent {
 
 func (f *smsFixture) run(t *testing.T) {
 	t.Helper()
-	task, err := tasks.NewSendPage(f.page, time.Time{})
+	page, err := f.store.LedgerPage(context.Background(), f.page)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.h.ProcessTask(context.Background(), task); err != nil {
+	if err := f.h.SendPage(context.Background(), page); err != nil {
 		t.Fatalf("send page: %v", err)
 	}
 }

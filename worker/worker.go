@@ -10,7 +10,6 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
-	"github.com/hometime-edu/hometime/content/misimport"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
@@ -35,9 +34,8 @@ type Deps struct {
 	Log          *slog.Logger
 	AppURL       string // base of links in emails
 	// Imports holds roster import batches and invite records (invite
-	// reminders); Phones reads phone numbers the way imports do.
+	// reminders).
 	Imports content.Imports
-	Phones  misimport.Phones
 
 	SMSSenderKey string         // rate-limit bucket of the SMS sender (no personal data)
 	SMSRate      ratelimit.Rate // shared across every worker process

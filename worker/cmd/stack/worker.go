@@ -40,7 +40,6 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		Log:          log.With("component", "worker"),
 		AppURL:       cfg.AppURL,
 		Imports:      st.Store,
-		Phones:       Phones{},
 		SMSSenderKey: ratelimit.SenderKey("twilio", cfg.TwilioFrom),
 		// Burst 1: tokens are taken per message, so the burst sizes nothing
 		// and a larger one would let a second exceed the provider's rate.
