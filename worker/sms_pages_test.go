@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"log/slog"
 	"maps"
@@ -511,47 +510,4 @@ func mustLoad(t *testing.T, zone string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
-}
-
-func TestMobileCacheKeepsTwoGenerations(t *testing.T) {
-	t.Parallel()
-	c := &mobileCache{seed: maphash.MakeSeed()}
-	for i := range mobileCacheSize + 10 {
-		c.get(fmt.Sprintf("+4479%08d", i))
-	}
-	if len(c.cur) != 10 || len(c.prev) != mobileCacheSize {
-		t.Fatalf("generations hold %d and %d answers, want 10 and %d", len(c.cur), len(c.prev), mobileCacheSize)
-	}
-	// An answer is the same from the cache as from the patterns.
-	for _, n := range []string{"+447911123456", "+442079460000"} {
-		if c.get(n) != mobileLineType(n) || c.get(n) != mobileLineType(n) {
-			t.Fatalf("cached answer for %q differs", n)
-		}
-	}
-}
-
-func TestIsMobile(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		number string
-		want   bool
-	}{
-		{"+447911123456", true},  // UK mobile
-		{"+442079460000", false}, // London landline
-		{"+4477009", false},      // too short: not a valid number
-		{"+12015550123", true},   // NANPA: fixed line or mobile
-		{"+448001111111", false}, // UK freephone
-		{"07700900123", false},   // not E.164
-		{"", false},
-	} {
-		if got := mobileLineType(c.number); got != c.want {
-			t.Errorf("mobileLineType(%q) = %v, want %v", c.number, got, c.want)
-		}
-		// Asked again, the cache answers the same.
-		for range 2 {
-			if got := isMobile(c.number); got != c.want {
-				t.Errorf("isMobile(%q) = %v, want %v", c.number, got, c.want)
-			}
-		}
-	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/phone"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
@@ -98,10 +99,14 @@ func NewMux(d Deps) *asynq.ServeMux {
 		d.RelayGrace = 10 * time.Minute
 	}
 	log := d.Log
-	mux.Handle(tasks.TypeExpandBroadcast, &Expansions{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock, Log: log})
+	// One cache of mobile answers for the process: a message's number is
+	// asked about when its broadcast is expanded and again when it is sent.
+	phones := phone.New(phone.NewCache())
+	mux.Handle(tasks.TypeExpandBroadcast, &Expansions{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock, Log: log,
+		Phones: phones})
 	pages := &Pages{Ledger: d.Ledger, Senders: []PageSender{
 		&SMSPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Budgets: d.Budgets, SMS: d.SMS,
-			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log,
+			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, Phones: phones,
 			SenderKey: d.SMSSenderKey, Rate: d.SMSRate, Price: d.SMSPrice, RetryAfter: time.Minute,
 			ClaimSize: SMSClaimSize(d.SMSRate), Held: SMSHeld(d.SMSRate), Metrics: d.Messages, Provider: d.Providers.SMS},
 		&EmailPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Email: d.Email, Catalog: d.Catalog,
@@ -136,7 +141,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 			Clock: d.Clock, Log: log, AppURL: d.AppURL})
 	}
 	mux.Handle(tasks.TypeImportantFallback, &Fallbacks{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock,
-		Log: log, Delay: d.ImportantFallback})
+		Log: log, Delay: d.ImportantFallback, Phones: phones})
 	if d.Imports != nil {
 		mux.Handle(tasks.TypeInviteReminder, &InviteReminders{Imports: d.Imports, Roster: d.Roster, Ledger: d.Ledger,
 			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, AppURL: d.AppURL})

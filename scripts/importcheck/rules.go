@@ -44,6 +44,9 @@ const (
 	// xImage is the Go project's own image extensions: the WebP decoder and
 	// the resampling scalers the standard library lacks.
 	xImage = "golang.org/x/image"
+	// phoneNumbers is libphonenumber's Go port: reading and classifying
+	// phone numbers from data compiled into it, nothing outside the process.
+	phoneNumbers = "github.com/nyaruka/phonenumbers"
 )
 
 var cmdPath = regexp.MustCompile(`^[^/]+/cmd(/|$)`)
@@ -187,6 +190,22 @@ func rules() []rule {
 			},
 		},
 		{
+			// Phone numbers are read in one place, the API's sign-in and
+			// imports and the worker's mobile check alike.
+			name:  "content/phone may import content, github.com/nyaruka/phonenumbers (libphonenumber) and the standard library",
+			match: func(rel string) bool { return under(rel, "content/phone") },
+			allow: func(u *universe, imp ref) bool {
+				switch {
+				case imp.std:
+					return true
+				case imp.project:
+					return coreContent(imp.rel)
+				default:
+					return inAny(u, imp, phoneNumbers)
+				}
+			},
+		},
+		{
 			name:  "content imports only the standard library and other content packages (never content/mongostore)",
 			match: func(rel string) bool { return under(rel, "content") },
 			allow: func(_ *universe, imp ref) bool {
@@ -239,22 +258,22 @@ func rules() []rule {
 			},
 		},
 		rule{
-			name:  "worker may import content (not content/mongostore), notify (not providers), worker/tasks and third-party libraries — never api",
+			name:  "worker may import content (not content/mongostore), notify (not providers), worker/tasks and third-party libraries (not libphonenumber: content/phone reads numbers) — never api",
 			match: func(rel string) bool { return under(rel, "worker") },
-			allow: func(_ *universe, imp ref) bool {
+			allow: func(u *universe, imp ref) bool {
 				if !imp.project {
-					return true
+					return !u.inModule(imp, phoneNumbers)
 				}
 				return coreContent(imp.rel) || coreNotify(imp.rel) ||
 					(under(imp.rel, "worker") && !cmdPath.MatchString(imp.rel))
 			},
 		},
 		rule{
-			name:  "api may import content (not content/mongostore), worker/tasks, notify (not providers) and third-party libraries — never worker",
+			name:  "api may import content (not content/mongostore), worker/tasks, notify (not providers) and third-party libraries (not libphonenumber: content/phone reads numbers) — never worker",
 			match: func(rel string) bool { return under(rel, "api") },
-			allow: func(_ *universe, imp ref) bool {
+			allow: func(u *universe, imp ref) bool {
 				if !imp.project {
-					return true
+					return !u.inModule(imp, phoneNumbers)
 				}
 				return coreContent(imp.rel) || coreNotify(imp.rel) || under(imp.rel, "worker/tasks") ||
 					(under(imp.rel, "api") && !cmdPath.MatchString(imp.rel))

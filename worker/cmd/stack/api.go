@@ -13,6 +13,7 @@ import (
 	"github.com/hometime-edu/hometime/api"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/activities"
+	"github.com/hometime-edu/hometime/content/phone"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/notify/sendgrid"
 	"github.com/hometime-edu/hometime/notify/twilio"
@@ -89,7 +90,7 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		WebhookEvents:      st.Store,
 		Idempotency:        st.Store,
 		Imports:            st.Store,
-		Phones:             Phones{},
+		Phones:             phone.New(nil),
 		Catalog:            st.Catalog,
 		SMSPrice:           notify.SegmentPrice(st.Config.SMSPricePence),
 		Submissions:        st.Store,
