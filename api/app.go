@@ -21,7 +21,9 @@ type Enqueuer interface {
 	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
-// Deps is everything the API needs; cmd/api builds it.
+// Deps is everything the API needs; cmd/api builds it. Every interface,
+// pointer, func and slice field is required (New names any that is
+// missing) unless tagged optional.
 type Deps struct {
 	Roster    content.Roster
 	Identity  content.Identity
@@ -31,8 +33,8 @@ type Deps struct {
 	Limits    Limits
 	Passwords *Passwords
 	Tokens    *Tokens
-	HashKey   []byte // keys hashes of codes, tokens and throttle keys
-	Clock     content.Clock
+	HashKey   []byte        // keys hashes of codes, tokens and throttle keys
+	Clock     content.Clock `deps:"optional"` // default: the system clock
 	Log       *slog.Logger
 	Metrics   *Metrics
 	// MetricsToken, when set, makes /metrics answer only requests carrying
@@ -51,7 +53,7 @@ type Deps struct {
 	// address. It is believed only from TrustedProxies (see clientip.go).
 	ProxyHeader string
 	// TrustedProxies are the proxies whose ProxyHeader is believed.
-	TrustedProxies []netip.Prefix
+	TrustedProxies []netip.Prefix `deps:"optional"`
 	// AppURL is the base of deep links printed on letters and sent in
 	// invites (default https://hometime.app).
 	AppURL string
@@ -59,39 +61,34 @@ type Deps struct {
 	Suppressions content.Suppressions
 	// TwilioSignatures checks Twilio webhooks; nil (no auth token
 	// configured) makes the Twilio webhook routes answer 503.
-	TwilioSignatures TwilioSignatures
+	TwilioSignatures TwilioSignatures `deps:"optional"`
 	// PublicURL is this API's base URL as Twilio calls it (e.g.
 	// https://api.hometime.app): signatures cover the full URL.
 	PublicURL string
 	// ParseTwilioStatus reads a status callback's form (notify/twilio's
-	// ParseStatusCallback, adapted in the wiring); nil answers 503.
+	// ParseStatusCallback, adapted in the wiring).
 	ParseTwilioStatus TwilioStatusParser
 	// SendGridSignatures checks SendGrid Event Webhook batches; nil (no
 	// verification key configured) makes that route answer 503.
-	SendGridSignatures SendGridSignatures
+	SendGridSignatures SendGridSignatures `deps:"optional"`
 	// Ledger takes delivery webhooks to the message they are about.
 	Ledger content.Ledger
 	// WebhookEvents deduplicates provider events that repeat.
 	WebhookEvents content.WebhookEvents
-	// Idempotency remembers Idempotency-Key answers (broadcasts); nil
-	// answers requests that send the header with 503.
+	// Idempotency remembers Idempotency-Key answers (broadcasts).
 	Idempotency content.IdempotencyKeys
-	// Budgets reads schools' monthly SMS spend and refusals; nil answers
-	// GET /v1/schools/{id}/sms-budget with 503.
+	// Budgets reads schools' monthly SMS spend and refusals.
 	Budgets content.Budgets
-	// Imports stores roster import batches and applies their writes; nil
-	// answers the import, resend and funnel routes with 503.
+	// Imports stores roster import batches and applies their writes.
 	Imports content.Imports
-	// Phones reads phone numbers in imports (a phone-number library in the
-	// wiring; mistest.UKPhones in tests).
+	// Phones reads phone numbers in imports (content/phone in the wiring;
+	// mistest.UKPhones, the generator's numbering plan, in tests).
 	Phones misimport.Phones
 	// Catalog renders the invite template for an import's SMS estimate.
 	Catalog *notify.Catalog
 	// SMSPrice is what one SMS segment costs, for that estimate.
 	SMSPrice notify.SegmentPrice
 
-	// Issue 5, activities, assignments, the feed and devices: nil stores
-	// answer their routes with 503.
 	// Library is the built-in activity library, loaded once at start.
 	Library ActivityLibrary
 	// Activities stores schools' own activities.
@@ -103,8 +100,6 @@ type Deps struct {
 	// Devices keeps parents' push tokens and notification preferences.
 	Devices content.Devices
 
-	// Issue 5, submissions and engagement: nil stores answer their routes
-	// with 503.
 	// Submissions stores submissions, reply threads, photos and awards.
 	Submissions content.Submissions
 	// AssignmentTargets finds the assignment a submission is for.
@@ -121,12 +116,10 @@ type Deps struct {
 	PhotoSlots int
 
 	// Retention closes parents' accounts and records sign-ins against the
-	// inactivity clock; Erasures records erasure requests. Nil answers the
-	// data-rights routes with 503.
+	// inactivity clock; Erasures records erasure requests.
 	Retention content.Retention
 	Erasures  content.Erasures
-	// Exports records parents' export requests and keeps the archives;
-	// nil answers the export routes with 503.
+	// Exports records parents' export requests and keeps the archives.
 	Exports content.Exports
 }
 
@@ -138,8 +131,12 @@ type server struct {
 	uploads uploadSlots
 }
 
-// New builds the Fiber app with every route.
-func New(d Deps) *fiber.App {
+// New builds the Fiber app with every route, or says which dependencies
+// d lacks.
+func New(d Deps) (*fiber.App, error) {
+	if err := content.RequireDeps("api", d); err != nil {
+		return nil, err
+	}
 	if d.BodyLimit <= 0 {
 		d.BodyLimit = 1 << 20
 	}
@@ -156,9 +153,7 @@ func New(d Deps) *fiber.App {
 		d.Clock = content.SystemClock{}
 	}
 	s := &server{Deps: d, photoSlots: newPhotoSlots(d.PhotoSlots)}
-	if d.Throttle != nil {
-		d.Metrics.watchRedeemFailures(s.redeemFailureAlert)
-	}
+	d.Metrics.watchRedeemFailures(s.redeemFailureAlert)
 	app := fiber.New(fiber.Config{
 		AppName:               "hometime",
 		BodyLimit:             d.BodyLimit,
@@ -179,5 +174,5 @@ func New(d Deps) *fiber.App {
 		// address is worked out in clientip.go.
 	})
 	s.routes(app)
-	return app
+	return app, nil
 }

@@ -119,7 +119,7 @@ func (s *server) login() fiber.Handler {
 			return err
 		}
 		s.audit(c, kind, id, "auth.login", "", string(kind)+":"+id)
-		if kind == content.KindParent && s.Retention != nil {
+		if kind == content.KindParent {
 			// A sign-in cancels a pending inactivity notice and restarts
 			// the retention clock (warned → active).
 			if err := s.Retention.ParentSignedIn(ctx, id, s.Clock.Now()); err != nil {

@@ -135,8 +135,19 @@ func newHarness(t testing.TB) *harness {
 	// Issue 5 part 1: the built-in library and the real store.
 	h.deps.Library, h.deps.Activities, h.deps.Assignments, h.deps.ParentFeed, h.deps.Devices = starterLibrary(t), store, store, store, store
 	h.deps.Retention, h.deps.Erasures, h.deps.Exports = store, store, store
-	h.app = New(h.deps)
+	h.app = mustNew(t, h.deps)
 	return h
+}
+
+// mustNew builds the app through New, as the wiring does, failing the test
+// if d lacks a dependency.
+func mustNew(t testing.TB, d Deps) *fiber.App {
+	t.Helper()
+	app, err := New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
 }
 
 // parseTwilioStatus adapts notify/twilio's parser, as the wiring does.

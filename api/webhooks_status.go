@@ -78,9 +78,6 @@ func twilioStatusState(status string) (content.MessageState, bool) {
 // becomes known. Only the store failing answers 5xx.
 func (s *server) twilioStatus() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Ledger == nil || s.ParseTwilioStatus == nil {
-			return errTwilioUnconfigured
-		}
 		form, err := s.twilioSignedForm(c)
 		if err != nil {
 			return err
@@ -220,7 +217,7 @@ type sendGridTally struct {
 // or stores an email address.
 func (s *server) sendGridEvents() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.SendGridSignatures == nil || s.Ledger == nil || s.Suppressions == nil || s.WebhookEvents == nil {
+		if s.SendGridSignatures == nil {
 			return content.Errorf(content.CodeUnavailable, "SendGrid webhooks are not configured")
 		}
 		body := c.Request().Body()

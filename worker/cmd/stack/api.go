@@ -106,7 +106,7 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Retention:          st.Store,
 		Erasures:           st.Store,
 		Exports:            st.Store,
-	}), nil
+	})
 }
 
 // parseTwilioStatus reads status callbacks with notify/twilio's parser; the
