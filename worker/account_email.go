@@ -132,9 +132,6 @@ func (h *AccountEmails) sendResetCode(ctx context.Context, req *content.ResetReq
 	if !p.CanSignIn() || p.Phone == "" {
 		return nil
 	}
-	if h.SMS == nil {
-		return fmt.Errorf("%w: no SMS sender", asynq.SkipRetry)
-	}
 	code := content.NewResetCode()
 	if err := h.Identity.PutResetCode(ctx, &content.ResetCode{Kind: req.Kind, AccountID: req.AccountID,
 		Hash: content.ResetCodeHash(h.HashKey, req.Kind, req.AccountID, code), ExpiresAt: now.Add(content.ResetCodeTTL)}); err != nil {

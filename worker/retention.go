@@ -30,7 +30,7 @@ type RetentionSweeps struct {
 	Erasures content.Erasures
 	Audit    content.Audit
 	// Invited runs the invited clock, Exports deletes expired export
-	// archives; either sweep is skipped when its store is not given.
+	// archives.
 	Invited content.InvitedRetention
 	Exports ExpiredExports
 	Tasks   Enqueuer
@@ -382,9 +382,6 @@ func (h *RetentionSweeps) SweepAudit(ctx context.Context) error {
 }
 
 func (h *RetentionSweeps) audit(ctx context.Context, action, subject string, at time.Time) {
-	if h.Audit == nil {
-		return
-	}
 	if err := h.Audit.RecordAudit(ctx, &content.AuditEvent{ID: content.NewID("aud"), At: at, ActorID: RetentionCreatedBy,
 		Action: action, Subject: subject}); err != nil {
 		h.Log.Warn("audit failed", "action", action, "err", err)

@@ -41,8 +41,8 @@ func newRetentionWorld(t *testing.T) *retentionWorld {
 	q := &taskRecorder{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	w := &retentionWorld{t: t, ctx: ctx, store: s, clock: clock, queue: q, start: start,
-		sweeps: &RetentionSweeps{Store: s, Roster: s, Ledger: s, Erasures: s, Audit: s, Tasks: q, Clock: clock, Log: log,
-			AppURL: "https://hometime.test"},
+		sweeps: &RetentionSweeps{Store: s, Roster: s, Ledger: s, Erasures: s, Audit: s, Invited: s, Exports: s, Tasks: q,
+			Clock: clock, Log: log, AppURL: "https://hometime.test"},
 		erasure: &Erasures{Records: s, Areas: s, Retention: s, Roster: s, Identity: s, Suppressions: s, Audit: s, Tasks: q,
 			HashKey: retentionHashKey, Clock: clock, Log: log}}
 	must(t, s.CreateSchool(ctx, &content.School{ID: "sch_r", Name: "Riverside Primary", Country: "GB", TimeZone: "Europe/London",

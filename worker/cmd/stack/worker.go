@@ -14,7 +14,7 @@ import (
 
 // WorkerServer builds the asynq server and its handlers on this stack's
 // Redis. The caller Starts and Shutdowns it (Run would trap signals itself).
-func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux) {
+func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux, error) {
 	srv := asynq.NewServerFromRedisClient(st.Redis, asynq.Config{
 		Concurrency: st.Config.Concurrency,
 		Queues:      tasks.Queues,
@@ -51,7 +51,6 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		ImportantFallback: cfg.ImportantFallback,
 
 		Devices:     st.Store,
-		DeviceStore: st.Store,
 		Assignments: st.Store,
 		Feed:        st.Store,
 
@@ -67,8 +66,11 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		// A nil *Outbox in the interface would not read as "none".
 		deps.Outbox = st.Outbox
 	}
-	mux := worker.NewMux(deps)
-	return srv, mux
+	mux, err := worker.NewMux(deps)
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, mux, nil
 }
 
 // RelayInterval is how often the relay reconciles Redis with the ledger.
