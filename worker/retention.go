@@ -17,7 +17,9 @@ import (
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
-// RetentionSweeps runs the retention clocks of DESIGN.md. Each sweep does
+// RetentionSweeps runs the retention clocks (content/retention.go) once a
+// day, one sweep per kind (tasks.SweepKinds: parents, children, schools,
+// staff, audit events, invited parents, export archives). Each sweep does
 // everything due as of the time it runs, from stored state alone
 // (content.NextParentStep and friends), so a sweep that runs twice changes
 // nothing the second time and a sweep after missed days catches up in one

@@ -128,7 +128,7 @@ func (w *retentionWorld) noticeBroadcasts() []*content.Broadcast {
 	return bs
 }
 
-// TestRetentionE1InactivityNoticeAndClosure is TESTING.md E1: eleven months
+// TestRetentionE1InactivityNoticeAndClosure: eleven months
 // idle → one notice (a sweep run twice still sends one); a sign-in cancels
 // it; twelve months idle with the notice 30 days old → closed, sessions
 // revoked, devices dropped, nothing more sent.
@@ -214,7 +214,7 @@ func TestRetentionE1InactivityNoticeAndClosure(t *testing.T) {
 	}
 }
 
-// TestRetentionE2ErasureAfterClosure is TESTING.md E2: closed +89 days the
+// TestRetentionE2ErasureAfterClosure: closed +89 days the
 // data is there but the account is shut; +90 days it is erased. Scheduler
 // runs missed for months catch up in one run.
 func TestRetentionE2ErasureAfterClosure(t *testing.T) {

@@ -394,8 +394,7 @@ func TestSMSOutcomesAreCounted(t *testing.T) {
 	}
 }
 
-// TestSMSSuppressionOutlivesTheParentRecord is TESTING.md D5 for the send
-// path: a number that said STOP stays suppressed when the family is
+// TestSMSSuppressionOutlivesTheParentRecord, on the send path: a number that said STOP stays suppressed when the family is
 // imported again as a new parent record (as a re-import after erasure
 // does), because the suppression is keyed by the number, not the parent.
 func TestSMSSuppressionOutlivesTheParentRecord(t *testing.T) {

@@ -1,4 +1,4 @@
-// Command importcheck enforces DESIGN.md's package table: which Hometime
+// Command importcheck enforces the README's package table: which Hometime
 // packages may import which. It reads the module's packages with `go list`
 // (non-test files only: test-only imports such as test fakes are free) and
 // prints one line per forbidden import. Exit status: 0 clean, 1 violations,
@@ -98,7 +98,8 @@ func run(stdout, stderr io.Writer) (int, error) {
 
 // check judges every import of every package against the first rule that
 // matches the package. A package that no rule matches lies outside the
-// top-level folders DESIGN.md fixes, and is reported once.
+// fixed top-level folders (api, worker, notify, content, mobile-contract,
+// scripts), and is reported once.
 func check(u *universe, pkgs []pkg) []violation {
 	rs := rules()
 	var vs []violation

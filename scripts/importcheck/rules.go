@@ -8,7 +8,7 @@ import (
 )
 
 // A rule says what the packages under one part of the tree may import. The
-// rules are DESIGN.md's package table ("Architecture") written out, most
+// rules are the README's package table ("Architecture") written out, most
 // specific first: the first rule whose match accepts a package judges it.
 type rule struct {
 	name  string                          // printed with each violation
