@@ -17,13 +17,13 @@ func TestImportSuppressedContacts(t *testing.T) {
 	s := newImportSchool(t)
 	ctx := context.Background()
 	// Enough families for the contacts to span more than one batch.
-	file, exp := generated(t, suppressionLookupBatch*2/3, mistest.LayoutSIMS)
+	file, exp := generated(t, misimport.SuppressionLookupBatch*2/3, mistest.LayoutSIMS)
 	imp, err := misimport.Parse(bytes.NewReader(file), misimport.Options{Region: "GB", DefaultLanguage: "en", Phones: mistest.UKPhones{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(imp.Contacts()); n <= suppressionLookupBatch {
-		t.Fatalf("the file has %d contacts, want more than one batch of %d", n, suppressionLookupBatch)
+	if n := len(imp.Contacts()); n <= misimport.SuppressionLookupBatch {
+		t.Fatalf("the file has %d contacts, want more than one batch of %d", n, misimport.SuppressionLookupBatch)
 	}
 	// The first parent's mobile and the last's email (in the last batch).
 	var mobile, email string

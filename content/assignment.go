@@ -16,6 +16,9 @@ const (
 	AssignmentWithdrawn AssignmentState = "withdrawn"
 )
 
+// AssignmentStates lists every assignment state.
+var AssignmentStates = []AssignmentState{AssignmentScheduled, AssignmentReleased, AssignmentWithdrawn}
+
 // Limits on one assignment.
 const (
 	AssignmentActivitiesMax = 10

@@ -16,6 +16,9 @@ const (
 	PlatformAndroid Platform = "android"
 )
 
+// Platforms lists every push platform.
+var Platforms = []Platform{PlatformIOS, PlatformAndroid}
+
 // DeviceTokenMax bounds a push token's length (FCM tokens are ~160 bytes).
 const DeviceTokenMax = 4096
 

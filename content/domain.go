@@ -13,6 +13,9 @@ const (
 	RoleAdmin   Role = "admin"
 )
 
+// Roles lists every staff role.
+var Roles = []Role{RoleTeacher, RoleAdmin}
+
 // AccountKind tells parents from staff; they live in separate collections
 // and sign in through the same endpoint.
 type AccountKind string
@@ -21,6 +24,9 @@ const (
 	KindParent AccountKind = "parent"
 	KindStaff  AccountKind = "staff"
 )
+
+// AccountKinds lists both kinds of account.
+var AccountKinds = []AccountKind{KindParent, KindStaff}
 
 // ParentState is where a parent account is in its life cycle.
 type ParentState string
@@ -32,6 +38,9 @@ const (
 	ParentClosed  ParentState = "closed"
 	ParentErased  ParentState = "erased"
 )
+
+// ParentStates lists a parent account's states, in life-cycle order.
+var ParentStates = []ParentState{ParentInvited, ParentActive, ParentWarned, ParentClosed, ParentErased}
 
 // LinkState is the state of a school↔child or parent↔child link.
 type LinkState string
@@ -45,6 +54,9 @@ const (
 	// read-only, until the child-purge clock runs out.
 	LinkLeft LinkState = "left"
 )
+
+// LinkStates lists every link state.
+var LinkStates = []LinkState{LinkLinked, LinkRemoved, LinkLeft}
 
 // Trust groups schools (a multi-academy trust or a district).
 type Trust struct {

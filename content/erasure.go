@@ -13,6 +13,9 @@ const (
 	SubjectStaff  = "staff"
 )
 
+// ErasureSubjectKinds lists every kind of erasure subject.
+var ErasureSubjectKinds = []string{SubjectParent, SubjectChild, SubjectSchool, SubjectStaff}
+
 // Why an erasure ran; the certificate says so.
 const (
 	ErasureRequested     = "requested"      // right to be forgotten
@@ -21,6 +24,9 @@ const (
 	ErasureSchoolEnded   = "school_ended"   // subscription ended six weeks ago
 	ErasureStaffInactive = "staff_inactive" // staff idle two years
 )
+
+// ErasureReasons lists every reason an erasure runs for.
+var ErasureReasons = []string{ErasureRequested, ErasureAfterClosure, ErasureChildRemoved, ErasureSchoolEnded, ErasureStaffInactive}
 
 // ErasureSubject names one subject of an erasure. IDs only.
 type ErasureSubject struct {

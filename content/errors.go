@@ -30,6 +30,14 @@ const (
 // (Content-Encoding other than identity): the API reads bodies as sent.
 const CodeUnsupportedEncoding Code = "unsupported_encoding"
 
+// Codes lists every error code, in the order above; the contract's
+// error-code enum must hold each one.
+var Codes = []Code{
+	CodeInvalid, CodeUnauthenticated, CodeInvalidCredentials, CodeForbidden, CodeReauthRequired,
+	CodeNotFound, CodeConflict, CodeChildLeft, CodeGone, CodeTooLarge, CodeUnprocessable,
+	CodeThrottled, CodeUnavailable, CodeInternal, CodeUnsupportedEncoding,
+}
+
 // Error is a classified error. Message is safe to show to the caller; Err is
 // the cause, for logs only.
 type Error struct {

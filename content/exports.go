@@ -12,6 +12,9 @@ const (
 	ExportFailed = "failed"
 )
 
+// ExportStates lists every export state, in order.
+var ExportStates = []string{ExportQueued, ExportReady, ExportFailed}
+
 // Export is one request for a copy of everything held about a parent (and
 // their children). The archive itself is kept beside the record until it
 // expires, ExportLinkTTL after it is ready.

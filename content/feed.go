@@ -31,6 +31,9 @@ const (
 	FeedAward    FeedItemKind = "award"    // an award the child received
 )
 
+// FeedItemKinds lists every feed item kind.
+var FeedItemKinds = []FeedItemKind{FeedActivity, FeedAward}
+
 // FeedState is an item's progress as the parent sees it.
 type FeedState string
 
@@ -39,6 +42,9 @@ const (
 	FeedSeen FeedState = "seen"
 	FeedDone FeedState = "done"
 )
+
+// FeedStates lists every feed item state, in order.
+var FeedStates = []FeedState{FeedNew, FeedSeen, FeedDone}
 
 // FeedItem is one entry in a child's feed: a summary, copied in when the item
 // is written, of everything a feed card shows, so drawing a page reads

@@ -15,6 +15,9 @@ const (
 	ImportFailed     ImportStatus = "failed"     // stopped part-way; re-running the upload resumes
 )
 
+// ImportStatuses lists every import batch status, in order.
+var ImportStatuses = []ImportStatus{ImportDryRun, ImportCommitting, ImportCommitted, ImportFailed}
+
 // ImportRowChunk is how many per-row outcomes one stored chunk holds.
 const ImportRowChunk = 1000
 

@@ -28,6 +28,12 @@ const (
 	StateSuppressed MessageState = "suppressed" // not sent: opted out, closed, or policy
 )
 
+// MessageStates lists every message state, from first to last.
+var MessageStates = []MessageState{
+	StatePending, StateDeferred, StateSending, StateUnknown, StateSent,
+	StateDelivered, StateRead, StateFailed, StateSuppressed,
+}
+
 // Ranks of the stored states. Gaps leave room for states added later.
 const (
 	RankPending    = 0
@@ -65,6 +71,9 @@ const (
 	BroadcastSending   BroadcastState = "sending"   // every page written; sends in progress
 	BroadcastDone      BroadcastState = "done"      // every entry settled
 )
+
+// BroadcastStates lists every broadcast state, in order.
+var BroadcastStates = []BroadcastState{BroadcastExpanding, BroadcastSending, BroadcastDone}
 
 // Audience says who a broadcast is for. IDs only.
 type Audience struct {

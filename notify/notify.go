@@ -19,6 +19,9 @@ const (
 	ChannelPush  Channel = "push"
 )
 
+// Channels lists every channel.
+func Channels() []Channel { return []Channel{ChannelSMS, ChannelEmail, ChannelPush} }
+
 // The most messages one provider call may carry: SendGrid takes up to 1,000
 // personalizations in a request, FCM up to 500 messages in one SendEach.
 const (

@@ -1,12 +1,20 @@
-// Package misimport is the pure core of the bulk roster import: it reads a
+// Package misimport is the core of the bulk roster import: it reads a
 // pupil-and-contacts CSV exported from a UK MIS (SIMS, Arbor, Bromcom),
 // works out which column is which, validates every row, folds contacts
-// shared by siblings into one parent per household, and plans the change
-// against the school's current roster.
+// shared by siblings into one parent per household, plans the change
+// against the school's current roster, and commits that plan.
 //
-// It writes nothing anywhere. The API's dry run and the worker's commit
-// both call it (Parse, then NewPlan); they own the stores, the phone-number
-// library (behind Phones) and the suppression list (behind Suppressed).
+// Parse and NewPlan are pure: they write nothing. PlanRun and Run.Commit
+// go through a Store (content.Imports satisfies it): PlanRun reads the
+// school's roster and looks the file's contacts up on the suppression
+// list; Commit records the batch, stores its per-row outcomes, writes the
+// children, classes and parents a chunk (ApplyChunk) at a time, and hands
+// the parents to invite to the caller's Invite, which publishes the invite
+// broadcast. Both run in the API process, inside the upload's request
+// (POST /v1/schools/{id}/imports; the commit when dry_run=false): the
+// response comes once every write is done. The worker only sends the
+// invites and their reminders. The caller supplies the phone-number
+// library (behind Phones).
 //
 // Memory follows the roster, not the file: rows are read one at a time,
 // each record and cell has a size limit, kept strings are copied out of

@@ -291,10 +291,42 @@ func Detect(header []string, mapping Mapping) (*Detection, error) {
 			byKey[keys[i]] = i
 		}
 	}
+	// Explicit mapping first: it claims its headers. Then every other
+	// header, by its synonym's rank.
+	claimed, explicit := d.mapExplicit(mapping, byKey, derr)
+	d.claimBySynonym(keys, claimed, explicit, derr)
 
-	// Explicit mapping first: it claims its headers.
-	claimed := map[int]bool{}
-	explicit := map[Field]bool{}
+	used := map[int]bool{}
+	for _, i := range d.Columns {
+		used[i] = true
+	}
+	for i, h := range header {
+		if !used[i] && h != "" {
+			d.Ignored = append(d.Ignored, h)
+		}
+	}
+	d.checkRequired(derr)
+	if reachable := d.noteContacts(); reachable == 0 {
+		derr.Unmapped = append(derr.Unmapped, ContactField(1, AttrMobile), ContactField(1, AttrEmail))
+	}
+
+	if len(derr.Unmapped) > 0 || len(derr.Ambiguous) > 0 || len(derr.Unknown) > 0 {
+		d.Confidence = ConfidenceLow
+		return nil, &content.Error{Code: content.CodeInvalid, Message: derr.Error(), Err: derr}
+	}
+	if len(d.Notes) > 0 {
+		d.Confidence = ConfidenceMedium
+	}
+	d.layout = newLayout(d)
+	return d, nil
+}
+
+// mapExplicit applies the school's mapping: each field it names takes the
+// header it gives (a header the file lacks is noted in derr.Unknown). It
+// returns the columns claimed and the fields the mapping names (an empty
+// header leaves its field unmapped, and out of detection).
+func (d *Detection) mapExplicit(mapping Mapping, byKey map[string]int, derr *DetectionError) (claimed map[int]bool, explicit map[Field]bool) {
+	claimed, explicit = map[int]bool{}, map[Field]bool{}
 	for _, f := range sortedFields(mapping) {
 		explicit[f] = true
 		h := mapping[f]
@@ -309,8 +341,13 @@ func Detect(header []string, mapping Mapping) (*Detection, error) {
 		d.Columns[f] = i
 		claimed[i] = true
 	}
+	return claimed, explicit
+}
 
-	// Then every other header, by its synonym's rank.
+// claimBySynonym gives each field not mapped explicitly the unclaimed
+// header whose synonym ranks best, noting the choice when several
+// matched; a tie is ambiguous (derr.Ambiguous).
+func (d *Detection) claimBySynonym(keys []string, claimed map[int]bool, explicit map[Field]bool, derr *DetectionError) {
 	type claim struct {
 		col  int
 		rank int
@@ -334,6 +371,7 @@ func Detect(header []string, mapping Mapping) (*Detection, error) {
 		}
 		claims[f] = append(claims[f], claim{i, rank})
 	}
+	header := d.Header
 	for _, f := range sortedFields(claims) {
 		cs := claims[f]
 		sort.SliceStable(cs, func(a, b int) bool { return cs[a].rank < cs[b].rank })
@@ -352,18 +390,11 @@ func Detect(header []string, mapping Mapping) (*Detection, error) {
 		}
 		d.Columns[f] = cs[0].col
 	}
+}
 
-	used := map[int]bool{}
-	for _, i := range d.Columns {
-		used[i] = true
-	}
-	for i, h := range header {
-		if !used[i] && h != "" {
-			d.Ignored = append(d.Ignored, h)
-		}
-	}
-
-	// Required fields.
+// checkRequired notes in derr.Unmapped the required pupil fields with no
+// column (and not ambiguous): UPN, a forename, surname, year group.
+func (d *Detection) checkRequired(derr *DetectionError) {
 	need := func(f Field) {
 		if _, ok := d.Columns[f]; !ok {
 			if _, amb := derr.Ambiguous[f]; !amb {
@@ -380,14 +411,18 @@ func Detect(header []string, mapping Mapping) (*Detection, error) {
 	}
 	need(FieldSurname)
 	need(FieldYearGroup)
+}
 
+// noteContacts lists the contact slots with a column, notes those lacking
+// a channel or name column, and returns how many have a mobile or email
+// column. Slot 0 (one contact per row) with a channel is LongFormat.
+func (d *Detection) noteContacts() (reachable int) {
 	slots := map[int]bool{}
 	for f := range d.Columns {
 		if slot, ok := contactSlot(f); ok {
 			slots[slot] = true
 		}
 	}
-	reachable := 0
 	for slot := range slots {
 		d.Contacts = append(d.Contacts, slot)
 	}
@@ -408,19 +443,7 @@ func Detect(header []string, mapping Mapping) (*Detection, error) {
 			d.Notes = append(d.Notes, slotName(slot)+": no name column")
 		}
 	}
-	if reachable == 0 {
-		derr.Unmapped = append(derr.Unmapped, ContactField(1, AttrMobile), ContactField(1, AttrEmail))
-	}
-
-	if len(derr.Unmapped) > 0 || len(derr.Ambiguous) > 0 || len(derr.Unknown) > 0 {
-		d.Confidence = ConfidenceLow
-		return nil, &content.Error{Code: content.CodeInvalid, Message: derr.Error(), Err: derr}
-	}
-	if len(d.Notes) > 0 {
-		d.Confidence = ConfidenceMedium
-	}
-	d.layout = newLayout(d)
-	return d, nil
+	return reachable
 }
 
 // contactSlot returns the slot of a contact field.

@@ -346,6 +346,8 @@ func (b *builder) hashCells(cols []int) uint64 {
 	return h
 }
 
+// add reads one data row: a pupil with their contacts, another contact
+// of a pupil already read (long format), or a row rejected or skipped.
 func (b *builder) add(rec Record) {
 	if allBlank(rec.Fields) {
 		return // a trailing ",,,," row: nothing to say
@@ -354,37 +356,64 @@ func (b *builder) add(rec Record) {
 	b.imp.Rows++
 
 	upn, shapeOK, checkOK := UPN(b.raw(b.l.upn))
-	if upn != "" {
-		rh := b.hashCells(b.mapped)
-		var ph uint64
-		if b.imp.Detection.LongFormat {
-			ph = b.hashCells(b.pupilCols)
-		}
-		if s, seen := b.imp.seen[upn]; seen {
-			switch {
-			case s.rowHash == rh || slices.Contains(s.more, rh):
-				b.imp.DuplicateRows++
-				b.problem(b.l.upn, CodeDuplicateRow, SeverityWarning,
-					"this row repeats an earlier row for the same pupil; it was skipped")
-			case b.imp.Detection.LongFormat && s.pupilHash == ph:
-				s.more = append(s.more, rh)
-				b.imp.seen[upn] = s
-				b.moreContacts(s.pupil)
-			default:
-				b.imp.RejectedRows++
-				b.problem(b.l.upn, CodeDuplicateUPN, SeverityError,
-					"an earlier row has the same UPN with different details; this row was skipped")
-			}
-			return
-		}
-		b.imp.seen[upn] = seenPupil{pupilHash: ph, rowHash: rh, pupil: -1}
+	if upn != "" && b.repeated(upn) {
+		return
 	}
 	for _, p := range rec.Problems {
 		b.addProblem(p)
 	}
+	p := b.pupil(upn, shapeOK, checkOK)
+	contacts := b.contacts()
+	if b.errs > 0 {
+		b.imp.RejectedRows++
+		return
+	}
+	detach(&p.UPN, &p.FirstName, &p.LastName)
+	p.Links = b.link(contacts, p.Links)
+	if s, ok := b.imp.seen[p.UPN]; ok {
+		s.pupil = len(b.imp.Pupils)
+		b.imp.seen[p.UPN] = s
+	}
+	b.imp.Pupils = append(b.imp.Pupils, p)
+}
 
+// repeated reports whether the row names a UPN an earlier row named, and
+// deals with it: an exact repeat is skipped (duplicate_row), another
+// contact of the same pupil (long format) is read onto it, anything else
+// is rejected (duplicate_upn). A first sight of upn is recorded.
+func (b *builder) repeated(upn string) bool {
+	rh := b.hashCells(b.mapped)
+	var ph uint64
+	if b.imp.Detection.LongFormat {
+		ph = b.hashCells(b.pupilCols)
+	}
+	s, seen := b.imp.seen[upn]
+	if !seen {
+		b.imp.seen[upn] = seenPupil{pupilHash: ph, rowHash: rh, pupil: -1}
+		return false
+	}
+	switch {
+	case s.rowHash == rh || slices.Contains(s.more, rh):
+		b.imp.DuplicateRows++
+		b.problem(b.l.upn, CodeDuplicateRow, SeverityWarning,
+			"this row repeats an earlier row for the same pupil; it was skipped")
+	case b.imp.Detection.LongFormat && s.pupilHash == ph:
+		s.more = append(s.more, rh)
+		b.imp.seen[upn] = s
+		b.moreContacts(s.pupil)
+	default:
+		b.imp.RejectedRows++
+		b.problem(b.l.upn, CodeDuplicateUPN, SeverityError,
+			"an earlier row has the same UPN with different details; this row was skipped")
+	}
+	return true
+}
+
+// pupil reads the row's pupil cells, noting their problems (an error
+// counts in b.errs, rejecting the row).
+func (b *builder) pupil(upn string, shapeOK, checkOK bool) Pupil {
 	var p Pupil
-	p.Row, p.Line = rec.Row, rec.Line
+	p.Row, p.Line = b.rec.Row, b.rec.Line
 	switch {
 	case looksLikeFormula(b.raw(b.l.upn)):
 		b.cell(b.l.upn)
@@ -433,19 +462,7 @@ func (b *builder) add(rec Record) {
 			"pupil premium is not Y/N, Yes/No, True/False or 1/0; read as no")
 	}
 	p.PupilPremium = v
-
-	contacts := b.contacts()
-	if b.errs > 0 {
-		b.imp.RejectedRows++
-		return
-	}
-	detach(&p.UPN, &p.FirstName, &p.LastName)
-	p.Links = b.link(contacts, p.Links)
-	if s, ok := b.imp.seen[p.UPN]; ok {
-		s.pupil = len(b.imp.Pupils)
-		b.imp.seen[p.UPN] = s
-	}
-	b.imp.Pupils = append(b.imp.Pupils, p)
+	return p
 }
 
 // moreContacts reads a further row of a pupil already read (long format:
@@ -536,103 +553,127 @@ type rowContact struct {
 	leftOut string
 }
 
+// contacts reads the row's contact slots: its parents, and the contacts
+// left out as not having parental responsibility.
 func (b *builder) contacts() []rowContact {
 	var out []rowContact
 	for _, cc := range b.l.contacts {
-		empty := true
-		for _, col := range []int{cc.name, cc.forename, cc.surname, cc.relationship, cc.mobile, cc.email, cc.pr, cc.priority, cc.lang} {
-			if b.raw(col) != "" {
-				empty = false
-				break
-			}
+		if c, ok := b.contact(cc); ok {
+			out = append(out, c)
 		}
-		if empty {
-			continue
-		}
-		c := rowContact{slot: cc.slot, cols: cc}
-		rel, _ := b.cell(cc.relationship)
-		c.relationship = b.internString(collapseSpaces(rel))
-		pr, _ := b.cell(cc.pr)
-		if v, ok := parseBool(pr); ok {
-			c.pr = v
-		} else {
-			b.problem(cc.pr, CodeBadBoolean, SeverityWarning,
-				"parental responsibility is not Y/N, Yes/No, True/False or 1/0; read as no")
-		}
-		prio, _ := b.cell(cc.priority)
-		if n, ok := parsePriority(prio); ok {
-			c.priority = n
-		} else {
-			b.problem(cc.priority, CodeBadPriority, SeverityWarning, "the priority is not a whole number; ignored")
-		}
-		order := c.priority
-		if cc.priority < 0 {
-			order = cc.slot // "Contact 2" is the second contact; slot 0 has no order
-		}
-		if parent, why := b.opts.Responsibility.decide(cc.pr >= 0, c.pr, order, c.relationship); !parent {
-			// Only someone the row names counts: exports fill "N" into
-			// the PR cell of an empty slot.
-			for _, col := range []int{cc.name, cc.forename, cc.surname, cc.mobile, cc.email} {
-				if b.raw(col) != "" {
-					c.leftOut = why
-					out = append(out, c)
-					break
-				}
-			}
-			continue
-		}
-		fn, _ := b.cell(cc.forename)
-		sn, _ := b.cell(cc.surname)
-		c.first, c.last = collapseSpaces(fn), collapseSpaces(sn)
-		if c.first == "" && c.last == "" {
-			name, _ := b.cell(cc.name)
-			c.first, c.last = splitName(name)
-		}
-		if raw, _ := b.cell(cc.mobile); raw != "" {
-			e164, mobile, err := b.opts.Phones.Normalize(raw, b.opts.Region)
-			if err == nil {
-				_, err = content.NormalizeContact(content.SuppressionSMS, e164)
-			}
-			switch {
-			case err != nil:
-				b.problem(cc.mobile, CodeInvalidPhone, SeverityWarning,
-					fmt.Sprintf("the number is not a valid phone number for %s; no texts to this contact", b.regionName()))
-			case !mobile:
-				b.problem(cc.mobile, CodeLandline, SeverityWarning,
-					"the number is a landline or cannot take texts; no texts to this contact")
-			default:
-				c.mobile = e164
-			}
-		}
-		if raw, _ := b.cell(cc.email); raw != "" {
-			if e, ok := Email(raw); ok {
-				c.email = e
-			} else {
-				b.problem(cc.email, CodeInvalidEmail, SeverityWarning,
-					"the email address is not valid (one plain address per cell); no email to this contact")
-			}
-		}
-		c.lang = b.opts.DefaultLanguage
-		if raw, _ := b.cell(cc.lang); raw != "" {
-			if l, ok := Language(raw); ok {
-				c.lang, c.langGiven = l, true
-			} else {
-				b.problem(cc.lang, CodeUnknownLanguage, SeverityWarning,
-					"the language is not one Hometime writes in yet; the school's default language is used")
-			}
-		}
-		if nameCol := firstColumn(cc.name, cc.forename, cc.surname); c.first == "" && c.last == "" && nameCol >= 0 {
-			b.problem(nameCol, CodeMissingName, SeverityWarning, "the contact has no name; messages will not greet them by name")
-		}
-		if c.mobile == "" && c.email == "" {
-			col := firstColumn(cc.mobile, cc.email, cc.name, cc.forename, cc.surname, cc.relationship, cc.lang, cc.pr, cc.priority)
-			b.problem(col, CodeUnreachable, SeverityWarning,
-				"the contact has neither a mobile number nor a valid email; they cannot be invited")
-			continue
-		}
-		out = append(out, c)
 	}
 	return out
+}
+
+// contact reads one contact slot of the row. ok is false when there is no
+// one to keep: an empty slot, one that only fills the PR cell, or a
+// parent with no usable channel (unreachable). A contact without parental
+// responsibility is kept with leftOut set, and nothing more of it read.
+func (b *builder) contact(cc contactColumns) (c rowContact, ok bool) {
+	empty := true
+	for _, col := range []int{cc.name, cc.forename, cc.surname, cc.relationship, cc.mobile, cc.email, cc.pr, cc.priority, cc.lang} {
+		if b.raw(col) != "" {
+			empty = false
+			break
+		}
+	}
+	if empty {
+		return rowContact{}, false
+	}
+	c = rowContact{slot: cc.slot, cols: cc}
+	if parent, why := b.responsibility(&c); !parent {
+		// Only someone the row names counts: exports fill "N" into
+		// the PR cell of an empty slot.
+		for _, col := range []int{cc.name, cc.forename, cc.surname, cc.mobile, cc.email} {
+			if b.raw(col) != "" {
+				c.leftOut = why
+				return c, true
+			}
+		}
+		return rowContact{}, false
+	}
+	fn, _ := b.cell(cc.forename)
+	sn, _ := b.cell(cc.surname)
+	c.first, c.last = collapseSpaces(fn), collapseSpaces(sn)
+	if c.first == "" && c.last == "" {
+		name, _ := b.cell(cc.name)
+		c.first, c.last = splitName(name)
+	}
+	b.channels(&c)
+	c.lang = b.opts.DefaultLanguage
+	if raw, _ := b.cell(cc.lang); raw != "" {
+		if l, ok := Language(raw); ok {
+			c.lang, c.langGiven = l, true
+		} else {
+			b.problem(cc.lang, CodeUnknownLanguage, SeverityWarning,
+				"the language is not one Hometime writes in yet; the school's default language is used")
+		}
+	}
+	if nameCol := firstColumn(cc.name, cc.forename, cc.surname); c.first == "" && c.last == "" && nameCol >= 0 {
+		b.problem(nameCol, CodeMissingName, SeverityWarning, "the contact has no name; messages will not greet them by name")
+	}
+	if c.mobile == "" && c.email == "" {
+		col := firstColumn(cc.mobile, cc.email, cc.name, cc.forename, cc.surname, cc.relationship, cc.lang, cc.pr, cc.priority)
+		b.problem(col, CodeUnreachable, SeverityWarning,
+			"the contact has neither a mobile number nor a valid email; they cannot be invited")
+		return rowContact{}, false
+	}
+	return c, true
+}
+
+// responsibility reads c's relationship, PR and priority cells and
+// decides whether c is a parent (why not, a Reason…, when not).
+func (b *builder) responsibility(c *rowContact) (parent bool, why string) {
+	cc := c.cols
+	rel, _ := b.cell(cc.relationship)
+	c.relationship = b.internString(collapseSpaces(rel))
+	pr, _ := b.cell(cc.pr)
+	if v, ok := parseBool(pr); ok {
+		c.pr = v
+	} else {
+		b.problem(cc.pr, CodeBadBoolean, SeverityWarning,
+			"parental responsibility is not Y/N, Yes/No, True/False or 1/0; read as no")
+	}
+	prio, _ := b.cell(cc.priority)
+	if n, ok := parsePriority(prio); ok {
+		c.priority = n
+	} else {
+		b.problem(cc.priority, CodeBadPriority, SeverityWarning, "the priority is not a whole number; ignored")
+	}
+	order := c.priority
+	if cc.priority < 0 {
+		order = cc.slot // "Contact 2" is the second contact; slot 0 has no order
+	}
+	return b.opts.Responsibility.decide(cc.pr >= 0, c.pr, order, c.relationship)
+}
+
+// channels reads c's mobile and email cells, keeping what can be used.
+func (b *builder) channels(c *rowContact) {
+	cc := c.cols
+	if raw, _ := b.cell(cc.mobile); raw != "" {
+		e164, mobile, err := b.opts.Phones.Normalize(raw, b.opts.Region)
+		if err == nil {
+			_, err = content.NormalizeContact(content.SuppressionSMS, e164)
+		}
+		switch {
+		case err != nil:
+			b.problem(cc.mobile, CodeInvalidPhone, SeverityWarning,
+				fmt.Sprintf("the number is not a valid phone number for %s; no texts to this contact", b.regionName()))
+		case !mobile:
+			b.problem(cc.mobile, CodeLandline, SeverityWarning,
+				"the number is a landline or cannot take texts; no texts to this contact")
+		default:
+			c.mobile = e164
+		}
+	}
+	if raw, _ := b.cell(cc.email); raw != "" {
+		if e, ok := Email(raw); ok {
+			c.email = e
+		} else {
+			b.problem(cc.email, CodeInvalidEmail, SeverityWarning,
+				"the email address is not valid (one plain address per cell); no email to this contact")
+		}
+	}
 }
 
 // firstColumn returns the first of cols the file has, or -1.

@@ -144,6 +144,29 @@ func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
 		Parents:  make([]ParentPlan, 0, len(imp.Parents)),
 		Invites:  make([]Invite, 0, len(imp.Parents)),
 	}
+	pl.startSummary(imp)
+	rosterKeyOf := pl.planParents(imp, roster, suppressed)
+	pl.planChildren(imp, roster, rosterKeyOf)
+	s := &pl.Summary
+	for upn := range roster.Children {
+		if !imp.Seen(upn) {
+			pl.Leavers = append(pl.Leavers, upn)
+		}
+	}
+	slices.Sort(pl.Leavers)
+	s.Leavers = len(pl.Leavers)
+	if n := len(roster.Children); n > 0 {
+		s.LeaverShare = float64(s.Leavers) / float64(n)
+	}
+	slices.SortStableFunc(pl.Problems, func(a, b Problem) int { return a.Row - b.Row })
+	for _, p := range pl.Problems {
+		s.Problems[p.Code]++
+	}
+	return pl
+}
+
+// startSummary fills the numbers the parse already knows.
+func (pl *Plan) startSummary(imp *Import) {
 	s := &pl.Summary
 	s.Rows, s.Pupils, s.RejectedRows, s.DuplicateRows = imp.Rows, len(imp.Pupils), imp.RejectedRows, imp.DuplicateRows
 	s.ByLanguage = map[string]LanguageCount{}
@@ -157,14 +180,19 @@ func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
 		s.WithoutPR[r] = n
 		s.ContactsWithoutPR += n
 	}
+}
 
-	// Roster indexes, iterated in key order so matching is deterministic.
+// rosterContacts indexes the roster's parents by mobile (the first key
+// in key order holding it) and by email (only when one parent holds it:
+// a shared email is not a safe match, and maps to ""), iterating in key
+// order so matching is deterministic.
+func rosterContacts(roster Roster) (byMobile, byEmail map[string]string) {
 	rosterKeys := make([]string, 0, len(roster.Parents))
 	for k := range roster.Parents {
 		rosterKeys = append(rosterKeys, k)
 	}
 	slices.Sort(rosterKeys)
-	byMobile, byEmail := make(map[string]string, len(rosterKeys)), make(map[string]string, len(rosterKeys))
+	byMobile, byEmail = make(map[string]string, len(rosterKeys)), make(map[string]string, len(rosterKeys))
 	for _, k := range rosterKeys {
 		p := roster.Parents[k]
 		if p.Mobile != "" {
@@ -180,8 +208,17 @@ func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
 			}
 		}
 	}
+	return byMobile, byEmail
+}
 
-	claimed := make(map[string]bool, len(rosterKeys))
+// planParents matches each parent of the file to a roster parent, plans
+// its change and invites it unless the roster's parent was invited. It
+// returns the roster key matched by each Import.Parents index ("" for
+// none).
+func (pl *Plan) planParents(imp *Import, roster Roster, suppressed Suppressed) []string {
+	s := &pl.Summary
+	byMobile, byEmail := rosterContacts(roster)
+	claimed := make(map[string]bool, len(roster.Parents))
 	rosterKeyOf := make([]string, len(imp.Parents))
 	for i, p := range imp.Parents {
 		key := ""
@@ -218,7 +255,14 @@ func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
 		}
 		pl.invite(imp, i, suppressed)
 	}
+	return rosterKeyOf
+}
 
+// planChildren plans each pupil of the file against the roster's child
+// with its UPN: new, or changed in its details or its parents (by the
+// roster keys the file's parents matched), or unchanged.
+func (pl *Plan) planChildren(imp *Import, roster Roster, rosterKeyOf []string) {
+	s := &pl.Summary
 	for i, p := range imp.Pupils {
 		cp := ChildPlan{Pupil: i, UPN: p.UPN, Change: ChangeNew}
 		cur, ok := roster.Children[p.UPN]
@@ -253,22 +297,6 @@ func NewPlan(imp *Import, roster Roster, suppressed Suppressed) *Plan {
 		}
 		pl.Children = append(pl.Children, cp)
 	}
-
-	for upn := range roster.Children {
-		if !imp.Seen(upn) {
-			pl.Leavers = append(pl.Leavers, upn)
-		}
-	}
-	slices.Sort(pl.Leavers)
-	s.Leavers = len(pl.Leavers)
-	if n := len(roster.Children); n > 0 {
-		s.LeaverShare = float64(s.Leavers) / float64(n)
-	}
-	slices.SortStableFunc(pl.Problems, func(a, b Problem) int { return a.Row - b.Row })
-	for _, p := range pl.Problems {
-		s.Problems[p.Code]++
-	}
-	return pl
 }
 
 // invite adds parent i's invite, dropping suppressed channels.

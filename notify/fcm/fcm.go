@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	firebase "firebase.google.com/go/v4"
@@ -44,7 +45,9 @@ type Config struct {
 	// WithoutAuth sends no credentials: for local fakes and tests only.
 	WithoutAuth bool
 	// Endpoint replaces https://fcm.googleapis.com/v1 (HOMETIME_FCM_ENDPOINT),
-	// e.g. a local fake's URL + "/v1".
+	// e.g. a local fake's URL. The API's version path is added when the
+	// value lacks it: "http://host:9000", "http://host:9000/" and
+	// "http://host:9000/v1" all mean the same base.
 	Endpoint string
 	Timeout  time.Duration // per message attempt; DefaultTimeout when 0
 	// Transport carries the HTTP calls; nil uses notify.ProviderTransport,
@@ -104,7 +107,7 @@ func New(ctx context.Context, cfg Config) (*Sender, error) {
 
 	opts := []option.ClientOption{option.WithHTTPClient(&http.Client{Transport: rt})}
 	if cfg.Endpoint != "" {
-		opts = append(opts, option.WithEndpoint(cfg.Endpoint))
+		opts = append(opts, option.WithEndpoint(EndpointBase(cfg.Endpoint)))
 	}
 	app, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: projectID}, opts...)
 	if err != nil {
@@ -119,6 +122,17 @@ func New(ctx context.Context, cfg Config) (*Sender, error) {
 		now = time.Now
 	}
 	return &Sender{client: client, now: now}, nil
+}
+
+// EndpointBase is the FCM v1 base URL for a configured endpoint, given with
+// or without the version path: trailing slashes go, and "/v1" is added
+// when the value does not end in it. The SDK joins "projects/…" to it.
+func EndpointBase(endpoint string) string {
+	base := strings.TrimRight(strings.TrimSpace(endpoint), "/")
+	if !strings.HasSuffix(base, "/v1") {
+		base += "/v1"
+	}
+	return base
 }
 
 func projectFromCredentials(path string) (string, error) {

@@ -411,3 +411,33 @@ func TestNewNeedsAProject(t *testing.T) {
 		t.Fatal("New accepted a config without project")
 	}
 }
+
+// TestEndpointWithOrWithoutVersion: HOMETIME_FCM_ENDPOINT may name the
+// API's base with or without its "/v1" and a trailing slash; each reaches
+// the same place.
+func TestEndpointWithOrWithoutVersion(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://fcm.example.test":       "https://fcm.example.test/v1",
+		"https://fcm.example.test/":      "https://fcm.example.test/v1",
+		"https://fcm.example.test/v1":    "https://fcm.example.test/v1",
+		"https://fcm.example.test/v1/":   "https://fcm.example.test/v1",
+		" http://127.0.0.1:9000/push/ ":  "http://127.0.0.1:9000/push/v1",
+		"http://127.0.0.1:9000/push/v1/": "http://127.0.0.1:9000/push/v1",
+	} {
+		if got := fcm.EndpointBase(in); got != want {
+			t.Errorf("EndpointBase(%q) = %q, want %q", in, got, want)
+		}
+	}
+	fake := providerfake.NewFCM(t)
+	for _, endpoint := range []string{fake.URL, fake.URL + "/", fake.URL + "/v1", fake.URL + "/v1/"} {
+		s := newSender(t, fake, func(c *fcm.Config) { c.Endpoint = endpoint })
+		results, err := s.SendPushes(context.Background(), pushes(1, "e"))
+		if err != nil || len(results) != 1 || results[0].Err != nil {
+			t.Fatalf("endpoint %q: SendPushes = %+v, %v", endpoint, results, err)
+		}
+	}
+	if got := len(fake.Accepted()); got != 4 {
+		t.Fatalf("the fake accepted %d pushes, want 4 (one per endpoint form)", got)
+	}
+}

@@ -44,7 +44,7 @@ func TestCheck(t *testing.T) {
 		imports []string
 		bad     []string // forbidden imports expected, as printed
 	}{
-		// The edges the package table forbids.
+		// The edges the table forbids.
 		{"api never imports worker", "api", []string{mod + "/worker", mod + "/worker/tasks"}, []string{"worker"}},
 		{"content imports no database driver", "content", []string{"context", "go.mongodb.org/mongo-driver/v2/bson"}, []string{"go.mongodb.org/mongo-driver/v2/bson"}},
 		{"notify imports no provider adapter", "notify", []string{mod + "/notify/twilio", "time"}, []string{"notify/twilio"}},

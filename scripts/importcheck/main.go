@@ -1,5 +1,5 @@
-// Command importcheck enforces the README's package table: which Hometime
-// packages may import which. It reads the module's packages with `go list`
+// Command importcheck enforces the README's Architecture table: which
+// Hometime packages may import which. It reads the module's packages with `go list`
 // (non-test files only: test-only imports such as test fakes are free) and
 // prints one line per forbidden import. Exit status: 0 clean, 1 violations,
 // 2 the check itself could not run.
@@ -98,8 +98,7 @@ func run(stdout, stderr io.Writer) (int, error) {
 
 // check judges every import of every package against the first rule that
 // matches the package. A package that no rule matches lies outside the
-// fixed top-level folders (api, worker, notify, content, mobile-contract,
-// scripts), and is reported once.
+// fixed top-level folders, and is reported once.
 func check(u *universe, pkgs []pkg) []violation {
 	rs := rules()
 	var vs []violation
@@ -122,7 +121,7 @@ func check(u *universe, pkgs []pkg) []violation {
 				continue
 			}
 			if !rs[i].allow(u, u.ref(imp)) {
-				vs = append(vs, violation{pkg: u.show(p.ImportPath), imp: u.show(imp), rule: rs[i].name})
+				vs = append(vs, violation{pkg: u.show(p.ImportPath), imp: u.show(imp), rule: rs[i].String()})
 			}
 		}
 	}

@@ -8,12 +8,20 @@ import (
 )
 
 // A rule says what the packages under one part of the tree may import. The
-// rules are the README's package table ("Architecture") written out, most
-// specific first: the first rule whose match accepts a package judges it.
+// rules are the README's Architecture table written out, most specific
+// first: the first rule whose match accepts a package judges it. pkg and
+// imports are that table's "package" and "may import" cells, word for word
+// (TestREADMETableIsTheRules holds the two together).
 type rule struct {
-	name  string                          // printed with each violation
-	match func(rel string) bool           // rel: path inside the module, "" for its root
-	allow func(u *universe, imp ref) bool // may a package under this rule import imp?
+	pkg     string                          // the packages it judges, as the table names them
+	imports string                          // what they may import, as the table says it (Markdown)
+	match   func(rel string) bool           // rel: path inside the module, "" for its root
+	allow   func(u *universe, imp ref) bool // may a package under this rule import imp?
+}
+
+// String is the rule as a violation quotes it.
+func (r rule) String() string {
+	return strings.ReplaceAll(r.pkg+" may import "+r.imports, "`", "")
 }
 
 // ref is one import seen from the checker: exactly one of std, project or
@@ -90,11 +98,15 @@ func inAny(u *universe, imp ref, modules ...string) bool {
 	return false
 }
 
+// providerImports is what every provider adapter may import.
+const providerImports = "`notify`, its own SDK's modules (and their dependencies) and the standard library"
+
 func providerRule(name string) rule {
 	dir := "notify/" + name
 	return rule{
-		name:  dir + " may import notify, its own SDK modules (and their dependencies) and the standard library",
-		match: func(rel string) bool { return under(rel, dir) },
+		pkg:     dir,
+		imports: providerImports,
+		match:   func(rel string) bool { return under(rel, dir) },
 		allow: func(u *universe, imp ref) bool {
 			switch {
 			case imp.std:
@@ -111,25 +123,29 @@ func providerRule(name string) rule {
 func rules() []rule {
 	rs := []rule{
 		{
-			name:  "*/cmd/* is the wiring and may import anything",
-			match: func(rel string) bool { return cmdPath.MatchString(rel) },
-			allow: func(*universe, ref) bool { return true },
+			pkg:     "*/cmd/*",
+			imports: "anything: it is the wiring",
+			match:   func(rel string) bool { return cmdPath.MatchString(rel) },
+			allow:   func(*universe, ref) bool { return true },
 		},
 		{
-			name:  "scripts may import anything",
-			match: func(rel string) bool { return under(rel, "scripts") },
-			allow: func(*universe, ref) bool { return true },
+			pkg:     "scripts",
+			imports: "anything",
+			match:   func(rel string) bool { return under(rel, "scripts") },
+			allow:   func(*universe, ref) bool { return true },
 		},
 		{
-			name:  "mobile-contract imports only the standard library",
-			match: func(rel string) bool { return under(rel, "mobile-contract") },
+			pkg:     "mobile-contract",
+			imports: "the standard library only",
+			match:   func(rel string) bool { return under(rel, "mobile-contract") },
 			allow: func(_ *universe, imp ref) bool {
 				return imp.std || (imp.project && under(imp.rel, "mobile-contract"))
 			},
 		},
 		{
-			name:  "content/mongostore/embedded may import FerretDB, modernc.org/sqlite and the standard library",
-			match: func(rel string) bool { return under(rel, "content/mongostore/embedded") },
+			pkg:     "content/mongostore/embedded",
+			imports: "FerretDB, `modernc.org/sqlite` and the standard library",
+			match:   func(rel string) bool { return under(rel, "content/mongostore/embedded") },
 			allow: func(u *universe, imp ref) bool {
 				switch {
 				case imp.std:
@@ -142,8 +158,9 @@ func rules() []rule {
 			},
 		},
 		{
-			name:  "content/mongostore/mongotest (test support) may import content/mongostore/..., the MongoDB driver and the standard library",
-			match: func(rel string) bool { return under(rel, "content/mongostore/mongotest") },
+			pkg:     "content/mongostore/mongotest",
+			imports: "`content/mongostore` (`embedded` included), the MongoDB driver and the standard library",
+			match:   func(rel string) bool { return under(rel, "content/mongostore/mongotest") },
 			allow: func(u *universe, imp ref) bool {
 				switch {
 				case imp.std:
@@ -156,8 +173,9 @@ func rules() []rule {
 			},
 		},
 		{
-			name:  "content/mongostore may import content, the MongoDB driver and the standard library (not embedded or mongotest: cmd wires those)",
-			match: func(rel string) bool { return under(rel, "content/mongostore") },
+			pkg:     "content/mongostore",
+			imports: "`content`, the MongoDB driver and the standard library (not `embedded` or `mongotest`: `*/cmd/*` wires those)",
+			match:   func(rel string) bool { return under(rel, "content/mongostore") },
 			allow: func(u *universe, imp ref) bool {
 				switch {
 				case imp.std:
@@ -176,8 +194,9 @@ func rules() []rule {
 			// them, nor scale an image well; x/image is maintained with Go
 			// itself and talks to nothing outside the process. The rule is
 			// narrow: content/media only, that module only.
-			name:  "content/media may import content, golang.org/x/image (WebP decoding and thumbnail scaling the standard library lacks) and the standard library",
-			match: func(rel string) bool { return under(rel, "content/media") },
+			pkg:     "content/media",
+			imports: "`content`, `golang.org/x/image` (WebP decoding and thumbnail scaling the standard library lacks) and the standard library",
+			match:   func(rel string) bool { return under(rel, "content/media") },
 			allow: func(u *universe, imp ref) bool {
 				switch {
 				case imp.std:
@@ -192,8 +211,9 @@ func rules() []rule {
 		{
 			// Phone numbers are read in one place, the API's sign-in and
 			// imports and the worker's mobile check alike.
-			name:  "content/phone may import content, github.com/nyaruka/phonenumbers (libphonenumber) and the standard library",
-			match: func(rel string) bool { return under(rel, "content/phone") },
+			pkg:     "content/phone",
+			imports: "`content`, `github.com/nyaruka/phonenumbers` (libphonenumber: E.164 and line types) and the standard library",
+			match:   func(rel string) bool { return under(rel, "content/phone") },
 			allow: func(u *universe, imp ref) bool {
 				switch {
 				case imp.std:
@@ -206,15 +226,17 @@ func rules() []rule {
 			},
 		},
 		{
-			name:  "content imports only the standard library and other content packages (never content/mongostore)",
-			match: func(rel string) bool { return under(rel, "content") },
+			pkg:     "content",
+			imports: "the standard library and other `content` packages (never `content/mongostore`)",
+			match:   func(rel string) bool { return under(rel, "content") },
 			allow: func(_ *universe, imp ref) bool {
 				return imp.std || (imp.project && coreContent(imp.rel))
 			},
 		},
 		{
-			name:  "notify/providerfake (test support) may import notify, the provider SDKs and the standard library",
-			match: func(rel string) bool { return under(rel, "notify/providerfake") },
+			pkg:     "notify/providerfake",
+			imports: "`notify`, every provider's SDK and the standard library",
+			match:   func(rel string) bool { return under(rel, "notify/providerfake") },
 			allow: func(u *universe, imp ref) bool {
 				switch {
 				case imp.std:
@@ -237,15 +259,17 @@ func rules() []rule {
 	}
 	rs = append(rs,
 		rule{
-			name:  "notify imports only the standard library and other notify packages (never a provider adapter)",
-			match: func(rel string) bool { return under(rel, "notify") },
+			pkg:     "notify",
+			imports: "the standard library and other `notify` packages (never a provider adapter)",
+			match:   func(rel string) bool { return under(rel, "notify") },
 			allow: func(_ *universe, imp ref) bool {
 				return imp.std || (imp.project && coreNotify(imp.rel))
 			},
 		},
 		rule{
-			name:  "worker/tasks imports only asynq and the standard library",
-			match: func(rel string) bool { return under(rel, "worker/tasks") },
+			pkg:     "worker/tasks",
+			imports: "asynq and the standard library",
+			match:   func(rel string) bool { return under(rel, "worker/tasks") },
 			allow: func(u *universe, imp ref) bool {
 				switch {
 				case imp.std:
@@ -258,8 +282,9 @@ func rules() []rule {
 			},
 		},
 		rule{
-			name:  "worker may import content (not content/mongostore), notify (not providers), worker/tasks and third-party libraries (not libphonenumber: content/phone reads numbers) — never api",
-			match: func(rel string) bool { return under(rel, "worker") },
+			pkg:     "worker",
+			imports: "`content` (not `content/mongostore`), `notify` (not the adapters), `worker/tasks` and third-party libraries (not libphonenumber: `content/phone` reads numbers); never `api`",
+			match:   func(rel string) bool { return under(rel, "worker") },
 			allow: func(u *universe, imp ref) bool {
 				if !imp.project {
 					return !u.inModule(imp, phoneNumbers)
@@ -269,8 +294,9 @@ func rules() []rule {
 			},
 		},
 		rule{
-			name:  "api may import content (not content/mongostore), worker/tasks, notify (not providers) and third-party libraries (not libphonenumber: content/phone reads numbers) — never worker",
-			match: func(rel string) bool { return under(rel, "api") },
+			pkg:     "api",
+			imports: "`content` (not `content/mongostore`), `worker/tasks`, `notify` (its types: template names, the template catalog and SMS segment counts, which import previews use; not the adapters) and third-party libraries (not libphonenumber: `content/phone` reads numbers); never `worker`",
+			match:   func(rel string) bool { return under(rel, "api") },
 			allow: func(u *universe, imp ref) bool {
 				if !imp.project {
 					return !u.inModule(imp, phoneNumbers)

@@ -1,4 +1,4 @@
-package api
+package misimport_test
 
 import (
 	"bytes"
@@ -13,18 +13,27 @@ import (
 	"github.com/hometime-edu/hometime/content/misimport/mistest"
 )
 
-// plannedRun parses and plans file against snap as planImport does,
+// plannedRun parses and plans file against snap as PlanRun does,
 // without a store: nothing is suppressed.
-func plannedRun(t *testing.T, file []byte, snap *content.RosterSnapshot, hashKey []byte) *importRun {
+func plannedRun(t *testing.T, file []byte, snap *content.RosterSnapshot, hashKey []byte) *misimport.Run {
 	t.Helper()
 	imp, err := misimport.Parse(bytes.NewReader(file), misimport.Options{Region: "GB", DefaultLanguage: "en", Phones: mistest.UKPhones{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := &importRun{sc: &content.School{ID: "sch_apply"}, imp: imp, snap: snap}
-	run.plan = misimport.NewPlan(imp, run.roster(), nil)
-	run.parent = run.parentIDs(hashKey)
-	return run
+	return misimport.NewRun(hashKey, "sch_apply", imp, snap, nil)
+}
+
+// generated is a mistest file of families families, as the API's import
+// tests make them.
+func generated(t *testing.T, families int, layout mistest.Layout) ([]byte, mistest.Expected) {
+	t.Helper()
+	var b bytes.Buffer
+	exp, err := mistest.Generate(&b, mistest.Config{Families: families, Layout: layout, Seed: 4, BOM: true, CRLF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes(), exp
 }
 
 // appliedWrites is every chunk apply handed over, and the whole of them.
@@ -33,10 +42,10 @@ type appliedWrites struct {
 	all   content.ImportWrites
 }
 
-func applyInChunks(t *testing.T, run *importRun, hashKey []byte, now time.Time, chunk int) appliedWrites {
+func applyInChunks(t *testing.T, run *misimport.Run, hashKey []byte, now time.Time, chunk int) appliedWrites {
 	t.Helper()
 	var got appliedWrites
-	err := run.apply(hashKey, now, chunk, func(w *content.ImportWrites) error {
+	err := run.Apply(now, chunk, func(w *content.ImportWrites) error {
 		got.calls = append(got.calls, w)
 		got.all.NewClasses = append(got.all.NewClasses, w.NewClasses...)
 		got.all.NewChildren = append(got.all.NewChildren, w.NewChildren...)
@@ -50,9 +59,9 @@ func applyInChunks(t *testing.T, run *importRun, hashKey []byte, now time.Time, 
 	}
 	// The parents' writes run without the pupils' side of the file or the
 	// plan: a whole school's worth of memory the commit no longer needs.
-	if run.plan != nil || run.imp.Pupils != nil || run.imp.Problems != nil || run.imp.Parents != nil {
+	if run.Plan != nil || run.Import.Pupils != nil || run.Import.Problems != nil || run.Import.Parents != nil {
 		t.Errorf("apply kept the plan (%t), pupils (%d), problems (%d) or parents (%d) past the writes that need them",
-			run.plan != nil, len(run.imp.Pupils), len(run.imp.Problems), len(run.imp.Parents))
+			run.Plan != nil, len(run.Import.Pupils), len(run.Import.Problems), len(run.Import.Parents))
 	}
 	return got
 }
