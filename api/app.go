@@ -25,46 +25,27 @@ type Enqueuer interface {
 // pointer, func and slice field is required (New names any that is
 // missing) unless tagged optional.
 type Deps struct {
+	// Settings are the values configuration sets; none is a dependency.
+	Settings `deps:"group"`
+
 	Roster    content.Roster
 	Identity  content.Identity
 	Audit     content.Audit
 	Tasks     Enqueuer
 	Throttle  *Throttle
-	Limits    Limits
 	Passwords *Passwords
 	Tokens    *Tokens
 	HashKey   []byte        // keys hashes of codes, tokens and throttle keys
 	Clock     content.Clock `deps:"optional"` // default: the system clock
 	Log       *slog.Logger
 	Metrics   *Metrics
-	// MetricsToken, when set, makes /metrics answer only requests carrying
-	// "Authorization: Bearer <token>" (401 otherwise).
-	MetricsToken string
-	// MetricsHidden makes /metrics answer 404 unless MetricsToken is set:
-	// in production the metrics are on a private listener, not the public
-	// app.
-	MetricsHidden bool
 	// Ready pings every dependency (store, Redis) for /readyz.
 	Ready func(ctx context.Context) error
-	// BodyLimit caps request bodies in bytes (default 1 MiB).
-	BodyLimit int
-	// ProxyHeader names the header in which trusted proxies pass on the
-	// client's address (e.g. "X-Forwarded-For"); empty uses the socket
-	// address. It is believed only from TrustedProxies (see clientip.go).
-	ProxyHeader string
-	// TrustedProxies are the proxies whose ProxyHeader is believed.
-	TrustedProxies []netip.Prefix `deps:"optional"`
-	// AppURL is the base of deep links printed on letters and sent in
-	// invites (default https://hometime.app).
-	AppURL string
 	// Suppressions is the do-not-contact list (Twilio STOP/START).
 	Suppressions content.Suppressions
 	// TwilioSignatures checks Twilio webhooks; nil (no auth token
 	// configured) makes the Twilio webhook routes answer 503.
 	TwilioSignatures TwilioSignatures `deps:"optional"`
-	// PublicURL is this API's base URL as Twilio calls it (e.g.
-	// https://api.hometime.app): signatures cover the full URL.
-	PublicURL string
 	// ParseTwilioStatus reads a status callback's form (notify/twilio's
 	// ParseStatusCallback, adapted in the wiring).
 	ParseTwilioStatus TwilioStatusParser
@@ -86,8 +67,6 @@ type Deps struct {
 	Phones misimport.Phones
 	// Catalog renders the invite template for an import's SMS estimate.
 	Catalog *notify.Catalog
-	// SMSPrice is what one SMS segment costs, for that estimate.
-	SMSPrice notify.SegmentPrice
 
 	// Library is the built-in activity library, loaded once at start.
 	Library ActivityLibrary
@@ -111,9 +90,6 @@ type Deps struct {
 	Engagement content.Engagement
 	// MediaKey signs the short-lived photo URLs (/v1/media/{token}).
 	MediaKey []byte
-	// PhotoSlots bounds how many photos are processed at once (default 2:
-	// each 12 MP photo needs 50–70 MB while it is).
-	PhotoSlots int
 
 	// Retention closes parents' accounts and records sign-ins against the
 	// inactivity clock; Erasures records erasure requests.
@@ -121,6 +97,40 @@ type Deps struct {
 	Erasures  content.Erasures
 	// Exports records parents' export requests and keeps the archives.
 	Exports content.Exports
+}
+
+// Settings are the API's configured values: limits, addresses and prices.
+// The zero value of each means its default where one is given.
+type Settings struct {
+	// Limits are the sign-in, redemption and reset throttles (default
+	// DefaultLimits).
+	Limits Limits
+	// MetricsToken, when set, makes /metrics answer only requests carrying
+	// "Authorization: Bearer <token>" (401 otherwise).
+	MetricsToken string
+	// MetricsHidden makes /metrics answer 404 unless MetricsToken is set:
+	// in production the metrics are on a private listener, not the public
+	// app.
+	MetricsHidden bool
+	// BodyLimit caps request bodies in bytes (default 1 MiB).
+	BodyLimit int
+	// ProxyHeader names the header in which trusted proxies pass on the
+	// client's address (e.g. "X-Forwarded-For"); empty uses the socket
+	// address. It is believed only from TrustedProxies (see clientip.go).
+	ProxyHeader string
+	// TrustedProxies are the proxies whose ProxyHeader is believed.
+	TrustedProxies []netip.Prefix `deps:"optional"`
+	// AppURL is the base of deep links printed on letters and sent in
+	// invites (default https://hometime.app).
+	AppURL string
+	// PublicURL is this API's base URL as Twilio calls it (e.g.
+	// https://api.hometime.app): signatures cover the full URL.
+	PublicURL string
+	// SMSPrice is what one SMS segment costs, for an import's SMS estimate.
+	SMSPrice notify.SegmentPrice
+	// PhotoSlots bounds how many photos are processed at once (default 2:
+	// each 12 MP photo needs 50–70 MB while it is).
+	PhotoSlots int
 }
 
 // server holds the dependencies the handlers close over.

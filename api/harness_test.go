@@ -122,14 +122,16 @@ func newHarness(t testing.TB) *harness {
 	h := &harness{t: t, store: store, queue: &recordingQueue{}, clock: clock, logBuf: logBuf, sendGrid: sg,
 		assignments: newTestAssignments()}
 	h.deps = Deps{
+		Settings: Settings{Limits: DefaultLimits, PublicURL: testPublicURL, SMSPrice: 4},
+
 		Roster: store, Identity: store, Audit: store, Tasks: h.queue,
-		Throttle: NewThrottle(rdb), Limits: DefaultLimits, Passwords: sharedPasswords(t), Tokens: tokens,
+		Throttle: NewThrottle(rdb), Passwords: sharedPasswords(t), Tokens: tokens,
 		HashKey: key, Clock: clock, Log: slog.New(slog.NewJSONHandler(&lockedWriter{w: logBuf}, nil)),
 		Metrics: NewMetrics(nil), Ready: func(context.Context) error { return nil },
-		Suppressions: store, TwilioSignatures: twilio.NewWebhookValidator(testTwilioToken), PublicURL: testPublicURL,
+		Suppressions: store, TwilioSignatures: twilio.NewWebhookValidator(testTwilioToken),
 		ParseTwilioStatus: parseTwilioStatus, SendGridSignatures: sgSigs, Ledger: store, WebhookEvents: store,
 		Idempotency: store, Budgets: store,
-		Imports: store, Phones: mistest.UKPhones{}, Catalog: notify.MustCatalog(), SMSPrice: 4,
+		Imports: store, Phones: mistest.UKPhones{}, Catalog: notify.MustCatalog(),
 		Submissions: store, AssignmentTargets: h.assignments, Feed: store, Engagement: store, MediaKey: key,
 	}
 	// Issue 5 part 1: the built-in library and the real store.

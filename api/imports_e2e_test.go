@@ -58,8 +58,9 @@ func newInviteWorker(t *testing.T, h *harness) *inviteWorker {
 	w := &inviteWorker{queue: &recordingQueue{}, twilio: tw, email: sg}
 	w.mux, err = worker.NewMux(worker.Deps{Identity: h.store, Roster: h.store, Ledger: h.store, Suppressions: h.store,
 		Budgets: h.store, Email: mail, SMS: sms, Push: push, Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: w.queue,
-		HashKey: h.deps.HashKey, Clock: h.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), AppURL: h.deps.AppURL,
-		SMSSenderKey: ratelimit.SenderKey("twilio", "e2e"), SMSRate: ratelimit.Rate{PerSecond: 1000, Burst: 1}, SMSPrice: 4,
+		HashKey: h.deps.HashKey, Clock: h.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Settings: worker.Settings{AppURL: h.deps.AppURL, SMSSenderKey: ratelimit.SenderKey("twilio", "e2e"),
+			SMSRate: ratelimit.Rate{PerSecond: 1000, Burst: 1}, SMSPrice: 4},
 		Messages: worker.NewMessageMetrics(prometheus.NewRegistry()), Imports: h.store,
 		Assignments: h.store, Feed: h.store, Devices: h.store, Retention: h.store, ErasureRecords: h.store,
 		ErasureAreas: h.store, Audit: h.store, Exports: h.store, Invited: h.store, ExpiredExports: h.store})

@@ -37,7 +37,7 @@ func TestAccountEmailIsSentOnce(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	h := &AccountEmails{Deps{Identity: store, Roster: store, Email: ob, Catalog: notify.MustCatalog(),
-		HashKey: []byte("k"), Clock: fixedClock{now}, Log: log, AppURL: "https://hometime.app"}}
+		HashKey: []byte("k"), Clock: fixedClock{now}, Log: log, Settings: Settings{AppURL: "https://hometime.app"}}}
 	st := &content.Staff{ID: "stf_1", Email: "nia@school.test", FirstName: "Nia", LastName: "N", CreatedAt: now}
 	if err := store.CreateStaff(ctx, st); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,9 @@ import (
 // interface, pointer and slice field is required (NewMux names any that is
 // missing) unless tagged optional.
 type Deps struct {
+	// Settings are the values configuration sets; none is a dependency.
+	Settings `deps:"group"`
+
 	Identity     content.Identity
 	Roster       content.Roster
 	Ledger       content.Ledger
@@ -34,24 +37,12 @@ type Deps struct {
 	HashKey      []byte
 	Clock        content.Clock `deps:"optional"` // default: the system clock
 	Log          *slog.Logger
-	AppURL       string // base of links in emails
 	// Imports holds roster import batches and invite records (invite
 	// reminders).
 	Imports content.Imports
-
-	SMSSenderKey string         // rate-limit bucket of the SMS sender (no personal data)
-	SMSRate      ratelimit.Rate // shared across every worker process
-	SMSPrice     notify.SegmentPrice
-	RelayLease   time.Duration // claims older than this become unknown (default 10 min)
-	RelayGrace   time.Duration // owed entries idle this long are queued again (default 10 min)
 	// Messages counts what becomes of messages, under the provider names
-	// in Providers.
-	Messages  *MessageMetrics
-	Providers Providers
-
-	// ImportantFallback is how long an important broadcast's push may go
-	// unopened before an SMS is sent instead; 0 turns the fallback off.
-	ImportantFallback time.Duration
+	// in Settings.Providers.
+	Messages *MessageMetrics
 
 	// Assignment releases write Feed and notify.
 	Assignments content.Assignments
@@ -74,6 +65,22 @@ type Deps struct {
 	// Outbox is the local message record erasures reach; nil when messages
 	// go to real providers, which keep their own.
 	Outbox SentCopies `deps:"optional"`
+}
+
+// Settings are the worker's configured values: links, rates, prices and
+// clocks. The zero value of each means its default where one is given.
+type Settings struct {
+	AppURL       string         // base of links in emails (default https://hometime.app)
+	SMSSenderKey string         // rate-limit bucket of the SMS sender (no personal data)
+	SMSRate      ratelimit.Rate // shared across every worker process
+	SMSPrice     notify.SegmentPrice
+	RelayLease   time.Duration // claims older than this become unknown (default 10 min)
+	RelayGrace   time.Duration // owed entries idle this long are queued again (default 10 min)
+	// Providers names the provider behind each channel, for Messages.
+	Providers Providers
+	// ImportantFallback is how long an important broadcast's push may go
+	// unopened before an SMS is sent instead; 0 turns the fallback off.
+	ImportantFallback time.Duration
 }
 
 // NewMux registers every task handler behind a logging middleware, or says

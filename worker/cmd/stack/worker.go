@@ -23,6 +23,19 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 	})
 	cfg := st.Config
 	deps := worker.Deps{
+		Settings: worker.Settings{
+			Providers:    st.Providers,
+			AppURL:       cfg.AppURL,
+			SMSSenderKey: ratelimit.SenderKey("twilio", cfg.TwilioFrom),
+			// Burst 1: tokens are taken per message, so the burst sizes nothing
+			// and a larger one would let a second exceed the provider's rate.
+			SMSRate:    ratelimit.Rate{PerSecond: cfg.SMSRate, Burst: 1},
+			SMSPrice:   notify.SegmentPrice(cfg.SMSPricePence),
+			RelayLease: cfg.RelayLease,
+			RelayGrace: cfg.RelayGrace,
+			// Push → SMS for important broadcasts left unopened.
+			ImportantFallback: cfg.ImportantFallback,
+		},
 		Identity:     st.Store,
 		Roster:       st.Store,
 		Ledger:       st.Store,
@@ -34,21 +47,10 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 		Catalog:      st.Catalog,
 		Limiter:      ratelimit.New(st.Redis),
 		Messages:     st.messageMetrics(),
-		Providers:    st.Providers,
 		Tasks:        st.Queue,
 		HashKey:      st.Keys.Hash,
 		Log:          log.With("component", "worker"),
-		AppURL:       cfg.AppURL,
 		Imports:      st.Store,
-		SMSSenderKey: ratelimit.SenderKey("twilio", cfg.TwilioFrom),
-		// Burst 1: tokens are taken per message, so the burst sizes nothing
-		// and a larger one would let a second exceed the provider's rate.
-		SMSRate:    ratelimit.Rate{PerSecond: cfg.SMSRate, Burst: 1},
-		SMSPrice:   notify.SegmentPrice(cfg.SMSPricePence),
-		RelayLease: cfg.RelayLease,
-		RelayGrace: cfg.RelayGrace,
-		// Push → SMS for important broadcasts left unopened.
-		ImportantFallback: cfg.ImportantFallback,
 
 		Devices:     st.Store,
 		Assignments: st.Store,
