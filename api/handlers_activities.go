@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strconv"
@@ -12,10 +13,43 @@ import (
 )
 
 // ActivityLibrary is the built-in starter library (content/activities),
-// loaded once at start.
+// loaded once at start. Each call names the language the text is wanted
+// in; an activity without that translation comes back in English.
 type ActivityLibrary interface {
-	Get(id string) (content.Activity, bool)
-	Find(f content.ActivityFilter) []content.Activity
+	Get(id, lang string) (content.Activity, bool)
+	Find(f content.ActivityFilter, lang string) []content.Activity
+}
+
+// activityTitle is the title of activity id in lang when it is a built-in
+// one, else stored (what an assignment or feed item copied when it was set:
+// a school's own activity, or one since removed from the library).
+func (s *server) activityTitle(id, stored, lang string) string {
+	if a, ok := s.Library.Get(id, lang); ok {
+		return a.Title
+	}
+	return stored
+}
+
+// readerLanguage is the language built-in activity text is shown in to the
+// caller: a parent's own language; for staff their (first) school's
+// language. The library falls back to English for anything else.
+func (s *server) readerLanguage(c *fiber.Ctx) string {
+	p := principal(c)
+	if p.Parent != nil {
+		return cmp.Or(p.Parent.Language, "en")
+	}
+	if p.Staff != nil {
+		for _, sr := range p.Staff.Schools {
+			if len(sr.Roles) == 0 {
+				continue
+			}
+			if sc, err := s.Roster.School(c.UserContext(), sr.SchoolID); err == nil {
+				return cmp.Or(sc.Language, "en")
+			}
+			break
+		}
+	}
+	return "en"
 }
 
 const (
@@ -108,7 +142,7 @@ func (s *server) listActivities() fiber.Handler {
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		all := s.Library.Find(f)
+		all := s.Library.Find(f, s.readerLanguage(c))
 		for _, sid := range callerSchools(principal(c)) {
 			own, err := s.Activities.ActivitiesOfSchool(c.UserContext(), sid)
 			if err != nil {
@@ -133,8 +167,8 @@ func (s *server) listActivities() fiber.Handler {
 
 // visibleActivity finds an activity the caller may see: built-in, or one
 // of the caller's schools' own. Anything else is 404.
-func (s *server) visibleActivity(ctx context.Context, p *content.Principal, id string) (*content.Activity, error) {
-	if a, ok := s.Library.Get(id); ok {
+func (s *server) visibleActivity(ctx context.Context, p *content.Principal, id, lang string) (*content.Activity, error) {
+	if a, ok := s.Library.Get(id, lang); ok {
 		return &a, nil
 	}
 	notFound := content.Errorf(content.CodeNotFound, "no such activity")
@@ -152,7 +186,7 @@ func (s *server) visibleActivity(ctx context.Context, p *content.Principal, id s
 
 func (s *server) getActivity() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		a, err := s.visibleActivity(c.UserContext(), principal(c), c.Params("activityId"))
+		a, err := s.visibleActivity(c.UserContext(), principal(c), c.Params("activityId"), s.readerLanguage(c))
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
@@ -50,12 +51,14 @@ type assignmentDTO struct {
 	CreatedAt   time.Time             `json:"created_at"`
 }
 
-func toAssignmentDTO(a *content.Assignment) assignmentDTO {
+// toAssignmentDTO shows built-in activities' titles in lang (the school's
+// language, for its staff).
+func (s *server) toAssignmentDTO(a *content.Assignment, lang string) assignmentDTO {
 	d := assignmentDTO{ID: a.ID, SchoolID: a.SchoolID, ClassID: a.ClassID, ChildIDs: orEmpty(a.ChildIDs),
 		WholeClass: len(a.ChildIDs) == 0, SetBy: a.SetBy, TeacherName: a.TeacherName, ReleaseAt: a.ReleaseAt,
 		DueAt: a.DueAt, State: string(a.State), CreatedAt: a.CreatedAt, Activities: []assignedActivityDTO{}}
 	for _, x := range a.Activities {
-		d.Activities = append(d.Activities, assignedActivityDTO{ID: x.ID, Title: x.Title, Kind: string(x.Kind),
+		d.Activities = append(d.Activities, assignedActivityDTO{ID: x.ID, Title: s.activityTitle(x.ID, x.Title, lang), Kind: string(x.Kind),
 			Subject: string(x.Subject), Minutes: x.Minutes})
 	}
 	if !a.ReleasedAt.IsZero() {
@@ -118,8 +121,13 @@ func (s *server) applyAssignment(ctx context.Context, sc *content.School, cl *co
 				fe.Add(field, "repeated")
 				continue
 			}
-			act, ok := s.Library.Get(id)
-			if !ok {
+			// The assignment keeps the English title; readers see their
+			// language's (toAssignmentDTO, the feed).
+			act, ok := s.Library.Get(id, "en")
+			var titles map[string]string
+			if ok {
+				titles = s.translatedTitles(id)
+			} else {
 				own, err := s.Activities.Activity(ctx, id)
 				if err != nil && !content.IsCode(err, content.CodeNotFound) {
 					return err
@@ -131,7 +139,7 @@ func (s *server) applyAssignment(ctx context.Context, sc *content.School, cl *co
 				act = *own
 			}
 			a.Activities = append(a.Activities, content.AssignedActivity{ID: act.ID, Title: act.Title, Kind: act.Kind,
-				Subject: act.Subject, Minutes: act.Minutes})
+				Subject: act.Subject, Minutes: act.Minutes, Titles: titles})
 		}
 	}
 	if req.ChildIDs != nil {
@@ -193,6 +201,21 @@ func (s *server) applyAssignment(ctx context.Context, sc *content.School, cl *co
 	return fe.Err()
 }
 
+// translatedTitles is a built-in activity's title in each message language
+// the library has it in, other than English.
+func (s *server) translatedTitles(id string) map[string]string {
+	var out map[string]string
+	for _, l := range notify.Languages() {
+		if a, ok := s.Library.Get(id, string(l)); ok && l != notify.LangEnglish && a.Language == string(l) {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[string(l)] = a.Title
+		}
+	}
+	return out
+}
+
 // queueRelease queues the release task for a's release time.
 func (s *server) queueRelease(ctx context.Context, a *content.Assignment) error {
 	task, err := tasks.NewReleaseAssignment(a.ID, a.ReleaseAt)
@@ -237,13 +260,13 @@ func (s *server) createAssignment() fiber.Handler {
 			}
 			return err
 		}
-		return c.Status(fiber.StatusCreated).JSON(toAssignmentDTO(a))
+		return c.Status(fiber.StatusCreated).JSON(s.toAssignmentDTO(a, sc.Language))
 	}
 }
 
 func (s *server) listAssignments() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		_, cl, err := s.assignmentClass(c)
+		sc, cl, err := s.assignmentClass(c)
 		if err != nil {
 			return err
 		}
@@ -253,7 +276,7 @@ func (s *server) listAssignments() fiber.Handler {
 		}
 		out := listDTO[assignmentDTO]{Items: make([]assignmentDTO, 0, len(as))}
 		for _, a := range as {
-			out.Items = append(out.Items, toAssignmentDTO(a))
+			out.Items = append(out.Items, s.toAssignmentDTO(a, sc.Language))
 		}
 		return c.JSON(out)
 	}
@@ -305,7 +328,7 @@ func (s *server) patchAssignment() fiber.Handler {
 		if err := s.Assignments.UpdateScheduledAssignment(ctx, a, was); err != nil {
 			return err
 		}
-		return c.JSON(toAssignmentDTO(a))
+		return c.JSON(s.toAssignmentDTO(a, sc.Language))
 	}
 }
 

@@ -159,8 +159,17 @@ func (s *server) childFeed() fiber.Handler {
 			return err
 		}
 		out := feedPageDTO{Items: make([]feedItemDTO, 0, len(items))}
+		lang := ""
 		for _, it := range items {
-			out.Items = append(out.Items, toFeedItemDTO(it.ForReader(readerID, share)))
+			r := it.ForReader(readerID, share)
+			if r.Kind == content.FeedActivity {
+				if lang == "" {
+					lang = s.readerLanguage(c)
+				}
+				// A built-in activity reads in the reader's language.
+				r.Title = s.activityTitle(r.ActivityID, r.Title, lang)
+			}
+			out.Items = append(out.Items, toFeedItemDTO(r))
 		}
 		if next > 0 {
 			out.NextCursor = feedCursorPrefix + strconv.FormatInt(next, 10)

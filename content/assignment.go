@@ -32,10 +32,14 @@ const (
 // reading the library again (an authored activity may later change or go).
 type AssignedActivity struct {
 	ID      string
-	Title   string
+	Title   string // in English for a built-in activity
 	Kind    ActivityKind
 	Subject Subject
 	Minutes int
+	// Titles are a built-in activity's title in the other languages
+	// families are messaged in (language → title), so the release's
+	// notification names it in each parent's language.
+	Titles map[string]string
 }
 
 // Assignment is one or more activities set by a teacher for a class, or for

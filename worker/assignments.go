@@ -137,12 +137,17 @@ func (h *Releases) targets(ctx context.Context, a *content.Assignment) ([]*conte
 // release targets one child; otherwise each recipient's message needs the
 // names of their own children among those targeted, filled in at send
 // time: "child_ids" lists the targeted children (IDs only) for that.
+// "activity_title_<lang>" is the activity's title in another language,
+// for a parent who is messaged in it (recipientParams).
 func releaseParams(a *content.Assignment, children []*content.Child, appURL string) map[string]string {
-	title := ""
+	p := map[string]string{"teacher_name": a.TeacherName, "link": appURL + "/feed"}
+	p["activity_title"] = ""
 	if len(a.Activities) > 0 {
-		title = a.Activities[0].Title
+		p["activity_title"] = a.Activities[0].Title
+		for lang, title := range a.Activities[0].Titles {
+			p[activityTitleIn(lang)] = title
+		}
 	}
-	p := map[string]string{"activity_title": title, "teacher_name": a.TeacherName, "link": appURL + "/feed"}
 	if len(children) == 1 {
 		p["child_first_name"] = children[0].FirstName
 	}

@@ -35,7 +35,8 @@ func TestReleaseWritesFeedsAndOneBroadcast(t *testing.T) {
 	rel := time.Date(2026, 11, 2, 15, 0, 0, 0, time.UTC)
 	a := &content.Assignment{ID: "asg_1", SchoolID: "sch_1", ClassID: "cls_a", SetBy: "stf_1", TeacherName: "Mrs Khan",
 		Activities: []content.AssignedActivity{
-			{ID: "act_starter_001", Title: "Story bag", Kind: content.ActivityTogether, Subject: content.SubjectReading, Minutes: 15},
+			{ID: "act_starter_001", Title: "Story bag", Kind: content.ActivityTogether, Subject: content.SubjectReading, Minutes: 15,
+				Titles: map[string]string{"cy": "Bag stori", "pl": "Worek z opowieścią"}},
 			{ID: "act_starter_002", Title: "Number hunt", Kind: content.ActivityGame, Subject: content.SubjectMaths, Minutes: 10}},
 		ReleaseAt: rel, DueAt: rel.Add(72 * time.Hour), State: content.AssignmentScheduled}
 	if err := s.CreateAssignment(ctx, a); err != nil {
@@ -87,7 +88,8 @@ func TestReleaseWritesFeedsAndOneBroadcast(t *testing.T) {
 	if b.Template != "activity_set" || b.Category != content.CategoryActivities || !slices.Equal(b.Audience.ParentIDs, wantParents) {
 		t.Fatalf("broadcast: %s %s %v, want parents %v", b.Template, b.Category, b.Audience.ParentIDs, wantParents)
 	}
-	if b.Params["activity_title"] != "Story bag" || b.Params["teacher_name"] != "Mrs Khan" || b.Params["link"] == "" {
+	if b.Params["activity_title"] != "Story bag" || b.Params["activity_title_cy"] != "Bag stori" ||
+		b.Params["activity_title_pl"] != "Worek z opowieścią" || b.Params["teacher_name"] != "Mrs Khan" || b.Params["link"] == "" {
 		t.Fatalf("params: %v", b.Params)
 	}
 	if _, ok := b.Params["child_first_name"]; ok {
@@ -181,5 +183,31 @@ func TestDeadAndStaleTokensArePruned(t *testing.T) {
 	got, err := s.DeviceTokens(ctx, "par_1")
 	if err != nil || !slices.Equal(got, []string{"tok-live"}) {
 		t.Fatalf("tokens left: %v %v", got, err)
+	}
+}
+
+// A release's notification names the activity in the language each parent
+// is messaged in, where the broadcast carries that title, else in English.
+func TestReleaseTitleInParentsLanguage(t *testing.T) {
+	t.Parallel()
+	b := &content.Broadcast{ID: "brd_asg_1", Template: "activity_set", Category: content.CategoryActivities,
+		Params: map[string]string{"activity_title": "Story bag", "activity_title_cy": "Bag stori", "teacher_name": "Mrs Khan"}}
+	pc := &pageContext{broadcast: b, school: &content.School{ID: "sch_1", Name: "Ysgol"}}
+	for _, tt := range []struct {
+		name   string
+		parent content.Parent
+		want   string
+	}{
+		{"Welsh", content.Parent{ID: "par_1", Language: "cy"}, "Bag stori"},
+		{"Welsh by region", content.Parent{ID: "par_1", Language: "cy-GB"}, "Bag stori"},
+		{"English", content.Parent{ID: "par_2", Language: "en"}, "Story bag"},
+		{"a language without the title", content.Parent{ID: "par_3", Language: "pl"}, "Story bag"},
+		{"Welsh for activities only", content.Parent{ID: "par_4", Language: "en",
+			Preferences: map[string]content.ChannelPreference{content.CategoryActivities: {Language: "cy"}}}, "Bag stori"},
+	} {
+		p, err := pc.recipientParams(context.Background(), nil, nil, &tt.parent, time.Now())
+		if err != nil || p.ActivityTitle != tt.want {
+			t.Errorf("%s: %q, %v; want %q", tt.name, p.ActivityTitle, err, tt.want)
+		}
 	}
 }

@@ -135,6 +135,11 @@ const defaultJoinBase = "https://hometime.app"
 func (pc *pageContext) recipientParams(ctx context.Context, codes content.InviteCodes, hashKey []byte,
 	parent *content.Parent, now time.Time) (notify.Params, error) {
 	p := pc.params()
+	if lang, ok := notify.MatchLanguage(parent.MessageLanguage(pc.broadcast.Category)); ok {
+		if title := pc.broadcast.Params[activityTitleIn(string(lang))]; title != "" {
+			p.ActivityTitle = title
+		}
+	}
 	if ids := pc.broadcast.Params["child_ids"]; ids != "" {
 		if names := childNames(parent, pc.school.ID, strings.Split(ids, ",")); names != "" {
 			p.ChildFirstName = names
@@ -160,6 +165,10 @@ func (pc *pageContext) recipientParams(ctx context.Context, codes content.Invite
 	p.Code, p.Link = code, base+"/join/"+code
 	return p, nil
 }
+
+// activityTitleIn is the broadcast parameter holding the activity's title
+// in lang (releaseParams).
+func activityTitleIn(lang string) string { return "activity_title_" + lang }
 
 // childNames joins the first names of the parent's children linked at the
 // school — only those in among, when among is given — as "Cai & Efa".

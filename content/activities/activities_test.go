@@ -8,13 +8,17 @@ import (
 	"github.com/hometime-edu/hometime/content"
 )
 
+// testMediaBase serves the videos in tests (HOMETIME_ACTIVITY_MEDIA_BASE_URL).
+const testMediaBase = "https://media.hometime.test/starter"
+
+// mustStarter is every built-in activity, videos included, in English.
 func mustStarter(t *testing.T) []content.Activity {
 	t.Helper()
-	all, err := Starter()
+	l, err := Load(Options{MediaBaseURL: testMediaBase})
 	if err != nil {
-		t.Fatalf("Starter: %v", err)
+		t.Fatalf("Load: %v", err)
 	}
-	return all
+	return l.All()
 }
 
 func TestStarterLibrary(t *testing.T) {
@@ -64,8 +68,8 @@ func TestStarterLibrary(t *testing.T) {
 				}
 			}
 			if a.Kind == content.ActivityVideo {
-				if !strings.HasPrefix(a.MediaURL, "https://media.hometime.example/") {
-					t.Errorf("video media URL %q is not under https://media.hometime.example/", a.MediaURL)
+				if a.MediaURL != testMediaBase+"/"+a.ID+".mp4" {
+					t.Errorf("video media URL %q is not %s/%s.mp4", a.MediaURL, testMediaBase, a.ID)
 				}
 				// A family that cannot play the video can still do it.
 				if !strings.Contains(strings.ToLower(a.Steps[0]), "if you cannot play it") {
@@ -125,7 +129,7 @@ func TestStarterWording(t *testing.T) {
 }
 
 func TestLibraryFind(t *testing.T) {
-	l, err := Load()
+	l, err := Load(Options{MediaBaseURL: testMediaBase})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +146,7 @@ func TestLibraryFind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := l.Find(tt.filter)
+			got := l.Find(tt.filter, "en")
 			want := 0
 			for _, a := range l.All() {
 				if tt.filter.Matches(&a) {
@@ -161,7 +165,7 @@ func TestLibraryFind(t *testing.T) {
 			}
 		})
 	}
-	if got := l.Find(content.ActivityFilter{YearGroup: "Y9"}); len(got) != 0 {
+	if got := l.Find(content.ActivityFilter{YearGroup: "Y9"}, "en"); len(got) != 0 {
 		t.Errorf("unknown year group matched %d activities", len(got))
 	}
 }
@@ -169,23 +173,23 @@ func TestLibraryFind(t *testing.T) {
 // Callers get copies: changing what Get, All or Find returns leaves the
 // library as it was.
 func TestLibraryReturnsCopies(t *testing.T) {
-	l, err := Load()
+	l, err := Load(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, ok := l.Get("act_starter_001")
+	a, ok := l.Get("act_starter_001", "en")
 	if !ok {
 		t.Fatal("act_starter_001 missing")
 	}
 	title, step := a.Title, a.Steps[0]
 	a.Title, a.Steps[0], a.YearGroups[0] = "changed", "changed", "Y6"
 	l.All()[0].Steps[1] = "changed"
-	l.Find(content.ActivityFilter{})[0].Materials[0] = "changed"
-	b, _ := l.Get("act_starter_001")
+	l.Find(content.ActivityFilter{}, "en")[0].Materials[0] = "changed"
+	b, _ := l.Get("act_starter_001", "en")
 	if b.Title != title || b.Steps[0] != step || b.YearGroups[0] == "Y6" || b.Steps[1] == "changed" || b.Materials[0] == "changed" {
 		t.Fatalf("library changed through a returned copy: %+v", b)
 	}
-	if _, ok := l.Get("act_starter_999"); ok {
+	if _, ok := l.Get("act_starter_999", "en"); ok {
 		t.Fatal("Get found an activity that does not exist")
 	}
 }
@@ -201,13 +205,15 @@ func TestParseRefusesBadLibraries(t *testing.T) {
 		{"invalid activity", `[{"id":"act_starter_001","title":"One","kind":"quiz"}]`},
 		{"repeated id", `[` + good + `,` + strings.Replace(good, `"One"`, `"Two"`, 1) + `]`},
 		{"repeated title", `[` + good + `,` + strings.Replace(good, "001", "002", 1) + `]`},
+		{"a video without its file", `[` + strings.Replace(good, `"game"`, `"video"`, 1) + `]`},
+		{"a media file that is a path", `[` + strings.Replace(good, `"steps"`, `"media_file":"../x.mp4","steps"`, 1) + `]`},
 	}
-	if _, err := parse([]byte(`[` + good + `]`)); err != nil {
+	if _, err := parse([]byte(`[`+good+`]`), nil, Options{}); err != nil {
 		t.Fatalf("parse of a good library: %v", err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := parse([]byte(tt.data)); err == nil {
+			if _, err := parse([]byte(tt.data), nil, Options{MediaBaseURL: testMediaBase}); err == nil {
 				t.Fatal("parse accepted a bad library")
 			}
 		})

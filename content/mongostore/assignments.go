@@ -23,11 +23,12 @@ var (
 )
 
 type assignedActivityDoc struct {
-	ID      string `bson:"id"`
-	Title   string `bson:"title"`
-	Kind    string `bson:"kind"`
-	Subject string `bson:"subject"`
-	Minutes int    `bson:"minutes"`
+	ID      string            `bson:"id"`
+	Title   string            `bson:"title"`
+	Kind    string            `bson:"kind"`
+	Subject string            `bson:"subject"`
+	Minutes int               `bson:"minutes"`
+	Titles  map[string]string `bson:"titles,omitempty"`
 }
 
 type assignmentDoc struct {
@@ -54,7 +55,7 @@ func toAssignmentDoc(a *content.Assignment) assignmentDoc {
 		Activities: []assignedActivityDoc{}}
 	for _, x := range a.Activities {
 		d.Activities = append(d.Activities, assignedActivityDoc{ID: x.ID, Title: x.Title, Kind: string(x.Kind),
-			Subject: string(x.Subject), Minutes: x.Minutes})
+			Subject: string(x.Subject), Minutes: x.Minutes, Titles: x.Titles})
 	}
 	return d
 }
@@ -66,7 +67,7 @@ func (d *assignmentDoc) toContent() *content.Assignment {
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 	for _, x := range d.Activities {
 		a.Activities = append(a.Activities, content.AssignedActivity{ID: x.ID, Title: x.Title,
-			Kind: content.ActivityKind(x.Kind), Subject: content.Subject(x.Subject), Minutes: x.Minutes})
+			Kind: content.ActivityKind(x.Kind), Subject: content.Subject(x.Subject), Minutes: x.Minutes, Titles: x.Titles})
 	}
 	return a
 }

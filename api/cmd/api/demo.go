@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/hometime-edu/hometime/api"
@@ -16,6 +15,7 @@ const (
 	demoPassword = "hometime-demo-1"
 	demoAdmin    = "admin@demo.hometime.test"
 	demoTeacher  = "teacher@demo.hometime.test"
+	demoTeacher2 = "teacher2@demo.hometime.test"
 	demoParent   = "parent@demo.hometime.test"
 	demoSchoolID = "sch_demo"
 	demoTrustID  = "trs_demo"
@@ -26,10 +26,11 @@ var demoFirstNames = []string{"Amelia", "Oliver", "Isla", "George", "Ava", "Noah
 
 var demoLastNames = []string{"Smith", "Jones", "Williams", "Taylor", "Davies", "Evans", "Khan", "Nowak", "Hughes", "Patel"}
 
-// seedDemo writes the demo trust idempotently: every document has a fixed
-// id, existing ones are left as they are, so a restart with --demo changes
-// nothing and keeps whatever was done in the demo since.
-func seedDemo(ctx context.Context, st *stack.Stack, out io.Writer) error {
+// seedDemo writes the demo trust's people idempotently: every document has
+// a fixed id, existing ones are left as they are, so a restart with --demo
+// changes nothing and keeps whatever was done in the demo since. What they
+// do (liveDemo) goes through the API once it and the worker are running.
+func seedDemo(ctx context.Context, st *stack.Stack) error {
 	s := st.Store
 	now := time.Now().UTC()
 	pw, err := api.NewPasswords(api.DefaultArgon2, 2)
@@ -59,7 +60,7 @@ func seedDemo(ctx context.Context, st *stack.Stack, out io.Writer) error {
 			Schools: []content.SchoolRoles{{SchoolID: demoSchoolID, Roles: []content.Role{content.RoleAdmin}}}},
 		{ID: "stf_demo_teacher", Email: demoTeacher, Title: "Mr", FirstName: "Tom", LastName: "Robins",
 			Schools: []content.SchoolRoles{{SchoolID: demoSchoolID, Roles: []content.Role{content.RoleTeacher}}}},
-		{ID: "stf_demo_teacher2", Email: "teacher2@demo.hometime.test", Title: "Ms", FirstName: "Olu", LastName: "Owens",
+		{ID: "stf_demo_teacher2", Email: demoTeacher2, Title: "Ms", FirstName: "Olu", LastName: "Owens",
 			Schools: []content.SchoolRoles{{SchoolID: demoSchoolID, Roles: []content.Role{content.RoleTeacher}}}},
 	}
 	for _, m := range staff {
@@ -130,12 +131,5 @@ func seedDemo(ctx context.Context, st *stack.Stack, out io.Writer) error {
 			}
 		}
 	}
-	fmt.Fprintf(out, `
-Hometime demo data is ready (school %q, 2 classes, 20 children, 10 families).
-Sign in with password %q as:
-  admin    %s
-  teacher  %s
-  parent   %s
-`, school.Name, demoPassword, demoAdmin, demoTeacher, demoParent)
 	return nil
 }

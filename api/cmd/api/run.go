@@ -16,7 +16,7 @@ import (
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	demo := fs.Bool("demo", false, "seed the demo trust, school, classes, families and staff (idempotent) and print the sign-ins")
+	demo := fs.Bool("demo", false, "seed the demo school (staff, classes, families, and their activities, submissions, replies and awards; idempotent) and print the sign-ins")
 	withWorker := fs.Bool("worker", false, "also run the background worker in this process (always on in dev mode)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -38,7 +38,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer st.Close()
 
 	if *demo {
-		if err := seedDemo(ctx, st, stdout); err != nil {
+		if err := seedDemo(ctx, st); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
@@ -46,7 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	if cfg.Dev() || *withWorker {
+	worker := cfg.Dev() || *withWorker
+	if worker {
 		srv, mux, err := st.WorkerServer(log)
 		if err != nil {
 			return err
@@ -64,6 +65,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer sched.Shutdown()
 		log.Info("worker running in the API process")
+	}
+	if *demo {
+		// The demo's life goes through the API and the worker, so it
+		// comes once both are up, before the API is served.
+		started := time.Now()
+		sum, err := liveDemo(ctx, app, st, worker)
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		sc, err := st.Store.School(ctx, demoSchoolID)
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		log.Info("demo data ready", "took", time.Since(started).Round(time.Millisecond).String())
+		fmt.Fprint(stdout, demoBanner(sc, sum, time.Now()))
 	}
 
 	if cfg.MetricsAddr != "" {

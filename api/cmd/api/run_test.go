@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/mongostore/embedded"
 	"github.com/hometime-edu/hometime/notify/providerfake"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
@@ -88,7 +89,12 @@ func (c client) login(email, password string) (string, string) {
 // on its own goroutines, so there is no signal to wait on from here.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	waitWithin(t, 20*time.Second, what, cond)
+}
+
+func waitWithin(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {
@@ -126,7 +132,7 @@ func TestRunJourney(t *testing.T) {
 	if st, _ := c.call("GET", "/readyz", "", nil); st != 200 {
 		t.Fatalf("readyz %d", st)
 	}
-	if !strings.Contains(out.String(), "admin    admin@demo.hometime.test") {
+	if !strings.Contains(out.String(), "admin    admin@demo.hometime.test") || !strings.Contains(out.String(), demoTeacher2) {
 		t.Fatalf("demo banner missing:\n%s", out.String())
 	}
 
@@ -404,5 +410,255 @@ func TestRunProductionServes(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("run did not shut down")
+	}
+}
+
+// startDemo runs the program with --demo on dir until the test ends or
+// stop is called, and returns once it serves, with its client and how
+// long it took to start.
+func startDemo(t *testing.T, dir string) (c client, out *syncBuffer, took time.Duration, stop func()) {
+	t.Helper()
+	addr := freeAddr(t)
+	env := map[string]string{"HOMETIME_DATA_DIR": dir, "HOMETIME_HTTP_ADDR": addr}
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &syncBuffer{}
+	done := make(chan error, 1)
+	started := time.Now()
+	go func() { done <- run(ctx, []string{"--demo"}, func(k string) string { return env[k] }, out) }()
+	c = client{t: t, base: "http://" + addr}
+	waitWithin(t, 60*time.Second, "the demo to serve", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("run returned %v\n%s", err, out.String())
+		default:
+		}
+		resp, err := http.Get(c.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == 200
+	})
+	took = time.Since(started)
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run returned %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("run did not shut down")
+		}
+	}
+	t.Cleanup(stop)
+	return c, out, took, stop
+}
+
+// demoState is what a client of the demo sees: the demo parent's feed,
+// the submissions staff see, and the school's message log.
+type demoState struct {
+	feedItems   []map[string]any
+	submissions map[string][]any // assignment ID → submissions
+	broadcasts  []map[string]any
+}
+
+func (c client) demoState(admin, parent string) demoState {
+	c.t.Helper()
+	s := demoState{submissions: map[string][]any{}}
+	for _, child := range []string{"chd_demo_01", "chd_demo_11"} {
+		st, page := c.call("GET", "/v1/children/"+child+"/feed?limit=25", parent, nil)
+		if st != 200 || page["next_cursor"] != nil {
+			c.t.Fatalf("feed of %s: %d %v", child, st, page)
+		}
+		for _, it := range page["items"].([]any) {
+			s.feedItems = append(s.feedItems, it.(map[string]any))
+		}
+	}
+	for _, it := range s.feedItems {
+		if id, _ := it["assignment_id"].(string); id != "" && s.submissions[id] == nil {
+			st, subs := c.call("GET", "/v1/schools/"+demoSchoolID+"/assignments/"+id+"/submissions", admin, nil)
+			if st != 200 {
+				c.t.Fatalf("submissions of %s: %d %v", id, st, subs)
+			}
+			s.submissions[id] = subs["items"].([]any)
+		}
+	}
+	st, log := c.call("GET", "/v1/schools/"+demoSchoolID+"/messages?limit=100", admin, nil)
+	if st != 200 {
+		c.t.Fatalf("message log: %d %v", st, log)
+	}
+	for _, b := range log["items"].([]any) {
+		s.broadcasts = append(s.broadcasts, b.(map[string]any))
+	}
+	return s
+}
+
+// TestRunDemo: --demo starts a living school, seen from outside over HTTP:
+// the demo parent's feed holds activities set for both classes, a done one
+// with a photo and the teacher's reply, and an award; the teachers see the
+// submissions; the release's broadcast was sent through the outbox and is
+// done, with each family's delivery state; engagement is counted. The
+// banner names every demo account and the quiet hours. A second start on
+// the same data adds nothing.
+func TestRunDemo(t *testing.T) {
+	dir := t.TempDir()
+	c, out, took, stop := startDemo(t, dir)
+	t.Logf("first start, seeding the demo: %s", took.Round(time.Millisecond))
+	banner := out.String()
+	for _, want := range []string{demoAdmin, demoTeacher + " (Robins", demoTeacher2 + " (Owls", demoParent, "Quiet hours (20:00–07:30 Europe/London)"} {
+		if !strings.Contains(banner, want) {
+			t.Fatalf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	admin, _ := c.login(demoAdmin, demoPassword)
+	parent, _ := c.login(demoParent, demoPassword)
+	teacher, _ := c.login(demoTeacher, demoPassword)
+	teacher2, _ := c.login(demoTeacher2, demoPassword)
+
+	s := c.demoState(admin, parent)
+	t.Logf("the demo parent's feed: %d items", len(s.feedItems))
+	var awards, replied, done int
+	classes := map[string]bool{}
+	var photoAsg string
+	for _, it := range s.feedItems {
+		switch it["kind"] {
+		case "award":
+			awards++
+		case "activity":
+			classes[it["teacher_name"].(string)] = true
+			if it["state"] == "done" {
+				done++
+			}
+			if it["latest_reply"] != nil {
+				replied++
+			}
+		}
+	}
+	if len(s.feedItems) == 0 || awards != 1 || replied == 0 || done == 0 || len(classes) != 2 {
+		t.Fatalf("feed: %d items, %d awards, %d replied, %d done, teachers %v", len(s.feedItems), awards, replied, done, classes)
+	}
+	if !strings.Contains(banner, fmt.Sprintf("The demo parent's feed: %d items", len(s.feedItems))) {
+		t.Errorf("banner does not count the feed's %d items:\n%s", len(s.feedItems), banner)
+	}
+
+	// The photo went through the photo pipeline: its teacher sees the
+	// submission and opens the picture, a JPEG.
+	for asg, subs := range s.submissions {
+		for _, sub := range subs {
+			if len(sub.(map[string]any)["photo_ids"].([]any)) > 0 {
+				photoAsg = asg
+			}
+		}
+	}
+	if photoAsg == "" {
+		t.Fatalf("no submission with a photo: %v", s.submissions)
+	}
+	st, subs := c.call("GET", "/v1/schools/"+demoSchoolID+"/assignments/"+photoAsg+"/submissions", teacher, nil)
+	if st != 200 || len(subs["items"].([]any)) != 1 {
+		t.Fatalf("the Robins' teacher's submissions: %d %v", st, subs)
+	}
+	sub := subs["items"].([]any)[0].(map[string]any)
+	if len(sub["replies"].([]any)) != 1 || sub["done"] != true {
+		t.Fatalf("submission: %v", sub)
+	}
+	st, ph := c.call("GET", "/v1/photos/"+sub["photo_ids"].([]any)[0].(string), teacher, nil)
+	if st != 200 {
+		t.Fatalf("photo URL: %d %v", st, ph)
+	}
+	resp, err := http.Get(c.base + ph["url"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pic, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" || len(pic) < 1000 {
+		t.Fatalf("photo: %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(pic))
+	}
+	owlsSubs := 0
+	for asg := range s.submissions {
+		if st, list := c.call("GET", "/v1/schools/"+demoSchoolID+"/assignments/"+asg+"/submissions", teacher2, nil); st == 200 {
+			owlsSubs += len(list["items"].([]any))
+		}
+	}
+	if owlsSubs == 0 {
+		t.Fatal("the Owls' teacher sees no submission")
+	}
+
+	// Each release told its class's 10 families through the outbox; the
+	// relay marks the broadcast done once every message has settled.
+	var release string
+	for _, b := range s.broadcasts {
+		if b["template"] == "activity_set" && b["created_by"] == "stf_demo_teacher2" {
+			release = b["id"].(string)
+		}
+	}
+	if release == "" || len(s.broadcasts) < 5 {
+		t.Fatalf("message log: %v", s.broadcasts)
+	}
+	var b map[string]any
+	waitWithin(t, 90*time.Second, "the Owls' release broadcast to be done", func() bool {
+		st, b = c.call("GET", "/v1/schools/"+demoSchoolID+"/broadcasts/"+release, admin, nil)
+		return st == 200 && b["state"] == "done"
+	})
+	st, rec := c.call("GET", "/v1/schools/"+demoSchoolID+"/broadcasts/"+release+"/recipients", admin, nil)
+	states := map[string]int{}
+	for _, r := range rec["items"].([]any) {
+		states[r.(map[string]any)["state"].(string)]++
+	}
+	if st != 200 || b["recipients"] != float64(10) || states["sent"] != 10 {
+		t.Fatalf("release broadcast %v; recipients' states %v", b, states)
+	}
+	st, eng := c.call("GET", "/v1/schools/"+demoSchoolID+"/engagement?weeks=1", admin, nil)
+	week := eng["weeks"].([]any)[0].(map[string]any)
+	for _, k := range []string{"sign_ins", "views", "completions", "ratings", "photos", "comments"} {
+		if st != 200 || week[k] == float64(0) {
+			t.Fatalf("engagement: %d %v", st, week)
+		}
+	}
+
+	// A second start on the same data adds nothing, and is quick.
+	stop()
+	c, out, took, _ = startDemo(t, dir)
+	t.Logf("second start: %s", took.Round(time.Millisecond))
+	if !strings.Contains(out.String(), fmt.Sprintf("The demo parent's feed: %d items", len(s.feedItems))) {
+		t.Fatalf("second banner:\n%s", out.String())
+	}
+	admin, _ = c.login(demoAdmin, demoPassword)
+	parent, _ = c.login(demoParent, demoPassword)
+	again := c.demoState(admin, parent)
+	count := func(s demoState) (n int) {
+		for _, subs := range s.submissions {
+			n += len(subs)
+		}
+		return n
+	}
+	if len(again.feedItems) != len(s.feedItems) || count(again) != count(s) || len(again.broadcasts) != len(s.broadcasts) {
+		t.Fatalf("second start: %d feed items (was %d), %d submissions (was %d), %d broadcasts (was %d)",
+			len(again.feedItems), len(s.feedItems), count(again), count(s), len(again.broadcasts), len(s.broadcasts))
+	}
+}
+
+// The banner says when the school's quiet hours hold messages back.
+func TestDemoBannerQuietHours(t *testing.T) {
+	t.Parallel()
+	sc := &content.School{Name: "Hometime Demo Primary", TimeZone: "Europe/London", QuietStart: "20:00", QuietEnd: "07:30"}
+	sum := demoSummary{assignments: 3, feedItems: 6, submissions: 2, photos: 1, replies: 1, awards: 1, released: true}
+	night := demoBanner(sc, sum, time.Date(2026, 12, 7, 22, 15, 0, 0, time.UTC))
+	if !strings.Contains(night, "Quiet hours (20:00–07:30 Europe/London) are holding texts and push notifications now: they go at 07:30 Tue 8 Dec (in 9h15m)") {
+		t.Fatalf("at night:\n%s", night)
+	}
+	day := demoBanner(sc, sum, time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC))
+	if !strings.Contains(day, "are not holding messages now") || strings.Contains(day, "holding texts") {
+		t.Fatalf("by day:\n%s", day)
+	}
+	for _, want := range []string{demoAdmin, demoTeacher, demoTeacher2, demoParent, "6 items", "1 photo", "1 reply", "1 award"} {
+		if !strings.Contains(day, want) {
+			t.Fatalf("banner lacks %q:\n%s", want, day)
+		}
 	}
 }

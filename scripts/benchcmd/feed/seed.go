@@ -45,7 +45,8 @@ type school struct {
 func seed(ctx context.Context, s *mongostore.Store, sh school, progress func(string, ...any)) ([]family, int, error) {
 	now := time.Now().UTC()
 	yearStart := now.AddDate(-1, 0, 0)
-	lib, err := activities.Load()
+	// Every activity, videos too (their addresses are never opened here).
+	lib, err := activities.Load(activities.Options{MediaBaseURL: "https://media.hometime.test/starter"})
 	if err != nil {
 		return nil, 0, err
 	}

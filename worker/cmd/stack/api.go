@@ -52,7 +52,7 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		sendGridSigs = v
 	}
 	// The built-in activity library: parsed and validated once, at start.
-	library, err := activities.Load()
+	library, err := activities.Load(activities.Options{MediaBaseURL: st.Config.ActivityMediaBaseURL})
 	if err != nil {
 		return nil, err
 	}

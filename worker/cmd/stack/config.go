@@ -103,6 +103,11 @@ type Config struct {
 	// An accepted push of an important broadcast unopened this long falls
 	// back to an SMS (default 30m).
 	ImportantFallback time.Duration // HOMETIME_IMPORTANT_FALLBACK_DELAY
+
+	// ActivityMediaBaseURL is the https address the built-in video
+	// activities are served under (HOMETIME_ACTIVITY_MEDIA_BASE_URL; a
+	// video is <base>/<activity id>.mp4). Empty hides those videos.
+	ActivityMediaBaseURL string
 }
 
 // Dev reports whether the embedded store and queue are in use. It is
@@ -150,6 +155,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 		SendGridWebhookKey: get("HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY", ""),
 	}
+	c.ActivityMediaBaseURL = strings.TrimRight(get("HOMETIME_ACTIVITY_MEDIA_BASE_URL", ""), "/")
 	var problems []string
 	bad := func(k, why string) { problems = append(problems, k+": "+why) }
 	switch c.Env {
@@ -187,6 +193,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if u, err := url.Parse(c.AppURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("HOMETIME_APP_URL", "must be an absolute http(s) URL")
+	}
+	if c.ActivityMediaBaseURL != "" {
+		if u, err := url.Parse(c.ActivityMediaBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil ||
+			u.RawQuery != "" || u.Fragment != "" {
+			bad("HOMETIME_ACTIVITY_MEDIA_BASE_URL", "must be an https URL without a query, such as https://media.example.org/hometime")
+		}
 	}
 	if c.TwilioAuthToken != "" && strings.ContainsFunc(c.TwilioAuthToken, func(r rune) bool {
 		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
