@@ -141,10 +141,8 @@ func (h *AccountEmails) sendResetCode(ctx context.Context, req *content.ResetReq
 	if err != nil {
 		return fmt.Errorf("%w: render: %v", asynq.SkipRetry, err)
 	}
-	if h.Limiter != nil {
-		if _, err := h.Limiter.Wait(ctx, h.SMSSenderKey, h.SMSRate, 1); err != nil {
-			return err
-		}
+	if _, err := h.Limiter.Wait(ctx, h.SMSSenderKey, h.SMSRate, 1); err != nil {
+		return err
 	}
 	res := h.SMS.SendSMS(ctx, msg.SMS(req.ID, p.Phone))
 	return h.settle(ctx, req, now, res.Err)
