@@ -10,16 +10,11 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/misimport"
 	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/worker/tasks"
 )
-
-// Enqueuer queues background tasks (asynq.Client satisfies it).
-type Enqueuer interface {
-	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
-}
 
 // Deps is everything the API needs; cmd/api builds it. Every interface,
 // pointer, func and slice field is required (New names any that is
@@ -31,7 +26,7 @@ type Deps struct {
 	Roster    content.Roster
 	Identity  content.Identity
 	Audit     content.Audit
-	Tasks     Enqueuer
+	Tasks     tasks.Enqueuer
 	Throttle  *Throttle
 	Passwords *Passwords
 	Tokens    *Tokens

@@ -69,7 +69,7 @@ func TestLoginDoesNotTellAccountsApart(t *testing.T) {
 	if r3.StatusCode != 202 || r4.StatusCode != 202 || string(b3) != string(b4) {
 		t.Fatalf("reset known: %d %s; unknown: %d %s", r3.StatusCode, b3, r4.StatusCode, b4)
 	}
-	if n := len(w.h.queue.ofType(tasks.TypeSendAccountEmail)); n != 1 {
+	if n := len(w.h.queue.OfType(tasks.TypeSendAccountEmail)); n != 1 {
 		t.Fatalf("%d reset emails queued, want 1 (for the known account only)", n)
 	}
 }

@@ -2,14 +2,12 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/tasks"
@@ -222,7 +220,7 @@ func (s *server) queueRelease(ctx context.Context, a *content.Assignment) error 
 	if err != nil {
 		return err
 	}
-	if _, err := s.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := tasks.Enqueue(ctx, s.Tasks, task); err != nil {
 		return content.Wrap(content.CodeUnavailable, err, "the release could not be scheduled; try again")
 	}
 	return nil

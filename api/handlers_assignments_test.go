@@ -50,7 +50,7 @@ func TestAssignmentLifecycle(t *testing.T) {
 	if list, _ := h.store.AssignmentsOfClass(ctx, "cls_1"); len(list) != 0 {
 		t.Fatalf("refused requests stored %d assignments", len(list))
 	}
-	if n := len(h.queue.ofType(tasks.TypeReleaseAssignment)); n != 0 {
+	if n := len(h.queue.OfType(tasks.TypeReleaseAssignment)); n != 0 {
 		t.Fatalf("refused requests queued %d releases", n)
 	}
 
@@ -62,7 +62,7 @@ func TestAssignmentLifecycle(t *testing.T) {
 	if a.State != "scheduled" || a.WholeClass || len(a.Activities) != 2 || a.TeacherName == "" || a.SetBy != w.Teacher.ID {
 		t.Fatalf("created: %s", body)
 	}
-	releases := h.queue.ofType(tasks.TypeReleaseAssignment)
+	releases := h.queue.OfType(tasks.TypeReleaseAssignment)
 	if len(releases) != 1 {
 		t.Fatalf("queued %d releases", len(releases))
 	}
@@ -75,7 +75,7 @@ func TestAssignmentLifecycle(t *testing.T) {
 	wantStatus(t, resp, body, 403)
 	resp, body = h.do("PATCH", base+"/"+a.ID, map[string]any{"release_at": at(30 * time.Hour)}, tok)
 	wantStatus(t, resp, body, 200)
-	if n := len(h.queue.ofType(tasks.TypeReleaseAssignment)); n != 2 {
+	if n := len(h.queue.OfType(tasks.TypeReleaseAssignment)); n != 2 {
 		t.Fatalf("re-timing queued %d releases in all, want 2", n)
 	}
 	stored, err := h.store.Assignment(ctx, a.ID)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
@@ -390,7 +389,7 @@ func (s *server) queueAccountEmail(ctx context.Context, kind content.AccountKind
 	if err != nil {
 		return err
 	}
-	if _, err := s.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := tasks.Enqueue(ctx, s.Tasks, t); err != nil {
 		return content.Wrap(content.CodeUnavailable, err, "could not queue the email; try again")
 	}
 	return nil

@@ -1,7 +1,7 @@
 package api
 
 import (
-	"errors"
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
@@ -220,27 +219,13 @@ func (s *server) createBroadcast() fiber.Handler {
 				Category: tmpl.category, Params: params, Urgent: req.Urgent, Important: req.Important,
 				Audience: content.Audience{AllParents: req.Audience.AllParents, ClassIDs: req.Audience.ClassIDs},
 				State:    content.BroadcastExpanding, IdempotencyKey: idempotencyRecordID(c), CreatedAt: now}
-			created := true
-			if err := s.Ledger.CreateBroadcast(ctx, b); content.IsCode(err, content.CodeConflict) {
-				// A retry of a request that failed after creating it (same
-				// id from the idempotency record): carry on with that one.
-				prev, err := s.Ledger.Broadcast(ctx, broadcastID)
-				if err != nil {
-					return err
-				}
-				if prev.SchoolID != sc.ID || prev.CreatedBy != p.ID() {
-					return content.Errorf(content.CodeConflict, "this broadcast already exists")
-				}
-				b, created = prev, false
-			} else if err != nil {
-				return err
-			}
-			task, err := tasks.NewExpandBroadcast(b.ID)
+			// A retry of a request that failed after creating it (same id
+			// from the idempotency record) carries on with that one.
+			b, created, err := s.publish(ctx, b, func(prev *content.Broadcast) bool {
+				return prev.SchoolID == sc.ID && prev.CreatedBy == p.ID()
+			}, "the broadcast could not be queued; retry with the same Idempotency-Key")
 			if err != nil {
 				return err
-			}
-			if _, err := s.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-				return content.Wrap(content.CodeUnavailable, err, "the broadcast could not be queued; retry with the same Idempotency-Key")
 			}
 			if created {
 				s.audit(c, p.Kind, p.ID(), "broadcast.create", sc.ID, "broadcast:"+b.ID)
@@ -341,4 +326,17 @@ func (s *server) broadcastRecipients() fiber.Handler {
 		}
 		return c.JSON(out)
 	}
+}
+
+// publish is content.Publish over the API's ledger and queue. When the
+// queue refuses the expansion the request fails 503 with unqueued as its
+// message; a retry finds the broadcast created and carries on with it.
+func (s *server) publish(ctx context.Context, b *content.Broadcast, same func(*content.Broadcast) bool,
+	unqueued string) (*content.Broadcast, bool, error) {
+	return content.Publish(ctx, s.Ledger, func(ctx context.Context, id string) error {
+		if err := tasks.QueueExpansion(ctx, s.Tasks, id); err != nil {
+			return content.Wrap(content.CodeUnavailable, err, unqueued)
+		}
+		return nil
+	}, b, same)
 }

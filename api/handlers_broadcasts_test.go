@@ -67,10 +67,10 @@ func TestCreateBroadcast(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(w.h.queue.ofType(tasks.TypeExpandBroadcast))
+			before := len(w.h.queue.OfType(tasks.TypeExpandBroadcast))
 			resp, body := w.h.do("POST", broadcastsPath, tc.body, w.tokens[tc.actor])
 			wantStatus(t, resp, body, tc.status)
-			queued := w.h.queue.ofType(tasks.TypeExpandBroadcast)
+			queued := w.h.queue.OfType(tasks.TypeExpandBroadcast)
 			if tc.status != 202 {
 				if len(queued) != before {
 					t.Fatalf("a refused request queued a task")

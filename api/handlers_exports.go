@@ -1,11 +1,9 @@
 package api
 
 import (
-	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
@@ -141,7 +139,7 @@ func (s *server) startExport(c *fiber.Ctx, want *content.Export, audit func()) e
 	if err != nil {
 		return err
 	}
-	if _, err := s.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := tasks.Enqueue(ctx, s.Tasks, t); err != nil {
 		return content.Wrap(content.CodeUnavailable, err, "the export could not be queued; ask again")
 	}
 	if created {

@@ -110,7 +110,7 @@ func TestParentExportRequestAndDownload(t *testing.T) {
 		t.Fatalf("second request made %s, want %s", second.ID, first.ID)
 	}
 	queued := 0
-	for _, qt := range h.queue.ofType(tasks.TypeBuildExport) {
+	for _, qt := range h.queue.OfType(tasks.TypeBuildExport) {
 		{
 			queued++
 			p, err := tasks.ParseBuildExport(qt.Payload())

@@ -16,7 +16,6 @@ import (
 	"unicode"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/misimport"
 	"github.com/hometime-edu/hometime/notify"
@@ -565,7 +564,7 @@ func (s *server) publishImportInvites(c *fiber.Ctx, schoolID, staffID, importID 
 		if err != nil {
 			return "", 0, err
 		}
-		if _, err := s.Tasks.EnqueueContext(c.UserContext(), t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		if err := tasks.Enqueue(c.UserContext(), s.Tasks, t); err != nil {
 			return "", 0, content.Wrap(content.CodeUnavailable, err, "the invite reminders could not be queued; upload the same file again to resume")
 		}
 	}
@@ -584,28 +583,16 @@ func (s *server) inviteParents(c *fiber.Ctx, schoolID, staffID, broadcastID, imp
 	b := &content.Broadcast{ID: broadcastID, SchoolID: schoolID, CreatedBy: staffID, Template: string(notify.TemplateInvite),
 		Category: "invites", Params: map[string]string{"link": s.AppURL}, // the sender appends /join/{code}
 		Audience: content.Audience{ParentIDs: ids}, State: content.BroadcastExpanding, CreatedAt: now}
-	if err := s.Ledger.CreateBroadcast(ctx, b); content.IsCode(err, content.CodeConflict) {
-		prev, err := s.Ledger.Broadcast(ctx, broadcastID)
-		if err != nil {
-			return "", 0, err
-		}
-		if prev.SchoolID != schoolID {
-			return "", 0, content.Errorf(content.CodeConflict, "this broadcast already exists")
-		}
-		// A retry: record the invites of the broadcast that exists.
-		if ids, err = s.Ledger.AudienceParents(ctx, prev); err != nil {
-			return "", 0, err
-		}
-		b = prev
-	} else if err != nil {
-		return "", 0, err
-	}
-	task, err := tasks.NewExpandBroadcast(b.ID)
+	b, created, err := s.publish(ctx, b, func(prev *content.Broadcast) bool { return prev.SchoolID == schoolID },
+		"the invites could not be queued; try again")
 	if err != nil {
 		return "", 0, err
 	}
-	if _, err := s.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return "", 0, content.Wrap(content.CodeUnavailable, err, "the invites could not be queued; try again")
+	if !created {
+		// A retry: record the invites of the broadcast that exists.
+		if ids, err = s.Ledger.AudienceParents(ctx, b); err != nil {
+			return "", 0, err
+		}
 	}
 	// A chunk of records at a time: a whole school's would be 50,000
 	// records alive at once for no gain.

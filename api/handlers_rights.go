@@ -1,12 +1,10 @@
 package api
 
 import (
-	"errors"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
@@ -123,7 +121,7 @@ func (s *server) eraseMe() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		if _, err := s.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		if err := tasks.Enqueue(ctx, s.Tasks, t); err != nil {
 			// The account is still open: asking again finds the record and
 			// queues its chain.
 			return content.Wrap(content.CodeUnavailable, err, "the erasure could not be queued; ask again")

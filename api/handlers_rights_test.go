@@ -131,7 +131,7 @@ func TestEraseMe(t *testing.T) {
 	if rec.ID != "parent:"+p.ID || rec.Reason != content.ErasureRequested || rec.CompletedAt != nil {
 		t.Fatalf("erasure answer %+v", rec)
 	}
-	queued := w.h.queue.ofType(tasks.TypeEraseStage)
+	queued := w.h.queue.OfType(tasks.TypeEraseStage)
 	if len(queued) != 1 {
 		t.Fatalf("%d erasure stages queued, want 1", len(queued))
 	}

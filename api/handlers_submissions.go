@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,9 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
-	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
 // Submissions: a parent sends back, per child and assignment, whether it
@@ -322,17 +319,8 @@ func (s *server) notifyParents(c *fiber.Ctx, id, schoolID, template, category st
 	ctx := c.UserContext()
 	b := &content.Broadcast{ID: id, SchoolID: schoolID, CreatedBy: principal(c).ID(), Template: template, Category: category,
 		Params: params, Audience: content.Audience{ParentIDs: parentIDs}, State: content.BroadcastExpanding, CreatedAt: s.Clock.Now()}
-	if err := s.Ledger.CreateBroadcast(ctx, b); err != nil && !content.IsCode(err, content.CodeConflict) {
-		return err
-	}
-	task, err := tasks.NewExpandBroadcast(id)
-	if err != nil {
-		return err
-	}
-	if _, err := s.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return content.Wrap(content.CodeUnavailable, err, "the notification could not be queued; retry with the same Idempotency-Key")
-	}
-	return nil
+	_, _, err := s.publish(ctx, b, nil, "the notification could not be queued; retry with the same Idempotency-Key")
+	return err
 }
 
 // linkedParents lists the parents with a live link to the child.

@@ -442,7 +442,7 @@ func TestRepliesThreadAndNotification(t *testing.T) {
 	if err != nil || len(got.Replies) != 1 || got.Replies[0].AuthorName != "Tesni Llewellyn" {
 		t.Fatalf("thread after a retried reply: %+v %v", got, err)
 	}
-	expands := h.queue.ofType(tasks.TypeExpandBroadcast)
+	expands := h.queue.OfType(tasks.TypeExpandBroadcast)
 	if len(expands) != 1 { // the retry is answered from the stored reply
 		t.Fatalf("%d expansion tasks queued, want 1", len(expands))
 	}

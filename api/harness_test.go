@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/misimport/mistest"
 	"github.com/hometime-edu/hometime/content/mongostore"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
@@ -25,48 +25,10 @@ import (
 	"github.com/hometime-edu/hometime/notify/sendgrid"
 	"github.com/hometime-edu/hometime/notify/twilio"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
+	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 )
 
 func TestMain(m *testing.M) { os.Exit(mongotest.Main(m)) }
-
-// testClock is a settable clock for time travel.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// recordingQueue records enqueued tasks; the worker's own tests and the
-// end-to-end test run the real queue.
-type recordingQueue struct {
-	mu    sync.Mutex
-	tasks []*asynq.Task
-}
-
-func (q *recordingQueue) EnqueueContext(_ context.Context, t *asynq.Task, _ ...asynq.Option) (*asynq.TaskInfo, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.tasks = append(q.tasks, t)
-	return &asynq.TaskInfo{ID: "t"}, nil
-}
-
-func (q *recordingQueue) ofType(typ string) []*asynq.Task {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	var out []*asynq.Task
-	for _, t := range q.tasks {
-		if t.Type() == typ {
-			out = append(out, t)
-		}
-	}
-	return out
-}
 
 var (
 	pwOnce   sync.Once
@@ -89,8 +51,8 @@ type harness struct {
 	t      testing.TB
 	app    *fiber.App
 	store  *mongostore.Store
-	queue  *recordingQueue
-	clock  *testClock
+	queue  *taskstest.Recorder
+	clock  *clocktest.Clock
 	deps   Deps
 	logBuf *bytes.Buffer
 	// sendGrid signs Event Webhook batches with the key the app verifies.
@@ -107,7 +69,7 @@ func newHarness(t testing.TB) *harness {
 	rdb, _ := redistest.New(t)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	clock := &testClock{now: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
 	tokens, err := NewTokens(key, clock)
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +81,7 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, store: store, queue: &recordingQueue{}, clock: clock, logBuf: logBuf, sendGrid: sg,
+	h := &harness{t: t, store: store, queue: &taskstest.Recorder{}, clock: clock, logBuf: logBuf, sendGrid: sg,
 		assignments: newTestAssignments()}
 	h.deps = Deps{
 		Settings: Settings{Limits: DefaultLimits, PublicURL: testPublicURL, SMSPrice: 4},

@@ -51,7 +51,7 @@ func TestIdempotencyKey(t *testing.T) {
 	admin := w.tokens[actAdmin]
 	all := awardBody(map[string]any{"all_parents": true})
 	key := func(k string) reqOpt { return withHeader("Idempotency-Key", k) }
-	expandTasks := func() int { return len(w.h.queue.ofType(tasks.TypeExpandBroadcast)) }
+	expandTasks := func() int { return len(w.h.queue.OfType(tasks.TypeExpandBroadcast)) }
 
 	var first broadcastDTO
 	t.Run("same key, same body: the first answer again", func(t *testing.T) {
@@ -168,7 +168,7 @@ func TestIdempotencyKey(t *testing.T) {
 		n := len(broadcastsOf(t, w))
 		resp, body := w.h.do("POST", broadcastsPath, all, admin, key("key-5"))
 		wantStatus(t, resp, body, 202)
-		queued := w.h.queue.ofType(tasks.TypeExpandBroadcast)
+		queued := w.h.queue.OfType(tasks.TypeExpandBroadcast)
 		p, _ := tasks.ParseExpandBroadcast(queued[len(queued)-1].Payload())
 		if decode[broadcastDTO](t, body).ID != b.ID || p.BroadcastID != b.ID || len(broadcastsOf(t, w)) != n {
 			t.Fatalf("retry made a new broadcast or queued another: %s, task for %s", body, p.BroadcastID)
@@ -206,7 +206,7 @@ func TestIdempotencyConcurrentSubmits(t *testing.T) {
 	tally := map[string]int{}
 	for r := 0; r < rounds; r++ {
 		k := fmt.Sprintf("double-tap-%d", r)
-		before, tasksBefore := len(broadcastsOf(t, w)), len(w.h.queue.ofType(tasks.TypeExpandBroadcast))
+		before, tasksBefore := len(broadcastsOf(t, w)), len(w.h.queue.OfType(tasks.TypeExpandBroadcast))
 		var mu sync.Mutex
 		ids := map[string]bool{}
 		var wg sync.WaitGroup
@@ -241,7 +241,7 @@ func TestIdempotencyConcurrentSubmits(t *testing.T) {
 		close(start)
 		wg.Wait()
 		created := len(broadcastsOf(t, w)) - before
-		queued := len(w.h.queue.ofType(tasks.TypeExpandBroadcast)) - tasksBefore
+		queued := len(w.h.queue.OfType(tasks.TypeExpandBroadcast)) - tasksBefore
 		if created != 1 || queued != 1 || len(ids) != 1 {
 			t.Fatalf("round %d: %d broadcasts created, %d expansions queued, %d distinct ids answered; want 1 each", r, created, queued, len(ids))
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
+	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -30,7 +31,7 @@ import (
 // run by drain, in order, as a single worker would.
 type inviteWorker struct {
 	mux    *asynq.ServeMux
-	queue  *recordingQueue
+	queue  *taskstest.Recorder
 	next   int
 	twilio *providerfake.Twilio
 	email  *providerfake.SendGrid
@@ -55,7 +56,7 @@ func newInviteWorker(t *testing.T, h *harness) *inviteWorker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &inviteWorker{queue: &recordingQueue{}, twilio: tw, email: sg}
+	w := &inviteWorker{queue: &taskstest.Recorder{}, twilio: tw, email: sg}
 	w.mux, err = worker.NewMux(worker.Deps{Identity: h.store, Roster: h.store, Ledger: h.store, Suppressions: h.store,
 		Budgets: h.store, Email: mail, SMS: sms, Push: push, Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: w.queue,
 		HashKey: h.deps.HashKey, Clock: h.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -82,14 +83,12 @@ func (w *inviteWorker) run(t *testing.T, task *asynq.Task) {
 func (w *inviteWorker) drain(t *testing.T) {
 	t.Helper()
 	for steps := 0; ; steps++ {
-		w.queue.mu.Lock()
-		if w.next == len(w.queue.tasks) {
-			w.queue.mu.Unlock()
+		queued := w.queue.Tasks()
+		if w.next == len(queued) {
 			return
 		}
-		task := w.queue.tasks[w.next]
+		task := queued[w.next]
 		w.next++
-		w.queue.mu.Unlock()
 		if steps > 10_000 {
 			t.Fatal("the worker keeps queueing tasks")
 		}
@@ -118,7 +117,7 @@ func TestImportInvitesEndToEnd(t *testing.T) {
 	if got.Invited != exp.Invites {
 		t.Fatalf("invited %d, want %d", got.Invited, exp.Invites)
 	}
-	for _, task := range h.queue.ofType(tasks.TypeExpandBroadcast) {
+	for _, task := range h.queue.OfType(tasks.TypeExpandBroadcast) {
 		w.run(t, task)
 	}
 	w.drain(t)
@@ -190,13 +189,13 @@ func TestImportInvitesEndToEnd(t *testing.T) {
 		langs["cy"], langs["pl"], emails, sentMails)
 
 	// The same file again: nothing new is queued or sent.
-	expands := len(h.queue.ofType(tasks.TypeExpandBroadcast))
+	expands := len(h.queue.OfType(tasks.TypeExpandBroadcast))
 	resp, body = s.upload(t, file, "dry_run=false")
 	wantStatus(t, resp, body, 200)
 	if again := decode[importResultDTO](t, body); again.Invited != 0 {
 		t.Errorf("re-upload invited %d", again.Invited)
 	}
-	for _, task := range h.queue.ofType(tasks.TypeExpandBroadcast)[expands:] {
+	for _, task := range h.queue.OfType(tasks.TypeExpandBroadcast)[expands:] {
 		w.run(t, task)
 	}
 	w.drain(t)
@@ -233,7 +232,7 @@ func TestImportInvitesEndToEnd(t *testing.T) {
 	// Day 3: one reminder per parent still not joined, the joiner excluded.
 	acceptedBefore := len(w.twilio.Accepted())
 	h.clock.Advance(3 * 24 * time.Hour)
-	for _, task := range h.queue.ofType(tasks.TypeInviteReminder) {
+	for _, task := range h.queue.OfType(tasks.TypeInviteReminder) {
 		if p, _ := tasks.ParseInviteReminder(task.Payload()); p.Day == 3 {
 			w.run(t, task)
 			w.run(t, task) // twice: still one reminder broadcast

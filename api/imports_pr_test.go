@@ -119,7 +119,7 @@ func TestImportLinksAndInvitesOnlyContactsWithPR(t *testing.T) {
 			if !slices.Equal(b.Audience.ParentIDs, []string{parents[0].ID}) {
 				t.Errorf("invite audience %v, want Bethan alone", b.Audience.ParentIDs)
 			}
-			for _, task := range h.queue.ofType(tasks.TypeExpandBroadcast) {
+			for _, task := range h.queue.OfType(tasks.TypeExpandBroadcast) {
 				w.run(t, task)
 			}
 			w.drain(t)
@@ -182,8 +182,8 @@ func TestImportWithoutPRColumn(t *testing.T) {
 	if e := decode[errorBody](t, body); e.Error.Fields["pr_missing"] == "" {
 		t.Errorf("422 without the pr_missing field: %s", body)
 	}
-	if kids, _ := s.h.store.ChildrenOfSchool(ctx, s.sc.ID); len(kids) != 0 || len(s.h.queue.tasks) != 0 {
-		t.Fatalf("a refused commit wrote %d children and queued %d tasks", len(kids), len(s.h.queue.tasks))
+	if kids, _ := s.h.store.ChildrenOfSchool(ctx, s.sc.ID); len(kids) != 0 || s.h.queue.Len() != 0 {
+		t.Fatalf("a refused commit wrote %d children and queued %d tasks", len(kids), s.h.queue.Len())
 	}
 
 	resp, body = s.upload(t, noPRFile, "dry_run=true&pr_missing=priority_one_only")

@@ -139,7 +139,7 @@ func TestImportDryRunWritesNothing(t *testing.T) {
 	if err != nil || len(kids) != 0 {
 		t.Errorf("a dry run wrote %d children (%v)", len(kids), err)
 	}
-	if n := len(s.h.queue.tasks); n != 0 {
+	if n := s.h.queue.Len(); n != 0 {
 		t.Errorf("a dry run queued %d tasks", n)
 	}
 	for _, v := range []string{"Cymraeg", "+447", "@example"} {
@@ -194,10 +194,10 @@ func TestImportCommitIsIdempotent(t *testing.T) {
 	if b.Template != "invite" || b.Category != "invites" || len(b.Audience.ParentIDs) != exp.Invites || b.Params["link"] == "" {
 		t.Errorf("invite broadcast: %s/%s to %d parents, params %v", b.Template, b.Category, len(b.Audience.ParentIDs), b.Params)
 	}
-	if n := len(s.h.queue.ofType(tasks.TypeExpandBroadcast)); n != 1 {
+	if n := len(s.h.queue.OfType(tasks.TypeExpandBroadcast)); n != 1 {
 		t.Errorf("%d expansions queued, want 1", n)
 	}
-	if n := len(s.h.queue.ofType(tasks.TypeInviteReminder)); n != 2 {
+	if n := len(s.h.queue.OfType(tasks.TypeInviteReminder)); n != 2 {
 		t.Errorf("%d reminders queued, want 2 (+3 and +7 days)", n)
 	}
 	batch, err := s.h.store.Import(ctx, got.ImportID)
@@ -229,7 +229,7 @@ func TestImportCommitIsIdempotent(t *testing.T) {
 		again.Summary.NewParents != 0 || again.Summary.ChangedParents != 0 || again.Summary.Invites != 0 {
 		t.Errorf("re-upload: %+v", again)
 	}
-	if n := len(s.h.queue.ofType(tasks.TypeExpandBroadcast)); n != 1 {
+	if n := len(s.h.queue.OfType(tasks.TypeExpandBroadcast)); n != 1 {
 		t.Errorf("after a re-upload %d expansions queued, want still 1", n)
 	}
 	kids2, _ := s.h.store.ChildrenOfSchool(ctx, s.sc.ID)
@@ -302,7 +302,7 @@ func TestResendInvitesAndFamiliesExport(t *testing.T) {
 	if again := decode[resendInvitesDTO](t, body); again != first || resp.Header.Get("Idempotent-Replayed") != "true" {
 		t.Errorf("repeat: %+v (replayed %q), want %+v", again, resp.Header.Get("Idempotent-Replayed"), first)
 	}
-	if n := len(s.h.queue.ofType(tasks.TypeExpandBroadcast)); n != 2 {
+	if n := len(s.h.queue.OfType(tasks.TypeExpandBroadcast)); n != 2 {
 		t.Errorf("%d expansions queued, want 2 (import, one resend)", n)
 	}
 	invs, err := s.h.store.FamilyInvitesOfSchool(ctx, s.sc.ID)

@@ -39,7 +39,7 @@ var smsCode = regexp.MustCompile(`\b([0-9]{8})\b`)
 // and returns the code texted to phone ("" if none was).
 func textedCode(t *testing.T, w *world, iw *inviteWorker, phone string) string {
 	t.Helper()
-	for _, task := range w.h.queue.ofType(tasks.TypeSendAccountEmail) {
+	for _, task := range w.h.queue.OfType(tasks.TypeSendAccountEmail) {
 		iw.run(t, task)
 	}
 	code := ""
@@ -77,7 +77,7 @@ func TestPasswordResetByText(t *testing.T) {
 	if known.StatusCode != 202 || unknown.StatusCode != known.StatusCode || string(knownBody) != string(unknownBody) {
 		t.Fatalf("known %d %s, unknown %d %s", known.StatusCode, knownBody, unknown.StatusCode, unknownBody)
 	}
-	if n := len(w.h.queue.ofType(tasks.TypeSendAccountEmail)); n != 1 {
+	if n := len(w.h.queue.OfType(tasks.TypeSendAccountEmail)); n != 1 {
 		t.Fatalf("%d account messages queued, want 1 (the known number's)", n)
 	}
 	code := textedCode(t, w, iw, phone)

@@ -245,7 +245,7 @@ func TestAddingStaffNeverAttachesAnExistingAccount(t *testing.T) {
 	}
 	// Only the new address gets a welcome email (an existing account has
 	// a password already).
-	if n := len(w.h.queue.ofType(tasks.TypeSendAccountEmail)); n != 1 {
+	if n := len(w.h.queue.OfType(tasks.TypeSendAccountEmail)); n != 1 {
 		t.Fatalf("%d account emails queued, want 1 (the new address's welcome)", n)
 	}
 

@@ -293,7 +293,7 @@ func TestRemovedChildStaysReadable(t *testing.T) {
 		t.Helper()
 		r, b := w.h.do("DELETE", "/v1/schools/sch_1/children/chd_1", nil, admin)
 		wantStatus(t, r, b, 204)
-		for _, task := range w.h.queue.ofType(tasks.TypeExpandBroadcast) {
+		for _, task := range w.h.queue.OfType(tasks.TypeExpandBroadcast) {
 			wk.run(t, task)
 		}
 		wk.drain(t)
@@ -369,7 +369,7 @@ func TestUnlinkDropsPendingMessagesAboutTheChild(t *testing.T) {
 	r, b = w.h.do("POST", "/v1/schools/sch_1/children/chd_1/awards", map[string]any{"reason": "Kindness"}, w.tokens[actTeacher])
 	wantStatus(t, r, b, 201)
 	award := decode[awardDTO](t, b)
-	for _, task := range w.h.queue.ofType(tasks.TypeExpandBroadcast) {
+	for _, task := range w.h.queue.OfType(tasks.TypeExpandBroadcast) {
 		wk.run(t, task) // the award's pages are written and their sends queued
 	}
 	page, err := w.h.store.LedgerPage(context.Background(), content.LedgerPageID("brd_"+award.ID, 0))
@@ -428,7 +428,7 @@ func TestRemovedChildReadableUntilPurge(t *testing.T) {
 	// The parent goes too: their erasure pulls their link from the child.
 	r, b = w.h.do("POST", "/v1/me/erase", map[string]string{"password": fixturePassword}, tok)
 	wantStatus(t, r, b, 202)
-	for _, task := range w.h.queue.ofType(tasks.TypeEraseStage) {
+	for _, task := range w.h.queue.OfType(tasks.TypeEraseStage) {
 		wk.run(t, task)
 	}
 	wk.drain(t)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/notify/outbox"
@@ -21,10 +22,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(mongotest.Main(m)) }
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
 
 // TestAccountEmailIsSentOnce: running the task twice (a redelivery after a
 // crash) sends one email, and the token is stored only as a hash.
@@ -39,7 +36,7 @@ func TestAccountEmailIsSentOnce(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	h := &AccountEmails{Deps{Identity: store, Roster: store, Email: ob, Catalog: notify.MustCatalog(),
-		HashKey: []byte("k"), Clock: fixedClock{now}, Log: log, Settings: Settings{AppURL: "https://hometime.app"}}}
+		HashKey: []byte("k"), Clock: clocktest.New(now), Log: log, Settings: Settings{AppURL: "https://hometime.app"}}}
 	st := &content.Staff{ID: "stf_1", Email: "nia@school.test", FirstName: "Nia", LastName: "N", CreatedAt: now}
 	if err := store.CreateStaff(ctx, st); err != nil {
 		t.Fatal(err)
@@ -101,7 +98,7 @@ func TestResetCodeIsTextedOnce(t *testing.T) {
 	sms := &recordedSMS{}
 	rdb, _ := redistest.New(t)
 	h := &AccountEmails{Deps{Identity: store, Roster: store, SMS: sms, Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb),
-		HashKey: []byte("k"), Clock: fixedClock{now}, Log: log,
+		HashKey: []byte("k"), Clock: clocktest.New(now), Log: log,
 		Settings: Settings{SMSSenderKey: ratelimit.SenderKey("twilio", "test"), SMSRate: ratelimit.Rate{PerSecond: 100, Burst: 1}}}}
 	p := &content.Parent{ID: "par_1", Phone: "+447911123456", Language: "cy", State: content.ParentActive, CreatedAt: now}
 	if err := store.CreateParent(ctx, p); err != nil {

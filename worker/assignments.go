@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -29,7 +28,7 @@ type Releases struct {
 	Roster      content.Roster
 	Feed        content.FeedWriter
 	Ledger      content.Ledger
-	Tasks       Enqueuer
+	Tasks       tasks.Enqueuer
 	Clock       content.Clock
 	Log         *slog.Logger
 	AppURL      string
@@ -86,14 +85,7 @@ func (h *Releases) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		Template: string(notify.TemplateActivitySet), Category: content.CategoryActivities,
 		Params:   releaseParams(a, children, strings.TrimRight(h.AppURL, "/")),
 		Audience: content.Audience{ParentIDs: parents}, State: content.BroadcastExpanding, CreatedAt: now}
-	if err := h.Ledger.CreateBroadcast(ctx, b); err != nil && !content.IsCode(err, content.CodeConflict) {
-		return err
-	}
-	task, err := tasks.NewExpandBroadcast(b.ID)
-	if err != nil {
-		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
-	}
-	if _, err := h.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if _, _, err := content.Publish(ctx, h.Ledger, tasks.Expander(h.Tasks), b, nil); err != nil {
 		return err
 	}
 	h.Log.Info("assignment released", "assignment_id", a.ID, "broadcast_id", b.ID,

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
 	"github.com/hometime-edu/hometime/worker/tasks"
+	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 )
 
 // TestReleaseWritesFeedsAndOneBroadcast: a release puts the activity in the
@@ -42,8 +44,8 @@ func TestReleaseWritesFeedsAndOneBroadcast(t *testing.T) {
 	if err := s.CreateAssignment(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	q := &taskRecorder{}
-	h := &Releases{Assignments: s, Roster: s, Feed: s, Ledger: s, Tasks: q, Clock: &settableClock{t: rel.Add(time.Second)},
+	q := &taskstest.Recorder{}
+	h := &Releases{Assignments: s, Roster: s, Feed: s, Ledger: s, Tasks: q, Clock: clocktest.New(rel.Add(time.Second)),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), AppURL: "https://hometime.app"}
 	run := func(at time.Time) {
 		t.Helper()
@@ -103,7 +105,7 @@ func TestReleaseWritesFeedsAndOneBroadcast(t *testing.T) {
 	if b.Params["child_ids"] != strings.Join(kidIDs, ",") {
 		t.Fatalf("child_ids %q, want %q", b.Params["child_ids"], strings.Join(kidIDs, ","))
 	}
-	if n := len(q.tasks); n != 2 || q.tasks[0].Type() != tasks.TypeExpandBroadcast {
+	if n := q.Len(); n != 2 || q.Tasks()[0].Type() != tasks.TypeExpandBroadcast {
 		t.Fatalf("queued %d tasks", n)
 	}
 	// Another class's children got nothing.
@@ -167,16 +169,16 @@ func TestDeadAndStaleTokensArePruned(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	DeadTokens(s, key, log)("par_1", "tok-dead")
-	q := &taskRecorder{}
-	h := &StaleDevices{Store: s, Tasks: q, Clock: &settableClock{t: now}, Log: log}
+	q := &taskstest.Recorder{}
+	h := &StaleDevices{Store: s, Tasks: q, Clock: clocktest.New(now), Log: log}
 	if err := h.Tick(ctx, tasks.NewDevicesTick(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if len(q.tasks) != 1 || q.tasks[0].Type() != tasks.TypeDropStaleDevices || string(q.tasks[0].Payload()) != `{"day":"2026-11-02"}` {
-		t.Fatalf("tick queued %d tasks", len(q.tasks))
+	if q.Len() != 1 || q.Tasks()[0].Type() != tasks.TypeDropStaleDevices || string(q.Tasks()[0].Payload()) != `{"day":"2026-11-02"}` {
+		t.Fatalf("tick queued %d tasks", q.Len())
 	}
 	for i := 0; i < 2; i++ {
-		if err := h.ProcessTask(ctx, q.tasks[0]); err != nil {
+		if err := h.ProcessTask(ctx, q.Tasks()[0]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -39,7 +38,7 @@ func DeadTokens(store DeviceTokenStore, hashKey []byte, log *slog.Logger) func(p
 // date), ProcessTask runs it. Idempotent: a second run finds nothing stale.
 type StaleDevices struct {
 	Store DeviceTokenStore
-	Tasks Enqueuer
+	Tasks tasks.Enqueuer
 	Clock content.Clock
 	Log   *slog.Logger
 }
@@ -50,7 +49,7 @@ func (h *StaleDevices) Tick(ctx context.Context, _ *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := tasks.Enqueue(ctx, h.Tasks, task); err != nil {
 		return err
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
 	"github.com/hometime-edu/hometime/content/phone"
 	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 )
 
 // TestChannelsForPreferences: push when the parent has the app, unless the
@@ -82,7 +83,7 @@ func TestExpansionUsesDevicesAndPreferences(t *testing.T) {
 			Audience: aud, State: content.BroadcastExpanding, CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
-		expand(t, s, &taskRecorder{}, id)
+		expand(t, s, &taskstest.Recorder{}, id)
 		count, channel, _ := ledgerOf(t, s, id)
 		want := map[string]string{"par_0000": "email", "par_0001": "push", "par_0002": "sms", "par_0004": "sms", "par_0005": "sms"}
 		if len(count) != len(want) {

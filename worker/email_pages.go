@@ -7,6 +7,7 @@ import (
 
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
 // EmailPages sends the email entries of the ledger pages of one task (a
@@ -29,7 +30,7 @@ type EmailPages struct {
 	Suppressions content.Suppressions
 	Email        notify.EmailSender
 	Catalog      *notify.Catalog
-	Tasks        Enqueuer
+	Tasks        tasks.Enqueuer
 	HashKey      []byte
 	Clock        content.Clock
 	Log          *slog.Logger

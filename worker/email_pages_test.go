@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/mongostore"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/notify/providerfake"
 	"github.com/hometime-edu/hometime/notify/sendgrid"
+	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 )
 
 // pageSender is what the per-page dispatcher calls for each channel.
@@ -33,8 +35,8 @@ var (
 // parent on the channel chosen for it.
 type broadcastFixture struct {
 	store *mongostore.Store
-	clock *settableClock
-	queue *taskRecorder
+	clock *clocktest.Clock
+	queue *taskstest.Recorder
 	log   *slog.Logger
 	pages []string
 	ref   map[string]string // parent id → content.EntryRef of its entry
@@ -45,7 +47,7 @@ func newBroadcastFixture(t *testing.T, parents []*content.Parent, channel func(i
 	ctx := context.Background()
 	store := mongotest.NewStore(t)
 	// 10:00 on a Monday in London: inside the send window.
-	clock := &settableClock{t: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
 	school := &content.School{ID: "sch_1", Name: "Riverside Primary", Country: "GB", TimeZone: "Europe/London",
 		Language: "en", QuietStart: "20:00", QuietEnd: "07:30", SMSBudgetPence: 1_000_000}
 	if err := store.CreateSchool(ctx, school); err != nil {
@@ -56,7 +58,7 @@ func newBroadcastFixture(t *testing.T, parents []*content.Parent, channel func(i
 	if err := store.CreateBroadcast(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	f := &broadcastFixture{store: store, clock: clock, queue: &taskRecorder{},
+	f := &broadcastFixture{store: store, clock: clock, queue: &taskstest.Recorder{},
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)), ref: map[string]string{}}
 	var pages []*content.LedgerPage
 	for i, p := range parents {
@@ -204,8 +206,8 @@ func TestEmailPagesBatchPerPage(t *testing.T) {
 	if got := fake.Requests(); got != requests {
 		t.Errorf("redelivery made %d more requests", got-requests)
 	}
-	if len(f.queue.tasks) != 0 {
-		t.Errorf("%d follow-up tasks for a page with nothing waiting", len(f.queue.tasks))
+	if f.queue.Len() != 0 {
+		t.Errorf("%d follow-up tasks for a page with nothing waiting", f.queue.Len())
 	}
 }
 
@@ -281,8 +283,8 @@ func TestEmailPageRateLimitedThenSent(t *testing.T) {
 			t.Errorf("%s after a 429: %s %q until %v, want pending until +90s", id, e.State(), e.ErrorCode, e.NotBefore)
 		}
 	}
-	if len(f.queue.tasks) != 1 {
-		t.Fatalf("%d retry tasks, want 1", len(f.queue.tasks))
+	if f.queue.Len() != 1 {
+		t.Fatalf("%d retry tasks, want 1", f.queue.Len())
 	}
 	f.clock.Set(start.Add(30 * time.Second))
 	f.sendAll(t, h) // too early: nothing is due
@@ -327,8 +329,8 @@ func TestEmailPageAmbiguousTimeoutIsUnknown(t *testing.T) {
 			t.Errorf("%s: the provider holds %d emails, want 1", p.ID, n)
 		}
 	}
-	if len(f.queue.tasks) != 0 {
-		t.Errorf("%d follow-up tasks for unknown entries", len(f.queue.tasks))
+	if f.queue.Len() != 0 {
+		t.Errorf("%d follow-up tasks for unknown entries", f.queue.Len())
 	}
 }
 

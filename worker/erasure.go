@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -21,7 +20,7 @@ type ErasureAreas interface {
 // StartErasure records an erasure for subject (once: a subject already
 // being erased keeps its record) and queues the stage its record says is
 // next, so asking again also restarts a chain Redis lost.
-func StartErasure(ctx context.Context, store content.Erasures, q Enqueuer, subject content.ErasureSubject,
+func StartErasure(ctx context.Context, store content.Erasures, q tasks.Enqueuer, subject content.ErasureSubject,
 	reason, requestedBy string, schoolIDs []string, now time.Time) error {
 	rec, _, err := store.StartErasure(ctx, &content.ErasureRecord{Subject: subject, Reason: reason,
 		RequestedBy: requestedBy, SchoolIDs: schoolIDs, RequestedAt: now})
@@ -34,12 +33,12 @@ func StartErasure(ctx context.Context, store content.Erasures, q Enqueuer, subje
 	return queueStage(ctx, q, subject, rec.Stage)
 }
 
-func queueStage(ctx context.Context, q Enqueuer, subject content.ErasureSubject, stage int) error {
+func queueStage(ctx context.Context, q tasks.Enqueuer, subject content.ErasureSubject, stage int) error {
 	t, err := tasks.NewEraseStage(subject.Kind, subject.ID, stage)
 	if err != nil {
 		return err
 	}
-	if _, err := q.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := tasks.Enqueue(ctx, q, t); err != nil {
 		return fmt.Errorf("queue erasure stage %d of %s: %w", stage, subject.Key(), err)
 	}
 	return nil
@@ -58,7 +57,7 @@ type Erasures struct {
 	Identity     content.Identity
 	Suppressions content.Suppressions
 	Audit        content.Audit
-	Tasks        Enqueuer
+	Tasks        tasks.Enqueuer
 	HashKey      []byte
 	Clock        content.Clock
 	Log          *slog.Logger

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -27,7 +26,7 @@ import (
 type Expansions struct {
 	Ledger content.Ledger
 	Roster content.Roster
-	Tasks  Enqueuer
+	Tasks  tasks.Enqueuer
 	Clock  content.Clock
 	Log    *slog.Logger
 	Phones phone.Numbers // which numbers take texts
@@ -71,7 +70,9 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	h.Log.Info("broadcast expanded", "broadcast_id", b.ID, "pages", w.n, "recipients", w.total)
-	return nil
+	// The sends may have settled every page before the broadcast said how
+	// many it has (or there are none): then nobody else would mark it done.
+	return settleBroadcast(ctx, h.Ledger, h.Log, b.ID, 0)
 }
 
 // pageWriter fills ledger pages with new recipients and appends them in
@@ -81,7 +82,7 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // (re-runs only append), and claims make a run queued twice harmless.
 type pageWriter struct {
 	ledger  content.Ledger
-	tasks   Enqueuer
+	tasks   tasks.Enqueuer
 	phones  phone.Numbers
 	b       *content.Broadcast
 	done    map[string]bool // recipients already on a page
@@ -160,7 +161,7 @@ func (w *pageWriter) queueRuns(ctx context.Context, last bool) error {
 		if err != nil {
 			return err
 		}
-		if _, err := w.tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		if err := tasks.Enqueue(ctx, w.tasks, task); err != nil {
 			return fmt.Errorf("queue pages %d+ of %s: %w", w.queued, w.b.ID, err)
 		}
 		w.queued = end

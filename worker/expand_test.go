@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/mongostore"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
 	"github.com/hometime-edu/hometime/worker/tasks"
+	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 )
 
 // rosterWithFamilies: n parents, each with a child in class A or B; every
@@ -44,9 +46,9 @@ func rosterWithFamilies(t *testing.T, s *mongostore.Store, from, n int) {
 	}
 }
 
-func expand(t *testing.T, s *mongostore.Store, q *taskRecorder, id string) {
+func expand(t *testing.T, s *mongostore.Store, q *taskstest.Recorder, id string) {
 	t.Helper()
-	h := &Expansions{Ledger: s, Roster: s, Tasks: q, Clock: &settableClock{t: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)},
+	h := &Expansions{Ledger: s, Roster: s, Tasks: q, Clock: clocktest.New(time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	task, err := tasks.NewExpandBroadcast(id)
 	if err != nil {
@@ -106,7 +108,7 @@ func TestExpandBroadcastOncePerParent(t *testing.T) {
 	if err := s.CreateBroadcast(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	q := &taskRecorder{}
+	q := &taskstest.Recorder{}
 	expand(t, s, q, b.ID)
 	count, channel, pages := ledgerOf(t, s, b.ID)
 	if len(count) != 248 || pages != 3 {
@@ -121,10 +123,10 @@ func TestExpandBroadcastOncePerParent(t *testing.T) {
 		t.Errorf("closed %d, leaver %d, email-only %q, sibling family %q", count["par_0003"], count["par_0005"], channel["par_0007"], channel["par_0010"])
 	}
 	// The three pages go in one task, so their email entries share requests.
-	if len(q.tasks) != 1 || q.tasks[0].Type() != tasks.TypeSendPages {
-		t.Fatalf("%d tasks queued, want one %s", len(q.tasks), tasks.TypeSendPages)
+	if q.Len() != 1 || q.Tasks()[0].Type() != tasks.TypeSendPages {
+		t.Fatalf("%d tasks queued, want one %s", q.Len(), tasks.TypeSendPages)
 	}
-	if p, err := tasks.ParseSendPages(q.tasks[0].Payload()); err != nil || len(p.PageIDs) != 3 ||
+	if p, err := tasks.ParseSendPages(q.Tasks()[0].Payload()); err != nil || len(p.PageIDs) != 3 ||
 		p.PageIDs[0] != content.LedgerPageID(b.ID, 0) || p.PageIDs[2] != content.LedgerPageID(b.ID, 2) {
 		t.Errorf("queued pages %+v %v", p, err)
 	}
@@ -165,7 +167,7 @@ func TestExpansionQueuesRunsAsPagesAreWritten(t *testing.T) {
 	s := mongotest.NewStore(t)
 	b := &content.Broadcast{ID: "brd_big", SchoolID: "sch_1", Template: "award", Audience: content.Audience{AllParents: true},
 		State: content.BroadcastExpanding, CreatedAt: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
-	q := &taskRecorder{}
+	q := &taskstest.Recorder{}
 	w := &pageWriter{ledger: s, tasks: q, b: b, done: map[string]bool{}, now: b.CreatedAt}
 	queuedAfter := map[int]int{} // recipients added -> tasks queued by then
 	const recipients = (2*pagesPerWrite + 5) * content.LedgerPageSize
@@ -175,9 +177,7 @@ func TestExpansionQueuesRunsAsPagesAreWritten(t *testing.T) {
 			t.Fatal(err)
 		}
 		if (i+1)%(pagesPerWrite*content.LedgerPageSize) == 0 {
-			q.mu.Lock()
-			queuedAfter[i+1] = len(q.tasks)
-			q.mu.Unlock()
+			queuedAfter[i+1] = q.Len()
 		}
 	}
 	runsPerWrite := pagesPerWrite / tasks.MaxPagesPerTask
@@ -190,11 +190,11 @@ func TestExpansionQueuesRunsAsPagesAreWritten(t *testing.T) {
 	if err := w.finish(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(q.tasks) != 2*runsPerWrite+1 {
-		t.Fatalf("%d runs queued in all, want %d", len(q.tasks), 2*runsPerWrite+1)
+	if q.Len() != 2*runsPerWrite+1 {
+		t.Fatalf("%d runs queued in all, want %d", q.Len(), 2*runsPerWrite+1)
 	}
 	next := 0 // every page in exactly one run, in order
-	for k, task := range q.tasks {
+	for k, task := range q.Tasks() {
 		p, err := tasks.ParseSendPages(task.Payload())
 		if err != nil {
 			t.Fatal(err)
@@ -223,7 +223,7 @@ func TestExpandBroadcastToAClass(t *testing.T) {
 	if err := s.CreateBroadcast(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	expand(t, s, &taskRecorder{}, b.ID)
+	expand(t, s, &taskstest.Recorder{}, b.ID)
 	count, _, _ := ledgerOf(t, s, b.ID)
 	// Class A holds the children of the 20 even-numbered parents (every
 	// tenth of them also has a child in class B, which changes nothing).
@@ -259,7 +259,7 @@ func TestExpandBroadcastToALargeNamedAudience(t *testing.T) {
 	if got, _ := s.Broadcast(ctx, b.ID); len(got.Audience.ParentIDs) != 0 {
 		t.Fatalf("the broadcast document carries %d ids; this test wants them kept apart", len(got.Audience.ParentIDs))
 	}
-	expand(t, s, &taskRecorder{}, b.ID)
+	expand(t, s, &taskstest.Recorder{}, b.ID)
 	count, _, _ := ledgerOf(t, s, b.ID)
 	if len(count) != n {
 		t.Fatalf("%d recipients on the ledger, want %d", len(count), n)

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -31,7 +30,7 @@ type Exports struct {
 	Store  content.Exports
 	Roster content.Roster
 	Ledger content.Ledger
-	Tasks  Enqueuer
+	Tasks  tasks.Enqueuer
 	Clock  content.Clock
 	Log    *slog.Logger
 	AppURL string
@@ -143,15 +142,8 @@ func (h *Exports) notify(ctx context.Context, e *content.Export) error {
 		Template: string(notify.TemplateExportReady), Category: "account",
 		Params:   map[string]string{"link": strings.TrimRight(h.AppURL, "/") + "/exports/" + e.ID},
 		Audience: content.Audience{ParentIDs: []string{e.ParentID}}, State: content.BroadcastExpanding, CreatedAt: h.Clock.Now()}
-	if err := h.Ledger.CreateBroadcast(ctx, b); err != nil && !content.IsCode(err, content.CodeConflict) {
-		return fmt.Errorf("create export broadcast: %w", err)
-	}
-	t, err := tasks.NewExpandBroadcast(id)
-	if err != nil {
-		return err
-	}
-	if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("queue export broadcast expansion: %w", err)
+	if _, _, err := content.Publish(ctx, h.Ledger, tasks.Expander(h.Tasks), b, nil); err != nil {
+		return fmt.Errorf("publish export broadcast: %w", err)
 	}
 	return nil
 }

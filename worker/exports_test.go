@@ -247,7 +247,7 @@ func TestParentExportCompletenessAndIsolation(t *testing.T) {
 		b.Audience.ParentIDs[0] != "par_00001" || !strings.HasPrefix(b.Params["link"], "https://hometime.test/") {
 		t.Fatalf("broadcast: %+v", b)
 	}
-	for _, qt := range w.queue.tasks {
+	for _, qt := range w.queue.Tasks() {
 		if bytes.Contains(qt.Payload(), []byte("canary")) || bytes.Contains(qt.Payload(), []byte("@")) {
 			t.Fatalf("task payload carries personal data: %s", qt.Payload())
 		}

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -25,7 +24,7 @@ import (
 type Fallbacks struct {
 	Ledger content.Ledger
 	Roster content.Roster
-	Tasks  Enqueuer
+	Tasks  tasks.Enqueuer
 	Clock  content.Clock
 	Log    *slog.Logger
 	Delay  time.Duration
@@ -89,7 +88,8 @@ func (h *Fallbacks) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	h.Log.Info("important fallback", "page_id", page.ID, "unread", len(unread), "sms", len(fb.Entries))
 	if len(fb.Entries) == 0 {
-		return nil
+		// Nothing falls back: this check may have been the last thing owed.
+		return settleBroadcast(ctx, h.Ledger, h.Log, page.BroadcastID, page.N+1)
 	}
 	return h.queue(ctx, fbID)
 }
@@ -107,7 +107,7 @@ func (h *Fallbacks) again(ctx context.Context, pageID string, at time.Time) erro
 	if err != nil {
 		return err
 	}
-	if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := tasks.Enqueue(ctx, h.Tasks, t); err != nil {
 		return fmt.Errorf("queue fallback check of %s: %w", pageID, err)
 	}
 	return nil
@@ -118,7 +118,7 @@ func (h *Fallbacks) queue(ctx context.Context, pageID string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := tasks.Enqueue(ctx, h.Tasks, t); err != nil {
 		return fmt.Errorf("queue %s: %w", pageID, err)
 	}
 	return nil

@@ -38,7 +38,7 @@ func TestImportantPushFallsBackToSMS(t *testing.T) {
 	f.sendAll(t, push)
 
 	var check *tasks.ImportantFallback
-	for _, task := range f.queue.tasks {
+	for _, task := range f.queue.Tasks() {
 		if task.Type() == tasks.TypeImportantFallback {
 			p, err := tasks.ParseImportantFallback(task.Payload())
 			if err != nil {

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -24,7 +23,7 @@ type InviteReminders struct {
 	Imports content.Imports
 	Roster  content.Roster
 	Ledger  content.Ledger
-	Tasks   Enqueuer
+	Tasks   tasks.Enqueuer
 	HashKey []byte
 	Clock   content.Clock
 	Log     *slog.Logger
@@ -43,7 +42,6 @@ func (h *InviteReminders) ProcessTask(ctx context.Context, t *asynq.Task) error 
 		return err
 	}
 	brdID := "brd_" + content.KeyedHash(h.HashKey, fmt.Sprintf("reminder:%s:%d", p.ImportID, p.Day))[:20]
-	created := false
 	b, err := h.Ledger.Broadcast(ctx, brdID)
 	if content.IsCode(err, content.CodeNotFound) {
 		ids, err := h.stillInvited(ctx, batch)
@@ -58,20 +56,12 @@ func (h *InviteReminders) ProcessTask(ctx context.Context, t *asynq.Task) error 
 			Template: string(notify.TemplateInviteReminder), Category: "invites",
 			Params: map[string]string{"link": h.AppURL}, Audience: content.Audience{ParentIDs: ids},
 			State: content.BroadcastExpanding, CreatedAt: h.Clock.Now()}
-		switch err := h.Ledger.CreateBroadcast(ctx, b); {
-		case err == nil:
-			created = true
-		case !content.IsCode(err, content.CodeConflict):
-			return err
-		}
 	} else if err != nil {
 		return err
 	}
-	task, err := tasks.NewExpandBroadcast(brdID)
+	// Found, it is a retry: publishing it again only queues its expansion.
+	b, created, err := content.Publish(ctx, h.Ledger, tasks.Expander(h.Tasks), b, nil)
 	if err != nil {
-		return err
-	}
-	if _, err := h.Tasks.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return err
 	}
 	if created {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/notify/providerfake"
@@ -17,6 +18,7 @@ import (
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
+	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 )
 
 // TestInvitesCarryEachParentsOwnCode: an invite goes by SMS and email to a
@@ -29,7 +31,7 @@ func TestInvitesCarryEachParentsOwnCode(t *testing.T) {
 	store := mongotest.NewStore(t)
 	rdb, _ := redistest.New(t)
 	key := []byte("test-key")
-	clock := &settableClock{t: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := store.CreateSchool(ctx, &content.School{ID: "sch_1", Name: "Riverside Primary", Country: "GB",
 		TimeZone: "Europe/London", Language: "en", QuietStart: "20:00", QuietEnd: "07:30", SMSBudgetPence: 1_000_000}); err != nil {
@@ -69,8 +71,8 @@ func TestInvitesCarryEachParentsOwnCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	queue := &taskRecorder{}
-	pages := &Pages{Ledger: store, Senders: []PageSender{
+	queue := &taskstest.Recorder{}
+	pages := &Pages{Ledger: store, Log: log, Senders: []PageSender{
 		&SMSPages{Ledger: store, Roster: store, Suppressions: store, Budgets: store, SMS: sms, Catalog: notify.MustCatalog(),
 			Limiter: ratelimit.New(rdb), Tasks: queue, HashKey: key, Clock: clock, Log: log,
 			SenderKey: ratelimit.SenderKey("twilio", "test"), Rate: ratelimit.Rate{PerSecond: 1000, Burst: 1}, Price: 4,
@@ -87,14 +89,14 @@ func TestInvitesCarryEachParentsOwnCode(t *testing.T) {
 			t.Fatal(err)
 		}
 		expand(t, store, queue, id)
-		for _, task := range queue.tasks {
+		for _, task := range queue.Tasks() {
 			if task.Type() == tasks.TypeSendPages {
 				if err := pages.ProcessTask(ctx, task); err != nil {
 					t.Fatalf("send pages: %v", err)
 				}
 			}
 		}
-		queue.tasks = nil
+		queue.Reset()
 	}
 	invite("brd_inv", notify.TemplateInvite)
 

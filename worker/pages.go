@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
@@ -18,10 +19,12 @@ type PageSender interface {
 // Pages handles TypeSendPage and TypeSendPages: it loads the pages once and
 // lets each channel's sender take its own entries. A failing channel does
 // not hold the others back; the task is retried and the claims make that
-// harmless.
+// harmless. When the senders have settled the last entries a broadcast
+// owed, it marks the broadcast done.
 type Pages struct {
 	Ledger  content.Ledger
 	Senders []PageSender
+	Log     *slog.Logger
 }
 
 func (h *Pages) ProcessTask(ctx context.Context, t *asynq.Task) error {
@@ -58,6 +61,9 @@ func (h *Pages) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if err := s.SendPages(ctx, pages); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := settleBroadcasts(ctx, h.Ledger, h.Log, pages); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -327,7 +327,7 @@ func releaseClaims(ctx context.Context, ledger content.Ledger, pageID string, wo
 // follow up. Page tasks serve every channel, so a follow-up another channel
 // already queued for the same instant is the same task (its TaskID names
 // page and time) and is not queued twice.
-func scheduleFollowUp(ctx context.Context, q Enqueuer, pc *pageContext, ch notify.Channel, now time.Time) error {
+func scheduleFollowUp(ctx context.Context, q tasks.Enqueuer, pc *pageContext, ch notify.Channel, now time.Time) error {
 	next := pc.retryAt
 	for _, e := range pc.page.Entries {
 		if e.Channel == string(ch) && e.Rank < content.RankUnknown && !e.Held() && now.Before(e.NotBefore) &&
@@ -342,7 +342,7 @@ func scheduleFollowUp(ctx context.Context, q Enqueuer, pc *pageContext, ch notif
 	if err != nil {
 		return err
 	}
-	if _, err := q.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := tasks.Enqueue(ctx, q, t); err != nil {
 		return fmt.Errorf("queue follow-up of %s: %w", pc.page.ID, err)
 	}
 	return nil
@@ -373,7 +373,7 @@ func wholeCallResults(n int, callErr error) ([]notify.Result, error) {
 type channelDeps struct {
 	ledger content.Ledger
 	roster content.Roster
-	tasks  Enqueuer
+	tasks  tasks.Enqueuer
 	clock  content.Clock
 	count  outcomeCounter
 }

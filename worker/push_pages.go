@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/tasks"
@@ -40,7 +39,7 @@ type PushPages struct {
 	Devices ParentDevices
 	Push    notify.PushSender
 	Catalog *notify.Catalog
-	Tasks   Enqueuer
+	Tasks   tasks.Enqueuer
 	Clock   content.Clock
 	Log     *slog.Logger
 	// RetryAfter is how long a rate-limited or transient entry waits before
@@ -277,7 +276,7 @@ func (h *PushPages) scheduleFallback(ctx context.Context, pc *pageContext, now t
 	if err != nil {
 		return err
 	}
-	if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if err := tasks.Enqueue(ctx, h.Tasks, t); err != nil {
 		return fmt.Errorf("queue fallback check of %s: %w", pc.page.ID, err)
 	}
 	return nil

@@ -187,8 +187,8 @@ func TestPushPageRetriesQuotaNotDeadTokens(t *testing.T) {
 	if e.State() != content.StatePending || e.ErrorCode != "QUOTA_EXCEEDED" || !e.NotBefore.Equal(start.Add(10*time.Second)) {
 		t.Fatalf("par_001 after a quota refusal: %s %q until %v, want pending until +10s", e.State(), e.ErrorCode, e.NotBefore)
 	}
-	if len(f.queue.tasks) != 1 {
-		t.Fatalf("%d retry tasks, want 1", len(f.queue.tasks))
+	if f.queue.Len() != 1 {
+		t.Fatalf("%d retry tasks, want 1", f.queue.Len())
 	}
 	fake.RejectToken("tok-001-a", "") // quota back
 	f.clock.Set(start.Add(time.Minute))
@@ -243,8 +243,8 @@ func TestQuietHoursDeferPushNotEmail(t *testing.T) {
 			t.Errorf("%s push at night: %s until %v, want deferred until %v", p.ID, e.State(), e.NotBefore, morning)
 		}
 	}
-	if len(f.queue.tasks) != 1 {
-		t.Fatalf("%d follow-up tasks, want 1 (for the pushes)", len(f.queue.tasks))
+	if f.queue.Len() != 1 {
+		t.Fatalf("%d follow-up tasks, want 1 (for the pushes)", f.queue.Len())
 	}
 
 	f.clock.Set(morning)
@@ -284,8 +284,8 @@ func TestPushPageAmbiguousTimeoutIsUnknown(t *testing.T) {
 	if n := len(fake.Received()); n != 1 {
 		t.Errorf("FCM received %d pushes, want 1: an unknown send must not be repeated", n)
 	}
-	if len(f.queue.tasks) != 0 {
-		t.Errorf("%d follow-up tasks for an unknown entry", len(f.queue.tasks))
+	if f.queue.Len() != 0 {
+		t.Errorf("%d follow-up tasks for an unknown entry", f.queue.Len())
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 // Relay reconciles Redis with the ledger. It never sends anything itself.
 type Relay struct {
 	Ledger content.Ledger
-	Tasks  Enqueuer
+	Tasks  tasks.Enqueuer
 	Clock  content.Clock
 	Log    *slog.Logger
 	// Lease is how long a claim may stay unresolved before the entry is
@@ -59,11 +59,7 @@ func (h *Relay) redriveExpansions(ctx context.Context) error {
 		if now.Sub(b.CreatedAt) <= h.Grace {
 			continue
 		}
-		t, err := tasks.NewExpandBroadcast(b.ID)
-		if err != nil {
-			return err
-		}
-		if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		if err := tasks.QueueExpansion(ctx, h.Tasks, b.ID); err != nil {
 			return fmt.Errorf("requeue expansion of %s: %w", b.ID, err)
 		}
 		h.Log.Warn("relay requeued an expansion", "broadcast_id", b.ID)
@@ -101,7 +97,7 @@ func (h *Relay) sweep(ctx context.Context, b *content.Broadcast) error {
 					if err != nil {
 						return err
 					}
-					if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+					if err := tasks.Enqueue(ctx, h.Tasks, t); err != nil {
 						return fmt.Errorf("requeue fallback check of %s: %w", page.ID, err)
 					}
 				}
@@ -137,7 +133,7 @@ func (h *Relay) sweep(ctx context.Context, b *content.Broadcast) error {
 			if err != nil {
 				return err
 			}
-			if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			if err := tasks.Enqueue(ctx, h.Tasks, t); err != nil {
 				return fmt.Errorf("requeue %s: %w", page.ID, err)
 			}
 			requeued++

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
 	"github.com/hometime-edu/hometime/worker/tasks"
+	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 )
 
 // TestRelayRepairsAfterACrash: a worker claimed three entries and died.
@@ -21,7 +23,7 @@ func TestRelayRepairsAfterACrash(t *testing.T) {
 	ctx := context.Background()
 	s := mongotest.NewStore(t)
 	start := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
-	clock := &settableClock{t: start}
+	clock := clocktest.New(start)
 	b := &content.Broadcast{ID: "brd_r", SchoolID: "sch_1", Template: "award", State: content.BroadcastExpanding, CreatedAt: start}
 	if err := s.CreateBroadcast(ctx, b); err != nil {
 		t.Fatal(err)
@@ -39,7 +41,7 @@ func TestRelayRepairsAfterACrash(t *testing.T) {
 	if _, err := s.ClaimEntries(ctx, page.ID, []int{0, 1, 2}, start); err != nil { // then the worker dies
 		t.Fatal(err)
 	}
-	q := &taskRecorder{}
+	q := &taskstest.Recorder{}
 	relay := &Relay{Ledger: s, Tasks: q, Clock: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Lease: 10 * time.Minute, Grace: 10 * time.Minute}
 	run := func() {
@@ -50,8 +52,8 @@ func TestRelayRepairsAfterACrash(t *testing.T) {
 	}
 
 	run() // within the lease and grace: nothing to repair
-	if len(q.tasks) != 0 {
-		t.Fatalf("relay queued %d tasks for a fresh page", len(q.tasks))
+	if q.Len() != 0 {
+		t.Fatalf("relay queued %d tasks for a fresh page", q.Len())
 	}
 	clock.Set(start.Add(11 * time.Minute))
 	run()
@@ -65,10 +67,10 @@ func TestRelayRepairsAfterACrash(t *testing.T) {
 			t.Errorf("entry %d: %s, want %s", i, e.State(), want)
 		}
 	}
-	if len(q.tasks) != 1 {
-		t.Fatalf("relay queued %d tasks, want 1 for the page", len(q.tasks))
+	if q.Len() != 1 {
+		t.Fatalf("relay queued %d tasks, want 1 for the page", q.Len())
 	}
-	if p, err := tasks.ParseSendPage(q.tasks[0].Payload()); err != nil || p.PageID != page.ID {
+	if p, err := tasks.ParseSendPage(q.Tasks()[0].Payload()); err != nil || p.PageID != page.ID {
 		t.Fatalf("requeued %+v %v", p, err)
 	}
 	// The requeued page is worked: the seven owed entries are sent.
@@ -99,28 +101,28 @@ func TestRelayRequeuesALostExpansion(t *testing.T) {
 	ctx := context.Background()
 	s := mongotest.NewStore(t)
 	start := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
-	clock := &settableClock{t: start}
+	clock := clocktest.New(start)
 	b := &content.Broadcast{ID: "brd_lost", SchoolID: "sch_1", Template: "award", State: content.BroadcastExpanding, CreatedAt: start}
 	if err := s.CreateBroadcast(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	q := &taskRecorder{}
+	q := &taskstest.Recorder{}
 	relay := &Relay{Ledger: s, Tasks: q, Clock: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Lease: 10 * time.Minute, Grace: 10 * time.Minute}
 	if err := relay.ProcessTask(ctx, tasks.NewRelay(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if len(q.tasks) != 0 {
-		t.Fatalf("relay queued %d tasks for a broadcast created just now", len(q.tasks))
+	if q.Len() != 0 {
+		t.Fatalf("relay queued %d tasks for a broadcast created just now", q.Len())
 	}
 	clock.Set(start.Add(11 * time.Minute))
 	if err := relay.ProcessTask(ctx, tasks.NewRelay(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if len(q.tasks) != 1 || q.tasks[0].Type() != tasks.TypeExpandBroadcast {
-		t.Fatalf("relay queued %d tasks, want the expansion", len(q.tasks))
+	if q.Len() != 1 || q.Tasks()[0].Type() != tasks.TypeExpandBroadcast {
+		t.Fatalf("relay queued %d tasks, want the expansion", q.Len())
 	}
-	if p, err := tasks.ParseExpandBroadcast(q.tasks[0].Payload()); err != nil || p.BroadcastID != b.ID {
+	if p, err := tasks.ParseExpandBroadcast(q.Tasks()[0].Payload()); err != nil || p.BroadcastID != b.ID {
 		t.Fatalf("queued %+v %v", p, err)
 	}
 }

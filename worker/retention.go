@@ -35,7 +35,7 @@ type RetentionSweeps struct {
 	// archives.
 	Invited content.InvitedRetention
 	Exports ExpiredExports
-	Tasks   Enqueuer
+	Tasks   tasks.Enqueuer
 	Clock   content.Clock
 	Log     *slog.Logger
 	AppURL  string
@@ -56,7 +56,7 @@ func (h *RetentionSweeps) Tick(ctx context.Context, _ *asynq.Task) error {
 		if err != nil {
 			return err
 		}
-		if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		if err := tasks.Enqueue(ctx, h.Tasks, t); err != nil {
 			return fmt.Errorf("queue %s sweep: %w", kind, err)
 		}
 	}
@@ -287,18 +287,14 @@ func (h *RetentionSweeps) notice(ctx context.Context, g noticeGroup, ids []strin
 		Template: string(notify.TemplateInactivityNotice), Category: "account",
 		Params:   map[string]string{"close_date": g.closeDay, "link": strings.TrimRight(h.AppURL, "/") + "/signin"},
 		Audience: content.Audience{ParentIDs: slices.Clone(ids)}, State: content.BroadcastExpanding, CreatedAt: now}
-	if err := h.Ledger.CreateBroadcast(ctx, b); err != nil && !content.IsCode(err, content.CodeConflict) {
-		return "", fmt.Errorf("create notice broadcast: %w", err)
+	warnThenQueue := func(ctx context.Context, id string) error {
+		if err := h.Store.WarnParents(ctx, ids, now); err != nil {
+			return fmt.Errorf("warn parents: %w", err)
+		}
+		return tasks.QueueExpansion(ctx, h.Tasks, id)
 	}
-	if err := h.Store.WarnParents(ctx, ids, now); err != nil {
-		return "", fmt.Errorf("warn parents: %w", err)
-	}
-	t, err := tasks.NewExpandBroadcast(id)
-	if err != nil {
-		return "", err
-	}
-	if _, err := h.Tasks.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return "", fmt.Errorf("queue notice expansion: %w", err)
+	if _, _, err := content.Publish(ctx, h.Ledger, warnThenQueue, b, nil); err != nil {
+		return "", fmt.Errorf("publish notice: %w", err)
 	}
 	return id, nil
 }

@@ -10,10 +10,12 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/mongostore"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 	"github.com/hometime-edu/hometime/worker/tasks"
+	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 )
 
 // retentionWorld is one school with families on the real store, the sweeps
@@ -23,8 +25,8 @@ type retentionWorld struct {
 	t       *testing.T
 	ctx     context.Context
 	store   *mongostore.Store
-	clock   *settableClock
-	queue   *taskRecorder
+	clock   *clocktest.Clock
+	queue   *taskstest.Recorder
 	sweeps  *RetentionSweeps
 	erasure *Erasures
 	start   time.Time
@@ -37,8 +39,8 @@ func newRetentionWorld(t *testing.T) *retentionWorld {
 	ctx := context.Background()
 	s := mongotest.NewStore(t)
 	start := time.Date(2025, 1, 10, 9, 0, 0, 0, time.UTC)
-	clock := &settableClock{t: start}
-	q := &taskRecorder{}
+	clock := clocktest.New(start)
+	q := &taskstest.Recorder{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	w := &retentionWorld{t: t, ctx: ctx, store: s, clock: clock, queue: q, start: start,
 		sweeps: &RetentionSweeps{Store: s, Roster: s, Ledger: s, Erasures: s, Audit: s, Invited: s, Exports: s, Tasks: q,
@@ -101,16 +103,7 @@ func (w *retentionWorld) drain() int {
 	w.t.Helper()
 	ran := 0
 	for {
-		w.queue.mu.Lock()
-		var next *asynq.Task
-		for i, t := range w.queue.tasks {
-			if t.Type() == tasks.TypeEraseStage {
-				next = t
-				w.queue.tasks = slices.Delete(w.queue.tasks, i, i+1)
-				break
-			}
-		}
-		w.queue.mu.Unlock()
+		next := w.queue.Take(tasks.TypeEraseStage)
 		if next == nil {
 			return ran
 		}
@@ -170,7 +163,7 @@ func TestRetentionE1InactivityNoticeAndClosure(t *testing.T) {
 			t.Fatalf("notice carries param %q: IDs and dates only", k)
 		}
 	}
-	if n := len(w.queue.tasks); n != 1 || w.queue.tasks[0].Type() != tasks.TypeExpandBroadcast {
+	if n := w.queue.Len(); n != 1 || w.queue.Tasks()[0].Type() != tasks.TypeExpandBroadcast {
 		t.Fatalf("queued %d tasks, want the notice's expansion", n)
 	}
 	p := w.parent("par_001")
@@ -274,7 +267,7 @@ func TestRetentionSweepDayKeyOnRealRedis(t *testing.T) {
 	rdb, _ := redistest.New(t)
 	client := asynq.NewClientFromRedisClient(rdb)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
-	clock := &settableClock{t: time.Date(2026, 3, 1, 23, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 3, 1, 23, 0, 0, 0, time.UTC))
 	h := &RetentionSweeps{Tasks: client, Clock: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for i := 0; i < 3; i++ {
 		must(t, h.Tick(context.Background(), tasks.NewRetentionTick(time.Hour)))

@@ -8,11 +8,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/phone"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
+	"github.com/hometime-edu/hometime/worker/tasks"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -20,11 +20,6 @@ import (
 // (worker/ratelimit's Limiter, on Redis).
 type SendLimiter interface {
 	Wait(ctx context.Context, key string, r ratelimit.Rate, n int) (int, error)
-}
-
-// Enqueuer schedules follow-up tasks (asynq.Client satisfies it).
-type Enqueuer interface {
-	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
 // SMSPages sends the SMS entries of one ledger page. For each sub-batch it
@@ -40,7 +35,7 @@ type SMSPages struct {
 	SMS          notify.SMSSender
 	Catalog      *notify.Catalog
 	Limiter      SendLimiter
-	Tasks        Enqueuer
+	Tasks        tasks.Enqueuer
 	HashKey      []byte
 	Clock        content.Clock
 	Log          *slog.Logger

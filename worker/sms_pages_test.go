@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/mongostore"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
 	"github.com/hometime-edu/hometime/notify"
@@ -20,31 +20,11 @@ import (
 	"github.com/hometime-edu/hometime/notify/twilio"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
+	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"golang.org/x/sync/semaphore"
 )
-
-type settableClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *settableClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *settableClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
-type taskRecorder struct {
-	mu    sync.Mutex
-	tasks []*asynq.Task
-	at    []time.Time
-}
-
-func (r *taskRecorder) EnqueueContext(_ context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.tasks = append(r.tasks, t)
-	return &asynq.TaskInfo{}, nil
-}
 
 // smsFixture: a London school, a broadcast of the "award" template and one
 // ledger page of SMS entries for the given parents.
@@ -52,8 +32,8 @@ type smsFixture struct {
 	store *mongostore.Store
 	fake  *providerfake.Twilio
 	h     *SMSPages
-	clock *settableClock
-	queue *taskRecorder
+	clock *clocktest.Clock
+	queue *taskstest.Recorder
 	page  string
 	phone map[string]string // parent id → phone
 }
@@ -70,7 +50,7 @@ func newSMSFixture(t *testing.T, parents []*content.Parent, budgetPence int64) *
 		t.Fatal(err)
 	}
 	// 10:00 on a Monday in London: inside the send window.
-	clock := &settableClock{t: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
 	school := &content.School{ID: "sch_1", Name: "Riverside Primary", Country: "GB", TimeZone: "Europe/London",
 		Language: "en", QuietStart: "20:00", QuietEnd: "07:30", SMSBudgetPence: budgetPence}
 	if err := store.CreateSchool(ctx, school); err != nil {
@@ -93,7 +73,7 @@ func newSMSFixture(t *testing.T, parents []*content.Parent, budgetPence int64) *
 	if err := store.PutLedgerPages(ctx, []*content.LedgerPage{page}); err != nil {
 		t.Fatal(err)
 	}
-	queue := &taskRecorder{}
+	queue := &taskstest.Recorder{}
 	h := &SMSPages{Ledger: store, Roster: store, Suppressions: store, Budgets: store, SMS: sender,
 		Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: queue, HashKey: []byte("test-key"),
 		Clock: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -242,8 +222,8 @@ func TestSMSPageDefersInQuietHours(t *testing.T) {
 			t.Errorf("%s: %s until %s, want deferred until %s", id, e.State(), e.NotBefore, morning)
 		}
 	}
-	if len(f.queue.tasks) != 1 {
-		t.Fatalf("%d follow-up tasks, want 1", len(f.queue.tasks))
+	if f.queue.Len() != 1 {
+		t.Fatalf("%d follow-up tasks, want 1", f.queue.Len())
 	}
 	f.clock.Set(morning)
 	f.run(t)
@@ -305,8 +285,8 @@ func TestSMSPageRetriesTransientFailures(t *testing.T) {
 			t.Errorf("%s after a 500: %s until %v", id, e.State(), e.NotBefore)
 		}
 	}
-	if len(f.queue.tasks) != 1 {
-		t.Fatalf("%d retry tasks, want 1", len(f.queue.tasks))
+	if f.queue.Len() != 1 {
+		t.Fatalf("%d retry tasks, want 1", f.queue.Len())
 	}
 	f.clock.Set(f.clock.Now().Add(2 * time.Minute))
 	f.run(t)

@@ -33,7 +33,7 @@ type Deps struct {
 	Push         notify.PushSender
 	Catalog      *notify.Catalog
 	Limiter      SendLimiter
-	Tasks        Enqueuer
+	Tasks        tasks.Enqueuer
 	HashKey      []byte
 	Clock        content.Clock `deps:"optional"` // default: the system clock
 	Log          *slog.Logger
@@ -110,7 +110,7 @@ func NewMux(d Deps) (*asynq.ServeMux, error) {
 	phones := phone.New(phone.NewCache())
 	mux.Handle(tasks.TypeExpandBroadcast, &Expansions{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock, Log: log,
 		Phones: phones})
-	pages := &Pages{Ledger: d.Ledger, Senders: []PageSender{
+	pages := &Pages{Ledger: d.Ledger, Log: log, Senders: []PageSender{
 		&SMSPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Budgets: d.Budgets, SMS: d.SMS,
 			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, Phones: phones,
 			SenderKey: d.SMSSenderKey, Rate: d.SMSRate, Price: d.SMSPrice, RetryAfter: time.Minute,

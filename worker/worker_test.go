@@ -12,6 +12,7 @@ import (
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
+	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -28,7 +29,7 @@ func TestNewMuxRefusesMissingDependencies(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := Deps{Identity: s, Roster: s, Ledger: s, Suppressions: s, Budgets: s, Email: ob, SMS: ob, Push: ob,
-		Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: &taskRecorder{}, HashKey: []byte("k"), Log: log,
+		Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: &taskstest.Recorder{}, HashKey: []byte("k"), Log: log,
 		Imports: s, Messages: NewMessageMetrics(prometheus.NewRegistry()), Assignments: s, Feed: s, Devices: s,
 		Retention: s, ErasureRecords: s, ErasureAreas: s, Audit: s, Exports: s, Invited: s, ExpiredExports: s}
 	mux, err := NewMux(d)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/misimport"
 	"github.com/hometime-edu/hometime/content/misimport/mistest"
 )
@@ -127,10 +128,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
-
 // inviteRecorder is a Commit.Invite that records whom it invited.
 type inviteRecorder struct {
 	store *memStore
@@ -169,7 +166,7 @@ func commitFile(t *testing.T, st *memStore, file []byte, id string, inv *inviteR
 		t.Fatal(err)
 	}
 	return run.Commit(ctx, st, misimport.Commit{ID: id, StaffID: "stf_1", FileName: "roster.csv", FileSHA256: "abc",
-		Clock: fixedClock{time.Date(2026, 9, 7, 9, 0, 0, 0, time.UTC)}, Chunk: chunk, Invite: inv.invite})
+		Clock: clocktest.New(time.Date(2026, 9, 7, 9, 0, 0, 0, time.UTC)), Chunk: chunk, Invite: inv.invite})
 }
 
 // TestCommitRecordsBatch: a commit on an empty roster writes every pupil

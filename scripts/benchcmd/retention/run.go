@@ -18,6 +18,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/mongostore/embedded"
 	"github.com/hometime-edu/hometime/scripts/benchkit"
 	"github.com/hometime-edu/hometime/worker"
@@ -248,7 +249,7 @@ func runSweep(ctx context.Context, getenv func(string) string, stdout io.Writer)
 		defer stopProfile()
 	}
 	h := &worker.RetentionSweeps{Store: st.Store, Roster: st.Store, Ledger: st.Store, Erasures: st.Store, Audit: st.Store,
-		Tasks: st.Queue, Clock: fixedClock{now}, Log: log, AppURL: "https://hometime.app"}
+		Tasks: st.Queue, Clock: clocktest.New(now), Log: log, AppURL: "https://hometime.app"}
 	start := time.Now()
 	res, err := h.SweepParents(ctx)
 	if err != nil {
@@ -268,10 +269,6 @@ func runSweep(ctx context.Context, getenv func(string) string, stdout io.Writer)
 	_, err = fmt.Fprintf(stdout, "RESULT %s\n", b)
 	return err
 }
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
 
 func openStack(ctx context.Context, getenv func(string) string, log *slog.Logger) (*stack.Stack, error) {
 	cfg, err := stack.LoadConfig(getenv)

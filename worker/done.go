@@ -1,0 +1,112 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/hometime-edu/hometime/content"
+)
+
+// A broadcast is done when nothing on its pages is owed any more. Whoever
+// settles the last owed entry (a page task, the important-fallback check,
+// or the expansion when the sends outran it) marks it done at once; the
+// relay's sweep does the same for broadcasts whose last worker died.
+//
+// No transaction is needed. Every settler writes its outcomes (single-page
+// updates; ranks only rise) before it reads the broadcast and its pages,
+// and the expansion writes "sending" before it reads the pages. Of two
+// settlers racing for the last entries, the one that reads last sees both
+// writes, so at least one of them sees nothing owed; both may, and marking
+// done is an idempotent $set.
+
+// settleBroadcasts marks done each broadcast of pages (just worked on)
+// that has nothing owed left. Each broadcast's scan starts after the last
+// of these pages: the pages before it usually finished first, the ones
+// after it are the likeliest still owed, so a broadcast still sending
+// costs two reads.
+func settleBroadcasts(ctx context.Context, ledger content.Ledger, log *slog.Logger, pages []*content.LedgerPage) error {
+	after := map[string]int{} // broadcast → one past its highest page here
+	var order []string
+	for _, p := range pages {
+		n, seen := after[p.BroadcastID]
+		if !seen {
+			order = append(order, p.BroadcastID)
+		}
+		after[p.BroadcastID] = max(n, p.N+1)
+	}
+	var errs []error
+	for _, id := range order {
+		if err := settleBroadcast(ctx, ledger, log, id, after[id]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// settleBroadcast marks broadcast id done when it is sending and none of
+// its pages (nor, for an important broadcast, their fallback checks and
+// pages) owes anything. from is where the scan starts (it wraps), and one
+// past the highest page the caller knows of: a broadcast that counts fewer
+// pages than that is not judged.
+func settleBroadcast(ctx context.Context, ledger content.Ledger, log *slog.Logger, id string, from int) error {
+	b, err := ledger.Broadcast(ctx, id)
+	if content.IsCode(err, content.CodeNotFound) {
+		return nil // erased
+	} else if err != nil {
+		return err
+	}
+	// Expanding: the expansion judges once it has written every page.
+	if b.State != content.BroadcastSending || b.Pages < from {
+		return nil
+	}
+	for k := range b.Pages {
+		owed, err := pageOwed(ctx, ledger, b, (from+k)%b.Pages)
+		if err != nil || owed {
+			return err
+		}
+	}
+	if err := ledger.SetBroadcastDone(ctx, b.ID); err != nil {
+		return err
+	}
+	log.Info("broadcast done", "broadcast_id", b.ID, "pages", b.Pages, "recipients", b.Recipients)
+	return nil
+}
+
+// pageOwed reports whether page n of b still owes anything: an entry not
+// yet settled, or, on an important broadcast, a push that may still fall
+// back to SMS (its fallback page not written yet) or an SMS on that page.
+func pageOwed(ctx context.Context, ledger content.Ledger, b *content.Broadcast, n int) (bool, error) {
+	page, err := ledger.LedgerPage(ctx, content.LedgerPageID(b.ID, n))
+	if content.IsCode(err, content.CodeNotFound) {
+		return false, nil // erased with its broadcast
+	} else if err != nil {
+		return false, err
+	}
+	if entriesOwed(page) {
+		return true, nil
+	}
+	if !b.Important {
+		return false, nil
+	}
+	fb, err := ledger.LedgerPage(ctx, content.FallbackPageID(b.ID, n))
+	switch {
+	case err == nil:
+		return entriesOwed(fb), nil
+	case content.IsCode(err, content.CodeNotFound):
+		return awaitsFallback(page), nil
+	default:
+		return false, err
+	}
+}
+
+// entriesOwed reports whether any entry of page is still to be settled
+// (pending, deferred, or claimed without an outcome).
+func entriesOwed(page *content.LedgerPage) bool {
+	for _, e := range page.Entries {
+		if e.Rank < content.RankUnknown {
+			return true
+		}
+	}
+	return false
+}
