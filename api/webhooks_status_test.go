@@ -77,7 +77,7 @@ func (h *harness) send(req *http.Request) (*http.Response, []byte) {
 func (h *harness) withLedger(l content.Ledger) {
 	d := h.deps
 	d.Ledger = l
-	h.deps, h.app = d, New(d)
+	h.deps, h.app = d, mustNew(h.t, d)
 }
 
 // countingLedger counts RaiseEntryState calls and can fail the next few.
@@ -133,7 +133,7 @@ func (h *harness) twilioFake(t *testing.T) *providerfake.Twilio {
 	f := providerfake.NewTwilio(t)
 	d := h.deps
 	d.Twilio = twilio.NewWebhooks(f.AuthToken)
-	h.deps, h.app = d, New(d)
+	h.deps, h.app = d, mustNew(t, d)
 	return f
 }
 
@@ -332,7 +332,7 @@ func TestTwilioStatusEdges(t *testing.T) {
 		h := newHarness(t)
 		d := h.deps
 		d.Twilio = nil
-		h.app = New(d)
+		h.app = mustNew(t, d)
 		p := h.newLedgerPage(1, "sms", content.RankSent)
 		target := statusURL(content.EntryRef(p.ID, 0))
 		form := statusForm("delivered", 0)
@@ -500,7 +500,7 @@ func TestSendGridEventRepeated46Times(t *testing.T) {
 	sup := &countingSuppressions{Suppressions: h.store}
 	d := h.deps
 	d.Suppressions = sup
-	h.deps, h.app = d, New(d)
+	h.deps, h.app = d, mustNew(t, d)
 
 	p := h.newLedgerPage(3, "email", content.RankSent)
 	const addr = "old.address@example.com"
@@ -788,7 +788,7 @@ func TestSendGridEventsEdges(t *testing.T) {
 		h := newHarness(t)
 		d := h.deps
 		d.SendGridEvents = nil
-		h.app = New(d)
+		h.app = mustNew(t, d)
 		resp, body := h.postEvents(sgEvent("unsubscribe", "evt-0", "parent.one@example.com", ""))
 		wantStatus(t, resp, body, http.StatusServiceUnavailable)
 		if h.suppressionCount() != 0 {

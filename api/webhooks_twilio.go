@@ -28,9 +28,6 @@ import (
 // Nothing from the text is logged or kept but the keyed hash of the sender.
 func (s *server) twilioInbound() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Suppressions == nil {
-			return errTwilioUnconfigured
-		}
 		form, err := s.twilioSignedForm(c)
 		if err != nil {
 			return err
@@ -76,9 +73,6 @@ func (s *server) twilioInbound() fiber.Handler {
 // and a START replayed after a later STOP would lift it. If applying fails
 // the record is forgotten, so Twilio's retry applies the text.
 func (s *server) applyOptKeyword(ctx context.Context, log *slog.Logger, kw content.SMSKeyword, key, sid string) error {
-	if s.WebhookEvents == nil {
-		return errTwilioUnconfigured
-	}
 	event := "twilio:inbound:" + sid
 	first, err := s.WebhookEvents.FirstDelivery(ctx, event, s.Clock.Now())
 	if err == nil && !first {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"maps"
 	"strings"
@@ -21,7 +20,6 @@ import (
 	"github.com/hometime-edu/hometime/notify/twilio"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
-	"github.com/hometime-edu/hometime/worker/tasks"
 	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -97,11 +95,11 @@ func parentsN(n int) []*content.Parent {
 
 func (f *smsFixture) run(t *testing.T) {
 	t.Helper()
-	task, err := tasks.NewSendPage(f.page, time.Time{})
+	page, err := f.store.LedgerPage(context.Background(), f.page)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.h.ProcessTask(context.Background(), task); err != nil {
+	if err := f.h.SendPage(context.Background(), page); err != nil {
 		t.Fatalf("send page: %v", err)
 	}
 }
@@ -395,8 +393,7 @@ func TestSMSOutcomesAreCounted(t *testing.T) {
 	}
 }
 
-// TestSMSSuppressionOutlivesTheParentRecord is TESTING.md D5 for the send
-// path: a number that said STOP stays suppressed when the family is
+// TestSMSSuppressionOutlivesTheParentRecord, on the send path: a number that said STOP stays suppressed when the family is
 // imported again as a new parent record (as a re-import after erasure
 // does), because the suppression is keyed by the number, not the parent.
 func TestSMSSuppressionOutlivesTheParentRecord(t *testing.T) {
@@ -511,47 +508,4 @@ func mustLoad(t *testing.T, zone string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
-}
-
-func TestMobileCacheKeepsTwoGenerations(t *testing.T) {
-	t.Parallel()
-	c := &mobileCache{seed: maphash.MakeSeed()}
-	for i := range mobileCacheSize + 10 {
-		c.get(fmt.Sprintf("+4479%08d", i))
-	}
-	if len(c.cur) != 10 || len(c.prev) != mobileCacheSize {
-		t.Fatalf("generations hold %d and %d answers, want 10 and %d", len(c.cur), len(c.prev), mobileCacheSize)
-	}
-	// An answer is the same from the cache as from the patterns.
-	for _, n := range []string{"+447911123456", "+442079460000"} {
-		if c.get(n) != mobileLineType(n) || c.get(n) != mobileLineType(n) {
-			t.Fatalf("cached answer for %q differs", n)
-		}
-	}
-}
-
-func TestIsMobile(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		number string
-		want   bool
-	}{
-		{"+447911123456", true},  // UK mobile
-		{"+442079460000", false}, // London landline
-		{"+4477009", false},      // too short: not a valid number
-		{"+12015550123", true},   // NANPA: fixed line or mobile
-		{"+448001111111", false}, // UK freephone
-		{"07700900123", false},   // not E.164
-		{"", false},
-	} {
-		if got := mobileLineType(c.number); got != c.want {
-			t.Errorf("mobileLineType(%q) = %v, want %v", c.number, got, c.want)
-		}
-		// Asked again, the cache answers the same.
-		for range 2 {
-			if got := isMobile(c.number); got != c.want {
-				t.Errorf("isMobile(%q) = %v, want %v", c.number, got, c.want)
-			}
-		}
-	}
 }

@@ -15,7 +15,8 @@ import (
 	"github.com/hometime-edu/hometime/notify/twilio"
 )
 
-// Vector from PROVIDERS.md (Twilio's published example).
+// Twilio's published signature example (its webhook security guide): this
+// URL, token and form must give this signature.
 var (
 	vectorURL    = "https://mycompany.com/myapp.php?foo=1&bar=2"
 	vectorToken  = "12345"

@@ -53,6 +53,9 @@ const (
 	// xImage is the Go project's own image extensions: the WebP decoder and
 	// the resampling scalers the standard library lacks.
 	xImage = "golang.org/x/image"
+	// phoneNumbers is libphonenumber's Go port: reading and classifying
+	// phone numbers from data compiled into it, nothing outside the process.
+	phoneNumbers = "github.com/nyaruka/phonenumbers"
 )
 
 var cmdPath = regexp.MustCompile(`^[^/]+/cmd(/|$)`)
@@ -207,6 +210,23 @@ func rules() []rule {
 			},
 		},
 		{
+			// Phone numbers are read in one place, the API's sign-in and
+			// imports and the worker's mobile check alike.
+			pkg:     "content/phone",
+			imports: "`content`, `github.com/nyaruka/phonenumbers` (libphonenumber: E.164 and line types) and the standard library",
+			match:   func(rel string) bool { return under(rel, "content/phone") },
+			allow: func(u *universe, imp ref) bool {
+				switch {
+				case imp.std:
+					return true
+				case imp.project:
+					return coreContent(imp.rel)
+				default:
+					return inAny(u, imp, phoneNumbers)
+				}
+			},
+		},
+		{
 			pkg:     "content",
 			imports: "the standard library and other `content` packages (never `content/mongostore`)",
 			match:   func(rel string) bool { return under(rel, "content") },
@@ -264,11 +284,11 @@ func rules() []rule {
 		},
 		rule{
 			pkg:     "worker",
-			imports: "`content` (not `content/mongostore`), `notify` (not the adapters), `worker/tasks` and third-party libraries; never `api`",
+			imports: "`content` (not `content/mongostore`), `notify` (not the adapters), `worker/tasks` and third-party libraries (not libphonenumber: `content/phone` reads numbers); never `api`",
 			match:   func(rel string) bool { return under(rel, "worker") },
-			allow: func(_ *universe, imp ref) bool {
+			allow: func(u *universe, imp ref) bool {
 				if !imp.project {
-					return true
+					return !u.inModule(imp, phoneNumbers)
 				}
 				return coreContent(imp.rel) || coreNotify(imp.rel) ||
 					(under(imp.rel, "worker") && !cmdPath.MatchString(imp.rel))
@@ -293,11 +313,11 @@ func rules() []rule {
 		},
 		rule{
 			pkg:     "api",
-			imports: "`content` (not `content/mongostore`), `worker/tasks`, `notify` (its types: template names, the template catalog and SMS segment counts, which import previews use; not the adapters) and third-party libraries; never `worker`",
+			imports: "`content` (not `content/mongostore`), `worker/tasks`, `notify` (its types: template names, the template catalog and SMS segment counts, which import previews use; not the adapters) and third-party libraries (not libphonenumber: `content/phone` reads numbers); never `worker`",
 			match:   func(rel string) bool { return under(rel, "api") },
-			allow: func(_ *universe, imp ref) bool {
+			allow: func(u *universe, imp ref) bool {
 				if !imp.project {
-					return true
+					return !u.inModule(imp, phoneNumbers)
 				}
 				return coreContent(imp.rel) || coreNotify(imp.rel) || under(imp.rel, "worker/tasks") ||
 					(under(imp.rel, "api") && !cmdPath.MatchString(imp.rel))

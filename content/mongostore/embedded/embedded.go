@@ -19,7 +19,9 @@ import (
 	_ "modernc.org/sqlite" // already linked by FerretDB; used for the _id index fix
 )
 
-// sqliteParams are the settings PROVIDERS.md measured: normal sync, bounded WAL.
+// sqliteParams: normal sync (WAL commits are not fsynced one by one) and a
+// WAL cut back to 4 MiB after each checkpoint. Never mode=memory: it allows
+// one connection, and the first update deadlocks.
 const sqliteParams = "?_pragma=synchronous(normal)&_pragma=journal_size_limit(4194304)"
 
 // Store is a running embedded FerretDB.

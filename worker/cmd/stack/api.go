@@ -12,6 +12,7 @@ import (
 	"github.com/hometime-edu/hometime/api"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/activities"
+	"github.com/hometime-edu/hometime/content/phone"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/notify/sendgrid"
 	"github.com/hometime-edu/hometime/notify/twilio"
@@ -55,31 +56,33 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		return nil, err
 	}
 	return api.New(api.Deps{
+		Settings: api.Settings{
+			Limits: limits,
+			// In production the public app serves /metrics only to the
+			// token's bearer; HOMETIME_METRICS_ADDR is the private way.
+			MetricsHidden:  st.Config.Production(),
+			MetricsToken:   st.Config.MetricsToken,
+			ProxyHeader:    st.Config.ProxyHeader,
+			AppURL:         st.Config.AppURL,
+			TrustedProxies: st.Config.TrustedProxies,
+			PublicURL:      st.Config.PublicURL,
+			SMSPrice:       notify.SegmentPrice(st.Config.SMSPricePence),
+		},
 		Roster:    st.Store,
 		Identity:  st.Store,
 		Audit:     st.Store,
 		Tasks:     st.Queue,
 		Throttle:  api.NewThrottle(st.Redis),
-		Limits:    limits,
 		Passwords: pw,
 		Tokens:    tokens,
 		HashKey:   st.Keys.Hash,
 		Clock:     clock,
 		Log:       log.With("component", "api"),
 		Metrics:   api.NewMetricsOn(st.Registry, queueSizes(inspector)),
-		// In production the public app serves /metrics only to the
-		// token's bearer; HOMETIME_METRICS_ADDR is the private way.
-		MetricsHidden: st.Config.Production(),
-		MetricsToken:  st.Config.MetricsToken,
-		Ready:         st.Ready,
-		ProxyHeader:   st.Config.ProxyHeader,
-		AppURL:        st.Config.AppURL,
-
-		TrustedProxies: st.Config.TrustedProxies,
+		Ready:     st.Ready,
 
 		Suppressions: st.Store,
 		Twilio:       twilioHooks,
-		PublicURL:    st.Config.PublicURL,
 
 		SendGridEvents:    sendGridEvents,
 		Ledger:            st.Store,
@@ -87,9 +90,8 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		WebhookEvents:     st.Store,
 		Idempotency:       st.Store,
 		Imports:           st.Store,
-		Phones:            Phones{},
+		Phones:            phone.New(nil),
 		Catalog:           st.Catalog,
-		SMSPrice:          notify.SegmentPrice(st.Config.SMSPricePence),
 		Submissions:       st.Store,
 		AssignmentTargets: api.AssignmentTargetsOf(st.Store),
 		Feed:              st.Store,
@@ -103,7 +105,7 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Retention:         st.Store,
 		Erasures:          st.Store,
 		Exports:           st.Store,
-	}), nil
+	})
 }
 
 func queueSizes(in *asynq.Inspector) api.QueueSizes {
