@@ -99,6 +99,21 @@ func inAny(u *universe, imp ref, modules ...string) bool {
 	return false
 }
 
+// layered is the usual allow rule: the standard library, the project
+// packages own accepts, and the listed third-party modules.
+func layered(own func(rel string) bool, modules ...string) func(*universe, ref) bool {
+	return func(u *universe, imp ref) bool {
+		switch {
+		case imp.std:
+			return true
+		case imp.project:
+			return own(imp.rel)
+		default:
+			return inAny(u, imp, modules...)
+		}
+	}
+}
+
 // providerImports is what every provider adapter may import.
 const providerImports = "`notify`, its own SDK's modules (and their dependencies) and the standard library"
 
@@ -147,31 +162,13 @@ func rules() []rule {
 			pkg:     "content/mongostore/embedded",
 			imports: "FerretDB, `modernc.org/sqlite` and the standard library",
 			match:   func(rel string) bool { return under(rel, "content/mongostore/embedded") },
-			allow: func(u *universe, imp ref) bool {
-				switch {
-				case imp.std:
-					return true
-				case imp.project:
-					return under(imp.rel, "content/mongostore/embedded")
-				default:
-					return inAny(u, imp, ferretDB, sqlite)
-				}
-			},
+			allow:   layered(func(rel string) bool { return under(rel, "content/mongostore/embedded") }, ferretDB, sqlite),
 		},
 		{
 			pkg:     "content/mongostore/mongotest",
 			imports: "`content/mongostore` (`embedded` included), the MongoDB driver and the standard library",
 			match:   func(rel string) bool { return under(rel, "content/mongostore/mongotest") },
-			allow: func(u *universe, imp ref) bool {
-				switch {
-				case imp.std:
-					return true
-				case imp.project:
-					return under(imp.rel, "content/mongostore")
-				default:
-					return inAny(u, imp, mongoDriver)
-				}
-			},
+			allow:   layered(func(rel string) bool { return under(rel, "content/mongostore") }, mongoDriver),
 		},
 		{
 			pkg:     "content/mongostore",
@@ -198,16 +195,7 @@ func rules() []rule {
 			pkg:     "content/media",
 			imports: "`content`, `golang.org/x/image` (WebP decoding and thumbnail scaling the standard library lacks) and the standard library",
 			match:   func(rel string) bool { return under(rel, "content/media") },
-			allow: func(u *universe, imp ref) bool {
-				switch {
-				case imp.std:
-					return true
-				case imp.project:
-					return coreContent(imp.rel)
-				default:
-					return inAny(u, imp, xImage)
-				}
-			},
+			allow:   layered(func(rel string) bool { return coreContent(rel) }, xImage),
 		},
 		{
 			// Phone numbers are read in one place, the API's sign-in and
@@ -215,16 +203,7 @@ func rules() []rule {
 			pkg:     "content/phone",
 			imports: "`content`, `github.com/nyaruka/phonenumbers` (libphonenumber: E.164 and line types) and the standard library",
 			match:   func(rel string) bool { return under(rel, "content/phone") },
-			allow: func(u *universe, imp ref) bool {
-				switch {
-				case imp.std:
-					return true
-				case imp.project:
-					return coreContent(imp.rel)
-				default:
-					return inAny(u, imp, phoneNumbers)
-				}
-			},
+			allow:   layered(func(rel string) bool { return coreContent(rel) }, phoneNumbers),
 		},
 		{
 			pkg:     "content",
@@ -300,16 +279,7 @@ func rules() []rule {
 			pkg:     "api/web",
 			imports: "Fiber and the standard library",
 			match:   func(rel string) bool { return under(rel, "api/web") },
-			allow: func(u *universe, imp ref) bool {
-				switch {
-				case imp.std:
-					return true
-				case imp.project:
-					return under(imp.rel, "api/web")
-				default:
-					return inAny(u, imp, fiber)
-				}
-			},
+			allow:   layered(func(rel string) bool { return under(rel, "api/web") }, fiber),
 		},
 		rule{
 			pkg:     "api",
