@@ -250,16 +250,7 @@ func rules() []rule {
 			pkg:     "worker/tasks",
 			imports: "asynq and the standard library",
 			match:   func(rel string) bool { return under(rel, "worker/tasks") },
-			allow: func(u *universe, imp ref) bool {
-				switch {
-				case imp.std:
-					return true
-				case imp.project:
-					return under(imp.rel, "worker/tasks")
-				default:
-					return inAny(u, imp, asynq)
-				}
-			},
+			allow:   layered(func(rel string) bool { return under(rel, "worker/tasks") }, asynq),
 		},
 		rule{
 			pkg:     "worker",
