@@ -17,77 +17,51 @@ import (
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
-// Deps is everything the API needs; cmd/api builds it.
+// Deps is everything the API needs; cmd/api builds it. Every interface,
+// pointer, func and slice field is required (New names any that is
+// missing) unless tagged optional.
 type Deps struct {
+	// Settings are the values configuration sets; none is a dependency.
+	Settings `deps:"group"`
+
 	Roster    content.Roster
 	Identity  content.Identity
 	Audit     content.Audit
 	Tasks     tasks.Enqueuer
 	Throttle  *Throttle
-	Limits    Limits
 	Passwords *Passwords
 	Tokens    *Tokens
-	HashKey   []byte // keys hashes of codes, tokens and throttle keys
-	Clock     content.Clock
+	HashKey   []byte        // keys hashes of codes, tokens and throttle keys
+	Clock     content.Clock `deps:"optional"` // default: the system clock
 	Log       *slog.Logger
 	Metrics   *Metrics
-	// MetricsToken, when set, makes /metrics answer only requests carrying
-	// "Authorization: Bearer <token>" (401 otherwise).
-	MetricsToken string
-	// MetricsHidden makes /metrics answer 404 unless MetricsToken is set:
-	// in production the metrics are on a private listener, not the public
-	// app.
-	MetricsHidden bool
 	// Ready pings every dependency (store, Redis) for /readyz.
 	Ready func(ctx context.Context) error
-	// BodyLimit caps request bodies in bytes (default 1 MiB).
-	BodyLimit int
-	// ProxyHeader names the header in which trusted proxies pass on the
-	// client's address (e.g. "X-Forwarded-For"); empty uses the socket
-	// address. It is believed only from TrustedProxies (see clientip.go).
-	ProxyHeader string
-	// TrustedProxies are the proxies whose ProxyHeader is believed.
-	TrustedProxies []netip.Prefix
-	// AppURL is the base of deep links printed on letters and sent in
-	// invites (default https://hometime.app).
-	AppURL string
 	// Suppressions is the do-not-contact list (Twilio STOP/START).
 	Suppressions content.Suppressions
-	// TwilioSignatures checks Twilio webhooks; nil (no auth token
+	// Twilio checks and reads Twilio's webhooks; nil (no auth token
 	// configured) makes the Twilio webhook routes answer 503.
-	TwilioSignatures TwilioSignatures
-	// PublicURL is this API's base URL as Twilio calls it (e.g.
-	// https://api.hometime.app): signatures cover the full URL.
-	PublicURL string
-	// ParseTwilioStatus reads a status callback's form (notify/twilio's
-	// ParseStatusCallback, adapted in the wiring); nil answers 503.
-	ParseTwilioStatus TwilioStatusParser
-	// SendGridSignatures checks SendGrid Event Webhook batches; nil (no
-	// verification key configured) makes that route answer 503.
-	SendGridSignatures SendGridSignatures
+	Twilio TwilioWebhooks `deps:"optional"`
+	// SendGridEvents checks and reads SendGrid Event Webhook batches
+	// (notify/sendgrid's EventWebhook); nil (no verification key
+	// configured) makes that route answer 503.
+	SendGridEvents notify.DeliveryWebhook `deps:"optional"`
 	// Ledger takes delivery webhooks to the message they are about.
 	Ledger content.Ledger
 	// WebhookEvents deduplicates provider events that repeat.
 	WebhookEvents content.WebhookEvents
-	// Idempotency remembers Idempotency-Key answers (broadcasts); nil
-	// answers requests that send the header with 503.
+	// Idempotency remembers Idempotency-Key answers (broadcasts).
 	Idempotency content.IdempotencyKeys
-	// Budgets reads schools' monthly SMS spend and refusals; nil answers
-	// GET /v1/schools/{id}/sms-budget with 503.
+	// Budgets reads schools' monthly SMS spend and refusals.
 	Budgets content.Budgets
-	// Imports stores roster import batches and applies their writes; nil
-	// answers the import, resend and funnel routes with 503.
+	// Imports stores roster import batches and applies their writes.
 	Imports content.Imports
-	// Phones reads phone numbers in imports (a phone-number library in the
-	// wiring; mistest.UKPhones in tests).
+	// Phones reads phone numbers in imports (content/phone in the wiring;
+	// mistest.UKPhones, the generator's numbering plan, in tests).
 	Phones misimport.Phones
 	// Catalog renders the invite template for an import's SMS estimate.
 	Catalog *notify.Catalog
-	// SMSPrice is what one SMS segment costs, for that estimate.
-	SMSPrice notify.SegmentPrice
 
-	// Issue 5, activities, assignments, the feed and devices: nil stores
-	// answer their routes with 503.
 	// Library is the built-in activity library, loaded once at start.
 	Library ActivityLibrary
 	// Activities stores schools' own activities.
@@ -99,8 +73,6 @@ type Deps struct {
 	// Devices keeps parents' push tokens and notification preferences.
 	Devices content.Devices
 
-	// Issue 5, submissions and engagement: nil stores answer their routes
-	// with 503.
 	// Submissions stores submissions, reply threads, photos and awards.
 	Submissions content.Submissions
 	// AssignmentTargets finds the assignment a submission is for.
@@ -112,22 +84,51 @@ type Deps struct {
 	Engagement content.Engagement
 	// MediaKey signs the short-lived photo URLs (/v1/media/{token}).
 	MediaKey []byte
-	// PhotoSlots bounds how many photos are processed at once (default 2:
-	// each 12 MP photo needs 50–70 MB while it is).
-	PhotoSlots int
 
 	// Retention closes parents' accounts and records sign-ins against the
-	// inactivity clock; Erasures records erasure requests. Nil answers the
-	// data-rights routes with 503.
+	// inactivity clock; Erasures records erasure requests.
 	Retention content.Retention
 	Erasures  content.Erasures
-	// Exports records parents' export requests and keeps the archives;
-	// nil answers the export routes with 503.
+	// Exports records parents' export requests and keeps the archives.
 	Exports content.Exports
 
 	// Web is the staff web app served at "/" (default web.Default(), the
 	// embedded files).
-	Web *web.App
+	Web *web.App `deps:"optional"`
+}
+
+// Settings are the API's configured values: limits, addresses and prices.
+// The zero value of each means its default where one is given.
+type Settings struct {
+	// Limits are the sign-in, redemption and reset throttles (default
+	// DefaultLimits).
+	Limits Limits
+	// MetricsToken, when set, makes /metrics answer only requests carrying
+	// "Authorization: Bearer <token>" (401 otherwise).
+	MetricsToken string
+	// MetricsHidden makes /metrics answer 404 unless MetricsToken is set:
+	// in production the metrics are on a private listener, not the public
+	// app.
+	MetricsHidden bool
+	// BodyLimit caps request bodies in bytes (default 1 MiB).
+	BodyLimit int
+	// ProxyHeader names the header in which trusted proxies pass on the
+	// client's address (e.g. "X-Forwarded-For"); empty uses the socket
+	// address. It is believed only from TrustedProxies (see clientip.go).
+	ProxyHeader string
+	// TrustedProxies are the proxies whose ProxyHeader is believed.
+	TrustedProxies []netip.Prefix `deps:"optional"`
+	// AppURL is the base of deep links printed on letters and sent in
+	// invites (default https://hometime.app).
+	AppURL string
+	// PublicURL is this API's base URL as Twilio calls it (e.g.
+	// https://api.hometime.app): signatures cover the full URL.
+	PublicURL string
+	// SMSPrice is what one SMS segment costs, for an import's SMS estimate.
+	SMSPrice notify.SegmentPrice
+	// PhotoSlots bounds how many photos are processed at once (default 2:
+	// each 12 MP photo needs 50–70 MB while it is).
+	PhotoSlots int
 }
 
 // server holds the dependencies the handlers close over.
@@ -138,8 +139,12 @@ type server struct {
 	uploads uploadSlots
 }
 
-// New builds the Fiber app with every route.
-func New(d Deps) *fiber.App {
+// New builds the Fiber app with every route, or says which dependencies
+// d lacks.
+func New(d Deps) (*fiber.App, error) {
+	if err := content.RequireDeps("api", d); err != nil {
+		return nil, err
+	}
 	if d.BodyLimit <= 0 {
 		d.BodyLimit = 1 << 20
 	}
@@ -159,9 +164,7 @@ func New(d Deps) *fiber.App {
 		d.Web = web.Default()
 	}
 	s := &server{Deps: d, photoSlots: newPhotoSlots(d.PhotoSlots)}
-	if d.Throttle != nil {
-		d.Metrics.watchRedeemFailures(s.redeemFailureAlert)
-	}
+	d.Metrics.watchRedeemFailures(s.redeemFailureAlert)
 	app := fiber.New(fiber.Config{
 		AppName:               "hometime",
 		BodyLimit:             d.BodyLimit,
@@ -182,5 +185,5 @@ func New(d Deps) *fiber.App {
 		// address is worked out in clientip.go.
 	})
 	s.routes(app)
-	return app
+	return app, nil
 }

@@ -286,7 +286,7 @@ func TestConcurrentWrongPasswordsVerifyAtMostTheLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.h.deps.Passwords = pw
-	app := New(w.h.deps)
+	app := mustNew(t, w.h.deps)
 	const n = 50
 	statuses := make([]int, n)
 	var wg sync.WaitGroup

@@ -172,7 +172,7 @@ func TestClientIPBehindProxy(t *testing.T) {
 	h.deps.Audit = audit
 	h.deps.ProxyHeader = "X-Forwarded-For"
 	h.deps.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	h.app = New(h.deps)
+	h.app = mustNew(t, h.deps)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +272,7 @@ func TestClientIPBehindProxy(t *testing.T) {
 		h2 := newHarness(t)
 		h2.deps.ProxyHeader = "X-Forwarded-For"
 		h2.deps.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
-		h2.app = New(h2.deps)
+		h2.app = mustNew(t, h2.deps)
 		ln2, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)

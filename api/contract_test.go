@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -213,8 +212,7 @@ var fiberParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 // served.
 func TestContractCoversEveryRoute(t *testing.T) {
 	c := sharedContract(t)
-	// Routes are only listed, never called, so the stores can be nil.
-	app := New(Deps{Log: slog.New(slog.DiscardHandler), Metrics: NewMetrics(nil)})
+	app := newHarness(t).app
 
 	served := map[string]bool{}
 	for _, r := range app.GetRoutes(true) {
@@ -536,7 +534,7 @@ func TestCheckContractFails(t *testing.T) {
 // the real app: the check passes what the app really sends (content types,
 // headers, refusals, Fiber's own 413) and fails an unknown route.
 func TestCheckContractOnRealAnswers(t *testing.T) {
-	app := New(Deps{Log: slog.New(slog.DiscardHandler), Metrics: NewMetrics(nil)})
+	app := newHarness(t).app
 	cases := []struct {
 		name, method, target, body string
 		status                     int
@@ -567,7 +565,9 @@ func TestCheckContractOnRealAnswers(t *testing.T) {
 	// read, and the connection closed: through a real socket, as a client
 	// sees it.
 	t.Run("body over the limit", func(t *testing.T) {
-		small := New(Deps{Log: slog.New(slog.DiscardHandler), Metrics: NewMetrics(nil), BodyLimit: 64})
+		d := newHarness(t).deps
+		d.BodyLimit = 64
+		small := mustNew(t, d)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)

@@ -115,7 +115,7 @@ func FuzzRequestDecoders(f *testing.F) {
 	lots := Limit{Max: 1 << 40, Window: time.Minute}
 	w.h.deps.Limits = Limits{LoginPerAccount: lots, LoginPerIP: lots, RedeemPerIP: lots, RedeemPerCode: lots,
 		ResetPerAccount: lots, ResetPerIP: lots, AttemptsPerIP: lots}
-	w.h.app = New(w.h.deps)
+	w.h.app = mustNew(f, w.h.deps)
 
 	f.Fuzz(func(t *testing.T, route, enc, ct uint8, body []byte) {
 		r := fuzzRoutes[int(route)%len(fuzzRoutes)]

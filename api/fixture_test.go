@@ -9,7 +9,8 @@ import (
 
 const fixturePassword = "Correct-Horse-Battery-9"
 
-// actor names of the authorization matrix (TESTING.md A1).
+// actor names of the authorization matrix (authz_matrix_test.go): who calls
+// each route.
 const (
 	actParentA      = "parent A"
 	actParentB      = "parent B (same class)"

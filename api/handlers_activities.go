@@ -108,20 +108,10 @@ func callerSchools(p *content.Principal) []string {
 	return out
 }
 
-func (s *server) activitiesReady() error {
-	if s.Library == nil || s.Activities == nil {
-		return content.Errorf(content.CodeUnavailable, "the activity library is not available")
-	}
-	return nil
-}
-
 // listActivities: the built-in library, then the caller's schools' own
 // activities, filtered; offset-paged (the list is small and stable).
 func (s *server) listActivities() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := s.activitiesReady(); err != nil {
-			return err
-		}
 		f := content.ActivityFilter{YearGroup: c.Query("year_group"), Subject: content.Subject(c.Query("subject")),
 			Kind: content.ActivityKind(c.Query("kind"))}
 		fe := content.FieldErrors{}
@@ -196,9 +186,6 @@ func (s *server) visibleActivity(ctx context.Context, p *content.Principal, id, 
 
 func (s *server) getActivity() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := s.activitiesReady(); err != nil {
-			return err
-		}
 		a, err := s.visibleActivity(c.UserContext(), principal(c), c.Params("activityId"), s.readerLanguage(c))
 		if err != nil {
 			return err
@@ -258,9 +245,6 @@ func (r activityRequest) apply(a *content.Activity) {
 // createActivity: any staff member of the school authors one for it.
 func (s *server) createActivity() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := s.activitiesReady(); err != nil {
-			return err
-		}
 		sc, err := s.schoolFor(c, anyStaff)
 		if err != nil {
 			return err
@@ -286,9 +270,6 @@ func (s *server) createActivity() fiber.Handler {
 // for its staff; built-in ones cannot be changed (404 here: they are not
 // the school's).
 func (s *server) schoolActivity(c *fiber.Ctx) (*content.Activity, error) {
-	if err := s.activitiesReady(); err != nil {
-		return nil, err
-	}
 	sc, err := s.schoolFor(c, anyStaff)
 	if err != nil {
 		return nil, err

@@ -153,7 +153,7 @@ func TestActivityLanguage(t *testing.T) {
 	w := newWorld(t)
 	h := w.h
 	h.deps.Library = welshLibrary{starterLibrary(t)}
-	h.app = New(h.deps)
+	h.app = mustNew(t, h.deps)
 	ctx := context.Background()
 	pa, err := h.store.Parent(ctx, w.ParentA.ID)
 	if err != nil {

@@ -133,7 +133,7 @@ func (s *server) passwordSignIn(c *fiber.Ctx, staffOnly bool) (*tokenResponse, e
 		return nil, err
 	}
 	s.audit(c, kind, id, "auth.login", "", string(kind)+":"+id)
-	if kind == content.KindParent && s.Retention != nil {
+	if kind == content.KindParent {
 		// A sign-in cancels a pending inactivity notice and restarts
 		// the retention clock (warned → active).
 		if err := s.Retention.ParentSignedIn(ctx, id, s.Clock.Now()); err != nil {

@@ -230,7 +230,8 @@ func (s *server) createBroadcast() fiber.Handler {
 			if created {
 				s.audit(c, p.Kind, p.ID(), "broadcast.create", sc.ID, "broadcast:"+b.ID)
 				if b.Urgent {
-					// Urgent sends ignore the school's quiet hours (DESIGN.md).
+					// Urgent sends ignore the school's quiet hours; each one
+					// is audited.
 					s.audit(c, p.Kind, p.ID(), "broadcast.urgent", sc.ID, "broadcast:"+b.ID)
 				}
 			}

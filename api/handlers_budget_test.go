@@ -2,9 +2,6 @@ package api
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -91,26 +88,6 @@ func TestSchoolSMSBudget(t *testing.T) {
 			}
 		})
 	}
-
-	t.Run("no budget store wired", func(t *testing.T) {
-		d := w.h.deps
-		d.Budgets = nil
-		app := New(d)
-		req := httptest.NewRequest("GET", path, nil)
-		req.Header.Set("Authorization", "Bearer "+w.tokens[actAdmin])
-		resp, err := app.Test(req, 30_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		vreq := httptest.NewRequest("GET", path, nil)
-		vreq.Header = req.Header.Clone()
-		checkContract(t, vreq, nil, resp, out)
-		if resp.StatusCode != http.StatusServiceUnavailable {
-			t.Fatalf("status %d, want 503: %s", resp.StatusCode, out)
-		}
-	})
 
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {

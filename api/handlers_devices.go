@@ -30,9 +30,6 @@ type deviceDTO struct {
 // same phone moves to the caller.
 func (s *server) registerDevice() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Devices == nil {
-			return content.Errorf(content.CodeUnavailable, "devices are not available")
-		}
 		var req deviceRequest
 		if err := decodeJSON(c, &req); err != nil {
 			return err
@@ -70,9 +67,6 @@ func (s *server) registerDevice() fiber.Handler {
 
 func (s *server) removeDevice() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Devices == nil {
-			return content.Errorf(content.CodeUnavailable, "devices are not available")
-		}
 		p := principal(c).Parent
 		id := c.Params("deviceId")
 		if !slices.ContainsFunc(p.Devices, func(x content.Device) bool { return x.ID == id }) {
@@ -133,9 +127,6 @@ func (s *server) getPreferences() fiber.Handler {
 // never be honoured is refused rather than silently ignored.
 func (s *server) putPreferences() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Devices == nil {
-			return content.Errorf(content.CodeUnavailable, "preferences are not available")
-		}
 		var req struct {
 			Activities *preferenceDTO `json:"activities"`
 			Replies    *preferenceDTO `json:"replies"`

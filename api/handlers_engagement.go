@@ -74,20 +74,9 @@ func (s *server) engagementWeeks(c *fiber.Ctx) ([]string, error) {
 	return content.RecentWeeks(s.Clock.Now(), n), nil
 }
 
-func (s *server) engagementStore() (content.Engagement, error) {
-	if s.Engagement == nil {
-		return nil, content.Errorf(content.CodeUnavailable, "engagement is not available")
-	}
-	return s.Engagement, nil
-}
-
 // classEngagement: the class's teachers and the school's admins.
 func (s *server) classEngagement() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		eng, err := s.engagementStore()
-		if err != nil {
-			return err
-		}
 		_, cl, err := s.schoolClass(c, anyStaff)
 		if err != nil {
 			return err
@@ -96,7 +85,7 @@ func (s *server) classEngagement() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		counts, err := eng.EngagementWeeks(c.UserContext(), content.ScopeClass, cl.ID, weeks)
+		counts, err := s.Engagement.EngagementWeeks(c.UserContext(), content.ScopeClass, cl.ID, weeks)
 		if err != nil {
 			return err
 		}
@@ -106,10 +95,6 @@ func (s *server) classEngagement() fiber.Handler {
 
 // schoolEngagementData reads the school's totals and its split.
 func (s *server) schoolEngagementData(c *fiber.Ctx) (*content.School, []string, schoolEngagementDTO, error) {
-	eng, err := s.engagementStore()
-	if err != nil {
-		return nil, nil, schoolEngagementDTO{}, err
-	}
 	sc, err := s.schoolFor(c, adminOnly)
 	if err != nil {
 		return nil, nil, schoolEngagementDTO{}, err
@@ -123,7 +108,7 @@ func (s *server) schoolEngagementData(c *fiber.Ctx) (*content.School, []string, 
 		scope string
 		into  *[]engagementWeekDTO
 	}{{content.ScopeSchool, &out.Weeks}, {content.ScopeSchoolPP, &out.PupilPremium}, {content.ScopeSchoolOther, &out.Other}} {
-		counts, err := eng.EngagementWeeks(c.UserContext(), part.scope, sc.ID, weeks)
+		counts, err := s.Engagement.EngagementWeeks(c.UserContext(), part.scope, sc.ID, weeks)
 		if err != nil {
 			return nil, nil, schoolEngagementDTO{}, err
 		}
@@ -199,7 +184,7 @@ func csvCell(v string) string {
 // the school counts twice at school level: engagement is measured per
 // child). A failure is logged: the sign-in has succeeded.
 func (s *server) recordSignIn(c *fiber.Ctx, kind content.AccountKind, accountID string) {
-	if s.Engagement == nil || kind != content.KindParent {
+	if kind != content.KindParent {
 		return
 	}
 	ctx := c.UserContext()

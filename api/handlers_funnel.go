@@ -185,9 +185,6 @@ func (s *server) inviteDelivery(ctx context.Context, schoolID string) (map[strin
 // teachers with the classes they teach.
 func (s *server) schoolFunnel() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Imports == nil {
-			return content.Errorf(content.CodeUnavailable, "the funnel is not available")
-		}
 		sc, err := s.schoolFor(c, anyStaff)
 		if err != nil {
 			return err
@@ -297,9 +294,6 @@ const (
 // funnelFamilies pages the per-family status list by parent id.
 func (s *server) funnelFamilies() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Imports == nil {
-			return content.Errorf(content.CodeUnavailable, "the funnel is not available")
-		}
 		sc, err := s.schoolFor(c, adminOnly)
 		if err != nil {
 			return err
@@ -355,9 +349,6 @@ func csvSafe(v string) string {
 // funnelFamiliesCSV exports every family's status as CSV.
 func (s *server) funnelFamiliesCSV() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Imports == nil {
-			return content.Errorf(content.CodeUnavailable, "the funnel is not available")
-		}
 		sc, err := s.schoolFor(c, adminOnly)
 		if err != nil {
 			return err

@@ -63,9 +63,6 @@ func (s *server) openMediaToken(tok string) (photoID, variant string, ok bool) {
 func (s *server) media() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		notFound := content.Errorf(content.CodeNotFound, "no such media, or the link has expired")
-		if s.Submissions == nil {
-			return content.Errorf(content.CodeUnavailable, "photos are not available")
-		}
 		photoID, variant, ok := s.openMediaToken(c.Params("token"))
 		if !ok {
 			return notFound

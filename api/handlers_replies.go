@@ -79,15 +79,13 @@ func (s *server) replyToSubmission() fiber.Handler {
 			if err != nil {
 				return err
 			}
-			if s.Feed != nil {
-				for _, act := range a.ActivityIDs {
-					itemID, err := s.Feed.FeedItemIDByKey(ctx, k.ID, feedKey(a.ID, act))
-					if err == nil {
-						err = s.Feed.RecordFeedReply(ctx, itemID, sub.ParentID, replyID, body, now)
-					}
-					if err != nil && !content.IsCode(err, content.CodeNotFound) {
-						s.Log.Warn("feed reply not recorded", "request_id", requestID(c), "submission_id", sub.ID, "err", err)
-					}
+			for _, act := range a.ActivityIDs {
+				itemID, err := s.Feed.FeedItemIDByKey(ctx, k.ID, feedKey(a.ID, act))
+				if err == nil {
+					err = s.Feed.RecordFeedReply(ctx, itemID, sub.ParentID, replyID, body, now)
+				}
+				if err != nil && !content.IsCode(err, content.CodeNotFound) {
+					s.Log.Warn("feed reply not recorded", "request_id", requestID(c), "submission_id", sub.ID, "err", err)
 				}
 			}
 			params := map[string]string{"teacher_name": name, "child_first_name": k.FirstName, "child_ids": k.ID,

@@ -52,9 +52,6 @@ type closeAccountDTO struct {
 // devices are dropped; the data is erased 90 days on.
 func (s *server) closeMyAccount() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Retention == nil {
-			return content.Errorf(content.CodeUnavailable, "accounts cannot be closed just now")
-		}
 		p := principal(c)
 		var req passwordBody
 		if err := decodeOptionalJSON(c, &req); err != nil {
@@ -100,9 +97,6 @@ func toErasureDTO(r *content.ErasureRecord) erasureDTO {
 // answer is the erasure record as it stands; the caller's sessions end.
 func (s *server) eraseMe() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Retention == nil || s.Erasures == nil {
-			return content.Errorf(content.CodeUnavailable, "erasure cannot be started just now")
-		}
 		ctx := c.UserContext()
 		p := principal(c)
 		var req passwordBody
@@ -208,13 +202,11 @@ func (s *server) reactivateSubscription() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		if s.Erasures != nil {
-			_, err := s.Erasures.Erasure(c.UserContext(), content.ErasureSubject{Kind: content.SubjectSchool, ID: sc.ID}.Key())
-			if err == nil {
-				return content.Errorf(content.CodeConflict, "the school's data is being or has been purged")
-			} else if !content.IsCode(err, content.CodeNotFound) {
-				return err
-			}
+		_, err = s.Erasures.Erasure(c.UserContext(), content.ErasureSubject{Kind: content.SubjectSchool, ID: sc.ID}.Key())
+		if err == nil {
+			return content.Errorf(content.CodeConflict, "the school's data is being or has been purged")
+		} else if !content.IsCode(err, content.CodeNotFound) {
+			return err
 		}
 		if sc.Subscription.State == content.SubscriptionEnded {
 			sc.Subscription = content.Subscription{State: content.SubscriptionActive}

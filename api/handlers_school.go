@@ -12,7 +12,8 @@ import (
 	"github.com/hometime-edu/hometime/content"
 )
 
-// Languages families can be written to in (DESIGN.md).
+// Languages families can be written to in: those every system template
+// exists in (notify/languages.go).
 var supportedLanguages = map[string]bool{"en": true, "cy": true, "pl": true, "ur": true, "es": true, "ro": true, "ar": true}
 
 var hhmm = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -77,34 +76,41 @@ func newHarness(t testing.TB) *harness {
 	logBuf := &bytes.Buffer{}
 	sg := providerfake.NewSendGrid(t)
 	sg.SetClock(clock.Now) // it signs batches at our time: the webhook refuses stale ones
-	sgSigs, err := sendgrid.NewEventVerifier(sg.EventWebhookPublicKey())
+	sgEvents, err := sendgrid.NewEventWebhook(sg.EventWebhookPublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, store: store, queue: &taskstest.Recorder{}, clock: clock, logBuf: logBuf, sendGrid: sg,
 		assignments: newTestAssignments()}
 	h.deps = Deps{
+		Settings: Settings{Limits: DefaultLimits, PublicURL: testPublicURL, SMSPrice: 4},
+
 		Roster: store, Identity: store, Audit: store, Tasks: h.queue,
-		Throttle: NewThrottle(rdb), Limits: DefaultLimits, Passwords: sharedPasswords(t), Tokens: tokens,
+		Throttle: NewThrottle(rdb), Passwords: sharedPasswords(t), Tokens: tokens,
 		HashKey: key, Clock: clock, Log: slog.New(slog.NewJSONHandler(&lockedWriter{w: logBuf}, nil)),
 		Metrics: NewMetrics(nil), Ready: func(context.Context) error { return nil },
-		Suppressions: store, TwilioSignatures: twilio.NewWebhookValidator(testTwilioToken), PublicURL: testPublicURL,
-		ParseTwilioStatus: parseTwilioStatus, SendGridSignatures: sgSigs, Ledger: store, WebhookEvents: store,
+		Suppressions: store, Twilio: twilio.NewWebhooks(testTwilioToken),
+		SendGridEvents: sgEvents, Ledger: store, WebhookEvents: store,
 		Idempotency: store, Budgets: store,
-		Imports: store, Phones: mistest.UKPhones{}, Catalog: notify.MustCatalog(), SMSPrice: 4,
+		Imports: store, Phones: mistest.UKPhones{}, Catalog: notify.MustCatalog(),
 		Submissions: store, AssignmentTargets: h.assignments, Feed: store, Engagement: store, MediaKey: key,
 	}
 	// Issue 5 part 1: the built-in library and the real store.
 	h.deps.Library, h.deps.Activities, h.deps.Assignments, h.deps.ParentFeed, h.deps.Devices = starterLibrary(t), store, store, store, store
 	h.deps.Retention, h.deps.Erasures, h.deps.Exports = store, store, store
-	h.app = New(h.deps)
+	h.app = mustNew(t, h.deps)
 	return h
 }
 
-// parseTwilioStatus adapts notify/twilio's parser, as the wiring does.
-func parseTwilioStatus(form url.Values) (TwilioStatus, error) {
-	cb, err := twilio.ParseStatusCallback(form)
-	return TwilioStatus(cb), err
+// mustNew builds the app through New, as the wiring does, failing the test
+// if d lacks a dependency.
+func mustNew(t testing.TB, d Deps) *fiber.App {
+	t.Helper()
+	app, err := New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
 }
 
 type lockedWriter struct {

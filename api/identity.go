@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/hometime-edu/hometime/content"
-	"github.com/nyaruka/phonenumbers"
+	"github.com/hometime-edu/hometime/content/phone"
 )
 
 // normalizeEmail returns the canonical sign-in form of an email, or "".
@@ -22,17 +22,16 @@ func normalizeEmail(s string) string {
 }
 
 // normalizePhone returns E.164 for a valid number, parsing national numbers
-// in region (ISO country). IsValidNumber, not IsValidNumberForRegion: GG, JE
-// and IM numbers share +44 and are valid for UK schools.
+// in region (ISO country; GB when empty), or "".
 func normalizePhone(s, region string) string {
 	if region == "" {
 		region = "GB"
 	}
-	n, err := phonenumbers.Parse(strings.TrimSpace(s), region)
-	if err != nil || !phonenumbers.IsValidNumber(n) {
+	e164, err := phone.Numbers{}.E164(s, region)
+	if err != nil {
 		return ""
 	}
-	return phonenumbers.Format(n, phonenumbers.E164)
+	return e164
 }
 
 func loginKey(kind content.AccountKind, by, value string) string {

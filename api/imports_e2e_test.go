@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content/misimport/mistest"
 	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/notify/outbox"
 	"github.com/hometime-edu/hometime/notify/providerfake"
 	"github.com/hometime-edu/hometime/notify/sendgrid"
 	"github.com/hometime-edu/hometime/notify/twilio"
@@ -20,6 +22,7 @@ import (
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
 	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // inviteWorker is the real worker (expansion, SMS and email page sends,
@@ -49,12 +52,22 @@ func newInviteWorker(t *testing.T, h *harness) *inviteWorker {
 	if err != nil {
 		t.Fatal(err)
 	}
+	push, err := outbox.New(filepath.Join(t.TempDir(), "outbox"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := &inviteWorker{queue: &taskstest.Recorder{}, twilio: tw, email: sg}
-	w.mux = worker.NewMux(worker.Deps{Identity: h.store, Roster: h.store, Ledger: h.store, Suppressions: h.store,
-		Budgets: h.store, Email: mail, SMS: sms, Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: w.queue,
-		HashKey: h.deps.HashKey, Clock: h.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), AppURL: h.deps.AppURL,
-		SMSSenderKey: ratelimit.SenderKey("twilio", "e2e"), SMSRate: ratelimit.Rate{PerSecond: 1000, Burst: 1}, SMSPrice: 4,
-		Imports: h.store})
+	w.mux, err = worker.NewMux(worker.Deps{Identity: h.store, Roster: h.store, Ledger: h.store, Suppressions: h.store,
+		Budgets: h.store, Email: mail, SMS: sms, Push: push, Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: w.queue,
+		HashKey: h.deps.HashKey, Clock: h.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Settings: worker.Settings{AppURL: h.deps.AppURL, SMSSenderKey: ratelimit.SenderKey("twilio", "e2e"),
+			SMSRate: ratelimit.Rate{PerSecond: 1000, Burst: 1}, SMSPrice: 4},
+		Messages: worker.NewMessageMetrics(prometheus.NewRegistry()), Imports: h.store,
+		Assignments: h.store, Feed: h.store, Devices: h.store, Retention: h.store, ErasureRecords: h.store,
+		ErasureAreas: h.store, Audit: h.store, Exports: h.store, Invited: h.store, ExpiredExports: h.store})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return w
 }
 

@@ -25,7 +25,7 @@ func newImportSchool(t *testing.T) *importSchool {
 	t.Helper()
 	h := newHarness(t)
 	h.deps.Imports, h.deps.Phones, h.deps.Catalog, h.deps.SMSPrice = h.store, mistest.UKPhones{}, notify.MustCatalog(), 4
-	h.app = New(h.deps)
+	h.app = mustNew(t, h.deps)
 	ctx := context.Background()
 	sc := NewSchoolDefaults("", h.clock.Now())
 	sc.ID, sc.Name = "sch_imp", "Ysgol Glan Afon"

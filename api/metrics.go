@@ -89,28 +89,21 @@ func (s *server) metrics(serve fiber.Handler) fiber.Handler {
 	}
 }
 
-// callback counts a provider's delivery report that was recorded; nil
-// metrics count nothing.
+// callback counts a provider's delivery report that was recorded.
 func (m *Metrics) callback(provider string, state content.MessageState) {
-	if m != nil {
-		m.callbacks.WithLabelValues(provider, string(state)).Inc()
-	}
+	m.callbacks.WithLabelValues(provider, string(state)).Inc()
 }
 
-// redeemFailure counts one refused redemption; nil metrics count nothing.
+// redeemFailure counts one refused redemption.
 func (m *Metrics) redeemFailure() {
-	if m != nil {
-		m.redeemFailures.Inc()
-	}
+	m.redeemFailures.Inc()
 }
 
 // watchRedeemFailures sets what the alert gauge reads: whether failed
 // redemptions of every API process (a Redis counter) are above the
 // threshold in the current window.
 func (m *Metrics) watchRedeemFailures(f func(context.Context) (bool, error)) {
-	if m != nil {
-		m.redeemAlert.Store(&f)
-	}
+	m.redeemAlert.Store(&f)
 }
 
 var redeemAlertDesc = prometheus.NewDesc("hometime_invite_redeem_failure_alert",

@@ -32,7 +32,7 @@ func TestMetricsAccess(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			h.deps.MetricsHidden, h.deps.MetricsToken = c.hidden, c.token
-			h.app = New(h.deps)
+			h.app = mustNew(t, h.deps)
 			resp, body := h.do("GET", "/metrics", nil, c.bearer)
 			wantStatus(t, resp, body, c.want)
 			if served := strings.Contains(string(body), "go_goroutines"); served != (c.want == 200) {

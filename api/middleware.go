@@ -55,9 +55,7 @@ func (s *server) observe(c *fiber.Ctx) error {
 	status := c.Response().StatusCode()
 	route := routeOf(c)
 	d := time.Since(start)
-	if s.Metrics != nil {
-		s.Metrics.observe(route, c.Method(), status, d)
-	}
+	s.Metrics.observe(route, c.Method(), status, d)
 	s.Log.Info("http", "request_id", requestID(c), "method", c.Method(), "route", route,
 		"status", status, "ms", float64(d.Microseconds())/1000)
 	return nil

@@ -311,7 +311,7 @@ func TestRedeemFailuresRaiseTheAlert(t *testing.T) {
 	h := newHarness(t)
 	h.deps.Limits = DefaultLimits
 	h.deps.Limits.RedeemFailureAlert = Limit{Max: 3, Window: time.Minute}
-	h.app = New(h.deps)
+	h.app = mustNew(t, h.deps)
 	metric := func(name string) string {
 		r, b := h.do("GET", "/metrics", nil, "")
 		wantStatus(t, r, b, 200)

@@ -136,7 +136,7 @@ func TestResetCodeGuessesAreLimited(t *testing.T) {
 	w := newWorld(t)
 	// Loosen the per-number throttle so the per-code limit is what shows.
 	w.h.deps.Limits.LoginPerAccount = Limit{Max: 100, Window: 15 * time.Minute}
-	w.h.app = New(w.h.deps)
+	w.h.app = mustNew(t, w.h.deps)
 	iw := newInviteWorker(t, w.h)
 	phone := "+447911123656"
 	w.phoneParent(t, phone)

@@ -18,9 +18,7 @@ func (s *server) routes(app *fiber.App) {
 
 	app.Get("/healthz", s.healthz())
 	app.Get("/readyz", s.readyz())
-	if s.Metrics != nil {
-		app.Get("/metrics", s.metrics(adaptor.HTTPHandler(promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))))
-	}
+	app.Get("/metrics", s.metrics(adaptor.HTTPHandler(promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))))
 
 	// Provider webhooks: public, authenticated by the provider's signature.
 	app.Post("/webhooks/twilio/inbound", s.twilioInbound())
@@ -145,11 +143,9 @@ func (s *server) healthz() fiber.Handler {
 // readyz pings the store and Redis; 503 names nothing internal.
 func (s *server) readyz() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Ready != nil {
-			if err := s.Ready(c.UserContext()); err != nil {
-				s.Log.Warn("not ready", "err", err)
-				return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable"})
-			}
+		if err := s.Ready(c.UserContext()); err != nil {
+			s.Log.Warn("not ready", "err", err)
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable"})
 		}
 		return c.JSON(fiber.Map{"status": "ready"})
 	}

@@ -2,16 +2,12 @@ package api
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
-	"github.com/hometime-edu/hometime/notify"
-	"github.com/hometime-edu/hometime/worker"
 	"github.com/hometime-edu/hometime/worker/tasks"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -407,10 +403,6 @@ func TestRemovedChildReadableUntilPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	wk := newInviteWorker(t, w.h)
-	wk.mux = worker.NewMux(worker.Deps{Identity: w.h.store, Roster: w.h.store, Ledger: w.h.store, Suppressions: w.h.store,
-		Budgets: w.h.store, Catalog: notify.MustCatalog(), Tasks: wk.queue, HashKey: w.h.deps.HashKey, Clock: w.h.clock,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Retention: w.h.store, ErasureRecords: w.h.store,
-		ErasureAreas: w.h.store, Audit: w.h.store, Feed: w.h.store})
 	r, b := w.h.do("DELETE", "/v1/schools/sch_1/children/chd_1", nil, w.tokens[actAdmin])
 	wantStatus(t, r, b, 204)
 	sweepChildren := func() {

@@ -2,23 +2,26 @@ package api
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/notify"
 )
 
 // Delivery webhooks: what Twilio and SendGrid later say became of a message
-// they accepted. Each names its ledger entry by the ref the sender gave the
-// provider (content.EntryRef), so a webhook is one $max write by _id with
-// no lookup, and — states only rising — late, repeated or out-of-order
-// webhooks can never move a message backwards.
+// they accepted. Each provider's adapter checks its callbacks' signatures
+// and reads them into notify.DeliveryEvents; the handlers here apply the
+// events. An event names its ledger entry by the ref the sender gave the
+// provider (content.EntryRef), so applying it is one $max write by _id
+// with no lookup, and — states only rising — late, repeated or
+// out-of-order webhooks can never move a message backwards.
 
 // Paths of the delivery webhooks. The wiring gives the SMS sender
 // HOMETIME_PUBLIC_URL + TwilioStatusPath as its status callback.
@@ -27,45 +30,71 @@ const (
 	SendGridEventsPath = "/webhooks/sendgrid/events"
 )
 
-// TwilioStatus is the part of a Twilio status callback the API acts on.
-type TwilioStatus struct {
-	MessageSID    string
-	MessageStatus string // queued, sending, sent, delivered, undelivered, failed, …
-	ErrorCode     int    // 0 when absent; 30003 unreachable, 30005 unknown, 30006 landline, …
+// TwilioWebhooks checks and reads Twilio's webhooks: notify/twilio's
+// Webhooks satisfies it; the wiring in */cmd/* builds it from the account's
+// auth token, so the API never holds the Twilio SDK.
+type TwilioWebhooks interface {
+	// DeliveryEvents reads a signed status callback.
+	notify.DeliveryWebhook
+	// SignedForm returns the form of a request Twilio signed (inbound texts).
+	SignedForm(req notify.WebhookRequest) (url.Values, error)
 }
 
-// TwilioStatusParser reads a signed status-callback form. The wiring adapts
-// notify/twilio's ParseStatusCallback, so the API never holds the SDK and
-// the wire format is read in one place. An error means the form lacks
-// MessageSid or MessageStatus, or has a malformed ErrorCode.
-type TwilioStatusParser func(form url.Values) (TwilioStatus, error)
-
-// SendGridSignatures checks the ECDSA signature SendGrid puts on an Event
-// Webhook batch: over the timestamp header and the raw body. notify/sendgrid's
-// EventVerifier satisfies it; the wiring builds it from the verification key.
-type SendGridSignatures interface {
-	Verify(body []byte, signature, timestamp string) error
-}
-
-// SendGrid's Event Webhook signature headers.
-const (
-	sendGridSignatureHeader = "X-Twilio-Email-Event-Webhook-Signature"
-	sendGridTimestampHeader = "X-Twilio-Email-Event-Webhook-Timestamp"
-)
-
-// twilioStatusState is the state a Twilio MessageStatus proves. Statuses
-// before "sent" (queued, accepted, scheduled, sending) prove nothing the
-// ledger does not hold already: an entry is sent once Twilio accepted it.
-func twilioStatusState(status string) (content.MessageState, bool) {
-	switch status {
-	case "sent":
-		return content.StateSent, true
-	case "delivered", "read":
-		return content.StateDelivered, true
-	case "undelivered", "failed":
-		return content.StateFailed, true
+// webhookRequest is the request as the provider sent it, for its adapter
+// to check and read. Providers sign the URL they were told to call — our
+// public base plus the path and query string as they arrived, still
+// escaped (a status callback's ref rides in the query). The path and query
+// are taken from the parsed request line, so a request naming the whole
+// URL (absolute form) is checked like one naming the path.
+func (s *server) webhookRequest(c *fiber.Ctx) notify.WebhookRequest {
+	uri := c.Request().URI()
+	target := strings.TrimRight(s.PublicURL, "/") + string(uri.PathOriginal())
+	if q := uri.QueryString(); len(q) > 0 {
+		target += "?" + string(q)
 	}
-	return "", false
+	h := http.Header{}
+	c.Request().Header.VisitAll(func(k, v []byte) { h.Add(string(k), string(v)) })
+	return notify.WebhookRequest{URL: target, Header: h, Body: c.Request().Body()}
+}
+
+// webhookError answers a request its adapter refused: 403 for a signature
+// that is missing, wrong or stale, 400 (with invalid's message) for a
+// signed request that is not what the provider documents.
+func webhookError(err error, provider string, invalid *content.Error) error {
+	switch {
+	case errors.Is(err, notify.ErrWebhookStale):
+		return content.Errorf(content.CodeForbidden, "the request's signature is not fresh")
+	case errors.Is(err, notify.ErrWebhookInvalid):
+		invalid.Err = err
+		return invalid
+	}
+	return content.Errorf(content.CodeForbidden, "the request is not signed by %s", provider)
+}
+
+// outcomeState is the ledger state a delivery outcome proves.
+func outcomeState(o notify.DeliveryOutcome) content.MessageState {
+	switch o {
+	case notify.OutcomeSent:
+		return content.StateSent
+	case notify.OutcomeDelivered:
+		return content.StateDelivered
+	case notify.OutcomeFailed:
+		return content.StateFailed
+	}
+	return ""
+}
+
+// optOutReason is the suppression an opt-out asks for.
+func optOutReason(o notify.OptOut) content.SuppressionReason {
+	switch o {
+	case notify.OptOutBounce:
+		return content.SuppressBounce
+	case notify.OptOutUnsubscribe:
+		return content.SuppressUnsubscribe
+	case notify.OptOutSpam:
+		return content.SuppressSpam
+	}
+	return ""
 }
 
 // twilioStatus records a Twilio status callback on the message's ledger
@@ -78,129 +107,63 @@ func twilioStatusState(status string) (content.MessageState, bool) {
 // becomes known. Only the store failing answers 5xx.
 func (s *server) twilioStatus() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Ledger == nil || s.ParseTwilioStatus == nil {
+		if s.Twilio == nil || s.PublicURL == "" {
 			return errTwilioUnconfigured
 		}
-		form, err := s.twilioSignedForm(c)
+		events, err := s.Twilio.DeliveryEvents(s.webhookRequest(c), s.Clock.Now())
 		if err != nil {
-			return err
+			return webhookError(err, "Twilio", &content.Error{Code: content.CodeInvalid,
+				Message: "the status callback needs MessageSid, MessageStatus and a numeric ErrorCode if any"})
 		}
-		cb, err := s.ParseTwilioStatus(form)
-		if err != nil {
-			return content.Wrap(content.CodeInvalid, err, "the status callback needs MessageSid, MessageStatus and a numeric ErrorCode if any")
+		for _, e := range events {
+			if err := s.applyTwilioStatus(c, &e); err != nil {
+				return err
+			}
 		}
-		state, ok := twilioStatusState(cb.MessageStatus)
-		if !ok {
-			return c.SendStatus(fiber.StatusNoContent)
-		}
-		log := s.Log.With("request_id", requestID(c), "message_sid", cb.MessageSID)
-		ref := c.Query("ref")
-		pageID, index, err := content.ParseEntryRef(ref)
-		if err != nil {
-			log.Warn("twilio status: the callback names no ledger entry; ignored")
-			return c.SendStatus(fiber.StatusNoContent)
-		}
-		var errorCode string
-		if state == content.StateFailed && cb.ErrorCode != 0 {
-			errorCode = strconv.Itoa(cb.ErrorCode)
-		}
-		err = s.Ledger.RaiseEntryState(c.UserContext(), pageID, index, state, errorCode, s.Clock.Now())
-		if err == nil {
-			s.Metrics.callback("twilio", state)
-		}
-		if content.IsCode(err, content.CodeNotFound) {
-			log.Warn("twilio status: no such ledger page; ignored", "ref", ref)
-			return c.SendStatus(fiber.StatusNoContent)
-		}
-		if err != nil {
-			return fmt.Errorf("twilio status for %s: %w", ref, err)
-		}
-		log.Debug("twilio status recorded", "ref", ref, "status", cb.MessageStatus, "error_code", errorCode)
 		return c.SendStatus(fiber.StatusNoContent)
 	}
 }
 
-// sendGridEvent is the part of one Event Webhook event the API reads. It is
-// decoded here, one event at a time, rather than by notify/sendgrid's
-// ParseEvents, which refuses a whole batch for one bad event and drops the
-// dropped event's reason.
-type sendGridEvent struct {
-	Event     string          `json:"event"`
-	SGEventID string          `json:"sg_event_id"`
-	Email     string          `json:"email"`  // keys a suppression; never logged or stored
-	Ref       json.RawMessage `json:"ref"`    // our custom_args ref; anything but a string is ignored
-	Type      string          `json:"type"`   // bounce: "bounce" (the address is dead) or "blocked" (refused for now)
-	Reason    string          `json:"reason"` // dropped: why; bounce reasons may quote the address, so never kept
-}
-
-// ref is the event's ledger entry reference, or "" when it has none.
-func (e *sendGridEvent) ref() string {
-	var r string
-	if json.Unmarshal(e.Ref, &r) != nil {
-		return ""
+// applyTwilioStatus raises the entry a status event names. A status that
+// proves nothing, a ref naming no entry and a page that does not exist are
+// skipped (the last two logged); it errs only when the store failed.
+func (s *server) applyTwilioStatus(c *fiber.Ctx, e *notify.DeliveryEvent) error {
+	state := outcomeState(e.Outcome)
+	if state == "" {
+		return nil
 	}
-	return r
-}
-
-// sendGridEffect is what one event changes: its entry's state, its
-// address's suppressions, both or neither.
-type sendGridEffect struct {
-	state     content.MessageState      // "" leaves the entry alone
-	errorCode string                    // kept with a failure: bounce, blocked or dropped
-	suppress  content.SuppressionReason // "" suppresses nothing
-}
-
-// droppedSuppressions are the reasons SendGrid gives for dropping an email
-// because of the address's own history, and what each means for us.
-var droppedSuppressions = map[string]content.SuppressionReason{
-	"bounced address":        content.SuppressBounce,
-	"unsubscribed address":   content.SuppressUnsubscribe,
-	"spam reporting address": content.SuppressSpam,
-}
-
-// sendGridEffectOf maps an event to its effect. processed, deferred, open,
-// click and anything unknown change nothing; group_resubscribe lifts
-// nothing, because only a STOP-style suppression is ever lifted (START).
-func sendGridEffectOf(e *sendGridEvent) sendGridEffect {
-	switch e.Event {
-	case "delivered":
-		return sendGridEffect{state: content.StateDelivered}
-	case "bounce":
-		if e.Type == "blocked" {
-			// A block is the receiving server refusing for now (reputation,
-			// content, rate): this email failed, the address is not dead.
-			return sendGridEffect{state: content.StateFailed, errorCode: "blocked"}
-		}
-		return sendGridEffect{state: content.StateFailed, errorCode: "bounce", suppress: content.SuppressBounce}
-	case "dropped":
-		return sendGridEffect{state: content.StateFailed, errorCode: "dropped",
-			suppress: droppedSuppressions[strings.ToLower(strings.TrimSpace(e.Reason))]}
-	case "spamreport":
-		return sendGridEffect{suppress: content.SuppressSpam}
-	case "unsubscribe", "group_unsubscribe":
-		return sendGridEffect{suppress: content.SuppressUnsubscribe}
-	}
-	return sendGridEffect{}
-}
-
-// sendGridFreshness is how far a batch's signed timestamp may be from our
-// clock, either way. The signature covers the timestamp, so a batch
-// captured on the wire can be replayed only within this window, and there
-// its events are already deduplicated on sg_event_id. This takes each of
-// SendGrid's delivery attempts (it retries for up to 24 hours) to be
-// signed when it is made, as the timestamp header suggests; SendGrid does
-// not document it. A retry carrying a stale timestamp would be refused.
-const sendGridFreshness = 10 * time.Minute
-
-// sendGridFresh reports whether ts, the Unix seconds of a verified batch's
-// timestamp header, is within sendGridFreshness of now.
-func sendGridFresh(ts string, now time.Time) bool {
-	secs, err := strconv.ParseInt(ts, 10, 64)
+	log := s.Log.With("request_id", requestID(c), "message_sid", e.MessageID)
+	pageID, index, err := content.ParseEntryRef(e.Ref)
 	if err != nil {
-		return false
+		log.Warn("twilio status: the callback names no ledger entry; ignored")
+		return nil
 	}
-	d := now.Sub(time.Unix(secs, 0))
-	return d <= sendGridFreshness && d >= -sendGridFreshness
+	found, err := s.raiseDelivery(c.UserContext(), e, state, pageID, index, s.Clock.Now())
+	if err != nil {
+		return fmt.Errorf("twilio status for %s: %w", e.Ref, err)
+	}
+	if !found {
+		log.Warn("twilio status: no such ledger page; ignored", "ref", e.Ref)
+		return nil
+	}
+	log.Debug("twilio status recorded", "ref", e.Ref, "status", e.Kind, "error_code", e.ErrorCode)
+	return nil
+}
+
+// raiseDelivery raises the ledger entry an event is about to state. It
+// reports false when the entry's page does not exist (erased, or never
+// ours); an error only when the store failed.
+func (s *server) raiseDelivery(ctx context.Context, e *notify.DeliveryEvent, state content.MessageState,
+	pageID string, index int, at time.Time) (bool, error) {
+	err := s.Ledger.RaiseEntryState(ctx, pageID, index, state, e.ErrorCode, at)
+	switch {
+	case content.IsCode(err, content.CodeNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	s.Metrics.callback(e.Provider, state)
+	return true, nil
 }
 
 // sendGridTally counts what became of a batch's events, for one log line.
@@ -208,11 +171,12 @@ type sendGridTally struct {
 	applied, repeats, unchanged, malformed int
 }
 
-// sendGridEvents applies a signed Event Webhook batch. Events are
-// deduplicated on sg_event_id before they change anything: SendGrid repeats
-// events, sometimes dozens of times, and each repeat is answered but
-// skipped. A malformed event is skipped (its index is logged) and the rest
-// of the batch is still applied. If the store fails, the event being
+// sendGridEvents applies a signed Event Webhook batch (notify/sendgrid
+// checks its signature and freshness and reads its events). Events are
+// deduplicated on sg_event_id before they change anything: SendGrid
+// repeats events, sometimes dozens of times, and each repeat is answered
+// but skipped. A malformed event is skipped (its index is logged) and the
+// rest of the batch is still applied. If the store fails, the event being
 // applied is forgotten and the batch answered 5xx; SendGrid retries the
 // whole batch, whose events already applied are then skipped as repeats.
 //
@@ -220,70 +184,61 @@ type sendGridTally struct {
 // or stores an email address.
 func (s *server) sendGridEvents() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.SendGridSignatures == nil || s.Ledger == nil || s.Suppressions == nil || s.WebhookEvents == nil {
+		if s.SendGridEvents == nil {
 			return content.Errorf(content.CodeUnavailable, "SendGrid webhooks are not configured")
 		}
-		body := c.Request().Body()
-		ts := c.Get(sendGridTimestampHeader)
-		if err := s.SendGridSignatures.Verify(body, c.Get(sendGridSignatureHeader), ts); err != nil {
-			return content.Errorf(content.CodeForbidden, "the request is not signed by SendGrid")
-		}
-		if !sendGridFresh(ts, s.Clock.Now()) {
-			return content.Errorf(content.CodeForbidden, "the batch's signature is not fresh")
-		}
-		var batch []json.RawMessage
-		if err := json.Unmarshal(body, &batch); err != nil {
-			return &content.Error{Code: content.CodeInvalid, Message: "the request has invalid fields",
-				Fields: map[string]string{"body": "must be a JSON array of events"}, Err: err}
+		events, err := s.SendGridEvents.DeliveryEvents(s.webhookRequest(c), s.Clock.Now())
+		if err != nil {
+			return webhookError(err, "SendGrid", &content.Error{Code: content.CodeInvalid, Message: "the request has invalid fields",
+				Fields: map[string]string{"body": "must be a JSON array of events"}})
 		}
 		log := s.Log.With("request_id", requestID(c))
 		ctx, at := c.UserContext(), s.Clock.Now()
 		var tally sendGridTally
-		for i, raw := range batch {
-			if err := s.applySendGridEvent(ctx, log, i, raw, at, &tally); err != nil {
-				log.Warn("sendgrid events: stopped; SendGrid will retry the batch", "events", len(batch), "at_index", i,
+		for i := range events {
+			if err := s.applySendGridEvent(ctx, log, &events[i], at, &tally); err != nil {
+				log.Warn("sendgrid events: stopped; SendGrid will retry the batch", "events", len(events), "at_index", i,
 					"applied", tally.applied, "repeats", tally.repeats)
 				return err
 			}
 		}
-		log.Info("sendgrid events", "events", len(batch), "applied", tally.applied, "repeats", tally.repeats,
+		log.Info("sendgrid events", "events", len(events), "applied", tally.applied, "repeats", tally.repeats,
 			"unchanged", tally.unchanged, "malformed", tally.malformed)
 		return c.SendStatus(fiber.StatusNoContent)
 	}
 }
 
-// applySendGridEvent applies the batch's event i. It returns an error only
-// when the store failed, after forgetting the event so a retry applies it.
-func (s *server) applySendGridEvent(ctx context.Context, log *slog.Logger, i int, raw json.RawMessage, at time.Time, tally *sendGridTally) error {
-	var e sendGridEvent
-	if err := json.Unmarshal(raw, &e); err != nil || e.Event == "" || e.SGEventID == "" {
-		log.Warn("sendgrid events: malformed event skipped", "index", i)
+// applySendGridEvent applies one event of a batch. It returns an error
+// only when the store failed, after forgetting the event so a retry
+// applies it.
+func (s *server) applySendGridEvent(ctx context.Context, log *slog.Logger, e *notify.DeliveryEvent, at time.Time, tally *sendGridTally) error {
+	if e.Malformed {
+		log.Warn("sendgrid events: malformed event skipped", "index", e.Index)
 		tally.malformed++
 		return nil
 	}
-	eff := sendGridEffectOf(&e)
-	ref := e.ref()
-	pageID, index, refErr := content.ParseEntryRef(ref)
-	if eff.state != "" && refErr != nil {
+	state := outcomeState(e.Outcome)
+	pageID, index, refErr := content.ParseEntryRef(e.Ref)
+	if state != "" && refErr != nil {
 		// Without a ref the event is not about a ledger message (or not
 		// ours: the webhook covers the whole SendGrid account).
-		if ref != "" {
-			log.Warn("sendgrid events: unreadable ref; state not recorded", "index", i, "event", e.Event)
+		if e.Ref != "" {
+			log.Warn("sendgrid events: unreadable ref; state not recorded", "index", e.Index, "event", e.Kind)
 		}
-		eff.state = ""
+		state = ""
 	}
-	if eff.state == "" && eff.suppress == "" {
+	if state == "" && e.OptOut == notify.OptOutNone {
 		tally.unchanged++
 		return nil
 	}
-	key := "sendgrid:" + e.SGEventID
+	key := e.Provider + ":" + e.EventID
 	first, err := s.WebhookEvents.FirstDelivery(ctx, key, at)
 	if err == nil && !first {
 		tally.repeats++
 		return nil
 	}
 	if err == nil {
-		err = s.applySendGridEffect(ctx, log, i, &e, eff, pageID, index, at)
+		err = s.applySendGridEffect(ctx, log, e, state, pageID, index, at)
 	}
 	if err != nil {
 		// The key may have been recorded even if FirstDelivery failed (a
@@ -291,38 +246,37 @@ func (s *server) applySendGridEvent(ctx context.Context, log *slog.Logger, i int
 		// since every write an event makes is idempotent. The request's
 		// context may be what failed, so forget on one of our own.
 		if ferr := s.WebhookEvents.ForgetDelivery(context.WithoutCancel(ctx), key); ferr != nil {
-			log.Error("sendgrid events: could not forget a failed event; a retry will skip it", "index", i, "err", ferr)
+			log.Error("sendgrid events: could not forget a failed event; a retry will skip it", "index", e.Index, "err", ferr)
 		}
-		return fmt.Errorf("sendgrid event %d (%s): %w", i, e.Event, err)
+		return fmt.Errorf("sendgrid event %d (%s): %w", e.Index, e.Kind, err)
 	}
 	tally.applied++
 	return nil
 }
 
-func (s *server) applySendGridEffect(ctx context.Context, log *slog.Logger, i int, e *sendGridEvent, eff sendGridEffect,
+func (s *server) applySendGridEffect(ctx context.Context, log *slog.Logger, e *notify.DeliveryEvent, state content.MessageState,
 	pageID string, index int, at time.Time) error {
-	if eff.state != "" {
-		err := s.Ledger.RaiseEntryState(ctx, pageID, index, eff.state, eff.errorCode, at)
-		if err == nil {
-			s.Metrics.callback("sendgrid", eff.state)
+	if state != "" {
+		found, err := s.raiseDelivery(ctx, e, state, pageID, index, at)
+		if err != nil {
+			return fmt.Errorf("record %s: %w", state, err)
 		}
-		switch {
-		case content.IsCode(err, content.CodeNotFound):
-			log.Warn("sendgrid events: no such ledger page; state not recorded", "index", i, "ref", content.EntryRef(pageID, index))
-		case err != nil:
-			return fmt.Errorf("record %s: %w", eff.state, err)
+		if !found {
+			log.Warn("sendgrid events: no such ledger page; state not recorded", "index", e.Index, "ref", content.EntryRef(pageID, index))
 		}
 	}
-	if eff.suppress != "" {
-		key, err := content.SuppressionKeyOf(s.HashKey, content.SuppressionEmail, e.Email)
-		if err != nil {
-			log.Warn("sendgrid events: no usable address; not suppressed", "index", i, "event", e.Event)
-			return nil
-		}
-		if err := s.Suppressions.Suppress(ctx, &content.Suppression{Key: key, Channel: content.SuppressionEmail,
-			Reason: eff.suppress, At: at}); err != nil {
-			return fmt.Errorf("suppress for %s: %w", eff.suppress, err)
-		}
+	reason := optOutReason(e.OptOut)
+	if reason == "" {
+		return nil
+	}
+	key, err := content.SuppressionKeyOf(s.HashKey, content.SuppressionEmail, e.Address)
+	if err != nil {
+		log.Warn("sendgrid events: no usable address; not suppressed", "index", e.Index, "event", e.Kind)
+		return nil
+	}
+	if err := s.Suppressions.Suppress(ctx, &content.Suppression{Key: key, Channel: content.SuppressionEmail,
+		Reason: reason, At: at}); err != nil {
+		return fmt.Errorf("suppress for %s: %w", reason, err)
 	}
 	return nil
 }

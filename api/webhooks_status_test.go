@@ -77,7 +77,7 @@ func (h *harness) send(req *http.Request) (*http.Response, []byte) {
 func (h *harness) withLedger(l content.Ledger) {
 	d := h.deps
 	d.Ledger = l
-	h.deps, h.app = d, New(d)
+	h.deps, h.app = d, mustNew(h.t, d)
 }
 
 // countingLedger counts RaiseEntryState calls and can fail the next few.
@@ -132,8 +132,8 @@ func (h *harness) twilioFake(t *testing.T) *providerfake.Twilio {
 	t.Helper()
 	f := providerfake.NewTwilio(t)
 	d := h.deps
-	d.TwilioSignatures = twilio.NewWebhookValidator(f.AuthToken)
-	h.deps, h.app = d, New(d)
+	d.Twilio = twilio.NewWebhooks(f.AuthToken)
+	h.deps, h.app = d, mustNew(t, d)
 	return f
 }
 
@@ -331,8 +331,8 @@ func TestTwilioStatusEdges(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		d := h.deps
-		d.TwilioSignatures = nil
-		h.app = New(d)
+		d.Twilio = nil
+		h.app = mustNew(t, d)
 		p := h.newLedgerPage(1, "sms", content.RankSent)
 		target := statusURL(content.EntryRef(p.ID, 0))
 		form := statusForm("delivered", 0)
@@ -500,7 +500,7 @@ func TestSendGridEventRepeated46Times(t *testing.T) {
 	sup := &countingSuppressions{Suppressions: h.store}
 	d := h.deps
 	d.Suppressions = sup
-	h.deps, h.app = d, New(d)
+	h.deps, h.app = d, mustNew(t, d)
 
 	p := h.newLedgerPage(3, "email", content.RankSent)
 	const addr = "old.address@example.com"
@@ -787,8 +787,8 @@ func TestSendGridEventsEdges(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		d := h.deps
-		d.SendGridSignatures = nil
-		h.app = New(d)
+		d.SendGridEvents = nil
+		h.app = mustNew(t, d)
 		resp, body := h.postEvents(sgEvent("unsubscribe", "evt-0", "parent.one@example.com", ""))
 		wantStatus(t, resp, body, http.StatusServiceUnavailable)
 		if h.suppressionCount() != 0 {

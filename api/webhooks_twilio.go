@@ -7,22 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hometime-edu/hometime/content"
 )
-
-// TwilioSignatures checks X-Twilio-Signature over the full public URL Twilio
-// called and the POSTed form. notify/twilio's WebhookValidator satisfies
-// it; the wiring in */cmd/* builds it from the account's auth token, so the
-// API never holds the Twilio SDK.
-type TwilioSignatures interface {
-	ValidateForm(fullURL string, form url.Values, signature string) bool
-}
-
-// twilioSignatureHeader carries Twilio's webhook signature.
-const twilioSignatureHeader = "X-Twilio-Signature"
 
 // twilioInbound answers a text a parent sent to one of our numbers. Only
 // the keywords matter: STOP and its synonyms add a suppression, START and
@@ -40,9 +28,6 @@ const twilioSignatureHeader = "X-Twilio-Signature"
 // Nothing from the text is logged or kept but the keyed hash of the sender.
 func (s *server) twilioInbound() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.Suppressions == nil {
-			return errTwilioUnconfigured
-		}
 		form, err := s.twilioSignedForm(c)
 		if err != nil {
 			return err
@@ -88,9 +73,6 @@ func (s *server) twilioInbound() fiber.Handler {
 // and a START replayed after a later STOP would lift it. If applying fails
 // the record is forgotten, so Twilio's retry applies the text.
 func (s *server) applyOptKeyword(ctx context.Context, log *slog.Logger, kw content.SMSKeyword, key, sid string) error {
-	if s.WebhookEvents == nil {
-		return errTwilioUnconfigured
-	}
 	event := "twilio:inbound:" + sid
 	first, err := s.WebhookEvents.FirstDelivery(ctx, event, s.Clock.Now())
 	if err == nil && !first {
@@ -131,39 +113,16 @@ var errTwilioUnconfigured = content.Errorf(content.CodeUnavailable, "Twilio webh
 // twilioSignedForm returns the form of a request Twilio signed, for every
 // Twilio webhook: CodeUnavailable when no auth token or public URL is
 // configured, CodeForbidden when X-Twilio-Signature is missing or does not
-// match. Twilio signs the URL it was told to call — our public base plus
-// the path and query string as they arrived, still escaped (a status
-// callback's ref rides in the query) — followed by every form parameter.
-// The path and query are taken from the parsed request line, so a request
-// naming the whole URL (absolute form) is checked like one naming the path.
+// match (notify/twilio checks it over the URL webhookRequest rebuilds).
 func (s *server) twilioSignedForm(c *fiber.Ctx) (url.Values, error) {
-	if s.TwilioSignatures == nil || s.PublicURL == "" {
+	if s.Twilio == nil || s.PublicURL == "" {
 		return nil, errTwilioUnconfigured
 	}
-	form, ok := twilioForm(c)
-	uri := c.Request().URI()
-	target := strings.TrimRight(s.PublicURL, "/") + string(uri.PathOriginal())
-	if q := uri.QueryString(); len(q) > 0 {
-		target += "?" + string(q)
-	}
-	if !ok || !s.TwilioSignatures.ValidateForm(target, form, c.Get(twilioSignatureHeader)) {
+	form, err := s.Twilio.SignedForm(s.webhookRequest(c))
+	if err != nil {
 		return nil, content.Errorf(content.CodeForbidden, "the request is not signed by Twilio")
 	}
 	return form, nil
-}
-
-// twilioForm parses the form Twilio POSTs. A body that is not a form
-// cannot carry a valid signature; the caller answers 403 for it.
-func twilioForm(c *fiber.Ctx) (url.Values, bool) {
-	ct := strings.ToLower(string(c.Request().Header.ContentType()))
-	if !strings.HasPrefix(ct, fiber.MIMEApplicationForm) {
-		return nil, false
-	}
-	form, err := url.ParseQuery(string(c.Request().Body()))
-	if err != nil {
-		return nil, false
-	}
-	return form, true
 }
 
 // inboundKeyword prefers Twilio's own classification (Advanced Opt-Out

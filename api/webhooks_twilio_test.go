@@ -274,7 +274,7 @@ func TestTwilioInboundDeduplicates(t *testing.T) {
 		failing := &failingSuppressions{Suppressions: h.store, fail: 1}
 		d := h.deps
 		d.Suppressions = failing
-		h.app = New(d)
+		h.app = mustNew(t, d)
 		const phone = "+447700900123"
 		form := inboundForm(phone, "STOP")
 		resp, body := h.inbound(form, signInbound(form))
@@ -384,8 +384,8 @@ func TestTwilioInboundEdges(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		d := h.deps
-		d.TwilioSignatures = nil
-		h.app = New(d)
+		d.Twilio = nil
+		h.app = mustNew(t, d)
 		form := inboundForm("+447700900123", "STOP")
 		resp, body := h.inbound(form, signInbound(form))
 		wantStatus(t, resp, body, http.StatusServiceUnavailable)

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// The retention clocks of DESIGN.md ("The privacy promises the system
-// enforces"), as pure functions of a subject's dates and the time now, so
+// The retention clocks (the privacy promises the system enforces: notice,
+// closure, erasure and purge dates), as pure functions of a subject's dates and the time now, so
 // the sweeps, the API's timeline and the tests share one reading of them.
 // Months are calendar months in UTC (time.AddDate), the way a person reads
 // "11 months".

@@ -9,7 +9,8 @@ import (
 // Language is a supported message language as an ISO 639-1 code.
 type Language string
 
-// The languages system templates are written in (DESIGN.md).
+// The languages system templates are written in: every template exists in
+// each of these seven.
 const (
 	LangEnglish  Language = "en"
 	LangWelsh    Language = "cy"

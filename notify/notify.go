@@ -1,6 +1,7 @@
 // Package notify holds message values, the per-channel sender interfaces,
-// templates, SMS segment counting and quiet hours. It imports only the
-// standard library; one sub-package per provider implements the senders.
+// the delivery events providers' webhooks report, templates, SMS segment
+// counting and quiet hours. It imports only the standard library; one
+// sub-package per provider implements the senders and reads its webhooks.
 package notify
 
 import (
@@ -22,7 +23,8 @@ const (
 // Channels lists every channel.
 func Channels() []Channel { return []Channel{ChannelSMS, ChannelEmail, ChannelPush} }
 
-// Provider batch limits (PROVIDERS.md).
+// The most messages one provider call may carry: SendGrid takes up to 1,000
+// personalizations in a request, FCM up to 500 messages in one SendEach.
 const (
 	MaxEmailBatch = 1000 // SendGrid personalizations per request
 	MaxPushBatch  = 500  // FCM SendEach messages per call

@@ -11,7 +11,7 @@ import (
 	_ "time/tzdata"
 )
 
-// Default quiet hours for a new school (DESIGN.md): no non-urgent messages
+// Default quiet hours for a new school: no non-urgent messages
 // between 20:00 and 07:30 school-local time.
 const (
 	DefaultQuietStart = "20:00"

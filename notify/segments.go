@@ -11,7 +11,7 @@ const (
 	// extension-table characters take an escape septet plus one.
 	EncodingGSM7 Encoding = "GSM-7"
 	// EncodingUCS2 sends UTF-16 code units. One character outside GSM-7 makes
-	// the whole message UCS-2 (PROVIDERS.md).
+	// the whole message UCS-2, so fewer characters fit in a segment.
 	EncodingUCS2 Encoding = "UCS-2"
 )
 

@@ -132,9 +132,6 @@ func (h *AccountEmails) sendResetCode(ctx context.Context, req *content.ResetReq
 	if !p.CanSignIn() || p.Phone == "" {
 		return nil
 	}
-	if h.SMS == nil {
-		return fmt.Errorf("%w: no SMS sender", asynq.SkipRetry)
-	}
 	code := content.NewResetCode()
 	if err := h.Identity.PutResetCode(ctx, &content.ResetCode{Kind: req.Kind, AccountID: req.AccountID,
 		Hash: content.ResetCodeHash(h.HashKey, req.Kind, req.AccountID, code), ExpiresAt: now.Add(content.ResetCodeTTL)}); err != nil {
@@ -144,10 +141,8 @@ func (h *AccountEmails) sendResetCode(ctx context.Context, req *content.ResetReq
 	if err != nil {
 		return fmt.Errorf("%w: render: %v", asynq.SkipRetry, err)
 	}
-	if h.Limiter != nil {
-		if _, err := h.Limiter.Wait(ctx, h.SMSSenderKey, h.SMSRate, 1); err != nil {
-			return err
-		}
+	if _, err := h.Limiter.Wait(ctx, h.SMSSenderKey, h.SMSRate, 1); err != nil {
+		return err
 	}
 	res := h.SMS.SendSMS(ctx, msg.SMS(req.ID, p.Phone))
 	return h.settle(ctx, req, now, res.Err)

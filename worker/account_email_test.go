@@ -16,6 +16,8 @@ import (
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/notify/outbox"
+	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
+	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
@@ -34,7 +36,7 @@ func TestAccountEmailIsSentOnce(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	h := &AccountEmails{Deps{Identity: store, Roster: store, Email: ob, Catalog: notify.MustCatalog(),
-		HashKey: []byte("k"), Clock: clocktest.New(now), Log: log, AppURL: "https://hometime.app"}}
+		HashKey: []byte("k"), Clock: clocktest.New(now), Log: log, Settings: Settings{AppURL: "https://hometime.app"}}}
 	st := &content.Staff{ID: "stf_1", Email: "nia@school.test", FirstName: "Nia", LastName: "N", CreatedAt: now}
 	if err := store.CreateStaff(ctx, st); err != nil {
 		t.Fatal(err)
@@ -94,8 +96,10 @@ func TestResetCodeIsTextedOnce(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	sms := &recordedSMS{}
-	h := &AccountEmails{Deps{Identity: store, Roster: store, SMS: sms, Catalog: notify.MustCatalog(),
-		HashKey: []byte("k"), Clock: clocktest.New(now), Log: log}}
+	rdb, _ := redistest.New(t)
+	h := &AccountEmails{Deps{Identity: store, Roster: store, SMS: sms, Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb),
+		HashKey: []byte("k"), Clock: clocktest.New(now), Log: log,
+		Settings: Settings{SMSSenderKey: ratelimit.SenderKey("twilio", "test"), SMSRate: ratelimit.Rate{PerSecond: 100, Burst: 1}}}}
 	p := &content.Parent{ID: "par_1", Phone: "+447911123456", Language: "cy", State: content.ParentActive, CreatedAt: now}
 	if err := store.CreateParent(ctx, p); err != nil {
 		t.Fatal(err)

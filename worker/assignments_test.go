@@ -168,7 +168,7 @@ func TestDeadAndStaleTokensArePruned(t *testing.T) {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	onDeadToken(Deps{DeviceStore: s, HashKey: key, Log: log})("par_1", "tok-dead")
+	DeadTokens(s, key, log)("par_1", "tok-dead")
 	q := &taskstest.Recorder{}
 	h := &StaleDevices{Store: s, Tasks: q, Clock: clocktest.New(now), Log: log}
 	if err := h.Tick(ctx, tasks.NewDevicesTick(time.Hour)); err != nil {

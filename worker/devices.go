@@ -63,12 +63,3 @@ func (h *StaleDevices) ProcessTask(ctx context.Context, _ *asynq.Task) error {
 	h.Log.Info("dropped stale push tokens", "count", n)
 	return nil
 }
-
-// onDeadToken is the PushPages hook the Deps allow: none without a store
-// to prune.
-func onDeadToken(d Deps) func(parentID, token string) {
-	if d.DeviceStore == nil {
-		return nil
-	}
-	return DeadTokens(d.DeviceStore, d.HashKey, d.Log)
-}

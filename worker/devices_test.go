@@ -9,6 +9,7 @@ import (
 
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/mongostore/mongotest"
+	"github.com/hometime-edu/hometime/content/phone"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 )
@@ -45,7 +46,7 @@ func TestChannelsForPreferences(t *testing.T) {
 		{"closed", content.ParentContact{Phone: mob, Devices: 1, State: content.ParentClosed}, act, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := channelsFor(tc.pc, tc.b); !slices.Equal(got, tc.want) {
+			if got := channelsFor(tc.pc, tc.b, phone.Numbers{}); !slices.Equal(got, tc.want) {
 				t.Fatalf("channels %v, want %v", got, tc.want)
 			}
 		})

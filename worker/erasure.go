@@ -278,9 +278,6 @@ func (h *Erasures) schoolParents(ctx context.Context, s content.ErasureSubject) 
 }
 
 func (h *Erasures) audit(ctx context.Context, action string, s content.ErasureSubject, schools []string, at time.Time) {
-	if h.Audit == nil {
-		return
-	}
 	school := ""
 	if len(schools) > 0 {
 		school = schools[0]

@@ -20,7 +20,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// TestErasureCanarySweep is TESTING.md F1: unique canary strings seeded in
+// TestErasureCanarySweep: unique canary strings seeded in
 // every personal field this store holds (names, contacts, login key, child
 // name and UPN, comment, reply, photo and thumbnail bytes, IP in the audit
 // log, the child's name in a broadcast), then the parent erased on request

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/phone"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
@@ -28,6 +29,7 @@ type Expansions struct {
 	Tasks  tasks.Enqueuer
 	Clock  content.Clock
 	Log    *slog.Logger
+	Phones phone.Numbers // which numbers take texts
 }
 
 // pagesPerWrite bounds one ordered insert (and the memory of a batch).
@@ -44,7 +46,7 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	} else if err != nil {
 		return err
 	}
-	w := &pageWriter{ledger: h.Ledger, tasks: h.Tasks, b: b, done: map[string]bool{}, now: h.Clock.Now()}
+	w := &pageWriter{ledger: h.Ledger, tasks: h.Tasks, phones: h.Phones, b: b, done: map[string]bool{}, now: h.Clock.Now()}
 	// What earlier runs wrote: a prefix of pages.
 	for ; ; w.n++ {
 		page, err := h.Ledger.LedgerPage(ctx, content.LedgerPageID(b.ID, w.n))
@@ -81,6 +83,7 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 type pageWriter struct {
 	ledger  content.Ledger
 	tasks   tasks.Enqueuer
+	phones  phone.Numbers
 	b       *content.Broadcast
 	done    map[string]bool // recipients already on a page
 	now     time.Time
@@ -93,7 +96,7 @@ type pageWriter struct {
 }
 
 func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
-	for _, ch := range channelsFor(pc, w.b) {
+	for _, ch := range channelsFor(pc, w.b, w.phones) {
 		key := pc.ID + ":" + string(ch)
 		if w.done[key] {
 			continue
@@ -238,11 +241,11 @@ func (h *Expansions) eachRecipient(ctx context.Context, b *content.Broadcast, fn
 // when they have the app, else SMS to a mobile, else email. Closed
 // accounts are skipped here and again at send time; a parent with no way
 // to be reached gets no entry (the invite funnel shows them).
-func channelsFor(p content.ParentContact, b *content.Broadcast) []notify.Channel {
+func channelsFor(p content.ParentContact, b *content.Broadcast, phones phone.Numbers) []notify.Channel {
 	if p.State == content.ParentClosed || p.State == content.ParentErased {
 		return nil
 	}
-	mobile := p.Phone != "" && isMobile(p.Phone)
+	mobile := p.Phone != "" && phones.IsMobile(p.Phone)
 	if carriesInviteCode(b.Template) {
 		var out []notify.Channel
 		if mobile {

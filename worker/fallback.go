@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/phone"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
@@ -27,6 +28,7 @@ type Fallbacks struct {
 	Clock  content.Clock
 	Log    *slog.Logger
 	Delay  time.Duration
+	Phones phone.Numbers // which numbers take texts
 }
 
 func (h *Fallbacks) ProcessTask(ctx context.Context, t *asynq.Task) error {
@@ -76,7 +78,7 @@ func (h *Fallbacks) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		} else if err != nil {
 			return err
 		}
-		if parent.Phone != "" && isMobile(parent.Phone) {
+		if parent.Phone != "" && h.Phones.IsMobile(parent.Phone) {
 			fb.Entries = append(fb.Entries, content.LedgerEntry{RecipientID: id, Channel: string(notify.ChannelSMS)})
 		}
 	}

@@ -67,9 +67,3 @@ func (h *Pages) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	return errors.Join(errs...)
 }
-
-// noDevices stands in until parents can register push tokens: every push
-// entry fails "no_device" (and expansion does not choose push yet).
-type noDevices struct{}
-
-func (noDevices) DeviceTokens(context.Context, string) ([]string, error) { return nil, nil }

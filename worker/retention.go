@@ -17,7 +17,9 @@ import (
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
-// RetentionSweeps runs the retention clocks of DESIGN.md. Each sweep does
+// RetentionSweeps runs the retention clocks (content/retention.go) once a
+// day, one sweep per kind (tasks.SweepKinds: parents, children, schools,
+// staff, audit events, invited parents, export archives). Each sweep does
 // everything due as of the time it runs, from stored state alone
 // (content.NextParentStep and friends), so a sweep that runs twice changes
 // nothing the second time and a sweep after missed days catches up in one
@@ -30,7 +32,7 @@ type RetentionSweeps struct {
 	Erasures content.Erasures
 	Audit    content.Audit
 	// Invited runs the invited clock, Exports deletes expired export
-	// archives; either sweep is skipped when its store is not given.
+	// archives.
 	Invited content.InvitedRetention
 	Exports ExpiredExports
 	Tasks   tasks.Enqueuer
@@ -378,9 +380,6 @@ func (h *RetentionSweeps) SweepAudit(ctx context.Context) error {
 }
 
 func (h *RetentionSweeps) audit(ctx context.Context, action, subject string, at time.Time) {
-	if h.Audit == nil {
-		return
-	}
 	if err := h.Audit.RecordAudit(ctx, &content.AuditEvent{ID: content.NewID("aud"), At: at, ActorID: RetentionCreatedBy,
 		Action: action, Subject: subject}); err != nil {
 		h.Log.Warn("audit failed", "action", action, "err", err)

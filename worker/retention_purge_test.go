@@ -11,7 +11,7 @@ import (
 
 const day = 24 * time.Hour
 
-// TestRetentionE3ChildPurge is TESTING.md E3: removed by the school on D1
+// TestRetentionE3ChildPurge: removed by the school on D1
 // and by the parent on D2, the child is purged at max(D1, D2) + 90 days;
 // a re-link in between resets the clock.
 func TestRetentionE3ChildPurge(t *testing.T) {
@@ -70,7 +70,7 @@ func TestRetentionE3ChildPurge(t *testing.T) {
 	}
 }
 
-// TestRetentionE4SchoolPurge is TESTING.md E4: a school whose subscription
+// TestRetentionE4SchoolPurge: a school whose subscription
 // ended is kept six weeks (reactivation restores it), then purged whole —
 // its families erased as subjects of their own.
 func TestRetentionE4SchoolPurge(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"github.com/hometime-edu/hometime/notify"
 )
 
-// TestClosureStopsQueuedMessages (TESTING.md A5/E1): a message already in
+// TestClosureStopsQueuedMessages: a message already in
 // the ledger for a parent whose account is then closed is suppressed at
 // send time, never sent; the others go.
 func TestClosureStopsQueuedMessages(t *testing.T) {

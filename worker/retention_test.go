@@ -43,8 +43,8 @@ func newRetentionWorld(t *testing.T) *retentionWorld {
 	q := &taskstest.Recorder{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	w := &retentionWorld{t: t, ctx: ctx, store: s, clock: clock, queue: q, start: start,
-		sweeps: &RetentionSweeps{Store: s, Roster: s, Ledger: s, Erasures: s, Audit: s, Tasks: q, Clock: clock, Log: log,
-			AppURL: "https://hometime.test"},
+		sweeps: &RetentionSweeps{Store: s, Roster: s, Ledger: s, Erasures: s, Audit: s, Invited: s, Exports: s, Tasks: q,
+			Clock: clock, Log: log, AppURL: "https://hometime.test"},
 		erasure: &Erasures{Records: s, Areas: s, Retention: s, Roster: s, Identity: s, Suppressions: s, Audit: s, Tasks: q,
 			HashKey: retentionHashKey, Clock: clock, Log: log}}
 	must(t, s.CreateSchool(ctx, &content.School{ID: "sch_r", Name: "Riverside Primary", Country: "GB", TimeZone: "Europe/London",
@@ -121,7 +121,7 @@ func (w *retentionWorld) noticeBroadcasts() []*content.Broadcast {
 	return bs
 }
 
-// TestRetentionE1InactivityNoticeAndClosure is TESTING.md E1: eleven months
+// TestRetentionE1InactivityNoticeAndClosure: eleven months
 // idle → one notice (a sweep run twice still sends one); a sign-in cancels
 // it; twelve months idle with the notice 30 days old → closed, sessions
 // revoked, devices dropped, nothing more sent.
@@ -207,7 +207,7 @@ func TestRetentionE1InactivityNoticeAndClosure(t *testing.T) {
 	}
 }
 
-// TestRetentionE2ErasureAfterClosure is TESTING.md E2: closed +89 days the
+// TestRetentionE2ErasureAfterClosure: closed +89 days the
 // data is there but the account is shut; +90 days it is erased. Scheduler
 // runs missed for months catch up in one run.
 func TestRetentionE2ErasureAfterClosure(t *testing.T) {

@@ -4,17 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/content/phone"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
-	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -41,6 +39,7 @@ type SMSPages struct {
 	HashKey      []byte
 	Clock        content.Clock
 	Log          *slog.Logger
+	Phones       phone.Numbers // which numbers take texts
 
 	SenderKey string         // rate-limit bucket of the sending number or service (no personal data)
 	Rate      ratelimit.Rate // provider messages per second for that sender
@@ -97,20 +96,6 @@ func SMSClaimSize(r ratelimit.Rate) int {
 	return int(max(1, min(smsHeldCap(r)/2, content.LedgerPageSize)))
 }
 
-func (h *SMSPages) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	p, err := tasks.ParseSendPage(t.Payload())
-	if err != nil {
-		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
-	}
-	page, err := h.Ledger.LedgerPage(ctx, p.PageID)
-	if content.IsCode(err, content.CodeNotFound) {
-		return nil // erased with its broadcast: nothing is owed
-	} else if err != nil {
-		return err
-	}
-	return h.SendPage(ctx, page)
-}
-
 // SendPage sends the SMS entries of one page that are due.
 func (h *SMSPages) SendPage(ctx context.Context, page *content.LedgerPage) error {
 	return h.SendPages(ctx, []*content.LedgerPage{page})
@@ -144,19 +129,22 @@ func (h *SMSPages) SendPages(ctx context.Context, pages []*content.LedgerPage) e
 func (h *SMSPages) sendDue(ctx context.Context, pc *pageContext, due []int, _ time.Time) error {
 	run := &pageRun{h: h, pageContext: pc}
 	size := max(h.ClaimSize, 1)
-	for len(due) > 0 {
+	var err error
+	for len(due) > 0 && err == nil {
 		n := min(size, len(due))
-		if err := run.subBatch(ctx, due[:n]); err != nil {
-			return err
-		}
+		err = run.subBatch(ctx, due[:n])
 		due = due[n:]
 	}
-	return nil
+	h.Log.Info("sms page sent", "page_id", pc.page.ID, "claimed", run.claimed, "sent", run.sent)
+	return err
 }
 
 type pageRun struct {
 	h *SMSPages
 	*pageContext
+	// claimed and sent count the page's entries this run won and Twilio
+	// accepted, for the page's summary line.
+	claimed, sent int
 }
 
 // prepared is one won entry, ready to send or already decided.
@@ -275,8 +263,12 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 		if p.sms != nil && p.out.State != content.StateSent && p.out.State != content.StateUnknown {
 			refund += p.cost // not accepted: not charged
 		}
+		if p.out.State == content.StateSent {
+			r.sent++
+		}
 		outcomes = append(outcomes, p.out)
 	}
+	r.claimed += len(preps)
 	if refund > 0 {
 		if _, err := h.Budgets.AddSMSSpend(ctx, r.school.ID, month, -refund); err != nil {
 			h.Log.Error("refund sms spend failed", "school_id", r.school.ID, "err", err)
@@ -360,7 +352,7 @@ func (r *pageRun) prepare(ctx context.Context, check content.SuppressionCheck, i
 	if r.notLinked(parent) {
 		return decide(content.StateSuppressed, "not_linked")
 	}
-	if parent.Phone == "" || !isMobile(parent.Phone) {
+	if parent.Phone == "" || !h.Phones.IsMobile(parent.Phone) {
 		return decide(content.StateFailed, "no_mobile")
 	}
 	key, err := content.SuppressionKeyOf(h.HashKey, content.SuppressionSMS, parent.Phone)
@@ -413,59 +405,4 @@ func (r *pageRun) send(ctx context.Context, p *prepared, now time.Time) {
 			h.Log.Error("record provider opt-out failed", "page_id", r.page.ID, "index", p.out.Index, "err", err)
 		}
 	}
-}
-
-// isMobile reports whether an E.164 number can receive SMS, from a cache
-// of recent answers (every message asks twice: when its broadcast is
-// expanded and again when it is sent).
-func isMobile(e164 string) bool {
-	return mobiles.get(e164)
-}
-
-// mobileLineType answers isMobile from the number's patterns. GetNumberType
-// is UNKNOWN for a number that is not valid, so it decides validity too
-// (IsValidNumber first would match the region's patterns twice).
-func mobileLineType(e164 string) bool {
-	n, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return false
-	}
-	t := phonenumbers.GetNumberType(n)
-	return t == phonenumbers.MOBILE || t == phonenumbers.FIXED_LINE_OR_MOBILE
-}
-
-// mobileCacheSize is how many answers each of the cache's two generations
-// holds (about 20 bytes each).
-const mobileCacheSize = 1 << 16
-
-// mobileCache remembers mobileLineType by a seeded hash of the number, so
-// it keeps no number: when the current generation fills, the previous one
-// is dropped, so the cache holds the last 64k to 128k numbers asked about.
-type mobileCache struct {
-	mu        sync.Mutex
-	seed      maphash.Seed
-	cur, prev map[uint64]bool
-}
-
-var mobiles = &mobileCache{seed: maphash.MakeSeed()}
-
-func (c *mobileCache) get(e164 string) bool {
-	h := maphash.String(c.seed, e164)
-	c.mu.Lock()
-	yes, ok := c.cur[h]
-	if !ok {
-		yes, ok = c.prev[h]
-	}
-	c.mu.Unlock()
-	if ok {
-		return yes
-	}
-	yes = mobileLineType(e164)
-	c.mu.Lock()
-	if c.cur == nil || len(c.cur) >= mobileCacheSize {
-		c.prev, c.cur = c.cur, make(map[uint64]bool, 1024)
-	}
-	c.cur[h] = yes
-	c.mu.Unlock()
-	return yes
 }

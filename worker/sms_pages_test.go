@@ -1,10 +1,9 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"hash/maphash"
-	"io"
 	"log/slog"
 	"maps"
 	"strings"
@@ -21,7 +20,6 @@ import (
 	"github.com/hometime-edu/hometime/notify/twilio"
 	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
-	"github.com/hometime-edu/hometime/worker/tasks"
 	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -38,6 +36,7 @@ type smsFixture struct {
 	queue *taskstest.Recorder
 	page  string
 	phone map[string]string // parent id → phone
+	logs  *lockedBuffer
 }
 
 func newSMSFixture(t *testing.T, parents []*content.Parent, budgetPence int64) *smsFixture {
@@ -76,12 +75,13 @@ func newSMSFixture(t *testing.T, parents []*content.Parent, budgetPence int64) *
 		t.Fatal(err)
 	}
 	queue := &taskstest.Recorder{}
+	logs := &lockedBuffer{b: &bytes.Buffer{}}
 	h := &SMSPages{Ledger: store, Roster: store, Suppressions: store, Budgets: store, SMS: sender,
 		Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: queue, HashKey: []byte("test-key"),
-		Clock: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock: clock, Log: slog.New(slog.NewJSONHandler(logs, nil)),
 		SenderKey: ratelimit.SenderKey("twilio", "test"), Rate: ratelimit.Rate{PerSecond: 1000, Burst: 25},
 		Price: 4, RetryAfter: time.Minute, ClaimSize: 25}
-	return &smsFixture{store: store, fake: fake, h: h, clock: clock, queue: queue, page: page.ID, phone: phone}
+	return &smsFixture{store: store, fake: fake, h: h, clock: clock, queue: queue, page: page.ID, phone: phone, logs: logs}
 }
 
 func parentsN(n int) []*content.Parent {
@@ -95,11 +95,11 @@ func parentsN(n int) []*content.Parent {
 
 func (f *smsFixture) run(t *testing.T) {
 	t.Helper()
-	task, err := tasks.NewSendPage(f.page, time.Time{})
+	page, err := f.store.LedgerPage(context.Background(), f.page)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.h.ProcessTask(context.Background(), task); err != nil {
+	if err := f.h.SendPage(context.Background(), page); err != nil {
 		t.Fatalf("send page: %v", err)
 	}
 }
@@ -182,6 +182,23 @@ func TestSMSPageSendsOncePerRecipientWithPolicy(t *testing.T) {
 	}
 	if e := states["par_010"]; e.ProviderID == "" || e.Segments != 1 || e.CostPence != 4 {
 		t.Errorf("sent entry record %+v", e)
+	}
+	// One summary line for the page's send, as email and push log theirs,
+	// and no number in the log.
+	var summaries []string
+	for _, l := range strings.Split(f.logs.String(), "\n") {
+		if strings.Contains(l, `"msg":"sms page sent"`) {
+			summaries = append(summaries, l)
+		}
+	}
+	if len(summaries) == 0 || !strings.Contains(summaries[0], `"page_id":"`+f.page+`"`) ||
+		!strings.Contains(summaries[0], `"claimed":60`) || !strings.Contains(summaries[0], `"sent":54`) {
+		t.Errorf("summary lines %q, want the first to count 60 claimed and 54 sent", summaries)
+	}
+	for _, p := range ps {
+		if p.Phone != "" && strings.Contains(f.logs.String(), p.Phone[3:]) {
+			t.Fatalf("the log holds %s's number", p.ID)
+		}
 	}
 }
 
@@ -376,8 +393,7 @@ func TestSMSOutcomesAreCounted(t *testing.T) {
 	}
 }
 
-// TestSMSSuppressionOutlivesTheParentRecord is TESTING.md D5 for the send
-// path: a number that said STOP stays suppressed when the family is
+// TestSMSSuppressionOutlivesTheParentRecord, on the send path: a number that said STOP stays suppressed when the family is
 // imported again as a new parent record (as a re-import after erasure
 // does), because the suppression is keyed by the number, not the parent.
 func TestSMSSuppressionOutlivesTheParentRecord(t *testing.T) {
@@ -492,47 +508,4 @@ func mustLoad(t *testing.T, zone string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
-}
-
-func TestMobileCacheKeepsTwoGenerations(t *testing.T) {
-	t.Parallel()
-	c := &mobileCache{seed: maphash.MakeSeed()}
-	for i := range mobileCacheSize + 10 {
-		c.get(fmt.Sprintf("+4479%08d", i))
-	}
-	if len(c.cur) != 10 || len(c.prev) != mobileCacheSize {
-		t.Fatalf("generations hold %d and %d answers, want 10 and %d", len(c.cur), len(c.prev), mobileCacheSize)
-	}
-	// An answer is the same from the cache as from the patterns.
-	for _, n := range []string{"+447911123456", "+442079460000"} {
-		if c.get(n) != mobileLineType(n) || c.get(n) != mobileLineType(n) {
-			t.Fatalf("cached answer for %q differs", n)
-		}
-	}
-}
-
-func TestIsMobile(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		number string
-		want   bool
-	}{
-		{"+447911123456", true},  // UK mobile
-		{"+442079460000", false}, // London landline
-		{"+4477009", false},      // too short: not a valid number
-		{"+12015550123", true},   // NANPA: fixed line or mobile
-		{"+448001111111", false}, // UK freephone
-		{"07700900123", false},   // not E.164
-		{"", false},
-	} {
-		if got := mobileLineType(c.number); got != c.want {
-			t.Errorf("mobileLineType(%q) = %v, want %v", c.number, got, c.want)
-		}
-		// Asked again, the cache answers the same.
-		for range 2 {
-			if got := isMobile(c.number); got != c.want {
-				t.Errorf("isMobile(%q) = %v, want %v", c.number, got, c.want)
-			}
-		}
-	}
 }

@@ -10,14 +10,19 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
-	"github.com/hometime-edu/hometime/content/misimport"
+	"github.com/hometime-edu/hometime/content/phone"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
-// Deps is everything the handlers need; cmd/worker builds it.
+// Deps is everything the handlers need; cmd/worker builds it. Every
+// interface, pointer and slice field is required (NewMux names any that is
+// missing) unless tagged optional.
 type Deps struct {
+	// Settings are the values configuration sets; none is a dependency.
+	Settings `deps:"group"`
+
 	Identity     content.Identity
 	Roster       content.Roster
 	Ledger       content.Ledger
@@ -26,72 +31,69 @@ type Deps struct {
 	Email        notify.EmailSender
 	SMS          notify.SMSSender
 	Push         notify.PushSender
-	Devices      ParentDevices // nil until device registration exists
 	Catalog      *notify.Catalog
 	Limiter      SendLimiter
 	Tasks        tasks.Enqueuer
 	HashKey      []byte
-	Clock        content.Clock
+	Clock        content.Clock `deps:"optional"` // default: the system clock
 	Log          *slog.Logger
-	AppURL       string // base of links in emails
 	// Imports holds roster import batches and invite records (invite
-	// reminders); Phones reads phone numbers the way imports do.
+	// reminders).
 	Imports content.Imports
-	Phones  misimport.Phones
+	// Messages counts what becomes of messages, under the provider names
+	// in Settings.Providers.
+	Messages *MessageMetrics
 
+	// Assignment releases write Feed and notify.
+	Assignments content.Assignments
+	Feed        content.FeedWriter
+	// Devices holds parents' push tokens: pushes are sent to them, and
+	// tokens FCM rejects or gone stale are pruned.
+	Devices DeviceTokenStore
+
+	// Retention clocks and erasure chains.
+	Retention      content.Retention
+	ErasureRecords content.Erasures
+	ErasureAreas   ErasureAreas
+	Audit          content.Audit
+	// Exports builds parents' export archives.
+	Exports content.Exports
+	// Invited runs the invited clock and ExpiredExports deletes archives
+	// past their link (daily sweeps).
+	Invited        content.InvitedRetention
+	ExpiredExports ExpiredExports
+	// Outbox is the local message record erasures reach; nil when messages
+	// go to real providers, which keep their own.
+	Outbox SentCopies `deps:"optional"`
+}
+
+// Settings are the worker's configured values: links, rates, prices and
+// clocks. The zero value of each means its default where one is given.
+type Settings struct {
+	AppURL       string         // base of links in emails (default https://hometime.app)
 	SMSSenderKey string         // rate-limit bucket of the SMS sender (no personal data)
 	SMSRate      ratelimit.Rate // shared across every worker process
 	SMSPrice     notify.SegmentPrice
 	RelayLease   time.Duration // claims older than this become unknown (default 10 min)
 	RelayGrace   time.Duration // owed entries idle this long are queued again (default 10 min)
-	// Messages counts what becomes of messages (nil: not counted), under
-	// the provider names in Providers.
-	Messages  *MessageMetrics
+	// Providers names the provider behind each channel, for Messages.
 	Providers Providers
-
 	// ImportantFallback is how long an important broadcast's push may go
 	// unopened before an SMS is sent instead; 0 turns the fallback off.
 	ImportantFallback time.Duration
-
-	// Assignment releases write Feed and notify; nil Assignments leaves
-	// them out.
-	Assignments content.Assignments
-	Feed        content.FeedWriter
-	// DeviceStore prunes push tokens FCM rejects and those gone stale; nil
-	// leaves them.
-	DeviceStore DeviceTokenStore
-
-	// Retention clocks and erasure chains; nil Retention leaves them out.
-	Retention      content.Retention
-	ErasureRecords content.Erasures
-	ErasureAreas   ErasureAreas
-	Audit          content.Audit
-	// Exports builds parents' export archives; nil leaves them out.
-	Exports content.Exports
-	// Invited runs the invited clock and ExpiredExports deletes archives
-	// past their link (daily sweeps; nil leaves each out); Outbox is the
-	// local message record erasures reach (nil: none).
-	Invited        content.InvitedRetention
-	ExpiredExports ExpiredExports
-	Outbox         SentCopies
 }
 
-// NewMux registers every task handler behind a logging middleware.
-func NewMux(d Deps) *asynq.ServeMux {
+// NewMux registers every task handler behind a logging middleware, or says
+// which dependencies d lacks.
+func NewMux(d Deps) (*asynq.ServeMux, error) {
+	if err := content.RequireDeps("worker", d); err != nil {
+		return nil, err
+	}
 	if d.Clock == nil {
 		d.Clock = content.SystemClock{}
 	}
 	if d.AppURL == "" {
 		d.AppURL = "https://hometime.app"
-	}
-	mux := asynq.NewServeMux()
-	mux.Use(logTasks(d.Log))
-	mux.Handle(tasks.TypeSendAccountEmail, &AccountEmails{Deps: d})
-	if d.Ledger == nil {
-		return mux // account emails only (tests of that handler)
-	}
-	if d.Devices == nil {
-		d.Devices = noDevices{}
 	}
 	if d.RelayLease == 0 {
 		d.RelayLease = 10 * time.Minute
@@ -99,53 +101,51 @@ func NewMux(d Deps) *asynq.ServeMux {
 	if d.RelayGrace == 0 {
 		d.RelayGrace = 10 * time.Minute
 	}
+	mux := asynq.NewServeMux()
 	log := d.Log
-	mux.Handle(tasks.TypeExpandBroadcast, &Expansions{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock, Log: log})
+	mux.Use(logTasks(log))
+	mux.Handle(tasks.TypeSendAccountEmail, &AccountEmails{Deps: d})
+	// One cache of mobile answers for the process: a message's number is
+	// asked about when its broadcast is expanded and again when it is sent.
+	phones := phone.New(phone.NewCache())
+	mux.Handle(tasks.TypeExpandBroadcast, &Expansions{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock, Log: log,
+		Phones: phones})
 	pages := &Pages{Ledger: d.Ledger, Log: log, Senders: []PageSender{
 		&SMSPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Budgets: d.Budgets, SMS: d.SMS,
-			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log,
+			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, Phones: phones,
 			SenderKey: d.SMSSenderKey, Rate: d.SMSRate, Price: d.SMSPrice, RetryAfter: time.Minute,
 			ClaimSize: SMSClaimSize(d.SMSRate), Held: SMSHeld(d.SMSRate), Metrics: d.Messages, Provider: d.Providers.SMS},
 		&EmailPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Email: d.Email, Catalog: d.Catalog,
 			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, RetryAfter: time.Minute,
 			Metrics: d.Messages, Provider: d.Providers.Email},
 		&PushPages{Ledger: d.Ledger, Roster: d.Roster, Devices: d.Devices, Push: d.Push, Catalog: d.Catalog,
-			Tasks: d.Tasks, Clock: d.Clock, Log: log, RetryAfter: time.Minute, OnDeadToken: onDeadToken(d),
+			Tasks: d.Tasks, Clock: d.Clock, Log: log, RetryAfter: time.Minute,
+			OnDeadToken:   DeadTokens(d.Devices, d.HashKey, log),
 			FallbackAfter: d.ImportantFallback, Metrics: d.Messages, Provider: d.Providers.Push},
 	}}
 	mux.Handle(tasks.TypeSendPage, pages)
 	mux.Handle(tasks.TypeSendPages, pages)
-	if d.Assignments != nil && d.Feed != nil {
-		mux.Handle(tasks.TypeReleaseAssignment, &Releases{Assignments: d.Assignments, Roster: d.Roster, Feed: d.Feed,
-			Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL})
-	}
-	if d.DeviceStore != nil {
-		stale := &StaleDevices{Store: d.DeviceStore, Tasks: d.Tasks, Clock: d.Clock, Log: log}
-		mux.HandleFunc(tasks.TypeDevicesTick, stale.Tick)
-		mux.Handle(tasks.TypeDropStaleDevices, stale)
-	}
-	if d.Retention != nil {
-		sweeps := &RetentionSweeps{Store: d.Retention, Roster: d.Roster, Ledger: d.Ledger, Erasures: d.ErasureRecords,
-			Audit: d.Audit, Invited: d.Invited, Exports: d.ExpiredExports, Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL}
-		mux.HandleFunc(tasks.TypeRetentionTick, sweeps.Tick)
-		mux.Handle(tasks.TypeRetentionSweep, sweeps)
-		mux.Handle(tasks.TypeEraseStage, &Erasures{Records: d.ErasureRecords, Areas: d.ErasureAreas, Retention: d.Retention,
-			Roster: d.Roster, Identity: d.Identity, Suppressions: d.Suppressions, Audit: d.Audit, Tasks: d.Tasks,
-			HashKey: d.HashKey, Clock: d.Clock, Log: log, Outbox: d.Outbox})
-	}
-	if d.Exports != nil {
-		mux.Handle(tasks.TypeBuildExport, &Exports{Store: d.Exports, Roster: d.Roster, Ledger: d.Ledger, Tasks: d.Tasks,
-			Clock: d.Clock, Log: log, AppURL: d.AppURL})
-	}
+	mux.Handle(tasks.TypeReleaseAssignment, &Releases{Assignments: d.Assignments, Roster: d.Roster, Feed: d.Feed,
+		Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL})
+	stale := &StaleDevices{Store: d.Devices, Tasks: d.Tasks, Clock: d.Clock, Log: log}
+	mux.HandleFunc(tasks.TypeDevicesTick, stale.Tick)
+	mux.Handle(tasks.TypeDropStaleDevices, stale)
+	sweeps := &RetentionSweeps{Store: d.Retention, Roster: d.Roster, Ledger: d.Ledger, Erasures: d.ErasureRecords,
+		Audit: d.Audit, Invited: d.Invited, Exports: d.ExpiredExports, Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL}
+	mux.HandleFunc(tasks.TypeRetentionTick, sweeps.Tick)
+	mux.Handle(tasks.TypeRetentionSweep, sweeps)
+	mux.Handle(tasks.TypeEraseStage, &Erasures{Records: d.ErasureRecords, Areas: d.ErasureAreas, Retention: d.Retention,
+		Roster: d.Roster, Identity: d.Identity, Suppressions: d.Suppressions, Audit: d.Audit, Tasks: d.Tasks,
+		HashKey: d.HashKey, Clock: d.Clock, Log: log, Outbox: d.Outbox})
+	mux.Handle(tasks.TypeBuildExport, &Exports{Store: d.Exports, Roster: d.Roster, Ledger: d.Ledger, Tasks: d.Tasks,
+		Clock: d.Clock, Log: log, AppURL: d.AppURL})
 	mux.Handle(tasks.TypeImportantFallback, &Fallbacks{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock,
-		Log: log, Delay: d.ImportantFallback})
-	if d.Imports != nil {
-		mux.Handle(tasks.TypeInviteReminder, &InviteReminders{Imports: d.Imports, Roster: d.Roster, Ledger: d.Ledger,
-			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, AppURL: d.AppURL})
-	}
+		Log: log, Delay: d.ImportantFallback, Phones: phones})
+	mux.Handle(tasks.TypeInviteReminder, &InviteReminders{Imports: d.Imports, Roster: d.Roster, Ledger: d.Ledger,
+		Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, AppURL: d.AppURL})
 	mux.Handle(tasks.TypeRelay, &Relay{Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log,
 		Lease: d.RelayLease, Grace: d.RelayGrace})
-	return mux
+	return mux, nil
 }
 
 // logTasks logs each task's type, id, outcome and time: never its payload

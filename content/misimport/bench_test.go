@@ -159,7 +159,7 @@ func TestMemoryFollowsTheRosterNotTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	header, body, _ := bytes.Cut(small.Bytes(), []byte("\n"))
-	const repeats = 330 // ~100,000 rows, ~18 MB (TESTING.md C2)
+	const repeats = 330 // ~100,000 rows, ~18 MB, streamed in bounded memory
 	pr, pw := io.Pipe()
 	go func() {
 		pw.Write(append(header, '\n'))

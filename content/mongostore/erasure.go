@@ -101,20 +101,6 @@ func (s *Store) CompleteErasure(ctx context.Context, id string, at time.Time) er
 	return s.updateByID(ctx, colErasures, id, bson.D{{Key: "$set", Value: bson.D{{Key: "completedAt", Value: at}}}}, "erasure")
 }
 
-// ErasuresOfSchool lists the certificates of a school's erasures (an
-// admin list: the embedded store scans).
-func (s *Store) ErasuresOfSchool(ctx context.Context, schoolID string) ([]*content.ErasureRecord, error) {
-	ds, err := findAll[erasureDoc](ctx, s, colErasures, bson.D{{Key: "schoolIds", Value: schoolID}}, "erasures")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*content.ErasureRecord, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, d.toContent())
-	}
-	return out, nil
-}
-
 // Erasers lists, in the order they must run, what each store area erases
 // for a subject of kind. The tables below are the registry: a store area
 // added later adds its rule (a collection and the field naming the

@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"firebase.google.com/go/v4/errorutils"
 	"firebase.google.com/go/v4/messaging"
 
 	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/notify/internal/providerkit"
 )
 
 // classify sorts the error of one message in a SendEach batch.
@@ -42,7 +42,7 @@ func (s *Sender) classify(err error) *notify.SendError {
 	case messaging.IsQuotaExceeded(err) || status == http.StatusTooManyRequests:
 		se.Kind, se.Code = notify.KindRateLimited, "QUOTA_EXCEEDED"
 		if resp != nil {
-			se.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), s.now())
+			se.RetryAfter = providerkit.RetryAfter(resp.Header.Get("Retry-After"), s.now())
 		}
 	case messaging.IsUnavailable(err):
 		se.Kind, se.Code = notify.KindTransient, "UNAVAILABLE"
@@ -99,18 +99,4 @@ func tokenLevel(err error, resp *http.Response) bool {
 		}
 	}
 	return false
-}
-
-// retryAfter reads a Retry-After header: delay-seconds or an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

@@ -49,15 +49,6 @@ func pushes(n int, prefix string) []notify.Push {
 	return out
 }
 
-func sendError(t *testing.T, err error) *notify.SendError {
-	t.Helper()
-	var se *notify.SendError
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v (%T) is not a *notify.SendError", err, err)
-	}
-	return se
-}
-
 func TestSendPushesAccepted(t *testing.T) {
 	t.Parallel()
 	fake := providerfake.NewFCM(t)
@@ -120,7 +111,7 @@ func TestSendPushesClassifiesPerMessage(t *testing.T) {
 			}
 			continue
 		}
-		se := sendError(t, r.Err)
+		se := providerfake.SendError(t, r.Err)
 		if se.Kind != want[i].kind || se.Code != want[i].code || r.ProviderID != "" {
 			t.Fatalf("push %d: %s/%s, want %s/%s (%v)", i, se.Kind, se.Code, want[i].kind, want[i].code, se)
 		}
@@ -156,7 +147,7 @@ func TestSendPushesClassifiesWholeRequestFaults(t *testing.T) {
 
 			results, _ := s.SendPushes(context.Background(), pushes(1, "p"))
 
-			se := sendError(t, results[0].Err)
+			se := providerfake.SendError(t, results[0].Err)
 			if se.Kind != tt.wantKind || se.Code != tt.wantCode || se.RetryAfter != tt.wantRetryAfter {
 				t.Fatalf("got %s/%s/%s, want %s/%s/%s (%v)", se.Kind, se.Code, se.RetryAfter,
 					tt.wantKind, tt.wantCode, tt.wantRetryAfter, se)
@@ -186,81 +177,6 @@ func TestSendPushesSDKRetriesUnavailableOnce(t *testing.T) {
 	}
 }
 
-// A timeout after the request was written must neither be retried by the
-// SDK (which retries every network error) nor reported as transient.
-func TestSendPushesTimeoutAfterWriteIsAmbiguousAndNotRetried(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		fault    providerfake.Fault
-		wantSent int
-	}{
-		{"provider accepted, then went silent", providerfake.AcceptThenHang(), 1},
-		{"provider went silent before accepting", providerfake.Hang(), 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			fake := providerfake.NewFCM(t)
-			fake.FailNext(1, tt.fault)
-			s := newSender(t, fake, func(c *fcm.Config) { c.Timeout = 150 * time.Millisecond })
-			in := pushes(1, "p")
-
-			results, err := s.SendPushes(context.Background(), in)
-
-			if fake.Requests() != 1 {
-				t.Fatalf("the provider saw %d requests for one push: the SDK resent it", fake.Requests())
-			}
-			if fake.SentTo(in[0].Token) != tt.wantSent {
-				t.Fatalf("delivered %d, want %d", fake.SentTo(in[0].Token), tt.wantSent)
-			}
-			se := sendError(t, err)
-			if se.Kind != notify.KindAmbiguous || se.Code != "timeout" || results[0].Err != err {
-				t.Fatalf("got %s/%s, want ambiguous/timeout (%v)", se.Kind, se.Code, se)
-			}
-		})
-	}
-}
-
-func TestSendPushesCallerCancelAfterWriteIsAmbiguous(t *testing.T) {
-	t.Parallel()
-	fake := providerfake.NewFCM(t)
-	fake.FailNext(1, providerfake.AcceptThenHang())
-	s := newSender(t, fake, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		<-fake.Hanging()
-		cancel()
-	}()
-	_, err := s.SendPushes(ctx, pushes(1, "p"))
-	if k := notify.KindOf(err); k != notify.KindAmbiguous || fake.Requests() != 1 {
-		t.Fatalf("kind %q after %d requests, want ambiguous after 1 (%v)", k, fake.Requests(), err)
-	}
-}
-
-func TestSendPushesNothingWrittenIsTransient(t *testing.T) {
-	t.Parallel()
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
-	s := newSender(t, providerfake.NewFCM(t), func(c *fcm.Config) { c.Endpoint = closed.URL + "/v1" })
-	// The SDK retries refused connections with backoff; the caller's
-	// deadline ends that, and nothing was ever sent.
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-
-	_, err := s.SendPushes(ctx, pushes(1, "p"))
-	if k := notify.KindOf(err); k != notify.KindTransient {
-		t.Fatalf("connection refused: kind %q (%v), want transient", k, err)
-	}
-
-	canceled, cancelNow := context.WithCancel(context.Background())
-	cancelNow()
-	_, err = s.SendPushes(canceled, pushes(2, "p"))
-	if se := sendError(t, err); se.Kind != notify.KindTransient || se.Code != "canceled" {
-		t.Fatalf("canceled: %s/%s, want transient/canceled", se.Kind, se.Code)
-	}
-}
-
 func TestSendPushesRefusesBadPushesBeforeSending(t *testing.T) {
 	t.Parallel()
 	fake := providerfake.NewFCM(t)
@@ -279,10 +195,10 @@ func TestSendPushesRefusesBadPushesBeforeSending(t *testing.T) {
 	if err != nil {
 		t.Fatalf("call error %v although two pushes were sent", err)
 	}
-	if se := sendError(t, results[0].Err); se.Kind != notify.KindRecipientInvalid || se.Code != "no_token" {
+	if se := providerfake.SendError(t, results[0].Err); se.Kind != notify.KindRecipientInvalid || se.Code != "no_token" {
 		t.Fatalf("empty token: %s/%s", se.Kind, se.Code)
 	}
-	if se := sendError(t, results[1].Err); se.Kind != notify.KindPermanent || se.Code != "payload_too_large" {
+	if se := providerfake.SendError(t, results[1].Err); se.Kind != notify.KindPermanent || se.Code != "payload_too_large" {
 		t.Fatalf("oversize: %s/%s", se.Kind, se.Code)
 	}
 	if results[2].Err != nil || results[3].Err != nil {
@@ -321,7 +237,7 @@ func TestInvalidArgumentTokenOrPayload(t *testing.T) {
 			t.Cleanup(srv.Close)
 			s := newSender(t, providerfake.NewFCM(t), func(c *fcm.Config) { c.Endpoint = srv.URL + "/v1" })
 			results, _ := s.SendPushes(context.Background(), pushes(1, "p"))
-			if se := sendError(t, results[0].Err); se.Kind != tt.wantKind || se.Code != "INVALID_ARGUMENT" {
+			if se := providerfake.SendError(t, results[0].Err); se.Kind != tt.wantKind || se.Code != "INVALID_ARGUMENT" {
 				t.Fatalf("got %s/%s, want %s/INVALID_ARGUMENT", se.Kind, se.Code, tt.wantKind)
 			}
 		})
@@ -345,7 +261,7 @@ func TestSendPushesRateCapRefusalsAreRateLimited(t *testing.T) {
 			accepted++
 		case notify.KindOf(r.Err) == notify.KindRateLimited:
 			limited++
-			if se := sendError(t, r.Err); se.RetryAfter != time.Second {
+			if se := providerfake.SendError(t, r.Err); se.RetryAfter != time.Second {
 				t.Fatalf("RetryAfter = %s, want 1s", se.RetryAfter)
 			}
 		default:

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptrace"
 	"sync/atomic"
 	"time"
+
+	"github.com/hometime-edu/hometime/notify/internal/providerkit"
 )
 
 // ambiguousHeader marks the answer guardTransport makes up when a request
@@ -63,11 +64,7 @@ func (t *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func ambiguousResponse(req *http.Request, cause error) *http.Response {
-	code := "network"
-	var te interface{ Timeout() bool }
-	if errors.As(cause, &te) && te.Timeout() {
-		code = "timeout"
-	}
+	code := providerkit.NetworkCode(cause)
 	msg, _ := json.Marshal("request written, no answer: " + cause.Error())
 	body := []byte(`{"error":{"code":504,"status":"DEADLINE_EXCEEDED","message":` + string(msg) + `}}`)
 	return &http.Response{

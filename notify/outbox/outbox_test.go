@@ -352,8 +352,13 @@ func TestLogsCarryIDsOnly(t *testing.T) {
 	allowed := map[string]bool{"time": true, "level": true, "msg": true, "channel": true, "ref": true,
 		"provider_id": true, "kind": true, "code": true, "messages": true, "error": true}
 	lines := strings.Split(strings.TrimSpace(logs), "\n")
-	if len(lines) != 5 {
-		t.Errorf("%d log lines, want one per message", len(lines))
+	// One line per message at debug (the rejected one's is its refusal)
+	// and one info summary per accepted batch: SMS, email, push.
+	if len(lines) != 5+3 {
+		t.Errorf("%d log lines, want one per message and one per accepted batch", len(lines))
+	}
+	if n := strings.Count(logs, `"msg":"outbox recorded messages"`); n != 3 {
+		t.Errorf("%d batch summaries, want 3", n)
 	}
 	for _, line := range lines {
 		var entry map[string]any

@@ -142,8 +142,11 @@ func (o *Outbox) record(ctx context.Context, ch notify.Channel, recs []Record) e
 		return sendErr(notify.KindTransient, CodeWriteFailed, err)
 	}
 	o.remember(recs...)
+	// One line per batch at info (the page senders log their own summary);
+	// each message's ref at debug, for tracing one message.
+	o.log.InfoContext(ctx, "outbox recorded messages", "channel", ch, "messages", len(recs))
 	for _, r := range recs {
-		o.log.InfoContext(ctx, "outbox recorded message", "channel", ch, "ref", r.Ref, "provider_id", r.ProviderID)
+		o.log.DebugContext(ctx, "outbox recorded message", "channel", ch, "ref", r.Ref, "provider_id", r.ProviderID)
 	}
 	return nil
 }

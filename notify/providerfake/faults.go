@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -174,6 +176,17 @@ func (c *control) hang(r *http.Request) {
 }
 
 func (c *control) close() { close(c.closed) }
+
+// serve starts the fake's server and returns its URL. When the test ends
+// it releases hung handlers, then stops the server.
+func (c *control) serve(t testing.TB, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		c.close()
+		srv.Close()
+	})
+	return srv.URL
+}
 
 func setRetryAfter(w http.ResponseWriter, d time.Duration) {
 	if d > 0 {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -27,14 +26,14 @@ import (
 // SetClock, RateLimited, Requests.
 type FCM struct {
 	*control
+	journal[FCMMessage]
 	URL       string // server root; the SDK endpoint is URL + "/v1"
 	ProjectID string
 
-	mu       sync.Mutex
-	messages []FCMMessage
-	rejects  map[string]string // token -> FCM error code
-	bearer   string
-	token    string // access token served at /token
+	mu      sync.Mutex
+	rejects map[string]string // token -> FCM error code
+	bearer  string
+	token   string // access token served at /token
 }
 
 // FCMMessage is one message the fake received, with what it answered.
@@ -50,6 +49,8 @@ type FCMMessage struct {
 	ErrorCode    string
 }
 
+func (m FCMMessage) accepted() bool { return m.Accepted }
+
 // FakeFCMProjectID is the project the fake serves.
 const FakeFCMProjectID = "hometime-fake"
 
@@ -63,12 +64,7 @@ func NewFCM(t testing.TB) *FCM {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/projects/{project}/messages:send", f.send)
 	mux.HandleFunc("POST /token", f.issueToken)
-	srv := httptest.NewServer(mux)
-	f.URL = srv.URL
-	t.Cleanup(func() {
-		f.close()
-		srv.Close()
-	})
+	f.URL = f.serve(t, mux)
 	return f
 }
 
@@ -132,39 +128,9 @@ func (f *FCM) RejectToken(token, errorCode string) {
 	f.rejects[token] = errorCode
 }
 
-// Received returns every message the fake parsed, accepted or not, in order.
-func (f *FCM) Received() []FCMMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]FCMMessage(nil), f.messages...)
-}
-
-// Accepted returns the messages the fake accepted, in order.
-func (f *FCM) Accepted() []FCMMessage {
-	var out []FCMMessage
-	for _, m := range f.Received() {
-		if m.Accepted {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // SentTo counts accepted messages to one device token.
 func (f *FCM) SentTo(token string) int {
-	n := 0
-	for _, m := range f.Accepted() {
-		if m.Token == token {
-			n++
-		}
-	}
-	return n
-}
-
-func (f *FCM) record(m FCMMessage) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.messages = append(f.messages, m)
+	return f.countAccepted(func(m FCMMessage) int { return btoi(m.Token == token) })
 }
 
 type fcmWire struct {

@@ -15,7 +15,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -30,13 +29,11 @@ import (
 // (messages), so a request larger than the cap is always refused.
 type SendGrid struct {
 	*control
+	journal[SendGridRequest]
 	URL    string // host to give the adapter (HOMETIME_SENDGRID_BASE_URL)
 	APIKey string
 
 	key *ecdsa.PrivateKey
-
-	mu       sync.Mutex
-	requests []SendGridRequest
 }
 
 // FakeSendGridAPIKey is the key the fake accepts.
@@ -53,6 +50,8 @@ type SendGridRequest struct {
 	Contents         []SendGridContent
 	Personalizations []SendGridPersonalization
 }
+
+func (r SendGridRequest) accepted() bool { return r.Accepted }
 
 // SendGridContent is one content part (type text/plain or text/html).
 type SendGridContent struct {
@@ -77,31 +76,8 @@ func NewSendGrid(t testing.TB) *SendGrid {
 	f := &SendGrid{control: newControl(), APIKey: FakeSendGridAPIKey, key: key}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v3/mail/send", f.send)
-	srv := httptest.NewServer(mux)
-	f.URL = srv.URL
-	t.Cleanup(func() {
-		f.close()
-		srv.Close()
-	})
+	f.URL = f.serve(t, mux)
 	return f
-}
-
-// Received returns every request the fake parsed, in order.
-func (f *SendGrid) Received() []SendGridRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]SendGridRequest(nil), f.requests...)
-}
-
-// Accepted returns the requests the fake accepted, in order.
-func (f *SendGrid) Accepted() []SendGridRequest {
-	var out []SendGridRequest
-	for _, r := range f.Received() {
-		if r.Accepted {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // PersonalizationsPerRequest lists, for each parsed request in order, how
@@ -117,23 +93,15 @@ func (f *SendGrid) PersonalizationsPerRequest() []int {
 // SentTo counts accepted personalizations addressed to one email address
 // (case-insensitive).
 func (f *SendGrid) SentTo(addr string) int {
-	n := 0
-	for _, r := range f.Accepted() {
+	return f.countAccepted(func(r SendGridRequest) int {
+		n := 0
 		for _, p := range r.Personalizations {
 			for _, to := range p.To {
-				if strings.EqualFold(to, addr) {
-					n++
-				}
+				n += btoi(strings.EqualFold(to, addr))
 			}
 		}
-	}
-	return n
-}
-
-func (f *SendGrid) record(r SendGridRequest) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.requests = append(f.requests, r)
+		return n
+	})
 }
 
 // wire shape of the parts of SGMailV3 the fake checks.

@@ -27,13 +27,13 @@ import (
 // SetClock, RateLimited, Requests.
 type Twilio struct {
 	*control
+	journal[TwilioMessage]
 	URL        string // base URL to give the adapter (HOMETIME_TWILIO_BASE_URL)
 	AccountSID string
 	AuthToken  string
 
-	mu       sync.Mutex
-	messages []TwilioMessage
-	rejects  map[string]int // To -> Twilio error code
+	mu      sync.Mutex
+	rejects map[string]int // To -> Twilio error code
 }
 
 // TwilioMessage is one message the fake received, with what it answered.
@@ -50,6 +50,8 @@ type TwilioMessage struct {
 	HTTPStatus          int // 0 when the fake hung instead of answering
 	ErrorCode           int
 }
+
+func (m TwilioMessage) accepted() bool { return m.Accepted }
 
 // Default credentials of a fake Twilio account (alphanumeric, as the SDK requires).
 const (
@@ -68,12 +70,7 @@ func NewTwilio(t testing.TB) *Twilio {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2010-04-01/Accounts/{account}/Messages.json", f.createMessage)
-	srv := httptest.NewServer(mux)
-	f.URL = srv.URL
-	t.Cleanup(func() {
-		f.close()
-		srv.Close()
-	})
+	f.URL = f.serve(t, mux)
 	return f
 }
 
@@ -85,39 +82,9 @@ func (f *Twilio) RejectTo(to string, code int) {
 	f.rejects[to] = code
 }
 
-// Received returns every message the fake parsed, accepted or not, in order.
-func (f *Twilio) Received() []TwilioMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]TwilioMessage(nil), f.messages...)
-}
-
-// Accepted returns the messages the fake accepted, in order.
-func (f *Twilio) Accepted() []TwilioMessage {
-	var out []TwilioMessage
-	for _, m := range f.Received() {
-		if m.Accepted {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // SentTo counts accepted messages to one number.
 func (f *Twilio) SentTo(to string) int {
-	n := 0
-	for _, m := range f.Accepted() {
-		if m.To == to {
-			n++
-		}
-	}
-	return n
-}
-
-func (f *Twilio) record(m TwilioMessage) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.messages = append(f.messages, m)
+	return f.countAccepted(func(m TwilioMessage) int { return btoi(m.To == to) })
 }
 
 func (f *Twilio) createMessage(w http.ResponseWriter, r *http.Request) {

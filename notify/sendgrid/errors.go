@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/sendgrid/rest"
 
 	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/notify/internal/providerkit"
 )
 
 // statusError sorts a non-2xx answer. SendGrid answers errors for the
@@ -37,13 +37,8 @@ func (s *Sender) statusError(resp *rest.Response) *notify.SendError {
 // retryAfter prefers Retry-After, else X-RateLimit-Reset (Unix seconds).
 func (s *Sender) retryAfter(h http.Header) time.Duration {
 	now := s.now()
-	if v := h.Get("Retry-After"); v != "" {
-		if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
-			return time.Duration(secs) * time.Second
-		}
-		if t, err := http.ParseTime(v); err == nil && t.After(now) {
-			return t.Sub(now)
-		}
+	if d := providerkit.RetryAfter(h.Get("Retry-After"), now); d > 0 {
+		return d
 	}
 	if v := h.Get("X-RateLimit-Reset"); v != "" {
 		if unix, err := strconv.ParseInt(v, 10, 64); err == nil {
@@ -69,7 +64,7 @@ func describeErrors(body string) string {
 	}
 	parts := make([]string, 0, len(e.Errors))
 	for _, x := range e.Errors {
-		msg := redact(x.Message)
+		msg := providerkit.Redact(x.Message)
 		if x.Field != nil && *x.Field != "" {
 			msg = *x.Field + ": " + msg
 		}
@@ -77,7 +72,3 @@ func describeErrors(body string) string {
 	}
 	return strings.Join(parts, "; ")
 }
-
-var addressLike = regexp.MustCompile(`\S+@\S+|\+?[0-9][0-9 ()\-]{5,}[0-9]`)
-
-func redact(s string) string { return addressLike.ReplaceAllString(s, "[redacted]") }

@@ -1,6 +1,6 @@
 // Package sendgrid sends email through the SendGrid v3 Mail Send API with
-// the official sendgrid-go SDK, and verifies and parses SendGrid's signed
-// Event Webhook.
+// the official sendgrid-go SDK, and verifies SendGrid's signed Event
+// Webhook and reads it into notify.DeliveryEvents.
 package sendgrid
 
 import (
@@ -21,6 +21,7 @@ import (
 	sgmail "github.com/sendgrid/sendgrid-go/helpers/mail"
 
 	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/notify/internal/providerkit"
 )
 
 // SendGrid API hosts. HostEU keeps mail data in the EU (UK data residency);
@@ -269,20 +270,12 @@ func (s *Sender) post(ctx context.Context, m *sgmail.SGMailV3) (string, *notify.
 	case resp != nil:
 		return "", s.statusError(resp)
 	case wrote.Load():
-		return "", &notify.SendError{Kind: notify.KindAmbiguous, Code: networkCode(err),
+		return "", &notify.SendError{Kind: notify.KindAmbiguous, Code: providerkit.NetworkCode(err),
 			Err: fmt.Errorf("request written, no answer: %w", err)}
 	default:
-		return "", &notify.SendError{Kind: notify.KindTransient, Code: networkCode(err),
+		return "", &notify.SendError{Kind: notify.KindTransient, Code: providerkit.NetworkCode(err),
 			Err: fmt.Errorf("request not sent: %w", err)}
 	}
-}
-
-func networkCode(err error) string {
-	var te interface{ Timeout() bool }
-	if errors.As(err, &te) && te.Timeout() {
-		return "timeout"
-	}
-	return "network"
 }
 
 // commonError returns the error every result carries when they all carry

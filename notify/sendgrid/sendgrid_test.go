@@ -54,15 +54,6 @@ func sameContent(n int, prefix string) []notify.Email {
 	return out
 }
 
-func sendError(t *testing.T, err error) *notify.SendError {
-	t.Helper()
-	var se *notify.SendError
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v (%T) is not a *notify.SendError", err, err)
-	}
-	return se
-}
-
 func TestSendEmailsOneEmailWireFormat(t *testing.T) {
 	t.Parallel()
 	fake := providerfake.NewSendGrid(t)
@@ -228,7 +219,7 @@ func TestSendEmailsClassifiesFailures(t *testing.T) {
 
 			results, err := s.SendEmails(context.Background(), emails)
 
-			se := sendError(t, err)
+			se := providerfake.SendError(t, err)
 			if se.Kind != tt.wantKind || se.Code != tt.wantCode || se.RetryAfter != tt.wantRetryAfter {
 				t.Fatalf("got %s/%s/%s, want %s/%s/%s (%v)", se.Kind, se.Code, se.RetryAfter,
 					tt.wantKind, tt.wantCode, tt.wantRetryAfter, se)
@@ -242,55 +233,6 @@ func TestSendEmailsClassifiesFailures(t *testing.T) {
 				t.Fatal("the fake accepted a request that failed")
 			}
 		})
-	}
-}
-
-func TestSendEmailsTimeoutAfterWriteIsAmbiguous(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		fault    providerfake.Fault
-		wantSent int
-	}{
-		{"provider accepted, then went silent", providerfake.AcceptThenHang(), 1},
-		{"provider went silent before accepting", providerfake.Hang(), 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			fake := providerfake.NewSendGrid(t)
-			fake.FailNext(1, tt.fault)
-			s := newSender(t, fake, func(c *sendgrid.Config) { c.Timeout = 150 * time.Millisecond })
-			emails := sameContent(2, "m")
-
-			_, err := s.SendEmails(context.Background(), emails)
-
-			if se := sendError(t, err); se.Kind != notify.KindAmbiguous || se.Code != "timeout" {
-				t.Fatalf("got %s/%s, want ambiguous/timeout", se.Kind, se.Code)
-			}
-			if got := fake.SentTo(emails[0].To); got != tt.wantSent || fake.Requests() != 1 {
-				t.Fatalf("provider accepted %d in %d requests, want %d in 1", got, fake.Requests(), tt.wantSent)
-			}
-		})
-	}
-}
-
-func TestSendEmailsNothingWrittenIsTransient(t *testing.T) {
-	t.Parallel()
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
-	s := newSender(t, providerfake.NewSendGrid(t), func(c *sendgrid.Config) { c.Host = closed.URL })
-
-	_, err := s.SendEmails(context.Background(), sameContent(2, "m"))
-	if se := sendError(t, err); se.Kind != notify.KindTransient || se.Code != "network" {
-		t.Fatalf("connection refused: %s/%s, want transient/network", se.Kind, se.Code)
-	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err = s.SendEmails(ctx, sameContent(2, "m"))
-	if k := notify.KindOf(err); k != notify.KindTransient {
-		t.Fatalf("canceled: kind %q, want transient", k)
 	}
 }
 

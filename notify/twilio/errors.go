@@ -4,13 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
-	"time"
 
 	"github.com/twilio/twilio-go/client"
 
 	"github.com/hometime-edu/hometime/notify"
+	"github.com/hometime-edu/hometime/notify/internal/providerkit"
 )
 
 // codeKinds sorts the Twilio error codes the pipeline must act on. The
@@ -63,17 +62,17 @@ func (s *Sender) classify(call *callTransport, err error) *notify.SendError {
 		return s.apiError(call.status, 0, "undecodable error body", call.header)
 	}
 	if errors.Is(err, errSecondAttempt) || call.wrote.Load() {
-		return &notify.SendError{Kind: notify.KindAmbiguous, Code: networkCode(err),
+		return &notify.SendError{Kind: notify.KindAmbiguous, Code: providerkit.NetworkCode(err),
 			Err: fmt.Errorf("request written, no answer: %w", err)}
 	}
-	return &notify.SendError{Kind: notify.KindTransient, Code: networkCode(err),
+	return &notify.SendError{Kind: notify.KindTransient, Code: providerkit.NetworkCode(err),
 		Err: fmt.Errorf("request not sent: %w", err)}
 }
 
 func (s *Sender) apiError(status, code int, msg string, h http.Header) *notify.SendError {
 	se := &notify.SendError{
 		Code: strconv.Itoa(code),
-		Err:  fmt.Errorf("twilio HTTP %d, error %d: %s", status, code, redact(msg)),
+		Err:  fmt.Errorf("twilio HTTP %d, error %d: %s", status, code, providerkit.Redact(msg)),
 	}
 	if code == 0 {
 		se.Code = "http_" + strconv.Itoa(status)
@@ -90,35 +89,7 @@ func (s *Sender) apiError(status, code int, msg string, h http.Header) *notify.S
 		se.Kind = notify.KindPermanent
 	}
 	if se.Kind == notify.KindRateLimited && h != nil {
-		se.RetryAfter = retryAfter(h.Get("Retry-After"), s.now())
+		se.RetryAfter = providerkit.RetryAfter(h.Get("Retry-After"), s.now())
 	}
 	return se
 }
-
-func networkCode(err error) string {
-	var te interface{ Timeout() bool }
-	if errors.As(err, &te) && te.Timeout() {
-		return "timeout"
-	}
-	return "network"
-}
-
-// retryAfter reads a Retry-After header: delay-seconds or an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-// phoneLike matches anything that could be a phone number or an address.
-var phoneLike = regexp.MustCompile(`\+?[0-9][0-9 ()\-]{5,}[0-9]|\S+@\S+`)
-
-// redact removes numbers and addresses from a provider message.
-func redact(s string) string { return phoneLike.ReplaceAllString(s, "[redacted]") }

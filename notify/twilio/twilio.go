@@ -1,5 +1,6 @@
 // Package twilio sends SMS through Twilio Programmable Messaging with the
-// official twilio-go SDK, and validates Twilio's webhook signatures.
+// official twilio-go SDK, validates Twilio's webhook signatures and reads
+// its status callbacks into notify.DeliveryEvents.
 package twilio
 
 import (

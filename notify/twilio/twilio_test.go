@@ -2,7 +2,6 @@ package twilio_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -45,15 +44,6 @@ func newSender(t *testing.T, fake *providerfake.Twilio, edit func(*twilio.Config
 		t.Fatalf("twilio.New: %v", err)
 	}
 	return s
-}
-
-func sendError(t *testing.T, err error) *notify.SendError {
-	t.Helper()
-	var se *notify.SendError
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v (%T) is not a *notify.SendError", err, err)
-	}
-	return se
 }
 
 func TestSendSMSAcceptedReturnsSIDAndSegments(t *testing.T) {
@@ -173,7 +163,7 @@ func TestSendSMSClassifiesFailures(t *testing.T) {
 
 			res := s.SendSMS(context.Background(), notify.SMS{Ref: "msg-9", To: parentPhone, Body: "Secret body"})
 
-			se := sendError(t, res.Err)
+			se := providerfake.SendError(t, res.Err)
 			if se.Kind != tt.wantKind || se.Code != tt.wantCode || se.RetryAfter != tt.wantRetryAfter {
 				t.Fatalf("got kind=%s code=%s retryAfter=%s, want %s %s %s (%v)",
 					se.Kind, se.Code, se.RetryAfter, tt.wantKind, tt.wantCode, tt.wantRetryAfter, se)
@@ -189,81 +179,6 @@ func TestSendSMSClassifiesFailures(t *testing.T) {
 				t.Fatalf("provider accepted %d, want %d", got, tt.wantSent)
 			}
 		})
-	}
-}
-
-// A timeout after the POST was written is ambiguous whether or not the
-// provider accepted it; the fake shows both cases really happen.
-func TestSendSMSTimeoutAfterWriteIsAmbiguous(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		fault    providerfake.Fault
-		wantSent int
-	}{
-		{"provider accepted, then went silent", providerfake.AcceptThenHang(), 1},
-		{"provider went silent before accepting", providerfake.Hang(), 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			fake := providerfake.NewTwilio(t)
-			fake.FailNext(1, tt.fault)
-			s := newSender(t, fake, func(c *twilio.Config) { c.Timeout = 150 * time.Millisecond })
-
-			res := s.SendSMS(context.Background(), notify.SMS{Ref: "r", To: parentPhone, Body: "hi"})
-
-			se := sendError(t, res.Err)
-			if se.Kind != notify.KindAmbiguous || se.Code != "timeout" {
-				t.Fatalf("got %s/%s (%v), want ambiguous/timeout", se.Kind, se.Code, se)
-			}
-			if got := fake.SentTo(parentPhone); got != tt.wantSent {
-				t.Fatalf("provider accepted %d, want %d", got, tt.wantSent)
-			}
-			if fake.Requests() != 1 {
-				t.Fatalf("provider saw %d requests, want exactly 1 (no resend)", fake.Requests())
-			}
-		})
-	}
-}
-
-func TestSendSMSCallerCancelAfterWriteIsAmbiguous(t *testing.T) {
-	t.Parallel()
-	fake := providerfake.NewTwilio(t)
-	fake.FailNext(1, providerfake.AcceptThenHang())
-	s := newSender(t, fake, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		<-fake.Hanging() // the provider has accepted and gone silent
-		cancel()
-	}()
-	res := s.SendSMS(ctx, notify.SMS{Ref: "r", To: parentPhone, Body: "hi"})
-	if k := notify.KindOf(res.Err); k != notify.KindAmbiguous {
-		t.Fatalf("kind = %q (%v), want ambiguous", k, res.Err)
-	}
-}
-
-func TestSendSMSNothingWrittenIsTransient(t *testing.T) {
-	t.Parallel()
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
-	s := newSender(t, providerfake.NewTwilio(t), func(c *twilio.Config) { c.BaseURL = closed.URL })
-
-	res := s.SendSMS(context.Background(), notify.SMS{Ref: "r", To: parentPhone, Body: "hi"})
-	if se := sendError(t, res.Err); se.Kind != notify.KindTransient || se.Code != "network" {
-		t.Fatalf("connection refused: got %s/%s, want transient/network", se.Kind, se.Code)
-	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	res = s.SendSMS(ctx, notify.SMS{Ref: "r", To: parentPhone, Body: "hi"})
-	if k := notify.KindOf(res.Err); k != notify.KindTransient {
-		t.Fatalf("canceled before sending: kind %q, want transient", k)
-	}
-
-	res = s.SendSMS(context.Background(), notify.SMS{Ref: "r", Body: "hi"})
-	if k := notify.KindOf(res.Err); k != notify.KindRecipientInvalid {
-		t.Fatalf("empty To: kind %q, want recipient_invalid", k)
 	}
 }
 
@@ -294,7 +209,7 @@ func TestSendSMSUndecodableErrorUsesStatus(t *testing.T) {
 			t.Cleanup(gw.Close)
 			s := newSender(t, providerfake.NewTwilio(t), func(c *twilio.Config) { c.BaseURL = gw.URL })
 			res := s.SendSMS(context.Background(), notify.SMS{Ref: "r", To: parentPhone, Body: "hi"})
-			se := sendError(t, res.Err)
+			se := providerfake.SendError(t, res.Err)
 			if se.Kind != tt.wantKind || se.Code != "http_"+strconv.Itoa(tt.status) {
 				t.Fatalf("got %s/%s, want %s/http_%d", se.Kind, se.Code, tt.wantKind, tt.status)
 			}
@@ -331,7 +246,7 @@ func TestSendSMSRateCapRefusalsAreRateLimited(t *testing.T) {
 			accepted++
 		case notify.KindOf(r.Err) == notify.KindRateLimited:
 			limited++
-			if se := sendError(t, r.Err); se.RetryAfter != time.Second {
+			if se := providerfake.SendError(t, r.Err); se.RetryAfter != time.Second {
 				t.Fatalf("RetryAfter = %s, want 1s", se.RetryAfter)
 			}
 		default:

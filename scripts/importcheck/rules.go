@@ -53,6 +53,9 @@ const (
 	// xImage is the Go project's own image extensions: the WebP decoder and
 	// the resampling scalers the standard library lacks.
 	xImage = "golang.org/x/image"
+	// phoneNumbers is libphonenumber's Go port: reading and classifying
+	// phone numbers from data compiled into it, nothing outside the process.
+	phoneNumbers = "github.com/nyaruka/phonenumbers"
 )
 
 var cmdPath = regexp.MustCompile(`^[^/]+/cmd(/|$)`)
@@ -94,6 +97,21 @@ func inAny(u *universe, imp ref, modules ...string) bool {
 		}
 	}
 	return false
+}
+
+// layered is the usual allow rule: the standard library, the project
+// packages own accepts, and the listed third-party modules.
+func layered(own func(rel string) bool, modules ...string) func(*universe, ref) bool {
+	return func(u *universe, imp ref) bool {
+		switch {
+		case imp.std:
+			return true
+		case imp.project:
+			return own(imp.rel)
+		default:
+			return inAny(u, imp, modules...)
+		}
+	}
 }
 
 // providerImports is what every provider adapter may import.
@@ -144,31 +162,13 @@ func rules() []rule {
 			pkg:     "content/mongostore/embedded",
 			imports: "FerretDB, `modernc.org/sqlite` and the standard library",
 			match:   func(rel string) bool { return under(rel, "content/mongostore/embedded") },
-			allow: func(u *universe, imp ref) bool {
-				switch {
-				case imp.std:
-					return true
-				case imp.project:
-					return under(imp.rel, "content/mongostore/embedded")
-				default:
-					return inAny(u, imp, ferretDB, sqlite)
-				}
-			},
+			allow:   layered(func(rel string) bool { return under(rel, "content/mongostore/embedded") }, ferretDB, sqlite),
 		},
 		{
 			pkg:     "content/mongostore/mongotest",
 			imports: "`content/mongostore` (`embedded` included), the MongoDB driver and the standard library",
 			match:   func(rel string) bool { return under(rel, "content/mongostore/mongotest") },
-			allow: func(u *universe, imp ref) bool {
-				switch {
-				case imp.std:
-					return true
-				case imp.project:
-					return under(imp.rel, "content/mongostore")
-				default:
-					return inAny(u, imp, mongoDriver)
-				}
-			},
+			allow:   layered(func(rel string) bool { return under(rel, "content/mongostore") }, mongoDriver),
 		},
 		{
 			pkg:     "content/mongostore",
@@ -195,16 +195,15 @@ func rules() []rule {
 			pkg:     "content/media",
 			imports: "`content`, `golang.org/x/image` (WebP decoding and thumbnail scaling the standard library lacks) and the standard library",
 			match:   func(rel string) bool { return under(rel, "content/media") },
-			allow: func(u *universe, imp ref) bool {
-				switch {
-				case imp.std:
-					return true
-				case imp.project:
-					return coreContent(imp.rel)
-				default:
-					return inAny(u, imp, xImage)
-				}
-			},
+			allow:   layered(func(rel string) bool { return coreContent(rel) }, xImage),
+		},
+		{
+			// Phone numbers are read in one place, the API's sign-in and
+			// imports and the worker's mobile check alike.
+			pkg:     "content/phone",
+			imports: "`content`, `github.com/nyaruka/phonenumbers` (libphonenumber: E.164 and line types) and the standard library",
+			match:   func(rel string) bool { return under(rel, "content/phone") },
+			allow:   layered(func(rel string) bool { return coreContent(rel) }, phoneNumbers),
 		},
 		{
 			pkg:     "content",
@@ -251,24 +250,15 @@ func rules() []rule {
 			pkg:     "worker/tasks",
 			imports: "asynq and the standard library",
 			match:   func(rel string) bool { return under(rel, "worker/tasks") },
-			allow: func(u *universe, imp ref) bool {
-				switch {
-				case imp.std:
-					return true
-				case imp.project:
-					return under(imp.rel, "worker/tasks")
-				default:
-					return inAny(u, imp, asynq)
-				}
-			},
+			allow:   layered(func(rel string) bool { return under(rel, "worker/tasks") }, asynq),
 		},
 		rule{
 			pkg:     "worker",
-			imports: "`content` (not `content/mongostore`), `notify` (not the adapters), `worker/tasks` and third-party libraries; never `api`",
+			imports: "`content` (not `content/mongostore`), `notify` (not the adapters), `worker/tasks` and third-party libraries (not libphonenumber: `content/phone` reads numbers); never `api`",
 			match:   func(rel string) bool { return under(rel, "worker") },
-			allow: func(_ *universe, imp ref) bool {
+			allow: func(u *universe, imp ref) bool {
 				if !imp.project {
-					return true
+					return !u.inModule(imp, phoneNumbers)
 				}
 				return coreContent(imp.rel) || coreNotify(imp.rel) ||
 					(under(imp.rel, "worker") && !cmdPath.MatchString(imp.rel))
@@ -280,24 +270,15 @@ func rules() []rule {
 			pkg:     "api/web",
 			imports: "Fiber and the standard library",
 			match:   func(rel string) bool { return under(rel, "api/web") },
-			allow: func(u *universe, imp ref) bool {
-				switch {
-				case imp.std:
-					return true
-				case imp.project:
-					return under(imp.rel, "api/web")
-				default:
-					return inAny(u, imp, fiber)
-				}
-			},
+			allow:   layered(func(rel string) bool { return under(rel, "api/web") }, fiber),
 		},
 		rule{
 			pkg:     "api",
-			imports: "`content` (not `content/mongostore`), `worker/tasks`, `notify` (its types: template names, the template catalog and SMS segment counts, which import previews use; not the adapters) and third-party libraries; never `worker`",
+			imports: "`content` (not `content/mongostore`), `worker/tasks`, `notify` (its types: template names, the template catalog and SMS segment counts, which import previews use; not the adapters) and third-party libraries (not libphonenumber: `content/phone` reads numbers); never `worker`",
 			match:   func(rel string) bool { return under(rel, "api") },
-			allow: func(_ *universe, imp ref) bool {
+			allow: func(u *universe, imp ref) bool {
 				if !imp.project {
-					return true
+					return !u.inModule(imp, phoneNumbers)
 				}
 				return coreContent(imp.rel) || coreNotify(imp.rel) || under(imp.rel, "worker/tasks") ||
 					(under(imp.rel, "api") && !cmdPath.MatchString(imp.rel))

@@ -48,7 +48,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	worker := cfg.Dev() || *withWorker
 	if worker {
-		srv, mux := st.WorkerServer(log)
+		srv, mux, err := st.WorkerServer(log)
+		if err != nil {
+			return err
+		}
 		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}

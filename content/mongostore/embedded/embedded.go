@@ -19,7 +19,9 @@ import (
 	_ "modernc.org/sqlite" // already linked by FerretDB; used for the _id index fix
 )
 
-// sqliteParams are the settings PROVIDERS.md measured: normal sync, bounded WAL.
+// sqliteParams: normal sync (WAL commits are not fsynced one by one) and a
+// WAL cut back to 4 MiB after each checkpoint. Never mode=memory: it allows
+// one connection, and the first update deadlocks.
 const sqliteParams = "?_pragma=synchronous(normal)&_pragma=journal_size_limit(4194304)"
 
 // Store is a running embedded FerretDB.
@@ -34,7 +36,8 @@ type Store struct {
 }
 
 // Start serves the MongoDB wire protocol on a Unix socket, keeping one
-// SQLite file per database under dir. Stop it with Close.
+// SQLite file per database under dir. Stop it with Close. FerretDB logs
+// to log, its routine lines at debug (quietHandler).
 //
 // The sockets (FerretDB's own and the write serializer's in front of it)
 // live in a short folder of their own under the system's temporary folder,
@@ -52,6 +55,7 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	log = slog.New(quietHandler{log.Handler()})
 	sock, err := os.MkdirTemp("", "hometime-store-")
 	if err != nil {
 		return nil, fmt.Errorf("embedded store socket dir: %w", err)

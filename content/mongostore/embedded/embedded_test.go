@@ -153,7 +153,7 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// TestFixKeepsIDOperationsFlat proves the fix PROVIDERS.md prescribes: with
+// TestFixKeepsIDOperationsFlat proves the _id expression index Fix creates: with
 // it, FindOne and UpdateOne by string _id cost the same at 50k documents as
 // at 1k; without it they scan and cost grows with the collection.
 func TestFixKeepsIDOperationsFlat(t *testing.T) {

@@ -33,7 +33,10 @@ func runWorker(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	defer st.Close()
-	srv, mux := st.WorkerServer(log)
+	srv, mux, err := st.WorkerServer(log)
+	if err != nil {
+		return err
+	}
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -33,7 +33,10 @@ func (b *bench) emailPhase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv, mux := st.WorkerServer(b.log)
+	srv, mux, err := st.WorkerServer(b.log)
+	if err != nil {
+		return err
+	}
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -45,7 +45,10 @@ func (b *bench) smsPhase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv, mux := st.WorkerServer(b.log)
+	srv, mux, err := st.WorkerServer(b.log)
+	if err != nil {
+		return err
+	}
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

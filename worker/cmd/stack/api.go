@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"runtime"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/hometime-edu/hometime/api"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/activities"
+	"github.com/hometime-edu/hometime/content/phone"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/notify/sendgrid"
 	"github.com/hometime-edu/hometime/notify/twilio"
@@ -36,19 +36,19 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 	limits.AttemptsPerIP.Max = int64(st.Config.AuthCallsPerIP)
 	limits.RedeemFailureAlert = api.Limit{Max: int64(st.Config.RedeemFailureAlert), Window: time.Minute}
 	inspector := asynq.NewInspectorFromRedisClient(st.Redis)
-	// A nil verifier (no auth token) makes the Twilio webhooks answer 503.
-	var twilioSigs api.TwilioSignatures
+	// No auth token (nil) makes the Twilio webhooks answer 503.
+	var twilioHooks api.TwilioWebhooks
 	if st.Config.TwilioAuthToken != "" {
-		twilioSigs = twilio.NewWebhookValidator(st.Config.TwilioAuthToken)
+		twilioHooks = twilio.NewWebhooks(st.Config.TwilioAuthToken)
 	}
-	// Likewise a nil SendGrid verifier (no key) makes its webhook answer 503.
-	var sendGridSigs api.SendGridSignatures
+	// Likewise no SendGrid verification key makes its webhook answer 503.
+	var sendGridEvents notify.DeliveryWebhook
 	if st.Config.SendGridWebhookKey != "" {
-		v, err := sendgrid.NewEventVerifier(st.Config.SendGridWebhookKey)
+		w, err := sendgrid.NewEventWebhook(st.Config.SendGridWebhookKey)
 		if err != nil {
 			return nil, fmt.Errorf("HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY: %w", err)
 		}
-		sendGridSigs = v
+		sendGridEvents = w
 	}
 	// The built-in activity library: parsed and validated once, at start.
 	library, err := activities.Load(activities.Options{MediaBaseURL: st.Config.ActivityMediaBaseURL})
@@ -56,63 +56,56 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		return nil, err
 	}
 	return api.New(api.Deps{
+		Settings: api.Settings{
+			Limits: limits,
+			// In production the public app serves /metrics only to the
+			// token's bearer; HOMETIME_METRICS_ADDR is the private way.
+			MetricsHidden:  st.Config.Production(),
+			MetricsToken:   st.Config.MetricsToken,
+			ProxyHeader:    st.Config.ProxyHeader,
+			AppURL:         st.Config.AppURL,
+			TrustedProxies: st.Config.TrustedProxies,
+			PublicURL:      st.Config.PublicURL,
+			SMSPrice:       notify.SegmentPrice(st.Config.SMSPricePence),
+		},
 		Roster:    st.Store,
 		Identity:  st.Store,
 		Audit:     st.Store,
 		Tasks:     st.Queue,
 		Throttle:  api.NewThrottle(st.Redis),
-		Limits:    limits,
 		Passwords: pw,
 		Tokens:    tokens,
 		HashKey:   st.Keys.Hash,
 		Clock:     clock,
 		Log:       log.With("component", "api"),
 		Metrics:   api.NewMetricsOn(st.Registry, queueSizes(inspector)),
-		// In production the public app serves /metrics only to the
-		// token's bearer; HOMETIME_METRICS_ADDR is the private way.
-		MetricsHidden: st.Config.Production(),
-		MetricsToken:  st.Config.MetricsToken,
-		Ready:         st.Ready,
-		ProxyHeader:   st.Config.ProxyHeader,
-		AppURL:        st.Config.AppURL,
+		Ready:     st.Ready,
 
-		TrustedProxies: st.Config.TrustedProxies,
+		Suppressions: st.Store,
+		Twilio:       twilioHooks,
 
-		Suppressions:     st.Store,
-		TwilioSignatures: twilioSigs,
-		PublicURL:        st.Config.PublicURL,
-
-		ParseTwilioStatus:  parseTwilioStatus,
-		SendGridSignatures: sendGridSigs,
-		Ledger:             st.Store,
-		Budgets:            st.Store,
-		WebhookEvents:      st.Store,
-		Idempotency:        st.Store,
-		Imports:            st.Store,
-		Phones:             Phones{},
-		Catalog:            st.Catalog,
-		SMSPrice:           notify.SegmentPrice(st.Config.SMSPricePence),
-		Submissions:        st.Store,
-		AssignmentTargets:  api.AssignmentTargetsOf(st.Store),
-		Feed:               st.Store,
-		Engagement:         st.Store,
-		MediaKey:           st.Keys.Media,
-		Library:            library,
-		Activities:         st.Store,
-		Assignments:        st.Store,
-		ParentFeed:         st.Store,
-		Devices:            st.Store,
-		Retention:          st.Store,
-		Erasures:           st.Store,
-		Exports:            st.Store,
-	}), nil
-}
-
-// parseTwilioStatus reads status callbacks with notify/twilio's parser; the
-// conversion compiles only while the two structs have the same fields.
-func parseTwilioStatus(form url.Values) (api.TwilioStatus, error) {
-	cb, err := twilio.ParseStatusCallback(form)
-	return api.TwilioStatus(cb), err
+		SendGridEvents:    sendGridEvents,
+		Ledger:            st.Store,
+		Budgets:           st.Store,
+		WebhookEvents:     st.Store,
+		Idempotency:       st.Store,
+		Imports:           st.Store,
+		Phones:            phone.New(nil),
+		Catalog:           st.Catalog,
+		Submissions:       st.Store,
+		AssignmentTargets: api.AssignmentTargetsOf(st.Store),
+		Feed:              st.Store,
+		Engagement:        st.Store,
+		MediaKey:          st.Keys.Media,
+		Library:           library,
+		Activities:        st.Store,
+		Assignments:       st.Store,
+		ParentFeed:        st.Store,
+		Devices:           st.Store,
+		Retention:         st.Store,
+		Erasures:          st.Store,
+		Exports:           st.Store,
+	})
 }
 
 func queueSizes(in *asynq.Inspector) api.QueueSizes {

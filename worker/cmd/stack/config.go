@@ -222,7 +222,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		bad("HOMETIME_PUBLIC_URL", "required with HOMETIME_TWILIO_AUTH_TOKEN: Twilio signs the full URL it calls")
 	}
 	if c.SendGridWebhookKey != "" {
-		if _, err := sendgrid.NewEventVerifier(c.SendGridWebhookKey); err != nil {
+		if _, err := sendgrid.NewEventWebhook(c.SendGridWebhookKey); err != nil {
 			bad("HOMETIME_SENDGRID_WEBHOOK_PUBLIC_KEY", "must be the ECDSA verification key from SendGrid's Signed Event Webhook settings")
 		}
 	}

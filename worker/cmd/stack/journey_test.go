@@ -60,7 +60,10 @@ func TestHomeLearningJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, mux := st.WorkerServer(log)
+	srv, mux, err := st.WorkerServer(log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := srv.Start(mux); err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,10 @@ func TestBroadcastThroughTheQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv, mux := st.WorkerServer(log)
+	srv, mux, err := st.WorkerServer(log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := srv.Start(mux); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 // WorkerServer builds the asynq server and its handlers on this stack's
 // Redis. The caller Starts and Shutdowns it (Run would trap signals itself).
-func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux) {
+func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux, error) {
 	srv := asynq.NewServerFromRedisClient(st.Redis, asynq.Config{
 		Concurrency: st.Config.Concurrency,
 		Queues:      tasks.Queues,
@@ -23,6 +23,19 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 	})
 	cfg := st.Config
 	deps := worker.Deps{
+		Settings: worker.Settings{
+			Providers:    st.Providers,
+			AppURL:       cfg.AppURL,
+			SMSSenderKey: ratelimit.SenderKey("twilio", cfg.TwilioFrom),
+			// Burst 1: tokens are taken per message, so the burst sizes nothing
+			// and a larger one would let a second exceed the provider's rate.
+			SMSRate:    ratelimit.Rate{PerSecond: cfg.SMSRate, Burst: 1},
+			SMSPrice:   notify.SegmentPrice(cfg.SMSPricePence),
+			RelayLease: cfg.RelayLease,
+			RelayGrace: cfg.RelayGrace,
+			// Push → SMS for important broadcasts left unopened.
+			ImportantFallback: cfg.ImportantFallback,
+		},
 		Identity:     st.Store,
 		Roster:       st.Store,
 		Ledger:       st.Store,
@@ -34,25 +47,12 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		Catalog:      st.Catalog,
 		Limiter:      ratelimit.New(st.Redis),
 		Messages:     st.messageMetrics(),
-		Providers:    st.Providers,
 		Tasks:        st.Queue,
 		HashKey:      st.Keys.Hash,
 		Log:          log.With("component", "worker"),
-		AppURL:       cfg.AppURL,
 		Imports:      st.Store,
-		Phones:       Phones{},
-		SMSSenderKey: ratelimit.SenderKey("twilio", cfg.TwilioFrom),
-		// Burst 1: tokens are taken per message, so the burst sizes nothing
-		// and a larger one would let a second exceed the provider's rate.
-		SMSRate:    ratelimit.Rate{PerSecond: cfg.SMSRate, Burst: 1},
-		SMSPrice:   notify.SegmentPrice(cfg.SMSPricePence),
-		RelayLease: cfg.RelayLease,
-		RelayGrace: cfg.RelayGrace,
-		// Push → SMS for important broadcasts left unopened.
-		ImportantFallback: cfg.ImportantFallback,
 
 		Devices:     st.Store,
-		DeviceStore: st.Store,
 		Assignments: st.Store,
 		Feed:        st.Store,
 
@@ -68,8 +68,11 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux)
 		// A nil *Outbox in the interface would not read as "none".
 		deps.Outbox = st.Outbox
 	}
-	mux := worker.NewMux(deps)
-	return srv, mux
+	mux, err := worker.NewMux(deps)
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, mux, nil
 }
 
 // RelayInterval is how often the relay reconciles Redis with the ledger.

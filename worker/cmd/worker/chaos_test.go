@@ -164,7 +164,7 @@ func (c *chaos) states(check bool) map[content.MessageState]int {
 	return out
 }
 
-// TestWorkerKilledMidBroadcast is TESTING.md D1: a worker process is
+// TestWorkerKilledMidBroadcast: a worker process is
 // SIGKILLed part-way through the broadcast and another started. From the
 // provider's record: no recipient is sent twice; every recipient not in
 // flight at the kill is sent; those in flight end unknown, never resent.
@@ -191,7 +191,7 @@ func TestWorkerKilledMidBroadcast(t *testing.T) {
 	}
 }
 
-// TestRedisFlushedMidBroadcast is TESTING.md D2: Redis loses every queued
+// TestRedisFlushedMidBroadcast: Redis loses every queued
 // task part-way through. The relay re-drives what the ledger says is owed:
 // every recipient is sent, exactly once. (It flushes the test's own
 // database, which on miniredis is the whole server.)

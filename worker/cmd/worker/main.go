@@ -41,7 +41,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer st.Close()
-	srv, mux := st.WorkerServer(log)
+	srv, mux, err := st.WorkerServer(log)
+	if err != nil {
+		return err
+	}
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -1,4 +1,4 @@
-package stack
+package phone_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/hometime-edu/hometime/content/misimport"
 	"github.com/hometime-edu/hometime/content/misimport/mistest"
+	"github.com/hometime-edu/hometime/content/phone"
 )
 
 // TestPhonesAgreeWithTheGeneratorFake: libphonenumber finds the same
@@ -22,7 +23,7 @@ func TestPhonesAgreeWithTheGeneratorFake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	real, err := misimport.Parse(bytes.NewReader(b.Bytes()), misimport.Options{Region: "GB", Phones: Phones{}})
+	real, err := misimport.Parse(bytes.NewReader(b.Bytes()), misimport.Options{Region: "GB", Phones: phone.New(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
