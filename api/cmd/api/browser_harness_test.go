@@ -176,7 +176,7 @@ func newBrowser(t *testing.T, base string) *browser {
 					b.mu.Unlock()
 					continue
 				}
-				b.consoleErrors = append(b.consoleErrors, m.String())
+				b.consoleErrors = append(b.consoleErrors, m.String()+" ("+m.URL+")")
 				b.mu.Unlock()
 			}
 		}

@@ -13,6 +13,10 @@ const WEB = { 'X-Requested-With': 'hometime-web' };
 
 let accessToken = null;
 let refreshing = null;
+// Every call of the session runs under this controller; signing out
+// aborts what is still in flight, so no request of the old session is
+// answered 401 after the server has ended it.
+let inflight = new AbortController();
 const signedOutListeners = new Set();
 
 export class ApiError extends Error {
@@ -35,7 +39,7 @@ async function toError(res) {
   return err;
 }
 
-async function send(method, path, body, headers) {
+async function send(method, path, body, headers, signal) {
   const h = { Accept: 'application/json', ...headers };
   let payload;
   if (body instanceof Blob) {
@@ -46,20 +50,21 @@ async function send(method, path, body, headers) {
     payload = JSON.stringify(body);
   }
   try {
-    return await fetch(path, { method, headers: h, body: payload, credentials: 'same-origin', cache: 'no-store' });
+    return await fetch(path, { method, headers: h, body: payload, credentials: 'same-origin', cache: 'no-store', signal });
   } catch (e) {
-    throw new ApiError(0, 'network', e.message);
+    throw new ApiError(0, e.name === 'AbortError' ? 'aborted' : 'network', e.message);
   }
 }
 
 async function request(method, path, body, opts = {}) {
   const headers = { ...(opts.headers || {}) };
   if (accessToken) headers.Authorization = 'Bearer ' + accessToken;
-  let res = await send(method, path, body, headers);
+  const { signal } = inflight;
+  let res = await send(method, path, body, headers, signal);
   if (res.status === 401 && accessToken !== null && opts.retry !== false) {
     if (await refresh()) {
       headers.Authorization = 'Bearer ' + accessToken;
-      res = await send(method, path, body, headers);
+      res = await send(method, path, body, headers, signal);
     }
   }
   if (res.status === 401 && opts.retry !== false) signedOut();
@@ -120,6 +125,11 @@ export function refresh() {
 }
 
 // signOut ends the session on the server and forgets the token.
+// Calls still in flight are aborted first (they reject with code
+// "aborted").
 export async function signOut() {
+  accessToken = null;
+  inflight.abort();
+  inflight = new AbortController();
   try { await send('POST', '/v1/auth/web/logout', undefined, WEB); } finally { accessToken = null; }
 }
