@@ -293,6 +293,22 @@ func TestBrowserTeacherJourney(t *testing.T) {
 	}
 	evalJS[bool](b, `(document.querySelectorAll('details.chart-table').forEach(d => { d.open = false; }), true)`)
 	b.checkA11y("admin-engagement")
+	// The CSV button hands the browser the API's CSV as a file: the page's
+	// object URLs are recorded to read what it was given.
+	csv := evalJS[string](b, `(() => {
+		const blobs = [], make = URL.createObjectURL.bind(URL);
+		URL.createObjectURL = (blob) => (blobs.push(blob), make(blob));
+		[...document.querySelectorAll('section[aria-labelledby=split-title] button')].find(e => e.textContent.includes('(CSV)')).click();
+		const t0 = Date.now();
+		return new Promise((done, fail) => (function wait() {
+			if (blobs.length) return blobs[0].text().then(done);
+			if (Date.now() - t0 > 10000) return fail(new Error('no download'));
+			setTimeout(wait, 50);
+		})());
+	})()`)
+	if first, _, _ := strings.Cut(csv, "\n"); first != "group,name,week,sign_ins,views,completions,ratings,photos,comments" {
+		t.Errorf("engagement CSV download starts %q", first)
+	}
 
 	// In Welsh on a phone every chart label (long Welsh ones wrap) stays
 	// inside the chart.

@@ -133,3 +133,17 @@ export async function signOut() {
   inflight = new AbortController();
   try { await send('POST', '/v1/auth/web/logout', undefined, WEB); } finally { accessToken = null; }
 }
+
+// download fetches path as the signed-in user (Accept: accept) and hands
+// the answer to the browser as a file called name.
+export async function download(path, accept, name) {
+  const res = await request('GET', path, undefined, { raw: true, headers: { Accept: accept } });
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -2,20 +2,8 @@
 // prepared in the background; the download works for 24 hours.
 import { html, useState, useEffect } from '../lib/ui.js';
 import { t, fmt } from '../lib/i18n.js';
-import { api } from '../lib/api.js';
+import { api, download } from '../lib/api.js';
 import { ErrorBanner } from '../lib/components.js';
-
-async function download(path, name) {
-  const res = await api.get(path, { raw: true, headers: { Accept: 'application/zip' } });
-  const url = URL.createObjectURL(await res.blob());
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-}
 
 export default function Screen({ school }) {
   const base = `/v1/schools/${encodeURIComponent(school.id)}`;
@@ -46,7 +34,7 @@ export default function Screen({ school }) {
       <button type="button" onClick=${start}>${t('export.again')}</button>`}
     ${exp && exp.state === 'ready' && html`<div role="status">
       <p class="banner ok">${t('export.ready', { expires: fmt.dateTime(exp.expires_at) })}</p>
-      <button type="button" class="primary" onClick=${() => download(exp.download_url, `${school.name} export.zip`).catch(setError)}>${t('export.download')}</button>
+      <button type="button" class="primary" onClick=${() => download(exp.download_url, 'application/zip', `${school.name} export.zip`).catch(setError)}>${t('export.download')}</button>
     </div>`}
   </section>`;
 }

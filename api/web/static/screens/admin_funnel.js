@@ -3,7 +3,7 @@
 // by class; and a resend to everyone who has not joined.
 import { html, useState, useMemo, useRef } from '../lib/ui.js';
 import { t, fmt } from '../lib/i18n.js';
-import { api } from '../lib/api.js';
+import { api, download } from '../lib/api.js';
 import { useLoad, Load, ErrorBanner, TableWrap, Field } from '../lib/components.js';
 import { InviteProgress } from '../lib/broadcast.js';
 
@@ -149,18 +149,6 @@ async function allFamilies(base) {
   return out;
 }
 
-async function downloadCSV(base, name) {
-  const res = await api.get(`${base}/funnel/families.csv`, { raw: true, headers: { Accept: 'text/csv' } });
-  const url = URL.createObjectURL(await res.blob());
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-}
-
 export default function Screen({ school }) {
   const base = `/v1/schools/${encodeURIComponent(school.id)}`;
   const state = useLoad(async () => {
@@ -179,7 +167,7 @@ export default function Screen({ school }) {
         <${FunnelTable} funnel=${d.funnel} />
         <${Resend} school=${school} waiting=${waiting} onSent=${() => setTimeout(state.reload, 1500)} />
         <${Families} families=${d.families} classOf=${classOf} classes=${d.classes} />
-        <p><button type="button" onClick=${() => downloadCSV(base, `${school.name} families.csv`).catch(setCsvError)}>${t('funnel.csv')}</button></p>
+        <p><button type="button" onClick=${() => download(`${base}/funnel/families.csv`, 'text/csv', `${school.name} families.csv`).catch(setCsvError)}>${t('funnel.csv')}</button></p>
         <${ErrorBanner} error=${csvError} />`;
     }}</${Load}>
   </section>`;

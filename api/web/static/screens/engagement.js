@@ -5,7 +5,7 @@
 // and admins see a class's weeks (the API keeps the split to admins).
 import { html, useState } from '../lib/ui.js';
 import { t, locale } from '../lib/i18n.js';
-import { api } from '../lib/api.js';
+import { api, download } from '../lib/api.js';
 import { navigate as go } from '../lib/router.js';
 import { useLoad, Load, Field, ErrorBanner } from '../lib/components.js';
 import { BarChart } from '../lib/charts.js';
@@ -33,18 +33,10 @@ function SchoolSplit({ school, weeks }) {
     const pp = items.filter((k) => k.pupil_premium).length;
     return { eng, pp, other: items.length - pp };
   }, [school.id, weeks]);
-  const download = async () => {
+  const downloadCSV = async () => {
     setCsvError(null);
     try {
-      const res = await api.get(`${schoolPath(school)}/engagement.csv?weeks=${weeks}`, { raw: true });
-      const url = URL.createObjectURL(await res.blob());
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `engagement-${school.id}.csv`;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      await download(`${schoolPath(school)}/engagement.csv?weeks=${weeks}`, 'text/csv', `engagement-${school.id}.csv`);
     } catch (e) {
       setCsvError(e);
     }
@@ -80,7 +72,7 @@ function SchoolSplit({ school, weeks }) {
             format=${oneDecimal} summary=${describe(byWeek)} />
         </div>
         <div class="actions">
-          <button type="button" onClick=${download}>${t('engagement.csv')}</button>
+          <button type="button" onClick=${downloadCSV}>${t('engagement.csv')}</button>
         </div>
         <${ErrorBanner} error=${csvError} />`;
     }}</${Load}>
