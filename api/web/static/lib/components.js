@@ -3,6 +3,29 @@
 import { html, useState, useEffect, useCallback, useRef } from './ui.js';
 import { t } from './i18n.js';
 
+// useSubmit turns action (an async function resolving to a status line)
+// into a form's onSubmit: busy while it runs, then its status or the error
+// it threw.
+export function useSubmit(action) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const [status, setStatus] = useState('');
+  const submit = async (e) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setStatus('');
+    try {
+      setStatus(await action());
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { submit, busy, error, status };
+}
+
 // useLoad runs fn (an async function) now and whenever deps change;
 // reload() runs it again. Errors are kept, not thrown.
 export function useLoad(fn, deps) {

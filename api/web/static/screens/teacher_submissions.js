@@ -5,7 +5,7 @@ import { html, useState, useEffect, useRef } from '../lib/ui.js';
 import { t, fmt } from '../lib/i18n.js';
 import { api } from '../lib/api.js';
 import { href } from '../lib/router.js';
-import { useLoad, Load, Field, ErrorBanner, Status, fieldErrors } from '../lib/components.js';
+import { useLoad, Load, Field, ErrorBanner, Status, fieldErrors, useSubmit } from '../lib/components.js';
 import { schoolPath, classPath, activityTitles, childName, idempotencyKey, stateTag } from '../lib/teaching.js';
 
 // findAssignment reads the assignment and its class. The class comes from
@@ -65,29 +65,16 @@ function PhotoDialog({ photo, close }) {
 
 function Reply({ school, assignmentId, sub, name, onSaved }) {
   const [body, setBody] = useState('');
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const [sent, setSent] = useState('');
   const key = useRef(idempotencyKey());
-  const submit = async (e) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    setSent('');
-    try {
-      const updated = await api.post(
-        `${schoolPath(school)}/assignments/${encodeURIComponent(assignmentId)}/submissions/${encodeURIComponent(sub.id)}/replies`,
-        { body: body.trim() }, { headers: { 'Idempotency-Key': key.current } });
-      key.current = idempotencyKey();
-      setBody('');
-      setSent(t('subs.replySent'));
-      onSaved(updated);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error, status: sent } = useSubmit(async () => {
+    const updated = await api.post(
+      `${schoolPath(school)}/assignments/${encodeURIComponent(assignmentId)}/submissions/${encodeURIComponent(sub.id)}/replies`,
+      { body: body.trim() }, { headers: { 'Idempotency-Key': key.current } });
+    key.current = idempotencyKey();
+    setBody('');
+    onSaved(updated);
+    return t('subs.replySent');
+  });
   return html`<form onSubmit=${submit} novalidate>
     <${ErrorBanner} error=${error} />
     <${Field} as="textarea" label=${t('subs.replyLabel', { name })} hint=${t('subs.replyHint')} value=${body}
@@ -99,27 +86,14 @@ function Reply({ school, assignmentId, sub, name, onSaved }) {
 
 function Award({ school, child, name }) {
   const [reason, setReason] = useState('');
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const [given, setGiven] = useState('');
   const key = useRef(idempotencyKey());
-  const submit = async (e) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    setGiven('');
-    try {
-      const a = await api.post(`${schoolPath(school)}/children/${encodeURIComponent(child)}/awards`,
-        { reason: reason.trim() }, { headers: { 'Idempotency-Key': key.current } });
-      key.current = idempotencyKey();
-      setReason('');
-      setGiven(t('subs.awardGiven', { name, reason: a.reason }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error, status: given } = useSubmit(async () => {
+    const a = await api.post(`${schoolPath(school)}/children/${encodeURIComponent(child)}/awards`,
+      { reason: reason.trim() }, { headers: { 'Idempotency-Key': key.current } });
+    key.current = idempotencyKey();
+    setReason('');
+    return t('subs.awardGiven', { name, reason: a.reason });
+  });
   return html`<form onSubmit=${submit} novalidate>
     <${ErrorBanner} error=${error} />
     <${Field} label=${t('subs.awardLabel', { name })} hint=${t('subs.awardHint')} value=${reason}
