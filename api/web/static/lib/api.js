@@ -57,6 +57,13 @@ async function send(method, path, body, headers, signal) {
 }
 
 async function request(method, path, body, opts = {}) {
+  // Outside /v1/auth every route the app calls needs a session. Signed out
+  // (or signing out, while a screen's chained loads still run), the answer
+  // could only be 401, which the browser would log as a failed load: it is
+  // not asked.
+  if (accessToken === null && !path.startsWith('/v1/auth/')) {
+    throw new ApiError(401, 'unauthenticated', 'sign in first');
+  }
   const headers = { ...(opts.headers || {}) };
   if (accessToken) headers.Authorization = 'Bearer ' + accessToken;
   const { signal } = inflight;
