@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,13 +73,7 @@ func demoStack(t *testing.T) (base, dir string) {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"--demo"}, func(k string) string { return env[k] }, out) }()
 	base = "http://" + addr
-	waitFor(t, "healthz", func() bool {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == 200
-	})
+	waitFor(t, "healthz", serving(t, base, done, out))
 	t.Cleanup(func() {
 		cancel()
 		select {

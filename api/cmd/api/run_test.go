@@ -93,6 +93,28 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	waitWithin(t, 20*time.Second, what, cond)
 }
 
+// serving is a waitFor condition: the program run started (done receives
+// what run returned) answers /healthz at base. A run that has already
+// returned fails the test, with its output when out is given.
+func serving(t *testing.T, base string, done <-chan error, out *syncBuffer) func() bool {
+	return func() bool {
+		select {
+		case err := <-done:
+			logs := ""
+			if out != nil {
+				logs = out.String()
+			}
+			t.Fatalf("run returned %v\n%s", err, logs)
+		default:
+		}
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == 200
+	}
+}
+
 func waitWithin(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
@@ -123,13 +145,7 @@ func TestRunJourney(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"--demo"}, func(k string) string { return env[k] }, out) }()
 	c := client{t: t, base: "http://" + addr}
-	waitFor(t, "healthz", func() bool {
-		resp, err := http.Get(c.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == 200
-	})
+	waitFor(t, "healthz", serving(t, c.base, done, out))
 	if st, _ := c.call("GET", "/readyz", "", nil); st != 200 {
 		t.Fatalf("readyz %d", st)
 	}
@@ -251,18 +267,7 @@ func TestRunRestartsOnItsData(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- run(ctx, []string{"--demo"}, func(k string) string { return env[k] }, io.Discard) }()
 		c := client{t: t, base: "http://" + addr}
-		waitFor(t, fmt.Sprintf("healthz, start %d", round), func() bool {
-			select {
-			case err := <-done:
-				t.Fatalf("start %d: run returned %v", round, err)
-			default:
-			}
-			resp, err := http.Get(c.base + "/healthz")
-			if err == nil {
-				resp.Body.Close()
-			}
-			return err == nil && resp.StatusCode == 200
-		})
+		waitFor(t, fmt.Sprintf("healthz, start %d", round), serving(t, c.base, done, nil))
 		tok, _ := c.login(demoParent, demoPassword)
 		if st, me := c.call("GET", "/v1/me", tok, nil); st != 200 || len(me["children"].([]any)) != 2 {
 			t.Fatalf("start %d: me %d %v", round, st, me)
@@ -368,18 +373,7 @@ func TestRunProductionServes(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, out) }()
 	c := client{t: t, base: "http://" + addr}
-	waitFor(t, "healthz", func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("run returned %v\n%s", err, out.String())
-		default:
-		}
-		resp, err := http.Get(c.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == 200
-	})
+	waitFor(t, "healthz", serving(t, c.base, done, out))
 	if st, _ := c.call("GET", "/v1/me", "", nil); st != 401 {
 		t.Fatalf("me without a token: %d", st)
 	}
@@ -428,18 +422,7 @@ func startDemo(t *testing.T, dir string) (c client, out *syncBuffer, took time.D
 	started := time.Now()
 	go func() { done <- run(ctx, []string{"--demo"}, func(k string) string { return env[k] }, out) }()
 	c = client{t: t, base: "http://" + addr}
-	waitWithin(t, 60*time.Second, "the demo to serve", func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("run returned %v\n%s", err, out.String())
-		default:
-		}
-		resp, err := http.Get(c.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == 200
-	})
+	waitWithin(t, 60*time.Second, "the demo to serve", serving(t, c.base, done, out))
 	took = time.Since(started)
 	stopped := false
 	stop = func() {
