@@ -108,8 +108,22 @@ type Staff struct {
 	TrustAdmin   []string // trusts whose every school this person administers
 	Operator     bool     // platform operator (queue monitor, incident tooling)
 	Sessions     []string // live session family ids; a request's sid must be here
+	Devices      []Device // the staff app's push tokens, by Device.ID
+	// WorkingHours bounds when the staff member is pushed; nil means the
+	// default (weekdays 07:30–18:00, school's time zone).
+	WorkingHours *WorkingHours
+	// DigestOff opts out of the daily email of unanswered parent messages.
+	DigestOff bool
 	LastActiveAt time.Time
 	CreatedAt    time.Time
+}
+
+// WorkingHours is when a staff member accepts pushes, in the school's time
+// zone: minutes after midnight, and the weekdays (time.Weekday) worked.
+type WorkingHours struct {
+	StartMinute int
+	EndMinute   int
+	Days        []time.Weekday
 }
 
 // WorksAt reports whether the staff member holds a role at the school.
