@@ -113,7 +113,7 @@ type Staff struct {
 	// default (weekdays 07:30–18:00, school's time zone).
 	WorkingHours *WorkingHours
 	// DigestOff opts out of the daily email of unanswered parent messages.
-	DigestOff bool
+	DigestOff    bool
 	LastActiveAt time.Time
 	CreatedAt    time.Time
 }
