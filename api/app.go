@@ -92,6 +92,13 @@ type Deps struct {
 	// Exports records parents' export requests and keeps the archives.
 	Exports content.Exports
 
+	// Announcements stores staff-written announcements; their send is a
+	// queued task.
+	Announcements content.Announcements
+	// Attachments checks the files an announcement names; nil refuses
+	// announcements with attachments.
+	Attachments content.Attachments `deps:"optional"`
+
 	// Web is the staff web app served at "/" (default web.Default(), the
 	// embedded files).
 	Web *web.App `deps:"optional"`

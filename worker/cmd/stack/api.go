@@ -105,6 +105,7 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Retention:         st.Store,
 		Erasures:          st.Store,
 		Exports:           st.Store,
+		Announcements:     st.Store,
 	})
 }
 
