@@ -357,3 +357,233 @@ func TestAnnouncementToOneClassInWelsh(t *testing.T) {
 	resp, body = h.do("POST", announcementsPath+"/"+ann.ID+"/cancel", nil, w.tokens[actAdmin])
 	wantStatus(t, resp, body, 409)
 }
+
+// TestCreateAnnouncementRules: who may send to whom, and what a refused
+// request says is wrong. A refused request queues nothing.
+func TestCreateAnnouncementRules(t *testing.T) {
+	w := newWorld(t)
+	body := func(aud map[string]any, edit ...func(map[string]any)) map[string]any {
+		b := map[string]any{"title": "Trip", "body": "Coats please.", "audience": aud}
+		for _, e := range edit {
+			e(b)
+		}
+		return b
+	}
+	classes := func(ids ...string) map[string]any { return map[string]any{"class_ids": ids} }
+	whole := map[string]any{"whole_school": true}
+	set := func(k string, v any) func(map[string]any) { return func(b map[string]any) { b[k] = v } }
+	past := w.h.clock.Now().Add(-time.Minute).Format(time.RFC3339)
+	cases := []struct {
+		name   string
+		actor  string
+		body   any
+		status int
+		field  string // for 400 and 403: the field named
+	}{
+		{name: "teacher to own class", actor: actTeacher, body: body(classes("cls_1")), status: 202},
+		{name: "admin to the whole school", actor: actAdmin, body: body(whole), status: 202},
+		{name: "admin to a year group", actor: actAdmin, body: body(map[string]any{"year_groups": []string{"Y4"}}), status: 202},
+		{name: "admin to named parents", actor: actAdmin, body: body(map[string]any{"parent_ids": []string{"par_a", "par_b"}}), status: 202},
+		{name: "admin, scheduled, urgent", actor: actAdmin, body: body(whole, set("send_at", w.h.clock.Now().Add(time.Hour).Format(time.RFC3339)),
+			set("urgent", true)), status: 202},
+		{name: "teacher to another teacher's class", actor: actTeacher, body: body(classes("cls_2")), status: 403, field: "audience.class_ids"},
+		{name: "teacher to own and another class", actor: actTeacher, body: body(classes("cls_1", "cls_2")), status: 403, field: "audience.class_ids"},
+		{name: "teacher to the whole school", actor: actTeacher, body: body(whole), status: 403, field: "audience.whole_school"},
+		{name: "teacher to a year group", actor: actTeacher, body: body(map[string]any{"year_groups": []string{"Y2"}}), status: 403, field: "audience.year_groups"},
+		{name: "teacher to named parents", actor: actTeacher, body: body(map[string]any{"parent_ids": []string{"par_a"}}), status: 403, field: "audience.parent_ids"},
+		{name: "parent", actor: actParentA, body: body(classes("cls_1")), status: 403},
+		{name: "admin of another school", actor: actAdminOther, body: body(classes("cls_1")), status: 404},
+		{name: "signed out", actor: actAnonymous, body: body(classes("cls_1")), status: 401},
+		{name: "class of another school", actor: actAdmin, body: body(classes("cls_o")), status: 400, field: "audience.class_ids"},
+		{name: "parent of another school", actor: actAdmin, body: body(map[string]any{"parent_ids": []string{"par_o"}}), status: 400, field: "audience.parent_ids"},
+		{name: "year group with no class", actor: actAdmin, body: body(map[string]any{"year_groups": []string{"Y6"}}), status: 400, field: "audience.year_groups"},
+		{name: "no audience", actor: actAdmin, body: body(map[string]any{}), status: 400, field: "audience"},
+		{name: "two audiences", actor: actAdmin, body: body(map[string]any{"whole_school": true, "class_ids": []string{"cls_1"}}), status: 400, field: "audience"},
+		{name: "repeated class", actor: actAdmin, body: body(classes("cls_1", "cls_1")), status: 400, field: "audience.class_ids"},
+		{name: "blank title", actor: actAdmin, body: body(whole, set("title", "  ")), status: 400, field: "title"},
+		{name: "title on two lines", actor: actAdmin, body: body(whole, set("title", "Trip\nhttp://evil.test")), status: 400, field: "title"},
+		{name: "title too long", actor: actAdmin, body: body(whole, set("title", strings.Repeat("x", 121))), status: 400, field: "title"},
+		{name: "body too long", actor: actAdmin, body: body(whole, set("body", strings.Repeat("x", 5001))), status: 400, field: "body"},
+		{name: "body with a control character", actor: actAdmin, body: body(whole, set("body", "Coats\x07please")), status: 400, field: "body"},
+		{name: "language not a code", actor: actAdmin, body: body(whole, set("language", "Welsh")), status: 400, field: "language"},
+		{name: "version in the original's language", actor: actAdmin, body: body(whole, set("language", "en"),
+			set("versions", []map[string]any{{"language": "en", "title": "T", "body": "B"}})), status: 400, field: "versions[0].language"},
+		{name: "version without a body", actor: actAdmin, body: body(whole,
+			set("versions", []map[string]any{{"language": "cy", "title": "Taith", "body": ""}})), status: 400, field: "versions[0].body"},
+		{name: "send_at in the past", actor: actAdmin, body: body(whole, set("send_at", past)), status: 400, field: "send_at"},
+		{name: "attachments without an attachment store", actor: actAdmin, body: body(whole, set("attachment_ids", []string{"att_1"})),
+			status: 400, field: "attachment_ids"},
+		{name: "privileged field", actor: actAdmin, body: body(whole, set("school_id", "sch_2")), status: 400, field: "school_id"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(w.h.queue.OfType(tasks.TypeSendAnnouncement))
+			resp, out := w.h.do("POST", announcementsPath, tc.body, w.tokens[tc.actor])
+			wantStatus(t, resp, out, tc.status)
+			queued := len(w.h.queue.OfType(tasks.TypeSendAnnouncement)) - before
+			if tc.status != 202 {
+				if queued != 0 {
+					t.Fatal("a refused request queued a send")
+				}
+				if tc.field != "" {
+					e := decode[errorBody](t, out)
+					if _, ok := e.Error.Fields[tc.field]; !ok {
+						t.Fatalf("fields %v, want %q named", e.Error.Fields, tc.field)
+					}
+				}
+				return
+			}
+			got := decode[announcementDTO](t, out)
+			if got.State != "scheduled" || queued != 1 {
+				t.Fatalf("answer %+v, %d sends queued", got, queued)
+			}
+			a, err := w.h.store.Announcement(context.Background(), got.ID)
+			if err != nil || a.SchoolID != "sch_1" || len(a.Links) != 1 {
+				t.Fatalf("stored %+v (%v)", a, err)
+			}
+		})
+	}
+}
+
+// fakeAttachments answers the attachments it holds.
+type fakeAttachments map[string]*content.Attachment
+
+func (f fakeAttachments) Attachment(_ context.Context, id string) (*content.Attachment, error) {
+	if a, ok := f[id]; ok {
+		return a, nil
+	}
+	return nil, content.Errorf(content.CodeNotFound, "no such attachment")
+}
+
+// TestAnnouncementAttachments: an announcement may name files uploaded to
+// its own school only.
+func TestAnnouncementAttachments(t *testing.T) {
+	w := newWorld(t)
+	w.h.deps.Attachments = fakeAttachments{
+		"att_1": {ID: "att_1", SchoolID: "sch_1", Name: "letter.pdf", ContentType: "application/pdf", Size: 1000},
+		"att_o": {ID: "att_o", SchoolID: "sch_2", Name: "other.pdf", ContentType: "application/pdf", Size: 1000},
+	}
+	w.h.app = mustNew(t, w.h.deps)
+	b := func(ids ...string) map[string]any {
+		return map[string]any{"title": "Letter", "body": "See the letter.", "audience": map[string]any{"class_ids": []string{"cls_1"}},
+			"attachment_ids": ids}
+	}
+	resp, out := w.h.do("POST", announcementsPath, b("att_1"), w.tokens[actTeacher])
+	wantStatus(t, resp, out, 202)
+	if got := decode[announcementDTO](t, out); !slices.Equal(got.AttachmentIDs, []string{"att_1"}) {
+		t.Fatalf("attachments %v", got.AttachmentIDs)
+	}
+	for _, ids := range [][]string{{"att_o"}, {"att_nope"}, {"att_1", "att_1"}} {
+		resp, out = w.h.do("POST", announcementsPath, b(ids...), w.tokens[actTeacher])
+		wantStatus(t, resp, out, 400)
+		if e := decode[errorBody](t, out); e.Error.Fields["attachment_ids"] == "" {
+			t.Fatalf("%v: fields %v", ids, e.Error.Fields)
+		}
+	}
+}
+
+// TestAnnouncementAccess: the author and the school's admins read and
+// cancel an announcement; another teacher, a parent and another school's
+// admin are told it does not exist (or that the route is not theirs); the
+// list shows a teacher their own only.
+func TestAnnouncementAccess(t *testing.T) {
+	w := newWorld(t)
+	resp, out := w.h.do("POST", announcementsPath, map[string]any{"title": "Trip", "body": "Coats please.",
+		"audience": map[string]any{"class_ids": []string{"cls_1"}}, "send_at": w.h.clock.Now().Add(time.Hour).Format(time.RFC3339)},
+		w.tokens[actTeacher])
+	wantStatus(t, resp, out, 202)
+	ann := decode[announcementDTO](t, out)
+	for actor, status := range map[string]int{actTeacher: 200, actAdmin: 200, actTeacherOther: 404, actParentA: 403, actAdminOther: 404, actAnonymous: 401} {
+		resp, out := w.h.do("GET", announcementsPath+"/"+ann.ID, nil, w.tokens[actor])
+		wantStatus(t, resp, out, status)
+	}
+	for actor, n := range map[string]int{actTeacher: 1, actAdmin: 1, actTeacherOther: 0} {
+		resp, out := w.h.do("GET", announcementsPath, nil, w.tokens[actor])
+		wantStatus(t, resp, out, 200)
+		if got := decode[announcementListDTO](t, out); len(got.Items) != n {
+			t.Fatalf("%s lists %d, want %d", actor, len(got.Items), n)
+		}
+	}
+	resp, out = w.h.do("GET", "/v1/schools/sch_2/announcements/"+ann.ID, nil, w.tokens[actAdminOther])
+	wantStatus(t, resp, out, 404)
+	for _, actor := range []string{actTeacherOther, actAdminOther} {
+		resp, out = w.h.do("POST", announcementsPath+"/"+ann.ID+"/cancel", nil, w.tokens[actor])
+		wantStatus(t, resp, out, 404)
+	}
+	resp, out = w.h.do("POST", announcementsPath+"/"+ann.ID+"/cancel", nil, w.tokens[actTeacher])
+	wantStatus(t, resp, out, 200)
+	if got := decode[announcementDTO](t, out); got.State != "cancelled" || got.CancelledAt == nil {
+		t.Fatalf("cancelled: %+v", got)
+	}
+	// Cancelling again answers the cancelled announcement.
+	resp, out = w.h.do("POST", announcementsPath+"/"+ann.ID+"/cancel", nil, w.tokens[actAdmin])
+	wantStatus(t, resp, out, 200)
+}
+
+// TestScheduledAnnouncementClockTravel: a scheduled announcement sends at
+// its time and a cancelled one never does. The clock travels; nothing
+// sleeps. The send task running early does nothing (asynq retries it);
+// the sweep, which stands in for a task Redis lost, starts the due one.
+func TestScheduledAnnouncementClockTravel(t *testing.T) {
+	w := newWorld(t)
+	h := w.h
+	wk := newAnnWorker(t, h)
+	start := h.clock.Now()
+	create := func(after time.Duration) announcementDTO {
+		resp, out := h.do("POST", announcementsPath, map[string]any{"title": "Trip", "body": "Coats please.",
+			"audience": map[string]any{"class_ids": []string{"cls_1"}}, "send_at": start.Add(after).Format(time.RFC3339)}, w.tokens[actAdmin])
+		wantStatus(t, resp, out, 202)
+		return decode[announcementDTO](t, out)
+	}
+	kept, cancelled := create(2*time.Hour), create(time.Hour)
+	resp, out := h.do("POST", announcementsPath+"/"+cancelled.ID+"/cancel", nil, w.tokens[actAdmin])
+	wantStatus(t, resp, out, 200)
+	sendTasks := h.queue.OfType(tasks.TypeSendAnnouncement)
+	if len(sendTasks) != 2 {
+		t.Fatalf("%d send tasks queued, want 2", len(sendTasks))
+	}
+	sent := func() int { return len(wk.twilio.Accepted()) }
+
+	// Before its time: the task refuses to start it, the sweep finds nothing due.
+	if err := wk.mux.ProcessTask(context.Background(), sendTasks[0]); err == nil || !strings.Contains(err.Error(), "early") {
+		t.Fatalf("early run: %v", err)
+	}
+	wk.run(t, tasks.NewAnnouncementsSweep(time.Minute))
+	wk.drain(t)
+	if sent() != 0 {
+		t.Fatalf("%d texts before the send time", sent())
+	}
+	// Past the cancelled one's time: its task runs and sends nothing.
+	h.clock.Advance(90 * time.Minute)
+	wk.run(t, sendTasks[1])
+	wk.run(t, tasks.NewAnnouncementsSweep(time.Minute))
+	wk.drain(t)
+	if sent() != 0 {
+		t.Fatalf("the cancelled announcement sent %d texts", sent())
+	}
+	// At the kept one's time, with its task lost: the sweep sends it, once.
+	h.clock.Advance(30 * time.Minute)
+	wk.run(t, tasks.NewAnnouncementsSweep(time.Minute))
+	wk.drain(t)
+	// Parents A and B of C1 have mobiles and no app: one text each.
+	if sent() != 2 || wk.twilio.SentTo(w.ParentA.Phone) != 1 || wk.twilio.SentTo(w.ParentB.Phone) != 1 {
+		t.Fatalf("%d texts at the send time, want one to each of parents A and B", sent())
+	}
+	wk.run(t, sendTasks[0]) // the task arriving late changes nothing
+	wk.run(t, sendTasks[1])
+	wk.drain(t)
+	if sent() != 2 {
+		t.Fatalf("%d texts after the late task, want 2", sent())
+	}
+	admin := h.login(w.Admin.Email, fixturePassword).AccessToken // the clock has outrun the first token
+	for id, state := range map[string]string{kept.ID: "sent", cancelled.ID: "cancelled"} {
+		resp, out := h.do("GET", announcementsPath+"/"+id, nil, admin)
+		wantStatus(t, resp, out, 200)
+		if got := decode[announcementDTO](t, out); got.State != state {
+			t.Fatalf("%s is %s, want %s", id, got.State, state)
+		}
+	}
+	if _, err := h.store.Broadcast(context.Background(), content.AnnouncementBroadcastID(cancelled.ID)); !content.IsCode(err, content.CodeNotFound) {
+		t.Fatalf("the cancelled announcement has a broadcast (%v)", err)
+	}
+}
