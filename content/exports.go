@@ -153,6 +153,8 @@ type SchoolExport struct {
 	Awards      []Award
 	Photos      []Photo
 	Engagement  []ExportEngagement
+	// Announcements staff wrote, with their versions and audiences.
+	Announcements []Announcement
 }
 
 // ExportStaff is a member of staff as one school holds them.

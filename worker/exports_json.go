@@ -239,6 +239,33 @@ type schoolExportJSON struct {
 	Awards      []exportAwardJSON      `json:"awards"`
 	Photos      []exportPhotoMetaJSON  `json:"photos"`
 	Engagement  []exportEngagementJSON `json:"engagement"`
+	// Announcements are what staff wrote and to whom (IDs), not who read them.
+	Announcements []exportAnnouncementJSON `json:"announcements"`
+}
+
+type exportAnnouncementJSON struct {
+	ID          string                      `json:"id"`
+	CreatedBy   string                      `json:"created_by"`
+	Title       string                      `json:"title"`
+	Body        string                      `json:"body"`
+	Language    string                      `json:"language"`
+	Versions    []exportAnnouncementVerJSON `json:"versions"`
+	WholeSchool bool                        `json:"whole_school,omitempty"`
+	YearGroups  []string                    `json:"year_groups,omitempty"`
+	ClassIDs    []string                    `json:"class_ids,omitempty"`
+	ParentIDs   []string                    `json:"parent_ids,omitempty"`
+	Attachments []string                    `json:"attachment_ids,omitempty"`
+	SendAt      time.Time                   `json:"send_at"`
+	State       string                      `json:"state"`
+	Urgent      bool                        `json:"urgent"`
+	Important   bool                        `json:"important"`
+	CreatedAt   time.Time                   `json:"created_at"`
+}
+
+type exportAnnouncementVerJSON struct {
+	Language string `json:"language"`
+	Title    string `json:"title"`
+	Body     string `json:"body"`
 }
 
 type exportSchoolJSON struct {
@@ -348,7 +375,17 @@ func toSchoolExportJSON(e *content.SchoolExport, at time.Time) schoolExportJSON 
 			ShareFamilyThreads: sc.ShareFamilyThreads, CreatedAt: sc.CreatedAt},
 		Classes: []exportClassJSON{}, Staff: []exportStaffJSON{}, Children: []exportPupilJSON{}, Parents: []exportContactJSON{},
 		Assignments: []exportAssignmentJSON{}, Submissions: []exportSubmitJSON{}, Awards: []exportAwardJSON{},
-		Photos: []exportPhotoMetaJSON{}, Engagement: []exportEngagementJSON{}}
+		Photos: []exportPhotoMetaJSON{}, Engagement: []exportEngagementJSON{}, Announcements: []exportAnnouncementJSON{}}
+	for _, a := range e.Announcements {
+		aj := exportAnnouncementJSON{ID: a.ID, CreatedBy: a.CreatedBy, Title: a.Title, Body: a.Body, Language: a.Language,
+			Versions: []exportAnnouncementVerJSON{}, WholeSchool: a.Audience.WholeSchool, YearGroups: a.Audience.YearGroups,
+			ClassIDs: a.Audience.ClassIDs, ParentIDs: a.Audience.ParentIDs, Attachments: a.AttachmentIDs, SendAt: a.SendAt,
+			State: string(a.State), Urgent: a.Urgent, Important: a.Important, CreatedAt: a.CreatedAt}
+		for _, v := range a.Versions {
+			aj.Versions = append(aj.Versions, exportAnnouncementVerJSON(v))
+		}
+		out.Announcements = append(out.Announcements, aj)
+	}
 	for _, c := range e.Classes {
 		out.Classes = append(out.Classes, exportClassJSON{ID: c.ID, Name: c.Name, YearGroup: c.YearGroup,
 			TeacherIDs: append([]string{}, c.TeacherIDs...), CreatedAt: c.CreatedAt})
