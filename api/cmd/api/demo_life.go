@@ -354,18 +354,50 @@ var demoAnnouncement = map[string]any{
 	"audience": map[string]any{"class_ids": []string{"cls_demo_robins"}},
 }
 
-// announcement has the head send demoAnnouncement once.
-func (d *demoLife) announcement(ctx context.Context) error {
-	as, err := d.st.Store.AnnouncementsOfSchool(ctx, demoSchoolID, "", content.AnnouncementCursor{}, 20)
+// announcement has the head send demoAnnouncement once, and waits until
+// the worker has published its broadcast (so the message log is whole).
+func (d *demoLife) announcement(parent context.Context) error {
+	find := func(ctx context.Context) (*content.Announcement, error) {
+		as, err := d.st.Store.AnnouncementsOfSchool(ctx, demoSchoolID, "", content.AnnouncementCursor{}, 20)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			if a.Title == demoAnnouncement["title"] {
+				return a, nil
+			}
+		}
+		return nil, nil
+	}
+	a, err := find(parent)
 	if err != nil {
 		return err
 	}
-	for _, a := range as {
-		if a.Title == demoAnnouncement["title"] {
-			return nil
+	if a == nil {
+		if err := d.call(parent, demoAdmin, "POST", "/v1/schools/"+demoSchoolID+"/announcements", "demo-announcement-1",
+			demoAnnouncement, nil); err != nil {
+			return err
 		}
 	}
-	return d.call(ctx, demoAdmin, "POST", "/v1/schools/"+demoSchoolID+"/announcements", "demo-announcement-1", demoAnnouncement, nil)
+	ctx, cancel := context.WithTimeout(parent, demoLifeWait)
+	defer cancel()
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if a, err := find(ctx); err != nil {
+			return err
+		} else if a != nil && a.State == content.AnnouncementSent {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err := parent.Err(); err != nil {
+				return err
+			}
+			return fmt.Errorf("the worker did not send the demo's announcement within %s", demoLifeWait)
+		case <-tick.C:
+		}
+	}
 }
 
 // summary counts what the demo parent's children have, for the banner.
