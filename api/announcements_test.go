@@ -587,3 +587,35 @@ func TestScheduledAnnouncementClockTravel(t *testing.T) {
 		t.Fatalf("the cancelled announcement has a broadcast (%v)", err)
 	}
 }
+
+// TestAnnouncementToAYearGroup: a year group is the school's classes of
+// that year group at send time. Y4 is C2: parent D, whose child is there,
+// gets the one text; C1's families (Y2) get nothing, and the inbox item
+// names C2 and the child.
+func TestAnnouncementToAYearGroup(t *testing.T) {
+	w := newWorld(t)
+	h := w.h
+	ctx := context.Background()
+	wk := newAnnWorker(t, h)
+	d := &content.Parent{ID: "par_d", FirstName: "Dai", LastName: "Vaughan", Phone: "+447911123506", Language: "en",
+		State: content.ParentActive, Sessions: []string{}, CreatedAt: h.clock.Now()}
+	if err := h.store.CreateParent(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.linkForTest(ctx, d, w.K3); err != nil {
+		t.Fatal(err)
+	}
+	resp, out := h.do("POST", announcementsPath, map[string]any{"title": "Swimming", "body": "Year 4 swim on Tuesday.",
+		"audience": map[string]any{"year_groups": []string{"Y4"}}}, w.tokens[actAdmin])
+	wantStatus(t, resp, out, 202)
+	ann := decode[announcementDTO](t, out)
+	wk.sendQueued(t, h)
+	if len(wk.twilio.Accepted()) != 1 || wk.twilio.SentTo(d.Phone) != 1 {
+		t.Fatalf("%d texts; parent D got %d", len(wk.twilio.Accepted()), wk.twilio.SentTo(d.Phone))
+	}
+	items := wk.inbox.all()
+	it := items[content.InboxItemID(d.ID, ann.ID)]
+	if len(items) != 1 || it == nil || !slices.Equal(it.ClassIDs, []string{"cls_2"}) || !slices.Equal(it.ChildIDs, []string{w.K3.ID}) {
+		t.Fatalf("inbox %v", items)
+	}
+}
