@@ -38,7 +38,7 @@ func (s *Submission) ForOthers() *Submission {
 	if s.CommentHidden != nil {
 		out.Comment = ""
 	}
-	out.PhotoIDs = s.VisiblePhotoIDs()
+	out.PhotoIDs, out.HiddenPhotoIDs = s.VisiblePhotoIDs(), nil
 	out.Replies = slices.DeleteFunc(slices.Clone(s.Replies), func(r Reply) bool { return r.Hidden != nil })
 	return &out
 }

@@ -38,7 +38,37 @@ func (s *Store) DeleteReply(ctx context.Context, submissionID, replyID string) (
 	if replyIndex(cur, replyID) < 0 {
 		return nil, content.Errorf(content.CodeNotFound, "no such reply")
 	}
-	return s.submissionUpdate(ctx, submissionID, bson.D{{Key: "$pull", Value: bson.D{{Key: "replies", Value: bson.D{{Key: "id", Value: replyID}}}}}})
+	// The embedded store's $pull takes values, not conditions: the thread
+	// is written back without the reply, and a reply appended between the
+	// read and the write (seen in the document as it was) is put back.
+	keep := []replyDoc{}
+	for _, r := range cur.Replies {
+		if r.ID != replyID {
+			keep = append(keep, toReplyDoc(r))
+		}
+	}
+	cctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var before submissionDoc
+	err = s.c(colSubmissions).FindOneAndUpdate(cctx, bson.D{{Key: "_id", Value: submissionID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "replies", Value: keep}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&before)
+	if err != nil {
+		return nil, mapErr(err, "submission")
+	}
+	for _, r := range before.toContent().Replies {
+		if r.ID != replyID && replyIndex(cur, r.ID) < 0 {
+			if _, err := s.AddReply(ctx, submissionID, r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s.Submission(ctx, submissionID)
+}
+
+func toReplyDoc(r content.Reply) replyDoc {
+	return replyDoc{ID: r.ID, AuthorKind: string(r.AuthorKind), AuthorID: r.AuthorID, AuthorName: r.AuthorName, Body: r.Body,
+		At: r.At.UTC(), Hidden: toHiddenDoc(r.Hidden)}
 }
 
 func replyIndex(sub *content.Submission, replyID string) int {
