@@ -169,12 +169,18 @@ func (s *server) hideContent() fiber.Handler {
 		if req.Kind == hidePhoto && req.ReplyID != "" {
 			fe.Add("reply_id", "only with kind comment")
 		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		// The reason is checked apart: a well-formed request without one is
+		// 422, as for unlinking a parent.
+		fe = content.FieldErrors{}
 		reason := plainText(fe, "reason", req.Reason, content.ModerationReasonMax, false)
 		if reason == "" && fe["reason"] == "" {
 			fe.Add("reason", "required: why this is hidden (kept in the audit log, never shown to families)")
 		}
 		if len(fe) > 0 {
-			return &content.Error{Code: content.CodeUnprocessable, Message: "the request has invalid fields", Fields: fe}
+			return &content.Error{Code: content.CodeUnprocessable, Message: "give a reason for hiding this", Fields: fe}
 		}
 		ctx := c.UserContext()
 		p := principal(c)

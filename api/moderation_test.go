@@ -198,6 +198,14 @@ func TestStaffHideContent(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(body), `"reason"`) {
 		t.Errorf("no reason: %d %s, want 422 naming reason", resp.StatusCode, body)
 	}
+	if resp, body := hide(tokT, map[string]any{"kind": "comment", "id": sub.ID}); resp.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(body), `"reason"`) {
+		t.Errorf("reason left out: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := hide(tokT, map[string]any{"kind": "video", "id": "", "reason": "x"}); resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(string(body), `"kind"`) || !strings.Contains(string(body), `"id"`) {
+		t.Errorf("bad kind and id: %d %s", resp.StatusCode, body)
+	}
 	if got, _ := h.store.Submission(ctx, sub.ID); got.CommentHidden != nil {
 		t.Fatal("a refused hide changed the submission")
 	}
