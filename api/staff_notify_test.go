@@ -185,6 +185,25 @@ func TestStaffPushForSubmission(t *testing.T) {
 	if len(st.Devices) != 1 || st.Devices[0].Token != "staff-token-live" {
 		t.Errorf("teacher's devices after UNREGISTERED: %+v", st.Devices)
 	}
+
+	// Refused with 429 (never delivered): the task fails so asynq retries,
+	// and the retry sends it once.
+	fake.FailNext(1, providerfake.TooManyRequests(0))
+	reply, err := tasks.NewNotifyStaff(tasks.NotifyStaff{Kind: tasks.StaffNotifyReply, SchoolID: "sch_1", ClassID: "cls_1", RefID: "msg_2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pusher.ProcessTask(ctx, reply); err == nil {
+		t.Fatal("a rate-limited push reported success: asynq would not retry it")
+	}
+	for range 2 {
+		if err := pusher.ProcessTask(ctx, reply); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fake.Accepted(); len(got) != 4 || got[3].Body != "New reply in Kingfishers class" {
+		t.Fatalf("after a 429 and two runs: %d pushes accepted, want 4", len(got))
+	}
 }
 
 // TestStaffDevicesAndSettings: staff add and remove devices on the
