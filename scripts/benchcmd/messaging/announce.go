@@ -92,11 +92,11 @@ func (b *bench) announcementPhase(ctx context.Context) error {
 		}
 		var tally ledgerTally
 		var err error
-		done, tally, err = waitSettled(ctx, st.Store, content.AnnouncementBroadcastID(a.ID), n, 10*time.Minute, func() bool {
+		done, tally, err = waitSettled(ctx, st.Store, content.AnnouncementBroadcastID(a.ID), n, b.o.announceWait, func() bool {
 			return tw.Requests() >= want["sms"] && personalizations(sg) >= want["email"] && len(fc.Accepted()) >= want["push"]
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("%w (the fakes took %d texts, %d emails, %d pushes)", err, tw.Requests(), personalizations(sg), len(fc.Accepted()))
 		}
 		return tally.onlySent(n)
 	})

@@ -18,18 +18,19 @@ import (
 
 // settings are the knobs of one run; the defaults are the benchmark.
 type settings struct {
-	sms        int
-	email      int
-	push       int
-	fanout     int
-	announce   int
-	rlFamilies int
-	rlCap      int
-	rlWorkers  int
-	window     time.Duration
-	smsRate    float64
-	phases     string
-	profileDir string
+	sms          int
+	email        int
+	push         int
+	fanout       int
+	announce     int
+	announceWait time.Duration
+	rlFamilies   int
+	rlCap        int
+	rlWorkers    int
+	window       time.Duration
+	smsRate      float64
+	phases       string
+	profileDir   string
 }
 
 // roleEnv names the child role when the program runs as its own child.
@@ -51,6 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fs.IntVar(&o.email, "email", 20000, "email-only families of the email phase")
 	fs.IntVar(&o.push, "push", 20000, "parents of the push phase (one device each)")
 	fs.IntVar(&o.fanout, "fanout", 100000, "families of the fan-out memory phase")
+	fs.DurationVar(&o.announceWait, "announce-wait", 10*time.Minute, "how long the announcement phase waits for every message to settle")
 	fs.IntVar(&o.announce, "announce", 20000, "families of the announcement phase (thirds by SMS, email and push; English, Welsh, Polish)")
 	fs.IntVar(&o.rlFamilies, "ratelimit-families", 4000, "SMS families of the rate-limit phase (enough to outlast the window)")
 	fs.IntVar(&o.rlCap, "cap", 50, "the Twilio fake's cap in the rate-limit phase, messages/s (also HOMETIME_SMS_RATE)")
