@@ -181,15 +181,16 @@ func (s *server) putPreferences() fiber.Handler {
 				prefs[cat] = cp
 			}
 		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
 		digest := p.Digest
 		if req.Digest != nil {
 			digest = *req.Digest
-			if digest && p.LinkedChildren() < content.DigestMinChildren {
-				fe.Add("digest", fmt.Sprintf("the daily digest needs at least %d linked children", content.DigestMinChildren))
-			}
 		}
-		if err := fe.Err(); err != nil {
-			return err
+		if req.Digest != nil && *req.Digest && p.LinkedChildren() < content.DigestMinChildren {
+			return &content.Error{Code: content.CodeUnprocessable, Message: "the daily digest is for families with several children",
+				Fields: map[string]string{"digest": fmt.Sprintf("needs at least %d linked children", content.DigestMinChildren)}}
 		}
 		if err := s.Devices.SetPreferences(c.UserContext(), p.ID, prefs, digest); err != nil {
 			return err
