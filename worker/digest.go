@@ -103,6 +103,7 @@ func (h *Digests) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	type group struct {
 		n        int
 		childIDs []string
+		all      bool // a message named no children: name them all
 	}
 	bySchool := map[string]*group{}
 	for _, id := range held {
@@ -118,6 +119,7 @@ func (h *Digests) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			bySchool[b.SchoolID] = g
 		}
 		g.n++
+		g.all = g.all || b.Params["child_ids"] == ""
 		for _, c := range strings.Split(b.Params["child_ids"], ",") {
 			if c != "" && !slices.Contains(g.childIDs, c) {
 				g.childIDs = append(g.childIDs, c)
@@ -132,11 +134,12 @@ func (h *Digests) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	now := h.Clock.Now()
 	for _, school := range schools {
 		g := bySchool[school]
-		// The children named: those the messages were about, else every
-		// child of the parent's at the school.
+		// The children named: those the messages were about, or every
+		// child of the parent's at the school when one was about no child
+		// in particular.
 		var kids []string
 		for _, c := range parent.Children {
-			if c.SchoolID == school && c.State == content.LinkLinked && (len(g.childIDs) == 0 || slices.Contains(g.childIDs, c.ChildID)) {
+			if c.SchoolID == school && c.State == content.LinkLinked && (g.all || slices.Contains(g.childIDs, c.ChildID)) {
 				kids = append(kids, c.ChildID)
 			}
 		}
