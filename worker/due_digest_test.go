@@ -44,6 +44,12 @@ var dueStart = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 func newDueWorld(t *testing.T) *dueWorld {
 	t.Helper()
+	return newDueWorldQuiet(t, "20:00", "07:30")
+}
+
+// newDueWorldQuiet is a dueWorld whose school keeps the quiet hours given.
+func newDueWorldQuiet(t *testing.T, quietStart, quietEnd string) *dueWorld {
+	t.Helper()
 	ctx := context.Background()
 	s := mongotest.NewStore(t)
 	rdb, _ := redistest.New(t)
@@ -62,7 +68,7 @@ func newDueWorld(t *testing.T) *dueWorld {
 		Invited: s, ExpiredExports: s})
 	must(t, err)
 	must(t, s.CreateSchool(ctx, &content.School{ID: "sch_1", Name: "Riverside Primary", Country: "GB", TimeZone: "Europe/London",
-		Language: "en", QuietStart: "20:00", QuietEnd: "07:30", SMSBudgetPence: 100_000,
+		Language: "en", QuietStart: quietStart, QuietEnd: quietEnd, SMSBudgetPence: 100_000,
 		Subscription: content.Subscription{State: content.SubscriptionActive}}))
 	return &dueWorld{t: t, ctx: ctx, store: s, clock: clock, queue: q, mux: mux, fcm: fake}
 }
@@ -103,13 +109,14 @@ func (w *dueWorld) run(task *asynq.Task) {
 }
 
 // drain runs the queued tasks that are due at once — expansions, sends,
-// reminders and feed refreshes — until none is left; timed ones stay.
+// reminders and feed refreshes — until none is left; timed ones (and a
+// page's follow-up for messages deferred out of quiet hours) stay.
 func (w *dueWorld) drain() {
 	w.t.Helper()
 	for range 200 {
 		var next *asynq.Task
 		for _, typ := range []string{tasks.TypeDueReminder, tasks.TypeRefreshAssignmentFeed, tasks.TypeExpandBroadcast,
-			tasks.TypeSendPages, tasks.TypeSendPage} {
+			tasks.TypeSendPages} {
 			if next = w.queue.Take(typ); next != nil {
 				break
 			}
@@ -160,8 +167,9 @@ func (w *dueWorld) release(id, class string, rel, due time.Time) *content.Assign
 // TestDueReminderTheDayBeforeOnceToFamiliesThatHaveNotSubmitted: released
 // Monday, due Thursday 15:00. Nothing before Wednesday 16:00; then one
 // reminder push to each parent of a child nobody has sent anything back
-// for (both parents of such a child), none to the family that submitted;
-// the next sweeps and a re-run of the reminder send nothing more.
+// for (both parents of such a child), none to the family that submitted
+// or to a parent who turned activity messages off; the next sweeps and a
+// re-run of the reminder send nothing more.
 func TestDueReminderTheDayBeforeOnceToFamiliesThatHaveNotSubmitted(t *testing.T) {
 	t.Parallel()
 	w := newDueWorld(t)
@@ -169,6 +177,9 @@ func TestDueReminderTheDayBeforeOnceToFamiliesThatHaveNotSubmitted(t *testing.T)
 	w.family("par_002", map[string]string{"chd_ben": "cls_a"}, false)
 	w.family("par_003", map[string]string{"chd_amy": "cls_a"}, false) // Amy's other parent
 	w.family("par_004", map[string]string{"chd_cat": "cls_b"}, false) // another class
+	w.family("par_005", map[string]string{"chd_dan": "cls_a"}, false) // wants no activity messages
+	must(t, w.store.SetPreferences(w.ctx, "par_005", map[string]content.ChannelPreference{
+		content.CategoryActivities: {Channel: content.ChannelNone}}, false))
 	due := time.Date(2026, 11, 5, 15, 0, 0, 0, time.UTC)
 	a := w.release("asg_1", "cls_a", dueStart.Add(time.Hour), due)
 	for _, p := range []string{"par_001", "par_002", "par_003"} {
@@ -192,20 +203,21 @@ func TestDueReminderTheDayBeforeOnceToFamiliesThatHaveNotSubmitted(t *testing.T)
 	}
 	w.clock.Set(time.Date(2026, 11, 4, 16, 0, 0, 0, time.UTC))
 	w.tick()
-	for p, want := range map[string]int{"par_001": 1, "par_002": 0, "par_003": 1, "par_004": 0} {
+	for p, want := range map[string]int{"par_001": 1, "par_002": 0, "par_003": 1, "par_004": 0, "par_005": 0} {
 		if n := w.pushes(p, "Due tomorrow"); n != want {
 			t.Errorf("%s: %d reminders, want %d", p, n, want)
 		}
 	}
 	for _, m := range w.fcm.Accepted() {
 		if strings.HasPrefix(m.Title, "Due tomorrow") && (m.Title != "Due tomorrow for Amy" || m.Body != "Story bag") {
+			// Each family's reminder names its own child only.
 			t.Errorf("reminder reads %q / %q", m.Title, m.Body)
 		}
 	}
 	b, err := w.store.Broadcast(w.ctx, content.DueReminderBroadcastID(a.ID, "2026-11-05"))
 	must(t, err)
 	if b.Template != string(notify.TemplateDueReminder) || b.Category != content.CategoryActivities ||
-		strings.Join(b.Audience.ParentIDs, ",") != "par_001,par_003" || b.Params["child_ids"] != "chd_amy" {
+		strings.Join(b.Audience.ParentIDs, ",") != "par_001,par_003,par_005" || b.Params["child_ids"] != "chd_amy,chd_dan" {
 		t.Fatalf("reminder broadcast: %s %s %v %v", b.Template, b.Category, b.Audience.ParentIDs, b.Params)
 	}
 	// Later sweeps that day, and the reminder task run again, add nothing.
@@ -348,5 +360,54 @@ func TestDigestParentGetsOneDailyPushUrgentStillImmediate(t *testing.T) {
 	must(t, err)
 	if len(p.DigestHeld) != 0 {
 		t.Fatalf("held after the digest: %v", p.DigestHeld)
+	}
+}
+
+// followUps runs, once each, the page follow-ups queued so far (messages
+// deferred out of quiet hours) at the clock's time; what they queue again
+// stays queued.
+func (w *dueWorld) followUps() {
+	w.t.Helper()
+	for _, next := range w.queue.OfType(tasks.TypeSendPage) {
+		w.queue.Take(tasks.TypeSendPage)
+		w.run(next)
+	}
+	w.drain()
+}
+
+// TestDueReminderAndDigestWaitOutQuietHours: at a school quiet from 15:00
+// to 08:00, the reminder due at 16:00 the day before and the 17:00 digest
+// are not pushed then but at 08:00 the next morning, once each.
+func TestDueReminderAndDigestWaitOutQuietHours(t *testing.T) {
+	t.Parallel()
+	w := newDueWorldQuiet(t, "15:00", "08:00")
+	w.family("par_001", map[string]string{"chd_amy": "cls_a", "chd_ben": "cls_b"}, true)
+	w.family("par_002", map[string]string{"chd_cat": "cls_a"}, false)
+	due := time.Date(2026, 11, 4, 15, 0, 0, 0, time.UTC) // Wednesday
+	w.release("asg_1", "cls_a", dueStart.Add(time.Hour), due)
+	if n := w.pushes("par_002", "New activity"); n != 1 {
+		t.Fatalf("release pushes to the other parent: %d", n)
+	}
+	w.clock.Set(time.Date(2026, 11, 3, 16, 0, 0, 0, time.UTC))
+	w.tick()
+	w.clock.Set(time.Date(2026, 11, 3, 17, 0, 0, 0, time.UTC))
+	for _, d := range w.queue.OfType(tasks.TypeSendDigest) {
+		w.run(d)
+	}
+	w.drain()
+	w.followUps() // still quiet: deferred again
+	if n := len(w.fcm.Accepted()); n != 1 {
+		t.Fatalf("%d pushes inside quiet hours, want only the morning release push", n)
+	}
+	w.clock.Set(time.Date(2026, 11, 4, 8, 0, 0, 0, time.UTC))
+	w.followUps()
+	w.followUps()
+	for p, want := range map[string]int{"par_001": 1, "par_002": 1} {
+		if n := w.pushes(p, "Due tomorrow"); n != want {
+			t.Errorf("%s: %d reminders after quiet hours, want %d", p, n, want)
+		}
+	}
+	if n := w.pushes("par_001", "Today on Hometime"); n != 1 {
+		t.Errorf("%d digests after quiet hours, want 1", n)
 	}
 }
