@@ -64,7 +64,7 @@ func newDueWorldQuiet(t *testing.T, quietStart, quietEnd string) *dueWorld {
 	mux, err := NewMux(Deps{Identity: s, Roster: s, Ledger: s, Suppressions: s, Budgets: s, Email: ob, SMS: ob, Push: push,
 		Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: q, HashKey: []byte("due-test-key"), Log: log,
 		Clock: clock, Imports: s, Messages: NewMessageMetrics(prometheus.NewRegistry()), Assignments: s, Feed: s,
-		Submissions: s, Digests: s, Devices: s, Retention: s, ErasureRecords: s, ErasureAreas: s, Audit: s, Exports: s,
+		Submissions: s, Digests: s, Devices: s, StaffNotices: s, Retention: s, ErasureRecords: s, ErasureAreas: s, Audit: s, Exports: s,
 		Invited: s, ExpiredExports: s})
 	must(t, err)
 	must(t, s.CreateSchool(ctx, &content.School{ID: "sch_1", Name: "Riverside Primary", Country: "GB", TimeZone: "Europe/London",
