@@ -30,16 +30,16 @@ type Config struct {
 	// Env is HOMETIME_ENV: EnvDevelopment (the default) falls back to the
 	// embedded store and queue, generated secrets and the outbox;
 	// EnvProduction refuses to start without the real ones.
-	Env       string
-	HTTPAddr  string // HOMETIME_HTTP_ADDR, default :8080
-	DataDir   string // HOMETIME_DATA_DIR, default ./.hometime
-	MongoURI  string // MONGODB_URI; empty = embedded FerretDB under DataDir
-	Database  string // HOMETIME_DB, default "hometime"
-	RedisURL  string // REDIS_URL as given; see Redis
+	Env      string
+	HTTPAddr string // HOMETIME_HTTP_ADDR, default :8080
+	DataDir  string // HOMETIME_DATA_DIR, default ./.hometime
+	MongoURI string // MONGODB_URI; empty = embedded FerretDB under DataDir
+	Database string // HOMETIME_DB, default "hometime"
+	RedisURL string // REDIS_URL as given; see Redis
 	// Redis is REDIS_URL (one server, or the redis-sentinel:// form), or
 	// REDIS_SENTINELS with REDIS_MASTER; unset = embedded miniredis (in
 	// memory).
-	Redis RedisTarget
+	Redis     RedisTarget
 	JWTSecret string // HOMETIME_JWT_SECRET: signs access tokens and photo URLs; generated into DataDir in dev
 	// HashSecret keys the hashes of contacts (the suppression list), codes,
 	// tokens and throttle keys (HOMETIME_HASH_SECRET). It is separate from
