@@ -20,6 +20,8 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 		Queues:      tasks.Queues,
 		Logger:      asynqLogger{log.With("component", "asynq")},
 		LogLevel:    asynq.WarnLevel,
+		// Tasks the rate limiter's Redis failed come back within seconds.
+		RetryDelayFunc: worker.RetryDelay,
 	})
 	cfg := st.Config
 	deps := worker.Deps{
