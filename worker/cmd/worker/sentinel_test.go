@@ -305,7 +305,8 @@ func TestSentinelFailoverMidBroadcast(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Redis, Sentinel and worker processes")
 	}
-	t.Parallel()
+	// Not parallel: the chaos tests' broadcasts share the embedded store,
+	// and their load would be measured as the failover's.
 	begin := time.Now()
 	set := startSentinelSet(t)
 	ready := time.Since(begin)
@@ -391,8 +392,10 @@ func TestSentinelFailoverMidBroadcast(t *testing.T) {
 	if bound := 250 / 2; unknown > bound {
 		t.Errorf("%d unknown, more than the %d a worker may hold claimed", unknown, bound)
 	}
-	if len(fake.Accepted()) != sent {
-		t.Errorf("provider accepted %d, ledger says %d sent", len(fake.Accepted()), sent)
+	// Every entry recorded sent was accepted; an unknown one may or may not
+	// have been (its outcome was not recorded in time).
+	if a := fake.AcceptedCount(); a < sent || a > sent+unknown {
+		t.Errorf("provider accepted %d, ledger says %d sent and %d unknown", a, sent, unknown)
 	}
 
 	// Every client of this process now talks to the promoted replica.
