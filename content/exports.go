@@ -69,6 +69,7 @@ type ParentExport struct {
 	Children    []ExportLinkedChild
 	Submissions []Submission // their own, each with its thread
 	Photos      []Photo      // their own (the pictures travel as ExportPhoto)
+	Inbox       []InboxItem  // what they received: titles and read state, newest first
 }
 
 // ExportParent is a parent's own record, without secrets: no password

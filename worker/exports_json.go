@@ -17,6 +17,19 @@ type parentExportJSON struct {
 	Children    []exportChildJSON     `json:"children"`
 	Submissions []exportSubmitJSON    `json:"submissions"`
 	Photos      []exportPhotoMetaJSON `json:"photos"`
+	Inbox       []exportInboxJSON     `json:"inbox"`
+}
+
+// exportInboxJSON is one item of the parent's inbox: what it was, its
+// title as they received it, and whether and how they read it.
+type exportInboxJSON struct {
+	Kind      string     `json:"kind"`
+	SourceID  string     `json:"source_id"`
+	Title     string     `json:"title"`
+	Urgent    bool       `json:"urgent,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at,omitempty"`
+	ReadVia   string     `json:"read_via,omitempty"`
 }
 
 type exportParentJSON struct {
@@ -142,7 +155,11 @@ func toParentExportJSON(e *content.ParentExport, at time.Time) parentExportJSON 
 		Parent: exportParentJSON{ID: p.ID, FirstName: p.FirstName, LastName: p.LastName, Phone: p.Phone, Email: p.Email,
 			Language: p.Language, State: string(p.State), Consents: []exportConsentJSON{}, Devices: []exportDeviceJSON{},
 			Preferences: map[string]exportPrefJSON{}, LastActive: optTime(p.LastActive), CreatedAt: p.CreatedAt},
-		Children: []exportChildJSON{}, Submissions: []exportSubmitJSON{}, Photos: []exportPhotoMetaJSON{}}
+		Children: []exportChildJSON{}, Submissions: []exportSubmitJSON{}, Photos: []exportPhotoMetaJSON{}, Inbox: []exportInboxJSON{}}
+	for _, it := range e.Inbox {
+		out.Inbox = append(out.Inbox, exportInboxJSON{Kind: string(it.Kind), SourceID: it.SourceID, Title: it.Title,
+			Urgent: it.Urgent, CreatedAt: it.CreatedAt, ReadAt: optTime(it.ReadAt), ReadVia: it.ReadVia})
+	}
 	for _, c := range p.Consents {
 		out.Parent.Consents = append(out.Parent.Consents, exportConsentJSON{Kind: c.Kind, Version: c.Version, Accepted: c.Accepted, At: c.At})
 	}

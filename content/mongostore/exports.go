@@ -201,6 +201,9 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content
 	if err != nil {
 		return nil, nil, err
 	}
+	if out.Inbox, err = s.inboxOfParent(ctx, p.ID); err != nil {
+		return nil, nil, err
+	}
 	return out, files, nil
 }
 
