@@ -201,7 +201,7 @@ func (s *server) serveAttachment(c *fiber.Ctx, id string) error {
 	}
 	c.Set(fiber.HeaderContentType, ct)
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set(fiber.HeaderCacheControl, "private, max-age="+strconv.Itoa(int(mediaURLTTL / time.Second)))
+	c.Set(fiber.HeaderCacheControl, "private, max-age="+strconv.Itoa(int(mediaURLTTL/time.Second)))
 	c.Set(fiber.HeaderContentDisposition, disposition+`; filename="`+asciiName(a.Name)+`"`)
 	c.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	return c.Send(b)

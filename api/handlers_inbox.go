@@ -238,16 +238,13 @@ func (s *server) attachmentLinks(ctx context.Context, a *AnnouncementView) ([]at
 
 // markInboxReadByPush marks the inbox item a push announced read (read_via
 // push), when the push was an announcement's: its broadcast names the
-// announcement in the announcementParam parameter.
+// announcement in the announcementParam parameter (whatever its template).
 func (s *server) markInboxReadByPush(ctx context.Context, parentID string, page *content.LedgerPage, at time.Time) error {
 	b, err := s.Ledger.Broadcast(ctx, page.BroadcastID)
 	if content.IsCode(err, content.CodeNotFound) {
 		return nil
 	} else if err != nil {
 		return err
-	}
-	if b.Template != announcementTemplate {
-		return nil
 	}
 	source := b.Params[announcementParam]
 	if source == "" {
@@ -260,12 +257,9 @@ func (s *server) markInboxReadByPush(ctx context.Context, parentID string, page 
 	return err
 }
 
-// announcementTemplate is the notify template an announcement is sent
-// with; announcementParam is the broadcast parameter naming it.
-const (
-	announcementTemplate = "announcement"
-	announcementParam    = "announcement_id"
-)
+// announcementParam is the parameter of an announcement's broadcast that
+// names the announcement.
+const announcementParam = "announcement_id"
 
 // encodeInboxCursor seals the last item's time (ms) and source id, as the
 // message log does: opaque, checksummed, refused when edited.

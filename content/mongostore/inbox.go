@@ -3,6 +3,8 @@ package mongostore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"slices"
 	"strings"
 	"time"
@@ -22,9 +24,10 @@ import (
 //     read.<sourceId> when and how it was read. Listing an inbox reads this
 //     one document, never the items collection (which the embedded store
 //     could only scan);
-//   - inbox_sources: one document per source (_id = announcement or
-//     conversation id): the classes each recipient's item was about and who
-//     read it, so staff counts read one document, not every item.
+//   - inbox_sources: per source (announcement or conversation id), 16
+//     bucket documents (_id = source#NN, by a hash of the parent id): the
+//     classes each recipient's item was about and who read it, so staff
+//     counts read 16 documents, not every item.
 //
 // Every write is idempotent: an item's document is inserted once, and the
 // index and source entries are $set from the stored item, so a retry after
@@ -85,8 +88,9 @@ type inboxIndexDoc struct {
 }
 
 type inboxSourceDoc struct {
-	ID       string              `bson:"_id"`
+	ID       string              `bson:"_id"` // source id "#" bucket
 	SchoolID string              `bson:"schoolId"`
+	SourceID string              `bson:"sourceId"`
 	Classes  map[string][]string `bson:"classes"`
 	Read     map[string]string   `bson:"read"`
 }
@@ -151,7 +155,9 @@ func (s *Store) AddToInbox(ctx context.Context, items []*content.InboxItem) erro
 }
 
 // indexInboxItems writes the list entries: a new parent's index document
-// is inserted whole (cheap in bulk); existing ones get one $set each.
+// is inserted whole (cheap in bulk); existing ones get one $set each, one
+// UpdateOne at a time (an unordered bulk of such updates stalled the
+// embedded store).
 func (s *Store) indexInboxItems(ctx context.Context, items []inboxItemDoc) error {
 	byParent := map[string][]inboxItemDoc{}
 	var order []string
@@ -186,7 +192,6 @@ func (s *Store) indexInboxItems(ctx context.Context, items []inboxItemDoc) error
 	}
 	var bwe mongo.BulkWriteException
 	errors.As(err, &bwe)
-	models := make([]mongo.WriteModel, 0, len(bwe.WriteErrors))
 	for _, we := range bwe.WriteErrors {
 		pid := order[we.Index]
 		set := bson.D{}
@@ -196,41 +201,63 @@ func (s *Store) indexInboxItems(ctx context.Context, items []inboxItemDoc) error
 				set = append(set, bson.E{Key: "read." + d.SourceID, Value: inboxReadDoc{At: d.ReadAt, Via: d.ReadVia}})
 			}
 		}
-		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: pid}}).
-			SetUpdate(bson.D{{Key: "$set", Value: set}}))
+		if err := s.updateByID(ctx, colInboxIndex, pid, bson.D{{Key: "$set", Value: set}}, "inbox index"); err != nil {
+			return err
+		}
 	}
-	return s.bulk(ctx, colInboxIndex, models, "inbox index")
+	return nil
 }
 
 func inboxRef(d inboxItemDoc) inboxRefDoc {
 	return inboxRefDoc{Kind: d.Kind, SchoolID: d.SchoolID, Title: d.Title, Urgent: d.Urgent, CreatedAt: d.CreatedAt}
 }
 
-// recordInboxRecipients writes, per source, each recipient's classes: one
-// update per source per call (a page of an announcement's expansion is
-// one source).
+// inboxSourceBuckets is how many documents one source's recipients are
+// spread over (by a hash of the parent id): an announcement to 20,000
+// families keeps ~1,250 per document, so each $set rewrites a few tens of
+// kilobytes (one document of 20,000 took 0.4 s a write by 2,000), and a
+// staff count reads 16 documents by _id.
+const inboxSourceBuckets = 16
+
+// inboxSourceID is the id of the document of source holding parentID.
+func inboxSourceID(sourceID, parentID string) string {
+	return fmt.Sprintf("%s#%02d", sourceID, crc32.ChecksumIEEE([]byte(parentID))%inboxSourceBuckets)
+}
+
+// recordInboxRecipients writes each recipient's classes into their
+// source's bucket document: at most inboxSourceBuckets updates per source
+// per call. One UpdateOne each: an unordered bulk of $set updates stalled
+// the embedded store.
 func (s *Store) recordInboxRecipients(ctx context.Context, items []inboxItemDoc) error {
-	bySource := map[string]bson.D{}
-	school := map[string]string{}
+	sets := map[string]bson.D{}
 	var order []string
 	for _, d := range items {
-		if _, ok := bySource[d.SourceID]; !ok {
-			order = append(order, d.SourceID)
+		id := inboxSourceID(d.SourceID, d.ParentID)
+		if _, ok := sets[id]; !ok {
+			order = append(order, id)
+			sets[id] = bson.D{{Key: "schoolId", Value: d.SchoolID}, {Key: "sourceId", Value: d.SourceID}}
 		}
 		classes := d.ClassIDs
 		if classes == nil {
 			classes = []string{}
 		}
-		bySource[d.SourceID] = append(bySource[d.SourceID], bson.E{Key: "classes." + d.ParentID, Value: classes})
-		school[d.SourceID] = d.SchoolID
+		sets[id] = append(sets[id], bson.E{Key: "classes." + d.ParentID, Value: classes})
 	}
-	models := make([]mongo.WriteModel, 0, len(order))
-	for _, sid := range order {
-		set := append(bson.D{{Key: "schoolId", Value: school[sid]}}, bySource[sid]...)
-		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: sid}}).
-			SetUpdate(bson.D{{Key: "$set", Value: set}}).SetUpsert(true))
+	for _, id := range order {
+		if err := s.upsertSet(ctx, colInboxSources, id, sets[id], "inbox source"); err != nil {
+			return err
+		}
 	}
-	return s.bulk(ctx, colInboxSources, models, "inbox sources")
+	return nil
+}
+
+// upsertSet applies $set to the document with _id, creating it if absent.
+func (s *Store) upsertSet(ctx context.Context, coll, id string, set bson.D, what string) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	_, err := s.c(coll).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}},
+		options.UpdateOne().SetUpsert(true))
+	return mapErr(err, what)
 }
 
 // InboxPage reads the parent's index document and pages through it in
@@ -309,30 +336,29 @@ func (s *Store) MarkInboxRead(ctx context.Context, id, via string, at time.Time)
 		!content.IsCode(err, content.CodeNotFound) {
 		return nil, err
 	}
-	ctx2, cancel := s.ctx(ctx)
-	defer cancel()
-	_, err = s.c(colInboxSources).UpdateOne(ctx2, bson.D{{Key: "_id", Value: it.SourceID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "schoolId", Value: it.SchoolID}, {Key: "read." + it.ParentID, Value: via}}}},
-		options.UpdateOne().SetUpsert(true))
-	if err != nil {
-		return nil, mapErr(err, "inbox source")
+	if err := s.upsertSet(ctx, colInboxSources, inboxSourceID(it.SourceID, it.ParentID), bson.D{{Key: "schoolId", Value: it.SchoolID},
+		{Key: "sourceId", Value: it.SourceID}, {Key: "read." + it.ParentID, Value: via}}, "inbox source"); err != nil {
+		return nil, err
 	}
 	return it, nil
 }
 
+// InboxReads reads the source's bucket documents, each by _id.
 func (s *Store) InboxReads(ctx context.Context, sourceID string) (*content.InboxReads, error) {
 	out := &content.InboxReads{SourceID: sourceID, Classes: map[string][]string{}, Read: map[string]string{}}
-	d, err := getByID[inboxSourceDoc](ctx, s, colInboxSources, sourceID, "inbox source")
-	if content.IsCode(err, content.CodeNotFound) {
-		return out, nil
-	} else if err != nil {
-		return nil, err
-	}
-	for k, v := range d.Classes {
-		out.Classes[k] = v
-	}
-	for k, v := range d.Read {
-		out.Read[k] = v
+	for b := 0; b < inboxSourceBuckets; b++ {
+		d, err := getByID[inboxSourceDoc](ctx, s, colInboxSources, fmt.Sprintf("%s#%02d", sourceID, b), "inbox source")
+		if content.IsCode(err, content.CodeNotFound) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		for k, v := range d.Classes {
+			out.Classes[k] = v
+		}
+		for k, v := range d.Read {
+			out.Read[k] = v
+		}
 	}
 	return out, nil
 }
@@ -383,7 +409,7 @@ func eraseInboxOfParent(ctx context.Context, s *Store, parentID string) (int64, 
 		}
 	}
 	for sid := range sources {
-		if _, err := s.c(colInboxSources).UpdateOne(ctx, bson.D{{Key: "_id", Value: sid}}, bson.D{{Key: "$unset", Value: bson.D{
+		if _, err := s.c(colInboxSources).UpdateOne(ctx, bson.D{{Key: "_id", Value: inboxSourceID(sid, parentID)}}, bson.D{{Key: "$unset", Value: bson.D{
 			{Key: "classes." + parentID, Value: ""}, {Key: "read." + parentID, Value: ""}}}}); err != nil {
 			return 0, mapErr(err, "inbox sources")
 		}
