@@ -154,6 +154,11 @@ type SchoolExport struct {
 	Awards      []Award
 	Photos      []Photo
 	Engagement  []ExportEngagement
+	// Attachments are the school's announcement attachments (metadata;
+	// the files stay behind signed URLs), InboxReads who received and read
+	// each of the school's announcements and conversations.
+	Attachments []Attachment
+	InboxReads  []InboxItem
 }
 
 // ExportStaff is a member of staff as one school holds them.

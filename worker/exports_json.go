@@ -256,6 +256,30 @@ type schoolExportJSON struct {
 	Awards      []exportAwardJSON      `json:"awards"`
 	Photos      []exportPhotoMetaJSON  `json:"photos"`
 	Engagement  []exportEngagementJSON `json:"engagement"`
+	Attachments []exportAttachmentJSON `json:"attachments"`
+	Inbox       []exportInboxReadJSON  `json:"inbox"`
+}
+
+type exportAttachmentJSON struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// exportInboxReadJSON is one family's copy of an announcement or
+// conversation, as the school holds it: who got it and whether they read it.
+type exportInboxReadJSON struct {
+	ParentID  string     `json:"parent_id"`
+	Kind      string     `json:"kind"`
+	SourceID  string     `json:"source_id"`
+	Title     string     `json:"title"`
+	ClassIDs  []string   `json:"class_ids"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at,omitempty"`
+	ReadVia   string     `json:"read_via,omitempty"`
 }
 
 type exportSchoolJSON struct {
@@ -365,7 +389,16 @@ func toSchoolExportJSON(e *content.SchoolExport, at time.Time) schoolExportJSON 
 			ShareFamilyThreads: sc.ShareFamilyThreads, CreatedAt: sc.CreatedAt},
 		Classes: []exportClassJSON{}, Staff: []exportStaffJSON{}, Children: []exportPupilJSON{}, Parents: []exportContactJSON{},
 		Assignments: []exportAssignmentJSON{}, Submissions: []exportSubmitJSON{}, Awards: []exportAwardJSON{},
-		Photos: []exportPhotoMetaJSON{}, Engagement: []exportEngagementJSON{}}
+		Photos: []exportPhotoMetaJSON{}, Engagement: []exportEngagementJSON{},
+		Attachments: []exportAttachmentJSON{}, Inbox: []exportInboxReadJSON{}}
+	for _, a := range e.Attachments {
+		out.Attachments = append(out.Attachments, exportAttachmentJSON{ID: a.ID, Name: a.Name, ContentType: a.ContentType,
+			Size: a.Size, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt})
+	}
+	for _, it := range e.InboxReads {
+		out.Inbox = append(out.Inbox, exportInboxReadJSON{ParentID: it.ParentID, Kind: string(it.Kind), SourceID: it.SourceID,
+			Title: it.Title, ClassIDs: append([]string{}, it.ClassIDs...), CreatedAt: it.CreatedAt, ReadAt: optTime(it.ReadAt), ReadVia: it.ReadVia})
+	}
 	for _, c := range e.Classes {
 		out.Classes = append(out.Classes, exportClassJSON{ID: c.ID, Name: c.Name, YearGroup: c.YearGroup,
 			TeacherIDs: append([]string{}, c.TeacherIDs...), CreatedAt: c.CreatedAt})

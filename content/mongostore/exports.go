@@ -339,6 +339,22 @@ func (s *Store) SchoolExportData(ctx context.Context, schoolID string) (*content
 	if out.Engagement, err = s.schoolEngagement(ctx, schoolID); err != nil {
 		return nil, nil, err
 	}
+	atts, err := findAll[attachmentDoc](ctx, s, colAttachments, bySchool, "attachments")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Attachments = make([]content.Attachment, 0, len(atts))
+	for _, d := range atts {
+		out.Attachments = append(out.Attachments, *d.toContent())
+	}
+	items, err := findAll[inboxItemDoc](ctx, s, colInboxItems, bySchool, "inbox items")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.InboxReads = make([]content.InboxItem, 0, len(items))
+	for _, d := range items {
+		out.InboxReads = append(out.InboxReads, *d.toContent())
+	}
 	files, err := s.photoFiles(ctx, photos)
 	if err != nil {
 		return nil, nil, err
