@@ -99,6 +99,16 @@ type Deps struct {
 	// Exports records parents' export requests and keeps the archives.
 	Exports content.Exports
 
+	// Inbox keeps parents' inboxes (items written by announcements and
+	// conversations) and who read what.
+	Inbox content.Inbox
+	// Attachments keeps announcement attachments and their bytes.
+	Attachments content.AttachmentFiles
+	// Announcements reads an announcement's texts, attachments, audience
+	// and broadcast for the inbox and the staff counts; without it an
+	// opened item answers its title only and the counts are 404.
+	Announcements AnnouncementReader `deps:"optional"`
+
 	// Web is the staff web app served at "/" (default web.Default(), the
 	// embedded files).
 	Web *web.App `deps:"optional"`

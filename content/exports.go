@@ -69,6 +69,7 @@ type ParentExport struct {
 	Children    []ExportLinkedChild
 	Submissions []Submission // their own, each with its thread
 	Photos      []Photo      // their own (the pictures travel as ExportPhoto)
+	Inbox       []InboxItem  // what they received: titles and read state, newest first
 }
 
 // ExportParent is a parent's own record, without secrets: no password
@@ -154,6 +155,11 @@ type SchoolExport struct {
 	Awards      []Award
 	Photos      []Photo
 	Engagement  []ExportEngagement
+	// Attachments are the school's announcement attachments (metadata;
+	// the files stay behind signed URLs), InboxReads who received and read
+	// each of the school's announcements and conversations.
+	Attachments []Attachment
+	InboxReads  []InboxItem
 }
 
 // ExportStaff is a member of staff as one school holds them.

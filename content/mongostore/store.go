@@ -64,6 +64,8 @@ var Collections = []string{
 	photoBucket + ".files", photoBucket + ".chunks",
 	colErasures,
 	colExports, exportBucket + ".files", exportBucket + ".chunks",
+	colInboxItems, colInboxIndex, colInboxSources,
+	colAttachments, attachmentBucket + ".files", attachmentBucket + ".chunks",
 }
 
 // DefaultTimeout bounds every store call unless the caller's context is shorter.
@@ -150,6 +152,10 @@ func (s *Store) Init(ctx context.Context) error {
 		colAudit:       {{Keys: bson.D{{Key: "at", Value: 1}}}},
 		colAssignments: {{Keys: bson.D{{Key: "classId", Value: 1}}}, {Keys: bson.D{{Key: "dueAt", Value: 1}}}},
 		colActivities:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
+		// Erasure sweeps only: every read of an inbox is by _id.
+		colInboxItems:   {{Keys: bson.D{{Key: "parentId", Value: 1}}}, {Keys: bson.D{{Key: "schoolId", Value: 1}}}},
+		colInboxSources: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
+		colAttachments:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		// Roster imports: a school's invite records (funnel, reminders).
 		colFamilyInvites: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		// The message log: a school's broadcasts newest first, and a

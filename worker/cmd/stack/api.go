@@ -113,6 +113,8 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Retention:         st.Store,
 		Erasures:          st.Store,
 		Exports:           st.Store,
+		Inbox:             st.Store,
+		Attachments:       st.Store,
 	})
 }
 
