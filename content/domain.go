@@ -291,6 +291,7 @@ type ParentContact struct {
 	State    ParentState
 	Devices  int                          // app installations that can take a push
 	Prefs    map[string]ChannelPreference // by category
+	Children []ChildLink                  // links (id, school, first name, state) for the snapshot
 }
 
 // ChildLink is the parent-side copy of a parent↔child link, with what the

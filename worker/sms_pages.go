@@ -192,12 +192,17 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 	preps := make([]*prepared, 0, len(won))
 	var reserve int64
 	// One suppression check for the claim, made after it: most keys are
-	// ruled out without a lookup of their own.
+	// ruled out without a lookup of their own. One read of the school's
+	// parent changes, also after it, says which snapshots still hold.
 	check, err := h.Suppressions.Check(ctx)
+	var fresh func(parentID string) bool
+	if err == nil {
+		fresh, err = r.snapshotsFresh(ctx, won)
+	}
 	for _, i := range wonInOrder(won) {
 		var p *prepared
 		if err == nil {
-			p, err = r.prepare(ctx, check, i, won[i], now)
+			p, err = r.prepare(ctx, check, fresh, i, won[i], now)
 		}
 		if err != nil {
 			// Nothing was sent: hand every claim back rather than leave
@@ -329,9 +334,44 @@ func (r *pageRun) reserve(ctx context.Context, preps []*prepared, total int64, m
 	return nil
 }
 
+// snapshotsFresh reads, once for a claim, which parents of the page
+// changed since its snapshots were taken; the returned func reports
+// whether a parent's snapshot may be used instead of their record. A claim
+// with no snapshot among its entries reads nothing.
+func (r *pageRun) snapshotsFresh(ctx context.Context, won map[int]int) (func(string) bool, error) {
+	any := false
+	for i := range won {
+		any = any || r.page.Entries[i].Snapshot != nil
+	}
+	if !any || r.page.SnapshotAt.IsZero() {
+		return func(string) bool { return false }, nil
+	}
+	changed, all, err := r.h.Roster.ParentsChangedSince(ctx, r.page.SchoolID, r.page.SnapshotAt)
+	if err != nil {
+		return nil, fmt.Errorf("parent changes: %w", err)
+	}
+	return func(id string) bool { return !all && !changed[id] }, nil
+}
+
+// recipient is the parent an entry is sent to, as send-time policy sees
+// them: the entry's snapshot while the parent is unchanged since it was
+// taken, else their record read now; closed is the code of an account
+// that can no longer be messaged (see recipientAccount).
+func (r *pageRun) recipient(ctx context.Context, fresh func(string) bool, e content.LedgerEntry) (*content.Parent, string, error) {
+	if e.Snapshot != nil && fresh(e.RecipientID) {
+		p := e.Snapshot.Parent(e.RecipientID, r.page.SchoolID)
+		switch p.State {
+		case content.ParentClosed, content.ParentErased:
+			return nil, "account_closed", nil
+		}
+		return p, "", nil
+	}
+	return recipientAccount(ctx, r.h.Roster, e.RecipientID)
+}
+
 // prepare applies send-time policy to one won entry: account state,
 // suppression, a mobile number, quiet hours; then renders the message.
-func (r *pageRun) prepare(ctx context.Context, check content.SuppressionCheck, i, claim int, now time.Time) (*prepared, error) {
+func (r *pageRun) prepare(ctx context.Context, check content.SuppressionCheck, fresh func(string) bool, i, claim int, now time.Time) (*prepared, error) {
 	h := r.h
 	e := r.page.Entries[i]
 	p := &prepared{out: content.EntryOutcome{Index: i, Claim: claim}}
@@ -339,7 +379,7 @@ func (r *pageRun) prepare(ctx context.Context, check content.SuppressionCheck, i
 		p.out.State, p.out.ErrorCode = st, code
 		return p, nil
 	}
-	parent, closed, err := recipientAccount(ctx, h.Roster, e.RecipientID)
+	parent, closed, err := r.recipient(ctx, fresh, e)
 	if err != nil {
 		return nil, err
 	}

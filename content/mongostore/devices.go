@@ -231,6 +231,11 @@ func (s *Store) SetPreferences(ctx context.Context, parentID string, prefs map[s
 	} else {
 		update = bson.D{{Key: "$unset", Value: bson.D{{Key: "prefs", Value: ""}}}}
 	}
+	// A category's language may change: senders holding a snapshot of
+	// the parent read the record again.
+	if err := s.markParentChange(ctx, parentID, nil); err != nil {
+		return err
+	}
 	return s.updateByID(ctx, colParents, parentID, update, "parent")
 }
 

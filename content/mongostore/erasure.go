@@ -402,6 +402,9 @@ func tombstoneParent(ctx context.Context, s *Store, id string) (int64, error) {
 	if d.State == content.ParentErased {
 		return 0, nil
 	}
+	if err := s.markParentsChanged(ctx, d.Links.schools(), []string{id}); err != nil {
+		return 0, err
+	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	_, err = s.c(colParents).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -72,6 +73,55 @@ type ledgerEntryDoc struct {
 	Accepted    *acceptedDoc `bson:"x,omitempty"`
 	ErrorCode   string       `bson:"err,omitempty"`
 	UpdatedAt   time.Time    `bson:"ts,omitempty"`
+	// Snapshot is the recipient's snapshot as one compact JSON string
+	// (snapshotDoc): the embedded store's cost of a document grows with
+	// its number of fields far more than with the length of a string, and
+	// every claim reads the page whole. Unset once the entry settles.
+	Snapshot string `bson:"s,omitempty"`
+}
+
+// snapshotDoc is content.RecipientSnapshot with short names.
+type snapshotDoc struct {
+	State    content.ParentState `json:"st,omitempty"`
+	Phone    string              `json:"ph,omitempty"`
+	Email    string              `json:"em,omitempty"`
+	Language string              `json:"la,omitempty"`
+	Children []snapshotLinkDoc   `json:"ch,omitempty"`
+}
+
+type snapshotLinkDoc struct {
+	ChildID   string            `json:"id"`
+	FirstName string            `json:"fn,omitempty"`
+	State     content.LinkState `json:"st"`
+}
+
+func encodeSnapshot(s *content.RecipientSnapshot) string {
+	if s == nil {
+		return ""
+	}
+	d := snapshotDoc{State: s.State, Phone: s.Phone, Email: s.Email, Language: s.Language}
+	for _, c := range s.Children {
+		d.Children = append(d.Children, snapshotLinkDoc{ChildID: c.ChildID, FirstName: c.FirstName, State: c.State})
+	}
+	b, _ := json.Marshal(d) // strings only: cannot fail
+	return string(b)
+}
+
+// decodeSnapshot reads a stored snapshot; one that cannot be read is none
+// (the sender then reads the parent).
+func decodeSnapshot(v string) *content.RecipientSnapshot {
+	if v == "" {
+		return nil
+	}
+	var d snapshotDoc
+	if err := json.Unmarshal([]byte(v), &d); err != nil {
+		return nil
+	}
+	s := &content.RecipientSnapshot{State: d.State, Phone: d.Phone, Email: d.Email, Language: d.Language}
+	for _, c := range d.Children {
+		s.Children = append(s.Children, content.SnapshotLink{ChildID: c.ChildID, FirstName: c.FirstName, State: c.State})
+	}
+	return s
 }
 
 // acceptedDoc is what a provider's acceptance of a message returned, kept
@@ -99,6 +149,7 @@ type ledgerPageDoc struct {
 	Fallback    bool             `bson:"fb,omitempty"`
 	Entries     []ledgerEntryDoc `bson:"e"`
 	CreatedAt   time.Time        `bson:"createdAt"`
+	SnapshotAt  time.Time        `bson:"sat,omitempty"`
 }
 
 func toBroadcastDoc(b *content.Broadcast) broadcastDoc {
@@ -117,22 +168,23 @@ func (d *broadcastDoc) toContent() *content.Broadcast {
 
 func toLedgerPageDoc(p *content.LedgerPage) ledgerPageDoc {
 	d := ledgerPageDoc{ID: p.ID, BroadcastID: p.BroadcastID, SchoolID: p.SchoolID, N: p.N, Fallback: p.Fallback,
-		CreatedAt: p.CreatedAt, Entries: make([]ledgerEntryDoc, 0, len(p.Entries))}
+		CreatedAt: p.CreatedAt, SnapshotAt: p.SnapshotAt, Entries: make([]ledgerEntryDoc, 0, len(p.Entries))}
 	for _, e := range p.Entries {
 		d.Entries = append(d.Entries, ledgerEntryDoc{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
 			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore,
-			Accepted: acceptedOf(e.ProviderID, e.Segments, e.CostPence), ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt})
+			Accepted: acceptedOf(e.ProviderID, e.Segments, e.CostPence), ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt,
+			Snapshot: encodeSnapshot(e.Snapshot)})
 	}
 	return d
 }
 
 func (d *ledgerPageDoc) toContent() *content.LedgerPage {
 	p := &content.LedgerPage{ID: d.ID, BroadcastID: d.BroadcastID, SchoolID: d.SchoolID, N: d.N, Fallback: d.Fallback,
-		CreatedAt: d.CreatedAt, Entries: make([]content.LedgerEntry, 0, len(d.Entries))}
+		CreatedAt: d.CreatedAt, SnapshotAt: d.SnapshotAt, Entries: make([]content.LedgerEntry, 0, len(d.Entries))}
 	for _, e := range d.Entries {
 		ce := content.LedgerEntry{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
 			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore,
-			ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt}
+			ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt, Snapshot: decodeSnapshot(e.Snapshot)}
 		if x := e.Accepted; x != nil {
 			ce.ProviderID, ce.Segments, ce.CostPence = x.ProviderID, x.Segments, x.CostPence
 		}
@@ -396,7 +448,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, pageID string, outcomes []co
 	if len(outcomes) == 0 {
 		return nil
 	}
-	maxes, set := bson.D{}, bson.D{}
+	maxes, set, unset := bson.D{}, bson.D{}, bson.D{}
 	for _, o := range outcomes {
 		rank, ok := o.State.Rank()
 		if !ok {
@@ -404,6 +456,10 @@ func (s *Store) RecordOutcomes(ctx context.Context, pageID string, outcomes []co
 		}
 		i := o.Index
 		maxes = append(maxes, bson.E{Key: entryPath(i, "r"), Value: rank})
+		if rank >= content.RankUnknown {
+			// Settled: never sent again, so the snapshot's personal data goes.
+			unset = append(unset, bson.E{Key: entryPath(i, "s"), Value: ""})
+		}
 		set = append(set, bson.E{Key: entryPath(i, "ts"), Value: at})
 		if o.Release {
 			maxes = append(maxes, bson.E{Key: entryPath(i, "rl"), Value: o.Claim})
@@ -416,7 +472,11 @@ func (s *Store) RecordOutcomes(ctx context.Context, pageID string, outcomes []co
 			set = append(set, bson.E{Key: entryPath(i, "err"), Value: o.ErrorCode})
 		}
 	}
-	return s.updateByID(ctx, colLedger, pageID, bson.D{{Key: "$max", Value: maxes}, {Key: "$set", Value: set}}, "ledger page")
+	update := bson.D{{Key: "$max", Value: maxes}, {Key: "$set", Value: set}}
+	if len(unset) > 0 {
+		update = append(update, bson.E{Key: "$unset", Value: unset})
+	}
+	return s.updateByID(ctx, colLedger, pageID, update, "ledger page")
 }
 
 func (s *Store) RaiseEntryState(ctx context.Context, pageID string, index int, state content.MessageState, errorCode string, at time.Time) error {
@@ -428,6 +488,9 @@ func (s *Store) RaiseEntryState(ctx context.Context, pageID string, index int, s
 	if errorCode != "" {
 		set = append(set, bson.E{Key: entryPath(index, "err"), Value: errorCode})
 	}
-	return s.updateByID(ctx, colLedger, pageID, bson.D{
-		{Key: "$max", Value: bson.D{{Key: entryPath(index, "r"), Value: rank}}}, {Key: "$set", Value: set}}, "ledger page")
+	update := bson.D{{Key: "$max", Value: bson.D{{Key: entryPath(index, "r"), Value: rank}}}, {Key: "$set", Value: set}}
+	if rank >= content.RankUnknown {
+		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: entryPath(index, "s"), Value: ""}}})
+	}
+	return s.updateByID(ctx, colLedger, pageID, update, "ledger page")
 }
