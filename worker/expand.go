@@ -85,20 +85,20 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // large school's whole roster to be read. A page is final once written
 // (re-runs only append), and claims make a run queued twice harmless.
 type pageWriter struct {
-	ledger  content.Ledger
-	tasks   tasks.Enqueuer
-	phones  phone.Numbers
-	b       *content.Broadcast
-	done    map[string]bool // recipients already on a page
-	now     time.Time
+	ledger content.Ledger
+	tasks  tasks.Enqueuer
+	phones phone.Numbers
+	b      *content.Broadcast
+	done   map[string]bool // recipients already on a page
+	now    time.Time
 	// snapshotAt is the wall-clock time before the recipients were read.
 	snapshotAt time.Time
-	n       int // pages written or being filled
-	written int // pages written
-	queued  int // pages whose run is queued
-	total   int // recipients on pages
-	batch   []*content.LedgerPage
-	cur     *content.LedgerPage
+	n          int // pages written or being filled
+	written    int // pages written
+	queued     int // pages whose run is queued
+	total      int // recipients on pages
+	batch      []*content.LedgerPage
+	cur        *content.LedgerPage
 }
 
 func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
