@@ -73,11 +73,6 @@ type ledgerEntryDoc struct {
 	Accepted    *acceptedDoc `bson:"x,omitempty"`
 	ErrorCode   string       `bson:"err,omitempty"`
 	UpdatedAt   time.Time    `bson:"ts,omitempty"`
-	// Snapshot is the recipient's snapshot as one compact JSON string
-	// (snapshotDoc): the embedded store's cost of a document grows with
-	// its number of fields far more than with the length of a string, and
-	// every claim reads the page whole. Unset once the entry settles.
-	Snapshot string `bson:"s,omitempty"`
 }
 
 // snapshotDoc is content.RecipientSnapshot with short names.
@@ -128,10 +123,33 @@ func decodeSnapshot(v string) *content.RecipientSnapshot {
 // as one sub-document: it is written once, all together, and one field path
 // per entry instead of three keeps a page's outcome update small (the
 // embedded store checks every pair of an update's paths for conflicts).
+//
+// Until the entry settles, the same sub-document holds the recipient's
+// snapshot instead, as one compact JSON string (snapshotDoc: the embedded
+// store's cost of a document grows with its number of fields far more
+// than with the length of a string, and every claim reads the page
+// whole). The outcome that settles the entry sets the sub-document whole,
+// so the snapshot's personal data goes with no update path of its own (the
+// embedded store checks every pair of an update's paths for conflicts, and
+// a page's outcome write has hundreds).
 type acceptedDoc struct {
 	ProviderID string `bson:"pid,omitempty"`
 	Segments   int    `bson:"seg,omitempty"`
 	CostPence  int64  `bson:"cost,omitempty"`
+	Snapshot   string `bson:"s,omitempty"`
+}
+
+// withSnapshot adds an owed entry's snapshot to its sub-document.
+func withSnapshot(x *acceptedDoc, snap *content.RecipientSnapshot) *acceptedDoc {
+	v := encodeSnapshot(snap)
+	if v == "" {
+		return x
+	}
+	if x == nil {
+		x = &acceptedDoc{}
+	}
+	x.Snapshot = v
+	return x
 }
 
 func acceptedOf(providerID string, segments int, cost int64) *acceptedDoc {
@@ -172,8 +190,8 @@ func toLedgerPageDoc(p *content.LedgerPage) ledgerPageDoc {
 	for _, e := range p.Entries {
 		d.Entries = append(d.Entries, ledgerEntryDoc{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
 			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore,
-			Accepted: acceptedOf(e.ProviderID, e.Segments, e.CostPence), ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt,
-			Snapshot: encodeSnapshot(e.Snapshot)})
+			Accepted: withSnapshot(acceptedOf(e.ProviderID, e.Segments, e.CostPence), e.Snapshot), ErrorCode: e.ErrorCode,
+			UpdatedAt: e.UpdatedAt})
 	}
 	return d
 }
@@ -184,8 +202,9 @@ func (d *ledgerPageDoc) toContent() *content.LedgerPage {
 	for _, e := range d.Entries {
 		ce := content.LedgerEntry{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
 			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore,
-			ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt, Snapshot: decodeSnapshot(e.Snapshot)}
+			ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt}
 		if x := e.Accepted; x != nil {
+			ce.Snapshot = decodeSnapshot(x.Snapshot)
 			ce.ProviderID, ce.Segments, ce.CostPence = x.ProviderID, x.Segments, x.CostPence
 		}
 		p.Entries = append(p.Entries, ce)
@@ -456,17 +475,18 @@ func (s *Store) RecordOutcomes(ctx context.Context, pageID string, outcomes []co
 		}
 		i := o.Index
 		maxes = append(maxes, bson.E{Key: entryPath(i, "r"), Value: rank})
-		if rank >= content.RankUnknown {
-			// Settled: never sent again, so the snapshot's personal data goes.
-			unset = append(unset, bson.E{Key: entryPath(i, "s"), Value: ""})
-		}
+
 		set = append(set, bson.E{Key: entryPath(i, "ts"), Value: at})
 		if o.Release {
 			maxes = append(maxes, bson.E{Key: entryPath(i, "rl"), Value: o.Claim})
 			set = append(set, bson.E{Key: entryPath(i, "nb"), Value: o.NotBefore})
 		}
-		if x := acceptedOf(o.ProviderID, o.Segments, o.CostPence); x != nil {
+		switch x := acceptedOf(o.ProviderID, o.Segments, o.CostPence); {
+		case x != nil:
 			set = append(set, bson.E{Key: entryPath(i, "x"), Value: x})
+		case rank >= content.RankUnknown:
+			// Settled: never sent again, so the snapshot's personal data goes.
+			unset = append(unset, bson.E{Key: entryPath(i, "x"), Value: ""})
 		}
 		if o.ErrorCode != "" {
 			set = append(set, bson.E{Key: entryPath(i, "err"), Value: o.ErrorCode})
@@ -490,7 +510,7 @@ func (s *Store) RaiseEntryState(ctx context.Context, pageID string, index int, s
 	}
 	update := bson.D{{Key: "$max", Value: bson.D{{Key: entryPath(index, "r"), Value: rank}}}, {Key: "$set", Value: set}}
 	if rank >= content.RankUnknown {
-		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: entryPath(index, "s"), Value: ""}}})
+		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: entryPath(index, "x") + ".s", Value: ""}}})
 	}
 	return s.updateByID(ctx, colLedger, pageID, update, "ledger page")
 }
