@@ -50,6 +50,8 @@ type Deps struct {
 	// Devices holds parents' push tokens: pushes are sent to them, and
 	// tokens FCM rejects or gone stale are pruned.
 	Devices DeviceTokenStore
+	// StaffNotices records staff pushes sent and prunes staff tokens.
+	StaffNotices StaffNoticeStore
 
 	// Retention clocks and erasure chains.
 	Retention      content.Retention
@@ -143,6 +145,8 @@ func NewMux(d Deps) (*asynq.ServeMux, error) {
 		Log: log, Delay: d.ImportantFallback, Phones: phones})
 	mux.Handle(tasks.TypeInviteReminder, &InviteReminders{Imports: d.Imports, Roster: d.Roster, Ledger: d.Ledger,
 		Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, AppURL: d.AppURL})
+	mux.Handle(tasks.TypeNotifyStaff, &StaffNotifications{Roster: d.Roster, Store: d.StaffNotices, Assignments: d.Assignments,
+		Push: d.Push, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log})
 	mux.Handle(tasks.TypeRelay, &Relay{Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log,
 		Lease: d.RelayLease, Grace: d.RelayGrace})
 	return mux, nil

@@ -20,6 +20,8 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 		Queues:      tasks.Queues,
 		Logger:      asynqLogger{log.With("component", "asynq")},
 		LogLevel:    asynq.WarnLevel,
+		// Tasks the rate limiter's Redis failed come back within seconds.
+		RetryDelayFunc: worker.RetryDelay,
 	})
 	cfg := st.Config
 	deps := worker.Deps{
@@ -52,9 +54,10 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 		Log:          log.With("component", "worker"),
 		Imports:      st.Store,
 
-		Devices:     st.Store,
-		Assignments: st.Store,
-		Feed:        st.Store,
+		Devices:      st.Store,
+		StaffNotices: st.Store,
+		Assignments:  st.Store,
+		Feed:         st.Store,
 
 		Retention:      st.Store,
 		ErasureRecords: st.Store,
@@ -79,7 +82,10 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 const RelayInterval = time.Minute
 
 // Scheduler queues periodic tasks. Several processes may run one: each
-// periodic task is Unique for its interval, so it is queued once.
+// periodic task is Unique for its interval, so it is queued once. It gets
+// its own connection from RedisOpt (a failover client with Sentinels):
+// asynq's scheduler closes its client on Shutdown, which it refuses to do to
+// a shared one.
 func (st *Stack) Scheduler(log *slog.Logger) (*asynq.Scheduler, error) {
 	s := asynq.NewScheduler(st.RedisOpt, &asynq.SchedulerOpts{
 		Logger:   asynqLogger{log.With("component", "scheduler")},
