@@ -71,10 +71,13 @@ const policyReuse = claimWindow / 4
 // policyReads are the reads of policyReuse, shared by the claims of this
 // process (the suppression view is immutable, the change marks a copy).
 type policyReads struct {
-	mu      sync.Mutex
-	check   content.SuppressionCheck
-	checkAt time.Time
-	changes map[changesKey]changesRead
+	// checkMu and changesMu let one claim read while the others that need
+	// the same read wait for it, instead of all reading at once.
+	checkMu, changesMu sync.Mutex
+	mu                 sync.Mutex
+	check              content.SuppressionCheck
+	checkAt            time.Time
+	changes            map[changesKey]changesRead
 }
 
 type changesKey struct {
@@ -91,6 +94,8 @@ type changesRead struct {
 // suppressionCheck returns the filter view read within policyReuse, or
 // reads it. Ages are wall-clock: they bound what a send may miss.
 func (h *SMSPages) suppressionCheck(ctx context.Context) (content.SuppressionCheck, error) {
+	h.reads.checkMu.Lock()
+	defer h.reads.checkMu.Unlock()
 	h.reads.mu.Lock()
 	if h.reads.check != nil && time.Since(h.reads.checkAt) < policyReuse {
 		c := h.reads.check
@@ -115,6 +120,8 @@ func (h *SMSPages) suppressionCheck(ctx context.Context) (content.SuppressionChe
 // within policyReuse, or reads them.
 func (h *SMSPages) parentsChanged(ctx context.Context, school string, since time.Time) (map[string]bool, bool, error) {
 	k := changesKey{school, since}
+	h.reads.changesMu.Lock()
+	defer h.reads.changesMu.Unlock()
 	h.reads.mu.Lock()
 	if r, ok := h.reads.changes[k]; ok && time.Since(r.at) < policyReuse {
 		h.reads.mu.Unlock()
