@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"time"
 
@@ -101,6 +102,9 @@ type Deps struct {
 	// Web is the staff web app served at "/" (default web.Default(), the
 	// embedded files).
 	Web *web.App `deps:"optional"`
+	// Ops is the queue monitor (asynqmon) served at OpsQueuesPath to
+	// platform operators only (ops.go); without it /ops answers 404.
+	Ops http.Handler `deps:"optional"`
 }
 
 // Settings are the API's configured values: limits, addresses and prices.
@@ -143,6 +147,8 @@ type server struct {
 	photoSlots photoSlots
 	// uploads counts each account's large uploads in flight (body.go).
 	uploads uploadSlots
+	// opsConsole is the queue monitor when Deps.Ops is set (ops.go).
+	opsConsole *opsConsole
 }
 
 // New builds the Fiber app with every route, or says which dependencies
@@ -170,6 +176,13 @@ func New(d Deps) (*fiber.App, error) {
 		d.Web = web.Default()
 	}
 	s := &server{Deps: d, photoSlots: newPhotoSlots(d.PhotoSlots)}
+	if d.Ops != nil {
+		oc, err := newOpsConsole(d.Ops)
+		if err != nil {
+			return nil, err
+		}
+		s.opsConsole = oc
+	}
 	d.Metrics.watchRedeemFailures(s.redeemFailureAlert)
 	app := fiber.New(fiber.Config{
 		AppName:               "hometime",

@@ -139,6 +139,9 @@ func (s *server) routes(app *fiber.App) {
 	// GET and HEAD outside the API's paths. Mounted last, as the fallback:
 	// it is static files, not API operations, so it is not in the contract;
 	// any other path, /v1 ones included, still gets the JSON 404.
+	// The operators' console (ops.go): its own sign-in, cookie and
+	// policy, outside the app's contract.
+	app.Use(OpsPath, s.ops)
 	app.Use(s.Web.Handler)
 }
 

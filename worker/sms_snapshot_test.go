@@ -116,7 +116,7 @@ func TestSMSPolicyAfterExpansion(t *testing.T) {
 		t.Fatal(err)
 	}
 	// ps[3] asks for award messages in Welsh.
-	if err := f.store.SetPreferences(ctx, ps[3].ID, map[string]content.ChannelPreference{"awards": {Language: "cy"}}); err != nil {
+	if err := f.store.SetPreferences(ctx, ps[3].ID, map[string]content.ChannelPreference{"awards": {Language: "cy"}}, false); err != nil {
 		t.Fatal(err)
 	}
 	// ps[4] changes number through the store.

@@ -154,7 +154,7 @@ func (s *Store) Init(ctx context.Context) error {
 		colChildren:    {{Keys: bson.D{{Key: "schoolId", Value: 1}}}, {Keys: bson.D{{Key: "classIds", Value: 1}}}},
 		colParents:     {{Keys: bson.D{{Key: "children.schoolId", Value: 1}}}},
 		colAudit:       {{Keys: bson.D{{Key: "at", Value: 1}}}},
-		colAssignments: {{Keys: bson.D{{Key: "classId", Value: 1}}}},
+		colAssignments: {{Keys: bson.D{{Key: "classId", Value: 1}}}, {Keys: bson.D{{Key: "dueAt", Value: 1}}}},
 		colActivities:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		// Roster imports: a school's invite records (funnel, reminders).
 		colFamilyInvites: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},

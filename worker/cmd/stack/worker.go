@@ -58,6 +58,8 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 		StaffNotices: st.Store,
 		Assignments:  st.Store,
 		Feed:         st.Store,
+		Submissions:  st.Store,
+		Digests:      st.Store,
 
 		Retention:      st.Store,
 		ErasureRecords: st.Store,
@@ -98,6 +100,11 @@ func (st *Stack) Scheduler(log *slog.Logger) (*asynq.Scheduler, error) {
 	// date, so they run once a day however many schedulers tick.
 	if _, err := s.Register("@every 1h", tasks.NewRetentionTick(time.Hour)); err != nil {
 		return nil, fmt.Errorf("schedule retention: %w", err)
+	}
+	// Due-date reminders: the tick queues each assignment's reminder once
+	// its time (the day before the due date, at the school) has come.
+	if _, err := s.Register("@every 15m", tasks.NewDueRemindersTick(tasks.DueRemindersInterval)); err != nil {
+		return nil, fmt.Errorf("schedule due reminders: %w", err)
 	}
 	// Push tokens unrefreshed for 270 days: an hourly tick queues the
 	// day's sweep, keyed by the date, so it runs once a day.
