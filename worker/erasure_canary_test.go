@@ -59,6 +59,11 @@ func TestErasureCanarySweep(t *testing.T) {
 	must(t, s.CreateBroadcast(ctx, &content.Broadcast{ID: "brd_c", SchoolID: "sch_r", CreatedBy: "stf_1", Template: "award", Category: "awards",
 		Params: map[string]string{"child_first_name": c("ChildFirst"), "teacher_name": "Mrs Khan"}, Audience: content.Audience{ParentIDs: []string{"par_c"}},
 		State: content.BroadcastDone, CreatedAt: now}))
+	// An SMS still owed carries the recipient's snapshot (number, child's name).
+	must(t, s.PutLedgerPages(ctx, []*content.LedgerPage{{ID: content.LedgerPageID("brd_c", 0), BroadcastID: "brd_c", SchoolID: "sch_r",
+		CreatedAt: now, SnapshotAt: now, Entries: []content.LedgerEntry{{RecipientID: "par_c", Channel: "sms",
+			Snapshot: &content.RecipientSnapshot{State: content.ParentActive, Phone: phone, Language: "en",
+				Children: []content.SnapshotLink{{ChildID: "chd_c", FirstName: c("ChildFirst"), State: content.LinkLinked}}}}}}}))
 	comment := c("Comment")
 	sub := &content.Submission{ID: content.SubmissionID("asg_c", "chd_c", "par_c"), SchoolID: "sch_r", AssignmentID: "asg_c", ChildID: "chd_c", ParentID: "par_c"}
 	_, err := s.PutSubmission(ctx, sub, content.SubmissionUpdate{Comment: &comment}, now)

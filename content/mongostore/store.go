@@ -12,6 +12,7 @@ import (
 
 	"github.com/hometime-edu/hometime/content"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -54,7 +55,7 @@ var Collections = []string{
 	colLogins, colSessions, colRefreshTokens, colResetRequests, colResetTokens, colStaffInvitations,
 	colInvitations, colInviteCodes, colAudit,
 	colBroadcasts, colBroadcastAudience, colLedger, colSMSSpend,
-	colSuppressions, colSuppressionFilter,
+	colSuppressions, colSuppressionFilter, colParentChanges,
 	colWebhookEvents,
 	colIdempotency,
 	colFeed, colAssignments, colActivities, colDeviceOwners,
@@ -104,9 +105,14 @@ func (s *Store) ReadFrom(reads *mongo.Database) *Store {
 	return s
 }
 
-// Connect opens a client for uri. The caller disconnects it.
-func Connect(ctx context.Context, uri string) (*mongo.Client, error) {
-	cl, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(DefaultTimeout))
+// Connect opens a client for uri; mon, if not nil, sees every command it
+// sends. The caller disconnects it.
+func Connect(ctx context.Context, uri string, mon *event.CommandMonitor) (*mongo.Client, error) {
+	o := options.Client().ApplyURI(uri).SetTimeout(DefaultTimeout)
+	if mon != nil {
+		o.SetMonitor(mon)
+	}
+	cl, err := mongo.Connect(o)
 	if err != nil {
 		return nil, fmt.Errorf("connect mongo: %w", err)
 	}
