@@ -102,7 +102,7 @@ func newAnnWorker(t *testing.T, h *harness) *annWorker {
 		Messages: worker.NewMessageMetrics(prometheus.NewRegistry()), Imports: h.store,
 		Assignments: h.store, Feed: h.store, Devices: h.store, Retention: h.store, ErasureRecords: h.store,
 		ErasureAreas: h.store, Audit: h.store, Exports: h.store, Invited: h.store, ExpiredExports: h.store,
-		Announcements: h.store, Inbox: w.inbox, StaffNotices: h.store})
+		Announcements: h.store, Inbox: w.inbox, StaffNotices: h.store, Submissions: h.store, Digests: h.store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +411,7 @@ func TestCreateAnnouncementRules(t *testing.T) {
 		{name: "version without a body", actor: actAdmin, body: body(whole,
 			set("versions", []map[string]any{{"language": "cy", "title": "Taith", "body": ""}})), status: 400, field: "versions[0].body"},
 		{name: "send_at in the past", actor: actAdmin, body: body(whole, set("send_at", past)), status: 400, field: "send_at"},
-		{name: "attachments without an attachment store", actor: actAdmin, body: body(whole, set("attachment_ids", []string{"att_1"})),
+		{name: "an unknown attachment", actor: actAdmin, body: body(whole, set("attachment_ids", []string{"att_1"})),
 			status: 400, field: "attachment_ids"},
 		{name: "privileged field", actor: actAdmin, body: body(whole, set("school_id", "sch_2")), status: 400, field: "school_id"},
 	}
@@ -445,25 +445,18 @@ func TestCreateAnnouncementRules(t *testing.T) {
 	}
 }
 
-// fakeAttachments answers the attachments it holds.
-type fakeAttachments map[string]*content.Attachment
-
-func (f fakeAttachments) Attachment(_ context.Context, id string) (*content.Attachment, error) {
-	if a, ok := f[id]; ok {
-		return a, nil
-	}
-	return nil, content.Errorf(content.CodeNotFound, "no such attachment")
-}
-
 // TestAnnouncementAttachments: an announcement may name files uploaded to
 // its own school only.
 func TestAnnouncementAttachments(t *testing.T) {
 	w := newWorld(t)
-	w.h.deps.Attachments = fakeAttachments{
-		"att_1": {ID: "att_1", SchoolID: "sch_1", Name: "letter.pdf", ContentType: "application/pdf", Size: 1000},
-		"att_o": {ID: "att_o", SchoolID: "sch_2", Name: "other.pdf", ContentType: "application/pdf", Size: 1000},
+	for _, a := range []*content.Attachment{
+		{ID: "att_1", SchoolID: "sch_1", Name: "letter.pdf", ContentType: "application/pdf", Size: 1000},
+		{ID: "att_o", SchoolID: "sch_2", Name: "other.pdf", ContentType: "application/pdf", Size: 1000},
+	} {
+		if err := w.h.store.PutAttachment(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
 	}
-	w.h.app = mustNew(t, w.h.deps)
 	b := func(ids ...string) map[string]any {
 		return map[string]any{"title": "Letter", "body": "See the letter.", "audience": map[string]any{"class_ids": []string{"cls_1"}},
 			"attachment_ids": ids}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -299,10 +300,10 @@ func (s *server) createAnnouncement() fiber.Handler {
 				a.Links[lang] = s.announcementLink(a.ID, lang, a.SendAt.Add(content.AnnouncementLinkTTL))
 			}
 			created := true
-			if err := s.Announcements.CreateAnnouncement(ctx, a); content.IsCode(err, content.CodeConflict) {
+			if err := s.AnnouncementStore.CreateAnnouncement(ctx, a); content.IsCode(err, content.CodeConflict) {
 				// A retry of a request that failed after storing it (same id
 				// from the idempotency record) carries on with that one.
-				stored, err := s.Announcements.Announcement(ctx, id)
+				stored, err := s.AnnouncementStore.Announcement(ctx, id)
 				if err != nil {
 					return err
 				}
@@ -343,7 +344,7 @@ func (s *server) announcementFor(c *fiber.Ctx) (*content.School, *content.Announ
 		return nil, nil, err
 	}
 	p := principal(c)
-	a, err := s.Announcements.Announcement(c.UserContext(), c.Params("announcementId"))
+	a, err := s.AnnouncementStore.Announcement(c.UserContext(), c.Params("announcementId"))
 	if err != nil || a.SchoolID != sc.ID || !(p.IsSchoolAdmin(sc) || a.CreatedBy == p.ID()) {
 		if err != nil && !content.IsCode(err, content.CodeNotFound) {
 			return nil, nil, err
@@ -371,7 +372,7 @@ func (s *server) cancelAnnouncement() fiber.Handler {
 		}
 		p := principal(c)
 		was := a.State
-		a, err = s.Announcements.CancelAnnouncement(c.UserContext(), a.ID, s.Clock.Now())
+		a, err = s.AnnouncementStore.CancelAnnouncement(c.UserContext(), a.ID, s.Clock.Now())
 		if err != nil {
 			return err
 		}
@@ -415,7 +416,7 @@ func (s *server) listAnnouncements() fiber.Handler {
 		if !p.IsSchoolAdmin(sc) {
 			createdBy = p.ID()
 		}
-		as, err := s.Announcements.AnnouncementsOfSchool(c.UserContext(), sc.ID, createdBy, after, limit+1)
+		as, err := s.AnnouncementStore.AnnouncementsOfSchool(c.UserContext(), sc.ID, createdBy, after, limit+1)
 		if err != nil {
 			return err
 		}
@@ -490,7 +491,7 @@ func (s *server) announcementPage() fiber.Handler {
 			return notFound
 		}
 		ctx := c.UserContext()
-		a, err := s.Announcements.Announcement(ctx, id)
+		a, err := s.AnnouncementStore.Announcement(ctx, id)
 		if content.IsCode(err, content.CodeNotFound) {
 			return notFound
 		} else if err != nil {
@@ -518,4 +519,42 @@ func (s *server) announcementPage() fiber.Handler {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		return c.SendString(html)
 	}
+}
+
+// AnnouncementViewsOf reads announcements from the announcement store for
+// the inbox and the staff counts: texts by language, attachments, the
+// broadcast that sent it and its audience, year groups resolved to the
+// school's classes of those year groups now.
+func AnnouncementViewsOf(store content.Announcements, roster content.Roster) AnnouncementReader {
+	return announcementViews{store: store, roster: roster}
+}
+
+type announcementViews struct {
+	store  content.Announcements
+	roster content.Roster
+}
+
+func (v announcementViews) AnnouncementView(ctx context.Context, id string) (*AnnouncementView, error) {
+	a, err := v.store.Announcement(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &AnnouncementView{ID: a.ID, SchoolID: a.SchoolID, CreatedBy: a.CreatedBy, Language: a.Language, Title: a.Title,
+		Body: a.Body, Versions: map[string]AnnouncementText{}, AttachmentIDs: a.AttachmentIDs, BroadcastID: a.BroadcastID,
+		WholeSchool: a.Audience.WholeSchool, ClassIDs: slices.Clone(a.Audience.ClassIDs), ParentIDs: a.Audience.ParentIDs}
+	for _, ver := range a.Versions {
+		out.Versions[ver.Language] = AnnouncementText{Title: ver.Title, Body: ver.Body}
+	}
+	if len(a.Audience.YearGroups) > 0 {
+		classes, err := v.roster.ClassesOfSchool(ctx, a.SchoolID)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range classes {
+			if slices.Contains(a.Audience.YearGroups, c.YearGroup) {
+				out.ClassIDs = append(out.ClassIDs, c.ID)
+			}
+		}
+	}
+	return out, nil
 }

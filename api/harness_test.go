@@ -58,6 +58,9 @@ type harness struct {
 	sendGrid *providerfake.SendGrid
 	// assignments are what submissions are made for (handlers_submissions_test.go).
 	assignments *testAssignments
+	// announcements are what inbox items and staff counts read
+	// (handlers_inbox_test.go).
+	announcements *testAnnouncements
 }
 
 // newHarness builds the API on a fresh database, a Redis, and a random
@@ -98,8 +101,10 @@ func newHarness(t testing.TB) *harness {
 	// Issue 5 part 1: the built-in library and the real store.
 	h.deps.Library, h.deps.Activities, h.deps.Assignments, h.deps.ParentFeed, h.deps.Devices = starterLibrary(t), store, store, store, store
 	h.deps.Retention, h.deps.Erasures, h.deps.Exports = store, store, store
-	h.deps.Announcements = store
+	h.deps.AnnouncementStore = store
 	h.deps.StaffSettings, h.deps.Moderation = store, store
+	h.announcements = newTestAnnouncements()
+	h.deps.Inbox, h.deps.Attachments, h.deps.Announcements = store, store, h.announcements
 	h.app = mustNew(t, h.deps)
 	return h
 }

@@ -69,6 +69,7 @@ type ParentExport struct {
 	Children    []ExportLinkedChild
 	Submissions []Submission // their own, each with its thread
 	Photos      []Photo      // their own (the pictures travel as ExportPhoto)
+	Inbox       []InboxItem  // what they received: titles and read state, newest first
 }
 
 // ExportParent is a parent's own record, without secrets: no password
@@ -84,6 +85,7 @@ type ExportParent struct {
 	Consents    []Consent
 	Devices     []ExportDevice
 	Preferences map[string]ChannelPreference
+	Digest      bool // the daily digest chosen
 	LastActive  time.Time
 	CreatedAt   time.Time
 }
@@ -155,6 +157,11 @@ type SchoolExport struct {
 	Engagement  []ExportEngagement
 	// Announcements staff wrote, with their versions and audiences.
 	Announcements []Announcement
+	// Attachments are the school's announcement attachments (metadata;
+	// the files stay behind signed URLs), InboxReads who received and read
+	// each of the school's announcements and conversations.
+	Attachments []Attachment
+	InboxReads  []InboxItem
 }
 
 // ExportStaff is a member of staff as one school holds them.

@@ -3,6 +3,7 @@ package notify
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -18,6 +19,7 @@ const (
 	ParamCode           = "Code"
 	ParamLink           = "Link"
 	ParamCloseDate      = "CloseDate"
+	ParamItemCount      = "ItemCount"
 )
 
 // Params are the values a template may substitute. Each template uses some
@@ -33,13 +35,15 @@ type Params struct {
 	// CloseDate is the day an inactive account closes. Only its calendar
 	// date is shown, read in its own location: pass it In the school's zone.
 	CloseDate time.Time
+	// ItemCount is how many messages a digest sums up (0: not given).
+	ItemCount int
 }
 
 // knownParam reports whether name is a field templates may use.
 func knownParam(name string) bool {
 	switch name {
 	case ParamSchoolName, ParamChildFirstName, ParamTeacherName, ParamActivityTitle,
-		ParamCode, ParamLink, ParamCloseDate:
+		ParamCode, ParamLink, ParamCloseDate, ParamItemCount:
 		return true
 	}
 	return false
@@ -55,6 +59,9 @@ func (p Params) values(lang Language, required []string) (map[string]string, err
 		ParamActivityTitle:  strings.TrimSpace(p.ActivityTitle),
 		ParamCode:           strings.TrimSpace(p.Code),
 		ParamLink:           strings.TrimSpace(p.Link),
+	}
+	if p.ItemCount > 0 {
+		all[ParamItemCount] = strconv.Itoa(p.ItemCount)
 	}
 	if !p.CloseDate.IsZero() {
 		all[ParamCloseDate] = languages[lang].formatDate(p.CloseDate)

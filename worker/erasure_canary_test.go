@@ -64,6 +64,11 @@ func TestErasureCanarySweep(t *testing.T) {
 	must(t, s.CreateAnnouncement(ctx, &content.Announcement{ID: "ann_c", SchoolID: "sch_r", CreatedBy: "stf_1", Title: "Trip",
 		Body: "Coats please.", Language: "en", Audience: content.AnnouncementAudience{ParentIDs: []string{"par_c", "par_other"}},
 		SendAt: now, State: content.AnnouncementSent, CreatedAt: now}))
+	// An SMS still owed carries the recipient's snapshot (number, child's name).
+	must(t, s.PutLedgerPages(ctx, []*content.LedgerPage{{ID: content.LedgerPageID("brd_c", 0), BroadcastID: "brd_c", SchoolID: "sch_r",
+		CreatedAt: now, SnapshotAt: now, Entries: []content.LedgerEntry{{RecipientID: "par_c", Channel: "sms",
+			Snapshot: &content.RecipientSnapshot{State: content.ParentActive, Phone: phone, Language: "en",
+				Children: []content.SnapshotLink{{ChildID: "chd_c", FirstName: c("ChildFirst"), State: content.LinkLinked}}}}}}}))
 	comment := c("Comment")
 	sub := &content.Submission{ID: content.SubmissionID("asg_c", "chd_c", "par_c"), SchoolID: "sch_r", AssignmentID: "asg_c", ChildID: "chd_c", ParentID: "par_c"}
 	_, err := s.PutSubmission(ctx, sub, content.SubmissionUpdate{Comment: &comment}, now)
@@ -73,8 +78,14 @@ func TestErasureCanarySweep(t *testing.T) {
 	must(t, s.PutPhoto(ctx, sub, &content.Photo{ID: "pho_c", SubmissionID: sub.ID, SchoolID: "sch_r", ChildID: "chd_c", ParentID: "par_c",
 		ContentType: "image/jpeg", SourceFormat: "jpeg", Width: 1, Height: 1, CreatedAt: now},
 		[]byte("\xff\xd8"+c("PhotoEXIF")+"\xff\xd9"), []byte("\xff\xd8"+c("ThumbEXIF")+"\xff\xd9")))
+	// An announcement in the parent's inbox, read: its title is in their
+	// inbox and in their export, and goes with them.
+	must(t, s.AddToInbox(ctx, []*content.InboxItem{{ID: content.InboxItemID("par_c", "ann_c"), ParentID: "par_c", SchoolID: "sch_r",
+		Kind: content.InboxAnnouncement, SourceID: "ann_c", Title: c("InboxTitle"), Language: "en", ChildIDs: []string{"chd_c"}, CreatedAt: now}}))
+	_, err = s.MarkInboxRead(ctx, content.InboxItemID("par_c", "ann_c"), content.ReadViaApp, now)
+	must(t, err)
 	canaries := []string{c("ChildFirst"), c("ChildLast"), c("UPN"), c("Relationship"), c("ParentFirst"), c("ParentLast"), phone, email,
-		c("PasswordHash"), c("ConsentVersion"), "203.0.113.77", comment, c("ReplyBody"), c("PhotoEXIF"), c("ThumbEXIF")}
+		c("PasswordHash"), c("ConsentVersion"), "203.0.113.77", comment, c("ReplyBody"), c("PhotoEXIF"), c("ThumbEXIF"), c("InboxTitle")}
 	// The flows that copy the parent's data elsewhere, and an invited
 	// parent who never joins (seedCanaryFlows).
 	flows := seedCanaryFlows(t, w, c, phone, email, now)
@@ -96,6 +107,10 @@ func TestErasureCanarySweep(t *testing.T) {
 		if !strings.Contains(strings.Join(flowHits, " "), "archive/"+id+"/") {
 			t.Fatalf("export archive %s holds no canary before the erasure: the check would prove nothing", id)
 		}
+	}
+	// The parent's export holds their inbox (titles and read state).
+	if !strings.Contains(strings.Join(flowHits, " "), "archive/exp_c/export.json:"+c("InboxTitle")) {
+		t.Fatalf("the parent's export does not hold their inbox: %v", flowHits)
 	}
 	// The co-parent's export is built from their own view: it holds the
 	// shared child's feed but none of this parent's words or contacts.

@@ -33,6 +33,9 @@ type Expansions struct {
 	// Inbox takes one item per recipient parent of an announcement; nil
 	// writes none.
 	Inbox content.InboxWriter
+	// Digests holds the pushes of parents who chose the daily digest
+	// (digest.go); nil sends them as any other.
+	Digests content.DigestHolds
 }
 
 // pagesPerWrite bounds one ordered insert (and the memory of a batch).
@@ -49,7 +52,14 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	} else if err != nil {
 		return err
 	}
-	w := &pageWriter{ledger: h.Ledger, tasks: h.Tasks, phones: h.Phones, b: b, done: map[string]bool{}, now: h.Clock.Now()}
+	// The snapshot time is the wall clock, not h.Clock: it is compared with
+	// the store's marks of parent changes, which are wall-clock times. It
+	// is taken before any recipient is read.
+	w := &pageWriter{ledger: h.Ledger, tasks: h.Tasks, phones: h.Phones, b: b, done: map[string]bool{}, now: h.Clock.Now(),
+		snapshotAt: time.Now().UTC()}
+	if h.Digests != nil {
+		w.digest = &digestHolder{holds: h.Digests, roster: h.Roster, tasks: h.Tasks}
+	}
 	// What earlier runs wrote: a prefix of pages.
 	for ; ; w.n++ {
 		page, err := h.Ledger.LedgerPage(ctx, content.LedgerPageID(b.ID, w.n))
@@ -102,18 +112,21 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // large school's whole roster to be read. A page is final once written
 // (re-runs only append), and claims make a run queued twice harmless.
 type pageWriter struct {
-	ledger  content.Ledger
-	tasks   tasks.Enqueuer
-	phones  phone.Numbers
-	b       *content.Broadcast
-	done    map[string]bool // recipients already on a page
-	now     time.Time
-	n       int // pages written or being filled
-	written int // pages written
-	queued  int // pages whose run is queued
-	total   int // recipients on pages
-	batch   []*content.LedgerPage
-	cur     *content.LedgerPage
+	ledger content.Ledger
+	tasks  tasks.Enqueuer
+	phones phone.Numbers
+	b      *content.Broadcast
+	done   map[string]bool // recipients already on a page
+	now    time.Time
+	// snapshotAt is the wall-clock time before the recipients were read.
+	snapshotAt time.Time
+	n          int // pages written or being filled
+	written    int // pages written
+	queued     int // pages whose run is queued
+	total      int // recipients on pages
+	batch      []*content.LedgerPage
+	cur        *content.LedgerPage
+	digest     *digestHolder // nil: no digests
 }
 
 func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
@@ -122,13 +135,26 @@ func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
 		if w.done[key] {
 			continue
 		}
+		if ch == notify.ChannelPush && w.digest != nil && heldForDigest(pc, w.b) {
+			if err := w.digest.hold(ctx, w.b, pc.ID, w.now); err != nil {
+				return err
+			}
+			continue
+		}
 		w.done[key] = true
 		if w.cur == nil {
 			w.cur = &content.LedgerPage{ID: content.LedgerPageID(w.b.ID, w.n), BroadcastID: w.b.ID, SchoolID: w.b.SchoolID,
-				N: w.n, CreatedAt: w.now}
+				N: w.n, CreatedAt: w.now, SnapshotAt: w.snapshotAt}
 			w.n++
 		}
-		w.cur.Entries = append(w.cur.Entries, content.LedgerEntry{RecipientID: pc.ID, Channel: string(ch)})
+		e := content.LedgerEntry{RecipientID: pc.ID, Channel: string(ch)}
+		if ch == notify.ChannelSMS {
+			// What the SMS sender needs of the parent, so a send reads
+			// no parent unless it changed since (content.ParentChanges).
+			e.Snapshot = content.SnapshotOf(&content.Parent{ID: pc.ID, Phone: pc.Phone, Email: pc.Email,
+				Language: pc.Language, State: pc.State, Preferences: pc.Prefs, Children: pc.Children}, w.b.SchoolID, w.b.Category)
+		}
+		w.cur.Entries = append(w.cur.Entries, e)
 		w.total++
 		if len(w.cur.Entries) == content.LedgerPageSize {
 			w.batch, w.cur = append(w.batch, w.cur), nil
@@ -245,7 +271,7 @@ func (h *Expansions) eachRecipient(ctx context.Context, b *content.Broadcast, fn
 			continue
 		}
 		if err := fn(content.ParentContact{ID: p.ID, Phone: p.Phone, Email: p.Email, Language: p.Language,
-			State: p.State, Devices: len(p.Devices), Prefs: p.Preferences}); err != nil {
+			State: p.State, Devices: len(p.Devices), Prefs: p.Preferences, Digest: p.Digest, Children: p.Children}); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,6 +104,9 @@ func (pc *pageContext) params() notify.Params {
 	p := notify.Params{SchoolName: pc.school.Name, ChildFirstName: b.Params["child_first_name"],
 		TeacherName: b.Params["teacher_name"], ActivityTitle: b.Params["activity_title"],
 		Link: b.Params["link"], Code: b.Params["code"]}
+	if n, err := strconv.Atoi(b.Params["item_count"]); err == nil {
+		p.ItemCount = n
+	}
 	// close_date ("2006-01-02") is a calendar day at the school: the day an
 	// inactive account closes, for the inactivity notice.
 	if v := b.Params["close_date"]; v != "" {

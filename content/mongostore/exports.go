@@ -125,7 +125,7 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content
 	}
 	out := &content.ParentExport{Parent: content.ExportParent{ID: p.ID, FirstName: p.FirstName, LastName: p.LastName,
 		Phone: p.Phone, Email: p.Email, Language: p.Language, State: p.State, Consents: p.Consents,
-		Devices: []content.ExportDevice{}, Preferences: p.Preferences, LastActive: p.LastActiveAt, CreatedAt: p.CreatedAt},
+		Devices: []content.ExportDevice{}, Preferences: p.Preferences, Digest: p.Digest, LastActive: p.LastActiveAt, CreatedAt: p.CreatedAt},
 		Children: []content.ExportLinkedChild{}, Submissions: []content.Submission{}, Photos: []content.Photo{}}
 	for _, d := range p.Devices {
 		out.Parent.Devices = append(out.Parent.Devices, content.ExportDevice{Platform: d.Platform, LastSeen: d.LastSeen, Created: d.Created})
@@ -200,6 +200,9 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content
 	}
 	files, err := s.photoFiles(ctx, mine)
 	if err != nil {
+		return nil, nil, err
+	}
+	if out.Inbox, err = s.inboxOfParent(ctx, p.ID); err != nil {
 		return nil, nil, err
 	}
 	return out, files, nil
@@ -347,6 +350,22 @@ func (s *Store) SchoolExportData(ctx context.Context, schoolID string) (*content
 	}
 	if out.Engagement, err = s.schoolEngagement(ctx, schoolID); err != nil {
 		return nil, nil, err
+	}
+	atts, err := findAll[attachmentDoc](ctx, s, colAttachments, bySchool, "attachments")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Attachments = make([]content.Attachment, 0, len(atts))
+	for _, d := range atts {
+		out.Attachments = append(out.Attachments, *d.toContent())
+	}
+	items, err := findAll[inboxItemDoc](ctx, s, colInboxItems, bySchool, "inbox items")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.InboxReads = make([]content.InboxItem, 0, len(items))
+	for _, d := range items {
+		out.InboxReads = append(out.InboxReads, *d.toContent())
 	}
 	files, err := s.photoFiles(ctx, photos)
 	if err != nil {
