@@ -69,6 +69,7 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 		Invited:        st.Store,
 		ExpiredExports: st.Store,
 		Announcements:  st.Store,
+		Inbox:          st.Store,
 	}
 	if st.Outbox != nil {
 		// A nil *Outbox in the interface would not read as "none".
