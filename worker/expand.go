@@ -38,8 +38,10 @@ type Expansions struct {
 	Digests content.DigestHolds
 }
 
-// pagesPerWrite bounds one ordered insert (and the memory of a batch).
-const pagesPerWrite = 20
+// pagesPerWrite is how many pages one ordered insert takes while the
+// audience is read: a whole run, written and queued as soon as its group
+// fills (at the end, the groups' last pages go in one insert).
+const pagesPerWrite = tasks.MaxPagesPerTask
 
 func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	p, err := tasks.ParseExpandBroadcast(t.Payload())
@@ -61,8 +63,9 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		w.digest = &digestHolder{holds: h.Digests, roster: h.Roster, tasks: h.Tasks}
 	}
 	// What earlier runs wrote: a prefix of pages.
-	for ; ; w.n++ {
-		page, err := h.Ledger.LedgerPage(ctx, content.LedgerPageID(b.ID, w.n))
+	prefix := 0
+	for ; ; prefix++ {
+		page, err := h.Ledger.LedgerPage(ctx, content.LedgerPageID(b.ID, prefix))
 		if content.IsCode(err, content.CodeNotFound) {
 			break
 		} else if err != nil {
@@ -72,7 +75,8 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			w.done[e.RecipientID+":"+e.Channel] = true
 		}
 	}
-	w.total, w.written = len(w.done), w.n
+	w.total = len(w.done)
+	w.resume(prefix)
 	add := func(pc content.ParentContact) error { return w.add(ctx, pc) }
 	var inbox *announcementInbox
 	if isAnnouncement(b) && h.Inbox != nil {
@@ -111,22 +115,56 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // written: sending starts with the first pages instead of waiting for a
 // large school's whole roster to be read. A page is final once written
 // (re-runs only append), and claims make a run queued twice harmless.
+//
+// Entries are gathered per send group — the channel, and for email and
+// push the language the message is written in — and a group's entries
+// become pages only when it holds a whole run (tasks.MaxPagesPerTask
+// pages), or at the end. So every page has one channel, and a run of
+// email or push pages shares one rendered content: SendGrid takes the
+// run's emails in one request and FCM its pushes in as few batches as it
+// allows. Pages are numbered when they are made, not when their group
+// starts filling, so the pages written are still a prefix with no gaps; a
+// group's entries not yet on a page are simply not done, and a re-run
+// after a crash gathers them again.
 type pageWriter struct {
 	ledger content.Ledger
 	tasks  tasks.Enqueuer
 	phones phone.Numbers
 	b      *content.Broadcast
-	done   map[string]bool // recipients already on a page
+	done   map[string]bool // recipients already on a page or gathered
 	now    time.Time
 	// snapshotAt is the wall-clock time before the recipients were read.
 	snapshotAt time.Time
-	n          int // pages written or being filled
+	n          int // pages made (written or waiting in batch)
 	written    int // pages written
-	queued     int // pages whose run is queued
-	total      int // recipients on pages
+	total      int // recipients on pages or gathered
 	batch      []*content.LedgerPage
-	cur        *content.LedgerPage
-	digest     *digestHolder // nil: no digests
+	groups     map[string][]content.LedgerEntry // send group -> entries on no page yet
+	runs       []sendRun                        // runs of pages made, in order
+	queued     int                              // runs queued
+	digest     *digestHolder                    // nil: no digests
+}
+
+// sendRun is the pages [start, end) one send task carries.
+type sendRun struct{ start, end int }
+
+// groupRun is how many entries a send group gathers before they become
+// one run of pages.
+const groupRun = tasks.MaxPagesPerTask * content.LedgerPageSize
+
+// sendGroup names the pages an entry may share: its channel, and for email
+// and push the language it is rendered in (a provider request carries one
+// rendered content). SMS goes one message per call, so language does not
+// matter to it.
+func sendGroup(pc content.ParentContact, b *content.Broadcast, ch notify.Channel) string {
+	if ch == notify.ChannelSMS {
+		return string(ch)
+	}
+	lang := pc.Prefs[b.Category].Language
+	if lang == "" {
+		lang = pc.Language
+	}
+	return string(ch) + ":" + lang
 }
 
 func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
@@ -142,11 +180,6 @@ func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
 			continue
 		}
 		w.done[key] = true
-		if w.cur == nil {
-			w.cur = &content.LedgerPage{ID: content.LedgerPageID(w.b.ID, w.n), BroadcastID: w.b.ID, SchoolID: w.b.SchoolID,
-				N: w.n, CreatedAt: w.now, SnapshotAt: w.snapshotAt}
-			w.n++
-		}
 		e := content.LedgerEntry{RecipientID: pc.ID, Channel: string(ch)}
 		if ch == notify.ChannelSMS {
 			// What the SMS sender needs of the parent, so a send reads
@@ -154,11 +187,16 @@ func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
 			e.Snapshot = content.SnapshotOf(&content.Parent{ID: pc.ID, Phone: pc.Phone, Email: pc.Email,
 				Language: pc.Language, State: pc.State, Preferences: pc.Prefs, Children: pc.Children}, w.b.SchoolID, w.b.Category)
 		}
-		w.cur.Entries = append(w.cur.Entries, e)
+		if w.groups == nil {
+			w.groups = map[string][]content.LedgerEntry{}
+		}
+		g := sendGroup(pc, w.b, ch)
+		w.groups[g] = append(w.groups[g], e)
 		w.total++
-		if len(w.cur.Entries) == content.LedgerPageSize {
-			w.batch, w.cur = append(w.batch, w.cur), nil
-			if len(w.batch) == pagesPerWrite {
+		if len(w.groups[g]) == groupRun {
+			w.makeRun(w.groups[g])
+			w.groups[g] = nil
+			if len(w.batch) >= pagesPerWrite {
 				if err := w.flush(ctx); err != nil {
 					return err
 				}
@@ -166,6 +204,27 @@ func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
 		}
 	}
 	return nil
+}
+
+// makeRun cuts a group's entries into pages, numbered next, and lists
+// them as one run.
+func (w *pageWriter) makeRun(entries []content.LedgerEntry) {
+	start := w.makePages(entries)
+	w.runs = append(w.runs, sendRun{start, w.n})
+}
+
+// makePages cuts a group's entries into pages, numbered next, and returns
+// the first page's number.
+func (w *pageWriter) makePages(entries []content.LedgerEntry) int {
+	start := w.n
+	for len(entries) > 0 {
+		k := min(len(entries), content.LedgerPageSize)
+		w.batch = append(w.batch, &content.LedgerPage{ID: content.LedgerPageID(w.b.ID, w.n), BroadcastID: w.b.ID,
+			SchoolID: w.b.SchoolID, N: w.n, CreatedAt: w.now, SnapshotAt: w.snapshotAt, Entries: entries[:k:k]})
+		entries = entries[k:]
+		w.n++
+	}
+	return start
 }
 
 func (w *pageWriter) flush(ctx context.Context) error {
@@ -176,32 +235,52 @@ func (w *pageWriter) flush(ctx context.Context) error {
 		w.written = w.batch[len(w.batch)-1].N + 1
 		w.batch = w.batch[:0]
 	}
-	return w.queueRuns(ctx, false)
+	return w.queueRuns(ctx)
 }
 
+// finish makes pages of what every group still holds, in a fixed order of
+// groups, writes them and queues the remaining runs. The groups' last
+// pages share runs (each fewer than tasks.MaxPagesPerTask pages, so a
+// small broadcast is still one task), but no group is split between two.
 func (w *pageWriter) finish(ctx context.Context) error {
-	if w.cur != nil {
-		w.batch, w.cur = append(w.batch, w.cur), nil
+	keys := make([]string, 0, len(w.groups))
+	for g, es := range w.groups {
+		if len(es) > 0 {
+			keys = append(keys, g)
+		}
 	}
-	if err := w.flush(ctx); err != nil {
-		return err
+	slices.Sort(keys)
+	open := false // the last run listed takes more pages
+	for _, g := range keys {
+		start := w.makePages(w.groups[g])
+		delete(w.groups, g)
+		if last := len(w.runs) - 1; open && w.n-w.runs[last].start <= tasks.MaxPagesPerTask {
+			w.runs[last].end = w.n
+		} else {
+			w.runs, open = append(w.runs, sendRun{start, w.n}), true
+		}
 	}
-	return w.queueRuns(ctx, true)
+	return w.flush(ctx)
 }
 
-// queueRuns queues the written pages in runs of tasks.MaxPagesPerTask, so
-// email and push across a run share provider calls. Runs start at multiples
-// of MaxPagesPerTask, so a re-run queues the same runs again (a no-op by
-// TaskID while the first is kept); only at the end is a short last run
-// queued.
-func (w *pageWriter) queueRuns(ctx context.Context, last bool) error {
-	for w.queued < w.written {
-		end := min(w.queued+tasks.MaxPagesPerTask, w.written)
-		if end-w.queued < tasks.MaxPagesPerTask && !last {
-			return nil
-		}
-		ids := make([]string, 0, end-w.queued)
-		for i := w.queued; i < end; i++ {
+// resume lists the runs of the n pages an earlier, crashed run of the
+// expansion wrote: tasks.MaxPagesPerTask pages each from the first page.
+// Where those differ from the runs it queued, pages are queued twice,
+// which their claims make harmless.
+func (w *pageWriter) resume(n int) {
+	w.n, w.written = n, n
+	for i := 0; i < n; i += tasks.MaxPagesPerTask {
+		w.runs = append(w.runs, sendRun{i, min(i+tasks.MaxPagesPerTask, n)})
+	}
+}
+
+// queueRuns queues each run once all its pages are written, so email and
+// push across a run share provider calls.
+func (w *pageWriter) queueRuns(ctx context.Context) error {
+	for ; w.queued < len(w.runs) && w.runs[w.queued].end <= w.written; w.queued++ {
+		r := w.runs[w.queued]
+		ids := make([]string, 0, r.end-r.start)
+		for i := r.start; i < r.end; i++ {
 			ids = append(ids, content.LedgerPageID(w.b.ID, i))
 		}
 		task, err := tasks.NewSendPages(ids, w.b.CreatedAt)
@@ -209,9 +288,8 @@ func (w *pageWriter) queueRuns(ctx context.Context, last bool) error {
 			return err
 		}
 		if err := tasks.Enqueue(ctx, w.tasks, task); err != nil {
-			return fmt.Errorf("queue pages %d+ of %s: %w", w.queued, w.b.ID, err)
+			return fmt.Errorf("queue pages %d+ of %s: %w", r.start, w.b.ID, err)
 		}
-		w.queued = end
 	}
 	return nil
 }

@@ -82,6 +82,23 @@ func ledgerOf(t *testing.T, s *mongostore.Store, id string) (map[string]int, map
 	return count, channel, n
 }
 
+// onePerPage fails the test unless every page of a broadcast holds
+// entries of one channel.
+func onePerPage(t *testing.T, s *mongostore.Store, broadcastID string, pages int) {
+	t.Helper()
+	for n := range pages {
+		page, err := s.LedgerPage(context.Background(), content.LedgerPageID(broadcastID, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Entries {
+			if e.Channel != page.Entries[0].Channel {
+				t.Fatalf("page %d holds %s and %s entries", n, page.Entries[0].Channel, e.Channel)
+			}
+		}
+	}
+}
+
 func TestExpandBroadcastOncePerParent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -111,9 +128,12 @@ func TestExpandBroadcastOncePerParent(t *testing.T) {
 	q := &taskstest.Recorder{}
 	expand(t, s, q, b.ID)
 	count, channel, pages := ledgerOf(t, s, b.ID)
-	if len(count) != 248 || pages != 3 {
-		t.Fatalf("%d recipients on %d pages, want 248 on 3", len(count), pages)
+	// 212 texts on three pages and 36 emails on a fourth: a page holds
+	// one channel.
+	if len(count) != 248 || pages != 4 {
+		t.Fatalf("%d recipients on %d pages, want 248 on 4", len(count), pages)
 	}
+	onePerPage(t, s, b.ID, pages)
 	for id, c := range count {
 		if c != 1 {
 			t.Errorf("%s owed %d messages", id, c)
@@ -122,16 +142,16 @@ func TestExpandBroadcastOncePerParent(t *testing.T) {
 	if count["par_0003"] != 0 || count["par_0005"] != 0 || channel["par_0007"] != "email" || channel["par_0010"] != "sms" {
 		t.Errorf("closed %d, leaver %d, email-only %q, sibling family %q", count["par_0003"], count["par_0005"], channel["par_0007"], channel["par_0010"])
 	}
-	// The three pages go in one task, so their email entries share requests.
+	// The four pages go in one task.
 	if q.Len() != 1 || q.Tasks()[0].Type() != tasks.TypeSendPages {
 		t.Fatalf("%d tasks queued, want one %s", q.Len(), tasks.TypeSendPages)
 	}
-	if p, err := tasks.ParseSendPages(q.Tasks()[0].Payload()); err != nil || len(p.PageIDs) != 3 ||
-		p.PageIDs[0] != content.LedgerPageID(b.ID, 0) || p.PageIDs[2] != content.LedgerPageID(b.ID, 2) {
+	if p, err := tasks.ParseSendPages(q.Tasks()[0].Payload()); err != nil || len(p.PageIDs) != 4 ||
+		p.PageIDs[0] != content.LedgerPageID(b.ID, 0) || p.PageIDs[3] != content.LedgerPageID(b.ID, 3) {
 		t.Errorf("queued pages %+v %v", p, err)
 	}
 	got, _ := s.Broadcast(ctx, b.ID)
-	if got.State != content.BroadcastSending || got.Pages != 3 || got.Recipients != 248 {
+	if got.State != content.BroadcastSending || got.Pages != 4 || got.Recipients != 248 {
 		t.Errorf("broadcast after expansion: %+v", got)
 	}
 
@@ -142,9 +162,10 @@ func TestExpandBroadcastOncePerParent(t *testing.T) {
 	rosterWithFamilies(t, s, 250, 30)
 	expand(t, s, q, b.ID)
 	count, _, pages = ledgerOf(t, s, b.ID)
-	if len(count) != 278 || pages != 4 {
-		t.Fatalf("after re-run: %d recipients on %d pages, want 278 on 4", len(count), pages)
+	if len(count) != 278 || pages != 6 {
+		t.Fatalf("after re-run: %d recipients on %d pages, want 278 on 6", len(count), pages)
 	}
+	onePerPage(t, s, b.ID, pages)
 	for id, c := range count {
 		if c != 1 {
 			t.Errorf("after re-run %s owed %d messages", id, c)
@@ -263,5 +284,99 @@ func TestExpandBroadcastToALargeNamedAudience(t *testing.T) {
 	count, _, _ := ledgerOf(t, s, b.ID)
 	if len(count) != n {
 		t.Fatalf("%d recipients on the ledger, want %d", len(count), n)
+	}
+}
+
+// A broadcast to parents reached on every channel in several languages
+// makes pages of one channel, and runs whose email or push pages share one
+// language: a run of email is one SendGrid request, a run of push as few
+// FCM batches as its size allows. Each group's last pages share runs with
+// other groups' but are never split between two.
+func TestExpansionGroupsPagesByChannelAndLanguage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mongotest.NewStore(t)
+	b := &content.Broadcast{ID: "brd_mix", SchoolID: "sch_1", Template: "award", Category: "general",
+		Audience: content.Audience{AllParents: true}, State: content.BroadcastExpanding,
+		CreatedAt: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+	q := &taskstest.Recorder{}
+	w := &pageWriter{ledger: s, tasks: q, b: b, done: map[string]bool{}, now: b.CreatedAt}
+	langs := []string{"en", "cy", "pl"}
+	lang := map[string]string{}
+	const perGroup = groupRun + 150 // one whole run and a page and a half
+	for i := range 9 * perGroup {
+		pc := content.ParentContact{ID: fmt.Sprintf("par_%05d", i), State: content.ParentActive, Language: langs[i%3]}
+		switch i / 3 % 3 {
+		case 0:
+			pc.Phone = "+447911123456"
+		case 1:
+			pc.Email = fmt.Sprintf("p%05d@example.test", i)
+		case 2:
+			pc.Devices = 1
+		}
+		if i%6 == 5 { // a category's language wins over the account's
+			pc.Prefs = map[string]content.ChannelPreference{"general": {Language: langs[(i+1)%3]}}
+		}
+		lang[pc.ID] = pc.Language
+		if l := pc.Prefs["general"].Language; l != "" {
+			lang[pc.ID] = l
+		}
+		if err := w.add(ctx, pc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next := 0
+	groupRuns := map[string]int{} // channel:language -> runs holding its pages
+	entries := map[string]int{}   // channel:language -> entries on its pages
+	for k, task := range q.Tasks() {
+		p, err := tasks.ParseSendPages(task.Payload())
+		if err != nil {
+			t.Fatal(err)
+		}
+		inRun := map[string]bool{}
+		for _, id := range p.PageIDs {
+			if id != content.LedgerPageID(b.ID, next) {
+				t.Fatalf("run %d holds %s, want %s", k, id, content.LedgerPageID(b.ID, next))
+			}
+			next++
+			page, err := s.LedgerPage(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := page.Entries[0].Channel + ":" + lang[page.Entries[0].RecipientID]
+			if page.Entries[0].Channel == "sms" {
+				g = "sms"
+			}
+			for _, e := range page.Entries {
+				eg := e.Channel + ":" + lang[e.RecipientID]
+				if e.Channel == "sms" {
+					eg = "sms"
+				}
+				if eg != g {
+					t.Fatalf("page %s holds %s and %s entries", id, g, eg)
+				}
+			}
+			entries[g] += len(page.Entries)
+			if !inRun[g] {
+				inRun[g] = true
+				groupRuns[g]++
+			}
+		}
+	}
+	if next != w.n || w.n != w.written {
+		t.Fatalf("runs hold %d pages of %d made, %d written", next, w.n, w.written)
+	}
+	// A group is in one run per whole run of entries, and one more for
+	// the rest.
+	for g, runs := range groupRuns {
+		if want := (entries[g] + groupRun - 1) / groupRun; runs != want {
+			t.Errorf("group %s of %d entries spread over %d runs, want %d", g, entries[g], runs, want)
+		}
+	}
+	if len(groupRuns) != 7 {
+		t.Errorf("groups %v, want sms and email and push in three languages", groupRuns)
 	}
 }
