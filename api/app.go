@@ -92,6 +92,12 @@ type Deps struct {
 	// Exports records parents' export requests and keeps the archives.
 	Exports content.Exports
 
+	// Conversations stores threads between families and staff.
+	Conversations content.Conversations
+	// Inbox receives an item in the parent's inbox for each staff message
+	// (nil: no inbox items are written).
+	Inbox content.InboxWriter `deps:"optional"`
+
 	// Web is the staff web app served at "/" (default web.Default(), the
 	// embedded files).
 	Web *web.App `deps:"optional"`

@@ -69,6 +69,9 @@ type ParentExport struct {
 	Children    []ExportLinkedChild
 	Submissions []Submission // their own, each with its thread
 	Photos      []Photo      // their own (the pictures travel as ExportPhoto)
+	// Conversations are their threads with staff about the children above,
+	// with every message (a deleted one without its body).
+	Conversations []Conversation
 }
 
 // ExportParent is a parent's own record, without secrets: no password
@@ -153,6 +156,8 @@ type SchoolExport struct {
 	Awards      []Award
 	Photos      []Photo
 	Engagement  []ExportEngagement
+	// Conversations are the school's threads with families.
+	Conversations []Conversation
 }
 
 // ExportStaff is a member of staff as one school holds them.

@@ -18,6 +18,8 @@ const (
 	ParamCode           = "Code"
 	ParamLink           = "Link"
 	ParamCloseDate      = "CloseDate"
+	ParamClassName      = "ClassName"
+	ParamMessageBody    = "MessageBody"
 )
 
 // Params are the values a template may substitute. Each template uses some
@@ -33,13 +35,16 @@ type Params struct {
 	// CloseDate is the day an inactive account closes. Only its calendar
 	// date is shown, read in its own location: pass it In the school's zone.
 	CloseDate time.Time
+	ClassName string // a class's name, e.g. "Robins"
+	// MessageBody is a staff member's message: plain text, line breaks allowed.
+	MessageBody string
 }
 
 // knownParam reports whether name is a field templates may use.
 func knownParam(name string) bool {
 	switch name {
 	case ParamSchoolName, ParamChildFirstName, ParamTeacherName, ParamActivityTitle,
-		ParamCode, ParamLink, ParamCloseDate:
+		ParamCode, ParamLink, ParamCloseDate, ParamClassName, ParamMessageBody:
 		return true
 	}
 	return false
@@ -55,6 +60,8 @@ func (p Params) values(lang Language, required []string) (map[string]string, err
 		ParamActivityTitle:  strings.TrimSpace(p.ActivityTitle),
 		ParamCode:           strings.TrimSpace(p.Code),
 		ParamLink:           strings.TrimSpace(p.Link),
+		ParamClassName:      strings.TrimSpace(p.ClassName),
+		ParamMessageBody:    strings.TrimSpace(p.MessageBody),
 	}
 	if !p.CloseDate.IsZero() {
 		all[ParamCloseDate] = languages[lang].formatDate(p.CloseDate)
@@ -81,7 +88,11 @@ func (p Params) values(lang Language, required []string) (map[string]string, err
 // checkParam rejects values that would break a message's layout or send
 // someone somewhere unsafe. The value itself stays out of the error.
 func checkParam(name, v string) error {
-	if strings.ContainsFunc(v, unicode.IsControl) {
+	control := unicode.IsControl
+	if name == ParamMessageBody {
+		control = func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }
+	}
+	if strings.ContainsFunc(v, control) {
 		return fmt.Errorf("%w: %s contains control characters", ErrInvalidParam, name)
 	}
 	if name == ParamLink {

@@ -31,6 +31,11 @@ const (
 	// (the child left): past activities stay readable in the app until the
 	// child-purge clock, and how to close the account.
 	TemplateChildLeft Template = "child_left"
+	// TemplateConversationMessage tells a parent of a staff member's
+	// message in a conversation. The push and the email subject name only
+	// the class; the SMS (for a parent without the app) and the email body
+	// carry the message itself.
+	TemplateConversationMessage Template = "conversation_message"
 )
 
 // Templates lists every system template, in a stable order.
@@ -39,7 +44,7 @@ func Templates() []Template {
 		TemplateInvite, TemplateInviteReminder, TemplateActivitySet,
 		TemplateTeacherReply, TemplateAward, TemplateInactivityNotice,
 		TemplateAccountClosed, TemplatePasswordReset, TemplatePasswordResetCode, TemplateExportReady,
-		TemplateChildLeft,
+		TemplateChildLeft, TemplateConversationMessage,
 	}
 }
 

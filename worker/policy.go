@@ -99,7 +99,8 @@ func (pc *pageContext) params() notify.Params {
 	b := pc.broadcast
 	p := notify.Params{SchoolName: pc.school.Name, ChildFirstName: b.Params["child_first_name"],
 		TeacherName: b.Params["teacher_name"], ActivityTitle: b.Params["activity_title"],
-		Link: b.Params["link"], Code: b.Params["code"]}
+		Link: b.Params["link"], Code: b.Params["code"],
+		ClassName: b.Params["class_name"], MessageBody: b.Params["message_body"]}
 	// close_date ("2006-01-02") is a calendar day at the school: the day an
 	// inactive account closes, for the inactivity notice.
 	if v := b.Params["close_date"]; v != "" {

@@ -63,6 +63,7 @@ var Collections = []string{
 	photoBucket + ".files", photoBucket + ".chunks",
 	colErasures,
 	colExports, exportBucket + ".files", exportBucket + ".chunks",
+	colConversations, colConversationStaff, colInboundUnknown,
 }
 
 // DefaultTimeout bounds every store call unless the caller's context is shorter.
@@ -145,7 +146,9 @@ func (s *Store) Init(ctx context.Context) error {
 		colStaff:       {{Keys: bson.D{{Key: "schools.schoolId", Value: 1}}}},
 		colClasses:     {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		colChildren:    {{Keys: bson.D{{Key: "schoolId", Value: 1}}}, {Keys: bson.D{{Key: "classIds", Value: 1}}}},
-		colParents:     {{Keys: bson.D{{Key: "children.schoolId", Value: 1}}}},
+		colParents:     {{Keys: bson.D{{Key: "children.schoolId", Value: 1}}}, {Keys: bson.D{{Key: "phone", Value: 1}}}},
+		// Conversations: a school's inbox and a parent's list.
+		colConversations: {{Keys: bson.D{{Key: "schoolId", Value: 1}, {Key: "lastAt", Value: -1}}}, {Keys: bson.D{{Key: "parentId", Value: 1}}}},
 		colAudit:       {{Keys: bson.D{{Key: "at", Value: 1}}}},
 		colAssignments: {{Keys: bson.D{{Key: "classId", Value: 1}}}},
 		colActivities:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},

@@ -105,7 +105,18 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Retention:         st.Store,
 		Erasures:          st.Store,
 		Exports:           st.Store,
+		Conversations:     st.Store,
+		Inbox:             inboxOf(st.Store),
 	})
+}
+
+// inboxOf is the store as the parents' inbox, once the store keeps one;
+// until then staff messages reach parents without an inbox item.
+func inboxOf(store any) content.InboxWriter {
+	if w, ok := store.(content.InboxWriter); ok {
+		return w
+	}
+	return nil
 }
 
 func queueSizes(in *asynq.Inspector) api.QueueSizes {
