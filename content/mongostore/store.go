@@ -142,16 +142,16 @@ func (s *Store) Init(ctx context.Context) error {
 		}
 	}
 	indexes := map[string][]mongo.IndexModel{
-		colSchools:     {{Keys: bson.D{{Key: "trustId", Value: 1}}}},
-		colStaff:       {{Keys: bson.D{{Key: "schools.schoolId", Value: 1}}}},
-		colClasses:     {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
-		colChildren:    {{Keys: bson.D{{Key: "schoolId", Value: 1}}}, {Keys: bson.D{{Key: "classIds", Value: 1}}}},
-		colParents:     {{Keys: bson.D{{Key: "children.schoolId", Value: 1}}}, {Keys: bson.D{{Key: "phone", Value: 1}}}},
+		colSchools:  {{Keys: bson.D{{Key: "trustId", Value: 1}}}},
+		colStaff:    {{Keys: bson.D{{Key: "schools.schoolId", Value: 1}}}},
+		colClasses:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
+		colChildren: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}, {Keys: bson.D{{Key: "classIds", Value: 1}}}},
+		colParents:  {{Keys: bson.D{{Key: "children.schoolId", Value: 1}}}, {Keys: bson.D{{Key: "phone", Value: 1}}}},
 		// Conversations: a school's inbox and a parent's list.
 		colConversations: {{Keys: bson.D{{Key: "schoolId", Value: 1}, {Key: "lastAt", Value: -1}}}, {Keys: bson.D{{Key: "parentId", Value: 1}}}},
-		colAudit:       {{Keys: bson.D{{Key: "at", Value: 1}}}},
-		colAssignments: {{Keys: bson.D{{Key: "classId", Value: 1}}}},
-		colActivities:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
+		colAudit:         {{Keys: bson.D{{Key: "at", Value: 1}}}},
+		colAssignments:   {{Keys: bson.D{{Key: "classId", Value: 1}}}},
+		colActivities:    {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		// Roster imports: a school's invite records (funnel, reminders).
 		colFamilyInvites: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		// The message log: a school's broadcasts newest first, and a
