@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/misimport/mistest"
 	"github.com/hometime-edu/hometime/content/mongostore"
@@ -58,6 +59,8 @@ type harness struct {
 	sendGrid *providerfake.SendGrid
 	// assignments are what submissions are made for (handlers_submissions_test.go).
 	assignments *testAssignments
+	// inbox records the inbox items conversations write.
+	inbox *memInbox
 }
 
 // newHarness builds the API on a fresh database, a Redis, and a random
@@ -81,7 +84,7 @@ func newHarness(t testing.TB) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, store: store, queue: &taskstest.Recorder{}, clock: clock, logBuf: logBuf, sendGrid: sg,
-		assignments: newTestAssignments()}
+		assignments: newTestAssignments(), inbox: &memInbox{items: map[string]*content.InboxItem{}}}
 	h.deps = Deps{
 		Settings: Settings{Limits: DefaultLimits, PublicURL: testPublicURL, SMSPrice: 4},
 
@@ -98,6 +101,7 @@ func newHarness(t testing.TB) *harness {
 	// Issue 5 part 1: the built-in library and the real store.
 	h.deps.Library, h.deps.Activities, h.deps.Assignments, h.deps.ParentFeed, h.deps.Devices = starterLibrary(t), store, store, store, store
 	h.deps.Retention, h.deps.Erasures, h.deps.Exports = store, store, store
+	h.deps.Conversations, h.deps.Inbox = store, h.inbox
 	h.app = mustNew(t, h.deps)
 	return h
 }

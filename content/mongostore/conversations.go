@@ -211,8 +211,7 @@ func (s *Store) MarkConversationRead(ctx context.Context, convID, staffID string
 		update = bson.D{{Key: "$pull", Value: bson.D{{Key: "unreadBy", Value: staffID}}}}
 	}
 	var d conversationDoc
-	err := s.c(colConversations).FindOneAndUpdate(cctx, bson.D{{Key: "_id", Value: convID}}, update,
-		options.FindOneAndUpdate().SetProjection(bson.D{{Key: "schoolId", Value: 1}})).Decode(&d)
+	err := s.c(colConversations).FindOneAndUpdate(cctx, bson.D{{Key: "_id", Value: convID}}, update).Decode(&d)
 	if err != nil {
 		return mapErr(err, "conversation")
 	}
