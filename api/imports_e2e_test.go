@@ -64,7 +64,8 @@ func newInviteWorker(t *testing.T, h *harness) *inviteWorker {
 			SMSRate: ratelimit.Rate{PerSecond: 1000, Burst: 1}, SMSPrice: 4},
 		Messages: worker.NewMessageMetrics(prometheus.NewRegistry()), Imports: h.store,
 		Assignments: h.store, Feed: h.store, Devices: h.store, Retention: h.store, ErasureRecords: h.store,
-		ErasureAreas: h.store, Audit: h.store, Exports: h.store, Invited: h.store, ExpiredExports: h.store})
+		ErasureAreas: h.store, Audit: h.store, Exports: h.store, Invited: h.store, ExpiredExports: h.store,
+		Conversations: h.store, DigestMarks: h.store})
 	if err != nil {
 		t.Fatal(err)
 	}
