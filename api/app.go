@@ -72,6 +72,12 @@ type Deps struct {
 	ParentFeed content.Feed
 	// Devices keeps parents' push tokens and notification preferences.
 	Devices content.Devices
+	// StaffSettings keeps staff members' push devices, working hours and
+	// digest choice.
+	StaffSettings content.StaffSettings
+	// Moderation deletes what parents withdraw and hides what staff take
+	// down.
+	Moderation content.Moderation
 
 	// Submissions stores submissions, reply threads, photos and awards.
 	Submissions content.Submissions

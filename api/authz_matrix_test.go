@@ -202,8 +202,17 @@ func matrix() map[string]entry {
 			}
 			return cell{path: "/v1/me/invites/claim", body: map[string]any{"code": code}}
 		}},
-		"POST /v1/me/devices":             {allowed: parentActors, setup: deviceCell},
-		"DELETE /v1/me/devices/:deviceId": {allowed: parentActors, setup: removeDeviceCell},
+		// Staff register the staff app's devices on the same routes.
+		"POST /v1/me/devices":             {allowed: signedIn, setup: deviceCell},
+		"DELETE /v1/me/devices/:deviceId": {allowed: signedIn, setup: removeDeviceCell},
+		"GET /v1/me/staff-settings":       {allowed: staffActors, setup: fixed("/v1/me/staff-settings", nil)},
+		"PUT /v1/me/staff-settings":       {allowed: staffActors, setup: fixed("/v1/me/staff-settings", staffSettingsBody())},
+		// Deletion is the author's alone; hiding is for staff who see the
+		// child (cells in moderation_test.go).
+		"DELETE /v1/photos/:photoId": {allowed: []string{actParentA}, setup: photoCell("")},
+		"DELETE /v1/children/:childId/assignments/:assignmentId/submission/comment":          {allowed: []string{actParentA}, setup: commentCell},
+		"DELETE /v1/children/:childId/assignments/:assignmentId/submission/replies/:replyId": {allowed: []string{actParentA}, setup: parentReplyCell},
+		"POST /v1/schools/:schoolId/moderation/hide":                                         {allowed: []string{actTeacher, actAdmin}, setup: hideCell},
 		"POST /v1/me/notifications/read": {allowed: parentActors,
 			setup: fixed("/v1/me/notifications/read", map[string]any{"refs": []string{"brd_none:p00000/0"}})},
 		"GET /v1/me/preferences":                                                  {allowed: parentActors, setup: fixed("/v1/me/preferences", nil)},

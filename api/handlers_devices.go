@@ -25,9 +25,11 @@ type deviceDTO struct {
 	LastSeen time.Time `json:"last_seen"`
 }
 
-// registerDevice registers or refreshes the caller's push token. The same
-// token again refreshes it (200); a token another parent registered on the
-// same phone moves to the caller.
+// registerDevice registers or refreshes the caller's push token: a
+// parent's on the parent, a staff member's on the staff member (the staff
+// app gets pushes about families' messages and submissions). The same
+// token again refreshes it (200); a token another account registered on
+// the same phone moves to the caller.
 func (s *server) registerDevice() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req deviceRequest
@@ -50,29 +52,49 @@ func (s *server) registerDevice() fiber.Handler {
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		p := principal(c).Parent
+		p := principal(c)
 		now := s.Clock.Now()
 		d := content.Device{ID: content.DeviceID(s.HashKey, req.Token), Platform: platform, Token: req.Token,
 			LastSeen: now, Created: now}
 		status := fiber.StatusCreated
-		if slices.ContainsFunc(p.Devices, func(x content.Device) bool { return x.ID == d.ID }) {
+		if slices.ContainsFunc(devicesOf(p), func(x content.Device) bool { return x.ID == d.ID }) {
 			status = fiber.StatusOK
 		}
-		if err := s.Devices.PutDevice(c.UserContext(), p.ID, d); err != nil {
+		var err error
+		if p.Staff != nil {
+			err = s.StaffSettings.PutStaffDevice(c.UserContext(), p.ID(), d)
+		} else {
+			err = s.Devices.PutDevice(c.UserContext(), p.ID(), d)
+		}
+		if err != nil {
 			return err
 		}
 		return c.Status(status).JSON(deviceDTO{ID: d.ID, Platform: string(d.Platform), LastSeen: now})
 	}
 }
 
+// devicesOf is the signed-in account's devices, parent or staff.
+func devicesOf(p *content.Principal) []content.Device {
+	if p.Staff != nil {
+		return p.Staff.Devices
+	}
+	return p.Parent.Devices
+}
+
 func (s *server) removeDevice() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p := principal(c).Parent
+		p := principal(c)
 		id := c.Params("deviceId")
-		if !slices.ContainsFunc(p.Devices, func(x content.Device) bool { return x.ID == id }) {
+		if !slices.ContainsFunc(devicesOf(p), func(x content.Device) bool { return x.ID == id }) {
 			return content.Errorf(content.CodeNotFound, "no such device")
 		}
-		if err := s.Devices.RemoveDevice(c.UserContext(), p.ID, id); err != nil {
+		var err error
+		if p.Staff != nil {
+			err = s.StaffSettings.RemoveStaffDevice(c.UserContext(), p.ID(), id)
+		} else {
+			err = s.Devices.RemoveDevice(c.UserContext(), p.ID(), id)
+		}
+		if err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

@@ -41,10 +41,15 @@ func deviceCell(t *testing.T, w *world, actor string) cell {
 func removeDeviceCell(t *testing.T, w *world, actor string) cell {
 	token := content.NewSecret()
 	id := content.DeviceID(w.h.deps.HashKey, token)
+	now := w.h.clock.Now()
+	d := content.Device{ID: id, Platform: content.PlatformIOS, Token: token, LastSeen: now, Created: now}
 	if p := w.parentOf(actor); p != nil {
-		now := w.h.clock.Now()
-		if err := w.h.store.PutDevice(context.Background(), p.ID, content.Device{ID: id, Platform: content.PlatformIOS,
-			Token: token, LastSeen: now, Created: now}); err != nil {
+		if err := w.h.store.PutDevice(context.Background(), p.ID, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := w.staffOf(actor); st != nil {
+		if err := w.h.store.PutStaffDevice(context.Background(), st.ID, d); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -209,6 +209,9 @@ func (s *server) photoFor(c *fiber.Ctx) (*content.Photo, error) {
 		}
 		return nil, notFound
 	}
+	if ph.Hidden != nil {
+		return nil, notFound // hidden from the class: its author's alone
+	}
 	sc, err := s.Roster.School(ctx, ph.SchoolID)
 	if err != nil {
 		if content.IsCode(err, content.CodeNotFound) {

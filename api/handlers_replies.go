@@ -40,7 +40,7 @@ func (s *server) submissionReplies() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(replyListDTO{Items: toReplyDTOs(sub.Replies)})
+		return c.JSON(replyListDTO{Items: toReplyDTOs(sub.ForOthers().Replies)})
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hometime-edu/hometime/content"
+	"github.com/hometime-edu/hometime/worker/tasks"
 )
 
 // Submissions: a parent sends back, per child and assignment, whether it
@@ -46,20 +47,28 @@ type replyDTO struct {
 	AuthorName string    `json:"author_name,omitempty"`
 	Body       string    `json:"body"`
 	At         time.Time `json:"at"`
+	// Hidden: staff hid this reply from the class (its author's view only;
+	// others never receive it).
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 type submissionDTO struct {
-	ID           string     `json:"id"`
-	AssignmentID string     `json:"assignment_id"`
-	ChildID      string     `json:"child_id"`
-	ParentID     string     `json:"parent_id,omitempty"` // staff views only
-	Done         bool       `json:"done"`
-	Rating       *int       `json:"rating,omitempty"`
-	Comment      string     `json:"comment"`
-	PhotoIDs     []string   `json:"photo_ids"`
-	Replies      []replyDTO `json:"replies"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	ID           string   `json:"id"`
+	AssignmentID string   `json:"assignment_id"`
+	ChildID      string   `json:"child_id"`
+	ParentID     string   `json:"parent_id,omitempty"` // staff views only
+	Done         bool     `json:"done"`
+	Rating       *int     `json:"rating,omitempty"`
+	Comment      string   `json:"comment"`
+	PhotoIDs     []string `json:"photo_ids"`
+	// CommentHidden: staff hid the comment from the class. Its author still
+	// reads it here; staff views carry no comment then.
+	CommentHidden bool `json:"comment_hidden,omitempty"`
+	// HiddenPhotoIDs are the author's photos staff hid (author's view only).
+	HiddenPhotoIDs []string   `json:"hidden_photo_ids,omitempty"`
+	Replies        []replyDTO `json:"replies"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
 }
 
 type submissionListDTO struct {
@@ -77,14 +86,19 @@ func toReplyDTOs(rs []content.Reply) []replyDTO {
 		if r.AuthorKind == content.KindStaff {
 			author = "teacher"
 		}
-		out = append(out, replyDTO{ID: r.ID, Author: author, AuthorName: r.AuthorName, Body: r.Body, At: r.At})
+		out = append(out, replyDTO{ID: r.ID, Author: author, AuthorName: r.AuthorName, Body: r.Body, At: r.At, Hidden: r.Hidden != nil})
 	}
 	return out
 }
 
 // toSubmissionDTO shows the parent id to staff only (parents see their own).
+// Staff see what they hid only as hidden: no comment, reply or photo.
 func toSubmissionDTO(s *content.Submission, staffView bool) submissionDTO {
-	out := submissionDTO{ID: s.ID, AssignmentID: s.AssignmentID, ChildID: s.ChildID, Done: s.Done, Comment: s.Comment,
+	hidden := s.CommentHidden != nil
+	if staffView {
+		s = s.ForOthers()
+	}
+	out := submissionDTO{CommentHidden: hidden, ID: s.ID, AssignmentID: s.AssignmentID, ChildID: s.ChildID, Done: s.Done, Comment: s.Comment,
 		PhotoIDs: orEmpty(s.PhotoIDs), Replies: toReplyDTOs(s.Replies), CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 	if s.Rating > 0 {
 		r := s.Rating
@@ -92,6 +106,8 @@ func toSubmissionDTO(s *content.Submission, staffView bool) submissionDTO {
 	}
 	if staffView {
 		out.ParentID = s.ParentID
+	} else if len(s.HiddenPhotoIDs) > 0 {
+		out.HiddenPhotoIDs = s.HiddenPhotoIDs
 	}
 	return out
 }
@@ -228,6 +244,9 @@ func (s *server) submitAssignment() fiber.Handler {
 		if before != nil {
 			was = *before
 		}
+		if before == nil || (sub.Done && !was.Done) {
+			s.notifyTeachers(c, k.SchoolID, a, sub.ID)
+		}
 		if sub.Done && !was.Done {
 			s.countEngagement(c, content.EngageCompletion, k, now)
 		}
@@ -238,6 +257,24 @@ func (s *server) submitAssignment() fiber.Handler {
 			s.countEngagement(c, content.EngageComment, k, now)
 		}
 		return c.JSON(toSubmissionDTO(sub, false))
+	}
+}
+
+// notifyTeachers queues the push telling the assignment's class teachers
+// of a new submission. The worker sends each teacher one push per
+// submission, inside their working hours. The submission is stored
+// already: a queue failure is logged, not shown to the family.
+func (s *server) notifyTeachers(c *fiber.Ctx, schoolID string, a *content.AssignmentTarget, submissionID string) {
+	if len(a.ClassIDs) == 0 {
+		return
+	}
+	t, err := tasks.NewNotifyStaff(tasks.NotifyStaff{Kind: tasks.StaffNotifySubmission, SchoolID: schoolID,
+		ClassID: a.ClassIDs[0], RefID: submissionID})
+	if err == nil {
+		err = tasks.Enqueue(c.UserContext(), s.Tasks, t)
+	}
+	if err != nil {
+		s.Log.Warn("teachers not notified of submission", "request_id", requestID(c), "submission_id", submissionID, "err", err)
 	}
 }
 

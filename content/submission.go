@@ -71,8 +71,12 @@ type Submission struct {
 	Comment      string
 	PhotoIDs     []string
 	Replies      []Reply
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// CommentHidden is set when staff hid the comment from the class.
+	CommentHidden *Hidden
+	// HiddenPhotoIDs are the photos of PhotoIDs staff hid from the class.
+	HiddenPhotoIDs []string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Reply is one message in a submission's thread.
@@ -83,6 +87,7 @@ type Reply struct {
 	AuthorName string // the teacher's display name ("Mrs Khan"); empty for parents
 	Body       string
 	At         time.Time
+	Hidden     *Hidden // a parent's reply staff hid from the class
 }
 
 // SubmissionUpdate is what a parent sets on their submission: nil fields
@@ -108,6 +113,7 @@ type Photo struct {
 	Bytes        int
 	ThumbBytes   int
 	Promotion    PhotoConsent
+	Hidden       *Hidden // staff hid it from the class
 	CreatedAt    time.Time
 }
 

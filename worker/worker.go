@@ -50,6 +50,8 @@ type Deps struct {
 	// Devices holds parents' push tokens: pushes are sent to them, and
 	// tokens FCM rejects or gone stale are pruned.
 	Devices DeviceTokenStore
+	// StaffNotices records staff pushes sent and prunes staff tokens.
+	StaffNotices StaffNoticeStore
 
 	// Retention clocks and erasure chains.
 	Retention      content.Retention
@@ -147,6 +149,8 @@ func NewMux(d Deps) (*asynq.ServeMux, error) {
 		Log: log, Delay: d.ImportantFallback, Phones: phones})
 	mux.Handle(tasks.TypeInviteReminder, &InviteReminders{Imports: d.Imports, Roster: d.Roster, Ledger: d.Ledger,
 		Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, AppURL: d.AppURL})
+	mux.Handle(tasks.TypeNotifyStaff, &StaffNotifications{Roster: d.Roster, Store: d.StaffNotices, Assignments: d.Assignments,
+		Push: d.Push, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log})
 	digests := &ConversationDigests{Conversations: d.Conversations, Roster: d.Roster, Email: d.Email, Marks: d.DigestMarks,
 		Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL}
 	mux.HandleFunc(tasks.TypeConversationDigestTick, digests.Tick)

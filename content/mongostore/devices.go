@@ -33,9 +33,12 @@ type prefDoc struct {
 	Language string `bson:"language,omitempty"`
 }
 
+// deviceOwnerDoc names the one account holding a device: a parent
+// (parentId) or a member of staff (staffId), never both.
 type deviceOwnerDoc struct {
 	ID       string    `bson:"_id"` // device ID
-	ParentID string    `bson:"parentId"`
+	ParentID string    `bson:"parentId,omitempty"`
+	StaffID  string    `bson:"staffId,omitempty"`
 	LastSeen time.Time `bson:"lastSeen"`
 }
 
@@ -105,13 +108,19 @@ func (s *Store) PutDevice(ctx context.Context, parentID string, d content.Device
 	defer cancel()
 	var before deviceOwnerDoc
 	err := s.c(colDeviceOwners).FindOneAndUpdate(cctx, bson.D{{Key: "_id", Value: d.ID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "parentId", Value: parentID}, {Key: "lastSeen", Value: d.LastSeen}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "parentId", Value: parentID}, {Key: "lastSeen", Value: d.LastSeen}}},
+			{Key: "$unset", Value: bson.D{{Key: "staffId", Value: ""}}}},
 		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.Before)).Decode(&before)
 	if err != nil && content.ErrorCode(mapErr(err, "device")) != content.CodeNotFound {
 		return mapErr(err, "device")
 	}
 	if before.ParentID != "" && before.ParentID != parentID {
 		if err := s.unsetDevice(ctx, before.ParentID, d.ID); err != nil && content.ErrorCode(err) != content.CodeNotFound {
+			return err
+		}
+	}
+	if before.StaffID != "" {
+		if err := s.unsetStaffDevice(ctx, before.StaffID, d.ID); err != nil && content.ErrorCode(err) != content.CodeNotFound {
 			return err
 		}
 	}
@@ -202,6 +211,16 @@ func (s *Store) DropStaleDevices(ctx context.Context, cutoff time.Time) (int, er
 	}
 	n := 0
 	for _, o := range stale {
+		if o.StaffID != "" {
+			dropped, err := s.dropStaleStaffDevice(ctx, o, cutoff)
+			if err != nil {
+				return n, err
+			}
+			if dropped {
+				n++
+			}
+			continue
+		}
 		// Re-check on the parent: a refresh since the owner record was read
 		// moved lastSeen on, and then the device stays.
 		p, err := getByID[parentDevicesDoc](ctx, s, colParents, o.ParentID, "parent")

@@ -77,8 +77,42 @@ type staffDoc struct {
 	TrustAdmin   []string         `bson:"trustAdmin,omitempty"`
 	Operator     bool             `bson:"operator,omitempty"`
 	Sessions     []string         `bson:"sessions"`
-	LastActiveAt time.Time        `bson:"lastActiveAt,omitempty"`
-	CreatedAt    time.Time        `bson:"createdAt"`
+	// Devices are the staff app's push tokens by device ID, as on parents.
+	Devices      map[string]deviceDoc `bson:"devices,omitempty"`
+	WorkingHours *workingHoursDoc     `bson:"workingHours,omitempty"`
+	DigestOff    bool                 `bson:"digestOff,omitempty"`
+	LastActiveAt time.Time            `bson:"lastActiveAt,omitempty"`
+	CreatedAt    time.Time            `bson:"createdAt"`
+}
+
+// workingHoursDoc is a staff member's own working hours: minutes after
+// local midnight and the weekdays worked (0 = Sunday).
+type workingHoursDoc struct {
+	Start int   `bson:"start"`
+	End   int   `bson:"end"`
+	Days  []int `bson:"days"`
+}
+
+func toWorkingHoursDoc(w *content.WorkingHours) *workingHoursDoc {
+	if w == nil {
+		return nil
+	}
+	d := &workingHoursDoc{Start: w.StartMinute, End: w.EndMinute, Days: []int{}}
+	for _, day := range w.Days {
+		d.Days = append(d.Days, int(day))
+	}
+	return d
+}
+
+func (d *workingHoursDoc) toContent() *content.WorkingHours {
+	if d == nil {
+		return nil
+	}
+	w := &content.WorkingHours{StartMinute: d.Start, EndMinute: d.End}
+	for _, day := range d.Days {
+		w.Days = append(w.Days, time.Weekday(day))
+	}
+	return w
 }
 
 func toStaffDoc(s *content.Staff) staffDoc {
@@ -86,7 +120,8 @@ func toStaffDoc(s *content.Staff) staffDoc {
 		ID: s.ID, Email: s.Email, PasswordHash: s.PasswordHash, Title: s.Title,
 		FirstName: s.FirstName, LastName: s.LastName, TrustAdmin: s.TrustAdmin,
 		Operator: s.Operator, Sessions: nonNil(s.Sessions), LastActiveAt: s.LastActiveAt,
-		CreatedAt: s.CreatedAt, Schools: []schoolRolesDoc{},
+		CreatedAt: s.CreatedAt, Schools: []schoolRolesDoc{}, Devices: toDeviceDocs(s.Devices),
+		WorkingHours: toWorkingHoursDoc(s.WorkingHours), DigestOff: s.DigestOff,
 	}
 	for _, sr := range s.Schools {
 		d.Schools = append(d.Schools, schoolRolesDoc{SchoolID: sr.SchoolID, Roles: sr.Roles})
@@ -99,6 +134,7 @@ func (d *staffDoc) toContent() *content.Staff {
 		ID: d.ID, Email: d.Email, PasswordHash: d.PasswordHash, Title: d.Title,
 		FirstName: d.FirstName, LastName: d.LastName, TrustAdmin: d.TrustAdmin,
 		Operator: d.Operator, Sessions: d.Sessions, LastActiveAt: d.LastActiveAt, CreatedAt: d.CreatedAt,
+		Devices: devicesOf(d.Devices), WorkingHours: d.WorkingHours.toContent(), DigestOff: d.DigestOff,
 	}
 	for _, sr := range d.Schools {
 		s.Schools = append(s.Schools, content.SchoolRoles{SchoolID: sr.SchoolID, Roles: sr.Roles})

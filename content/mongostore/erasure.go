@@ -169,6 +169,7 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectStaff, area: "mongo:reset_tokens", coll: colResetTokens, field: "accountId"},
 	{kind: content.SubjectStaff, area: "mongo:staff_invitations", coll: colStaffInvitations, field: "staffId"},
 	{kind: content.SubjectStaff, area: "mongo:audit_ip", coll: colAudit, field: "actorId", unset: []string{"ip"}},
+	{kind: content.SubjectStaff, area: "mongo:device_owners", coll: eraseColDeviceOwners, field: "staffId"},
 	{kind: content.SubjectStaff, area: "mongo:conversation_staff", coll: colConversationStaff, field: "staffId"},
 	{kind: content.SubjectStaff, area: "mongo:staff", coll: colStaff, field: "_id"},
 
@@ -206,6 +207,7 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectSchool, area: "mongo:broadcasts", coll: colBroadcasts, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:broadcast_audience_chunks", coll: colBroadcastAudience, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:ledger", coll: colLedger, field: "schoolId"},
+	{kind: content.SubjectSchool, area: "mongo:staff_pushes", coll: colStaffPushes, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:sms_spend", coll: colSMSSpend, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:staff_roles", coll: colStaff, field: "schools.schoolId",
 		pull: bson.D{{Key: "schools", Value: bson.D{{Key: "schoolId", Value: "$id"}}}}},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
@@ -324,8 +325,10 @@ func (s *Store) SchoolExportData(ctx context.Context, schoolID string) (*content
 		return nil, nil, err
 	}
 	out.Submissions = make([]content.Submission, 0, len(subs))
+	// What staff hid from the class is the author's alone: it stays in
+	// their own export, not in the school's.
 	for _, d := range subs {
-		out.Submissions = append(out.Submissions, *d.toContent())
+		out.Submissions = append(out.Submissions, *d.toContent().ForOthers())
 	}
 	threads, err := findAll[conversationDoc](ctx, s, colConversations, bySchool, "conversations")
 	if err != nil {
@@ -348,6 +351,7 @@ func (s *Store) SchoolExportData(ctx context.Context, schoolID string) (*content
 		return nil, nil, err
 	}
 	out.Photos = make([]content.Photo, 0, len(photos))
+	photos = slices.DeleteFunc(photos, func(d *photoDoc) bool { return d.Hidden != nil })
 	for _, d := range photos {
 		out.Photos = append(out.Photos, *d.toContent())
 	}

@@ -37,13 +37,14 @@ type photoDoc struct {
 	Bytes        int             `bson:"bytes"`
 	ThumbBytes   int             `bson:"thumbBytes"`
 	Promotion    photoConsentDoc `bson:"promotion"`
+	Hidden       *hiddenDoc      `bson:"hidden,omitempty"`
 	CreatedAt    time.Time       `bson:"createdAt"`
 }
 
 func (d *photoDoc) toContent() *content.Photo {
 	return &content.Photo{ID: d.ID, SubmissionID: d.SubmissionID, SchoolID: d.SchoolID, ChildID: d.ChildID,
 		ParentID: d.ParentID, ContentType: d.ContentType, SourceFormat: d.SourceFormat, Width: d.Width, Height: d.Height,
-		Bytes: d.Bytes, ThumbBytes: d.ThumbBytes, CreatedAt: d.CreatedAt,
+		Bytes: d.Bytes, ThumbBytes: d.ThumbBytes, CreatedAt: d.CreatedAt, Hidden: d.Hidden.toContent(),
 		Promotion: content.PhotoConsent{Granted: d.Promotion.Granted, By: d.Promotion.By, At: d.Promotion.At}}
 }
 

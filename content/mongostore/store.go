@@ -60,6 +60,7 @@ var Collections = []string{
 	colFeed, colAssignments, colActivities, colDeviceOwners,
 	colImports, colImportRows, colFamilyInvites,
 	colSubmissions, colSubmissionIndex, colPhotos, colAwards, colEngagement,
+	colStaffPushes,
 	photoBucket + ".files", photoBucket + ".chunks",
 	colErasures,
 	colExports, exportBucket + ".files", exportBucket + ".chunks",

@@ -17,12 +17,33 @@ var _ content.Submissions = (*Store)(nil)
 // a teacher's list is lookups by _id, not a scan.
 
 type replyDoc struct {
-	ID         string    `bson:"id"`
-	AuthorKind string    `bson:"authorKind"`
-	AuthorID   string    `bson:"authorId"`
-	AuthorName string    `bson:"authorName,omitempty"`
-	Body       string    `bson:"body"`
-	At         time.Time `bson:"at"`
+	ID         string     `bson:"id"`
+	AuthorKind string     `bson:"authorKind"`
+	AuthorID   string     `bson:"authorId"`
+	AuthorName string     `bson:"authorName,omitempty"`
+	Body       string     `bson:"body"`
+	At         time.Time  `bson:"at"`
+	Hidden     *hiddenDoc `bson:"hidden,omitempty"`
+}
+
+// hiddenDoc records staff hiding a parent's content from the class.
+type hiddenDoc struct {
+	By string    `bson:"by"`
+	At time.Time `bson:"at"`
+}
+
+func toHiddenDoc(h *content.Hidden) *hiddenDoc {
+	if h == nil {
+		return nil
+	}
+	return &hiddenDoc{By: h.By, At: h.At.UTC()}
+}
+
+func (d *hiddenDoc) toContent() *content.Hidden {
+	if d == nil {
+		return nil
+	}
+	return &content.Hidden{By: d.By, At: d.At}
 }
 
 type submissionDoc struct {
@@ -36,17 +57,21 @@ type submissionDoc struct {
 	Comment      string     `bson:"comment"`
 	PhotoIDs     []string   `bson:"photoIds"`
 	Replies      []replyDoc `bson:"replies"`
-	CreatedAt    time.Time  `bson:"createdAt"`
-	UpdatedAt    time.Time  `bson:"updatedAt"`
+	// CommentHidden and HiddenPhotoIDs: what staff hid from the class.
+	CommentHidden  *hiddenDoc `bson:"commentHidden,omitempty"`
+	HiddenPhotoIDs []string   `bson:"hiddenPhotoIds,omitempty"`
+	CreatedAt      time.Time  `bson:"createdAt"`
+	UpdatedAt      time.Time  `bson:"updatedAt"`
 }
 
 func (d *submissionDoc) toContent() *content.Submission {
 	s := &content.Submission{ID: d.ID, SchoolID: d.SchoolID, AssignmentID: d.AssignmentID, ChildID: d.ChildID,
 		ParentID: d.ParentID, Done: d.Done, Rating: d.Rating, Comment: d.Comment, PhotoIDs: d.PhotoIDs,
+		CommentHidden: d.CommentHidden.toContent(), HiddenPhotoIDs: d.HiddenPhotoIDs,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 	for _, r := range d.Replies {
 		s.Replies = append(s.Replies, content.Reply{ID: r.ID, AuthorKind: content.AccountKind(r.AuthorKind), AuthorID: r.AuthorID,
-			AuthorName: r.AuthorName, Body: r.Body, At: r.At})
+			AuthorName: r.AuthorName, Body: r.Body, At: r.At, Hidden: r.Hidden.toContent()})
 	}
 	return s
 }

@@ -102,6 +102,8 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Assignments:       st.Store,
 		ParentFeed:        st.Store,
 		Devices:           st.Store,
+		StaffSettings:     st.Store,
+		Moderation:        st.Store,
 		Retention:         st.Store,
 		Erasures:          st.Store,
 		Exports:           st.Store,

@@ -22,7 +22,8 @@ import (
 // to the FCM and Twilio fakes:
 //
 //  1. a parent with the app writes to the class teacher; the teacher's
-//     inbox lists it unread and GET /v1/me counts it;
+//     device gets one push (no words of the message), the inbox lists it
+//     unread and GET /v1/me counts it;
 //  2. the teacher's reply reaches the parent as exactly one push, which
 //     names the class only: no text of the message, no names;
 //  3. a signed Twilio text from a parent without the app lands in a new
@@ -152,6 +153,10 @@ func TestConversationJourney(t *testing.T) {
 	teacher := login(map[string]string{"email": "teacher@conv.test", "password": password})
 	p1 := login(map[string]string{"phone": "+447911200001", "password": password})
 	call("POST", "/v1/me/devices", map[string]any{"platform": "android", "token": "fcm-token-p1"}, p1, http.StatusCreated)
+	// The teacher's phone, pushed at any hour (working hours every day).
+	call("POST", "/v1/me/devices", map[string]any{"platform": "ios", "token": "fcm-token-teacher"}, teacher, http.StatusCreated)
+	call("PUT", "/v1/me/staff-settings", map[string]any{"email_digest": true, "working_hours": map[string]any{"start": "00:00", "end": "23:59",
+		"days": []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}}}, teacher, http.StatusOK)
 
 	// 1. The parent writes; the teacher's inbox has it unread.
 	var started conv
@@ -166,6 +171,13 @@ func TestConversationJourney(t *testing.T) {
 	must(json.Unmarshal(call("GET", "/v1/me", nil, teacher, http.StatusOK), &me))
 	if me.Unread != 1 {
 		t.Fatalf("teacher's unread count %d, want 1", me.Unread)
+	}
+	// The teacher's device gets one push, with no words of the message.
+	waitFor(t, "the teacher's push", func() bool { return fc.SentTo("fcm-token-teacher") >= 1 })
+	for _, m := range fc.Accepted() {
+		if m.Token == "fcm-token-teacher" && (strings.Contains(m.Title+m.Body, "jumper") || strings.Contains(m.Title+m.Body, "Efa")) {
+			t.Errorf("the teacher's push carries the message or a name: %q %q", m.Title, m.Body)
+		}
 	}
 	call("GET", "/v1/schools/sch_c/conversations/"+started.ID, nil, teacher, http.StatusOK)
 
@@ -246,6 +258,11 @@ func TestConversationJourney(t *testing.T) {
 	}
 	if n := fc.SentTo("fcm-token-p1"); n != 1 {
 		t.Errorf("%d pushes to the first parent, want 1", n)
+	}
+	// The teacher was pushed once per parent message: the app message and the text.
+	waitFor(t, "the teacher's push for the text", func() bool { return fc.SentTo("fcm-token-teacher") >= 2 })
+	if n := fc.SentTo("fcm-token-teacher"); n != 2 {
+		t.Errorf("%d pushes to the teacher, want 2", n)
 	}
 	t.Logf("conversation journey: FCM accepted %d, Twilio accepted %d", len(fc.Accepted()), len(tw.Accepted()))
 }

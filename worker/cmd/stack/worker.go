@@ -52,9 +52,10 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 		Log:          log.With("component", "worker"),
 		Imports:      st.Store,
 
-		Devices:     st.Store,
-		Assignments: st.Store,
-		Feed:        st.Store,
+		Devices:      st.Store,
+		StaffNotices: st.Store,
+		Assignments:  st.Store,
+		Feed:         st.Store,
 
 		Retention:      st.Store,
 		ErasureRecords: st.Store,
