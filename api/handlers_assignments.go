@@ -23,6 +23,7 @@ type assignmentRequest struct {
 	ChildIDs    *[]string `json:"child_ids"`
 	ReleaseAt   *string   `json:"release_at"`
 	DueAt       *string   `json:"due_at"`
+	DueDate     *string   `json:"due_date"`
 }
 
 type assignedActivityDTO struct {
@@ -44,17 +45,20 @@ type assignmentDTO struct {
 	TeacherName string                `json:"teacher_name"`
 	ReleaseAt   time.Time             `json:"release_at"`
 	DueAt       time.Time             `json:"due_at"`
+	DueDate     string                `json:"due_date"`
 	State       string                `json:"state"`
 	ReleasedAt  *time.Time            `json:"released_at,omitempty"`
 	CreatedAt   time.Time             `json:"created_at"`
 }
 
-// toAssignmentDTO shows built-in activities' titles in lang (the school's
-// language, for its staff).
-func (s *server) toAssignmentDTO(a *content.Assignment, lang string) assignmentDTO {
+// toAssignmentDTO shows built-in activities' titles in the school's
+// language, for its staff, and the due date as a day at the school.
+func (s *server) toAssignmentDTO(a *content.Assignment, sc *content.School) assignmentDTO {
+	lang := sc.Language
 	d := assignmentDTO{ID: a.ID, SchoolID: a.SchoolID, ClassID: a.ClassID, ChildIDs: orEmpty(a.ChildIDs),
 		WholeClass: len(a.ChildIDs) == 0, SetBy: a.SetBy, TeacherName: a.TeacherName, ReleaseAt: a.ReleaseAt,
-		DueAt: a.DueAt, State: string(a.State), CreatedAt: a.CreatedAt, Activities: []assignedActivityDTO{}}
+		DueAt: a.DueAt, DueDate: content.DueDate(a.DueAt, schoolLocation(sc)), State: string(a.State),
+		CreatedAt: a.CreatedAt, Activities: []assignedActivityDTO{}}
 	for _, x := range a.Activities {
 		d.Activities = append(d.Activities, assignedActivityDTO{ID: x.ID, Title: s.activityTitle(x.ID, x.Title, lang), Kind: string(x.Kind),
 			Subject: string(x.Subject), Minutes: x.Minutes})
@@ -186,17 +190,66 @@ func (s *server) applyAssignment(ctx context.Context, sc *content.School, cl *co
 	} else if create {
 		a.ReleaseAt = now.UTC().Truncate(time.Second)
 	}
-	if req.DueAt != nil {
-		if t, ok := parseTime("due_at", req.DueAt); ok {
-			a.DueAt = t
-		}
-	} else if create {
-		fe.Add("due_at", "required")
-	}
+	s.applyDue(sc, a, req, create, fe)
 	if _, bad := fe["due_at"]; !bad && !a.DueAt.IsZero() && !a.DueAt.After(a.ReleaseAt) {
-		fe.Add("due_at", "must be after the release time")
+		fe.Add(dueField(req), "must be after the release time")
 	}
 	return fe.Err()
+}
+
+// dueField is the field the request gave the due date in.
+func dueField(req assignmentRequest) string {
+	if req.DueDate != nil && req.DueAt == nil {
+		return "due_date"
+	}
+	return "due_at"
+}
+
+// applyDue sets a's due time from due_at (a time) or due_date (a day at the
+// school, due by its end), refusing a due date in the past: the day before
+// it, families that have sent nothing back are reminded (worker
+// DueReminders), which a past date would make meaningless.
+func (s *server) applyDue(sc *content.School, a *content.Assignment, req assignmentRequest, create bool, fe content.FieldErrors) {
+	now := s.Clock.Now()
+	loc := schoolLocation(sc)
+	switch {
+	case req.DueAt != nil && req.DueDate != nil:
+		fe.Add("due_date", "give due_at or due_date, not both")
+	case req.DueDate != nil:
+		d, err := time.ParseInLocation(time.DateOnly, *req.DueDate, loc)
+		if err != nil {
+			fe.Add("due_date", "must be a date, e.g. 2026-11-09")
+			return
+		}
+		if *req.DueDate < now.In(loc).Format(time.DateOnly) {
+			fe.Add("due_date", "must not be in the past")
+			return
+		}
+		a.DueAt = time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 59, 0, loc).UTC()
+	case req.DueAt != nil:
+		t, err := time.Parse(time.RFC3339, *req.DueAt)
+		if err != nil {
+			fe.Add("due_at", "must be an RFC 3339 time, e.g. 2026-11-02T15:30:00Z")
+			return
+		}
+		t = t.UTC().Truncate(time.Second)
+		if !t.After(now) {
+			fe.Add("due_at", "must not be in the past")
+			return
+		}
+		a.DueAt = t
+	case create:
+		fe.Add("due_at", "required (or due_date)")
+	}
+}
+
+// schoolLocation is the school's time zone (UTC if it cannot be read).
+func schoolLocation(sc *content.School) *time.Location {
+	loc, err := time.LoadLocation(sc.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // translatedTitles is a built-in activity's title in each message language
@@ -258,7 +311,7 @@ func (s *server) createAssignment() fiber.Handler {
 			}
 			return err
 		}
-		return c.Status(fiber.StatusCreated).JSON(s.toAssignmentDTO(a, sc.Language))
+		return c.Status(fiber.StatusCreated).JSON(s.toAssignmentDTO(a, sc))
 	}
 }
 
@@ -274,15 +327,14 @@ func (s *server) listAssignments() fiber.Handler {
 		}
 		out := listDTO[assignmentDTO]{Items: make([]assignmentDTO, 0, len(as))}
 		for _, a := range as {
-			out.Items = append(out.Items, s.toAssignmentDTO(a, sc.Language))
+			out.Items = append(out.Items, s.toAssignmentDTO(a, sc))
 		}
 		return c.JSON(out)
 	}
 }
 
-// scheduledAssignment loads :assignmentId of the class, refusing changes
-// once it is released or withdrawn, or its release time has come.
-func (s *server) scheduledAssignment(c *fiber.Ctx) (*content.School, *content.Class, *content.Assignment, error) {
+// classAssignment loads :assignmentId of the class.
+func (s *server) classAssignment(c *fiber.Ctx) (*content.School, *content.Class, *content.Assignment, error) {
 	sc, cl, err := s.assignmentClass(c)
 	if err != nil {
 		return nil, nil, nil, err
@@ -293,20 +345,77 @@ func (s *server) scheduledAssignment(c *fiber.Ctx) (*content.School, *content.Cl
 	} else if err != nil {
 		return nil, nil, nil, err
 	}
+	return sc, cl, a, nil
+}
+
+// stillScheduled refuses changes once a is released or withdrawn, or its
+// release time has come (only its due date may then move).
+func (s *server) stillScheduled(a *content.Assignment) error {
 	if a.State != content.AssignmentScheduled || !s.Clock.Now().Before(a.ReleaseAt) {
-		return nil, nil, nil, content.Errorf(content.CodeConflict, "the assignment has been released or withdrawn; it can no longer change")
+		return content.Errorf(content.CodeConflict, "the assignment has been released or withdrawn; only a released assignment's due date can change")
+	}
+	return nil
+}
+
+// scheduledAssignment loads :assignmentId of the class, refusing changes
+// once it is released or withdrawn, or its release time has come.
+func (s *server) scheduledAssignment(c *fiber.Ctx) (*content.School, *content.Class, *content.Assignment, error) {
+	sc, cl, a, err := s.classAssignment(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := s.stillScheduled(a); err != nil {
+		return nil, nil, nil, err
 	}
 	return sc, cl, a, nil
 }
 
+// moveReleasedDue moves a released assignment's due date (nothing else of
+// it can change): stored first, then the feed items are rewritten by a
+// queued task; the reminder follows the stored date by itself (it is
+// keyed by the due time, and a reminder already sent for the old day is
+// not sent again for it).
+func (s *server) moveReleasedDue(c *fiber.Ctx, sc *content.School, a *content.Assignment, req assignmentRequest) error {
+	fe := content.FieldErrors{}
+	was := a.DueAt
+	s.applyDue(sc, a, req, false, fe)
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	a.UpdatedAt = s.Clock.Now()
+	if !a.DueAt.Equal(was) {
+		if err := s.Assignments.SetAssignmentDue(ctx, a.ID, was, a.DueAt, a.UpdatedAt); err != nil {
+			return err
+		}
+		task, err := tasks.NewRefreshAssignmentFeed(a.ID, a.DueAt)
+		if err != nil {
+			return err
+		}
+		if err := tasks.Enqueue(ctx, s.Tasks, task); err != nil {
+			// The due date is stored and the reminder follows it; only the
+			// feed shows the old date until the next move.
+			s.Log.Error("queue feed refresh failed", "request_id", requestID(c), "assignment_id", a.ID, "err", err)
+		}
+	}
+	return c.JSON(s.toAssignmentDTO(a, sc))
+}
+
 func (s *server) patchAssignment() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, cl, a, err := s.scheduledAssignment(c)
+		sc, cl, a, err := s.classAssignment(c)
 		if err != nil {
 			return err
 		}
 		var req assignmentRequest
 		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		if a.State == content.AssignmentReleased && req.ActivityIDs == nil && req.ChildIDs == nil && req.ReleaseAt == nil &&
+			(req.DueAt != nil || req.DueDate != nil) {
+			return s.moveReleasedDue(c, sc, a, req)
+		}
+		if err := s.stillScheduled(a); err != nil {
 			return err
 		}
 		ctx := c.UserContext()
@@ -326,7 +435,7 @@ func (s *server) patchAssignment() fiber.Handler {
 		if err := s.Assignments.UpdateScheduledAssignment(ctx, a, was); err != nil {
 			return err
 		}
-		return c.JSON(s.toAssignmentDTO(a, sc.Language))
+		return c.JSON(s.toAssignmentDTO(a, sc))
 	}
 }
 

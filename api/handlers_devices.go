@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -115,6 +116,8 @@ type preferencesDTO struct {
 	Replies    preferenceDTO `json:"replies"`
 	Awards     preferenceDTO `json:"awards"`
 	News       preferenceDTO `json:"news"`
+	// Digest: non-urgent pushes wait for one daily summary push.
+	Digest bool `json:"digest"`
 }
 
 func (d *preferencesDTO) byCategory() map[string]*preferenceDTO {
@@ -122,8 +125,8 @@ func (d *preferencesDTO) byCategory() map[string]*preferenceDTO {
 		content.CategoryAwards: &d.Awards, content.CategoryNews: &d.News}
 }
 
-func toPreferencesDTO(prefs map[string]content.ChannelPreference) preferencesDTO {
-	var out preferencesDTO
+func toPreferencesDTO(prefs map[string]content.ChannelPreference, digest bool) preferencesDTO {
+	out := preferencesDTO{Digest: digest}
 	for cat, d := range out.byCategory() {
 		p := prefs[cat]
 		d.Channel = p.Channel
@@ -140,13 +143,17 @@ func toPreferencesDTO(prefs map[string]content.ChannelPreference) preferencesDTO
 
 func (s *server) getPreferences() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		return c.JSON(toPreferencesDTO(principal(c).Parent.Preferences))
+		p := principal(c).Parent
+		return c.JSON(toPreferencesDTO(p.Preferences, p.Digest))
 	}
 }
 
 // putPreferences replaces every category's preference. SMS needs a mobile
 // number and email an address on the account, so a choice that could
-// never be honoured is refused rather than silently ignored.
+// never be honoured is refused rather than silently ignored. The digest
+// needs content.DigestMinChildren linked children (it bundles what is
+// sent about several); left out, it stays as it is, so an app that does
+// not know it yet never turns it off.
 func (s *server) putPreferences() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req struct {
@@ -154,6 +161,7 @@ func (s *server) putPreferences() fiber.Handler {
 			Replies    *preferenceDTO `json:"replies"`
 			Awards     *preferenceDTO `json:"awards"`
 			News       *preferenceDTO `json:"news"`
+			Digest     *bool          `json:"digest"`
 		}
 		if err := decodeJSON(c, &req); err != nil {
 			return err
@@ -198,9 +206,17 @@ func (s *server) putPreferences() fiber.Handler {
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		if err := s.Devices.SetPreferences(c.UserContext(), p.ID, prefs); err != nil {
+		digest := p.Digest
+		if req.Digest != nil {
+			digest = *req.Digest
+		}
+		if req.Digest != nil && *req.Digest && p.LinkedChildren() < content.DigestMinChildren {
+			return &content.Error{Code: content.CodeUnprocessable, Message: "the daily digest is for families with several children",
+				Fields: map[string]string{"digest": fmt.Sprintf("needs at least %d linked children", content.DigestMinChildren)}}
+		}
+		if err := s.Devices.SetPreferences(c.UserContext(), p.ID, prefs, digest); err != nil {
 			return err
 		}
-		return c.JSON(toPreferencesDTO(prefs))
+		return c.JSON(toPreferencesDTO(prefs, digest))
 	}
 }

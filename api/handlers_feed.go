@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ type feedItemDTO struct {
 	AssignmentID string           `json:"assignment_id,omitempty"`
 	Activity     *feedActivityDTO `json:"activity,omitempty"`
 	DueAt        *time.Time       `json:"due_at,omitempty"`
+	DueDate      string           `json:"due_date,omitempty"` // the day due_at falls on at the school
 	TeacherName  string           `json:"teacher_name,omitempty"`
 	AwardID      string           `json:"award_id,omitempty"`
 	Title        string           `json:"title"`
@@ -59,7 +61,8 @@ type feedPageDTO struct {
 	NextCursor string        `json:"next_cursor,omitempty"`
 }
 
-func toFeedItemDTO(i *content.FeedItem) feedItemDTO {
+// toFeedItemDTO draws i; loc is the school's zone, for the due date.
+func toFeedItemDTO(i *content.FeedItem, loc *time.Location) feedItemDTO {
 	d := feedItemDTO{ID: i.ID, Kind: string(i.Kind), At: i.At, State: string(i.State()), Title: i.Title,
 		TeacherName: i.TeacherName, ReplyCount: i.ReplyCount(), Comment: i.Comment}
 	if i.Kind == content.FeedActivity {
@@ -73,6 +76,7 @@ func toFeedItemDTO(i *content.FeedItem) feedItemDTO {
 	if !i.DueAt.IsZero() {
 		due := i.DueAt
 		d.DueAt = &due
+		d.DueDate = content.DueDate(due, loc)
 	}
 	if i.Rating > 0 {
 		r := i.Rating
@@ -160,7 +164,13 @@ func (s *server) childFeed() fiber.Handler {
 		}
 		out := feedPageDTO{Items: make([]feedItemDTO, 0, len(items))}
 		lang := ""
+		var loc *time.Location
 		for _, it := range items {
+			if loc == nil && !it.DueAt.IsZero() {
+				if loc, err = s.childZone(c.UserContext(), childID); err != nil {
+					return err
+				}
+			}
 			r := it.ForReader(readerID, share)
 			if r.Kind == content.FeedActivity {
 				if lang == "" {
@@ -169,7 +179,7 @@ func (s *server) childFeed() fiber.Handler {
 				// A built-in activity reads in the reader's language.
 				r.Title = s.activityTitle(r.ActivityID, r.Title, lang)
 			}
-			out.Items = append(out.Items, toFeedItemDTO(r))
+			out.Items = append(out.Items, toFeedItemDTO(r, loc))
 		}
 		if next > 0 {
 			out.NextCursor = feedCursorPrefix + strconv.FormatInt(next, 10)
@@ -258,4 +268,18 @@ func (s *server) markFeedItemSeen() fiber.Handler {
 		}
 		return c.SendStatus(fiber.StatusNoContent)
 	}
+}
+
+// childZone is the time zone of the child's school (read only when a page
+// has an item with a due date).
+func (s *server) childZone(ctx context.Context, childID string) (*time.Location, error) {
+	k, err := s.Roster.Child(ctx, childID)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := s.Roster.School(ctx, k.SchoolID)
+	if err != nil {
+		return nil, err
+	}
+	return schoolLocation(sc), nil
 }

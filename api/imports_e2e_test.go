@@ -63,7 +63,8 @@ func newInviteWorker(t *testing.T, h *harness) *inviteWorker {
 		Settings: worker.Settings{AppURL: h.deps.AppURL, SMSSenderKey: ratelimit.SenderKey("twilio", "e2e"),
 			SMSRate: ratelimit.Rate{PerSecond: 1000, Burst: 1}, SMSPrice: 4},
 		Messages: worker.NewMessageMetrics(prometheus.NewRegistry()), Imports: h.store,
-		Assignments: h.store, Feed: h.store, Devices: h.store, StaffNotices: h.store, Retention: h.store, ErasureRecords: h.store,
+		Assignments: h.store, Feed: h.store, Submissions: h.store, Digests: h.store, Devices: h.store, StaffNotices: h.store,
+		Retention: h.store, ErasureRecords: h.store,
 		ErasureAreas: h.store, Audit: h.store, Exports: h.store, Invited: h.store, ExpiredExports: h.store,
 		Conversations: h.store, DigestMarks: h.store})
 	if err != nil {

@@ -87,6 +87,13 @@ type Assignments interface {
 	StartRelease(ctx context.Context, id string, releaseAt, at time.Time) (bool, error)
 	// AssignmentsOfClass lists a class's assignments, newest release first.
 	AssignmentsOfClass(ctx context.Context, classID string) ([]*Assignment, error)
+	// SetAssignmentDue moves a released assignment's due date from was
+	// (what the caller read) to dueAt: CodeConflict if it is not released
+	// or its due date changed meanwhile.
+	SetAssignmentDue(ctx context.Context, id string, was, dueAt, at time.Time) error
+	// ReleasedAssignmentsDue lists released assignments due in [from, to),
+	// for the due-date reminder sweep.
+	ReleasedAssignmentsDue(ctx context.Context, from, to time.Time) ([]*Assignment, error)
 }
 
 // Activities stores school-authored activities (the built-in library is

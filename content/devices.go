@@ -94,8 +94,9 @@ type Devices interface {
 	// DropStaleDevices removes every device last seen before cutoff and
 	// returns how many went.
 	DropStaleDevices(ctx context.Context, cutoff time.Time) (int, error)
-	// SetPreferences replaces the parent's notification preferences.
-	SetPreferences(ctx context.Context, parentID string, prefs map[string]ChannelPreference) error
+	// SetPreferences replaces the parent's notification preferences and
+	// digest choice.
+	SetPreferences(ctx context.Context, parentID string, prefs map[string]ChannelPreference, digest bool) error
 }
 
 // MessageLanguage is the language a message of the category should be

@@ -291,6 +291,7 @@ type ParentContact struct {
 	State    ParentState
 	Devices  int                          // app installations that can take a push
 	Prefs    map[string]ChannelPreference // by category
+	Digest   bool                         // non-urgent pushes wait for the daily digest
 }
 
 // ChildLink is the parent-side copy of a parent↔child link, with what the
@@ -328,6 +329,12 @@ type Parent struct {
 	Consents     []Consent
 	Devices      []Device                     // push tokens, by Device.ID
 	Preferences  map[string]ChannelPreference // by category
+	// Digest: the parent takes one daily push summarising non-urgent
+	// messages instead of a push for each (only with two or more children).
+	// DigestHeld lists, per digest day (YYYY-MM-DD), the broadcasts whose
+	// push waits for that day's digest.
+	Digest       bool
+	DigestHeld   map[string][]string
 	LastActiveAt time.Time
 	WarnedAt     time.Time // inactivity notice sent (state warned)
 	ClosedAt     time.Time

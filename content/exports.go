@@ -87,6 +87,7 @@ type ExportParent struct {
 	Consents    []Consent
 	Devices     []ExportDevice
 	Preferences map[string]ChannelPreference
+	Digest      bool // the daily digest chosen
 	LastActive  time.Time
 	CreatedAt   time.Time
 }

@@ -98,6 +98,22 @@ var arabic = language{
 			PushTitle: "بياناتك جاهزة",
 			PushBody:  "اضغط لتنزيل بياناتك من Hometime.",
 		},
+		TemplateDueReminder: {
+			SMS:     "Hometime: موعد تسليم {{.ActivityTitle}} لطفلك {{.ChildFirstName}} في {{.SchoolName}} غداً. افتح التطبيق.",
+			Subject: "موعد التسليم غداً: {{.ActivityTitle}}",
+			Body: "حددت {{.SchoolName}} النشاط {{.ActivityTitle}} لطفلك {{.ChildFirstName}}، وموعد تسليمه غداً.\n\n" +
+				"إذا أنجزتماه معاً، افتح تطبيق Hometime لتخبر المعلم كيف سار.",
+			PushTitle: "موعد التسليم غداً لـ {{.ChildFirstName}}",
+			PushBody:  "{{.ActivityTitle}}",
+		},
+		TemplateDigest: {
+			SMS:     "جديد اليوم على Hometime لـ {{.ChildFirstName}}: {{.ItemCount}}. افتح التطبيق لمشاهدته.",
+			Subject: "جديد اليوم لـ {{.ChildFirstName}}: {{.ItemCount}}",
+			Body: "جديد اليوم على Hometime لـ {{.ChildFirstName}}: {{.ItemCount}}.\n\n" +
+				"افتح تطبيق Hometime لمشاهدته.",
+			PushTitle: "اليوم على Hometime",
+			PushBody:  "جديد لـ {{.ChildFirstName}}: {{.ItemCount}}. اضغط للمشاهدة.",
+		},
 		TemplateChildLeft: {
 			SMS:     "غادر طفلك {{.ChildFirstName}} مدرسة {{.SchoolName}}. ستبقى أنشطته السابقة في Hometime لمدة 90 يوماً. يمكنك إغلاق حسابك من الإعدادات.",
 			Subject: "غادر طفلك {{.ChildFirstName}} مدرسة {{.SchoolName}}",

@@ -97,6 +97,22 @@ var welsh = language{
 			PushTitle: "Mae eich data yn barod",
 			PushBody:  "Tapiwch i lawrlwytho eich data Hometime.",
 		},
+		TemplateDueReminder: {
+			SMS:     "Hometime: mae {{.ActivityTitle}} i {{.ChildFirstName}} gan {{.SchoolName}} i fod yfory. Agorwch yr ap.",
+			Subject: "I fod yfory: {{.ActivityTitle}}",
+			Body: "Gosododd {{.SchoolName}} {{.ActivityTitle}} i {{.ChildFirstName}}, ac mae i fod yfory.\n\n" +
+				"Os ydych chi wedi'i wneud gyda'ch gilydd, agorwch ap Hometime i ddweud wrth yr athro sut aeth hi.",
+			PushTitle: "I fod yfory i {{.ChildFirstName}}",
+			PushBody:  "{{.ActivityTitle}}",
+		},
+		TemplateDigest: {
+			SMS:     "Newydd ar Hometime heddiw i {{.ChildFirstName}}: {{.ItemCount}}. Agorwch yr ap i'w gweld.",
+			Subject: "Newydd heddiw i {{.ChildFirstName}}: {{.ItemCount}}",
+			Body: "Newydd ar Hometime heddiw i {{.ChildFirstName}}: {{.ItemCount}}.\n\n" +
+				"Agorwch ap Hometime i'w gweld.",
+			PushTitle: "Heddiw ar Hometime",
+			PushBody:  "Newydd i {{.ChildFirstName}}: {{.ItemCount}}. Tapiwch i'w gweld.",
+		},
 		TemplateChildLeft: {
 			SMS:     "Mae {{.ChildFirstName}} wedi gadael {{.SchoolName}}. Bydd gwaith blaenorol ar gael am 90 diwrnod. Gallwch gau'ch cyfrif yn y Gosodiadau.",
 			Subject: "Mae {{.ChildFirstName}} wedi gadael {{.SchoolName}}",

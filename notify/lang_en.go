@@ -97,6 +97,22 @@ var english = language{
 			PushTitle: "Your data is ready",
 			PushBody:  "Tap to download your Hometime data.",
 		},
+		TemplateDueReminder: {
+			SMS:     "Hometime: {{.ActivityTitle}} for {{.ChildFirstName}} from {{.SchoolName}} is due tomorrow. Open the app.",
+			Subject: "Due tomorrow: {{.ActivityTitle}}",
+			Body: "{{.SchoolName}} set {{.ActivityTitle}} for {{.ChildFirstName}}, and it is due tomorrow.\n\n" +
+				"If you have done it together, open the Hometime app to let the teacher know how it went.",
+			PushTitle: "Due tomorrow for {{.ChildFirstName}}",
+			PushBody:  "{{.ActivityTitle}}",
+		},
+		TemplateDigest: {
+			SMS:     "New on Hometime today for {{.ChildFirstName}}: {{.ItemCount}}. Open the app to see them.",
+			Subject: "New today for {{.ChildFirstName}}: {{.ItemCount}}",
+			Body: "New on Hometime today for {{.ChildFirstName}}: {{.ItemCount}}.\n\n" +
+				"Open the Hometime app to see them.",
+			PushTitle: "Today on Hometime",
+			PushBody:  "New for {{.ChildFirstName}}: {{.ItemCount}}. Tap to see them.",
+		},
 		TemplateChildLeft: {
 			SMS:     "{{.ChildFirstName}} has left {{.SchoolName}}. Their past activities stay in Hometime for 90 days. Close your account any time in Settings.",
 			Subject: "{{.ChildFirstName}} has left {{.SchoolName}}",

@@ -96,6 +96,22 @@ var spanish = language{
 			PushTitle: "Sus datos están listos",
 			PushBody:  "Toque para descargar sus datos de Hometime.",
 		},
+		TemplateDueReminder: {
+			SMS:     "Hometime: {{.ActivityTitle}} de {{.ChildFirstName}} ({{.SchoolName}}) vence mañana. Abra la aplicación.",
+			Subject: "Vence mañana: {{.ActivityTitle}}",
+			Body: "{{.SchoolName}} asignó {{.ActivityTitle}} a {{.ChildFirstName}} y vence mañana.\n\n" +
+				"Si ya lo han hecho juntos, abra la aplicación Hometime para contarle al profesor cómo fue.",
+			PushTitle: "Vence mañana para {{.ChildFirstName}}",
+			PushBody:  "{{.ActivityTitle}}",
+		},
+		TemplateDigest: {
+			SMS:     "Novedades de hoy en Hometime para {{.ChildFirstName}}: {{.ItemCount}}. Abra la aplicación para verlas.",
+			Subject: "Novedades de hoy para {{.ChildFirstName}}: {{.ItemCount}}",
+			Body: "Novedades de hoy en Hometime para {{.ChildFirstName}}: {{.ItemCount}}.\n\n" +
+				"Abra la aplicación Hometime para verlas.",
+			PushTitle: "Hoy en Hometime",
+			PushBody:  "Novedades para {{.ChildFirstName}}: {{.ItemCount}}. Toque para verlas.",
+		},
 		TemplateChildLeft: {
 			SMS:     "{{.ChildFirstName}} ya no está en {{.SchoolName}}. Sus actividades anteriores seguirán en Hometime 90 días. Puede cerrar su cuenta en Ajustes.",
 			Subject: "{{.ChildFirstName}} ya no está en {{.SchoolName}}",

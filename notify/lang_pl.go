@@ -98,6 +98,22 @@ var polish = language{
 			PushTitle: "Dane są gotowe",
 			PushBody:  "Dotknij, aby pobrać kopię danych z Hometime.",
 		},
+		TemplateDueReminder: {
+			SMS:     "Hometime: termin {{.ActivityTitle}} dla {{.ChildFirstName}} ({{.SchoolName}}) mija jutro. Otwórz aplikację.",
+			Subject: "Termin mija jutro: {{.ActivityTitle}}",
+			Body: "Szkoła {{.SchoolName}} zadała {{.ActivityTitle}} dla {{.ChildFirstName}}, a termin mija jutro.\n\n" +
+				"Jeśli zrobili to Państwo razem, prosimy otworzyć aplikację Hometime i dać znać nauczycielowi, jak poszło.",
+			PushTitle: "Termin mija jutro: {{.ChildFirstName}}",
+			PushBody:  "{{.ActivityTitle}}",
+		},
+		TemplateDigest: {
+			SMS:     "Nowe dziś w Hometime dla {{.ChildFirstName}}: {{.ItemCount}}. Otwórz aplikację, aby zobaczyć.",
+			Subject: "Nowe dziś dla {{.ChildFirstName}}: {{.ItemCount}}",
+			Body: "Nowe dziś w Hometime dla {{.ChildFirstName}}: {{.ItemCount}}.\n\n" +
+				"Otwórz aplikację Hometime, aby je zobaczyć.",
+			PushTitle: "Dziś w Hometime",
+			PushBody:  "Nowe dla {{.ChildFirstName}}: {{.ItemCount}}. Stuknij, aby zobaczyć.",
+		},
 		TemplateChildLeft: {
 			SMS:     "Szkoła {{.SchoolName}}: {{.ChildFirstName}} już się w niej nie uczy. Dotychczasowe aktywności zostają w Hometime przez 90 dni. Konto można zamknąć w Ustawieniach.",
 			Subject: "{{.ChildFirstName}} już nie uczy się w szkole {{.SchoolName}}",

@@ -96,6 +96,22 @@ var romanian = language{
 			PushTitle: "Datele sunt gata",
 			PushBody:  "Atingeți ca să descărcați datele Hometime.",
 		},
+		TemplateDueReminder: {
+			SMS:     "Hometime: termenul pentru {{.ActivityTitle}} ({{.ChildFirstName}}, {{.SchoolName}}) este mâine. Deschideți aplicația.",
+			Subject: "Termenul este mâine: {{.ActivityTitle}}",
+			Body: "{{.SchoolName}} a dat activitatea {{.ActivityTitle}} pentru {{.ChildFirstName}}, iar termenul este mâine.\n\n" +
+				"Dacă ați făcut-o împreună, deschideți aplicația Hometime și spuneți-i profesorului cum a mers.",
+			PushTitle: "Termen mâine pentru {{.ChildFirstName}}",
+			PushBody:  "{{.ActivityTitle}}",
+		},
+		TemplateDigest: {
+			SMS:     "Noutăți azi în Hometime pentru {{.ChildFirstName}}: {{.ItemCount}}. Deschideți aplicația pentru a le vedea.",
+			Subject: "Noutăți azi pentru {{.ChildFirstName}}: {{.ItemCount}}",
+			Body: "Noutăți azi în Hometime pentru {{.ChildFirstName}}: {{.ItemCount}}.\n\n" +
+				"Deschideți aplicația Hometime pentru a le vedea.",
+			PushTitle: "Azi în Hometime",
+			PushBody:  "Noutăți pentru {{.ChildFirstName}}: {{.ItemCount}}. Atingeți pentru a le vedea.",
+		},
 		TemplateChildLeft: {
 			SMS:     "{{.ChildFirstName}} a plecat de la {{.SchoolName}}. Activitățile anterioare rămân în Hometime 90 de zile. Vă puteți închide contul din Setări.",
 			Subject: "{{.ChildFirstName}} a plecat de la {{.SchoolName}}",

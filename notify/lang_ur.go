@@ -97,6 +97,22 @@ var urdu = language{
 			PushTitle: "آپ کا ڈیٹا تیار ہے",
 			PushBody:  "اپنا Hometime ڈیٹا ڈاؤن لوڈ کرنے کے لیے ٹیپ کریں۔",
 		},
+		TemplateDueReminder: {
+			SMS:     "Hometime: {{.SchoolName}} کی سرگرمی {{.ActivityTitle}} ({{.ChildFirstName}}) کل جمع ہونی ہے۔ ایپ کھولیں۔",
+			Subject: "کل جمع ہونی ہے: {{.ActivityTitle}}",
+			Body: "{{.SchoolName}} نے {{.ChildFirstName}} کے لیے {{.ActivityTitle}} دی تھی، اور یہ کل جمع ہونی ہے۔\n\n" +
+				"اگر آپ نے یہ مل کر کر لی ہے تو Hometime ایپ کھولیں اور استاد کو بتائیں کہ یہ کیسی رہی۔",
+			PushTitle: "{{.ChildFirstName}} کے لیے کل آخری دن",
+			PushBody:  "{{.ActivityTitle}}",
+		},
+		TemplateDigest: {
+			SMS:     "آج Hometime پر {{.ChildFirstName}} کے لیے نئی چیزیں: {{.ItemCount}}۔ دیکھنے کے لیے ایپ کھولیں۔",
+			Subject: "آج {{.ChildFirstName}} کے لیے نئی چیزیں: {{.ItemCount}}",
+			Body: "آج Hometime پر {{.ChildFirstName}} کے لیے نئی چیزیں: {{.ItemCount}}۔\n\n" +
+				"انہیں دیکھنے کے لیے Hometime ایپ کھولیں۔",
+			PushTitle: "آج Hometime پر",
+			PushBody:  "{{.ChildFirstName}} کے لیے نئی چیزیں: {{.ItemCount}}۔ دیکھنے کے لیے ٹیپ کریں۔",
+		},
 		TemplateChildLeft: {
 			SMS:     "{{.ChildFirstName}} نے {{.SchoolName}} چھوڑ دیا ہے۔ پچھلی سرگرمیاں 90 دن تک Hometime میں موجود رہیں گی۔ آپ سیٹنگز میں اپنا اکاؤنٹ بند کر سکتے ہیں۔",
 			Subject: "{{.ChildFirstName}} نے {{.SchoolName}} چھوڑ دیا ہے",

@@ -3,6 +3,7 @@ package notify
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -20,6 +21,7 @@ const (
 	ParamCloseDate      = "CloseDate"
 	ParamClassName      = "ClassName"
 	ParamMessageBody    = "MessageBody"
+	ParamItemCount      = "ItemCount"
 )
 
 // Params are the values a template may substitute. Each template uses some
@@ -38,13 +40,15 @@ type Params struct {
 	ClassName string // a class's name, e.g. "Robins"
 	// MessageBody is a staff member's message: plain text, line breaks allowed.
 	MessageBody string
+	// ItemCount is how many messages a digest sums up (0: not given).
+	ItemCount int
 }
 
 // knownParam reports whether name is a field templates may use.
 func knownParam(name string) bool {
 	switch name {
 	case ParamSchoolName, ParamChildFirstName, ParamTeacherName, ParamActivityTitle,
-		ParamCode, ParamLink, ParamCloseDate, ParamClassName, ParamMessageBody:
+		ParamCode, ParamLink, ParamCloseDate, ParamItemCount, ParamClassName, ParamMessageBody:
 		return true
 	}
 	return false
@@ -62,6 +66,9 @@ func (p Params) values(lang Language, required []string) (map[string]string, err
 		ParamLink:           strings.TrimSpace(p.Link),
 		ParamClassName:      strings.TrimSpace(p.ClassName),
 		ParamMessageBody:    strings.TrimSpace(p.MessageBody),
+	}
+	if p.ItemCount > 0 {
+		all[ParamItemCount] = strconv.Itoa(p.ItemCount)
 	}
 	if !p.CloseDate.IsZero() {
 		all[ParamCloseDate] = languages[lang].formatDate(p.CloseDate)

@@ -31,6 +31,13 @@ const (
 	// (the child left): past activities stay readable in the app until the
 	// child-purge clock, and how to close the account.
 	TemplateChildLeft Template = "child_left"
+	// TemplateDueReminder reminds a family, the day before, of an
+	// assignment due that they have not sent anything back for.
+	TemplateDueReminder Template = "due_reminder"
+	// TemplateDigest is a household's daily summary of the messages whose
+	// pushes waited for it: how many, for which children, nothing of what
+	// they say.
+	TemplateDigest Template = "digest"
 	// TemplateConversationMessage tells a parent of a staff member's
 	// message in a conversation. The push and the email subject name only
 	// the class; the SMS (for a parent without the app) and the email body
@@ -44,7 +51,7 @@ func Templates() []Template {
 		TemplateInvite, TemplateInviteReminder, TemplateActivitySet,
 		TemplateTeacherReply, TemplateAward, TemplateInactivityNotice,
 		TemplateAccountClosed, TemplatePasswordReset, TemplatePasswordResetCode, TemplateExportReady,
-		TemplateChildLeft, TemplateConversationMessage,
+		TemplateChildLeft, TemplateDueReminder, TemplateDigest, TemplateConversationMessage,
 	}
 }
 

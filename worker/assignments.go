@@ -56,19 +56,14 @@ func (h *Releases) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil || !carryOn {
 		return err // withdrawn, or an error to retry
 	}
-	children, err := h.targets(ctx, a)
+	children, err := assignmentTargets(ctx, h.Roster, a)
 	if err != nil {
 		return err
 	}
 	var parents []string
 	for _, k := range children {
-		for _, act := range a.Activities {
-			item := &content.FeedItem{ChildID: k.ID, Key: a.FeedKey(act.ID), Kind: content.FeedActivity, At: a.ReleaseAt,
-				AssignmentID: a.ID, ActivityID: act.ID, Title: act.Title, ActivityKind: act.Kind, Subject: act.Subject,
-				Minutes: act.Minutes, DueAt: a.DueAt, SetBy: a.SetBy, TeacherName: a.TeacherName}
-			if _, err := h.Feed.AddFeedItem(ctx, item); err != nil {
-				return fmt.Errorf("feed of %s: %w", k.ID, err)
-			}
+		if err := addToFeed(ctx, h.Feed, a, k); err != nil {
+			return err
 		}
 		for _, pl := range k.Parents {
 			if pl.State == content.LinkLinked && !slices.Contains(parents, pl.ParentID) {
@@ -93,19 +88,33 @@ func (h *Releases) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// targets are the children the assignment is for, as they are now: still
-// at the school and still in the class.
-func (h *Releases) targets(ctx context.Context, a *content.Assignment) ([]*content.Child, error) {
+// addToFeed puts each of a's activities in child k's feed, or rewrites the
+// items already there (their key is fixed by the assignment and activity).
+func addToFeed(ctx context.Context, feed content.FeedWriter, a *content.Assignment, k *content.Child) error {
+	for _, act := range a.Activities {
+		item := &content.FeedItem{ChildID: k.ID, Key: a.FeedKey(act.ID), Kind: content.FeedActivity, At: a.ReleaseAt,
+			AssignmentID: a.ID, ActivityID: act.ID, Title: act.Title, ActivityKind: act.Kind, Subject: act.Subject,
+			Minutes: act.Minutes, DueAt: a.DueAt, SetBy: a.SetBy, TeacherName: a.TeacherName}
+		if _, err := feed.AddFeedItem(ctx, item); err != nil {
+			return fmt.Errorf("feed of %s: %w", k.ID, err)
+		}
+	}
+	return nil
+}
+
+// assignmentTargets are the children the assignment is for, as they are
+// now: still at the school and still in the class.
+func assignmentTargets(ctx context.Context, roster content.Roster, a *content.Assignment) ([]*content.Child, error) {
 	var kids []*content.Child
 	if len(a.ChildIDs) == 0 {
-		all, err := h.Roster.ChildrenOfClass(ctx, a.ClassID)
+		all, err := roster.ChildrenOfClass(ctx, a.ClassID)
 		if err != nil {
 			return nil, err
 		}
 		kids = all
 	} else {
 		for _, id := range a.ChildIDs {
-			k, err := h.Roster.Child(ctx, id)
+			k, err := roster.Child(ctx, id)
 			if content.IsCode(err, content.CodeNotFound) {
 				continue
 			} else if err != nil {

@@ -69,10 +69,10 @@ func TestExpansionUsesDevicesAndPreferences(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.SetPreferences(ctx, "par_0002", map[string]content.ChannelPreference{content.CategoryActivities: {Channel: content.ChannelSMS}}); err != nil {
+	if err := s.SetPreferences(ctx, "par_0002", map[string]content.ChannelPreference{content.CategoryActivities: {Channel: content.ChannelSMS}}, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetPreferences(ctx, "par_0003", map[string]content.ChannelPreference{content.CategoryActivities: {Channel: content.ChannelNone}}); err != nil {
+	if err := s.SetPreferences(ctx, "par_0003", map[string]content.ChannelPreference{content.CategoryActivities: {Channel: content.ChannelNone}}, false); err != nil {
 		t.Fatal(err)
 	}
 	for i, aud := range []content.Audience{{AllParents: true}, {ParentIDs: []string{"par_0000", "par_0001", "par_0002", "par_0003", "par_0004", "par_0005"}}} {

@@ -30,6 +30,9 @@ type Expansions struct {
 	Clock  content.Clock
 	Log    *slog.Logger
 	Phones phone.Numbers // which numbers take texts
+	// Digests holds the pushes of parents who chose the daily digest
+	// (digest.go); nil sends them as any other.
+	Digests content.DigestHolds
 }
 
 // pagesPerWrite bounds one ordered insert (and the memory of a batch).
@@ -47,6 +50,9 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	w := &pageWriter{ledger: h.Ledger, tasks: h.Tasks, phones: h.Phones, b: b, done: map[string]bool{}, now: h.Clock.Now()}
+	if h.Digests != nil {
+		w.digest = &digestHolder{holds: h.Digests, roster: h.Roster, tasks: h.Tasks}
+	}
 	// What earlier runs wrote: a prefix of pages.
 	for ; ; w.n++ {
 		page, err := h.Ledger.LedgerPage(ctx, content.LedgerPageID(b.ID, w.n))
@@ -93,12 +99,19 @@ type pageWriter struct {
 	total   int // recipients on pages
 	batch   []*content.LedgerPage
 	cur     *content.LedgerPage
+	digest  *digestHolder // nil: no digests
 }
 
 func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
 	for _, ch := range channelsFor(pc, w.b, w.phones) {
 		key := pc.ID + ":" + string(ch)
 		if w.done[key] {
+			continue
+		}
+		if ch == notify.ChannelPush && w.digest != nil && heldForDigest(pc, w.b) {
+			if err := w.digest.hold(ctx, w.b, pc.ID, w.now); err != nil {
+				return err
+			}
 			continue
 		}
 		w.done[key] = true
@@ -224,7 +237,7 @@ func (h *Expansions) eachRecipient(ctx context.Context, b *content.Broadcast, fn
 			continue
 		}
 		if err := fn(content.ParentContact{ID: p.ID, Phone: p.Phone, Email: p.Email, Language: p.Language,
-			State: p.State, Devices: len(p.Devices), Prefs: p.Preferences}); err != nil {
+			State: p.State, Devices: len(p.Devices), Prefs: p.Preferences, Digest: p.Digest}); err != nil {
 			return err
 		}
 	}

@@ -77,6 +77,7 @@ type exportParentJSON struct {
 	Consents    []exportConsentJSON       `json:"consents"`
 	Devices     []exportDeviceJSON        `json:"devices"`
 	Preferences map[string]exportPrefJSON `json:"preferences"`
+	Digest      bool                      `json:"digest,omitempty"`
 	LastActive  *time.Time                `json:"last_active_at,omitempty"`
 	CreatedAt   time.Time                 `json:"created_at"`
 }
@@ -188,7 +189,7 @@ func toParentExportJSON(e *content.ParentExport, at time.Time) parentExportJSON 
 	out := parentExportJSON{Format: "hometime-parent-export/2", GeneratedAt: at.UTC(),
 		Parent: exportParentJSON{ID: p.ID, FirstName: p.FirstName, LastName: p.LastName, Phone: p.Phone, Email: p.Email,
 			Language: p.Language, State: string(p.State), Consents: []exportConsentJSON{}, Devices: []exportDeviceJSON{},
-			Preferences: map[string]exportPrefJSON{}, LastActive: optTime(p.LastActive), CreatedAt: p.CreatedAt},
+			Preferences: map[string]exportPrefJSON{}, Digest: p.Digest, LastActive: optTime(p.LastActive), CreatedAt: p.CreatedAt},
 		Children: []exportChildJSON{}, Submissions: []exportSubmitJSON{}, Photos: []exportPhotoMetaJSON{}}
 	for _, c := range p.Consents {
 		out.Parent.Consents = append(out.Parent.Consents, exportConsentJSON{Kind: c.Kind, Version: c.Version, Accepted: c.Accepted, At: c.At})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -101,6 +102,9 @@ func (pc *pageContext) params() notify.Params {
 		TeacherName: b.Params["teacher_name"], ActivityTitle: b.Params["activity_title"],
 		Link: b.Params["link"], Code: b.Params["code"],
 		ClassName: b.Params["class_name"], MessageBody: b.Params["message_body"]}
+	if n, err := strconv.Atoi(b.Params["item_count"]); err == nil {
+		p.ItemCount = n
+	}
 	// close_date ("2006-01-02") is a calendar day at the school: the day an
 	// inactive account closes, for the inactivity notice.
 	if v := b.Params["close_date"]; v != "" {

@@ -44,9 +44,13 @@ type Deps struct {
 	// in Settings.Providers.
 	Messages *MessageMetrics
 
-	// Assignment releases write Feed and notify.
+	// Assignment releases write Feed and notify; due-date reminders read
+	// Submissions.
 	Assignments content.Assignments
 	Feed        content.FeedWriter
+	Submissions AssignmentSubmissions
+	// Digests holds pushes for the household digest.
+	Digests content.DigestHolds
 	// Devices holds parents' push tokens: pushes are sent to them, and
 	// tokens FCM rejects or gone stale are pruned.
 	Devices DeviceTokenStore
@@ -115,7 +119,7 @@ func NewMux(d Deps) (*asynq.ServeMux, error) {
 	// asked about when its broadcast is expanded and again when it is sent.
 	phones := phone.New(phone.NewCache())
 	mux.Handle(tasks.TypeExpandBroadcast, &Expansions{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock, Log: log,
-		Phones: phones})
+		Phones: phones, Digests: d.Digests})
 	pages := &Pages{Ledger: d.Ledger, Log: log, Senders: []PageSender{
 		&SMSPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Budgets: d.Budgets, SMS: d.SMS,
 			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, Phones: phones,
@@ -133,6 +137,13 @@ func NewMux(d Deps) (*asynq.ServeMux, error) {
 	mux.Handle(tasks.TypeSendPages, pages)
 	mux.Handle(tasks.TypeReleaseAssignment, &Releases{Assignments: d.Assignments, Roster: d.Roster, Feed: d.Feed,
 		Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL})
+	due := &DueReminders{Assignments: d.Assignments, Roster: d.Roster, Submissions: d.Submissions, Feed: d.Feed,
+		Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL}
+	mux.HandleFunc(tasks.TypeDueRemindersTick, due.Tick)
+	mux.Handle(tasks.TypeDueReminder, due)
+	mux.HandleFunc(tasks.TypeRefreshAssignmentFeed, due.RefreshFeed)
+	mux.Handle(tasks.TypeSendDigest, &Digests{Holds: d.Digests, Roster: d.Roster, Ledger: d.Ledger, Tasks: d.Tasks,
+		Clock: d.Clock, Log: log, AppURL: d.AppURL})
 	stale := &StaleDevices{Store: d.Devices, Tasks: d.Tasks, Clock: d.Clock, Log: log}
 	mux.HandleFunc(tasks.TypeDevicesTick, stale.Tick)
 	mux.Handle(tasks.TypeDropStaleDevices, stale)

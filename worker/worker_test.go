@@ -30,7 +30,8 @@ func TestNewMuxRefusesMissingDependencies(t *testing.T) {
 	}
 	d := Deps{Identity: s, Roster: s, Ledger: s, Suppressions: s, Budgets: s, Email: ob, SMS: ob, Push: ob,
 		Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: &taskstest.Recorder{}, HashKey: []byte("k"), Log: log,
-		Imports: s, Messages: NewMessageMetrics(prometheus.NewRegistry()), Assignments: s, Feed: s, Devices: s, StaffNotices: s,
+		Imports: s, Messages: NewMessageMetrics(prometheus.NewRegistry()), Assignments: s, Feed: s, Submissions: s, Digests: s,
+		Devices: s, StaffNotices: s,
 		Retention: s, ErasureRecords: s, ErasureAreas: s, Audit: s, Exports: s, Invited: s, ExpiredExports: s,
 		Conversations: s, DigestMarks: s}
 	mux, err := NewMux(d)
@@ -40,7 +41,9 @@ func TestNewMuxRefusesMissingDependencies(t *testing.T) {
 	for _, typ := range []string{tasks.TypeSendAccountEmail, tasks.TypeExpandBroadcast, tasks.TypeSendPage, tasks.TypeSendPages,
 		tasks.TypeReleaseAssignment, tasks.TypeDevicesTick, tasks.TypeDropStaleDevices, tasks.TypeRetentionTick,
 		tasks.TypeRetentionSweep, tasks.TypeEraseStage, tasks.TypeBuildExport, tasks.TypeImportantFallback,
-		tasks.TypeInviteReminder, tasks.TypeRelay, tasks.TypeNotifyStaff, tasks.TypeConversationDigestTick, tasks.TypeConversationDigest} {
+		tasks.TypeInviteReminder, tasks.TypeRelay, tasks.TypeNotifyStaff, tasks.TypeDueRemindersTick, tasks.TypeDueReminder,
+		tasks.TypeRefreshAssignmentFeed, tasks.TypeSendDigest,
+		tasks.TypeConversationDigestTick, tasks.TypeConversationDigest} {
 		if _, pattern := mux.Handler(asynq.NewTask(typ, nil)); pattern != typ {
 			t.Errorf("no handler for %s", typ)
 		}

@@ -140,6 +140,41 @@ func (s *Store) AssignmentsOfClass(ctx context.Context, classID string) ([]*cont
 	return out, nil
 }
 
+// SetAssignmentDue is conditional on state and the due date read, so it
+// never moves a withdrawn assignment or undoes another edit.
+func (s *Store) SetAssignmentDue(ctx context.Context, id string, was, dueAt, at time.Time) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	res, err := s.c(colAssignments).UpdateOne(ctx, bson.D{{Key: "_id", Value: id},
+		{Key: "state", Value: string(content.AssignmentReleased)}, {Key: "dueAt", Value: was}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "dueAt", Value: dueAt}, {Key: "updatedAt", Value: at}}}})
+	if err != nil {
+		return mapErr(err, "assignment")
+	}
+	if res.MatchedCount == 0 {
+		return content.Errorf(content.CodeConflict, "the assignment has been withdrawn or changed; reload it")
+	}
+	return nil
+}
+
+// ReleasedAssignmentsDue filters on the due date (indexed on MongoDB; the
+// embedded store scans the collection, which the reminder sweep does a few
+// times an hour, off any request path).
+func (s *Store) ReleasedAssignmentsDue(ctx context.Context, from, to time.Time) ([]*content.Assignment, error) {
+	ds, err := findAll[assignmentDoc](ctx, s, colAssignments, bson.D{
+		{Key: "dueAt", Value: bson.D{{Key: "$gte", Value: from}, {Key: "$lt", Value: to}}},
+		{Key: "state", Value: string(content.AssignmentReleased)}}, "assignments")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*content.Assignment, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, d.toContent())
+	}
+	slices.SortFunc(out, func(a, b *content.Assignment) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
 type activityDoc struct {
 	ID         string    `bson:"_id"`
 	Title      string    `bson:"title"`

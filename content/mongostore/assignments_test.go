@@ -53,3 +53,43 @@ func TestReleaseRacesEdits(t *testing.T) {
 		t.Fatalf("class list: %+v %v", list, err)
 	}
 }
+
+// TestMovingADueDate: only a released assignment's due date moves, and only
+// from the date the caller read; the reminder sweep's query finds released
+// assignments by due date, never scheduled or withdrawn ones.
+func TestMovingADueDate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mongotest.NewStore(t)
+	due := t0.Add(72 * time.Hour)
+	mk := func(id string, state content.AssignmentState, dueAt time.Time) {
+		t.Helper()
+		if err := s.CreateAssignment(ctx, &content.Assignment{ID: id, SchoolID: "sch_1", ClassID: "cls_1", SetBy: "stf_1",
+			ReleaseAt: t0, DueAt: dueAt, State: state, CreatedAt: t0, UpdatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("asg_r", content.AssignmentReleased, due)
+	mk("asg_s", content.AssignmentScheduled, due)
+	mk("asg_w", content.AssignmentWithdrawn, due)
+	mk("asg_late", content.AssignmentReleased, due.Add(72*time.Hour))
+	if err := s.SetAssignmentDue(ctx, "asg_s", due, due.Add(time.Hour), t0); content.ErrorCode(err) != content.CodeConflict {
+		t.Fatalf("moving a scheduled one's due date here: %v", err)
+	}
+	if err := s.SetAssignmentDue(ctx, "asg_r", due.Add(-time.Hour), due.Add(time.Hour), t0); content.ErrorCode(err) != content.CodeConflict {
+		t.Fatalf("stale move: %v", err)
+	}
+	got, err := s.ReleasedAssignmentsDue(ctx, t0, t0.Add(96*time.Hour))
+	if err != nil || len(got) != 1 || got[0].ID != "asg_r" {
+		t.Fatalf("due soon: %v %v", got, err)
+	}
+	if err := s.SetAssignmentDue(ctx, "asg_r", due, due.Add(48*time.Hour), t0); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ReleasedAssignmentsDue(ctx, t0, t0.Add(96*time.Hour)); err != nil || len(got) != 0 {
+		t.Fatalf("moved out of the window: %v %v", got, err)
+	}
+	if a, err := s.Assignment(ctx, "asg_r"); err != nil || !a.DueAt.Equal(due.Add(48*time.Hour)) {
+		t.Fatalf("stored: %v %v", a, err)
+	}
+}

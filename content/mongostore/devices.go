@@ -243,14 +243,50 @@ func (s *Store) DropStaleDevices(ctx context.Context, cutoff time.Time) (int, er
 	return n, nil
 }
 
-func (s *Store) SetPreferences(ctx context.Context, parentID string, prefs map[string]content.ChannelPreference) error {
-	var update bson.D
+func (s *Store) SetPreferences(ctx context.Context, parentID string, prefs map[string]content.ChannelPreference, digest bool) error {
+	set, unset := bson.D{}, bson.D{}
 	if d := toPrefDocs(prefs); d != nil {
-		update = bson.D{{Key: "$set", Value: bson.D{{Key: "prefs", Value: d}}}}
+		set = append(set, bson.E{Key: "prefs", Value: d})
 	} else {
-		update = bson.D{{Key: "$unset", Value: bson.D{{Key: "prefs", Value: ""}}}}
+		unset = append(unset, bson.E{Key: "prefs", Value: ""})
+	}
+	if digest {
+		set = append(set, bson.E{Key: "digest", Value: true})
+	} else {
+		// Pushes already held still go in their digest (DigestHeld stays).
+		unset = append(unset, bson.E{Key: "digest", Value: ""})
+	}
+	update := bson.D{}
+	if len(set) > 0 {
+		update = append(update, bson.E{Key: "$set", Value: set})
+	}
+	if len(unset) > 0 {
+		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
 	return s.updateByID(ctx, colParents, parentID, update, "parent")
+}
+
+var _ content.DigestHolds = (*Store)(nil)
+
+// HoldForDigest adds to the parent's document, by _id: the day's list is
+// a set, so a re-expanded broadcast is held once. The digest reads at most
+// DigestHeldMax of them; a day's list is cleared when its digest is out.
+func (s *Store) HoldForDigest(ctx context.Context, parentID, day, broadcastID string) error {
+	field := "digestHeld." + day
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	_, err := s.c(colParents).UpdateOne(ctx, bson.D{{Key: "_id", Value: parentID}},
+		bson.D{{Key: "$addToSet", Value: bson.D{{Key: field, Value: broadcastID}}}})
+	return mapErr(err, "parent")
+}
+
+func (s *Store) ClearDigest(ctx context.Context, parentID, day string) error {
+	err := s.updateByID(ctx, colParents, parentID,
+		bson.D{{Key: "$unset", Value: bson.D{{Key: "digestHeld." + day, Value: ""}}}}, "parent")
+	if content.IsCode(err, content.CodeNotFound) {
+		return nil
+	}
+	return err
 }
 
 // parentDevicesDoc is the projection-free read of a parent's devices.

@@ -55,7 +55,7 @@ func TestDevicesMoveBetweenParentsAndGoStale(t *testing.T) {
 		t.Fatalf("par_2 tokens %v", got)
 	}
 	// UpdateParent (other handlers) keeps devices and preferences.
-	must(s.SetPreferences(ctx, "par_1", map[string]content.ChannelPreference{content.CategoryAwards: {Channel: content.ChannelSMS, Language: "cy"}}))
+	must(s.SetPreferences(ctx, "par_1", map[string]content.ChannelPreference{content.CategoryAwards: {Channel: content.ChannelSMS, Language: "cy"}}, false))
 	p, err := s.Parent(ctx, "par_1")
 	must(err)
 	p.FirstName = "Changed"

@@ -277,6 +277,8 @@ type parentDoc struct {
 	Consents     []consentDoc         `bson:"consents"`
 	Devices      map[string]deviceDoc `bson:"devices,omitempty"` // by device ID
 	Prefs        map[string]prefDoc   `bson:"prefs,omitempty"`   // by category
+	Digest       bool                 `bson:"digest,omitempty"`
+	DigestHeld   map[string][]string  `bson:"digestHeld,omitempty"` // day → broadcast IDs
 	LastActiveAt time.Time            `bson:"lastActiveAt,omitempty"`
 	WarnedAt     time.Time            `bson:"warnedAt,omitempty"`
 	ClosedAt     time.Time            `bson:"closedAt,omitempty"`
@@ -303,6 +305,7 @@ func toParentDoc(p *content.Parent) parentDoc {
 		Sessions: nonNil(p.Sessions), Children: toChildLinkDocs(p.Children), Consents: []consentDoc{},
 		LastActiveAt: p.LastActiveAt, WarnedAt: p.WarnedAt, ClosedAt: p.ClosedAt, ErasedAt: p.ErasedAt, CreatedAt: p.CreatedAt,
 		InviteNoticeAt: p.InviteNoticeAt, InviteNoticeFor: p.InviteNoticeFor,
+		Digest: p.Digest, DigestHeld: p.DigestHeld,
 	}
 	for _, c := range p.Consents {
 		d.Consents = append(d.Consents, consentDoc{Kind: c.Kind, Version: c.Version, Accepted: c.Accepted, At: c.At})
@@ -317,6 +320,7 @@ func (d *parentDoc) toContent() *content.Parent {
 		Language: d.Language, State: d.State, PasswordHash: d.PasswordHash, Sessions: d.Sessions,
 		LastActiveAt: d.LastActiveAt, WarnedAt: d.WarnedAt, ClosedAt: d.ClosedAt, ErasedAt: d.ErasedAt, CreatedAt: d.CreatedAt,
 		InviteNoticeAt: d.InviteNoticeAt, InviteNoticeFor: d.InviteNoticeFor,
+		Digest: d.Digest, DigestHeld: d.DigestHeld,
 	}
 	for _, l := range d.Children {
 		p.Children = append(p.Children, content.ChildLink{ChildID: l.ChildID, SchoolID: l.SchoolID,

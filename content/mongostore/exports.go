@@ -125,7 +125,7 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content
 	}
 	out := &content.ParentExport{Parent: content.ExportParent{ID: p.ID, FirstName: p.FirstName, LastName: p.LastName,
 		Phone: p.Phone, Email: p.Email, Language: p.Language, State: p.State, Consents: p.Consents,
-		Devices: []content.ExportDevice{}, Preferences: p.Preferences, LastActive: p.LastActiveAt, CreatedAt: p.CreatedAt},
+		Devices: []content.ExportDevice{}, Preferences: p.Preferences, Digest: p.Digest, LastActive: p.LastActiveAt, CreatedAt: p.CreatedAt},
 		Children: []content.ExportLinkedChild{}, Submissions: []content.Submission{}, Photos: []content.Photo{}}
 	for _, d := range p.Devices {
 		out.Parent.Devices = append(out.Parent.Devices, content.ExportDevice{Platform: d.Platform, LastSeen: d.LastSeen, Created: d.Created})

@@ -186,6 +186,7 @@ type parentContactDoc struct {
 	State    content.ParentState `bson:"state"`
 	Devices  map[string]struct{} `bson:"devices"` // only how many
 	Prefs    map[string]prefDoc  `bson:"prefs"`
+	Digest   bool                `bson:"digest"`
 	Children []struct {
 		SchoolID string            `bson:"schoolId"`
 		State    content.LinkState `bson:"state"`
@@ -200,7 +201,7 @@ func (s *Store) EachParentOfSchool(ctx context.Context, schoolID string, fn func
 	filter := bson.D{{Key: "children.schoolId", Value: schoolID}}
 	proj := bson.D{{Key: "phone", Value: 1}, {Key: "email", Value: 1}, {Key: "language", Value: 1},
 		{Key: "state", Value: 1}, {Key: "children.schoolId", Value: 1}, {Key: "children.state", Value: 1},
-		{Key: "devices", Value: 1}, {Key: "prefs", Value: 1}}
+		{Key: "devices", Value: 1}, {Key: "prefs", Value: 1}, {Key: "digest", Value: 1}}
 	cur, err := s.r(colParents).Find(ctx, filter, options.Find().SetProjection(proj).SetBatchSize(1000))
 	if err != nil {
 		return mapErr(err, "parents")
@@ -219,7 +220,7 @@ func (s *Store) EachParentOfSchool(ctx context.Context, schoolID string, fn func
 			continue
 		}
 		if err := fn(content.ParentContact{ID: d.ID, Phone: d.Phone, Email: d.Email, Language: d.Language, State: d.State,
-			Devices: len(d.Devices), Prefs: prefsOf(d.Prefs)}); err != nil {
+			Devices: len(d.Devices), Prefs: prefsOf(d.Prefs), Digest: d.Digest}); err != nil {
 			return err
 		}
 	}

@@ -151,7 +151,7 @@ func (s *Store) Init(ctx context.Context) error {
 		// Conversations: a school's inbox and a parent's list.
 		colConversations: {{Keys: bson.D{{Key: "schoolId", Value: 1}, {Key: "lastAt", Value: -1}}}, {Keys: bson.D{{Key: "parentId", Value: 1}}}},
 		colAudit:         {{Keys: bson.D{{Key: "at", Value: 1}}}},
-		colAssignments:   {{Keys: bson.D{{Key: "classId", Value: 1}}}},
+		colAssignments:   {{Keys: bson.D{{Key: "classId", Value: 1}}}, {Keys: bson.D{{Key: "dueAt", Value: 1}}}},
 		colActivities:    {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		// Roster imports: a school's invite records (funnel, reminders).
 		colFamilyInvites: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},

@@ -45,6 +45,10 @@ var (
 	// number or email address. The check catches the obvious mistakes
 	// (E.164 numbers, addresses); it does not prove a key is anonymous.
 	ErrInvalidKey = errors.New("ratelimit: invalid key")
+	// ErrUnavailable reports that Redis did not answer (down, failing over
+	// to a replica, refusing writes while demoted): the same call may
+	// succeed in a moment, unlike the errors above.
+	ErrUnavailable = errors.New("ratelimit: redis unavailable")
 )
 
 //go:embed take.lua
@@ -92,6 +96,8 @@ func (r Rate) normalize() (Rate, error) {
 type Limiter struct {
 	rdb    redis.Scripter
 	prefix string
+	// rideOut is how long Wait keeps trying while Redis does not answer.
+	rideOut time.Duration
 
 	mu    sync.Mutex
 	turns map[string]*turn // bucket key → this process's waiters on it
@@ -117,10 +123,22 @@ func WithPrefix(prefix string) Option {
 	return func(l *Limiter) { l.prefix = prefix }
 }
 
+// DefaultRideOut is how long Wait keeps trying through a Redis that does
+// not answer before it gives up with ErrUnavailable: long enough for
+// Sentinel to promote a replica (down-after plus the election, a few
+// seconds when down-after-milliseconds is a few seconds), so a failover
+// pauses sending instead of failing every task that was sending.
+const DefaultRideOut = 20 * time.Second
+
+// WithRideOut replaces DefaultRideOut; 0 gives up at the first failure.
+func WithRideOut(d time.Duration) Option {
+	return func(l *Limiter) { l.rideOut = d }
+}
+
 // New returns a Limiter on rdb. Any go-redis client works (Client, Ring,
 // ClusterClient: each bucket is a single key).
 func New(rdb redis.Scripter, opts ...Option) *Limiter {
-	l := &Limiter{rdb: rdb, prefix: DefaultPrefix, turns: make(map[string]*turn)}
+	l := &Limiter{rdb: rdb, prefix: DefaultPrefix, rideOut: DefaultRideOut, turns: make(map[string]*turn)}
 	for _, o := range opts {
 		o(l)
 	}
@@ -159,6 +177,9 @@ func checkRequest(key string, r Rate, n int) (Rate, error) {
 func (l *Limiter) take(ctx context.Context, key string, r Rate, n int) (int, time.Duration, error) {
 	res, err := takeScript.Run(ctx, l.rdb, []string{l.prefix + key}, r.PerSecond, r.Burst, n).Int64Slice()
 	if err != nil {
+		if ctx.Err() == nil {
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
 		return 0, 0, fmt.Errorf("take %d from bucket %s: %w", n, key, err)
 	}
 	if len(res) != 2 {
@@ -170,7 +191,9 @@ func (l *Limiter) take(ctx context.Context, key string, r Rate, n int) (int, tim
 // Wait blocks until at least one token is granted and returns how many
 // (between 1 and n), so a sender holding several messages can send them as
 // one batch. Waiters in one process take turns in arrival order; the one
-// whose turn it is sleeps for Take's retryIn between attempts. It gives up
+// whose turn it is sleeps for Take's retryIn between attempts. While Redis
+// does not answer it keeps trying for the ride-out (DefaultRideOut), then
+// gives up with ErrUnavailable (wrapped). It gives up
 // with ctx's error (wrapped) when ctx ends first.
 func (l *Limiter) Wait(ctx context.Context, key string, r Rate, n int) (int, error) {
 	r, err := checkRequest(key, r, n)
@@ -191,6 +214,7 @@ func (l *Limiter) Wait(ctx context.Context, key string, r Rate, n int) (int, err
 	}
 
 	var timer *time.Timer
+	var down time.Time // when Redis stopped answering; zero while it answers
 	defer func() {
 		if timer != nil {
 			timer.Stop()
@@ -202,7 +226,18 @@ func (l *Limiter) Wait(ctx context.Context, key string, r Rate, n int) (int, err
 		}
 		granted, retryIn, err := l.take(ctx, key, r, n)
 		if err != nil {
-			return 0, err
+			if !errors.Is(err, ErrUnavailable) {
+				return 0, err
+			}
+			if down.IsZero() {
+				down = time.Now()
+			}
+			if time.Since(down) >= l.rideOut {
+				return 0, err
+			}
+			retryIn = outagePoll
+		} else {
+			down = time.Time{}
 		}
 		if granted > 0 {
 			return granted, nil
@@ -219,6 +254,10 @@ func (l *Limiter) Wait(ctx context.Context, key string, r Rate, n int) (int, err
 		}
 	}
 }
+
+// outagePoll is how often Wait tries again while Redis does not answer.
+// Each try is one client call that itself retries a few times.
+const outagePoll = 100 * time.Millisecond
 
 // join registers a waiter on key's turn, creating it for the first one.
 func (l *Limiter) join(key string) *turn {

@@ -79,7 +79,7 @@ func Start(ctx context.Context, bench string, getenv func(string) string) (_ *Se
 	if cfg.MongoURI != "" {
 		s.StoreKind, s.dropDB = "MONGODB_URI database "+cfg.Database, true
 	}
-	if cfg.RedisURL != "" {
+	if cfg.Redis.Configured() {
 		s.RedisKind = "REDIS_URL"
 	}
 	log := stack.NewLogger(io.Discard, cfg.LogLevel)

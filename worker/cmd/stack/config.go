@@ -30,12 +30,16 @@ type Config struct {
 	// Env is HOMETIME_ENV: EnvDevelopment (the default) falls back to the
 	// embedded store and queue, generated secrets and the outbox;
 	// EnvProduction refuses to start without the real ones.
-	Env       string
-	HTTPAddr  string // HOMETIME_HTTP_ADDR, default :8080
-	DataDir   string // HOMETIME_DATA_DIR, default ./.hometime
-	MongoURI  string // MONGODB_URI; empty = embedded FerretDB under DataDir
-	Database  string // HOMETIME_DB, default "hometime"
-	RedisURL  string // REDIS_URL; empty = embedded miniredis (in memory)
+	Env      string
+	HTTPAddr string // HOMETIME_HTTP_ADDR, default :8080
+	DataDir  string // HOMETIME_DATA_DIR, default ./.hometime
+	MongoURI string // MONGODB_URI; empty = embedded FerretDB under DataDir
+	Database string // HOMETIME_DB, default "hometime"
+	RedisURL string // REDIS_URL as given; see Redis
+	// Redis is REDIS_URL (one server, or the redis-sentinel:// form), or
+	// REDIS_SENTINELS with REDIS_MASTER; unset = embedded miniredis (in
+	// memory).
+	Redis     RedisTarget
 	JWTSecret string // HOMETIME_JWT_SECRET: signs access tokens and photo URLs; generated into DataDir in dev
 	// HashSecret keys the hashes of contacts (the suppression list), codes,
 	// tokens and throttle keys (HOMETIME_HASH_SECRET). It is separate from
@@ -112,7 +116,7 @@ type Config struct {
 
 // Dev reports whether the embedded store and queue are in use. It is
 // never true in production, where both are required.
-func (c Config) Dev() bool { return c.MongoURI == "" || c.RedisURL == "" }
+func (c Config) Dev() bool { return c.MongoURI == "" || !c.Redis.Configured() }
 
 // Production reports whether HOMETIME_ENV=production: every real
 // component and secret is required, and nothing falls back.
@@ -177,16 +181,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		bad("MONGODB_URI", "must start with mongodb:// or mongodb+srv://")
 	}
-	if c.RedisURL != "" {
-		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			bad("REDIS_URL", "must be a redis:// or rediss:// URL")
-		}
-	}
+	c.Redis = parseRedis(get, bad)
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		bad("HOMETIME_JWT_SECRET", "must be at least 32 characters")
 	}
 	if c.JWTSecret == "" && !c.Dev() && !c.Production() {
-		bad("HOMETIME_JWT_SECRET", "required when MONGODB_URI and REDIS_URL are set")
+		bad("HOMETIME_JWT_SECRET", "required when MONGODB_URI and REDIS_URL (or REDIS_SENTINELS) are set")
 	}
 	if c.HashSecret != "" && len(c.HashSecret) < 32 {
 		bad("HOMETIME_HASH_SECRET", "must be at least 32 characters")
@@ -341,7 +341,7 @@ func productionRequires(c Config, bad func(k, why string)) {
 	const in = "required when HOMETIME_ENV=production"
 	for _, r := range []struct{ key, val, why string }{
 		{"MONGODB_URI", c.MongoURI, "the embedded store is for development"},
-		{"REDIS_URL", c.RedisURL, "the embedded queue is in memory"},
+		{"REDIS_URL", c.Redis.URL + strings.Join(c.Redis.Sentinels, ","), "the embedded queue is in memory (or set REDIS_SENTINELS and REDIS_MASTER)"},
 		{"HOMETIME_JWT_SECRET", c.JWTSecret, "a generated secret is for development"},
 		{"HOMETIME_HASH_SECRET", c.HashSecret, "a generated secret is for development; when upgrading, give it the current HOMETIME_JWT_SECRET so the suppression list keeps matching"},
 		{"HOMETIME_TWILIO_ACCOUNT_SID", c.TwilioAccountSID, "texts would go to the local outbox"},

@@ -137,24 +137,28 @@ func (st *Stack) openStore(ctx context.Context, log *slog.Logger) error {
 }
 
 func (st *Stack) openRedis(log *slog.Logger) error {
-	url := st.Config.RedisURL
-	if url == "" {
+	target := st.Config.Redis
+	if !target.Configured() {
 		mr, err := miniredis.Run()
 		if err != nil {
 			return fmt.Errorf("embedded redis: %w", err)
 		}
 		st.closers = append(st.closers, func() error { mr.Close(); return nil })
-		url = "redis://" + mr.Addr()
+		target = RedisTarget{URL: "redis://" + mr.Addr()}
 		log.Warn("the queue is embedded and IN MEMORY: queued tasks are lost when this process stops; set REDIS_URL for a real Redis")
 	}
-	opt, err := redis.ParseURL(url)
+	rdb, err := NewRedisClient(target)
 	if err != nil {
-		return fmt.Errorf("REDIS_URL: %w", err)
+		return err
 	}
-	rdb := redis.NewClient(opt)
 	st.closers = append(st.closers, rdb.Close)
 	st.Redis = rdb
-	st.RedisOpt = asynq.RedisClientOpt{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB, TLSConfig: opt.TLSConfig}
+	if st.RedisOpt, err = target.ConnOpt(); err != nil {
+		return err
+	}
+	if target.Sentinel() {
+		log.Info("redis through sentinels", "redis", target.String())
+	}
 	return nil
 }
 

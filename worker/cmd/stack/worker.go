@@ -20,6 +20,8 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 		Queues:      tasks.Queues,
 		Logger:      asynqLogger{log.With("component", "asynq")},
 		LogLevel:    asynq.WarnLevel,
+		// Tasks the rate limiter's Redis failed come back within seconds.
+		RetryDelayFunc: worker.RetryDelay,
 	})
 	cfg := st.Config
 	deps := worker.Deps{
@@ -56,6 +58,8 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 		StaffNotices: st.Store,
 		Assignments:  st.Store,
 		Feed:         st.Store,
+		Submissions:  st.Store,
+		Digests:      st.Store,
 
 		Retention:      st.Store,
 		ErasureRecords: st.Store,
@@ -82,7 +86,10 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 const RelayInterval = time.Minute
 
 // Scheduler queues periodic tasks. Several processes may run one: each
-// periodic task is Unique for its interval, so it is queued once.
+// periodic task is Unique for its interval, so it is queued once. It gets
+// its own connection from RedisOpt (a failover client with Sentinels):
+// asynq's scheduler closes its client on Shutdown, which it refuses to do to
+// a shared one.
 func (st *Stack) Scheduler(log *slog.Logger) (*asynq.Scheduler, error) {
 	s := asynq.NewScheduler(st.RedisOpt, &asynq.SchedulerOpts{
 		Logger:   asynqLogger{log.With("component", "scheduler")},
@@ -95,6 +102,11 @@ func (st *Stack) Scheduler(log *slog.Logger) (*asynq.Scheduler, error) {
 	// date, so they run once a day however many schedulers tick.
 	if _, err := s.Register("@every 1h", tasks.NewRetentionTick(time.Hour)); err != nil {
 		return nil, fmt.Errorf("schedule retention: %w", err)
+	}
+	// Due-date reminders: the tick queues each assignment's reminder once
+	// its time (the day before the due date, at the school) has come.
+	if _, err := s.Register("@every 15m", tasks.NewDueRemindersTick(tasks.DueRemindersInterval)); err != nil {
+		return nil, fmt.Errorf("schedule due reminders: %w", err)
 	}
 	// Push tokens unrefreshed for 270 days: an hourly tick queues the
 	// day's sweep, keyed by the date, so it runs once a day.

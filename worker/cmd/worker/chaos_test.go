@@ -71,15 +71,26 @@ func newChaos(t *testing.T) *chaos {
 	if _, err := c.queue.EnqueueContext(c.ctx, task); err != nil {
 		t.Fatal(err)
 	}
-	c.env = append(os.Environ(), childEnv+"=1",
-		"MONGODB_URI="+mongotest.URI(), "HOMETIME_DB="+db.Name(), "REDIS_URL="+redisURL,
-		"HOMETIME_JWT_SECRET=chaos-test-secret-that-is-long-enough-0123456789",
-		"HOMETIME_DATA_DIR="+t.TempDir(), "HOMETIME_LOG_LEVEL=error",
-		"HOMETIME_TWILIO_ACCOUNT_SID="+c.fake.AccountSID, "HOMETIME_TWILIO_AUTH_TOKEN="+c.fake.AuthToken,
-		"HOMETIME_TWILIO_FROM=+447700900001", "HOMETIME_TWILIO_BASE_URL="+c.fake.URL,
-		"HOMETIME_PUBLIC_URL=https://api.hometime.test",
-		"HOMETIME_SMS_RATE=250", "HOMETIME_RELAY_LEASE=3s", "HOMETIME_RELAY_GRACE=3s")
+	c.env = append(os.Environ(), childEnv+"=1")
+	for k, v := range chaosEnv(t, c.fake, db.Name(), redisURL) {
+		c.env = append(c.env, k+"="+v)
+	}
 	return c
+}
+
+// chaosEnv configures a worker (process or in-process stack) of the chaos
+// tests: the shared store's database, the Redis at redisURL, Twilio at
+// the fake, 250 SMS/s, and a relay lease and grace of 3 s.
+func chaosEnv(t *testing.T, fake *providerfake.Twilio, dbName, redisURL string) map[string]string {
+	return map[string]string{
+		"MONGODB_URI": mongotest.URI(), "HOMETIME_DB": dbName, "REDIS_URL": redisURL,
+		"HOMETIME_JWT_SECRET": "chaos-test-secret-that-is-long-enough-0123456789",
+		"HOMETIME_DATA_DIR":   t.TempDir(), "HOMETIME_LOG_LEVEL": "error",
+		"HOMETIME_TWILIO_ACCOUNT_SID": fake.AccountSID, "HOMETIME_TWILIO_AUTH_TOKEN": fake.AuthToken,
+		"HOMETIME_TWILIO_FROM": "+447700900001", "HOMETIME_TWILIO_BASE_URL": fake.URL,
+		"HOMETIME_PUBLIC_URL": "https://api.hometime.test",
+		"HOMETIME_SMS_RATE":   "250", "HOMETIME_RELAY_LEASE": "3s", "HOMETIME_RELAY_GRACE": "3s",
+	}
 }
 
 // startWorker runs a worker process; it is stopped when the test ends.

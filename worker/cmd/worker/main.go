@@ -32,8 +32,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	stack.TuneGC(getenv)
-	if cfg.MongoURI == "" || cfg.RedisURL == "" {
-		return fmt.Errorf("MONGODB_URI and REDIS_URL are required: a stand-alone worker must share the API's store and queue (in dev mode the API runs the worker itself)")
+	if cfg.MongoURI == "" || !cfg.Redis.Configured() {
+		return fmt.Errorf("MONGODB_URI and REDIS_URL (or REDIS_SENTINELS with REDIS_MASTER) are required: a stand-alone worker must share the API's store and queue (in dev mode the API runs the worker itself)")
 	}
 	log := stack.NewLogger(stdout, cfg.LogLevel)
 	st, err := stack.Open(ctx, cfg, log)
