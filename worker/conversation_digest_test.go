@@ -99,3 +99,20 @@ func TestConversationDigest(t *testing.T) {
 		t.Fatal("the child's name or the address left the email body")
 	}
 }
+
+// TestConversationMessagesAreNotHeldForTheHouseholdDigest: a teacher's
+// message in a conversation is pushed at once even to a parent who chose
+// the daily digest; a class broadcast in the same category waits for it.
+func TestConversationMessagesAreNotHeldForTheHouseholdDigest(t *testing.T) {
+	t.Parallel()
+	p := content.ParentContact{ID: "par_1", Digest: true, Devices: 1}
+	for _, tc := range []struct {
+		template string
+		held     bool
+	}{{string(notify.TemplateConversationMessage), false}, {string(notify.TemplateTeacherReply), true}} {
+		b := &content.Broadcast{Template: tc.template, Category: content.CategoryReplies}
+		if got := heldForDigest(p, b); got != tc.held {
+			t.Errorf("%s held for the digest: %v, want %v", tc.template, got, tc.held)
+		}
+	}
+}
