@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"time"
 
@@ -100,13 +101,22 @@ type Deps struct {
 
 	// Conversations stores threads between families and staff.
 	Conversations content.Conversations
-	// Inbox receives an item in the parent's inbox for each staff message
-	// (nil: no inbox items are written).
-	Inbox content.InboxWriter `deps:"optional"`
+	// Inbox keeps parents' inboxes (items written by announcements and
+	// conversations) and who read what.
+	Inbox content.Inbox
+	// Attachments keeps announcement attachments and their bytes.
+	Attachments content.AttachmentFiles
+	// Announcements reads an announcement's texts, attachments, audience
+	// and broadcast for the inbox and the staff counts; without it an
+	// opened item answers its title only and the counts are 404.
+	Announcements AnnouncementReader `deps:"optional"`
 
 	// Web is the staff web app served at "/" (default web.Default(), the
 	// embedded files).
 	Web *web.App `deps:"optional"`
+	// Ops is the queue monitor (asynqmon) served at OpsQueuesPath to
+	// platform operators only (ops.go); without it /ops answers 404.
+	Ops http.Handler `deps:"optional"`
 }
 
 // Settings are the API's configured values: limits, addresses and prices.
@@ -149,6 +159,8 @@ type server struct {
 	photoSlots photoSlots
 	// uploads counts each account's large uploads in flight (body.go).
 	uploads uploadSlots
+	// opsConsole is the queue monitor when Deps.Ops is set (ops.go).
+	opsConsole *opsConsole
 }
 
 // New builds the Fiber app with every route, or says which dependencies
@@ -176,6 +188,13 @@ func New(d Deps) (*fiber.App, error) {
 		d.Web = web.Default()
 	}
 	s := &server{Deps: d, photoSlots: newPhotoSlots(d.PhotoSlots)}
+	if d.Ops != nil {
+		oc, err := newOpsConsole(d.Ops)
+		if err != nil {
+			return nil, err
+		}
+		s.opsConsole = oc
+	}
 	d.Metrics.watchRedeemFailures(s.redeemFailureAlert)
 	app := fiber.New(fiber.Config{
 		AppName:               "hometime",

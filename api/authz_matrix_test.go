@@ -215,6 +215,14 @@ func matrix() map[string]entry {
 		"POST /v1/schools/:schoolId/moderation/hide":                                         {allowed: []string{actTeacher, actAdmin}, setup: hideCell},
 		"POST /v1/me/notifications/read": {allowed: parentActors,
 			setup: fixed("/v1/me/notifications/read", map[string]any{"refs": []string{"brd_none:p00000/0"}})},
+		// The inbox: each parent their own; opening parent A's item is
+		// theirs alone (404 for everyone else, parent B included).
+		"GET /v1/me/inbox":         {allowed: parentActors, setup: fixed("/v1/me/inbox", nil)},
+		"GET /v1/me/inbox/:itemId": {allowed: []string{actParentA}, setup: inboxOpenCell},
+		// Attachments: staff of the school; staff counts of an announcement
+		// the admin sent to C1: the admin and the teacher of C1.
+		"POST /v1/schools/:schoolId/attachments":                                  {allowed: []string{actTeacher, actTeacherOther, actAdmin}, setup: attachmentUploadCell},
+		"GET /v1/schools/:schoolId/announcements/:announcementId/stats":           {allowed: []string{actTeacher, actAdmin}, setup: announcementStatsCell},
 		"GET /v1/me/preferences":                                                  {allowed: parentActors, setup: fixed("/v1/me/preferences", nil)},
 		"PUT /v1/me/preferences":                                                  {allowed: parentActors, setup: fixed("/v1/me/preferences", autoPreferences())},
 		"GET /v1/activities":                                                      {allowed: signedIn, setup: fixed("/v1/activities?subject=maths", nil)},

@@ -36,10 +36,12 @@ type uploadRoute struct {
 }
 
 // uploadRoutes are the photo upload (one photo of up to 10 MB in a
-// multipart form) and the roster import (an MIS export of up to 20 MB).
+// multipart form), the roster import (an MIS export of up to 20 MB) and
+// the announcement attachment upload (one file of up to 10 MB).
 var uploadRoutes = []uploadRoute{
 	newUploadRoute(fiber.MethodPost, "/v1"+photoUploadRoute, PhotoMaxBytes+photoUploadOverhead),
 	newUploadRoute(fiber.MethodPost, "/v1"+importRoute, ImportBodyLimit),
+	newUploadRoute(fiber.MethodPost, "/v1"+attachmentUploadRoute, AttachmentMaxBytes+photoUploadOverhead),
 }
 
 func newUploadRoute(method, pattern string, limit int) uploadRoute {

@@ -192,10 +192,8 @@ func (s *server) deliverToParent(ctx context.Context, conv *content.Conversation
 	item := &content.InboxItem{ID: content.InboxItemID(parent.ID, conv.ID), ParentID: parent.ID, SchoolID: conv.SchoolID,
 		Kind: content.InboxConversation, SourceID: conv.ID, Title: fmt.Sprintf(format, staffDisplayName(author), cl.Name),
 		Language: lang, ChildIDs: []string{conv.ChildID}, ClassIDs: []string{conv.ClassID}, CreatedAt: m.CreatedAt}
-	if s.Inbox != nil {
-		if err := s.Inbox.AddToInbox(ctx, []*content.InboxItem{item}); err != nil {
-			return err
-		}
+	if err := s.Inbox.AddToInbox(ctx, []*content.InboxItem{item}); err != nil {
+		return err
 	}
 	b := &content.Broadcast{ID: "brd_" + m.ID, SchoolID: school.ID, CreatedBy: author.ID,
 		Template: string(notify.TemplateConversationMessage), Category: content.CategoryReplies,
@@ -339,10 +337,16 @@ func (s *server) getMyConversation() fiber.Handler {
 			return err
 		}
 		if conv.ParentUnread {
-			if err := s.Conversations.MarkConversationRead(c.UserContext(), conv.ID, ""); err != nil {
+			ctx := c.UserContext()
+			if err := s.Conversations.MarkConversationRead(ctx, conv.ID, ""); err != nil {
 				return err
 			}
 			conv.ParentUnread = false
+			// The thread's inbox item is read too (staff read counts).
+			_, err := s.Inbox.MarkInboxRead(ctx, content.InboxItemID(conv.ParentID, conv.ID), content.ReadViaApp, s.Clock.Now())
+			if err != nil && !content.IsCode(err, content.CodeNotFound) {
+				return err
+			}
 		}
 		return c.JSON(toConversationDTO(conv, principal(c), true))
 	}

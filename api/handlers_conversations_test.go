@@ -6,39 +6,12 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/worker/tasks"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
-
-// memInbox is an in-memory content.InboxWriter: adding an item already
-// there changes nothing, as the real inbox store promises.
-type memInbox struct {
-	mu    sync.Mutex
-	items map[string]*content.InboxItem
-}
-
-func (m *memInbox) AddToInbox(_ context.Context, items []*content.InboxItem) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, it := range items {
-		if _, ok := m.items[it.ID]; !ok {
-			cp := *it
-			m.items[it.ID] = &cp
-		}
-	}
-	return nil
-}
-
-func (m *memInbox) item(id string) (*content.InboxItem, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	it, ok := m.items[id]
-	return it, ok
-}
 
 // newConversation stores a thread parent A started about K1 with C1's
 // teacher; its first message (id <conv>_m1) is parent A's.
@@ -196,9 +169,10 @@ func TestConversationParentAndTeacher(t *testing.T) {
 	if n := len(h.queue.OfType(tasks.TypeExpandBroadcast)); n != 1 {
 		t.Fatalf("%d expansions queued, want 1", n)
 	}
-	item, ok := h.inbox.item(content.InboxItemID(w.ParentA.ID, conv.ID))
-	if !ok || item.Kind != content.InboxConversation || item.SourceID != conv.ID || item.Title != "Message from Tesni Llewellyn (Kingfishers)" {
-		t.Fatalf("inbox item %+v", item)
+	item, err := h.store.InboxItem(context.Background(), content.InboxItemID(w.ParentA.ID, conv.ID))
+	if err != nil || item.Kind != content.InboxConversation || item.SourceID != conv.ID || item.Title != "Message from Tesni Llewellyn (Kingfishers)" ||
+		!item.ReadAt.IsZero() {
+		t.Fatalf("inbox item %+v (%v)", item, err)
 	}
 
 	// The parent's list shows it unread until they open it.
@@ -216,6 +190,10 @@ func TestConversationParentAndTeacher(t *testing.T) {
 	wantStatus(t, resp, body, 200)
 	if mine := decode[listDTO[convView]](t, body).Items; mine[0].Unread {
 		t.Fatalf("opened, still unread: %s", body)
+	}
+	if item, err := h.store.InboxItem(context.Background(), content.InboxItemID(w.ParentA.ID, conv.ID)); err != nil ||
+		item.ReadAt.IsZero() || item.ReadVia != content.ReadViaApp {
+		t.Fatalf("opening the thread did not read its inbox item: %+v (%v)", item, err)
 	}
 
 	// The parent replies: a reply notice; the thread is unread again for the teacher.

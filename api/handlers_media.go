@@ -16,9 +16,15 @@ import (
 // base64url(photoId|variant|expiryUnix) "." base64url(HMAC-SHA256). Only
 // callers allowed to see a photo are given one (photoURL), it lasts
 // mediaURLTTL, and it names one picture, so it can sit in an <img> tag
-// without the bearer token.
+// without the bearer token. An announcement attachment's token has the
+// variant "attachment" and is given only to a parent opening an
+// announcement that names it (openInboxItem).
 
 const mediaURLTTL = 5 * time.Minute
+
+// mediaAttachment is the variant of a token naming an announcement
+// attachment (photos' variants are full and thumb).
+const mediaAttachment = "attachment"
 
 func (s *server) mediaMAC(payload string) []byte {
 	m := hmac.New(sha256.New, s.MediaKey)
@@ -48,7 +54,7 @@ func (s *server) openMediaToken(tok string) (photoID, variant string, ok bool) {
 		return "", "", false
 	}
 	parts := strings.Split(string(payload), "|")
-	if len(parts) != 3 || !content.ValidPhotoVariant(parts[1]) {
+	if len(parts) != 3 || !(content.ValidPhotoVariant(parts[1]) || parts[1] == mediaAttachment) {
 		return "", "", false
 	}
 	exp, err := strconv.ParseInt(parts[2], 10, 64)
@@ -66,6 +72,9 @@ func (s *server) media() fiber.Handler {
 		photoID, variant, ok := s.openMediaToken(c.Params("token"))
 		if !ok {
 			return notFound
+		}
+		if variant == mediaAttachment {
+			return s.serveAttachment(c, photoID)
 		}
 		ctx := c.UserContext()
 		ph, err := s.Submissions.Photo(ctx, photoID)

@@ -19,7 +19,8 @@ type readResponse struct {
 
 // markNotificationsRead records that the parent's app opened pushes, by the
 // "ref" each push carried. An important broadcast's push that was opened
-// does not fall back to an SMS. Refs that are not the caller's own pushes
+// does not fall back to an SMS, and an announcement's push opened marks
+// the announcement read in the parent's inbox (read_via push). Refs that are not the caller's own pushes
 // are ignored without saying so, so a ref reveals nothing about anyone
 // else's messages.
 func (s *server) markNotificationsRead() fiber.Handler {
@@ -52,6 +53,10 @@ func (s *server) markNotificationsRead() fiber.Handler {
 				continue
 			}
 			if err := s.Ledger.RaiseEntryState(ctx, pageID, index, content.StateRead, "", now); err != nil {
+				return err
+			}
+			// An announcement's push opened is the announcement read.
+			if err := s.markInboxReadByPush(ctx, parentID, page, now); err != nil {
 				return err
 			}
 			read++

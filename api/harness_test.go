@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/clocktest"
 	"github.com/hometime-edu/hometime/content/misimport/mistest"
 	"github.com/hometime-edu/hometime/content/mongostore"
@@ -59,8 +58,9 @@ type harness struct {
 	sendGrid *providerfake.SendGrid
 	// assignments are what submissions are made for (handlers_submissions_test.go).
 	assignments *testAssignments
-	// inbox records the inbox items conversations write.
-	inbox *memInbox
+	// announcements are what inbox items and staff counts read
+	// (handlers_inbox_test.go).
+	announcements *testAnnouncements
 }
 
 // newHarness builds the API on a fresh database, a Redis, and a random
@@ -84,7 +84,7 @@ func newHarness(t testing.TB) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, store: store, queue: &taskstest.Recorder{}, clock: clock, logBuf: logBuf, sendGrid: sg,
-		assignments: newTestAssignments(), inbox: &memInbox{items: map[string]*content.InboxItem{}}}
+		assignments: newTestAssignments()}
 	h.deps = Deps{
 		Settings: Settings{Limits: DefaultLimits, PublicURL: testPublicURL, SMSPrice: 4},
 
@@ -102,7 +102,9 @@ func newHarness(t testing.TB) *harness {
 	h.deps.Library, h.deps.Activities, h.deps.Assignments, h.deps.ParentFeed, h.deps.Devices = starterLibrary(t), store, store, store, store
 	h.deps.Retention, h.deps.Erasures, h.deps.Exports = store, store, store
 	h.deps.StaffSettings, h.deps.Moderation = store, store
-	h.deps.Conversations, h.deps.Inbox = store, h.inbox
+	h.announcements = newTestAnnouncements()
+	h.deps.Inbox, h.deps.Attachments, h.deps.Announcements = store, store, h.announcements
+	h.deps.Conversations = store
 	h.app = mustNew(t, h.deps)
 	return h
 }

@@ -55,6 +55,8 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/me/preferences", parent(s.getPreferences())...)
 	v1.Put("/me/preferences", parent(s.putPreferences())...)
 	v1.Post("/me/notifications/read", parent(s.markNotificationsRead())...)
+	v1.Get("/me/inbox", parent(s.myInbox())...)
+	v1.Get("/me/inbox/:itemId", parent(s.openInboxItem())...)
 	v1.Post("/me/invites/claim", parent(s.claimInvite())...)
 	v1.Get("/activities", signedIn(s.listActivities())...)
 	v1.Get("/activities/:activityId", signedIn(s.getActivity())...)
@@ -95,6 +97,8 @@ func (s *server) routes(app *fiber.App) {
 	v1.Get("/schools/:schoolId/broadcasts/:broadcastId", staff(s.getBroadcast())...)
 	v1.Get("/schools/:schoolId/broadcasts/:broadcastId/recipients", staff(s.broadcastRecipients())...)
 	v1.Get("/schools/:schoolId/messages", staff(s.schoolMessages())...)
+	v1.Post(attachmentUploadRoute, staff(s.uploadAttachment())...)
+	v1.Get("/schools/:schoolId/announcements/:announcementId/stats", staff(s.announcementStats())...)
 	v1.Get("/schools/:schoolId/sms-budget", staff(s.schoolSMSBudget())...)
 	v1.Post(importRoute, staff(s.importRoster())...)
 	v1.Post("/schools/:schoolId/invites/resend", staff(s.resendInvites())...)
@@ -150,6 +154,9 @@ func (s *server) routes(app *fiber.App) {
 	// GET and HEAD outside the API's paths. Mounted last, as the fallback:
 	// it is static files, not API operations, so it is not in the contract;
 	// any other path, /v1 ones included, still gets the JSON 404.
+	// The operators' console (ops.go): its own sign-in, cookie and
+	// policy, outside the app's contract.
+	app.Use(OpsPath, s.ops)
 	app.Use(s.Web.Handler)
 }
 

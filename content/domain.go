@@ -292,6 +292,7 @@ type ParentContact struct {
 	Devices  int                          // app installations that can take a push
 	Prefs    map[string]ChannelPreference // by category
 	Digest   bool                         // non-urgent pushes wait for the daily digest
+	Children []ChildLink                  // links (id, school, first name, state) for the snapshot
 }
 
 // ChildLink is the parent-side copy of a parent↔child link, with what the

@@ -72,6 +72,7 @@ type ParentExport struct {
 	// Conversations are their threads with staff about the children above,
 	// with every message (a deleted one without its body).
 	Conversations []Conversation
+	Inbox         []InboxItem // what they received: titles and read state, newest first
 }
 
 // ExportParent is a parent's own record, without secrets: no password
@@ -159,6 +160,11 @@ type SchoolExport struct {
 	Engagement  []ExportEngagement
 	// Conversations are the school's threads with families.
 	Conversations []Conversation
+	// Attachments are the school's announcement attachments (metadata;
+	// the files stay behind signed URLs), InboxReads who received and read
+	// each of the school's announcements and conversations.
+	Attachments []Attachment
+	InboxReads  []InboxItem
 }
 
 // ExportStaff is a member of staff as one school holds them.

@@ -135,6 +135,10 @@ type LedgerPage struct {
 	Fallback  bool
 	Entries   []LedgerEntry
 	CreatedAt time.Time
+	// SnapshotAt is the wall-clock time before the expansion read the
+	// recipients whose snapshots the page holds (zero: none): a sender
+	// reads again the parents ParentChanges marks changed since.
+	SnapshotAt time.Time
 }
 
 // LedgerEntry is what is owed to one recipient on one channel, and what
@@ -152,6 +156,65 @@ type LedgerEntry struct {
 	CostPence   int64
 	ErrorCode   string
 	UpdatedAt   time.Time
+	// Snapshot is what the sender needs of the recipient, as the expansion
+	// read it (SMS entries only; nil on others and once the entry settled).
+	Snapshot *RecipientSnapshot
+}
+
+// RecipientSnapshot is the part of a parent's record an SMS is sent on:
+// account state, contact, message language and the links to children at
+// the broadcast's school. The expansion writes it into the ledger entry,
+// so a send needs no lookup of the parent; what may change after that
+// (closure, erasure, unlink, language, number) is caught at send time by
+// ParentChanges, and a parent changed since the snapshot is read again.
+// It holds personal data: the store drops it when the entry settles.
+type RecipientSnapshot struct {
+	State    ParentState
+	Phone    string
+	Email    string
+	Language string // the message language for the broadcast's category
+	Children []SnapshotLink
+}
+
+// SnapshotLink is a link to a child at the broadcast's school.
+type SnapshotLink struct {
+	ChildID   string
+	FirstName string
+	State     LinkState
+}
+
+// SnapshotOf takes the snapshot of p for a broadcast of schoolID in category.
+func SnapshotOf(p *Parent, schoolID, category string) *RecipientSnapshot {
+	s := &RecipientSnapshot{State: p.State, Phone: p.Phone, Email: p.Email, Language: p.MessageLanguage(category)}
+	for _, c := range p.Children {
+		if c.SchoolID == schoolID {
+			s.Children = append(s.Children, SnapshotLink{ChildID: c.ChildID, FirstName: c.FirstName, State: c.State})
+		}
+	}
+	return s
+}
+
+// Parent rebuilds the parent the snapshot was taken of, with what the
+// send-time policy reads: its language is the message language already
+// resolved, and its links are those at schoolID.
+func (s *RecipientSnapshot) Parent(id, schoolID string) *Parent {
+	p := &Parent{ID: id, State: s.State, Phone: s.Phone, Email: s.Email, Language: s.Language}
+	for _, c := range s.Children {
+		p.Children = append(p.Children, ChildLink{ChildID: c.ChildID, SchoolID: schoolID, FirstName: c.FirstName, State: c.State})
+	}
+	return p
+}
+
+// ParentChanges tells a sender which parents changed, since a snapshot was
+// taken, in ways that matter to a message: state, contact, language,
+// preferences or links to children. Every store write of those marks the
+// parent under each school it is linked to.
+type ParentChanges interface {
+	// ParentsChangedSince reads the school's marks of changes at or after
+	// since: the parent ids changed then, or all=true when the marks
+	// cannot say (a bulk change, or marks older than are kept), in which
+	// case every snapshot taken before now is to be read again.
+	ParentsChangedSince(ctx context.Context, schoolID string, since time.Time) (ids map[string]bool, all bool, err error)
 }
 
 // Held reports whether a claim on the entry is outstanding.

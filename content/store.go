@@ -47,6 +47,8 @@ type Identity interface {
 
 // Roster stores the tenancy tree and the people in it.
 type Roster interface {
+	ParentChanges
+
 	CreateTrust(ctx context.Context, t *Trust) error
 	Trust(ctx context.Context, id string) (*Trust, error)
 

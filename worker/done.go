@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 
 	"github.com/hometime-edu/hometime/content"
 )
@@ -25,7 +26,7 @@ import (
 // of these pages: the pages before it usually finished first, the ones
 // after it are the likeliest still owed, so a broadcast still sending
 // costs two reads.
-func settleBroadcasts(ctx context.Context, ledger content.Ledger, log *slog.Logger, pages []*content.LedgerPage) error {
+func settleBroadcasts(ctx context.Context, ledger content.Ledger, log *slog.Logger, known *settledPages, pages []*content.LedgerPage) error {
 	after := map[string]int{} // broadcast → one past its highest page here
 	var order []string
 	for _, p := range pages {
@@ -37,7 +38,7 @@ func settleBroadcasts(ctx context.Context, ledger content.Ledger, log *slog.Logg
 	}
 	var errs []error
 	for _, id := range order {
-		if err := settleBroadcast(ctx, ledger, log, id, after[id]); err != nil {
+		if err := settleBroadcastKnown(ctx, ledger, log, known, id, after[id]); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -50,6 +51,15 @@ func settleBroadcasts(ctx context.Context, ledger content.Ledger, log *slog.Logg
 // past the highest page the caller knows of: a broadcast that counts fewer
 // pages than that is not judged.
 func settleBroadcast(ctx context.Context, ledger content.Ledger, log *slog.Logger, id string, from int) error {
+	return settleBroadcastKnown(ctx, ledger, log, nil, id, from)
+}
+
+// settleBroadcastKnown is settleBroadcast skipping the pages known (read
+// earlier by this process) to owe nothing: a page never owes again once
+// settled, so each is read settled at most once per process, and the
+// page tasks that finish a large broadcast together do not each read
+// every page again.
+func settleBroadcastKnown(ctx context.Context, ledger content.Ledger, log *slog.Logger, known *settledPages, id string, from int) error {
 	b, err := ledger.Broadcast(ctx, id)
 	if content.IsCode(err, content.CodeNotFound) {
 		return nil // erased
@@ -61,14 +71,20 @@ func settleBroadcast(ctx context.Context, ledger content.Ledger, log *slog.Logge
 		return nil
 	}
 	for k := range b.Pages {
-		owed, err := pageOwed(ctx, ledger, b, (from+k)%b.Pages)
+		n := (from + k) % b.Pages
+		if known.has(b.ID, n) {
+			continue
+		}
+		owed, err := pageOwed(ctx, ledger, b, n)
 		if err != nil || owed {
 			return err
 		}
+		known.add(b.ID, n)
 	}
 	if err := ledger.SetBroadcastDone(ctx, b.ID); err != nil {
 		return err
 	}
+	known.forget(b.ID)
 	log.Info("broadcast done", "broadcast_id", b.ID, "pages", b.Pages, "recipients", b.Recipients)
 	return nil
 }
@@ -109,4 +125,48 @@ func entriesOwed(page *content.LedgerPage) bool {
 		}
 	}
 	return false
+}
+
+// settledPages remembers, per broadcast, the pages this process read
+// owing nothing. A nil *settledPages remembers nothing.
+type settledPages struct {
+	mu sync.Mutex
+	by map[string]map[int]bool
+}
+
+// maxSettledBroadcasts bounds the memory: beyond it, what is known is
+// dropped (and read again if needed).
+const maxSettledBroadcasts = 1000
+
+func (s *settledPages) has(broadcastID string, n int) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.by[broadcastID][n]
+}
+
+func (s *settledPages) add(broadcastID string, n int) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.by == nil || len(s.by) > maxSettledBroadcasts {
+		s.by = map[string]map[int]bool{}
+	}
+	if s.by[broadcastID] == nil {
+		s.by[broadcastID] = map[int]bool{}
+	}
+	s.by[broadcastID][n] = true
+}
+
+func (s *settledPages) forget(broadcastID string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.by, broadcastID)
 }

@@ -60,6 +60,11 @@ func TestErasureCanarySweep(t *testing.T) {
 	must(t, s.CreateBroadcast(ctx, &content.Broadcast{ID: "brd_c", SchoolID: "sch_r", CreatedBy: "stf_1", Template: "award", Category: "awards",
 		Params: map[string]string{"child_first_name": c("ChildFirst"), "teacher_name": "Mrs Khan"}, Audience: content.Audience{ParentIDs: []string{"par_c"}},
 		State: content.BroadcastDone, CreatedAt: now}))
+	// An SMS still owed carries the recipient's snapshot (number, child's name).
+	must(t, s.PutLedgerPages(ctx, []*content.LedgerPage{{ID: content.LedgerPageID("brd_c", 0), BroadcastID: "brd_c", SchoolID: "sch_r",
+		CreatedAt: now, SnapshotAt: now, Entries: []content.LedgerEntry{{RecipientID: "par_c", Channel: "sms",
+			Snapshot: &content.RecipientSnapshot{State: content.ParentActive, Phone: phone, Language: "en",
+				Children: []content.SnapshotLink{{ChildID: "chd_c", FirstName: c("ChildFirst"), State: content.LinkLinked}}}}}}}))
 	comment := c("Comment")
 	sub := &content.Submission{ID: content.SubmissionID("asg_c", "chd_c", "par_c"), SchoolID: "sch_r", AssignmentID: "asg_c", ChildID: "chd_c", ParentID: "par_c"}
 	_, err := s.PutSubmission(ctx, sub, content.SubmissionUpdate{Comment: &comment}, now)
@@ -81,8 +86,14 @@ func TestErasureCanarySweep(t *testing.T) {
 		Template: string(notify.TemplateConversationMessage), Category: content.CategoryReplies,
 		Params:   map[string]string{"message_body": c("ConvStaff"), "conversation_id": "cnv_c", "class_name": "Robins"},
 		Audience: content.Audience{ParentIDs: []string{"par_c"}}, State: content.BroadcastDone, CreatedAt: now}))
+	// An announcement in the parent's inbox, read: its title is in their
+	// inbox and in their export, and goes with them.
+	must(t, s.AddToInbox(ctx, []*content.InboxItem{{ID: content.InboxItemID("par_c", "ann_c"), ParentID: "par_c", SchoolID: "sch_r",
+		Kind: content.InboxAnnouncement, SourceID: "ann_c", Title: c("InboxTitle"), Language: "en", ChildIDs: []string{"chd_c"}, CreatedAt: now}}))
+	_, err = s.MarkInboxRead(ctx, content.InboxItemID("par_c", "ann_c"), content.ReadViaApp, now)
+	must(t, err)
 	canaries := []string{c("ChildFirst"), c("ChildLast"), c("UPN"), c("Relationship"), c("ParentFirst"), c("ParentLast"), phone, email,
-		c("PasswordHash"), c("ConsentVersion"), "203.0.113.77", comment, c("ReplyBody"), c("PhotoEXIF"), c("ThumbEXIF"),
+		c("PasswordHash"), c("ConsentVersion"), "203.0.113.77", comment, c("ReplyBody"), c("PhotoEXIF"), c("ThumbEXIF"), c("InboxTitle"),
 		c("ConvParent"), c("ConvStaff")}
 	// The flows that copy the parent's data elsewhere, and an invited
 	// parent who never joins (seedCanaryFlows).
@@ -117,6 +128,10 @@ func TestErasureCanarySweep(t *testing.T) {
 				t.Errorf("%s holds no %s: %v", want, cn, flowHits)
 			}
 		}
+	}
+	// The parent's export holds their inbox (titles and read state).
+	if !strings.Contains(strings.Join(flowHits, " "), "archive/exp_c/export.json:"+c("InboxTitle")) {
+		t.Fatalf("the parent's export does not hold their inbox: %v", flowHits)
 	}
 	// The co-parent's export is built from their own view: it holds the
 	// shared child's feed but none of this parent's words or contacts.

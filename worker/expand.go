@@ -49,7 +49,11 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	} else if err != nil {
 		return err
 	}
-	w := &pageWriter{ledger: h.Ledger, tasks: h.Tasks, phones: h.Phones, b: b, done: map[string]bool{}, now: h.Clock.Now()}
+	// The snapshot time is the wall clock, not h.Clock: it is compared with
+	// the store's marks of parent changes, which are wall-clock times. It
+	// is taken before any recipient is read.
+	w := &pageWriter{ledger: h.Ledger, tasks: h.Tasks, phones: h.Phones, b: b, done: map[string]bool{}, now: h.Clock.Now(),
+		snapshotAt: time.Now().UTC()}
 	if h.Digests != nil {
 		w.digest = &digestHolder{holds: h.Digests, roster: h.Roster, tasks: h.Tasks}
 	}
@@ -87,19 +91,21 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // large school's whole roster to be read. A page is final once written
 // (re-runs only append), and claims make a run queued twice harmless.
 type pageWriter struct {
-	ledger  content.Ledger
-	tasks   tasks.Enqueuer
-	phones  phone.Numbers
-	b       *content.Broadcast
-	done    map[string]bool // recipients already on a page
-	now     time.Time
-	n       int // pages written or being filled
-	written int // pages written
-	queued  int // pages whose run is queued
-	total   int // recipients on pages
-	batch   []*content.LedgerPage
-	cur     *content.LedgerPage
-	digest  *digestHolder // nil: no digests
+	ledger content.Ledger
+	tasks  tasks.Enqueuer
+	phones phone.Numbers
+	b      *content.Broadcast
+	done   map[string]bool // recipients already on a page
+	now    time.Time
+	// snapshotAt is the wall-clock time before the recipients were read.
+	snapshotAt time.Time
+	n          int // pages written or being filled
+	written    int // pages written
+	queued     int // pages whose run is queued
+	total      int // recipients on pages
+	batch      []*content.LedgerPage
+	cur        *content.LedgerPage
+	digest     *digestHolder // nil: no digests
 }
 
 func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
@@ -117,10 +123,17 @@ func (w *pageWriter) add(ctx context.Context, pc content.ParentContact) error {
 		w.done[key] = true
 		if w.cur == nil {
 			w.cur = &content.LedgerPage{ID: content.LedgerPageID(w.b.ID, w.n), BroadcastID: w.b.ID, SchoolID: w.b.SchoolID,
-				N: w.n, CreatedAt: w.now}
+				N: w.n, CreatedAt: w.now, SnapshotAt: w.snapshotAt}
 			w.n++
 		}
-		w.cur.Entries = append(w.cur.Entries, content.LedgerEntry{RecipientID: pc.ID, Channel: string(ch)})
+		e := content.LedgerEntry{RecipientID: pc.ID, Channel: string(ch)}
+		if ch == notify.ChannelSMS {
+			// What the SMS sender needs of the parent, so a send reads
+			// no parent unless it changed since (content.ParentChanges).
+			e.Snapshot = content.SnapshotOf(&content.Parent{ID: pc.ID, Phone: pc.Phone, Email: pc.Email,
+				Language: pc.Language, State: pc.State, Preferences: pc.Prefs, Children: pc.Children}, w.b.SchoolID, w.b.Category)
+		}
+		w.cur.Entries = append(w.cur.Entries, e)
 		w.total++
 		if len(w.cur.Entries) == content.LedgerPageSize {
 			w.batch, w.cur = append(w.batch, w.cur), nil
@@ -237,7 +250,7 @@ func (h *Expansions) eachRecipient(ctx context.Context, b *content.Broadcast, fn
 			continue
 		}
 		if err := fn(content.ParentContact{ID: p.ID, Phone: p.Phone, Email: p.Email, Language: p.Language,
-			State: p.State, Devices: len(p.Devices), Prefs: p.Preferences, Digest: p.Digest}); err != nil {
+			State: p.State, Devices: len(p.Devices), Prefs: p.Preferences, Digest: p.Digest, Children: p.Children}); err != nil {
 			return err
 		}
 	}

@@ -17,8 +17,21 @@ type parentExportJSON struct {
 	Children    []exportChildJSON     `json:"children"`
 	Submissions []exportSubmitJSON    `json:"submissions"`
 	Photos      []exportPhotoMetaJSON `json:"photos"`
+	Inbox       []exportInboxJSON     `json:"inbox"`
 	// Conversations are the parent's threads with staff.
 	Conversations []exportConversationJSON `json:"conversations"`
+}
+
+// exportInboxJSON is one item of the parent's inbox: what it was, its
+// title as they received it, and whether and how they read it.
+type exportInboxJSON struct {
+	Kind      string     `json:"kind"`
+	SourceID  string     `json:"source_id"`
+	Title     string     `json:"title"`
+	Urgent    bool       `json:"urgent,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at,omitempty"`
+	ReadVia   string     `json:"read_via,omitempty"`
 }
 
 type exportConversationJSON struct {
@@ -190,7 +203,11 @@ func toParentExportJSON(e *content.ParentExport, at time.Time) parentExportJSON 
 		Parent: exportParentJSON{ID: p.ID, FirstName: p.FirstName, LastName: p.LastName, Phone: p.Phone, Email: p.Email,
 			Language: p.Language, State: string(p.State), Consents: []exportConsentJSON{}, Devices: []exportDeviceJSON{},
 			Preferences: map[string]exportPrefJSON{}, Digest: p.Digest, LastActive: optTime(p.LastActive), CreatedAt: p.CreatedAt},
-		Children: []exportChildJSON{}, Submissions: []exportSubmitJSON{}, Photos: []exportPhotoMetaJSON{}}
+		Children: []exportChildJSON{}, Submissions: []exportSubmitJSON{}, Photos: []exportPhotoMetaJSON{}, Inbox: []exportInboxJSON{}}
+	for _, it := range e.Inbox {
+		out.Inbox = append(out.Inbox, exportInboxJSON{Kind: string(it.Kind), SourceID: it.SourceID, Title: it.Title,
+			Urgent: it.Urgent, CreatedAt: it.CreatedAt, ReadAt: optTime(it.ReadAt), ReadVia: it.ReadVia})
+	}
 	for _, c := range p.Consents {
 		out.Parent.Consents = append(out.Parent.Consents, exportConsentJSON{Kind: c.Kind, Version: c.Version, Accepted: c.Accepted, At: c.At})
 	}
@@ -291,8 +308,32 @@ type schoolExportJSON struct {
 	Awards      []exportAwardJSON      `json:"awards"`
 	Photos      []exportPhotoMetaJSON  `json:"photos"`
 	Engagement  []exportEngagementJSON `json:"engagement"`
+	Attachments []exportAttachmentJSON `json:"attachments"`
+	Inbox       []exportInboxReadJSON  `json:"inbox"`
 	// Conversations are the school's threads with families.
 	Conversations []exportConversationJSON `json:"conversations"`
+}
+
+type exportAttachmentJSON struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// exportInboxReadJSON is one family's copy of an announcement or
+// conversation, as the school holds it: who got it and whether they read it.
+type exportInboxReadJSON struct {
+	ParentID  string     `json:"parent_id"`
+	Kind      string     `json:"kind"`
+	SourceID  string     `json:"source_id"`
+	Title     string     `json:"title"`
+	ClassIDs  []string   `json:"class_ids"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at,omitempty"`
+	ReadVia   string     `json:"read_via,omitempty"`
 }
 
 type exportSchoolJSON struct {
@@ -402,7 +443,16 @@ func toSchoolExportJSON(e *content.SchoolExport, at time.Time) schoolExportJSON 
 			ShareFamilyThreads: sc.ShareFamilyThreads, CreatedAt: sc.CreatedAt},
 		Classes: []exportClassJSON{}, Staff: []exportStaffJSON{}, Children: []exportPupilJSON{}, Parents: []exportContactJSON{},
 		Assignments: []exportAssignmentJSON{}, Submissions: []exportSubmitJSON{}, Awards: []exportAwardJSON{},
-		Photos: []exportPhotoMetaJSON{}, Engagement: []exportEngagementJSON{}}
+		Photos: []exportPhotoMetaJSON{}, Engagement: []exportEngagementJSON{},
+		Attachments: []exportAttachmentJSON{}, Inbox: []exportInboxReadJSON{}}
+	for _, a := range e.Attachments {
+		out.Attachments = append(out.Attachments, exportAttachmentJSON{ID: a.ID, Name: a.Name, ContentType: a.ContentType,
+			Size: a.Size, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt})
+	}
+	for _, it := range e.InboxReads {
+		out.Inbox = append(out.Inbox, exportInboxReadJSON{ParentID: it.ParentID, Kind: string(it.Kind), SourceID: it.SourceID,
+			Title: it.Title, ClassIDs: append([]string{}, it.ClassIDs...), CreatedAt: it.CreatedAt, ReadAt: optTime(it.ReadAt), ReadVia: it.ReadVia})
+	}
 	for _, c := range e.Classes {
 		out.Classes = append(out.Classes, exportClassJSON{ID: c.ID, Name: c.Name, YearGroup: c.YearGroup,
 			TeacherIDs: append([]string{}, c.TeacherIDs...), CreatedAt: c.CreatedAt})

@@ -25,6 +25,8 @@ type Pages struct {
 	Ledger  content.Ledger
 	Senders []PageSender
 	Log     *slog.Logger
+
+	settled settledPages // pages read owing nothing, for marking done
 }
 
 func (h *Pages) ProcessTask(ctx context.Context, t *asynq.Task) error {
@@ -62,7 +64,7 @@ func (h *Pages) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := settleBroadcasts(ctx, h.Ledger, h.Log, pages); err != nil {
+	if err := settleBroadcasts(ctx, h.Ledger, h.Log, &h.settled, pages); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

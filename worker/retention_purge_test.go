@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -109,6 +110,24 @@ func TestRetentionE4SchoolPurge(t *testing.T) {
 			AwaitingReply: true, UnreadBy: []string{"stf_r"}, Messages: []content.ConversationMessage{{ID: cv.id + "_m1",
 				AuthorKind: content.AuthorParent, AuthorID: cv.parent, Body: "PURGE-CANARY " + cv.id, Via: content.ViaApp, CreatedAt: w.start}}}))
 	}
+	// The school's inbox items and an attachment: one item in the inbox
+	// of a parent who is none of its families (the school's erasure, not
+	// a parent's, must reach it) beside their item from another school,
+	// which stays.
+	must(t, w.store.AddToInbox(ctx, []*content.InboxItem{
+		{ID: content.InboxItemID("par_001", "ann_r"), ParentID: "par_001", SchoolID: "sch_r", Kind: content.InboxAnnouncement,
+			SourceID: "ann_r", Title: "Sports day", ClassIDs: []string{"cls_r1"}, CreatedAt: w.start},
+		{ID: content.InboxItemID("par_away", "ann_r"), ParentID: "par_away", SchoolID: "sch_r", Kind: content.InboxAnnouncement,
+			SourceID: "ann_r", Title: "Sports day", CreatedAt: w.start},
+		{ID: content.InboxItemID("par_away", "ann_x"), ParentID: "par_away", SchoolID: "sch_x", Kind: content.InboxAnnouncement,
+			SourceID: "ann_x", Title: "Elsewhere", CreatedAt: w.start},
+	}))
+	must(t, w.store.StoreAttachment(ctx, &content.Attachment{ID: "att_r", SchoolID: "sch_r", Name: "letter.pdf",
+		ContentType: content.AttachmentPDF, Size: 10, CreatedBy: "stf_1", CreatedAt: w.start}, []byte("%PDF-1.4 x")))
+	schoolColls := []string{"inbox_items", "inbox_index", "inbox_sources", "attachments", "attachmentfiles.files", "attachmentfiles.chunks"}
+	if n := len(collectionsMentioning(t, w, schoolColls, "sch_r", "ann_r", "att_r")); n < 6 {
+		t.Fatalf("the seed wrote %d inbox and attachment documents naming the school, want at least 6", n)
+	}
 	ended := w.start.AddDate(0, 2, 0)
 	end(ended)
 	if n := sweepAt(ended.Add(41 * day)); n != 0 {
@@ -155,6 +174,36 @@ func TestRetentionE4SchoolPurge(t *testing.T) {
 			t.Fatalf("%s: %d documents survive the purge (%v)", coll, n, err)
 		}
 	}
+	if left := collectionsMentioning(t, w, schoolColls, "sch_r", "ann_r", "att_r"); len(left) > 0 {
+		t.Fatalf("inbox items or attachments survive the purge: %v", left)
+	}
+	page, err := w.store.InboxPage(ctx, "par_away", nil, content.InboxCursor{}, 10)
+	must(t, err)
+	if len(page.Items) != 1 || page.Items[0].SourceID != "ann_x" {
+		t.Fatalf("the other school's item after the purge: %+v", page.Items)
+	}
+}
+
+// collectionsMentioning lists the documents of colls whose stored form
+// names any of ids, as "collection/_id".
+func collectionsMentioning(t *testing.T, w *retentionWorld, colls []string, ids ...string) []string {
+	t.Helper()
+	var out []string
+	for _, coll := range colls {
+		cur, err := w.store.Database().Collection(coll).Find(w.ctx, bson.D{})
+		must(t, err)
+		for cur.Next(w.ctx) {
+			for _, id := range ids {
+				if bytes.Contains(cur.Current, []byte(id)) {
+					out = append(out, fmt.Sprintf("%s/%v", coll, cur.Current.Lookup("_id")))
+					break
+				}
+			}
+		}
+		must(t, cur.Err())
+		_ = cur.Close(w.ctx)
+	}
+	return out
 }
 
 // engagementMentioning lists the engagement documents whose stored form

@@ -55,6 +55,93 @@ type SMSPages struct {
 	// Metrics counts outcomes under Provider's name; nil counts nothing.
 	Metrics  *MessageMetrics
 	Provider string
+
+	reads policyReads
+}
+
+// policyReuse is how long a claim may use the suppression filter's
+// counters and a school's parent-change marks read for an earlier claim
+// of this process instead of reading them again. A claimed message may
+// already wait up to claimWindow for rate-limit tokens after its policy
+// was checked, so a STOP, closure or unlink recorded in that time is
+// missed by the send either way; a read at most a quarter of that old
+// adds no wider gap, and at full speed spares two reads of every page.
+const policyReuse = claimWindow / 4
+
+// policyReads are the reads of policyReuse, shared by the claims of this
+// process (the suppression view is immutable, the change marks a copy).
+type policyReads struct {
+	// checkMu and changesMu let one claim read while the others that need
+	// the same read wait for it, instead of all reading at once.
+	checkMu, changesMu sync.Mutex
+	mu                 sync.Mutex
+	check              content.SuppressionCheck
+	checkAt            time.Time
+	changes            map[changesKey]changesRead
+}
+
+type changesKey struct {
+	school string
+	since  time.Time
+}
+
+type changesRead struct {
+	ids map[string]bool
+	all bool
+	at  time.Time
+}
+
+// suppressionCheck returns the filter view read within policyReuse, or
+// reads it. Ages are wall-clock: they bound what a send may miss.
+func (h *SMSPages) suppressionCheck(ctx context.Context) (content.SuppressionCheck, error) {
+	h.reads.checkMu.Lock()
+	defer h.reads.checkMu.Unlock()
+	h.reads.mu.Lock()
+	if h.reads.check != nil && time.Since(h.reads.checkAt) < policyReuse {
+		c := h.reads.check
+		h.reads.mu.Unlock()
+		return c, nil
+	}
+	h.reads.mu.Unlock()
+	at := time.Now()
+	c, err := h.Suppressions.Check(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.reads.mu.Lock()
+	if at.After(h.reads.checkAt) {
+		h.reads.check, h.reads.checkAt = c, at
+	}
+	h.reads.mu.Unlock()
+	return c, nil
+}
+
+// parentsChanged returns the school's change marks since since, read
+// within policyReuse, or reads them.
+func (h *SMSPages) parentsChanged(ctx context.Context, school string, since time.Time) (map[string]bool, bool, error) {
+	k := changesKey{school, since}
+	h.reads.changesMu.Lock()
+	defer h.reads.changesMu.Unlock()
+	h.reads.mu.Lock()
+	if r, ok := h.reads.changes[k]; ok && time.Since(r.at) < policyReuse {
+		h.reads.mu.Unlock()
+		return r.ids, r.all, nil
+	}
+	h.reads.mu.Unlock()
+	at := time.Now()
+	ids, all, err := h.Roster.ParentsChangedSince(ctx, school, since)
+	if err != nil {
+		return nil, false, err
+	}
+	h.reads.mu.Lock()
+	if h.reads.changes == nil || len(h.reads.changes) > 1000 {
+		h.reads.changes = map[changesKey]changesRead{}
+	}
+	if r, ok := h.reads.changes[k]; !ok || at.After(r.at) {
+		h.reads.changes[k] = changesRead{ids: ids, all: all, at: at}
+	}
+	h.reads.mu.Unlock()
+	return ids, all, nil
 }
 
 // claimWindow is about how long the SMS entries a process holds claimed,
@@ -110,15 +197,20 @@ func (h *SMSPages) SendPages(ctx context.Context, pages []*content.LedgerPage) e
 			// The pages of a task are sent side by side, as separate page
 			// tasks would be; Held bounds what they claim between them.
 			errs := make([]error, len(work))
+			pool := &budgetPool{}
+			for _, w := range work {
+				pool.owed += len(w.due)
+			}
 			var wg sync.WaitGroup
 			for k, w := range work {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					errs[k] = h.sendDue(ctx, w.pageContext, w.due, now)
+					errs[k] = h.sendDue(ctx, w.pageContext, w.due, pool)
 				}()
 			}
 			wg.Wait()
+			pool.giveBack(ctx, h)
 			return errors.Join(errs...)
 		})
 }
@@ -126,8 +218,8 @@ func (h *SMSPages) SendPages(ctx context.Context, pages []*content.LedgerPage) e
 // sendDue claims the due entries ClaimSize at a time: a claim, its budget
 // reservation and its outcome write are paid once per claim, and tokens are
 // taken as messages are sent, up to tokenWindow's worth per limiter call.
-func (h *SMSPages) sendDue(ctx context.Context, pc *pageContext, due []int, _ time.Time) error {
-	run := &pageRun{h: h, pageContext: pc}
+func (h *SMSPages) sendDue(ctx context.Context, pc *pageContext, due []int, pool *budgetPool) error {
+	run := &pageRun{h: h, pageContext: pc, pool: pool}
 	size := max(h.ClaimSize, 1)
 	var err error
 	for len(due) > 0 && err == nil {
@@ -142,6 +234,7 @@ func (h *SMSPages) sendDue(ctx context.Context, pc *pageContext, due []int, _ ti
 type pageRun struct {
 	h *SMSPages
 	*pageContext
+	pool *budgetPool // shared by the pages of the task
 	// claimed and sent count the page's entries this run won and Twilio
 	// accepted, for the page's summary line.
 	claimed, sent int
@@ -188,16 +281,23 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 		return err
 	}
 	h.release(held - len(won)) // lost claims hold nothing
+	r.pool.claimed(len(indexes))
 	held = len(won)
 	preps := make([]*prepared, 0, len(won))
 	var reserve int64
-	// One suppression check for the claim, made after it: most keys are
-	// ruled out without a lookup of their own.
-	check, err := h.Suppressions.Check(ctx)
+	// One suppression check for the claim, made after it (or reused from
+	// within policyReuse): most keys are ruled out without a lookup of
+	// their own. One read of the school's parent changes, alike, says
+	// which snapshots still hold.
+	check, err := h.suppressionCheck(ctx)
+	var fresh func(parentID string) bool
+	if err == nil {
+		fresh, err = r.snapshotsFresh(ctx, won)
+	}
 	for _, i := range wonInOrder(won) {
 		var p *prepared
 		if err == nil {
-			p, err = r.prepare(ctx, check, i, won[i], now)
+			p, err = r.prepare(ctx, check, fresh, i, won[i], now)
 		}
 		if err != nil {
 			// Nothing was sent: hand every claim back rather than leave
@@ -269,7 +369,7 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 		outcomes = append(outcomes, p.out)
 	}
 	r.claimed += len(preps)
-	if refund > 0 {
+	if refund > 0 && !r.pool.keep(r.school.ID, month, refund) {
 		if _, err := h.Budgets.AddSMSSpend(ctx, r.school.ID, month, -refund); err != nil {
 			h.Log.Error("refund sms spend failed", "school_id", r.school.ID, "err", err)
 		}
@@ -288,6 +388,9 @@ func (r *pageRun) reserve(ctx context.Context, preps []*prepared, total int64, m
 	h := r.h
 	if total == 0 {
 		return nil
+	}
+	if ok, err := r.pool.take(ctx, h.Budgets, r.school, month, preps, total); err != nil || ok {
+		return err
 	}
 	fits := func(cost int64) (bool, error) {
 		spent, err := h.Budgets.AddSMSSpend(ctx, r.school.ID, month, cost)
@@ -329,9 +432,44 @@ func (r *pageRun) reserve(ctx context.Context, preps []*prepared, total int64, m
 	return nil
 }
 
+// snapshotsFresh reads, once for a claim, which parents of the page
+// changed since its snapshots were taken; the returned func reports
+// whether a parent's snapshot may be used instead of their record. A claim
+// with no snapshot among its entries reads nothing.
+func (r *pageRun) snapshotsFresh(ctx context.Context, won map[int]int) (func(string) bool, error) {
+	any := false
+	for i := range won {
+		any = any || r.page.Entries[i].Snapshot != nil
+	}
+	if !any || r.page.SnapshotAt.IsZero() {
+		return func(string) bool { return false }, nil
+	}
+	changed, all, err := r.h.parentsChanged(ctx, r.page.SchoolID, r.page.SnapshotAt)
+	if err != nil {
+		return nil, fmt.Errorf("parent changes: %w", err)
+	}
+	return func(id string) bool { return !all && !changed[id] }, nil
+}
+
+// recipient is the parent an entry is sent to, as send-time policy sees
+// them: the entry's snapshot while the parent is unchanged since it was
+// taken, else their record read now; closed is the code of an account
+// that can no longer be messaged (see recipientAccount).
+func (r *pageRun) recipient(ctx context.Context, fresh func(string) bool, e content.LedgerEntry) (*content.Parent, string, error) {
+	if e.Snapshot != nil && fresh(e.RecipientID) {
+		p := e.Snapshot.Parent(e.RecipientID, r.page.SchoolID)
+		switch p.State {
+		case content.ParentClosed, content.ParentErased:
+			return nil, "account_closed", nil
+		}
+		return p, "", nil
+	}
+	return recipientAccount(ctx, r.h.Roster, e.RecipientID)
+}
+
 // prepare applies send-time policy to one won entry: account state,
 // suppression, a mobile number, quiet hours; then renders the message.
-func (r *pageRun) prepare(ctx context.Context, check content.SuppressionCheck, i, claim int, now time.Time) (*prepared, error) {
+func (r *pageRun) prepare(ctx context.Context, check content.SuppressionCheck, fresh func(string) bool, i, claim int, now time.Time) (*prepared, error) {
 	h := r.h
 	e := r.page.Entries[i]
 	p := &prepared{out: content.EntryOutcome{Index: i, Claim: claim}}
@@ -339,7 +477,7 @@ func (r *pageRun) prepare(ctx context.Context, check content.SuppressionCheck, i
 		p.out.State, p.out.ErrorCode = st, code
 		return p, nil
 	}
-	parent, closed, err := recipientAccount(ctx, h.Roster, e.RecipientID)
+	parent, closed, err := r.recipient(ctx, fresh, e)
 	if err != nil {
 		return nil, err
 	}
@@ -404,5 +542,110 @@ func (r *pageRun) send(ctx context.Context, p *prepared, now time.Time) {
 		if err != nil {
 			h.Log.Error("record provider opt-out failed", "page_id", r.page.ID, "index", p.out.Index, "err", err)
 		}
+	}
+}
+
+// budgetPool is budget reserved for the SMS of one task's pages at once:
+// the first claim to reserve asks for its own cost and, at the same price,
+// for every message of the task still to be claimed, in one write; later
+// claims take from what is left without a write, and what is not spent
+// (estimate above cost, messages not accepted) goes back in one write when
+// the task ends. Near the limit, where that much does not fit, claims
+// reserve for themselves as before. A process that dies mid-task leaves
+// its pool counted as spent: the school is refused early, never charged
+// beyond its budget.
+type budgetPool struct {
+	mu      sync.Mutex
+	school  string
+	month   string
+	avail   int64 // reserved and not yet given to a message
+	owed    int   // due messages of the task not yet claimed
+	refused bool  // a pooled reservation did not fit: claims reserve alone
+}
+
+// claimed notes n more of the task's messages claimed.
+func (p *budgetPool) claimed(n int) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	p.owed = max(0, p.owed-n)
+	p.mu.Unlock()
+}
+
+// take gives total to preps from the pool, reserving the task's rest with
+// it when the pool is short; false when the claim must reserve alone.
+func (p *budgetPool) take(ctx context.Context, budgets content.Budgets, school *content.School, month string,
+	preps []*prepared, total int64) (bool, error) {
+	if p == nil {
+		return false, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.school == "" {
+		p.school, p.month = school.ID, month
+	}
+	if p.school != school.ID || p.month != month || p.refused {
+		return false, nil
+	}
+	if p.avail >= total {
+		p.avail -= total
+		return true, nil
+	}
+	sending := 0
+	for _, pr := range preps {
+		if pr.sms != nil {
+			sending++
+		}
+	}
+	ask := total - p.avail
+	if sending > 0 {
+		ask += total / int64(sending) * int64(p.owed)
+	}
+	spent, err := budgets.AddSMSSpend(ctx, school.ID, month, ask)
+	if err != nil {
+		return false, err
+	}
+	if spent > school.SMSBudgetPence {
+		// Near the limit: give back this ask and what the pool held, so
+		// the claims reserving alone find all of it.
+		p.refused = true
+		back := ask + p.avail
+		p.avail = 0
+		_, err := budgets.AddSMSSpend(ctx, school.ID, month, -back)
+		return false, err
+	}
+	p.avail += ask - total
+	return true, nil
+}
+
+// keep takes back the reservation of messages not accepted; false when
+// the pool is not this school's and month (the caller refunds them).
+func (p *budgetPool) keep(school, month string, pence int64) bool {
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.school != school || p.month != month || p.refused {
+		return false
+	}
+	p.avail += pence
+	return true
+}
+
+// giveBack refunds what the task reserved and did not spend.
+func (p *budgetPool) giveBack(ctx context.Context, h *SMSPages) {
+	p.mu.Lock()
+	avail := p.avail
+	p.avail = 0
+	p.mu.Unlock()
+	if avail <= 0 {
+		return
+	}
+	ctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if _, err := h.Budgets.AddSMSSpend(ctx, p.school, p.month, -avail); err != nil {
+		h.Log.Error("refund sms spend failed", "school_id", p.school, "err", err)
 	}
 }

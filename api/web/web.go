@@ -156,7 +156,7 @@ func gzLen(a asset) int {
 
 // reserved are the API's own path spaces: the web app never answers there,
 // so an unknown API path keeps the API's JSON 404.
-var reserved = []string{"/v1", "/webhooks", "/metrics", "/healthz", "/readyz"}
+var reserved = []string{"/v1", "/webhooks", "/metrics", "/healthz", "/readyz", "/ops"}
 
 // Handler serves the app. It is mounted after every API route: it answers
 // GET and HEAD for "/" and the versioned assets, and passes everything else

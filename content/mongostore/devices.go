@@ -263,6 +263,11 @@ func (s *Store) SetPreferences(ctx context.Context, parentID string, prefs map[s
 	if len(unset) > 0 {
 		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
+	// A category's language may change: senders holding a snapshot of
+	// the parent read the record again.
+	if err := s.markParentChange(ctx, parentID, nil); err != nil {
+		return err
+	}
 	return s.updateByID(ctx, colParents, parentID, update, "parent")
 }
 

@@ -153,6 +153,7 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectParent, area: "mongo:feed_responses", fn: eraseFeedResponsesOfParent},
 	{kind: content.SubjectParent, area: "mongo:feed_comments", fn: eraseFeedCommentsOfParent},
 	{kind: content.SubjectParent, area: "mongo:idempotency_answers", fn: eraseIdempotencyAnswersOfParent},
+	{kind: content.SubjectParent, area: "mongo:inbox", fn: eraseInboxOfParent},
 	{kind: content.SubjectParent, area: "mongo:audit_ip", coll: colAudit, field: "actorId", unset: []string{"ip"}},
 	{kind: content.SubjectParent, area: "mongo:broadcast_audiences", coll: colBroadcasts, field: "audience.parentIds",
 		pull: bson.D{{Key: "audience.parentIds", Value: "$id"}}},
@@ -160,6 +161,7 @@ var eraseRules = []eraseRule{
 		pull: bson.D{{Key: "ids", Value: "$id"}}},
 	{kind: content.SubjectParent, area: "mongo:children_links", coll: colChildren, field: "parents.parentId",
 		pull: bson.D{{Key: "parents", Value: bson.D{{Key: "parentId", Value: "$id"}}}}},
+	{kind: content.SubjectParent, area: "mongo:ledger_snapshots", fn: eraseLedgerSnapshotsOfParent},
 	{kind: content.SubjectParent, area: "mongo:parents", fn: tombstoneParent},
 
 	// A staff member: sign-in data, then the account itself.
@@ -193,6 +195,8 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectSchool, area: "mongo:submissions", coll: eraseColSubmissions, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:awards", coll: eraseColAwards, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:engagement", fn: eraseEngagementOfSchool},
+	{kind: content.SubjectSchool, area: "mongo:inbox", fn: eraseInboxOfSchool},
+	{kind: content.SubjectSchool, area: "gridfs:attachments", fn: eraseAttachmentsOfSchool},
 	{kind: content.SubjectSchool, area: "mongo:classes", coll: colClasses, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:children", coll: colChildren, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:invitations", coll: colInvitations, field: "schoolId"},
@@ -209,6 +213,7 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectSchool, area: "mongo:ledger", coll: colLedger, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:staff_pushes", coll: colStaffPushes, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:sms_spend", coll: colSMSSpend, field: "schoolId"},
+	{kind: content.SubjectSchool, area: "mongo:parent_changes", coll: colParentChanges, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:staff_roles", coll: colStaff, field: "schools.schoolId",
 		pull: bson.D{{Key: "schools", Value: bson.D{{Key: "schoolId", Value: "$id"}}}}},
 	{kind: content.SubjectSchool, area: "mongo:schools", coll: colSchools, field: "_id"},
@@ -408,6 +413,9 @@ func tombstoneParent(ctx context.Context, s *Store, id string) (int64, error) {
 	if d.State == content.ParentErased {
 		return 0, nil
 	}
+	if err := s.markParentsChanged(ctx, d.Links.schools(), []string{id}); err != nil {
+		return 0, err
+	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	_, err = s.c(colParents).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{
@@ -555,4 +563,40 @@ func eraseImportRowsOfSchool(ctx context.Context, s *Store, schoolID string) (in
 		return 0, mapErr(err, "import rows")
 	}
 	return res.DeletedCount, nil
+}
+
+// eraseLedgerSnapshotsOfParent drops the snapshots (number, address,
+// language, children's names) of the parent's entries still owed: a
+// settled entry's went when it settled. The ledger keeps the entries (ids
+// and states, for the school's message log). It scans the ledger for the
+// parent's id, which erasure, a rare background step, can afford.
+func eraseLedgerSnapshotsOfParent(ctx context.Context, s *Store, parentID string) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
+	defer cancel()
+	cur, err := s.r(colLedger).Find(ctx, bson.D{{Key: "e.rid", Value: parentID}})
+	if err != nil {
+		return 0, mapErr(err, "ledger pages")
+	}
+	defer cur.Close(context.Background())
+	var n int64
+	for cur.Next(ctx) {
+		var d ledgerPageDoc
+		if err := cur.Decode(&d); err != nil {
+			return n, mapErr(err, "ledger pages")
+		}
+		unset := bson.D{}
+		for i, e := range d.Entries {
+			if e.RecipientID == parentID && e.Accepted != nil && e.Accepted.Snapshot != "" {
+				unset = append(unset, bson.E{Key: entryPath(i, "x") + ".s", Value: ""})
+			}
+		}
+		if len(unset) == 0 {
+			continue
+		}
+		if err := s.updateByID(ctx, colLedger, d.ID, bson.D{{Key: "$unset", Value: unset}}, "ledger page"); err != nil {
+			return n, err
+		}
+		n += int64(len(unset))
+	}
+	return n, mapErr(cur.Err(), "ledger pages")
 }

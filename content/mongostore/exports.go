@@ -212,6 +212,9 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content
 			out.Conversations = append(out.Conversations, *d.toContent())
 		}
 	}
+	if out.Inbox, err = s.inboxOfParent(ctx, p.ID); err != nil {
+		return nil, nil, err
+	}
 	return out, files, nil
 }
 
@@ -357,6 +360,22 @@ func (s *Store) SchoolExportData(ctx context.Context, schoolID string) (*content
 	}
 	if out.Engagement, err = s.schoolEngagement(ctx, schoolID); err != nil {
 		return nil, nil, err
+	}
+	atts, err := findAll[attachmentDoc](ctx, s, colAttachments, bySchool, "attachments")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Attachments = make([]content.Attachment, 0, len(atts))
+	for _, d := range atts {
+		out.Attachments = append(out.Attachments, *d.toContent())
+	}
+	items, err := findAll[inboxItemDoc](ctx, s, colInboxItems, bySchool, "inbox items")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.InboxReads = make([]content.InboxItem, 0, len(items))
+	for _, d := range items {
+		out.InboxReads = append(out.InboxReads, *d.toContent())
 	}
 	files, err := s.photoFiles(ctx, photos)
 	if err != nil {

@@ -243,6 +243,19 @@ func (s *Store) ApplyImport(ctx context.Context, w *content.ImportWrites) error 
 	if err := insertEach(ctx, s, colParents, w.NewParents, toParentDoc, "parents"); err != nil {
 		return err
 	}
+	// Links, names and contacts of the school's parents change: senders
+	// holding snapshots at the school read their parents again.
+	schools := map[string]bool{}
+	for _, u := range w.ParentUpdates {
+		for _, l := range u.Children {
+			schools[l.SchoolID] = true
+		}
+	}
+	for school := range schools {
+		if err := s.markSchoolChanged(ctx, school); err != nil {
+			return err
+		}
+	}
 	ups := make([]mongo.WriteModel, 0, len(w.ParentUpdates))
 	for _, u := range w.ParentUpdates {
 		set := bson.D{{Key: "children", Value: toChildLinkDocs(u.Children)}}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -74,14 +75,81 @@ type ledgerEntryDoc struct {
 	UpdatedAt   time.Time    `bson:"ts,omitempty"`
 }
 
+// snapshotDoc is content.RecipientSnapshot with short names.
+type snapshotDoc struct {
+	State    content.ParentState `json:"st,omitempty"`
+	Phone    string              `json:"ph,omitempty"`
+	Email    string              `json:"em,omitempty"`
+	Language string              `json:"la,omitempty"`
+	Children []snapshotLinkDoc   `json:"ch,omitempty"`
+}
+
+type snapshotLinkDoc struct {
+	ChildID   string            `json:"id"`
+	FirstName string            `json:"fn,omitempty"`
+	State     content.LinkState `json:"st"`
+}
+
+func encodeSnapshot(s *content.RecipientSnapshot) string {
+	if s == nil {
+		return ""
+	}
+	d := snapshotDoc{State: s.State, Phone: s.Phone, Email: s.Email, Language: s.Language}
+	for _, c := range s.Children {
+		d.Children = append(d.Children, snapshotLinkDoc{ChildID: c.ChildID, FirstName: c.FirstName, State: c.State})
+	}
+	b, _ := json.Marshal(d) // strings only: cannot fail
+	return string(b)
+}
+
+// decodeSnapshot reads a stored snapshot; one that cannot be read is none
+// (the sender then reads the parent).
+func decodeSnapshot(v string) *content.RecipientSnapshot {
+	if v == "" {
+		return nil
+	}
+	var d snapshotDoc
+	if err := json.Unmarshal([]byte(v), &d); err != nil {
+		return nil
+	}
+	s := &content.RecipientSnapshot{State: d.State, Phone: d.Phone, Email: d.Email, Language: d.Language}
+	for _, c := range d.Children {
+		s.Children = append(s.Children, content.SnapshotLink{ChildID: c.ChildID, FirstName: c.FirstName, State: c.State})
+	}
+	return s
+}
+
 // acceptedDoc is what a provider's acceptance of a message returned, kept
 // as one sub-document: it is written once, all together, and one field path
 // per entry instead of three keeps a page's outcome update small (the
 // embedded store checks every pair of an update's paths for conflicts).
+//
+// Until the entry settles, the same sub-document holds the recipient's
+// snapshot instead, as one compact JSON string (snapshotDoc: the embedded
+// store's cost of a document grows with its number of fields far more
+// than with the length of a string, and every claim reads the page
+// whole). The outcome that settles the entry sets the sub-document whole,
+// so the snapshot's personal data goes with no update path of its own (the
+// embedded store checks every pair of an update's paths for conflicts, and
+// a page's outcome write has hundreds).
 type acceptedDoc struct {
 	ProviderID string `bson:"pid,omitempty"`
 	Segments   int    `bson:"seg,omitempty"`
 	CostPence  int64  `bson:"cost,omitempty"`
+	Snapshot   string `bson:"s,omitempty"`
+}
+
+// withSnapshot adds an owed entry's snapshot to its sub-document.
+func withSnapshot(x *acceptedDoc, snap *content.RecipientSnapshot) *acceptedDoc {
+	v := encodeSnapshot(snap)
+	if v == "" {
+		return x
+	}
+	if x == nil {
+		x = &acceptedDoc{}
+	}
+	x.Snapshot = v
+	return x
 }
 
 func acceptedOf(providerID string, segments int, cost int64) *acceptedDoc {
@@ -99,6 +167,7 @@ type ledgerPageDoc struct {
 	Fallback    bool             `bson:"fb,omitempty"`
 	Entries     []ledgerEntryDoc `bson:"e"`
 	CreatedAt   time.Time        `bson:"createdAt"`
+	SnapshotAt  time.Time        `bson:"sat,omitempty"`
 }
 
 func toBroadcastDoc(b *content.Broadcast) broadcastDoc {
@@ -117,23 +186,25 @@ func (d *broadcastDoc) toContent() *content.Broadcast {
 
 func toLedgerPageDoc(p *content.LedgerPage) ledgerPageDoc {
 	d := ledgerPageDoc{ID: p.ID, BroadcastID: p.BroadcastID, SchoolID: p.SchoolID, N: p.N, Fallback: p.Fallback,
-		CreatedAt: p.CreatedAt, Entries: make([]ledgerEntryDoc, 0, len(p.Entries))}
+		CreatedAt: p.CreatedAt, SnapshotAt: p.SnapshotAt, Entries: make([]ledgerEntryDoc, 0, len(p.Entries))}
 	for _, e := range p.Entries {
 		d.Entries = append(d.Entries, ledgerEntryDoc{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
 			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore,
-			Accepted: acceptedOf(e.ProviderID, e.Segments, e.CostPence), ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt})
+			Accepted: withSnapshot(acceptedOf(e.ProviderID, e.Segments, e.CostPence), e.Snapshot), ErrorCode: e.ErrorCode,
+			UpdatedAt: e.UpdatedAt})
 	}
 	return d
 }
 
 func (d *ledgerPageDoc) toContent() *content.LedgerPage {
 	p := &content.LedgerPage{ID: d.ID, BroadcastID: d.BroadcastID, SchoolID: d.SchoolID, N: d.N, Fallback: d.Fallback,
-		CreatedAt: d.CreatedAt, Entries: make([]content.LedgerEntry, 0, len(d.Entries))}
+		CreatedAt: d.CreatedAt, SnapshotAt: d.SnapshotAt, Entries: make([]content.LedgerEntry, 0, len(d.Entries))}
 	for _, e := range d.Entries {
 		ce := content.LedgerEntry{RecipientID: e.RecipientID, Channel: e.Channel, Rank: e.Rank,
 			Claims: e.Claims, Released: e.Released, ClaimedAt: e.ClaimedAt, NotBefore: e.NotBefore,
 			ErrorCode: e.ErrorCode, UpdatedAt: e.UpdatedAt}
 		if x := e.Accepted; x != nil {
+			ce.Snapshot = decodeSnapshot(x.Snapshot)
 			ce.ProviderID, ce.Segments, ce.CostPence = x.ProviderID, x.Segments, x.CostPence
 		}
 		p.Entries = append(p.Entries, ce)
@@ -396,7 +467,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, pageID string, outcomes []co
 	if len(outcomes) == 0 {
 		return nil
 	}
-	maxes, set := bson.D{}, bson.D{}
+	maxes, set, unset := bson.D{}, bson.D{}, bson.D{}
 	for _, o := range outcomes {
 		rank, ok := o.State.Rank()
 		if !ok {
@@ -404,19 +475,28 @@ func (s *Store) RecordOutcomes(ctx context.Context, pageID string, outcomes []co
 		}
 		i := o.Index
 		maxes = append(maxes, bson.E{Key: entryPath(i, "r"), Value: rank})
+
 		set = append(set, bson.E{Key: entryPath(i, "ts"), Value: at})
 		if o.Release {
 			maxes = append(maxes, bson.E{Key: entryPath(i, "rl"), Value: o.Claim})
 			set = append(set, bson.E{Key: entryPath(i, "nb"), Value: o.NotBefore})
 		}
-		if x := acceptedOf(o.ProviderID, o.Segments, o.CostPence); x != nil {
+		switch x := acceptedOf(o.ProviderID, o.Segments, o.CostPence); {
+		case x != nil:
 			set = append(set, bson.E{Key: entryPath(i, "x"), Value: x})
+		case rank >= content.RankUnknown:
+			// Settled: never sent again, so the snapshot's personal data goes.
+			unset = append(unset, bson.E{Key: entryPath(i, "x"), Value: ""})
 		}
 		if o.ErrorCode != "" {
 			set = append(set, bson.E{Key: entryPath(i, "err"), Value: o.ErrorCode})
 		}
 	}
-	return s.updateByID(ctx, colLedger, pageID, bson.D{{Key: "$max", Value: maxes}, {Key: "$set", Value: set}}, "ledger page")
+	update := bson.D{{Key: "$max", Value: maxes}, {Key: "$set", Value: set}}
+	if len(unset) > 0 {
+		update = append(update, bson.E{Key: "$unset", Value: unset})
+	}
+	return s.updateByID(ctx, colLedger, pageID, update, "ledger page")
 }
 
 func (s *Store) RaiseEntryState(ctx context.Context, pageID string, index int, state content.MessageState, errorCode string, at time.Time) error {
@@ -428,6 +508,9 @@ func (s *Store) RaiseEntryState(ctx context.Context, pageID string, index int, s
 	if errorCode != "" {
 		set = append(set, bson.E{Key: entryPath(index, "err"), Value: errorCode})
 	}
-	return s.updateByID(ctx, colLedger, pageID, bson.D{
-		{Key: "$max", Value: bson.D{{Key: entryPath(index, "r"), Value: rank}}}, {Key: "$set", Value: set}}, "ledger page")
+	update := bson.D{{Key: "$max", Value: bson.D{{Key: entryPath(index, "r"), Value: rank}}}, {Key: "$set", Value: set}}
+	if rank >= content.RankUnknown {
+		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: entryPath(index, "x") + ".s", Value: ""}}})
+	}
+	return s.updateByID(ctx, colLedger, pageID, update, "ledger page")
 }

@@ -126,6 +126,7 @@ type parentStateDoc struct {
 	ID       string              `bson:"_id"`
 	State    content.ParentState `bson:"state"`
 	Sessions []string            `bson:"sessions"`
+	Links    parentSchoolsDoc    `bson:",inline"` // the schools, for change marks
 }
 
 func (s *Store) CloseParent(ctx context.Context, id string, at time.Time) error {
@@ -135,6 +136,9 @@ func (s *Store) CloseParent(ctx context.Context, id string, at time.Time) error 
 	}
 	if d.State == content.ParentClosed || d.State == content.ParentErased {
 		return nil
+	}
+	if err := s.markParentsChanged(ctx, d.Links.schools(), []string{id}); err != nil {
+		return err
 	}
 	// One update: the state (which every request checks), the session
 	// list (which every token must be on) and the device tokens go together.

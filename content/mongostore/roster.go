@@ -188,8 +188,10 @@ type parentContactDoc struct {
 	Prefs    map[string]prefDoc  `bson:"prefs"`
 	Digest   bool                `bson:"digest"`
 	Children []struct {
-		SchoolID string            `bson:"schoolId"`
-		State    content.LinkState `bson:"state"`
+		ChildID   string            `bson:"childId"`
+		SchoolID  string            `bson:"schoolId"`
+		FirstName string            `bson:"firstName"`
+		State     content.LinkState `bson:"state"`
 	} `bson:"children"`
 }
 
@@ -201,7 +203,8 @@ func (s *Store) EachParentOfSchool(ctx context.Context, schoolID string, fn func
 	filter := bson.D{{Key: "children.schoolId", Value: schoolID}}
 	proj := bson.D{{Key: "phone", Value: 1}, {Key: "email", Value: 1}, {Key: "language", Value: 1},
 		{Key: "state", Value: 1}, {Key: "children.schoolId", Value: 1}, {Key: "children.state", Value: 1},
-		{Key: "devices", Value: 1}, {Key: "prefs", Value: 1}, {Key: "digest", Value: 1}}
+		{Key: "children.childId", Value: 1}, {Key: "children.firstName", Value: 1}, {Key: "devices", Value: 1}, {Key: "prefs", Value: 1},
+		{Key: "digest", Value: 1}}
 	cur, err := s.r(colParents).Find(ctx, filter, options.Find().SetProjection(proj).SetBatchSize(1000))
 	if err != nil {
 		return mapErr(err, "parents")
@@ -219,19 +222,43 @@ func (s *Store) EachParentOfSchool(ctx context.Context, schoolID string, fn func
 		if !linked {
 			continue
 		}
+		links := make([]content.ChildLink, 0, len(d.Children))
+		for _, c := range d.Children {
+			links = append(links, content.ChildLink{ChildID: c.ChildID, SchoolID: c.SchoolID, FirstName: c.FirstName, State: c.State})
+		}
 		if err := fn(content.ParentContact{ID: d.ID, Phone: d.Phone, Email: d.Email, Language: d.Language, State: d.State,
-			Devices: len(d.Devices), Prefs: prefsOf(d.Prefs), Digest: d.Digest}); err != nil {
+			Devices: len(d.Devices), Prefs: prefsOf(d.Prefs), Digest: d.Digest, Children: links}); err != nil {
 			return err
 		}
 	}
 	return mapErr(cur.Err(), "parents")
 }
 
+// UpdateParent and SetParentChildLinks mark the parent changed, under the
+// schools of its links before and after, before writing: a sender holding
+// a snapshot of the parent reads the record again (a mark without its
+// write, after a crash, costs one read).
 func (s *Store) UpdateParent(ctx context.Context, p *content.Parent) error {
+	if err := s.markParentChange(ctx, p.ID, parentSchools(p.Children)); err != nil {
+		return err
+	}
 	return s.replaceByID(ctx, colParents, p.ID, toParentDoc(p), "parent")
 }
 
+// markParentChange marks one parent changed under the schools it is linked
+// at in the store and the schools it will be linked at.
+func (s *Store) markParentChange(ctx context.Context, id string, schools []string) error {
+	old, err := s.schoolsOfParent(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.markParentsChanged(ctx, append(old, schools...), []string{id})
+}
+
 func (s *Store) SetParentChildLinks(ctx context.Context, parentID string, links []content.ChildLink) error {
+	if err := s.markParentChange(ctx, parentID, parentSchools(links)); err != nil {
+		return err
+	}
 	return s.updateByID(ctx, colParents, parentID,
 		bson.D{{Key: "$set", Value: bson.D{{Key: "children", Value: toChildLinkDocs(links)}}}}, "parent")
 }

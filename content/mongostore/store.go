@@ -12,6 +12,7 @@ import (
 
 	"github.com/hometime-edu/hometime/content"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -54,7 +55,7 @@ var Collections = []string{
 	colLogins, colSessions, colRefreshTokens, colResetRequests, colResetTokens, colStaffInvitations,
 	colInvitations, colInviteCodes, colAudit,
 	colBroadcasts, colBroadcastAudience, colLedger, colSMSSpend,
-	colSuppressions, colSuppressionFilter,
+	colSuppressions, colSuppressionFilter, colParentChanges,
 	colWebhookEvents,
 	colIdempotency,
 	colFeed, colAssignments, colActivities, colDeviceOwners,
@@ -65,6 +66,8 @@ var Collections = []string{
 	colErasures,
 	colExports, exportBucket + ".files", exportBucket + ".chunks",
 	colConversations, colConversationStaff, colInboundUnknown,
+	colInboxItems, colInboxIndex, colInboxSources,
+	colAttachments, attachmentBucket + ".files", attachmentBucket + ".chunks",
 }
 
 // DefaultTimeout bounds every store call unless the caller's context is shorter.
@@ -103,9 +106,14 @@ func (s *Store) ReadFrom(reads *mongo.Database) *Store {
 	return s
 }
 
-// Connect opens a client for uri. The caller disconnects it.
-func Connect(ctx context.Context, uri string) (*mongo.Client, error) {
-	cl, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(DefaultTimeout))
+// Connect opens a client for uri; mon, if not nil, sees every command it
+// sends. The caller disconnects it.
+func Connect(ctx context.Context, uri string, mon *event.CommandMonitor) (*mongo.Client, error) {
+	o := options.Client().ApplyURI(uri).SetTimeout(DefaultTimeout)
+	if mon != nil {
+		o.SetMonitor(mon)
+	}
+	cl, err := mongo.Connect(o)
 	if err != nil {
 		return nil, fmt.Errorf("connect mongo: %w", err)
 	}
@@ -153,6 +161,10 @@ func (s *Store) Init(ctx context.Context) error {
 		colAudit:         {{Keys: bson.D{{Key: "at", Value: 1}}}},
 		colAssignments:   {{Keys: bson.D{{Key: "classId", Value: 1}}}, {Keys: bson.D{{Key: "dueAt", Value: 1}}}},
 		colActivities:    {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
+		// Erasure sweeps only: every read of an inbox is by _id.
+		colInboxItems:   {{Keys: bson.D{{Key: "parentId", Value: 1}}}, {Keys: bson.D{{Key: "schoolId", Value: 1}}}},
+		colInboxSources: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
+		colAttachments:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		// Roster imports: a school's invite records (funnel, reminders).
 		colFamilyInvites: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		// The message log: a school's broadcasts newest first, and a

@@ -123,6 +123,13 @@ func (s *Store) URI() string { return s.uri }
 // would escape the serializer and could be lost to a concurrent one.
 func (s *Store) ReadURI() string { return s.direct }
 
+// Commands counts the wire commands every client has sent through the
+// store since it started (driver heartbeats included), split into reads and
+// writes. Benchmarks use it to count store round trips across processes.
+func (s *Store) Commands() (reads, writes int64) {
+	return s.relay.reads.Load(), s.relay.writeCount.Load()
+}
+
 // Close stops the server and waits for it to release the SQLite files.
 func (s *Store) Close() error {
 	rerr := s.relay.Close()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,9 @@ type writeSerializer struct {
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
 	closed   bool
+	// Commands relayed, for benchmarks that count store round trips
+	// across every process sharing the store.
+	reads, writeCount atomic.Int64
 }
 
 // Wire protocol opcodes (MongoDB).
@@ -118,7 +122,10 @@ func (s *writeSerializer) relay(client net.Conn) {
 		}
 		write, moreToCome := classify(buf)
 		if write {
+			s.writeCount.Add(1)
 			s.writes.Lock()
+		} else {
+			s.reads.Add(1)
 		}
 		err = s.roundTrip(server, client, buf, moreToCome)
 		if write {

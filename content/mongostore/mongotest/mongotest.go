@@ -45,7 +45,7 @@ func Main(m *testing.M) int {
 		defer env.emb.Close()
 		env.uri = env.emb.URI()
 	}
-	env.client, err = mongostore.Connect(ctx, env.uri)
+	env.client, err = mongostore.Connect(ctx, env.uri, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mongotest:", err)
 		return 1
@@ -53,7 +53,7 @@ func Main(m *testing.M) int {
 	defer env.client.Disconnect(context.Background())
 	env.reads = env.client
 	if env.emb != nil {
-		env.reads, err = mongostore.Connect(ctx, env.emb.ReadURI())
+		env.reads, err = mongostore.Connect(ctx, env.emb.ReadURI(), nil)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "mongotest:", err)
 			return 1

@@ -32,11 +32,14 @@ type backend struct {
 	redisKind string
 	emb       *embedded.Store
 	dir       string
-	closers   []func() error
+	// counts sees the store commands and Redis commands of every stack
+	// the parent process opens.
+	counts  *roundTrips
+	closers []func() error
 }
 
 func openBackend(ctx context.Context, getenv func(string) string, log *slog.Logger) (b *backend, err error) {
-	b = &backend{}
+	b = &backend{counts: &roundTrips{}}
 	defer func() {
 		if err != nil {
 			_ = b.close()
@@ -105,10 +108,16 @@ func (b *backend) env(database string, extra map[string]string) map[string]strin
 // only for a store it started itself). Child processes open the same
 // database after the parent did, so they need no fix of their own.
 func (b *backend) openStack(ctx context.Context, env map[string]string, log *slog.Logger) (*stack.Stack, error) {
-	st, err := openStack(ctx, func(k string) string { return env[k] }, log)
+	cfg, err := stack.LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		return nil, err
 	}
+	cfg.StoreMonitor = b.counts.monitor()
+	st, err := stack.Open(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	st.Redis.AddHook(redisHook{b.counts})
 	if b.emb != nil {
 		fctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()

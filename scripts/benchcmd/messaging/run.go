@@ -112,6 +112,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	r := b.results
 	rep.Rate("sms_per_s", r.smsPerSec, "msg/s")
 	rep.Value("sms_cpu_s_per_1k", r.smsCPUPer1k, 3, "s")
+	rep.Value("sms_store_cmds_per_msg", r.smsStoreCmds, 4, "cmds")
+	rep.Value("sms_redis_cmds_per_msg", r.smsRedisCmds, 2, "cmds")
 	rep.Count("email_requests_per_20k", int64(r.emailRequests), "requests")
 	rep.Count("push_batches_per_20k", int64(r.pushBatches), "calls")
 	rep.Value("ratelimit_pct_of_cap", r.rlPct, 1, "%")
@@ -128,6 +130,8 @@ type bench struct {
 	progress func(string, ...any)
 	results  struct {
 		smsPerSec, smsCPUPer1k float64
+		smsStoreCmds           float64
+		smsRedisCmds           float64
 		emailRequests          int
 		pushBatches            int
 		rlPct                  float64

@@ -84,3 +84,21 @@ func (t ledgerTally) onlySent(want int) error {
 	}
 	return nil
 }
+
+// waitDone polls until the broadcast is marked done.
+func waitDone(ctx context.Context, ledger content.Ledger, broadcastID string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		b, err := ledger.Broadcast(ctx, broadcastID)
+		if err != nil {
+			return err
+		}
+		if b.State == content.BroadcastDone {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("broadcast %s not done %s after its last entry settled", broadcastID, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
@@ -64,19 +65,28 @@ func (b *bench) smsPhase(ctx context.Context) error {
 	var tally ledgerTally
 	var start time.Time
 	var before, after benchkit.Usage
+	var storeBefore, storeAfter storeSnapshot
+	var redisBefore, redisAfter int64
 	err = b.profile("sms", func() error {
 		var err error
 		if before, err = benchkit.SelfUsage(); err != nil {
 			return err
 		}
+		storeBefore, redisBefore = b.be.counts.storeSnapshot(), b.be.counts.redis.Load()
 		start = time.Now()
 		if _, err := st.Queue.EnqueueContext(ctx, task); err != nil {
 			return fmt.Errorf("enqueue expansion: %w", err)
 		}
-		done, tally, err = waitSettled(ctx, st.Store, bc.ID, n, 10*time.Minute, func() bool { return fake.Requests() >= n })
+		done, tally, err = waitSettled(benchOwn(ctx), st.Store, bc.ID, n, 10*time.Minute, func() bool { return fake.Requests() >= n })
 		if err != nil {
 			return err
 		}
+		// The broadcast is marked done just after its last page settles;
+		// wait for it, so the count holds the whole pipeline's commands.
+		if err := waitDone(benchOwn(ctx), st.Store, bc.ID, time.Minute); err != nil {
+			return err
+		}
+		storeAfter, redisAfter = b.be.counts.storeSnapshot(), b.be.counts.redis.Load()
 		after, err = benchkit.SelfUsage()
 		return err
 	})
@@ -96,6 +106,18 @@ func (b *bench) smsPhase(ctx context.Context) error {
 	b.progress("sms: %d sent in %s on %d pages = %.0f SMS/s; this process (worker, embedded store and fake together) used %.2f s CPU = %.3f s per 1,000 (user %.2f s, system %.2f s)",
 		n, elapsed.Round(time.Millisecond), tally.pages, b.results.smsPerSec, cpu.Seconds(), b.results.smsCPUPer1k,
 		(after.User - before.User).Seconds(), (after.System - before.System).Seconds())
+	b.results.smsStoreCmds = float64(storeAfter.total-storeBefore.total) / float64(n)
+	b.results.smsRedisCmds = float64(redisAfter-redisBefore) / float64(n)
+	var by []string
+	for i, name := range storeCommandNames {
+		if d := storeAfter.by[i] - storeBefore.by[i]; d > 0 {
+			by = append(by, fmt.Sprintf("%s %d", name, d))
+		}
+	}
+	b.progress("sms: the pipeline sent %d store commands (%s) = %.4f per SMS, %.2f per page of %d; %d Redis commands = %.2f per SMS",
+		storeAfter.total-storeBefore.total, strings.Join(by, ", "), b.results.smsStoreCmds,
+		float64(storeAfter.total-storeBefore.total)/float64(tally.pages), content.LedgerPageSize,
+		redisAfter-redisBefore, b.results.smsRedisCmds)
 	b.progress("sms: Twilio fake accepted %d of %d requests; every recipient exactly once", len(fake.Accepted()), fake.Requests())
 	srv.Shutdown()
 	one, err := storeWriteRate(ctx, st, 1, 500)

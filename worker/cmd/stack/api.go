@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 	"github.com/hometime-edu/hometime/api"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/activities"
@@ -55,7 +56,12 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 	if err != nil {
 		return nil, err
 	}
+	// The queue monitor for platform operators (api/ops.go), on a Redis
+	// connection of its own.
+	mon := asynqmon.New(asynqmon.Options{RootPath: api.OpsQueuesPath, RedisConnOpt: st.RedisOpt})
+	st.closers = append(st.closers, mon.Close)
 	return api.New(api.Deps{
+		Ops: mon,
 		Settings: api.Settings{
 			Limits: limits,
 			// In production the public app serves /metrics only to the
@@ -108,17 +114,9 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Erasures:          st.Store,
 		Exports:           st.Store,
 		Conversations:     st.Store,
-		Inbox:             inboxOf(st.Store),
+		Inbox:             st.Store,
+		Attachments:       st.Store,
 	})
-}
-
-// inboxOf is the store as the parents' inbox, once the store keeps one;
-// until then staff messages reach parents without an inbox item.
-func inboxOf(store any) content.InboxWriter {
-	if w, ok := store.(content.InboxWriter); ok {
-		return w
-	}
-	return nil
 }
 
 func queueSizes(in *asynq.Inspector) api.QueueSizes {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hometime-edu/hometime/api"
 	"github.com/hometime-edu/hometime/notify/sendgrid"
+	"go.mongodb.org/mongo-driver/v2/event"
 )
 
 // The two modes HOMETIME_ENV names.
@@ -112,6 +113,10 @@ type Config struct {
 	// activities are served under (HOMETIME_ACTIVITY_MEDIA_BASE_URL; a
 	// video is <base>/<activity id>.mp4). Empty hides those videos.
 	ActivityMediaBaseURL string
+
+	// StoreMonitor, when set, sees every command the store's clients send
+	// (never read from the environment: benchmarks count round trips).
+	StoreMonitor *event.CommandMonitor
 }
 
 // Dev reports whether the embedded store and queue are in use. It is

@@ -110,14 +110,14 @@ func (st *Stack) openStore(ctx context.Context, log *slog.Logger) error {
 		uri = emb.URI()
 		log.Info("using the embedded document store (FerretDB on SQLite)", "dir", filepath.Join(cfg.DataDir, "store"))
 	}
-	client, err := mongostore.Connect(ctx, uri)
+	client, err := mongostore.Connect(ctx, uri, cfg.StoreMonitor)
 	if err != nil {
 		return err
 	}
 	st.closers = append(st.closers, func() error { return client.Disconnect(context.Background()) })
 	st.Store = mongostore.New(client.Database(cfg.Database), cfg.StoreTimeout)
 	if emb != nil {
-		reads, err := mongostore.Connect(ctx, emb.ReadURI())
+		reads, err := mongostore.Connect(ctx, emb.ReadURI(), cfg.StoreMonitor)
 		if err != nil {
 			return err
 		}
