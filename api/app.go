@@ -99,6 +99,8 @@ type Deps struct {
 	// Exports records parents' export requests and keeps the archives.
 	Exports content.Exports
 
+	// Conversations stores threads between families and staff.
+	Conversations content.Conversations
 	// Inbox keeps parents' inboxes (items written by announcements and
 	// conversations) and who read what.
 	Inbox content.Inbox

@@ -276,6 +276,24 @@ func matrix() map[string]entry {
 		"POST /v1/schools/:schoolId/subscription/end": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/subscription/end",
 			map[string]string{"confirm_school_name": "Riverside Primary", "password": fixturePassword})},
 		"POST /v1/schools/:schoolId/subscription/reactivate": {allowed: []string{actAdmin}, setup: fixed("/v1/schools/sch_1/subscription/reactivate", nil)},
+		// Conversations: a parent's own threads about a child they are
+		// linked to; staff of the school who teach the class (or admins).
+		"POST /v1/me/conversations": {allowed: []string{actParentA},
+			setup: fixed("/v1/me/conversations", map[string]any{"child_id": "chd_1", "body": "Is PE on Tuesday?"})},
+		"GET /v1/me/conversations":                 {allowed: []string{actParentA, actParentB, actParentOther}, setup: fixed("/v1/me/conversations", nil)},
+		"GET /v1/me/conversations/:conversationId": {allowed: []string{actParentA}, setup: conversationCell("/v1/me/conversations/%s", nil)},
+		"POST /v1/me/conversations/:conversationId/messages": {allowed: []string{actParentA},
+			setup: conversationCell("/v1/me/conversations/%s/messages", map[string]any{"body": "Thank you"})},
+		"DELETE /v1/me/conversations/:conversationId/messages/:messageId": {allowed: []string{actParentA},
+			setup: conversationCell("/v1/me/conversations/%s/messages/%[1]s_m1", nil)},
+		"GET /v1/schools/:schoolId/conversations": {allowed: []string{actTeacher, actTeacherOther, actAdmin},
+			setup: fixed("/v1/schools/sch_1/conversations?unread=true", nil)},
+		"POST /v1/schools/:schoolId/conversations": {allowed: []string{actTeacher, actAdmin},
+			setup: fixed("/v1/schools/sch_1/conversations", map[string]any{"parent_id": "par_a", "child_id": "chd_1", "body": "A quick word"})},
+		"GET /v1/schools/:schoolId/conversations/:conversationId": {allowed: []string{actTeacher, actAdmin},
+			setup: conversationCell("/v1/schools/sch_1/conversations/%s", nil)},
+		"POST /v1/schools/:schoolId/conversations/:conversationId/messages": {allowed: []string{actTeacher, actAdmin},
+			setup: conversationCell("/v1/schools/sch_1/conversations/%s/messages", map[string]any{"body": "Yes, bring kit"})},
 	}
 }
 

@@ -37,6 +37,9 @@ type meDTO struct {
 	Roles      []schoolRolesDTO `json:"roles"`
 	TrustAdmin []string         `json:"trust_admin,omitempty"`
 	Children   []meChildDTO     `json:"children"`
+	// UnreadConversations (staff only) counts the conversations the staff
+	// member has not opened since the parent last wrote.
+	UnreadConversations *int `json:"unread_conversations,omitempty"`
 }
 
 func toMeDTO(p *content.Principal) meDTO {

@@ -5,10 +5,20 @@ import (
 	"github.com/hometime-edu/hometime/content"
 )
 
-// me answers from the principal already loaded by authenticate: no lookup.
+// me answers from the principal already loaded by authenticate; staff also
+// get their unread conversation count (one read by _id per school).
 func (s *server) me() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		return c.JSON(toMeDTO(principal(c)))
+		p := principal(c)
+		out := toMeDTO(p)
+		if p.Staff != nil {
+			n, err := s.staffUnreadConversations(c.UserContext(), p.Staff)
+			if err != nil {
+				return err
+			}
+			out.UnreadConversations = &n
+		}
+		return c.JSON(out)
 	}
 }
 

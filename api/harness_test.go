@@ -105,6 +105,7 @@ func newHarness(t testing.TB) *harness {
 	h.deps.StaffSettings, h.deps.Moderation = store, store
 	h.announcements = newTestAnnouncements()
 	h.deps.Inbox, h.deps.Attachments, h.deps.Announcements = store, store, h.announcements
+	h.deps.Conversations = store
 	h.app = mustNew(t, h.deps)
 	return h
 }

@@ -66,7 +66,7 @@ func newInviteWorker(t *testing.T, h *harness) *inviteWorker {
 		Assignments: h.store, Feed: h.store, Submissions: h.store, Digests: h.store, Devices: h.store, StaffNotices: h.store,
 		Retention: h.store, ErasureRecords: h.store,
 		ErasureAreas: h.store, Audit: h.store, Exports: h.store, Invited: h.store, ExpiredExports: h.store,
-		Announcements: h.store})
+		Announcements: h.store, Conversations: h.store, DigestMarks: h.store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -146,6 +146,17 @@ func (s *server) routes(app *fiber.App) {
 	v1.Post("/schools/:schoolId/subscription/end", staff(s.endSubscription())...)
 	v1.Post("/schools/:schoolId/subscription/reactivate", staff(s.reactivateSubscription())...)
 
+	// Conversations between families and staff.
+	v1.Post("/me/conversations", parent(s.startParentConversation())...)
+	v1.Get("/me/conversations", parent(s.myConversations())...)
+	v1.Get("/me/conversations/:conversationId", parent(s.getMyConversation())...)
+	v1.Post("/me/conversations/:conversationId/messages", parent(s.postMyMessage())...)
+	v1.Delete("/me/conversations/:conversationId/messages/:messageId", parent(s.deleteMyMessage())...)
+	v1.Get("/schools/:schoolId/conversations", staff(s.schoolConversations())...)
+	v1.Post("/schools/:schoolId/conversations", staff(s.startStaffConversation())...)
+	v1.Get("/schools/:schoolId/conversations/:conversationId", staff(s.getSchoolConversation())...)
+	v1.Post("/schools/:schoolId/conversations/:conversationId/messages", staff(s.postStaffMessage())...)
+
 	// The staff web app (api/web): "/" and its versioned static files, for
 	// GET and HEAD outside the API's paths. Mounted last, as the fallback:
 	// it is static files, not API operations, so it is not in the contract;

@@ -14,8 +14,9 @@ import (
 
 // twilioInbound answers a text a parent sent to one of our numbers. Only
 // the keywords matter: STOP and its synonyms add a suppression, START and
-// its synonyms lift a stop, HELP gets a reply; anything else is ignored
-// (texts are not a support channel).
+// its synonyms lift a stop, HELP gets a reply; any other text from a known
+// parent lands in a conversation with their child's class staff
+// (inboundToConversation), and from an unknown number is only counted.
 //
 // Replies: HELP gets our own message. STOP and START get an empty
 // <Response/>: on long codes and toll-free numbers Twilio itself sends the
@@ -25,7 +26,8 @@ import (
 // OptOutType of STOP, START or HELP classifies the text as Twilio did,
 // which also covers custom keywords configured at Twilio.
 //
-// Nothing from the text is logged or kept but the keyed hash of the sender.
+// Nothing from the text is logged; a keyword keeps only the keyed hash of
+// the sender, a parent's text is kept in their conversation.
 func (s *server) twilioInbound() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		form, err := s.twilioSignedForm(c)
@@ -61,6 +63,9 @@ func (s *server) twilioInbound() fiber.Handler {
 			log.Info("twilio inbound: help")
 			return twiml(c, "Hometime: messages from your child's school. Reply STOP to stop these texts, "+
 				"START to get them again. More at "+s.AppURL)
+		}
+		if err := s.inboundToConversation(ctx, log, form); err != nil {
+			return err
 		}
 		return twiml(c, "")
 	}

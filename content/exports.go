@@ -69,7 +69,10 @@ type ParentExport struct {
 	Children    []ExportLinkedChild
 	Submissions []Submission // their own, each with its thread
 	Photos      []Photo      // their own (the pictures travel as ExportPhoto)
-	Inbox       []InboxItem  // what they received: titles and read state, newest first
+	// Conversations are their threads with staff about the children above,
+	// with every message (a deleted one without its body).
+	Conversations []Conversation
+	Inbox         []InboxItem // what they received: titles and read state, newest first
 }
 
 // ExportParent is a parent's own record, without secrets: no password
@@ -157,6 +160,8 @@ type SchoolExport struct {
 	Engagement  []ExportEngagement
 	// Announcements staff wrote, with their versions and audiences.
 	Announcements []Announcement
+	// Conversations are the school's threads with families.
+	Conversations []Conversation
 	// Attachments are the school's announcement attachments (metadata;
 	// the files stay behind signed URLs), InboxReads who received and read
 	// each of the school's announcements and conversations.

@@ -124,5 +124,12 @@ var arabic = language{
 			PushTitle: "غادر طفلك {{.ChildFirstName}} مدرسة {{.SchoolName}}",
 			PushBody:  "ستبقى الأنشطة السابقة في التطبيق لمدة 90 يوماً. يمكنك إغلاق حسابك من الإعدادات.",
 		},
+		TemplateConversationMessage: {
+			SMS:       "{{.SchoolName}} ({{.ClassName}}): {{.MessageBody}}",
+			Subject:   "رسالة جديدة من صف {{.ClassName}}",
+			Body:      "{{.MessageBody}}\n\n— صف {{.ClassName}}، {{.SchoolName}}. يمكنك الرد في تطبيق Hometime.",
+			PushTitle: "رسالة جديدة من صف {{.ClassName}}",
+			PushBody:  "افتح Hometime لقراءتها.",
+		},
 	},
 }

@@ -123,5 +123,12 @@ var welsh = language{
 			PushTitle: "Mae {{.ChildFirstName}} wedi gadael {{.SchoolName}}",
 			PushBody:  "Bydd gweithgareddau blaenorol ar gael yn yr ap am 90 diwrnod. Gallwch gau eich cyfrif yn y Gosodiadau.",
 		},
+		TemplateConversationMessage: {
+			SMS:       "{{.SchoolName}} ({{.ClassName}}): {{.MessageBody}}",
+			Subject:   "Neges newydd gan ddosbarth {{.ClassName}}",
+			Body:      "{{.MessageBody}}\n\n— Dosbarth {{.ClassName}}, {{.SchoolName}}. Atebwch yn ap Hometime.",
+			PushTitle: "Neges newydd gan ddosbarth {{.ClassName}}",
+			PushBody:  "Agorwch Hometime i'w darllen.",
+		},
 	},
 }

@@ -123,5 +123,12 @@ var english = language{
 			PushTitle: "{{.ChildFirstName}} has left {{.SchoolName}}",
 			PushBody:  "Past activities stay in the app for 90 days. You can close your account in Settings.",
 		},
+		TemplateConversationMessage: {
+			SMS:       "{{.SchoolName}} ({{.ClassName}}): {{.MessageBody}}",
+			Subject:   "New message from {{.ClassName}} class",
+			Body:      "{{.MessageBody}}\n\n— {{.ClassName}} class, {{.SchoolName}}. Reply in the Hometime app.",
+			PushTitle: "New message from {{.ClassName}} class",
+			PushBody:  "Open Hometime to read it.",
+		},
 	},
 }

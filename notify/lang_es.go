@@ -122,5 +122,12 @@ var spanish = language{
 			PushTitle: "{{.ChildFirstName}} ya no está en {{.SchoolName}}",
 			PushBody:  "Las actividades anteriores seguirán en la aplicación 90 días. Puede cerrar su cuenta en Ajustes.",
 		},
+		TemplateConversationMessage: {
+			SMS:       "{{.SchoolName}} ({{.ClassName}}): {{.MessageBody}}",
+			Subject:   "Nuevo mensaje de la clase {{.ClassName}}",
+			Body:      "{{.MessageBody}}\n\n— Clase {{.ClassName}}, {{.SchoolName}}. Responda en la aplicación Hometime.",
+			PushTitle: "Nuevo mensaje de la clase {{.ClassName}}",
+			PushBody:  "Abra Hometime para leerlo.",
+		},
 	},
 }

@@ -124,5 +124,12 @@ var polish = language{
 			PushTitle: "{{.ChildFirstName}} już nie uczy się w szkole {{.SchoolName}}",
 			PushBody:  "Dotychczasowe aktywności zostają w aplikacji przez 90 dni. Konto można zamknąć w Ustawieniach.",
 		},
+		TemplateConversationMessage: {
+			SMS:       "{{.SchoolName}} ({{.ClassName}}): {{.MessageBody}}",
+			Subject:   "Nowa wiadomość – klasa {{.ClassName}}",
+			Body:      "{{.MessageBody}}\n\n– Klasa {{.ClassName}}, {{.SchoolName}}. Odpowiedzi prosimy udzielić w aplikacji Hometime.",
+			PushTitle: "Nowa wiadomość – klasa {{.ClassName}}",
+			PushBody:  "Prosimy otworzyć Hometime, aby ją przeczytać.",
+		},
 	},
 }

@@ -122,5 +122,12 @@ var romanian = language{
 			PushTitle: "{{.ChildFirstName}} a plecat de la {{.SchoolName}}",
 			PushBody:  "Activitățile anterioare rămân în aplicație 90 de zile. Vă puteți închide contul din Setări.",
 		},
+		TemplateConversationMessage: {
+			SMS:       "{{.SchoolName}} ({{.ClassName}}): {{.MessageBody}}",
+			Subject:   "Mesaj nou de la clasa {{.ClassName}}",
+			Body:      "{{.MessageBody}}\n\n— Clasa {{.ClassName}}, {{.SchoolName}}. Răspundeți în aplicația Hometime.",
+			PushTitle: "Mesaj nou de la clasa {{.ClassName}}",
+			PushBody:  "Deschideți Hometime pentru a-l citi.",
+		},
 	},
 }

@@ -123,5 +123,12 @@ var urdu = language{
 			PushTitle: "{{.ChildFirstName}} نے {{.SchoolName}} چھوڑ دیا ہے",
 			PushBody:  "پچھلی سرگرمیاں 90 دن تک ایپ میں رہیں گی۔ آپ سیٹنگز میں اپنا اکاؤنٹ بند کر سکتے ہیں۔",
 		},
+		TemplateConversationMessage: {
+			SMS:       "{{.SchoolName}} ({{.ClassName}}): {{.MessageBody}}",
+			Subject:   "{{.ClassName}} کلاس کی طرف سے نیا پیغام",
+			Body:      "{{.MessageBody}}\n\n— {{.ClassName}} کلاس، {{.SchoolName}}۔ جواب Hometime ایپ میں دیں۔",
+			PushTitle: "{{.ClassName}} کلاس کی طرف سے نیا پیغام",
+			PushBody:  "پڑھنے کے لیے Hometime کھولیں۔",
+		},
 	},
 }

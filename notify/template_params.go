@@ -19,6 +19,8 @@ const (
 	ParamCode           = "Code"
 	ParamLink           = "Link"
 	ParamCloseDate      = "CloseDate"
+	ParamClassName      = "ClassName"
+	ParamMessageBody    = "MessageBody"
 	ParamItemCount      = "ItemCount"
 )
 
@@ -35,6 +37,9 @@ type Params struct {
 	// CloseDate is the day an inactive account closes. Only its calendar
 	// date is shown, read in its own location: pass it In the school's zone.
 	CloseDate time.Time
+	ClassName string // a class's name, e.g. "Robins"
+	// MessageBody is a staff member's message: plain text, line breaks allowed.
+	MessageBody string
 	// ItemCount is how many messages a digest sums up (0: not given).
 	ItemCount int
 }
@@ -43,7 +48,7 @@ type Params struct {
 func knownParam(name string) bool {
 	switch name {
 	case ParamSchoolName, ParamChildFirstName, ParamTeacherName, ParamActivityTitle,
-		ParamCode, ParamLink, ParamCloseDate, ParamItemCount:
+		ParamCode, ParamLink, ParamCloseDate, ParamItemCount, ParamClassName, ParamMessageBody:
 		return true
 	}
 	return false
@@ -59,6 +64,8 @@ func (p Params) values(lang Language, required []string) (map[string]string, err
 		ParamActivityTitle:  strings.TrimSpace(p.ActivityTitle),
 		ParamCode:           strings.TrimSpace(p.Code),
 		ParamLink:           strings.TrimSpace(p.Link),
+		ParamClassName:      strings.TrimSpace(p.ClassName),
+		ParamMessageBody:    strings.TrimSpace(p.MessageBody),
 	}
 	if p.ItemCount > 0 {
 		all[ParamItemCount] = strconv.Itoa(p.ItemCount)
@@ -88,7 +95,11 @@ func (p Params) values(lang Language, required []string) (map[string]string, err
 // checkParam rejects values that would break a message's layout or send
 // someone somewhere unsafe. The value itself stays out of the error.
 func checkParam(name, v string) error {
-	if strings.ContainsFunc(v, unicode.IsControl) {
+	control := unicode.IsControl
+	if name == ParamMessageBody {
+		control = func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }
+	}
+	if strings.ContainsFunc(v, control) {
 		return fmt.Errorf("%w: %s contains control characters", ErrInvalidParam, name)
 	}
 	if name == ParamLink {

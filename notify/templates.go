@@ -38,6 +38,11 @@ const (
 	// pushes waited for it: how many, for which children, nothing of what
 	// they say.
 	TemplateDigest Template = "digest"
+	// TemplateConversationMessage tells a parent of a staff member's
+	// message in a conversation. The push and the email subject name only
+	// the class; the SMS (for a parent without the app) and the email body
+	// carry the message itself.
+	TemplateConversationMessage Template = "conversation_message"
 )
 
 // Templates lists every system template, in a stable order.
@@ -46,7 +51,7 @@ func Templates() []Template {
 		TemplateInvite, TemplateInviteReminder, TemplateActivitySet,
 		TemplateTeacherReply, TemplateAward, TemplateInactivityNotice,
 		TemplateAccountClosed, TemplatePasswordReset, TemplatePasswordResetCode, TemplateExportReady,
-		TemplateChildLeft, TemplateDueReminder, TemplateDigest,
+		TemplateChildLeft, TemplateDueReminder, TemplateDigest, TemplateConversationMessage,
 	}
 }
 

@@ -21,6 +21,8 @@ func longestParams(t *testing.T) Params {
 		ActivityTitle:  "Counting Conkers: a Nature Walk Together",
 		CloseDate:      time.Date(2026, time.September, 30, 0, 0, 0, 0, time.UTC), // longest English month
 		ItemCount:      100,                                                       // content.DigestHeldMax
+		ClassName:      "Kingfishers",
+		MessageBody:    "Thanks, see you at pick-up.",
 	}
 	for name, tc := range map[string]struct {
 		v    string

@@ -29,13 +29,16 @@ import (
 // only for a parent who chose it, and never for an urgent or important
 // broadcast (important ones fall back to SMS when unread), account
 // messages, invites, a due-date reminder (it is about tomorrow, the digest
-// could come after the evening) or a digest itself.
+// could come after the evening), a staff member's message in a
+// conversation (one person writing to the family, who may be waiting for
+// the answer) or a digest itself.
 func heldForDigest(p content.ParentContact, b *content.Broadcast) bool {
 	if !p.Digest || b.Urgent || b.Important {
 		return false
 	}
 	switch notify.Template(b.Template) {
-	case notify.TemplateDueReminder, notify.TemplateDigest, notify.TemplateInvite, notify.TemplateInviteReminder:
+	case notify.TemplateDueReminder, notify.TemplateDigest, notify.TemplateInvite, notify.TemplateInviteReminder,
+		notify.TemplateConversationMessage:
 		return false
 	}
 	switch b.Category {

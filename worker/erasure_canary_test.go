@@ -24,7 +24,8 @@ import (
 // TestErasureCanarySweep: unique canary strings seeded in
 // every personal field this store holds (names, contacts, login key, child
 // name and UPN, comment, reply, photo and thumbnail bytes, IP in the audit
-// log, the child's name in a broadcast), then the parent erased on request
+// log, the child's name in a broadcast, a conversation's messages and the
+// reply's body in the broadcast that carried it), then the parent erased on request
 // and the child purged after removal, each as a chain through real asynq
 // and Redis. Afterwards no MongoDB collection in mongostore.Collections
 // (GridFS chunks included), no Redis key (queued, completed and archived
@@ -78,6 +79,18 @@ func TestErasureCanarySweep(t *testing.T) {
 	must(t, s.PutPhoto(ctx, sub, &content.Photo{ID: "pho_c", SubmissionID: sub.ID, SchoolID: "sch_r", ChildID: "chd_c", ParentID: "par_c",
 		ContentType: "image/jpeg", SourceFormat: "jpeg", Width: 1, Height: 1, CreatedAt: now},
 		[]byte("\xff\xd8"+c("PhotoEXIF")+"\xff\xd9"), []byte("\xff\xd8"+c("ThumbEXIF")+"\xff\xd9")))
+	// A conversation about the child: the parent's text (by SMS) and a
+	// teacher's reply, whose body the broadcast that told the parent
+	// carries as a parameter.
+	must(t, s.CreateConversation(ctx, &content.Conversation{ID: "cnv_c", SchoolID: "sch_r", ClassID: "cls_r", ChildID: "chd_c",
+		ParentID: "par_c", StaffIDs: []string{"stf_1"}, State: content.ConversationOpen, BySMS: true, CreatedAt: now, LastAt: now,
+		LastParentAt: now, AwaitingReply: true, UnreadBy: []string{"stf_1"}, Messages: []content.ConversationMessage{
+			{ID: "msg_sms_c", AuthorKind: content.AuthorParent, AuthorID: "par_c", Body: c("ConvParent"), Via: content.ViaSMS, CreatedAt: now},
+			{ID: "msg_cs", AuthorKind: content.AuthorStaff, AuthorID: "stf_1", Body: c("ConvStaff"), Via: content.ViaApp, CreatedAt: now}}}))
+	must(t, s.CreateBroadcast(ctx, &content.Broadcast{ID: "brd_msg_cs", SchoolID: "sch_r", CreatedBy: "stf_1",
+		Template: string(notify.TemplateConversationMessage), Category: content.CategoryReplies,
+		Params:   map[string]string{"message_body": c("ConvStaff"), "conversation_id": "cnv_c", "class_name": "Robins"},
+		Audience: content.Audience{ParentIDs: []string{"par_c"}}, State: content.BroadcastDone, CreatedAt: now}))
 	// An announcement in the parent's inbox, read: its title is in their
 	// inbox and in their export, and goes with them.
 	must(t, s.AddToInbox(ctx, []*content.InboxItem{{ID: content.InboxItemID("par_c", "ann_c"), ParentID: "par_c", SchoolID: "sch_r",
@@ -85,7 +98,8 @@ func TestErasureCanarySweep(t *testing.T) {
 	_, err = s.MarkInboxRead(ctx, content.InboxItemID("par_c", "ann_c"), content.ReadViaApp, now)
 	must(t, err)
 	canaries := []string{c("ChildFirst"), c("ChildLast"), c("UPN"), c("Relationship"), c("ParentFirst"), c("ParentLast"), phone, email,
-		c("PasswordHash"), c("ConsentVersion"), "203.0.113.77", comment, c("ReplyBody"), c("PhotoEXIF"), c("ThumbEXIF"), c("InboxTitle")}
+		c("PasswordHash"), c("ConsentVersion"), "203.0.113.77", comment, c("ReplyBody"), c("PhotoEXIF"), c("ThumbEXIF"), c("InboxTitle"),
+		c("ConvParent"), c("ConvStaff")}
 	// The flows that copy the parent's data elsewhere, and an invited
 	// parent who never joins (seedCanaryFlows).
 	flows := seedCanaryFlows(t, w, c, phone, email, now)
@@ -106,6 +120,18 @@ func TestErasureCanarySweep(t *testing.T) {
 	for _, id := range []string{"exp_c", "exp_sch"} {
 		if !strings.Contains(strings.Join(flowHits, " "), "archive/"+id+"/") {
 			t.Fatalf("export archive %s holds no canary before the erasure: the check would prove nothing", id)
+		}
+	}
+	// The parent's and the school's exports hold the conversation.
+	for _, want := range []string{"archive/exp_c/", "archive/exp_sch/"} {
+		for _, cn := range []string{c("ConvParent"), c("ConvStaff")} {
+			found := false
+			for _, h := range flowHits {
+				found = found || (strings.HasPrefix(h, want) && strings.HasSuffix(h, ":"+cn))
+			}
+			if !found {
+				t.Errorf("%s holds no %s: %v", want, cn, flowHits)
+			}
 		}
 	}
 	// The parent's export holds their inbox (titles and read state).

@@ -18,6 +18,8 @@ type parentExportJSON struct {
 	Submissions []exportSubmitJSON    `json:"submissions"`
 	Photos      []exportPhotoMetaJSON `json:"photos"`
 	Inbox       []exportInboxJSON     `json:"inbox"`
+	// Conversations are the parent's threads with staff.
+	Conversations []exportConversationJSON `json:"conversations"`
 }
 
 // exportInboxJSON is one item of the parent's inbox: what it was, its
@@ -30,6 +32,51 @@ type exportInboxJSON struct {
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at,omitempty"`
 	ReadVia   string     `json:"read_via,omitempty"`
+}
+
+type exportConversationJSON struct {
+	ID        string                  `json:"id"`
+	SchoolID  string                  `json:"school_id"`
+	ClassID   string                  `json:"class_id"`
+	ChildID   string                  `json:"child_id"`
+	ParentID  string                  `json:"parent_id,omitempty"` // school export only
+	State     string                  `json:"state"`
+	BySMS     bool                    `json:"by_sms"`
+	CreatedAt time.Time               `json:"created_at"`
+	Messages  []exportConvMessageJSON `json:"messages"`
+}
+
+type exportConvMessageJSON struct {
+	ID        string     `json:"id"`
+	Author    string     `json:"author"`
+	AuthorID  string     `json:"author_id,omitempty"` // school export: staff ids
+	Body      string     `json:"body,omitempty"`
+	Deleted   bool       `json:"deleted,omitempty"`
+	Via       string     `json:"via"`
+	CreatedAt time.Time  `json:"created_at"`
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+}
+
+// toExportConversationJSON writes a thread; a deleted message keeps only
+// its place. The school's copy names the parent and the staff authors.
+func toExportConversationJSON(c content.Conversation, school bool) exportConversationJSON {
+	out := exportConversationJSON{ID: c.ID, SchoolID: c.SchoolID, ClassID: c.ClassID, ChildID: c.ChildID, State: string(c.State),
+		BySMS: c.BySMS, CreatedAt: c.CreatedAt, Messages: []exportConvMessageJSON{}}
+	if school {
+		out.ParentID = c.ParentID
+	}
+	for _, m := range c.Messages {
+		mj := exportConvMessageJSON{ID: m.ID, Author: m.AuthorKind, Via: m.Via, CreatedAt: m.CreatedAt,
+			Deleted: m.Deleted(), DeletedAt: optTime(m.DeletedAt)}
+		if !m.Deleted() {
+			mj.Body = m.Body
+		}
+		if school && m.AuthorKind == content.AuthorStaff {
+			mj.AuthorID = m.AuthorID
+		}
+		out.Messages = append(out.Messages, mj)
+	}
+	return out
 }
 
 type exportParentJSON struct {
@@ -191,6 +238,10 @@ func toParentExportJSON(e *content.ParentExport, at time.Time) parentExportJSON 
 	for _, ph := range e.Photos {
 		out.Photos = append(out.Photos, toExportPhotoJSON(ph, false))
 	}
+	out.Conversations = []exportConversationJSON{}
+	for _, c := range e.Conversations {
+		out.Conversations = append(out.Conversations, toExportConversationJSON(c, false))
+	}
 	return out
 }
 
@@ -261,6 +312,8 @@ type schoolExportJSON struct {
 	Announcements []exportAnnouncementJSON `json:"announcements"`
 	Attachments   []exportAttachmentJSON   `json:"attachments"`
 	Inbox         []exportInboxReadJSON    `json:"inbox"`
+	// Conversations are the school's threads with families.
+	Conversations []exportConversationJSON `json:"conversations"`
 }
 
 type exportAttachmentJSON struct {
@@ -492,6 +545,10 @@ func toSchoolExportJSON(e *content.SchoolExport, at time.Time) schoolExportJSON 
 			counts[string(k)] = v
 		}
 		out.Engagement = append(out.Engagement, exportEngagementJSON{Scope: g.Scope, Ref: g.Ref, Week: g.Week, Counts: counts})
+	}
+	out.Conversations = []exportConversationJSON{}
+	for _, c := range e.Conversations {
+		out.Conversations = append(out.Conversations, toExportConversationJSON(c, true))
 	}
 	return out
 }

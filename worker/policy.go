@@ -103,7 +103,8 @@ func (pc *pageContext) params() notify.Params {
 	b := pc.broadcast
 	p := notify.Params{SchoolName: pc.school.Name, ChildFirstName: b.Params["child_first_name"],
 		TeacherName: b.Params["teacher_name"], ActivityTitle: b.Params["activity_title"],
-		Link: b.Params["link"], Code: b.Params["code"]}
+		Link: b.Params["link"], Code: b.Params["code"],
+		ClassName: b.Params["class_name"], MessageBody: b.Params["message_body"]}
 	if n, err := strconv.Atoi(b.Params["item_count"]); err == nil {
 		p.ItemCount = n
 	}

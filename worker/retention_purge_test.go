@@ -101,6 +101,15 @@ func TestRetentionE4SchoolPurge(t *testing.T) {
 	if n := len(engagementMentioning(t, w, "sch_r", "cls_r1", "chd_001", "chd_002")); n == 0 {
 		t.Fatal("the seed wrote no engagement counters")
 	}
+	// Conversations of the school: one with a family, and one whose parent
+	// is no longer any family of the school (only the school's purge
+	// reaches it), each unread for a teacher.
+	for _, cv := range []struct{ id, parent, child string }{{"cnv_r1", "par_001", "chd_001"}, {"cnv_r2", "par_gone", "chd_gone"}} {
+		must(t, w.store.CreateConversation(ctx, &content.Conversation{ID: cv.id, SchoolID: "sch_r", ClassID: "cls_r1", ChildID: cv.child,
+			ParentID: cv.parent, StaffIDs: []string{"stf_r"}, State: content.ConversationOpen, CreatedAt: w.start, LastAt: w.start,
+			AwaitingReply: true, UnreadBy: []string{"stf_r"}, Messages: []content.ConversationMessage{{ID: cv.id + "_m1",
+				AuthorKind: content.AuthorParent, AuthorID: cv.parent, Body: "PURGE-CANARY " + cv.id, Via: content.ViaApp, CreatedAt: w.start}}}))
+	}
 	// The school's inbox items and an attachment: one item in the inbox
 	// of a parent who is none of its families (the school's erasure, not
 	// a parent's, must reach it) beside their item from another school,
@@ -159,6 +168,11 @@ func TestRetentionE4SchoolPurge(t *testing.T) {
 	}
 	if left := engagementMentioning(t, w, "sch_r", "cls_r1", "chd_001", "chd_002"); len(left) > 0 {
 		t.Fatalf("engagement counters survive the purge: %v", left)
+	}
+	for _, coll := range []string{"conversations", "conversation_staff"} {
+		if n, err := w.store.Database().Collection(coll).CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
+			t.Fatalf("%s: %d documents survive the purge (%v)", coll, n, err)
+		}
 	}
 	if left := collectionsMentioning(t, w, schoolColls, "sch_r", "ann_r", "att_r"); len(left) > 0 {
 		t.Fatalf("inbox items or attachments survive the purge: %v", left)

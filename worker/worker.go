@@ -64,6 +64,10 @@ type Deps struct {
 	Audit          content.Audit
 	// Exports builds parents' export archives.
 	Exports content.Exports
+	// Conversations are read by the daily digest of unanswered messages;
+	// DigestMarks records each staff member's digest of a day, once.
+	Conversations content.Conversations
+	DigestMarks   content.WebhookEvents
 	// Invited runs the invited clock and ExpiredExports deletes archives
 	// past their link (daily sweeps).
 	Invited        content.InvitedRetention
@@ -166,6 +170,10 @@ func NewMux(d Deps) (*asynq.ServeMux, error) {
 	mux.HandleFunc(tasks.TypeAnnouncementsSweep, ann.Sweep)
 	mux.Handle(tasks.TypeNotifyStaff, &StaffNotifications{Roster: d.Roster, Store: d.StaffNotices, Assignments: d.Assignments,
 		Push: d.Push, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log})
+	digests := &ConversationDigests{Conversations: d.Conversations, Roster: d.Roster, Email: d.Email, Marks: d.DigestMarks,
+		Tasks: d.Tasks, Clock: d.Clock, Log: log, AppURL: d.AppURL}
+	mux.HandleFunc(tasks.TypeConversationDigestTick, digests.Tick)
+	mux.Handle(tasks.TypeConversationDigest, digests)
 	mux.Handle(tasks.TypeRelay, &Relay{Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log,
 		Lease: d.RelayLease, Grace: d.RelayGrace})
 	return mux, nil

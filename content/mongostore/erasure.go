@@ -149,6 +149,7 @@ var eraseRules = []eraseRule{
 		set: bson.D{{Key: "comment", Value: ""}, {Key: "photoIds", Value: bson.A{}}}},
 	{kind: content.SubjectParent, area: "mongo:submission_replies", coll: eraseColSubmissions, field: "replies.authorId",
 		pull: bson.D{{Key: "replies", Value: bson.D{{Key: "authorId", Value: "$id"}}}}},
+	{kind: content.SubjectParent, area: "mongo:conversations", fn: eraseConversationsOfParent},
 	{kind: content.SubjectParent, area: "mongo:feed_responses", fn: eraseFeedResponsesOfParent},
 	{kind: content.SubjectParent, area: "mongo:feed_comments", fn: eraseFeedCommentsOfParent},
 	{kind: content.SubjectParent, area: "mongo:idempotency_answers", fn: eraseIdempotencyAnswersOfParent},
@@ -173,6 +174,7 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectStaff, area: "mongo:staff_invitations", coll: colStaffInvitations, field: "staffId"},
 	{kind: content.SubjectStaff, area: "mongo:audit_ip", coll: colAudit, field: "actorId", unset: []string{"ip"}},
 	{kind: content.SubjectStaff, area: "mongo:device_owners", coll: eraseColDeviceOwners, field: "staffId"},
+	{kind: content.SubjectStaff, area: "mongo:conversation_staff", coll: colConversationStaff, field: "staffId"},
 	{kind: content.SubjectStaff, area: "mongo:staff", coll: colStaff, field: "_id"},
 
 	// A child: their photos and submissions, feed and awards, their links
@@ -180,6 +182,7 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectChild, area: "gridfs:photos+thumbnails", fn: erasePhotosOfChild},
 	{kind: content.SubjectChild, area: "mongo:broadcast_params", fn: eraseChildNameInBroadcasts},
 	{kind: content.SubjectChild, area: "mongo:submissions", coll: eraseColSubmissions, field: "childId"},
+	{kind: content.SubjectChild, area: "mongo:conversations", fn: eraseConversationsOfChild},
 	{kind: content.SubjectChild, area: "mongo:awards", coll: eraseColAwards, field: "childId"},
 	{kind: content.SubjectChild, area: "mongo:feed", coll: colFeed, field: "c"},
 	{kind: content.SubjectChild, area: "mongo:engagement", coll: colEngagement, field: "ref"},
@@ -207,6 +210,7 @@ var eraseRules = []eraseRule{
 	{kind: content.SubjectSchool, area: "mongo:activities", coll: eraseColActivities, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:family_invites", coll: eraseColFamilyInvites, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:announcements", coll: colAnnouncements, field: "schoolId"},
+	{kind: content.SubjectSchool, area: "mongo:conversations", fn: eraseConversationsOfSchool},
 	{kind: content.SubjectSchool, area: "mongo:broadcasts", coll: colBroadcasts, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:broadcast_audience_chunks", coll: colBroadcastAudience, field: "schoolId"},
 	{kind: content.SubjectSchool, area: "mongo:ledger", coll: colLedger, field: "schoolId"},

@@ -202,6 +202,16 @@ func (s *Store) ParentExportData(ctx context.Context, parentID string) (*content
 	if err != nil {
 		return nil, nil, err
 	}
+	threads, err := findAll[conversationDoc](ctx, s, colConversations, bson.D{{Key: "parentId", Value: p.ID}}, "conversations")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Conversations = []content.Conversation{}
+	for _, d := range threads {
+		if linked[d.ChildID] {
+			out.Conversations = append(out.Conversations, *d.toContent())
+		}
+	}
 	if out.Inbox, err = s.inboxOfParent(ctx, p.ID); err != nil {
 		return nil, nil, err
 	}
@@ -330,6 +340,14 @@ func (s *Store) SchoolExportData(ctx context.Context, schoolID string) (*content
 	// their own export, not in the school's.
 	for _, d := range subs {
 		out.Submissions = append(out.Submissions, *d.toContent().ForOthers())
+	}
+	threads, err := findAll[conversationDoc](ctx, s, colConversations, bySchool, "conversations")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Conversations = make([]content.Conversation, 0, len(threads))
+	for _, d := range threads {
+		out.Conversations = append(out.Conversations, *d.toContent())
 	}
 	awards, err := findAll[awardDoc](ctx, s, colAwards, bySchool, "awards")
 	if err != nil {

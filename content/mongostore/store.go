@@ -65,6 +65,7 @@ var Collections = []string{
 	photoBucket + ".files", photoBucket + ".chunks",
 	colErasures,
 	colExports, exportBucket + ".files", exportBucket + ".chunks",
+	colConversations, colConversationStaff, colInboundUnknown,
 	colInboxItems, colInboxIndex, colInboxSources,
 	colAttachments, attachmentBucket + ".files", attachmentBucket + ".chunks",
 }
@@ -150,14 +151,16 @@ func (s *Store) Init(ctx context.Context) error {
 		}
 	}
 	indexes := map[string][]mongo.IndexModel{
-		colSchools:     {{Keys: bson.D{{Key: "trustId", Value: 1}}}},
-		colStaff:       {{Keys: bson.D{{Key: "schools.schoolId", Value: 1}}}},
-		colClasses:     {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
-		colChildren:    {{Keys: bson.D{{Key: "schoolId", Value: 1}}}, {Keys: bson.D{{Key: "classIds", Value: 1}}}},
-		colParents:     {{Keys: bson.D{{Key: "children.schoolId", Value: 1}}}},
-		colAudit:       {{Keys: bson.D{{Key: "at", Value: 1}}}},
-		colAssignments: {{Keys: bson.D{{Key: "classId", Value: 1}}}, {Keys: bson.D{{Key: "dueAt", Value: 1}}}},
-		colActivities:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
+		colSchools:  {{Keys: bson.D{{Key: "trustId", Value: 1}}}},
+		colStaff:    {{Keys: bson.D{{Key: "schools.schoolId", Value: 1}}}},
+		colClasses:  {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
+		colChildren: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}, {Keys: bson.D{{Key: "classIds", Value: 1}}}},
+		colParents:  {{Keys: bson.D{{Key: "children.schoolId", Value: 1}}}, {Keys: bson.D{{Key: "phone", Value: 1}}}},
+		// Conversations: a school's inbox and a parent's list.
+		colConversations: {{Keys: bson.D{{Key: "schoolId", Value: 1}, {Key: "lastAt", Value: -1}}}, {Keys: bson.D{{Key: "parentId", Value: 1}}}},
+		colAudit:         {{Keys: bson.D{{Key: "at", Value: 1}}}},
+		colAssignments:   {{Keys: bson.D{{Key: "classId", Value: 1}}}, {Keys: bson.D{{Key: "dueAt", Value: 1}}}},
+		colActivities:    {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		// Erasure sweeps only: every read of an inbox is by _id.
 		colInboxItems:   {{Keys: bson.D{{Key: "parentId", Value: 1}}}, {Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		colInboxSources: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},

@@ -113,6 +113,7 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Retention:         st.Store,
 		Erasures:          st.Store,
 		Exports:           st.Store,
+		Conversations:     st.Store,
 		Inbox:             st.Store,
 		Attachments:       st.Store,
 		AnnouncementStore: st.Store,

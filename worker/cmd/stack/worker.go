@@ -70,6 +70,8 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 		ExpiredExports: st.Store,
 		Announcements:  st.Store,
 		Inbox:          st.Store,
+		Conversations:  st.Store,
+		DigestMarks:    st.Store,
 	}
 	if st.Outbox != nil {
 		// A nil *Outbox in the interface would not read as "none".
@@ -117,6 +119,11 @@ func (st *Stack) Scheduler(log *slog.Logger) (*asynq.Scheduler, error) {
 	// day's sweep, keyed by the date, so it runs once a day.
 	if _, err := s.Register("@every 1h", tasks.NewDevicesTick(time.Hour)); err != nil {
 		return nil, fmt.Errorf("schedule stale devices: %w", err)
+	}
+	// The daily email of unanswered parent messages: an hourly tick queues
+	// the day's digest from the digest hour on, keyed by the date.
+	if _, err := s.Register("@every 1h", tasks.NewConversationDigestTick(time.Hour)); err != nil {
+		return nil, fmt.Errorf("schedule conversation digest: %w", err)
 	}
 	return s, nil
 }
