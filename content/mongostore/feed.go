@@ -42,7 +42,7 @@ var _ content.Feed = (*Store)(nil)
 // head alone. The copy holds only positions from W0 on (W0 absent: a head
 // written before the copy existed, read through the buckets) and within the
 // window (n − feedHeadWindow ≤ pos); older ones are unset as items are added.
-// Buckets stay the record: every write goes to the head copy first, then to
+// Buckets stay the record: every write goes to the head's copy first, then to
 // the bucket, so a retry (which decides from the bucket) repairs both.
 // Responses keep the bucket's field names, so the erasures that unset
 // "r.<parentId>" and purge by "c" reach the copy too.
@@ -74,21 +74,16 @@ func (h *feedHeadDoc) asBucket() *feedBucketDoc {
 	return &feedBucketDoc{ID: h.ID, ChildID: h.ChildID, Items: h.Items, Progress: h.Progress, Responses: h.Responses}
 }
 
-// inHeadWindow is the filter matching the child's head only while its copy
-// holds pos: updates of older items leave the head alone.
-func inHeadWindow(childID string, pos int64) bson.D {
-	return bson.D{{Key: "_id", Value: feedHeadID(childID)},
-		{Key: "n", Value: bson.D{{Key: "$lte", Value: pos + feedHeadWindow}}},
-		{Key: "w0", Value: bson.D{{Key: "$lte", Value: pos}}}}
-}
-
-// mirrorToHead applies update (written with bucket field names for the
-// item at pos, prefix "<kind>.<slot>") to the head's copy, renamed to the
-// position, if the copy holds pos. No match is not an error.
-func (s *Store) mirrorToHead(ctx context.Context, childID string, pos int64, update bson.D) error {
+// mirrorToHead applies update, written for the item at pos with the
+// position as its key, to the head's copy. The filter is the _id alone
+// (the one lookup the embedded store serves fast; a condition on the
+// window made it scan the collection), so an update of an item the copy
+// no longer holds leaves a field there that reads ignore (below
+// windowLow) and the next added item unsets. No head is not an error.
+func (s *Store) mirrorToHead(ctx context.Context, childID string, update bson.D) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	_, err := s.c(colFeed).UpdateOne(ctx, inHeadWindow(childID, pos), update)
+	_, err := s.c(colFeed).UpdateOne(ctx, bson.D{{Key: "_id", Value: feedHeadID(childID)}}, update)
 	return mapErr(err, "feed head")
 }
 
@@ -343,12 +338,12 @@ func (s *Store) nextFeedPosition(ctx context.Context, childID string) (*feedHead
 // as this call's $inc left it when the call handed out pos: then the copy
 // starts at pos at the latest (w0, lowered with $min, so a head that had
 // no copy starts one here) and the positions that left the window are
-// unset. A retry of an older item only rewrites a copy the head holds.
+// unset (with anything an update of an older item left there).
 func (s *Store) addToHead(ctx context.Context, item *content.FeedItem, pos int64, head *feedHeadDoc) error {
 	p := strconv.FormatInt(pos, 10)
 	update := bson.D{{Key: "$set", Value: bson.D{{Key: "i." + p, Value: toFeedItemDoc(item).encode()}}}}
 	if head == nil {
-		return s.mirrorToHead(ctx, item.ChildID, pos, update)
+		return s.mirrorToHead(ctx, item.ChildID, update)
 	}
 	update = append(update, bson.E{Key: "$min", Value: bson.D{{Key: "w0", Value: pos}}})
 	low := head.N - feedHeadWindow
@@ -429,7 +424,7 @@ func (s *Store) MarkFeedItemSeen(ctx context.Context, itemID string, at time.Tim
 // first to the head's copy (key: the position) when it holds the item, then
 // to its bucket (key: the slot), the record a retry decides from.
 func (s *Store) updateItem(ctx context.Context, it *content.FeedItem, bid, slot string, update func(key string) bson.D) error {
-	if err := s.mirrorToHead(ctx, it.ChildID, it.Position, update(strconv.FormatInt(it.Position, 10))); err != nil {
+	if err := s.mirrorToHead(ctx, it.ChildID, update(strconv.FormatInt(it.Position, 10))); err != nil {
 		return err
 	}
 	return s.updateByID(ctx, colFeed, bid, update(slot), "feed item")

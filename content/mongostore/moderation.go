@@ -200,7 +200,7 @@ func (s *Store) ClearFeedComment(ctx context.Context, itemID, parentID string) e
 	}
 	// The head's copy never holds a shared (older) comment: only the
 	// parent's own.
-	if err := s.mirrorToHead(ctx, it.ChildID, it.Position, bson.D{{Key: "$unset", Value: bson.D{
+	if err := s.mirrorToHead(ctx, it.ChildID, bson.D{{Key: "$unset", Value: bson.D{
 		{Key: "r." + parentID + "." + strconv.FormatInt(it.Position, 10) + ".comment", Value: ""}}}}); err != nil {
 		return err
 	}
