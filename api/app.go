@@ -108,6 +108,9 @@ type Deps struct {
 	// and broadcast for the inbox and the staff counts; without it an
 	// opened item answers its title only and the counts are 404.
 	Announcements AnnouncementReader `deps:"optional"`
+	// AnnouncementStore stores staff-written announcements; their send is
+	// a queued task.
+	AnnouncementStore content.Announcements
 
 	// Web is the staff web app served at "/" (default web.Default(), the
 	// embedded files).

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hometime-edu/hometime/content"
 )
@@ -154,6 +155,29 @@ func matrix() map[string]entry {
 		"GET /v1/schools/:schoolId/broadcasts/:broadcastId/recipients": {allowed: []string{actTeacher, actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
 			return cell{path: "/v1/schools/sch_1/broadcasts/" + w.newBroadcast(t).ID + "/recipients"}
 		}},
+		// Announcements: the teacher of C1 may send to C1 (the teacher of C2
+		// may not: 403); admins and the author read and cancel one; the
+		// list shows each teacher their own (an empty page, not a refusal).
+		"POST /v1/schools/:schoolId/announcements": {allowed: []string{actTeacher, actAdmin}, setup: fixed("/v1/schools/sch_1/announcements",
+			map[string]any{"title": "Trip", "body": "Coats please.", "audience": map[string]any{"class_ids": []string{"cls_1"}}})},
+		"GET /v1/schools/:schoolId/announcements": {allowed: []string{actTeacher, actTeacherOther, actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			w.newAnnouncement(t, content.AnnouncementScheduled)
+			return cell{path: "/v1/schools/sch_1/announcements?limit=5"}
+		}},
+		"POST /v1/schools/:schoolId/announcements/preview": {allowed: []string{actTeacher, actAdmin}, setup: fixed("/v1/schools/sch_1/announcements/preview",
+			map[string]any{"title": "Trip", "body": "Coats please.", "audience": map[string]any{"class_ids": []string{"cls_1"}}})},
+		"GET /v1/schools/:schoolId/announcements/:announcementId": {allowed: []string{actTeacher, actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			return cell{path: "/v1/schools/sch_1/announcements/" + w.newAnnouncement(t, content.AnnouncementScheduled).ID}
+		}},
+		"POST /v1/schools/:schoolId/announcements/:announcementId/cancel": {allowed: []string{actTeacher, actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
+			return cell{path: "/v1/schools/sch_1/announcements/" + w.newAnnouncement(t, content.AnnouncementScheduled).ID + "/cancel"}
+		}},
+		// The page an announcement's SMS links to: the signed token is the
+		// credential, the same answer for everyone.
+		"GET /a/:token": {public: true, setup: func(t *testing.T, w *world, actor string) cell {
+			a := w.newAnnouncement(t, content.AnnouncementSent)
+			return cell{path: strings.TrimPrefix(a.Links["en"], testPublicURL)}
+		}},
 		// The message log: admins see the school's, each teacher their own
 		// (the teacher of C2 gets an empty page, not a refusal).
 		"GET /v1/schools/:schoolId/messages": {allowed: []string{actTeacher, actTeacherOther, actAdmin}, setup: func(t *testing.T, w *world, actor string) cell {
@@ -274,6 +298,20 @@ func (w *world) newBroadcast(t testing.TB) *content.Broadcast {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// newAnnouncement stores an announcement the teacher of C1 wrote to C1, in
+// state, with its English link.
+func (w *world) newAnnouncement(t testing.TB, state content.AnnouncementState) *content.Announcement {
+	now := w.h.clock.Now()
+	a := &content.Announcement{ID: content.NewID("ann"), SchoolID: "sch_1", CreatedBy: w.Teacher.ID, Title: "Trip",
+		Body: "Coats please.", Language: "en", Audience: content.AnnouncementAudience{ClassIDs: []string{"cls_1"}},
+		SendAt: now.Add(time.Hour), State: state, CreatedAt: now}
+	a.Links = map[string]string{"en": (&server{Deps: w.h.deps}).announcementLink(a.ID, "en", now.Add(content.AnnouncementLinkTTL))}
+	if err := w.h.store.CreateAnnouncement(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 func (w *world) newChild(t testing.TB, classID string) *content.Child {

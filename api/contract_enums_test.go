@@ -44,8 +44,10 @@ func codeEnums() []codeEnum {
 	return []codeEnum{
 		{name: "content.Code", dir: "content", typ: "Code", values: strs(content.Codes),
 			schemas: []string{"Error.error.code"}},
-		{name: "notify.Template", dir: "notify", typ: "Template", values: strs(notify.Templates()),
+		{name: "notify.Template", dir: "notify", typ: "Template", values: append(strs(notify.Templates()), string(notify.TemplateAnnouncement)),
 			schemas: []string{"Template", "Broadcast.template", "MessageLogItem.template"}},
+		{name: "content.AnnouncementState", dir: "content", typ: "AnnouncementState", values: strs(content.AnnouncementStates),
+			schemas: []string{"Announcement.state"}},
 		{name: "the templates a broadcast request may name (api broadcastTemplates)",
 			values: slices.Sorted(maps.Keys(broadcastTemplates)), schemas: []string{"BroadcastTemplate", "NewBroadcast.template"}},
 		{name: "content.BroadcastState", dir: "content", typ: "BroadcastState", values: strs(content.BroadcastStates),

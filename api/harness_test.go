@@ -101,6 +101,7 @@ func newHarness(t testing.TB) *harness {
 	// Issue 5 part 1: the built-in library and the real store.
 	h.deps.Library, h.deps.Activities, h.deps.Assignments, h.deps.ParentFeed, h.deps.Devices = starterLibrary(t), store, store, store, store
 	h.deps.Retention, h.deps.Erasures, h.deps.Exports = store, store, store
+	h.deps.AnnouncementStore = store
 	h.deps.StaffSettings, h.deps.Moderation = store, store
 	h.announcements = newTestAnnouncements()
 	h.deps.Inbox, h.deps.Attachments, h.deps.Announcements = store, store, h.announcements

@@ -65,7 +65,8 @@ func newInviteWorker(t *testing.T, h *harness) *inviteWorker {
 		Messages: worker.NewMessageMetrics(prometheus.NewRegistry()), Imports: h.store,
 		Assignments: h.store, Feed: h.store, Submissions: h.store, Digests: h.store, Devices: h.store, StaffNotices: h.store,
 		Retention: h.store, ErasureRecords: h.store,
-		ErasureAreas: h.store, Audit: h.store, Exports: h.store, Invited: h.store, ExpiredExports: h.store})
+		ErasureAreas: h.store, Audit: h.store, Exports: h.store, Invited: h.store, ExpiredExports: h.store,
+		Announcements: h.store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -155,6 +155,8 @@ type SchoolExport struct {
 	Awards      []Award
 	Photos      []Photo
 	Engagement  []ExportEngagement
+	// Announcements staff wrote, with their versions and audiences.
+	Announcements []Announcement
 	// Attachments are the school's announcement attachments (metadata;
 	// the files stay behind signed URLs), InboxReads who received and read
 	// each of the school's announcements and conversations.

@@ -65,7 +65,7 @@ func newDueWorldQuiet(t *testing.T, quietStart, quietEnd string) *dueWorld {
 		Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: q, HashKey: []byte("due-test-key"), Log: log,
 		Clock: clock, Imports: s, Messages: NewMessageMetrics(prometheus.NewRegistry()), Assignments: s, Feed: s,
 		Submissions: s, Digests: s, Devices: s, StaffNotices: s, Retention: s, ErasureRecords: s, ErasureAreas: s, Audit: s, Exports: s,
-		Invited: s, ExpiredExports: s})
+		Invited: s, ExpiredExports: s, Announcements: s})
 	must(t, err)
 	must(t, s.CreateSchool(ctx, &content.School{ID: "sch_1", Name: "Riverside Primary", Country: "GB", TimeZone: "Europe/London",
 		Language: "en", QuietStart: quietStart, QuietEnd: quietEnd, SMSBudgetPence: 100_000,

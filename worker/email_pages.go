@@ -131,7 +131,10 @@ func (h *EmailPages) decide(ctx context.Context, check content.SuppressionCheck,
 	if err != nil {
 		return nil, err
 	}
-	msg, err := h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), parent.MessageLanguage(pc.broadcast.Category), params)
+	lang := parent.MessageLanguage(pc.broadcast.Category)
+	msg, err := pc.render(lang, func() (notify.Rendered, error) {
+		return h.Catalog.RenderOrEnglish(notify.Template(pc.broadcast.Template), lang, params)
+	})
 	if err != nil {
 		return settle(content.StateFailed, "render_failed")
 	}

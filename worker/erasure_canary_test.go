@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -59,6 +60,10 @@ func TestErasureCanarySweep(t *testing.T) {
 	must(t, s.CreateBroadcast(ctx, &content.Broadcast{ID: "brd_c", SchoolID: "sch_r", CreatedBy: "stf_1", Template: "award", Category: "awards",
 		Params: map[string]string{"child_first_name": c("ChildFirst"), "teacher_name": "Mrs Khan"}, Audience: content.Audience{ParentIDs: []string{"par_c"}},
 		State: content.BroadcastDone, CreatedAt: now}))
+	// An announcement naming the parent in its audience (IDs only).
+	must(t, s.CreateAnnouncement(ctx, &content.Announcement{ID: "ann_c", SchoolID: "sch_r", CreatedBy: "stf_1", Title: "Trip",
+		Body: "Coats please.", Language: "en", Audience: content.AnnouncementAudience{ParentIDs: []string{"par_c", "par_other"}},
+		SendAt: now, State: content.AnnouncementSent, CreatedAt: now}))
 	// An SMS still owed carries the recipient's snapshot (number, child's name).
 	must(t, s.PutLedgerPages(ctx, []*content.LedgerPage{{ID: content.LedgerPageID("brd_c", 0), BroadcastID: "brd_c", SchoolID: "sch_r",
 		CreatedAt: now, SnapshotAt: now, Entries: []content.LedgerEntry{{RecipientID: "par_c", Channel: "sms",
@@ -174,6 +179,9 @@ func TestErasureCanarySweep(t *testing.T) {
 	}
 	if _, err := s.FeedItemIDByKey(ctx, "chd_s", "asg_s:act"); err != nil {
 		t.Errorf("the sibling's feed item went with the parent: %v", err)
+	}
+	if a, err := s.Announcement(ctx, "ann_c"); err != nil || !slices.Equal(a.Audience.ParentIDs, []string{"par_other"}) {
+		t.Errorf("announcement audience after the erasure: %+v (%v), want the other parent only", a, err)
 	}
 	if p := w.parent(flows.invited); p.State != content.ParentErased {
 		t.Errorf("invited parent after 12 months: %s", p.State)

@@ -30,6 +30,9 @@ type Expansions struct {
 	Clock  content.Clock
 	Log    *slog.Logger
 	Phones phone.Numbers // which numbers take texts
+	// Inbox takes one item per recipient parent of an announcement; nil
+	// writes none.
+	Inbox content.InboxWriter
 	// Digests holds the pushes of parents who chose the daily digest
 	// (digest.go); nil sends them as any other.
 	Digests content.DigestHolds
@@ -70,8 +73,26 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	w.total, w.written = len(w.done), w.n
-	if err := h.eachRecipient(ctx, b, func(pc content.ParentContact) error { return w.add(ctx, pc) }); err != nil {
+	add := func(pc content.ParentContact) error { return w.add(ctx, pc) }
+	var inbox *announcementInbox
+	if isAnnouncement(b) && h.Inbox != nil {
+		if inbox, err = newAnnouncementInbox(ctx, h.Roster, h.Inbox, b, w.now); err != nil {
+			return err
+		}
+		add = func(pc content.ParentContact) error {
+			if err := inbox.add(ctx, pc); err != nil {
+				return err
+			}
+			return w.add(ctx, pc)
+		}
+	}
+	if err := h.eachRecipient(ctx, b, add); err != nil {
 		return err
+	}
+	if inbox != nil {
+		if err := inbox.flush(ctx); err != nil {
+			return err
+		}
 	}
 	if err := w.finish(ctx); err != nil {
 		return err

@@ -257,8 +257,10 @@ type schoolExportJSON struct {
 	Awards      []exportAwardJSON      `json:"awards"`
 	Photos      []exportPhotoMetaJSON  `json:"photos"`
 	Engagement  []exportEngagementJSON `json:"engagement"`
-	Attachments []exportAttachmentJSON `json:"attachments"`
-	Inbox       []exportInboxReadJSON  `json:"inbox"`
+	// Announcements are what staff wrote and to whom (IDs), not who read them.
+	Announcements []exportAnnouncementJSON `json:"announcements"`
+	Attachments   []exportAttachmentJSON   `json:"attachments"`
+	Inbox         []exportInboxReadJSON    `json:"inbox"`
 }
 
 type exportAttachmentJSON struct {
@@ -281,6 +283,31 @@ type exportInboxReadJSON struct {
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at,omitempty"`
 	ReadVia   string     `json:"read_via,omitempty"`
+}
+
+type exportAnnouncementJSON struct {
+	ID          string                      `json:"id"`
+	CreatedBy   string                      `json:"created_by"`
+	Title       string                      `json:"title"`
+	Body        string                      `json:"body"`
+	Language    string                      `json:"language"`
+	Versions    []exportAnnouncementVerJSON `json:"versions"`
+	WholeSchool bool                        `json:"whole_school,omitempty"`
+	YearGroups  []string                    `json:"year_groups,omitempty"`
+	ClassIDs    []string                    `json:"class_ids,omitempty"`
+	ParentIDs   []string                    `json:"parent_ids,omitempty"`
+	Attachments []string                    `json:"attachment_ids,omitempty"`
+	SendAt      time.Time                   `json:"send_at"`
+	State       string                      `json:"state"`
+	Urgent      bool                        `json:"urgent"`
+	Important   bool                        `json:"important"`
+	CreatedAt   time.Time                   `json:"created_at"`
+}
+
+type exportAnnouncementVerJSON struct {
+	Language string `json:"language"`
+	Title    string `json:"title"`
+	Body     string `json:"body"`
 }
 
 type exportSchoolJSON struct {
@@ -391,7 +418,7 @@ func toSchoolExportJSON(e *content.SchoolExport, at time.Time) schoolExportJSON 
 		Classes: []exportClassJSON{}, Staff: []exportStaffJSON{}, Children: []exportPupilJSON{}, Parents: []exportContactJSON{},
 		Assignments: []exportAssignmentJSON{}, Submissions: []exportSubmitJSON{}, Awards: []exportAwardJSON{},
 		Photos: []exportPhotoMetaJSON{}, Engagement: []exportEngagementJSON{},
-		Attachments: []exportAttachmentJSON{}, Inbox: []exportInboxReadJSON{}}
+		Attachments: []exportAttachmentJSON{}, Inbox: []exportInboxReadJSON{}, Announcements: []exportAnnouncementJSON{}}
 	for _, a := range e.Attachments {
 		out.Attachments = append(out.Attachments, exportAttachmentJSON{ID: a.ID, Name: a.Name, ContentType: a.ContentType,
 			Size: a.Size, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt})
@@ -399,6 +426,16 @@ func toSchoolExportJSON(e *content.SchoolExport, at time.Time) schoolExportJSON 
 	for _, it := range e.InboxReads {
 		out.Inbox = append(out.Inbox, exportInboxReadJSON{ParentID: it.ParentID, Kind: string(it.Kind), SourceID: it.SourceID,
 			Title: it.Title, ClassIDs: append([]string{}, it.ClassIDs...), CreatedAt: it.CreatedAt, ReadAt: optTime(it.ReadAt), ReadVia: it.ReadVia})
+	}
+	for _, a := range e.Announcements {
+		aj := exportAnnouncementJSON{ID: a.ID, CreatedBy: a.CreatedBy, Title: a.Title, Body: a.Body, Language: a.Language,
+			Versions: []exportAnnouncementVerJSON{}, WholeSchool: a.Audience.WholeSchool, YearGroups: a.Audience.YearGroups,
+			ClassIDs: a.Audience.ClassIDs, ParentIDs: a.Audience.ParentIDs, Attachments: a.AttachmentIDs, SendAt: a.SendAt,
+			State: string(a.State), Urgent: a.Urgent, Important: a.Important, CreatedAt: a.CreatedAt}
+		for _, v := range a.Versions {
+			aj.Versions = append(aj.Versions, exportAnnouncementVerJSON(v))
+		}
+		out.Announcements = append(out.Announcements, aj)
 	}
 	for _, c := range e.Classes {
 		out.Classes = append(out.Classes, exportClassJSON{ID: c.ID, Name: c.Name, YearGroup: c.YearGroup,

@@ -53,6 +53,9 @@ type pageContext struct {
 	// or retrying) may be claimed again; zero when none was.
 	retryAt time.Time
 	count   outcomeCounter // nil: not counted
+	// rendered keeps a staff-written announcement's text per language,
+	// shared by the pages of one task (render).
+	rendered *renderCache
 }
 
 // recordOutcomes writes a run's outcomes for the page in one update and
@@ -85,7 +88,7 @@ func loadPageContext(ctx context.Context, ledger content.Ledger, roster content.
 	if err != nil {
 		return nil, fmt.Errorf("school of %s: %w", page.ID, err)
 	}
-	pc := &pageContext{page: page, broadcast: b, school: school}
+	pc := &pageContext{page: page, broadcast: b, school: school, rendered: &renderCache{}}
 	if quietHoursApply(ch) {
 		pc.quiet, err = notify.NewQuietHours(school.TimeZone, school.QuietStart, school.QuietEnd)
 		if err != nil {
@@ -405,7 +408,7 @@ func sendChannel(ctx context.Context, pages []*content.LedgerPage, ch notify.Cha
 		}
 		var pc *pageContext
 		if last != nil && last.page.BroadcastID == page.BroadcastID {
-			pc = &pageContext{page: page, broadcast: last.broadcast, school: last.school, quiet: last.quiet}
+			pc = &pageContext{page: page, broadcast: last.broadcast, school: last.school, quiet: last.quiet, rendered: last.rendered}
 		} else {
 			var err error
 			if pc, err = loadPageContext(ctx, d.ledger, d.roster, page, ch); err != nil {

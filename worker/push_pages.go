@@ -144,12 +144,18 @@ func (h *PushPages) decide(ctx context.Context, pc *pageContext, i, claim int, n
 	if err != nil {
 		return settle(content.StateFailed, "render_failed")
 	}
-	msg, err := h.Catalog.RenderFor(notify.ChannelPush, notify.Template(pc.broadcast.Template), parent.MessageLanguage(pc.broadcast.Category), params)
+	lang := parent.MessageLanguage(pc.broadcast.Category)
+	msg, err := pc.render(lang, func() (notify.Rendered, error) {
+		return h.Catalog.RenderFor(notify.ChannelPush, notify.Template(pc.broadcast.Template), lang, params)
+	})
 	if err != nil {
 		return settle(content.StateFailed, "render_failed")
 	}
 	ref := content.EntryRef(pc.page.ID, i)
 	data := map[string]string{"ref": ref, "broadcast_id": pc.broadcast.ID} // IDs only
+	if id := pc.broadcast.Params[paramAnnouncementID]; id != "" && isAnnouncement(pc.broadcast) {
+		data[paramAnnouncementID] = id
+	}
 	for _, t := range tokens {
 		d.pushes = append(d.pushes, msg.Push(ref, t, data))
 	}

@@ -512,7 +512,10 @@ func (r *pageRun) prepare(ctx context.Context, check content.SuppressionCheck, f
 	if err != nil {
 		return nil, err
 	}
-	msg, err := h.Catalog.RenderFor(notify.ChannelSMS, notify.Template(r.broadcast.Template), parent.MessageLanguage(r.broadcast.Category), params)
+	lang := parent.MessageLanguage(r.broadcast.Category)
+	msg, err := r.render(lang, func() (notify.Rendered, error) {
+		return h.Catalog.RenderFor(notify.ChannelSMS, notify.Template(r.broadcast.Template), lang, params)
+	})
 	if err != nil {
 		return decide(content.StateFailed, "render_failed")
 	}

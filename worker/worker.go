@@ -68,6 +68,11 @@ type Deps struct {
 	// past their link (daily sweeps).
 	Invited        content.InvitedRetention
 	ExpiredExports ExpiredExports
+	// Announcements holds staff-written announcements, sent at their time.
+	Announcements content.Announcements
+	// Inbox takes an item per parent an announcement reaches; nil writes
+	// none.
+	Inbox content.InboxWriter `deps:"optional"`
 	// Outbox is the local message record erasures reach; nil when messages
 	// go to real providers, which keep their own.
 	Outbox SentCopies `deps:"optional"`
@@ -115,7 +120,7 @@ func NewMux(d Deps) (*asynq.ServeMux, error) {
 	// asked about when its broadcast is expanded and again when it is sent.
 	phones := phone.New(phone.NewCache())
 	mux.Handle(tasks.TypeExpandBroadcast, &Expansions{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock, Log: log,
-		Phones: phones, Digests: d.Digests})
+		Phones: phones, Digests: d.Digests, Inbox: d.Inbox})
 	pages := &Pages{Ledger: d.Ledger, Log: log, Senders: []PageSender{
 		&SMSPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Budgets: d.Budgets, SMS: d.SMS,
 			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, Phones: phones,
@@ -156,6 +161,9 @@ func NewMux(d Deps) (*asynq.ServeMux, error) {
 		Log: log, Delay: d.ImportantFallback, Phones: phones})
 	mux.Handle(tasks.TypeInviteReminder, &InviteReminders{Imports: d.Imports, Roster: d.Roster, Ledger: d.Ledger,
 		Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, AppURL: d.AppURL})
+	ann := &Announcements{Store: d.Announcements, Roster: d.Roster, Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log}
+	mux.Handle(tasks.TypeSendAnnouncement, ann)
+	mux.HandleFunc(tasks.TypeAnnouncementsSweep, ann.Sweep)
 	mux.Handle(tasks.TypeNotifyStaff, &StaffNotifications{Roster: d.Roster, Store: d.StaffNotices, Assignments: d.Assignments,
 		Push: d.Push, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log})
 	mux.Handle(tasks.TypeRelay, &Relay{Ledger: d.Ledger, Tasks: d.Tasks, Clock: d.Clock, Log: log,

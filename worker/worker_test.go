@@ -32,7 +32,8 @@ func TestNewMuxRefusesMissingDependencies(t *testing.T) {
 		Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: &taskstest.Recorder{}, HashKey: []byte("k"), Log: log,
 		Imports: s, Messages: NewMessageMetrics(prometheus.NewRegistry()), Assignments: s, Feed: s, Submissions: s, Digests: s,
 		Devices: s, StaffNotices: s,
-		Retention: s, ErasureRecords: s, ErasureAreas: s, Audit: s, Exports: s, Invited: s, ExpiredExports: s}
+		Retention: s, ErasureRecords: s, ErasureAreas: s, Audit: s, Exports: s, Invited: s, ExpiredExports: s,
+		Announcements: s}
 	mux, err := NewMux(d)
 	if err != nil {
 		t.Fatalf("every dependency given, the outbox left out: %v", err)
@@ -41,7 +42,7 @@ func TestNewMuxRefusesMissingDependencies(t *testing.T) {
 		tasks.TypeReleaseAssignment, tasks.TypeDevicesTick, tasks.TypeDropStaleDevices, tasks.TypeRetentionTick,
 		tasks.TypeRetentionSweep, tasks.TypeEraseStage, tasks.TypeBuildExport, tasks.TypeImportantFallback,
 		tasks.TypeInviteReminder, tasks.TypeRelay, tasks.TypeNotifyStaff, tasks.TypeDueRemindersTick, tasks.TypeDueReminder,
-		tasks.TypeRefreshAssignmentFeed, tasks.TypeSendDigest} {
+		tasks.TypeRefreshAssignmentFeed, tasks.TypeSendDigest, tasks.TypeSendAnnouncement, tasks.TypeAnnouncementsSweep} {
 		if _, pattern := mux.Handler(asynq.NewTask(typ, nil)); pattern != typ {
 			t.Errorf("no handler for %s", typ)
 		}

@@ -313,6 +313,14 @@ func (s *Store) SchoolExportData(ctx context.Context, schoolID string) (*content
 	for _, d := range asgs {
 		out.Assignments = append(out.Assignments, *d.toContent())
 	}
+	anns, err := findAll[announcementDoc](ctx, s, colAnnouncements, bySchool, "announcements")
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Announcements = make([]content.Announcement, 0, len(anns))
+	for _, d := range anns {
+		out.Announcements = append(out.Announcements, *d.toContent())
+	}
 	subs, err := findAll[submissionDoc](ctx, s, colSubmissions, bySchool, "submissions")
 	if err != nil {
 		return nil, nil, err

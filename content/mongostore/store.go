@@ -54,7 +54,7 @@ var Collections = []string{
 	colTrusts, colSchools, colStaff, colClasses, colChildren, colParents,
 	colLogins, colSessions, colRefreshTokens, colResetRequests, colResetTokens, colStaffInvitations,
 	colInvitations, colInviteCodes, colAudit,
-	colBroadcasts, colBroadcastAudience, colLedger, colSMSSpend,
+	colBroadcasts, colBroadcastAudience, colLedger, colSMSSpend, colAnnouncements,
 	colSuppressions, colSuppressionFilter, colParentChanges,
 	colWebhookEvents,
 	colIdempotency,
@@ -166,6 +166,10 @@ func (s *Store) Init(ctx context.Context) error {
 		colFamilyInvites: {{Keys: bson.D{{Key: "schoolId", Value: 1}}}},
 		// The message log: a school's broadcasts newest first, and a
 		// teacher's own among them.
+		colAnnouncements: {
+			{Keys: bson.D{{Key: "schoolId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+			{Keys: bson.D{{Key: "state", Value: 1}, {Key: "sendAt", Value: 1}}},
+		},
 		colBroadcasts: {
 			{Keys: bson.D{{Key: "schoolId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
 			{Keys: bson.D{{Key: "schoolId", Value: 1}, {Key: "createdBy", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},

@@ -142,6 +142,9 @@ func liveDemo(ctx context.Context, app *fiber.App, st *stack.Stack, worker bool)
 			return sum, fmt.Errorf("family %s: %w", f.parentID, err)
 		}
 	}
+	if err := d.announcement(ctx); err != nil {
+		return sum, fmt.Errorf("announcement: %w", err)
+	}
 	return d.summary(ctx, ids)
 }
 
@@ -336,6 +339,65 @@ func (d *demoLife) award(ctx context.Context, childID string) error {
 	}
 	return d.call(ctx, demoTeacher, "POST", "/v1/schools/"+demoSchoolID+"/children/"+childID+"/awards",
 		"demo-award-"+childID, map[string]any{"reason": demoAwardReason}, nil)
+}
+
+// demoAnnouncement is what the head sends the Robins' families, with a
+// Welsh version for the Welsh-speaking families.
+var demoAnnouncement = map[string]any{
+	"title": "Robins' trip to the museum on Friday",
+	"body": "The Robins visit the town museum on Friday. Please send a packed lunch and a coat, " +
+		"and sign the consent form by Wednesday. Thank you!",
+	"language": "en",
+	"versions": []map[string]any{{"language": "cy", "title": "Taith y Robins i'r amgueddfa ddydd Gwener",
+		"body": "Mae'r Robins yn ymweld ag amgueddfa'r dref ddydd Gwener. Anfonwch becyn bwyd a chot, " +
+			"a llofnodwch y ffurflen ganiatâd erbyn dydd Mercher. Diolch!"}},
+	"audience": map[string]any{"class_ids": []string{"cls_demo_robins"}},
+}
+
+// announcement has the head send demoAnnouncement once, and waits until
+// the worker has published its broadcast (so the message log is whole).
+func (d *demoLife) announcement(parent context.Context) error {
+	find := func(ctx context.Context) (*content.Announcement, error) {
+		as, err := d.st.Store.AnnouncementsOfSchool(ctx, demoSchoolID, "", content.AnnouncementCursor{}, 20)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			if a.Title == demoAnnouncement["title"] {
+				return a, nil
+			}
+		}
+		return nil, nil
+	}
+	a, err := find(parent)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		if err := d.call(parent, demoAdmin, "POST", "/v1/schools/"+demoSchoolID+"/announcements", "demo-announcement-1",
+			demoAnnouncement, nil); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(parent, demoLifeWait)
+	defer cancel()
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if a, err := find(ctx); err != nil {
+			return err
+		} else if a != nil && a.State == content.AnnouncementSent {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err := parent.Err(); err != nil {
+				return err
+			}
+			return fmt.Errorf("the worker did not send the demo's announcement within %s", demoLifeWait)
+		case <-tick.C:
+		}
+	}
 }
 
 // summary counts what the demo parent's children have, for the banner.

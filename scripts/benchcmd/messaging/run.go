@@ -18,17 +18,19 @@ import (
 
 // settings are the knobs of one run; the defaults are the benchmark.
 type settings struct {
-	sms        int
-	email      int
-	push       int
-	fanout     int
-	rlFamilies int
-	rlCap      int
-	rlWorkers  int
-	window     time.Duration
-	smsRate    float64
-	phases     string
-	profileDir string
+	sms          int
+	email        int
+	push         int
+	fanout       int
+	announce     int
+	announceWait time.Duration
+	rlFamilies   int
+	rlCap        int
+	rlWorkers    int
+	window       time.Duration
+	smsRate      float64
+	phases       string
+	profileDir   string
 }
 
 // roleEnv names the child role when the program runs as its own child.
@@ -50,12 +52,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fs.IntVar(&o.email, "email", 20000, "email-only families of the email phase")
 	fs.IntVar(&o.push, "push", 20000, "parents of the push phase (one device each)")
 	fs.IntVar(&o.fanout, "fanout", 100000, "families of the fan-out memory phase")
+	fs.DurationVar(&o.announceWait, "announce-wait", 10*time.Minute, "how long the announcement phase waits for every message to settle")
+	fs.IntVar(&o.announce, "announce", 20000, "families of the announcement phase (thirds by SMS, email and push; English, Welsh, Polish)")
 	fs.IntVar(&o.rlFamilies, "ratelimit-families", 4000, "SMS families of the rate-limit phase (enough to outlast the window)")
 	fs.IntVar(&o.rlCap, "cap", 50, "the Twilio fake's cap in the rate-limit phase, messages/s (also HOMETIME_SMS_RATE)")
 	fs.IntVar(&o.rlWorkers, "workers", 3, "worker processes of the rate-limit phase")
 	fs.DurationVar(&o.window, "window", 60*time.Second, "measured window of the rate-limit phase")
 	fs.Float64Var(&o.smsRate, "sms-rate", 10000, "HOMETIME_SMS_RATE of the throughput phase (the config's maximum is 10000)")
-	fs.StringVar(&o.phases, "phases", "sms,email,push,fanout,ratelimit", "phases to run, comma-separated")
+	fs.StringVar(&o.phases, "phases", "sms,email,push,announcement,fanout,ratelimit", "phases to run, comma-separated")
 	fs.StringVar(&o.profileDir, "profiledir", "", "write CPU profiles of the sms, email and push windows and of the fan-out child (and its heap) into this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -95,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		name string
 		run  func(context.Context) error
 	}{
-		{"sms", b.smsPhase}, {"email", b.emailPhase}, {"push", b.pushPhase},
+		{"sms", b.smsPhase}, {"email", b.emailPhase}, {"push", b.pushPhase}, {"announcement", b.announcementPhase},
 		{"fanout", b.fanoutPhase}, {"ratelimit", b.rateLimitPhase},
 	}
 	for _, s := range steps {
@@ -119,6 +123,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	rep.Value("ratelimit_pct_of_cap", r.rlPct, 1, "%")
 	rep.Count("ratelimit_429s", int64(r.rl429s), "count")
 	rep.MiB("fanout_peak_rss_mb", r.fanoutPeakRSS)
+	if want["announcement"] {
+		rep.Rate("announcement_per_s", r.annPerSec, "msg/s")
+		rep.Count("announcement_email_requests", int64(r.annEmailRequests), "requests")
+		rep.Count("announcement_push_batches", int64(r.annPushBatches), "calls")
+		rep.Count("announcement_sms", int64(r.annSMS), "messages")
+	}
 	return rep.Print(stdout)
 }
 
@@ -137,6 +147,10 @@ type bench struct {
 		rlPct                  float64
 		rl429s                 int
 		fanoutPeakRSS          int64
+		annPerSec              float64
+		annEmailRequests       int
+		annPushBatches         int
+		annSMS                 int
 	}
 }
 

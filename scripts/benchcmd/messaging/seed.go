@@ -22,7 +22,17 @@ type reach int
 const (
 	bySMS   reach = iota // a UK mobile, no email
 	byEmail              // an email address, no phone
+	// mixed: family i is reached by SMS (i%3 == 0), email (1) or push (2:
+	// one device, and an email the push wins over), and reads English,
+	// Welsh or Polish by (i/3)%3, so every channel has every language.
+	mixed
 )
+
+// mixedLanguages are the languages of mixed families, by (i/3)%3.
+var mixedLanguages = [3]string{"en", "cy", "pl"}
+
+// tokenOf is family i's push token (mixed families with a device).
+func tokenOf(i int) string { return "tok_" + parentIDOf(i) }
 
 // phoneOf is family i's mobile: +447400000000 upwards, valid UK mobiles
 // (libphonenumber) for i below a million.
@@ -81,17 +91,25 @@ type childLinkDoc struct {
 type consentDoc struct{}
 
 type parentDoc struct {
-	ID        string              `bson:"_id"`
-	FirstName string              `bson:"firstName"`
-	LastName  string              `bson:"lastName"`
-	Phone     string              `bson:"phone,omitempty"`
-	Email     string              `bson:"email,omitempty"`
-	Language  string              `bson:"language"`
-	State     content.ParentState `bson:"state"`
-	Sessions  []string            `bson:"sessions"`
-	Children  []childLinkDoc      `bson:"children"`
-	Consents  []consentDoc        `bson:"consents"`
-	CreatedAt time.Time           `bson:"createdAt"`
+	ID        string               `bson:"_id"`
+	FirstName string               `bson:"firstName"`
+	LastName  string               `bson:"lastName"`
+	Phone     string               `bson:"phone,omitempty"`
+	Email     string               `bson:"email,omitempty"`
+	Language  string               `bson:"language"`
+	State     content.ParentState  `bson:"state"`
+	Sessions  []string             `bson:"sessions"`
+	Children  []childLinkDoc       `bson:"children"`
+	Consents  []consentDoc         `bson:"consents"`
+	Devices   map[string]deviceDoc `bson:"devices,omitempty"` // by device id
+	CreatedAt time.Time            `bson:"createdAt"`
+}
+
+type deviceDoc struct {
+	Platform string    `bson:"platform"`
+	Token    string    `bson:"token"`
+	LastSeen time.Time `bson:"lastSeen"`
+	Created  time.Time `bson:"created"`
 }
 
 // seedBatch is how many documents one InsertMany carries.
@@ -117,6 +135,18 @@ func seedFamilies(ctx context.Context, st *stack.Stack, n int, how reach) error 
 				p.Phone = phoneOf(i)
 			case byEmail:
 				p.Email = emailOf(i)
+			case mixed:
+				p.Language = mixedLanguages[(i/3)%3]
+				switch i % 3 {
+				case 0:
+					p.Phone = phoneOf(i)
+				case 1:
+					p.Email = emailOf(i)
+				default:
+					p.Email = emailOf(i)
+					p.Devices = map[string]deviceDoc{fmt.Sprintf("dev_%06d", i): {Platform: "android", Token: tokenOf(i),
+						LastSeen: now, Created: now}}
+				}
 			}
 			parents = append(parents, p)
 			children = append(children, childDoc{ID: cid, SchoolID: benchSchoolID, FirstName: "Child",
@@ -136,7 +166,7 @@ func seedFamilies(ctx context.Context, st *stack.Stack, n int, how reach) error 
 	if err != nil {
 		return fmt.Errorf("read back seeded parent: %w", err)
 	}
-	if len(p.Children) != 1 || p.Children[0].State != content.LinkLinked || (p.Phone == "") == (how == bySMS) {
+	if len(p.Children) != 1 || p.Children[0].State != content.LinkLinked || (how != mixed && (p.Phone == "") == (how == bySMS)) {
 		return fmt.Errorf("seeded parent reads back as %+v", p)
 	}
 	return nil

@@ -115,6 +115,8 @@ func (st *Stack) APIApp(log *slog.Logger, clock content.Clock) (*fiber.App, erro
 		Exports:           st.Store,
 		Inbox:             st.Store,
 		Attachments:       st.Store,
+		AnnouncementStore: st.Store,
+		Announcements:     api.AnnouncementViewsOf(st.Store, st.Store),
 	})
 }
 

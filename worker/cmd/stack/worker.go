@@ -68,6 +68,8 @@ func (st *Stack) WorkerServer(log *slog.Logger) (*asynq.Server, *asynq.ServeMux,
 		Audit:          st.Store,
 		Invited:        st.Store,
 		ExpiredExports: st.Store,
+		Announcements:  st.Store,
+		Inbox:          st.Store,
 	}
 	if st.Outbox != nil {
 		// A nil *Outbox in the interface would not read as "none".
@@ -95,6 +97,11 @@ func (st *Stack) Scheduler(log *slog.Logger) (*asynq.Scheduler, error) {
 	})
 	if _, err := s.Register("@every 1m", tasks.NewRelay(RelayInterval)); err != nil {
 		return nil, fmt.Errorf("schedule relay: %w", err)
+	}
+	// Announcements due and unsent (a send task Redis lost) start within
+	// a minute.
+	if _, err := s.Register("@every 1m", tasks.NewAnnouncementsSweep(time.Minute)); err != nil {
+		return nil, fmt.Errorf("schedule announcements sweep: %w", err)
 	}
 	// Retention: an hourly tick queues the day's sweeps, each keyed by the
 	// date, so they run once a day however many schedulers tick.
