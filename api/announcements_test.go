@@ -102,7 +102,7 @@ func newAnnWorker(t *testing.T, h *harness) *annWorker {
 		Messages: worker.NewMessageMetrics(prometheus.NewRegistry()), Imports: h.store,
 		Assignments: h.store, Feed: h.store, Devices: h.store, Retention: h.store, ErasureRecords: h.store,
 		ErasureAreas: h.store, Audit: h.store, Exports: h.store, Invited: h.store, ExpiredExports: h.store,
-		Announcements: h.store, Inbox: w.inbox, StaffNotices: h.store, Submissions: h.store, Digests: h.store})
+		Announcements: h.store, Inbox: w.inbox, StaffNotices: h.store, Submissions: h.store, Digests: h.store, Conversations: h.store, DigestMarks: h.store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,6 +164,8 @@ type server struct {
 	uploads uploadSlots
 	// opsConsole is the queue monitor when Deps.Ops is set (ops.go).
 	opsConsole *opsConsole
+	// zones remembers schools' time zones for feed pages (school_zones.go).
+	zones schoolZones
 }
 
 // New builds the Fiber app with every route, or says which dependencies

@@ -304,6 +304,9 @@ func (s *server) startParentConversation() fiber.Handler {
 				return err
 			}
 			s.Log.Info("conversation started", "request_id", requestID(c), "conversation_id", conv.ID, "school_id", conv.SchoolID)
+			if conv.MessageCount == 0 { // a new thread: the store counts on read
+				conv.MessageCount = len(conv.Messages)
+			}
 			conv.Messages = nil
 			return c.Status(fiber.StatusCreated).JSON(toConversationDTO(conv, p, false))
 		})
@@ -554,6 +557,9 @@ func (s *server) startStaffConversation() fiber.Handler {
 				return err
 			}
 			s.audit(c, p.Kind, p.ID(), "conversation.start", sc.ID, "conversation:"+conv.ID)
+			if conv.MessageCount == 0 { // a new thread: the store counts on read
+				conv.MessageCount = len(conv.Messages)
+			}
 			conv.Messages = nil
 			return c.Status(fiber.StatusCreated).JSON(toConversationDTO(conv, p, false))
 		})

@@ -105,7 +105,8 @@ func TestConversationParentAndTeacher(t *testing.T) {
 		withHeader("Idempotency-Key", "conv-1"))
 	wantStatus(t, resp, body, 201)
 	conv := decode[convView](t, body)
-	if conv.ClassID != "cls_1" || conv.ChildID != "chd_1" || conv.ParentID != "" || strings.Contains(string(body), first) {
+	if conv.ClassID != "cls_1" || conv.ChildID != "chd_1" || conv.ParentID != "" || conv.MessageCount != 1 ||
+		strings.Contains(string(body), first) {
 		t.Fatalf("created %s", body)
 	}
 	// The same key again: the same thread, one task.

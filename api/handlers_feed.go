@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -10,9 +9,11 @@ import (
 	"github.com/hometime-edu/hometime/content"
 )
 
-// The parent feed: per child, newest first, cursor-paged. A page is the
-// caller (already loaded by authenticate), the feed head and at most two
-// bucket documents — four lookups by _id at most. Viewing it counts as
+// The parent feed: per child, newest first, cursor-paged. A first page is
+// the caller (already loaded by authenticate) and the feed head, which
+// keeps a copy of the newest items: two lookups by _id (plus the school's
+// time zone when not remembered). A later page is the caller and at most
+// two bucket documents. Viewing it counts as
 // activity for the inactivity clock through authenticate, which refreshes
 // the account's last-active time at most once an hour from the principal
 // it already holds.
@@ -167,7 +168,7 @@ func (s *server) childFeed() fiber.Handler {
 		var loc *time.Location
 		for _, it := range items {
 			if loc == nil && !it.DueAt.IsZero() {
-				if loc, err = s.childZone(c.UserContext(), childID); err != nil {
+				if loc, err = s.childZone(c, childID); err != nil {
 					return err
 				}
 			}
@@ -270,16 +271,22 @@ func (s *server) markFeedItemSeen() fiber.Handler {
 	}
 }
 
-// childZone is the time zone of the child's school (read only when a page
-// has an item with a due date).
-func (s *server) childZone(ctx context.Context, childID string) (*time.Location, error) {
-	k, err := s.Roster.Child(ctx, childID)
-	if err != nil {
-		return nil, err
+// childZone is the time zone of the child's school (needed only when a page
+// has an item with a due date). A parent's link names the school, so only
+// staff read the child; the zone itself is remembered (schoolZone).
+func (s *server) childZone(c *fiber.Ctx, childID string) (*time.Location, error) {
+	ctx := c.UserContext()
+	schoolID := ""
+	if p := principal(c); p.Parent != nil {
+		link, _ := p.Parent.ReadableChild(childID)
+		schoolID = link.SchoolID
 	}
-	sc, err := s.Roster.School(ctx, k.SchoolID)
-	if err != nil {
-		return nil, err
+	if schoolID == "" {
+		k, err := s.Roster.Child(ctx, childID)
+		if err != nil {
+			return nil, err
+		}
+		schoolID = k.SchoolID
 	}
-	return schoolLocation(sc), nil
+	return s.schoolZone(ctx, schoolID)
 }

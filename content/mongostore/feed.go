@@ -36,10 +36,55 @@ const colFeed = "feed"
 
 var _ content.Feed = (*Store)(nil)
 
+// feedHeadDoc counts the child's positions and keeps a copy of the newest
+// feedHeadWindow items in the bucket layout, keyed by position instead of
+// slot ("i.<pos>", "p.<pos>", "r.<parentId>.<pos>"), so a first page is the
+// head alone. The copy holds only positions from W0 on (W0 absent: a head
+// written before the copy existed, read through the buckets) and within the
+// window (n − feedHeadWindow ≤ pos); older ones are unset as items are added.
+// Buckets stay the record: every write goes to the head's copy first, then to
+// the bucket, so a retry (which decides from the bucket) repairs both.
+// Responses keep the bucket's field names, so the erasures that unset
+// "r.<parentId>" and purge by "c" reach the copy too.
 type feedHeadDoc struct {
-	ID      string `bson:"_id"`
-	ChildID string `bson:"c"`
-	N       int64  `bson:"n"`
+	ID        string                                `bson:"_id"`
+	ChildID   string                                `bson:"c"`
+	N         int64                                 `bson:"n"`
+	W0        *int64                                `bson:"w0,omitempty"`
+	Items     map[string]string                     `bson:"i,omitempty"`
+	Progress  map[string]feedProgressDoc            `bson:"p,omitempty"`
+	Responses map[string]map[string]feedResponseDoc `bson:"r,omitempty"`
+}
+
+// feedHeadWindow is how many of the newest positions the head copies: a
+// whole page (FeedPageMax), so a first page never needs a bucket.
+const feedHeadWindow = content.FeedPageMax
+
+// windowLow is the lowest position the head's copy serves, or n when it
+// serves none.
+func (h *feedHeadDoc) windowLow() int64 {
+	if h.W0 == nil {
+		return h.N
+	}
+	return max(*h.W0, h.N-feedHeadWindow, 0)
+}
+
+// asBucket views the copy as a bucket whose slots are positions.
+func (h *feedHeadDoc) asBucket() *feedBucketDoc {
+	return &feedBucketDoc{ID: h.ID, ChildID: h.ChildID, Items: h.Items, Progress: h.Progress, Responses: h.Responses}
+}
+
+// mirrorToHead applies update, written for the item at pos with the
+// position as its key, to the head's copy. The filter is the _id alone
+// (the one lookup the embedded store serves fast; a condition on the
+// window made it scan the collection), so an update of an item the copy
+// no longer holds leaves a field there that reads ignore (below
+// windowLow) and the next added item unsets. No head is not an error.
+func (s *Store) mirrorToHead(ctx context.Context, childID string, update bson.D) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	_, err := s.c(colFeed).UpdateOne(ctx, bson.D{{Key: "_id", Value: feedHeadID(childID)}}, update)
+	return mapErr(err, "feed head")
 }
 
 type feedKeyDoc struct {
@@ -199,9 +244,19 @@ func FeedBucketDocument(childID string, bucket int64, items []*content.FeedItem)
 	return d
 }
 
-// FeedHeadDocument is the stored head of a child's feed holding n positions.
-func FeedHeadDocument(childID string, n int64) any {
-	return feedHeadDoc{ID: feedHeadID(childID), ChildID: childID, N: n}
+// FeedHeadDocument is the stored head of a child's feed holding n positions,
+// with its copy of the newest: items are the feed's last items in position
+// order (those older than the window are left out).
+func FeedHeadDocument(childID string, n int64, items []*content.FeedItem) any {
+	w0 := int64(0)
+	d := feedHeadDoc{ID: feedHeadID(childID), ChildID: childID, N: n, W0: &w0,
+		Items: map[string]string{}, Progress: map[string]feedProgressDoc{}}
+	for _, it := range items {
+		if it.Position >= n-feedHeadWindow && it.Position < n {
+			d.Items[strconv.FormatInt(it.Position, 10)] = toFeedItemDoc(it).encode()
+		}
+	}
+	return d
 }
 
 // FeedCollection names the collection the feed lives in, for bulk loaders.
@@ -213,26 +268,33 @@ func (s *Store) AddFeedItem(ctx context.Context, item *content.FeedItem) (string
 	}
 	kid := feedKeyID(item.ChildID, item.Key)
 	pos, err := s.feedKeyPosition(ctx, kid)
+	var head *feedHeadDoc // set when this call handed out pos
 	switch {
 	case err == nil:
 	case content.ErrorCode(err) != content.CodeNotFound:
 		return "", err
 	default:
-		if pos, err = s.nextFeedPosition(ctx, item.ChildID); err != nil {
+		if head, err = s.nextFeedPosition(ctx, item.ChildID); err != nil {
 			return "", err
 		}
+		pos = head.N - 1
 		err = s.insert(ctx, colFeed, feedKeyDoc{ID: kid, ChildID: item.ChildID, Position: pos}, "feed item key")
 		if content.ErrorCode(err) == content.CodeConflict {
 			// Another writer claimed the key first: its position wins and
 			// ours stays an empty slot.
+			head = nil
 			pos, err = s.feedKeyPosition(ctx, kid)
 		}
 		if err != nil {
 			return "", err
 		}
 	}
-	// Written on every call, so a writer that crashed after claiming the
-	// key is repaired by its retry. Only the summary: progress is apart.
+	// Written on every call, head copy then bucket, so a writer that
+	// crashed after claiming the key is repaired by its retry. Only the
+	// summary: progress is apart.
+	if err := s.addToHead(ctx, item, pos, head); err != nil {
+		return "", err
+	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	_, err = s.c(colFeed).UpdateOne(ctx, bson.D{{Key: "_id", Value: feedBucketID(item.ChildID, content.FeedBucket(pos))}},
@@ -256,8 +318,9 @@ func (s *Store) feedKeyPosition(ctx context.Context, kid string) (int64, error) 
 	return d.Position, nil
 }
 
-// nextFeedPosition hands out the child's next position: one atomic $inc.
-func (s *Store) nextFeedPosition(ctx context.Context, childID string) (int64, error) {
+// nextFeedPosition hands out the child's next position (the returned
+// head's N − 1): one atomic $inc.
+func (s *Store) nextFeedPosition(ctx context.Context, childID string) (*feedHeadDoc, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	var h feedHeadDoc
@@ -266,9 +329,53 @@ func (s *Store) nextFeedPosition(ctx context.Context, childID string) (int64, er
 			{Key: "$setOnInsert", Value: bson.D{{Key: "c", Value: childID}}}},
 		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&h)
 	if err != nil {
-		return 0, mapErr(err, "feed head")
+		return nil, mapErr(err, "feed head")
 	}
-	return h.N - 1, nil
+	return &h, nil
+}
+
+// addToHead copies item's summary at pos into the head. head is the head
+// as this call's $inc left it when the call handed out pos: then the copy
+// starts at pos at the latest (w0, lowered with $min, so a head that had
+// no copy starts one here) and the positions that left the window are
+// unset (with anything an update of an older item left there).
+func (s *Store) addToHead(ctx context.Context, item *content.FeedItem, pos int64, head *feedHeadDoc) error {
+	p := strconv.FormatInt(pos, 10)
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: "i." + p, Value: toFeedItemDoc(item).encode()}}}}
+	if head == nil {
+		return s.mirrorToHead(ctx, item.ChildID, update)
+	}
+	update = append(update, bson.E{Key: "$min", Value: bson.D{{Key: "w0", Value: pos}}})
+	low := head.N - feedHeadWindow
+	old := func(k string) bool {
+		n, err := strconv.ParseInt(k, 10, 64)
+		return err == nil && n < low
+	}
+	unset := bson.D{}
+	for k := range head.Items {
+		if old(k) {
+			unset = append(unset, bson.E{Key: "i." + k, Value: ""})
+		}
+	}
+	for k := range head.Progress {
+		if old(k) {
+			unset = append(unset, bson.E{Key: "p." + k, Value: ""})
+		}
+	}
+	for pid, bySlot := range head.Responses {
+		for k := range bySlot {
+			if old(k) {
+				unset = append(unset, bson.E{Key: "r." + pid + "." + k, Value: ""})
+			}
+		}
+	}
+	if len(unset) > 0 {
+		update = append(update, bson.E{Key: "$unset", Value: unset})
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	_, err := s.c(colFeed).UpdateOne(ctx, bson.D{{Key: "_id", Value: feedHeadID(item.ChildID)}}, update)
+	return mapErr(err, "feed head")
 }
 
 // feedItem loads the bucket holding itemID and returns the item with the
@@ -304,11 +411,23 @@ func (s *Store) MarkFeedItemSeen(ctx context.Context, itemID string, at time.Tim
 	if err != nil || it.Seen {
 		return false, err
 	}
-	p := "p." + slot + "."
-	return true, s.updateByID(ctx, colFeed, bid, bson.D{
-		{Key: "$set", Value: bson.D{{Key: p + "seen", Value: true}}},
-		{Key: "$min", Value: bson.D{{Key: p + "seenAt", Value: at}}},
-	}, "feed item")
+	return true, s.updateItem(ctx, it, bid, slot, func(slot string) bson.D {
+		p := "p." + slot + "."
+		return bson.D{
+			{Key: "$set", Value: bson.D{{Key: p + "seen", Value: true}}},
+			{Key: "$min", Value: bson.D{{Key: p + "seenAt", Value: at}}},
+		}
+	})
+}
+
+// updateItem applies the update update(key) builds for the item's fields,
+// first to the head's copy (key: the position) when it holds the item, then
+// to its bucket (key: the slot), the record a retry decides from.
+func (s *Store) updateItem(ctx context.Context, it *content.FeedItem, bid, slot string, update func(key string) bson.D) error {
+	if err := s.mirrorToHead(ctx, it.ChildID, update(strconv.FormatInt(it.Position, 10))); err != nil {
+		return err
+	}
+	return s.updateByID(ctx, colFeed, bid, update(slot), "feed item")
 }
 
 // validFeedParent checks a parent id can name a field of a bucket.
@@ -326,26 +445,28 @@ func (s *Store) MarkFeedItemDone(ctx context.Context, itemID, parentID, submitID
 	if err := validFeedParent(parentID); err != nil {
 		return err
 	}
-	_, bid, slot, err := s.feedItem(ctx, itemID)
+	it, bid, slot, err := s.feedItem(ctx, itemID)
 	if err != nil {
 		return err
 	}
-	p := "p." + slot + "."
-	r := "r." + parentID + "." + slot + "."
-	set := bson.D{{Key: p + "done", Value: true}, {Key: p + "seen", Value: true}, {Key: r + "at", Value: at}}
-	if rating > 0 {
-		set = append(set, bson.E{Key: r + "rating", Value: rating})
-	}
-	if comment != "" {
-		set = append(set, bson.E{Key: r + "comment", Value: content.Excerpt(comment, content.FeedExcerptMax)})
-	}
-	if submitID != "" {
-		set = append(set, bson.E{Key: r + "sub", Value: submitID})
-	}
-	return s.updateByID(ctx, colFeed, bid, bson.D{
-		{Key: "$set", Value: set},
-		{Key: "$min", Value: bson.D{{Key: p + "doneAt", Value: at}, {Key: p + "seenAt", Value: at}}},
-	}, "feed item")
+	return s.updateItem(ctx, it, bid, slot, func(slot string) bson.D {
+		p := "p." + slot + "."
+		r := "r." + parentID + "." + slot + "."
+		set := bson.D{{Key: p + "done", Value: true}, {Key: p + "seen", Value: true}, {Key: r + "at", Value: at}}
+		if rating > 0 {
+			set = append(set, bson.E{Key: r + "rating", Value: rating})
+		}
+		if comment != "" {
+			set = append(set, bson.E{Key: r + "comment", Value: content.Excerpt(comment, content.FeedExcerptMax)})
+		}
+		if submitID != "" {
+			set = append(set, bson.E{Key: r + "sub", Value: submitID})
+		}
+		return bson.D{
+			{Key: "$set", Value: set},
+			{Key: "$min", Value: bson.D{{Key: p + "doneAt", Value: at}, {Key: p + "seenAt", Value: at}}},
+		}
+	})
 }
 
 func (s *Store) RecordFeedReply(ctx context.Context, itemID, parentID, replyID, excerpt string, at time.Time) error {
@@ -363,20 +484,24 @@ func (s *Store) RecordFeedReply(ctx context.Context, itemID, parentID, replyID, 
 	if slices.Contains(own.ReplyIDs, replyID) {
 		return nil
 	}
-	p := "r." + parentID + "." + slot + "."
-	update := bson.D{{Key: "$addToSet", Value: bson.D{{Key: p + "replies", Value: replyID}}}}
-	// A reply older than the latest shown (a late retry) is counted but
-	// does not replace the excerpt.
-	if !at.Before(own.LatestReplyAt) {
-		update = append(update, bson.E{Key: "$set", Value: bson.D{
-			{Key: p + "reply", Value: content.Excerpt(excerpt, content.FeedExcerptMax)},
-			{Key: p + "replyAt", Value: at}}})
-	}
-	return s.updateByID(ctx, colFeed, bid, update, "feed item")
+	return s.updateItem(ctx, it, bid, slot, func(slot string) bson.D {
+		p := "r." + parentID + "." + slot + "."
+		update := bson.D{{Key: "$addToSet", Value: bson.D{{Key: p + "replies", Value: replyID}}}}
+		// A reply older than the latest shown (a late retry) is counted
+		// but does not replace the excerpt.
+		if !at.Before(own.LatestReplyAt) {
+			update = append(update, bson.E{Key: "$set", Value: bson.D{
+				{Key: p + "reply", Value: content.Excerpt(excerpt, content.FeedExcerptMax)},
+				{Key: p + "replyAt", Value: at}}})
+		}
+		return update
+	})
 }
 
-// FeedPage reads the head only for a first page, then at most two buckets:
-// a page is never longer than a bucket, so it spans two at most.
+// FeedPage reads the head only for a first page, and serves it from the
+// head's copy of the newest items; past the copy (a later page, or a head
+// written before the copy) it reads at most two buckets: a page is never
+// longer than a bucket, so it spans two at most.
 func (s *Store) FeedPage(ctx context.Context, childID string, before int64, limit int) ([]*content.FeedItem, int64, error) {
 	switch {
 	case limit <= 0:
@@ -384,6 +509,9 @@ func (s *Store) FeedPage(ctx context.Context, childID string, before int64, limi
 	case limit > content.FeedPageMax:
 		limit = content.FeedPageMax // a shorter page; the cursor goes on from it
 	}
+	items := make([]*content.FeedItem, 0, limit)
+	pos := before - 1
+	low := pos - int64(content.FeedBucketSize) // scan no further than one bucket's worth
 	if before < 0 {
 		h, err := getByID[feedHeadDoc](ctx, s, colFeed, feedHeadID(childID), "feed")
 		switch {
@@ -392,11 +520,20 @@ func (s *Store) FeedPage(ctx context.Context, childID string, before int64, limi
 		case err != nil:
 			return nil, 0, err
 		}
-		before = h.N
+		pos = h.N - 1
+		low = pos - int64(content.FeedBucketSize)
+		b, lo := h.asBucket(), h.windowLow()
+		for ; pos >= lo && len(items) < limit; pos-- {
+			key := strconv.FormatInt(pos, 10)
+			if raw, ok := b.Items[key]; ok {
+				d, err := decodeFeedItem(raw)
+				if err != nil {
+					return nil, 0, fmt.Errorf("feed of %s at %d: %w", childID, pos, err)
+				}
+				items = append(items, feedItemOf(childID, pos, d, b.Progress[key], b.responsesAt(key)))
+			}
+		}
 	}
-	items := make([]*content.FeedItem, 0, limit)
-	pos := before - 1
-	low := pos - int64(content.FeedBucketSize) // scan no further than one bucket's worth
 	for pos >= 0 && pos > low && len(items) < limit {
 		bucket := content.FeedBucket(pos)
 		b, err := getByID[feedBucketDoc](ctx, s, colFeed, feedBucketID(childID, bucket), "feed")

@@ -194,8 +194,14 @@ func (s *Store) ClearFeedComment(ctx context.Context, itemID, parentID string) e
 	if err := validFeedParent(parentID); err != nil {
 		return err
 	}
-	_, bid, slot, err := s.feedItem(ctx, itemID)
+	it, bid, slot, err := s.feedItem(ctx, itemID)
 	if err != nil {
+		return err
+	}
+	// The head's copy never holds a shared (older) comment: only the
+	// parent's own.
+	if err := s.mirrorToHead(ctx, it.ChildID, bson.D{{Key: "$unset", Value: bson.D{
+		{Key: "r." + parentID + "." + strconv.FormatInt(it.Position, 10) + ".comment", Value: ""}}}}); err != nil {
 		return err
 	}
 	unset := bson.D{{Key: "r." + parentID + "." + slot + ".comment", Value: ""}}

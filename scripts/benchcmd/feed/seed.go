@@ -153,20 +153,21 @@ func seed(ctx context.Context, s *mongostore.Store, sh school, progress func(str
 	}
 	for i, f := range fams {
 		list := asg[i%len(classes)]
-		var bucket []*content.FeedItem
+		var bucket, all []*content.FeedItem
 		for pos, a := range list {
 			act := a.Activities[0]
 			bucket = append(bucket, &content.FeedItem{ChildID: f.childID, Key: a.FeedKey(act.ID), Kind: content.FeedActivity,
 				Position: int64(pos), At: a.ReleaseAt, AssignmentID: a.ID, ActivityID: act.ID, Title: act.Title,
 				ActivityKind: act.Kind, Subject: act.Subject, Minutes: act.Minutes, DueAt: a.DueAt, SetBy: a.SetBy,
 				TeacherName: a.TeacherName})
+			all = append(all, bucket[len(bucket)-1])
 			if len(bucket) == content.FeedBucketSize || pos == len(list)-1 {
 				docs = append(docs, mongostore.FeedBucketDocument(f.childID, content.FeedBucket(int64(pos)), bucket))
 				bucket = nil
 			}
 			items++
 		}
-		docs = append(docs, mongostore.FeedHeadDocument(f.childID, int64(len(list))))
+		docs = append(docs, mongostore.FeedHeadDocument(f.childID, int64(len(list)), all))
 		if len(docs) >= 200 {
 			if err := flush(); err != nil {
 				return nil, 0, fmt.Errorf("feed: %w", err)
