@@ -1,14 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"fmt"
-	"hash/crc32"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -261,35 +256,13 @@ func (s *server) markInboxReadByPush(ctx context.Context, parentID string, page 
 // names the announcement.
 const announcementParam = "announcement_id"
 
-// encodeInboxCursor seals the last item's time (ms) and source id, as the
+// encodeInboxCursor seals the last item's time and source id, as the
 // message log does: opaque, checksummed, refused when edited.
 func encodeInboxCursor(cur content.InboxCursor) string {
-	payload := strconv.FormatInt(cur.CreatedAt.UnixMilli(), 10) + "|" + cur.SourceID
-	raw := fmt.Sprintf("%s|%08x", payload, crc32.ChecksumIEEE([]byte(payload)))
-	return inboxCursorPrefix + base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return sealTimeIDCursor(inboxCursorPrefix, cur.CreatedAt, cur.SourceID)
 }
 
 func decodeInboxCursor(v string) (content.InboxCursor, bool) {
-	enc, ok := strings.CutPrefix(v, inboxCursorPrefix)
-	if !ok || len(v) > 200 {
-		return content.InboxCursor{}, false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(enc)
-	if err != nil {
-		return content.InboxCursor{}, false
-	}
-	i := bytes.LastIndexByte(raw, '|')
-	if i < 0 || fmt.Sprintf("%08x", crc32.ChecksumIEEE(raw[:i])) != string(raw[i+1:]) {
-		return content.InboxCursor{}, false
-	}
-	ms, id, ok := strings.Cut(string(raw[:i]), "|")
-	n, err := strconv.ParseInt(ms, 10, 64)
-	if !ok || err != nil || n < 0 || id == "" || len(id) > 64 || strings.ContainsFunc(id, notIDRune) {
-		return content.InboxCursor{}, false
-	}
-	cur := content.InboxCursor{CreatedAt: time.UnixMilli(n).UTC(), SourceID: id}
-	if encodeInboxCursor(cur) != v {
-		return content.InboxCursor{}, false
-	}
-	return cur, true
+	at, id, ok := openTimeIDCursor(inboxCursorPrefix, v)
+	return content.InboxCursor{CreatedAt: at, SourceID: id}, ok
 }

@@ -75,44 +75,64 @@ func (s *server) schoolMessages() fiber.Handler {
 }
 
 // encodeMessageLogCursor makes the cursor opaque: the last row's creation
-// time (milliseconds, the store's precision) and id, with a checksum so a
-// cursor cut short or garbled in transit is refused rather than read as
-// another place, base64url-encoded. It carries only a broadcast id, which
+// time and id, sealed (timeIDCursor). It carries only a broadcast id, which
 // the row itself already showed.
 func encodeMessageLogCursor(cur content.BroadcastCursor) string {
-	return sealMessageLogCursor(strconv.FormatInt(cur.CreatedAt.UnixMilli(), 10) + "|" + cur.ID)
-}
-
-func sealMessageLogCursor(payload string) string {
-	raw := fmt.Sprintf("%s|%08x", payload, crc32.ChecksumIEEE([]byte(payload)))
-	return messageLogCursorPrefix + base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return sealTimeIDCursor(messageLogCursorPrefix, cur.CreatedAt, cur.ID)
 }
 
 // decodeMessageLogCursor accepts exactly what encodeMessageLogCursor
 // makes: anything else (edited, truncated, another endpoint's) is refused.
 func decodeMessageLogCursor(v string) (content.BroadcastCursor, bool) {
-	enc, ok := strings.CutPrefix(v, messageLogCursorPrefix)
+	at, id, ok := openTimeIDCursor(messageLogCursorPrefix, v)
+	return content.BroadcastCursor{CreatedAt: at, ID: id}, ok
+}
+
+// sealMessageLogCursor seals any payload as a message-log cursor (tests
+// use it to send well-sealed but meaningless payloads).
+func sealMessageLogCursor(payload string) string {
+	return sealCursorPayload(messageLogCursorPrefix, payload)
+}
+
+// sealTimeIDCursor makes a list's cursor opaque: the last row's time
+// (milliseconds, the store's precision) and id, with a checksum so a
+// cursor cut short or garbled in transit is refused rather than read as
+// another place, base64url-encoded behind the list's own prefix, so one
+// list's cursor is refused by another.
+func sealTimeIDCursor(prefix string, at time.Time, id string) string {
+	return sealCursorPayload(prefix, strconv.FormatInt(at.UnixMilli(), 10)+"|"+id)
+}
+
+func sealCursorPayload(prefix, payload string) string {
+	raw := fmt.Sprintf("%s|%08x", payload, crc32.ChecksumIEEE([]byte(payload)))
+	return prefix + base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// openTimeIDCursor accepts exactly what sealTimeIDCursor makes with the
+// same prefix: anything else (edited, truncated, another list's) is refused.
+func openTimeIDCursor(prefix, v string) (time.Time, string, bool) {
+	enc, ok := strings.CutPrefix(v, prefix)
 	if !ok || len(v) > 200 {
-		return content.BroadcastCursor{}, false
+		return time.Time{}, "", false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil {
-		return content.BroadcastCursor{}, false
+		return time.Time{}, "", false
 	}
 	i := bytes.LastIndexByte(raw, '|')
 	if i < 0 || fmt.Sprintf("%08x", crc32.ChecksumIEEE(raw[:i])) != string(raw[i+1:]) {
-		return content.BroadcastCursor{}, false
+		return time.Time{}, "", false
 	}
 	ms, id, ok := strings.Cut(string(raw[:i]), "|")
 	n, err := strconv.ParseInt(ms, 10, 64)
 	if !ok || err != nil || n < 0 || id == "" || len(id) > 64 || strings.ContainsFunc(id, notIDRune) {
-		return content.BroadcastCursor{}, false
+		return time.Time{}, "", false
 	}
-	cur := content.BroadcastCursor{CreatedAt: time.UnixMilli(n).UTC(), ID: id}
-	if encodeMessageLogCursor(cur) != v {
-		return content.BroadcastCursor{}, false
+	at := time.UnixMilli(n).UTC()
+	if sealTimeIDCursor(prefix, at, id) != v {
+		return time.Time{}, "", false
 	}
-	return cur, true
+	return at, id, true
 }
 
 // notIDRune is true for runes no content.NewID id contains.
