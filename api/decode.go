@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -123,4 +124,19 @@ func checkDepth(b []byte, max int) error {
 		}
 	}
 	return nil
+}
+
+// queryLimit reads a list's "limit" query parameter: def when absent, else
+// a whole number from 1 to max written plainly ("07" and "1e2" are
+// refused), with a field error in fe otherwise.
+func queryLimit(c *fiber.Ctx, fe content.FieldErrors, def, max int) int {
+	v := c.Query("limit")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max || strconv.Itoa(n) != v {
+		fe.Add("limit", "must be a whole number from 1 to "+strconv.Itoa(max))
+	}
+	return n
 }

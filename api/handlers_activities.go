@@ -122,14 +122,7 @@ func (s *server) listActivities() fiber.Handler {
 				}
 			}
 		}
-		limit := activityPageDefault
-		if v := c.Query("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > activityPageMax || strconv.Itoa(n) != v {
-				fe.Add("limit", "must be a whole number from 1 to "+strconv.Itoa(activityPageMax))
-			}
-			limit = n
-		}
+		limit := queryLimit(c, fe, activityPageDefault, activityPageMax)
 		offset := 0
 		if v := c.Query("cursor"); v != "" {
 			raw, ok := strings.CutPrefix(v, activityCursorPrefix)

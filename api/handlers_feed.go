@@ -136,14 +136,7 @@ func (s *server) childFeed() fiber.Handler {
 			return err
 		}
 		fe := content.FieldErrors{}
-		limit := content.FeedPageDefault
-		if v := c.Query("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > feedLimitMax || strconv.Itoa(n) != v {
-				fe.Add("limit", "must be a whole number from 1 to "+strconv.Itoa(feedLimitMax))
-			}
-			limit = n
-		}
+		limit := queryLimit(c, fe, content.FeedPageDefault, feedLimitMax)
 		before := int64(-1)
 		if v := c.Query("cursor"); v != "" {
 			n, ok := decodeFeedCursor(v)

@@ -299,14 +299,7 @@ func (s *server) funnelFamilies() fiber.Handler {
 			return err
 		}
 		fe := content.FieldErrors{}
-		limit := familiesDefaultLimit
-		if v := c.Query("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > familiesMaxLimit || strconv.Itoa(n) != v {
-				fe.Add("limit", "must be a whole number from 1 to "+strconv.Itoa(familiesMaxLimit))
-			}
-			limit = n
-		}
+		limit := queryLimit(c, fe, familiesDefaultLimit, familiesMaxLimit)
 		after := c.Query("cursor")
 		if len(after) > 64 || strings.ContainsFunc(after, func(r rune) bool {
 			return !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z')

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -122,14 +121,7 @@ func inboxSchools(p *content.Principal) []string {
 func (s *server) myInbox() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		fe := content.FieldErrors{}
-		limit := inboxDefaultLimit
-		if v := c.Query("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > inboxMaxLimit || strconv.Itoa(n) != v {
-				fe.Add("limit", "must be a whole number from 1 to "+strconv.Itoa(inboxMaxLimit))
-			}
-			limit = n
-		}
+		limit := queryLimit(c, fe, inboxDefaultLimit, inboxMaxLimit)
 		var after content.InboxCursor
 		if v := c.Query("cursor"); v != "" {
 			cur, ok := decodeInboxCursor(v)

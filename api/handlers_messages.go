@@ -33,14 +33,7 @@ func (s *server) schoolMessages() fiber.Handler {
 			return err
 		}
 		fe := content.FieldErrors{}
-		limit := messageLogDefaultLimit
-		if v := c.Query("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > messageLogMaxLimit || strconv.Itoa(n) != v {
-				fe.Add("limit", "must be a whole number from 1 to "+strconv.Itoa(messageLogMaxLimit))
-			}
-			limit = n
-		}
+		limit := queryLimit(c, fe, messageLogDefaultLimit, messageLogMaxLimit)
 		var after content.BroadcastCursor
 		if v := c.Query("cursor"); v != "" {
 			cur, ok := decodeMessageLogCursor(v)
