@@ -2,8 +2,11 @@ package worker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -123,10 +126,18 @@ func (h *Erasures) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 		if rec.Stage >= len(stages) {
 			now := h.Clock.Now()
+			// The completion audit is written first, under an id fixed by
+			// the erasure, so a crash between the two writes cannot lose it
+			// (the retry writes it again and the duplicate is refused), and
+			// whoever sees the record complete also finds its audit.
+			if err := h.Audit.RecordAudit(ctx, &content.AuditEvent{ID: erasedAuditID(rec), At: now, ActorID: RetentionCreatedBy,
+				Action: "retention.erased", SchoolID: firstOf(rec.SchoolIDs), Subject: subject.Key()}); err != nil &&
+				!content.IsCode(err, content.CodeConflict) {
+				return err
+			}
 			if err := h.Records.CompleteErasure(ctx, rec.ID, now); err != nil {
 				return err
 			}
-			h.audit(ctx, "retention.erased", subject, rec.SchoolIDs, now)
 			h.Log.Info("erasure complete", "subject_kind", subject.Kind, "subject_id", subject.ID, "reason", rec.Reason)
 			return nil
 		}
@@ -277,13 +288,17 @@ func (h *Erasures) schoolParents(ctx context.Context, s content.ErasureSubject) 
 	return map[string]int64{"parents_erased": erased, "parents_unlinked": unlinked, "children_erased": int64(len(kids))}, nil
 }
 
-func (h *Erasures) audit(ctx context.Context, action string, s content.ErasureSubject, schools []string, at time.Time) {
-	school := ""
-	if len(schools) > 0 {
-		school = schools[0]
+// erasedAuditID names an erasure's completion audit: one per erasure
+// request (the subject and when it was asked for), hashed so the id
+// does not spell out the subject.
+func erasedAuditID(rec *content.ErasureRecord) string {
+	sum := sha256.Sum256([]byte(rec.ID + "|" + strconv.FormatInt(rec.RequestedAt.UnixNano(), 10)))
+	return "aud_erased_" + hex.EncodeToString(sum[:12])
+}
+
+func firstOf(ids []string) string {
+	if len(ids) == 0 {
+		return ""
 	}
-	if err := h.Audit.RecordAudit(ctx, &content.AuditEvent{ID: content.NewID("aud"), At: at, ActorID: RetentionCreatedBy,
-		Action: action, SchoolID: school, Subject: s.Key()}); err != nil {
-		h.Log.Warn("audit failed", "action", action, "err", err)
-	}
+	return ids[0]
 }
