@@ -598,10 +598,24 @@ func TestRunDemo(t *testing.T) {
 		st, b = c.call("GET", "/v1/schools/"+demoSchoolID+"/broadcasts/"+release, admin, nil)
 		return st == 200 && b["state"] == "done"
 	})
-	st, rec := c.call("GET", "/v1/schools/"+demoSchoolID+"/broadcasts/"+release+"/recipients", admin, nil)
+	// The recipients come a ledger page at a time (a page holds one channel
+	// and language), so follow next_cursor to the end.
 	states := map[string]int{}
-	for _, r := range rec["items"].([]any) {
-		states[r.(map[string]any)["state"].(string)]++
+	path := "/v1/schools/" + demoSchoolID + "/broadcasts/" + release + "/recipients"
+	st = 200
+	for next := ""; st == 200; {
+		q := path
+		if next != "" {
+			q += "?cursor=" + next
+		}
+		var rec map[string]any
+		st, rec = c.call("GET", q, admin, nil)
+		for _, r := range rec["items"].([]any) {
+			states[r.(map[string]any)["state"].(string)]++
+		}
+		if next, _ = rec["next_cursor"].(string); next == "" {
+			break
+		}
 	}
 	if st != 200 || b["recipients"] != float64(10) || states["sent"] != 10 {
 		t.Fatalf("release broadcast %v; recipients' states %v", b, states)
