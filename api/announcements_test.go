@@ -2,29 +2,18 @@ package api
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/notify/outbox"
 	"github.com/hometime-edu/hometime/notify/providerfake"
-	"github.com/hometime-edu/hometime/notify/sendgrid"
-	"github.com/hometime-edu/hometime/notify/twilio"
-	"github.com/hometime-edu/hometime/worker"
-	"github.com/hometime-edu/hometime/worker/cmd/stack/redistest"
-	"github.com/hometime-edu/hometime/worker/ratelimit"
 	"github.com/hometime-edu/hometime/worker/tasks"
-	"github.com/hometime-edu/hometime/worker/tasks/taskstest"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 const announcementsPath = "/v1/schools/sch_1/announcements"
@@ -61,77 +50,17 @@ func (m *memInbox) all() map[string]*content.InboxItem {
 	return out
 }
 
-// annWorker is the real worker on the test's store: SMS through the real
-// Twilio client to its fake, email through the real SendGrid client to its
-// fake, push to the outbox; inbox items into memory.
+// annWorker is the real worker on the test's store (newRealWorker), its
+// inbox items kept in memory.
 type annWorker struct {
-	mux    *asynq.ServeMux
-	queue  *taskstest.Recorder
-	next   int
-	twilio *providerfake.Twilio
-	email  *providerfake.SendGrid
-	push   *outbox.Outbox
-	inbox  *memInbox
+	*inviteWorker
+	inbox *memInbox
 }
 
 func newAnnWorker(t *testing.T, h *harness) *annWorker {
 	t.Helper()
-	rdb, _ := redistest.New(t)
-	tw := providerfake.NewTwilio(t)
-	sms, err := twilio.New(twilio.Config{AccountSID: tw.AccountSID, AuthToken: tw.AuthToken, From: "+447700900001",
-		StatusCallback: "https://api.hometime.test/webhooks/twilio/status", BaseURL: tw.URL, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sg := providerfake.NewSendGrid(t)
-	mail, err := sendgrid.New(sendgrid.Config{APIKey: sg.APIKey, Host: sg.URL, From: "noreply@school.hometime.test",
-		FromName: "Hometime", Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	push, err := outbox.New(filepath.Join(t.TempDir(), "outbox"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &annWorker{queue: &taskstest.Recorder{}, twilio: tw, email: sg, push: push, inbox: &memInbox{}}
-	w.mux, err = worker.NewMux(worker.Deps{Identity: h.store, Roster: h.store, Ledger: h.store, Suppressions: h.store,
-		Budgets: h.store, Email: mail, SMS: sms, Push: push, Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: w.queue,
-		HashKey: h.deps.HashKey, Clock: h.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Settings: worker.Settings{AppURL: h.deps.AppURL, SMSSenderKey: ratelimit.SenderKey("twilio", "ann"),
-			SMSRate: ratelimit.Rate{PerSecond: 1000, Burst: 1}, SMSPrice: 4},
-		Messages: worker.NewMessageMetrics(prometheus.NewRegistry()), Imports: h.store,
-		Assignments: h.store, Feed: h.store, Devices: h.store, Retention: h.store, ErasureRecords: h.store,
-		ErasureAreas: h.store, Audit: h.store, Exports: h.store, Invited: h.store, ExpiredExports: h.store,
-		Announcements: h.store, Inbox: w.inbox, StaffNotices: h.store, Submissions: h.store, Digests: h.store, Conversations: h.store, DigestMarks: h.store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
-// run processes one task; drain runs every task the worker has queued,
-// including those they queue, in order, as one worker would.
-func (w *annWorker) run(t *testing.T, task *asynq.Task) {
-	t.Helper()
-	if err := w.mux.ProcessTask(context.Background(), task); err != nil {
-		t.Fatalf("task %s: %v", task.Type(), err)
-	}
-}
-
-func (w *annWorker) drain(t *testing.T) {
-	t.Helper()
-	for steps := 0; ; steps++ {
-		queued := w.queue.Tasks()
-		if w.next == len(queued) {
-			return
-		}
-		task := queued[w.next]
-		w.next++
-		if steps > 10_000 {
-			t.Fatal("the worker keeps queueing tasks")
-		}
-		w.run(t, task)
-	}
+	inbox := &memInbox{}
+	return &annWorker{inviteWorker: newRealWorker(t, h, "ann", inbox), inbox: inbox}
 }
 
 // sendQueued runs the announcement sends the API queued, then everything

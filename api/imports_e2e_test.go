@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/content/misimport/mistest"
 	"github.com/hometime-edu/hometime/notify"
 	"github.com/hometime-edu/hometime/notify/outbox"
@@ -35,9 +36,19 @@ type inviteWorker struct {
 	next   int
 	twilio *providerfake.Twilio
 	email  *providerfake.SendGrid
+	push   *outbox.Outbox
 }
 
 func newInviteWorker(t *testing.T, h *harness) *inviteWorker {
+	t.Helper()
+	return newRealWorker(t, h, "e2e", nil)
+}
+
+// newRealWorker builds the whole worker on the harness's store: SMS through
+// the real Twilio client to its fake, email through the real SendGrid
+// client to its fake, push to an outbox; inbox items go to inbox when it is
+// set. senderName keeps each test's SMS rate-limit key its own.
+func newRealWorker(t *testing.T, h *harness, senderName string, inbox content.InboxWriter) *inviteWorker {
 	t.Helper()
 	rdb, _ := redistest.New(t)
 	tw := providerfake.NewTwilio(t)
@@ -56,17 +67,17 @@ func newInviteWorker(t *testing.T, h *harness) *inviteWorker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &inviteWorker{queue: &taskstest.Recorder{}, twilio: tw, email: sg}
+	w := &inviteWorker{queue: &taskstest.Recorder{}, twilio: tw, email: sg, push: push}
 	w.mux, err = worker.NewMux(worker.Deps{Identity: h.store, Roster: h.store, Ledger: h.store, Suppressions: h.store,
 		Budgets: h.store, Email: mail, SMS: sms, Push: push, Catalog: notify.MustCatalog(), Limiter: ratelimit.New(rdb), Tasks: w.queue,
 		HashKey: h.deps.HashKey, Clock: h.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Settings: worker.Settings{AppURL: h.deps.AppURL, SMSSenderKey: ratelimit.SenderKey("twilio", "e2e"),
+		Settings: worker.Settings{AppURL: h.deps.AppURL, SMSSenderKey: ratelimit.SenderKey("twilio", senderName),
 			SMSRate: ratelimit.Rate{PerSecond: 1000, Burst: 1}, SMSPrice: 4},
 		Messages: worker.NewMessageMetrics(prometheus.NewRegistry()), Imports: h.store,
 		Assignments: h.store, Feed: h.store, Submissions: h.store, Digests: h.store, Devices: h.store, StaffNotices: h.store,
 		Retention: h.store, ErasureRecords: h.store,
 		ErasureAreas: h.store, Audit: h.store, Exports: h.store, Invited: h.store, ExpiredExports: h.store,
-		Announcements: h.store, Conversations: h.store, DigestMarks: h.store})
+		Announcements: h.store, Inbox: inbox, Conversations: h.store, DigestMarks: h.store})
 	if err != nil {
 		t.Fatal(err)
 	}
