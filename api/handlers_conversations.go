@@ -363,33 +363,55 @@ func (s *server) postMyMessage() fiber.Handler {
 			return err
 		}
 		p := principal(c)
-		return s.idempotent(c, conv.SchoolID, func() string { return content.NewID("msg") }, func(msgID string) error {
-			ctx := c.UserContext()
-			var req newMessageRequest
-			if err := decodeJSON(c, &req); err != nil {
-				return err
-			}
-			fe := content.FieldErrors{}
-			body := messageBodyField(req.Body, fe)
-			if err := fe.Err(); err != nil {
-				return err
-			}
-			if !p.ParentOf(conv.ChildID) {
-				return content.Errorf(content.CodeConflict, "the child has left the school; the conversation is read-only")
-			}
-			m := content.ConversationMessage{ID: msgID, AuthorKind: content.AuthorParent, AuthorID: p.ID(), Body: body,
-				Via: content.ViaApp, CreatedAt: s.Clock.Now()}
-			updated, err := s.Conversations.AppendMessage(ctx, conv.ID, m)
-			if err != nil {
-				return err
-			}
-			if err := s.notifyStaff(ctx, updated, tasks.StaffNotifyReply, m.ID); err != nil {
-				return err
-			}
-			return c.Status(fiber.StatusCreated).JSON(postedMessageDTO{ID: m.ID, ConversationID: conv.ID,
-				Author: m.AuthorKind, Via: m.Via, CreatedAt: m.CreatedAt})
-		})
+		return s.postConversationMessage(c, conv, content.AuthorParent,
+			func(context.Context) error {
+				if !p.ParentOf(conv.ChildID) {
+					return content.Errorf(content.CodeConflict, "the child has left the school; the conversation is read-only")
+				}
+				return nil
+			},
+			func(ctx context.Context, updated *content.Conversation, m content.ConversationMessage) error {
+				return s.notifyStaff(ctx, updated, tasks.StaffNotifyReply, m.ID)
+			})
 	}
+}
+
+// postConversationMessage is either side's message in a thread, as one
+// idempotent request: decode and check the body, let ready refuse, append
+// the message by the caller, and hand the stored message (on a retry, the
+// one stored first) to deliver.
+func (s *server) postConversationMessage(c *fiber.Ctx, conv *content.Conversation, authorKind string,
+	ready func(context.Context) error, deliver func(context.Context, *content.Conversation, content.ConversationMessage) error) error {
+	p := principal(c)
+	return s.idempotent(c, conv.SchoolID, func() string { return content.NewID("msg") }, func(msgID string) error {
+		ctx := c.UserContext()
+		var req newMessageRequest
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		fe := content.FieldErrors{}
+		body := messageBodyField(req.Body, fe)
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		if err := ready(ctx); err != nil {
+			return err
+		}
+		m := content.ConversationMessage{ID: msgID, AuthorKind: authorKind, AuthorID: p.ID(), Body: body,
+			Via: content.ViaApp, CreatedAt: s.Clock.Now()}
+		updated, err := s.Conversations.AppendMessage(ctx, conv.ID, m)
+		if err != nil {
+			return err
+		}
+		if stored, ok := updated.Message(m.ID); ok {
+			m = stored
+		}
+		if err := deliver(ctx, updated, m); err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(postedMessageDTO{ID: m.ID, ConversationID: conv.ID,
+			Author: m.AuthorKind, Via: m.Via, CreatedAt: m.CreatedAt})
+	})
 }
 
 // DELETE /v1/me/conversations/{id}/messages/{messageId}: a parent deletes
@@ -592,37 +614,15 @@ func (s *server) postStaffMessage() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		p := principal(c)
-		return s.idempotent(c, sc.ID, func() string { return content.NewID("msg") }, func(msgID string) error {
-			ctx := c.UserContext()
-			var req newMessageRequest
-			if err := decodeJSON(c, &req); err != nil {
+		var author *content.Staff
+		return s.postConversationMessage(c, conv, content.AuthorStaff,
+			func(ctx context.Context) error {
+				author, err = s.Roster.Staff(ctx, principal(c).ID())
 				return err
-			}
-			fe := content.FieldErrors{}
-			body := messageBodyField(req.Body, fe)
-			if err := fe.Err(); err != nil {
-				return err
-			}
-			author, err := s.Roster.Staff(ctx, p.ID())
-			if err != nil {
-				return err
-			}
-			m := content.ConversationMessage{ID: msgID, AuthorKind: content.AuthorStaff, AuthorID: p.ID(), Body: body,
-				Via: content.ViaApp, CreatedAt: s.Clock.Now()}
-			updated, err := s.Conversations.AppendMessage(ctx, conv.ID, m)
-			if err != nil {
-				return err
-			}
-			if stored, ok := updated.Message(m.ID); ok {
-				m = stored // a retry delivers what was stored
-			}
-			if err := s.deliverToParent(ctx, updated, cl, author, sc, m); err != nil {
-				return err
-			}
-			return c.Status(fiber.StatusCreated).JSON(postedMessageDTO{ID: m.ID, ConversationID: conv.ID,
-				Author: m.AuthorKind, Via: m.Via, CreatedAt: m.CreatedAt})
-		})
+			},
+			func(ctx context.Context, updated *content.Conversation, m content.ConversationMessage) error {
+				return s.deliverToParent(ctx, updated, cl, author, sc, m)
+			})
 	}
 }
 
