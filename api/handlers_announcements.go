@@ -387,41 +387,18 @@ func (s *server) cancelAnnouncement() fiber.Handler {
 // and other staff with those they wrote, newest first.
 func (s *server) listAnnouncements() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.schoolFor(c, anyStaff)
+		q, err := s.schoolLogQuery(c)
 		if err != nil {
 			return err
 		}
-		fe := content.FieldErrors{}
-		limit := queryLimit(c, fe, messageLogDefaultLimit, messageLogMaxLimit)
-		var after content.AnnouncementCursor
-		if v := c.Query("cursor"); v != "" {
-			cur, ok := decodeMessageLogCursor(v)
-			if !ok {
-				fe.Add("cursor", "must be a next_cursor from an earlier page")
-			}
-			after = cur
-		}
-		if err := fe.Err(); err != nil {
-			return err
-		}
-		p := principal(c)
-		createdBy := ""
-		if !p.IsSchoolAdmin(sc) {
-			createdBy = p.ID()
-		}
-		as, err := s.AnnouncementStore.AnnouncementsOfSchool(c.UserContext(), sc.ID, createdBy, after, limit+1)
+		as, err := s.AnnouncementStore.AnnouncementsOfSchool(c.UserContext(), q.school.ID, q.createdBy, q.after, q.limit+1)
 		if err != nil {
 			return err
 		}
-		out := announcementListDTO{Items: make([]announcementDTO, 0, min(len(as), limit))}
-		for i, a := range as {
-			if i == limit {
-				prev := as[i-1]
-				out.NextCursor = encodeMessageLogCursor(content.AnnouncementCursor{CreatedAt: prev.CreatedAt, ID: prev.ID})
-				break
-			}
-			out.Items = append(out.Items, toAnnouncementDTO(a))
-		}
+		out := announcementListDTO{}
+		out.Items, out.NextCursor = logPage(as, q.limit, toAnnouncementDTO, func(a *content.Announcement) content.BroadcastCursor {
+			return content.BroadcastCursor{CreatedAt: a.CreatedAt, ID: a.ID}
+		})
 		return c.JSON(out)
 	}
 }

@@ -28,43 +28,65 @@ const (
 // (the access broadcastFor gives to one broadcast).
 func (s *server) schoolMessages() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.schoolFor(c, anyStaff)
+		q, err := s.schoolLogQuery(c)
 		if err != nil {
 			return err
 		}
-		fe := content.FieldErrors{}
-		limit := queryLimit(c, fe, messageLogDefaultLimit, messageLogMaxLimit)
-		var after content.BroadcastCursor
-		if v := c.Query("cursor"); v != "" {
-			cur, ok := decodeMessageLogCursor(v)
-			if !ok {
-				fe.Add("cursor", "must be a next_cursor from an earlier page")
-			}
-			after = cur
-		}
-		if err := fe.Err(); err != nil {
-			return err
-		}
-		p := principal(c)
-		createdBy := ""
-		if !p.IsSchoolAdmin(sc) {
-			createdBy = p.ID()
-		}
-		// One more than asked for tells whether there is a next page.
-		bs, err := s.Ledger.BroadcastsOfSchool(c.UserContext(), sc.ID, createdBy, after, limit+1)
+		bs, err := s.Ledger.BroadcastsOfSchool(c.UserContext(), q.school.ID, q.createdBy, q.after, q.limit+1)
 		if err != nil {
 			return err
 		}
-		out := messageLogDTO{Items: make([]messageLogItemDTO, 0, min(len(bs), limit))}
-		for i, b := range bs {
-			if i == limit {
-				out.NextCursor = encodeMessageLogCursor(content.CursorAfter(bs[i-1]))
-				break
-			}
-			out.Items = append(out.Items, toMessageLogItemDTO(b))
-		}
+		out := messageLogDTO{}
+		out.Items, out.NextCursor = logPage(bs, q.limit, toMessageLogItemDTO, content.CursorAfter)
 		return c.JSON(out)
 	}
+}
+
+// schoolLogQuery is what a school's newest-first log asks for: the school
+// (any of its staff), how many rows, after which one, and whose — every
+// row for the school's admins, else only the caller's own.
+type schoolLogQuery struct {
+	school    *content.School
+	createdBy string
+	after     content.BroadcastCursor
+	limit     int
+}
+
+func (s *server) schoolLogQuery(c *fiber.Ctx) (schoolLogQuery, error) {
+	sc, err := s.schoolFor(c, anyStaff)
+	if err != nil {
+		return schoolLogQuery{}, err
+	}
+	q := schoolLogQuery{school: sc}
+	fe := content.FieldErrors{}
+	q.limit = queryLimit(c, fe, messageLogDefaultLimit, messageLogMaxLimit)
+	if v := c.Query("cursor"); v != "" {
+		cur, ok := decodeMessageLogCursor(v)
+		if !ok {
+			fe.Add("cursor", "must be a next_cursor from an earlier page")
+		}
+		q.after = cur
+	}
+	if err := fe.Err(); err != nil {
+		return schoolLogQuery{}, err
+	}
+	if p := principal(c); !p.IsSchoolAdmin(sc) {
+		q.createdBy = p.ID()
+	}
+	return q, nil
+}
+
+// logPage turns up to limit+1 rows (one more than asked for tells whether
+// there is a next page) into the page's items and its next_cursor.
+func logPage[R any, D any](rows []R, limit int, dto func(R) D, after func(R) content.BroadcastCursor) ([]D, string) {
+	items := make([]D, 0, min(len(rows), limit))
+	for i, r := range rows {
+		if i == limit {
+			return items, encodeMessageLogCursor(after(rows[i-1]))
+		}
+		items = append(items, dto(r))
+	}
+	return items, ""
 }
 
 // encodeMessageLogCursor makes the cursor opaque: the last row's creation
