@@ -28,6 +28,7 @@ import (
 // costs two reads.
 func settleBroadcasts(ctx context.Context, ledger content.Ledger, log *slog.Logger, known *settledPages, pages []*content.LedgerPage) error {
 	after := map[string]int{} // broadcast → one past its highest page here
+	of := map[string][]*content.LedgerPage{}
 	var order []string
 	for _, p := range pages {
 		n, seen := after[p.BroadcastID]
@@ -35,10 +36,11 @@ func settleBroadcasts(ctx context.Context, ledger content.Ledger, log *slog.Logg
 			order = append(order, p.BroadcastID)
 		}
 		after[p.BroadcastID] = max(n, p.N+1)
+		of[p.BroadcastID] = append(of[p.BroadcastID], p)
 	}
 	var errs []error
 	for _, id := range order {
-		if err := settleBroadcastKnown(ctx, ledger, log, known, id, after[id]); err != nil {
+		if err := settleBroadcastKnown(ctx, ledger, log, known, id, after[id], of[id]); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -51,15 +53,18 @@ func settleBroadcasts(ctx context.Context, ledger content.Ledger, log *slog.Logg
 // past the highest page the caller knows of: a broadcast that counts fewer
 // pages than that is not judged.
 func settleBroadcast(ctx context.Context, ledger content.Ledger, log *slog.Logger, id string, from int) error {
-	return settleBroadcastKnown(ctx, ledger, log, nil, id, from)
+	return settleBroadcastKnown(ctx, ledger, log, nil, id, from, nil)
 }
 
-// settleBroadcastKnown is settleBroadcast skipping the pages known (read
-// earlier by this process) to owe nothing: a page never owes again once
-// settled, so each is read settled at most once per process, and the
-// page tasks that finish a large broadcast together do not each read
-// every page again.
-func settleBroadcastKnown(ctx context.Context, ledger content.Ledger, log *slog.Logger, known *settledPages, id string, from int) error {
+// settleBroadcastKnown is settleBroadcast skipping the pages known to owe
+// nothing: read so earlier by this process, or among worked (the pages the
+// caller just worked on, as its own writes left them) owing nothing. A
+// page never owes again once settled, so each is read settled at most once
+// per process, the page tasks that finish a large broadcast together do
+// not each read every page again, and a page a task finished itself is
+// not read at all.
+func settleBroadcastKnown(ctx context.Context, ledger content.Ledger, log *slog.Logger, known *settledPages, id string, from int,
+	worked []*content.LedgerPage) error {
 	b, err := ledger.Broadcast(ctx, id)
 	if content.IsCode(err, content.CodeNotFound) {
 		return nil // erased
@@ -69,6 +74,11 @@ func settleBroadcastKnown(ctx context.Context, ledger content.Ledger, log *slog.
 	// Expanding: the expansion judges once it has written every page.
 	if b.State != content.BroadcastSending || b.Pages < from {
 		return nil
+	}
+	for _, p := range worked {
+		if settledByRun(b, p) {
+			known.add(b.ID, p.N)
+		}
 	}
 	for k := range b.Pages {
 		n := (from + k) % b.Pages
@@ -114,6 +124,16 @@ func pageOwed(ctx context.Context, ledger content.Ledger, b *content.Broadcast, 
 	default:
 		return false, err
 	}
+}
+
+// settledByRun reports whether page, as the run that worked on it knows it
+// (what it read, raised by the outcomes it wrote: pageContext.recordOutcomes),
+// owes nothing. Ranks only rise, so what the run knows settled is settled
+// in the store too. Only a page of a broadcast that is not important
+// qualifies: an important one's page may still owe its fallback, which
+// pageOwed reads.
+func settledByRun(b *content.Broadcast, page *content.LedgerPage) bool {
+	return !b.Important && !page.Fallback && !entriesOwed(page)
 }
 
 // entriesOwed reports whether any entry of page is still to be settled
