@@ -26,7 +26,18 @@ type Pages struct {
 	Senders []PageSender
 	Log     *slog.Logger
 
-	settled settledPages // pages read owing nothing, for marking done
+	// settled is what this process knows of pages owing nothing, for
+	// marking broadcasts done: shared with the expansion (NewMux), or
+	// else the handler's own.
+	settled *settledPages
+	own     settledPages
+}
+
+func (h *Pages) known() *settledPages {
+	if h.settled != nil {
+		return h.settled
+	}
+	return &h.own
 }
 
 func (h *Pages) ProcessTask(ctx context.Context, t *asynq.Task) error {
@@ -64,7 +75,7 @@ func (h *Pages) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := settleBroadcasts(ctx, h.Ledger, h.Log, &h.settled, pages); err != nil {
+	if err := settleBroadcasts(ctx, h.Ledger, h.Log, h.known(), pages); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
