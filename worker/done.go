@@ -63,6 +63,11 @@ func settleBroadcast(ctx context.Context, ledger content.Ledger, log *slog.Logge
 // per process, the page tasks that finish a large broadcast together do
 // not each read every page again, and a page a task finished itself is
 // not read at all.
+//
+// The scan also stops, reading nothing, at a page a page task of this
+// process is still working on (settledPages.working): that task judges
+// the broadcast itself once its writes are made, and so after this
+// caller's writes, seeing the pages this caller knows settled.
 func settleBroadcastKnown(ctx context.Context, ledger content.Ledger, log *slog.Logger, known *settledPages, id string, from int,
 	worked []*content.LedgerPage) error {
 	b, err := ledger.Broadcast(ctx, id)
@@ -71,8 +76,7 @@ func settleBroadcastKnown(ctx context.Context, ledger content.Ledger, log *slog.
 	} else if err != nil {
 		return err
 	}
-	// Expanding: the expansion judges once it has written every page.
-	if b.State != content.BroadcastSending || b.Pages < from {
+	if b.State == content.BroadcastDone {
 		return nil
 	}
 	for _, p := range worked {
@@ -80,10 +84,17 @@ func settleBroadcastKnown(ctx context.Context, ledger content.Ledger, log *slog.
 			known.add(b.ID, p.N)
 		}
 	}
+	// Expanding: the expansion judges once it has written every page.
+	if b.State != content.BroadcastSending || b.Pages < from {
+		return nil
+	}
 	for k := range b.Pages {
 		n := (from + k) % b.Pages
 		if known.has(b.ID, n) {
 			continue
+		}
+		if known.busy(b.ID, n) {
+			return nil
 		}
 		owed, err := pageOwed(ctx, ledger, b, n)
 		if err != nil || owed {
@@ -147,11 +158,67 @@ func entriesOwed(page *content.LedgerPage) bool {
 	return false
 }
 
-// settledPages remembers, per broadcast, the pages this process read
-// owing nothing. A nil *settledPages remembers nothing.
+// settledPages remembers, per broadcast, the pages this process knows
+// owe nothing, and the pages its page tasks are working on. A nil
+// *settledPages remembers nothing.
 type settledPages struct {
 	mu sync.Mutex
 	by map[string]map[int]bool
+	// work counts, per broadcast and page, the page tasks that have read
+	// the page and not yet made their writes (working).
+	work map[string]map[int]int
+}
+
+// working notes the page tasks's pages (not fallback pages) as being
+// worked on, until the returned func is called, once the task's writes
+// are made and before it judges their broadcasts. Whoever judges a
+// broadcast meanwhile leaves it to that task (settleBroadcastKnown).
+func (s *settledPages) working(pages []*content.LedgerPage) (done func()) {
+	if s == nil {
+		return func() {}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.work == nil {
+		s.work = map[string]map[int]int{}
+	}
+	for _, p := range pages {
+		if p.Fallback {
+			continue
+		}
+		if s.work[p.BroadcastID] == nil {
+			s.work[p.BroadcastID] = map[int]int{}
+		}
+		s.work[p.BroadcastID][p.N]++
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			for _, p := range pages {
+				if p.Fallback {
+					continue
+				}
+				if s.work[p.BroadcastID][p.N]--; s.work[p.BroadcastID][p.N] <= 0 {
+					delete(s.work[p.BroadcastID], p.N)
+				}
+				if len(s.work[p.BroadcastID]) == 0 {
+					delete(s.work, p.BroadcastID)
+				}
+			}
+		})
+	}
+}
+
+// busy reports whether a page task of this process is working on page n.
+func (s *settledPages) busy(broadcastID string, n int) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.work[broadcastID][n] > 0
 }
 
 // maxSettledBroadcasts bounds the memory: beyond it, what is known is

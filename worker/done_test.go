@@ -339,3 +339,38 @@ func TestBroadcastNotDoneWhilePageHeldElsewhere(t *testing.T) {
 		t.Fatalf("once every entry settled the broadcast is %s, want done", s)
 	}
 }
+
+// TestBroadcastJudgedByTheLastPageTaskAtWork: a page task that finishes
+// while another page task of the same process still works on a page of
+// the broadcast leaves the judgement to that task, reading none of its
+// pages; that task, finishing last, finds every page settled (the first
+// task's known from its own writes) and marks the broadcast done.
+func TestBroadcastJudgedByTheLastPageTaskAtWork(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newDoneWorld(t, 150)
+	reads := &pageReads{Ledger: w.store}
+	w.pages.Ledger = reads
+	w.runExpansion(t)
+	page1, err := w.store.LedgerPage(ctx, content.LedgerPageID("brd_1", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Page 1's task has read its page and not yet written.
+	worked := w.pages.known().working([]*content.LedgerPage{page1})
+	w.sendPage(t, 0)
+	if s := w.state(t); s != content.BroadcastSending {
+		t.Fatalf("with page 1 at work the broadcast is %s, want sending", s)
+	}
+	if r := reads.count(page1.ID); r != 0 {
+		t.Fatalf("page 1 read %d times while at work, want none", r)
+	}
+	worked()
+	w.sendPage(t, 1)
+	if s := w.state(t); s != content.BroadcastDone {
+		t.Fatalf("after the last page task the broadcast is %s, want done", s)
+	}
+	if r0, r1 := reads.count(content.LedgerPageID("brd_1", 0)), reads.count(page1.ID); r0 != 1 || r1 != 1 {
+		t.Fatalf("pages read %d and %d times, want once each (by their own tasks)", r0, r1)
+	}
+}

@@ -69,13 +69,20 @@ func (h *Pages) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if len(pages) == 0 {
 		return nil
 	}
+	known := h.known()
+	// While the senders work, whoever judges these pages' broadcasts in
+	// this process leaves it to this task, which judges once its writes
+	// are made.
+	worked := known.working(pages)
+	defer worked()
 	var errs []error
 	for _, s := range h.Senders {
 		if err := s.SendPages(ctx, pages); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := settleBroadcasts(ctx, h.Ledger, h.Log, h.known(), pages); err != nil {
+	worked()
+	if err := settleBroadcasts(ctx, h.Ledger, h.Log, known, pages); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
