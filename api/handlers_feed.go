@@ -148,7 +148,7 @@ func (s *server) childFeed() fiber.Handler {
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		items, next, err := s.ParentFeed.FeedPage(c.UserContext(), childID, before, limit)
+		items, next, err := s.feedPage(c, childID, before, limit)
 		if err != nil {
 			return err
 		}
@@ -180,6 +180,46 @@ func (s *server) childFeed() fiber.Handler {
 		}
 		return c.JSON(out)
 	}
+}
+
+// feedPage reads the page: the newest one from the child's feed view when
+// it keeps a current one, else from the feed, then keeps in the view what
+// a full check of a parent found and the newest page it built, so the
+// parent's next request is one read. A view that cannot be saved costs
+// the next request a full read, nothing else.
+func (s *server) feedPage(c *fiber.Ctx, childID string, before int64, limit int) ([]*content.FeedItem, int64, error) {
+	ctx := c.UserContext()
+	view, _ := c.Locals(localFeedView).(*content.FeedView)
+	if before >= 0 || view == nil {
+		return s.ParentFeed.FeedPage(ctx, childID, before, limit)
+	}
+	if view.HasPage && c.Locals(localFeedKept) != nil {
+		items, next := view.FirstPage(limit)
+		return items, next, nil
+	}
+	var keep []*content.FeedItem
+	items, next := view.Page, view.Next
+	if !view.HasPage {
+		var err error
+		if items, next, err = s.ParentFeed.FeedPage(ctx, childID, -1, content.FeedPageMax); err != nil {
+			return nil, 0, err
+		}
+		keep = items
+	}
+	var access *content.FeedAccess
+	if p := principal(c); c.Locals(localFeedKept) == nil && p.Parent != nil {
+		if link, ok := p.Parent.ReadableChild(childID); ok {
+			access = &content.FeedAccess{ParentID: p.ID(), Sessions: p.Parent.Sessions, Language: p.Parent.Language,
+				SchoolID: link.SchoolID, CheckedAt: s.Clock.Now()}
+		}
+	}
+	if (keep != nil && len(keep) > 0) || access != nil {
+		if err := s.ParentFeed.SaveFeedView(ctx, view, keep, next, access, s.Clock.Now()); err != nil {
+			s.Log.Warn("feed view not saved", "err", err)
+		}
+	}
+	page, n := content.CutFeedPage(items, next, limit)
+	return page, n, nil
 }
 
 // feedReader says whose responses a page shows: a parent's own (readerID

@@ -46,7 +46,7 @@ func (s *server) routes(app *fiber.App) {
 	v1.Post("/auth/logout", signedIn(s.logout())...)
 	v1.Get("/me", signedIn(s.me())...)
 	v1.Get("/children/:childId", parent(s.myChild())...)
-	v1.Get("/children/:childId/feed", signedIn(s.childFeed())...)
+	v1.Get("/children/:childId/feed", s.feedAuthenticate, s.childFeed())
 	v1.Post("/children/:childId/feed/:itemId/seen", parent(s.markFeedItemSeen())...)
 	v1.Post("/me/devices", signedIn(s.registerDevice())...)
 	v1.Delete("/me/devices/:deviceId", signedIn(s.removeDevice())...)

@@ -241,4 +241,13 @@ type Feed interface {
 	// first reports whether this was the item's first opening (what the
 	// engagement counters count as a view).
 	MarkFeedItemSeen(ctx context.Context, itemID string, at time.Time) (first bool, err error)
+	// FeedView reads the child's feed view (FeedView): one read by _id; a
+	// child without one has an empty view. now decides what has expired.
+	FeedView(ctx context.Context, childID string, now time.Time) (*FeedView, error)
+	// SaveFeedView keeps, on the view read as base, the child's newest
+	// page (items and next as FeedPage answered them for FeedPageMax; nil
+	// items keeps none) and a parent's access (nil keeps none). Both carry
+	// base's versions, so anything changed since base was read leaves
+	// what is saved stale rather than wrong.
+	SaveFeedView(ctx context.Context, base *FeedView, items []*FeedItem, next int64, access *FeedAccess, now time.Time) error
 }

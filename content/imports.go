@@ -83,8 +83,11 @@ type RosterSnapshot struct {
 // parent's copy of its child links, and, for parents who have not joined
 // yet, the contact details the school holds.
 type ParentUpdate struct {
-	ID         string
-	Children   []ChildLink
+	ID       string
+	Children []ChildLink
+	// Before lists the children the parent was linked to before (any
+	// school), so a link the write drops or ends is known to have ended.
+	Before     []string
 	SetContact bool
 	FirstName  string
 	LastName   string

@@ -299,6 +299,9 @@ func (a *applier) parentWrite(id string, cur *content.Parent, kids []content.Chi
 			Sessions: []string{}, Children: out, CreatedAt: a.now})
 	default:
 		u := content.ParentUpdate{ID: id, Children: out}
+		for _, cl := range cur.Children {
+			u.Before = append(u.Before, cl.ChildID)
+		}
 		// Contacts of a parent who has joined are theirs to change.
 		if ip != nil && cur.State == content.ParentInvited {
 			u.SetContact, u.FirstName, u.LastName, u.Phone, u.Email, u.Language = true, ip.firstName, ip.lastName, ip.mobile, ip.email, ip.language

@@ -392,6 +392,10 @@ func eraseFeedResponsesOfParent(ctx context.Context, s *Store, id string) (int64
 	if err != nil {
 		return 0, mapErr(err, "feed responses")
 	}
+	// The kept newest pages holding the parent's responses go too.
+	if err := s.dropFeedPagesOf(ctx, id); err != nil {
+		return res.ModifiedCount, err
+	}
 	return res.ModifiedCount, nil
 }
 
@@ -419,9 +423,13 @@ func tombstoneParent(ctx context.Context, s *Store, id string) (int64, error) {
 	if err := s.markParentsChanged(ctx, d.Links.schools(), []string{id}); err != nil {
 		return 0, err
 	}
-	ctx, cancel := s.ctx(ctx)
+	linked, err := getByID[parentChildrenDoc](ctx, s, colParents, id, "parent")
+	if err != nil {
+		return 0, err
+	}
+	rctx, cancel := s.ctx(ctx)
 	defer cancel()
-	_, err = s.c(colParents).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{
+	_, err = s.c(colParents).ReplaceOne(rctx, bson.D{{Key: "_id", Value: id}}, bson.D{
 		{Key: "_id", Value: id}, {Key: "firstName", Value: ""}, {Key: "lastName", Value: ""},
 		{Key: "language", Value: ""}, {Key: "state", Value: content.ParentErased},
 		{Key: "sessions", Value: bson.A{}}, {Key: "children", Value: bson.A{}}, {Key: "consents", Value: bson.A{}},
@@ -429,6 +437,9 @@ func tombstoneParent(ctx context.Context, s *Store, id string) (int64, error) {
 	}, options.Replace())
 	if err != nil {
 		return 0, mapErr(err, "parent")
+	}
+	if err := s.feedAccessChanged(ctx, id, linked.childIDs()); err != nil {
+		return 0, err
 	}
 	return 1, nil
 }

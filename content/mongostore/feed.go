@@ -305,6 +305,9 @@ func (s *Store) AddFeedItem(ctx context.Context, item *content.FeedItem) (string
 	if err != nil {
 		return "", mapErr(err, "feed bucket")
 	}
+	if err := s.feedChanged(ctx, item.ChildID); err != nil {
+		return "", err
+	}
 	item.Position = pos
 	item.ID = content.FeedItemID(item.ChildID, pos)
 	return item.ID, nil
@@ -427,7 +430,10 @@ func (s *Store) updateItem(ctx context.Context, it *content.FeedItem, bid, slot 
 	if err := s.mirrorToHead(ctx, it.ChildID, update(strconv.FormatInt(it.Position, 10))); err != nil {
 		return err
 	}
-	return s.updateByID(ctx, colFeed, bid, update(slot), "feed item")
+	if err := s.updateByID(ctx, colFeed, bid, update(slot), "feed item"); err != nil {
+		return err
+	}
+	return s.feedChanged(ctx, it.ChildID)
 }
 
 // validFeedParent checks a parent id can name a field of a bucket.

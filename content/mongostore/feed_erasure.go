@@ -59,5 +59,8 @@ func eraseFeedCommentsOfParent(ctx context.Context, s *Store, parentID string) (
 			n += int64(len(unset))
 		}
 	}
+	if err := s.dropFeedPagesOf(ctx, parentID); err != nil {
+		return n, err
+	}
 	return n, nil
 }

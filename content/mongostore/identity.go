@@ -147,20 +147,42 @@ func (s *Store) AddAccountSession(ctx context.Context, kind content.AccountKind,
 		return err
 	}
 	next := append(nonNil(d.Sessions), sessionID)
+	evicted := false
 	if keep > 0 && len(next) > keep {
-		next = next[len(next)-keep:]
+		next, evicted = next[len(next)-keep:], true
 	}
-	return s.updateByID(ctx, coll, accountID, bson.D{{Key: "$set", Value: bson.D{{Key: "sessions", Value: next}}}}, "account")
+	if err := s.updateByID(ctx, coll, accountID, bson.D{{Key: "$set", Value: bson.D{{Key: "sessions", Value: next}}}}, "account"); err != nil {
+		return err
+	}
+	if evicted {
+		return s.sessionsEnded(ctx, kind, accountID)
+	}
+	return nil
 }
 
 func (s *Store) RemoveAccountSession(ctx context.Context, kind content.AccountKind, accountID, sessionID string) error {
-	return s.updateByID(ctx, accountCollection(kind), accountID,
-		bson.D{{Key: "$pull", Value: bson.D{{Key: "sessions", Value: sessionID}}}}, "account")
+	if err := s.updateByID(ctx, accountCollection(kind), accountID,
+		bson.D{{Key: "$pull", Value: bson.D{{Key: "sessions", Value: sessionID}}}}, "account"); err != nil {
+		return err
+	}
+	return s.sessionsEnded(ctx, kind, accountID)
 }
 
 func (s *Store) ClearAccountSessions(ctx context.Context, kind content.AccountKind, accountID string) error {
-	return s.updateByID(ctx, accountCollection(kind), accountID,
-		bson.D{{Key: "$set", Value: bson.D{{Key: "sessions", Value: []string{}}}}}, "account")
+	if err := s.updateByID(ctx, accountCollection(kind), accountID,
+		bson.D{{Key: "$set", Value: bson.D{{Key: "sessions", Value: []string{}}}}}, "account"); err != nil {
+		return err
+	}
+	return s.sessionsEnded(ctx, kind, accountID)
+}
+
+// sessionsEnded: a parent's ended sessions no longer read their children's
+// feeds from a kept access.
+func (s *Store) sessionsEnded(ctx context.Context, kind content.AccountKind, accountID string) error {
+	if kind != content.KindParent {
+		return nil
+	}
+	return s.parentFeedAccessChanged(ctx, accountID)
 }
 
 func (s *Store) SetPassword(ctx context.Context, kind content.AccountKind, accountID, hash string) error {

@@ -278,7 +278,32 @@ func (s *Store) ApplyImport(ctx context.Context, w *content.ImportWrites) error 
 		}
 		ups = append(ups, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: u.ID}}).SetUpdate(update))
 	}
-	return s.bulk(ctx, colParents, ups, "parents")
+	if err := s.bulk(ctx, colParents, ups, "parents"); err != nil {
+		return err
+	}
+	// A link the import ended or dropped no longer reads the child's feed
+	// from a kept access.
+	for _, u := range w.ParentUpdates {
+		readable := map[string]bool{}
+		for _, l := range u.Children {
+			readable[l.ChildID] = readable[l.ChildID] || l.Readable()
+		}
+		var ended []string
+		for _, id := range u.Before {
+			if !readable[id] {
+				ended = append(ended, id)
+			}
+		}
+		for _, l := range u.Children {
+			if !readable[l.ChildID] {
+				ended = append(ended, l.ChildID)
+			}
+		}
+		if err := s.feedAccessChanged(ctx, u.ID, ended); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertEach converts and inserts items a batch at a time, so only one

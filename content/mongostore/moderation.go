@@ -212,5 +212,8 @@ func (s *Store) ClearFeedComment(ctx context.Context, itemID, parentID string) e
 	if p, ok := b.Progress[slot]; ok && p.Comment != "" && content.SubmissionParent(p.SubmitID) == parentID {
 		unset = append(unset, bson.E{Key: "p." + slot + ".comment", Value: ""})
 	}
-	return s.updateByID(ctx, colFeed, bid, bson.D{{Key: "$unset", Value: unset}}, "feed item")
+	if err := s.updateByID(ctx, colFeed, bid, bson.D{{Key: "$unset", Value: unset}}, "feed item"); err != nil {
+		return err
+	}
+	return s.feedChanged(ctx, it.ChildID)
 }

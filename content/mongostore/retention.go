@@ -149,6 +149,9 @@ func (s *Store) CloseParent(ctx context.Context, id string, at time.Time) error 
 	}, "parent"); err != nil {
 		return err
 	}
+	if err := s.parentFeedAccessChanged(ctx, id); err != nil {
+		return err
+	}
 	// The session documents too, so a refresh token of a session finds it
 	// revoked even if the account were somehow reopened.
 	for _, sid := range d.Sessions {

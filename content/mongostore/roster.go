@@ -242,7 +242,23 @@ func (s *Store) UpdateParent(ctx context.Context, p *content.Parent) error {
 	if err := s.markParentChange(ctx, p.ID, parentSchools(p.Children)); err != nil {
 		return err
 	}
-	return s.replaceByID(ctx, colParents, p.ID, toParentDoc(p), "parent")
+	before, err := s.parentChildIDs(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.replaceByID(ctx, colParents, p.ID, toParentDoc(p), "parent"); err != nil {
+		return err
+	}
+	return s.parentFeedAccessChanged(ctx, p.ID, before...)
+}
+
+// parentChildIDs reads the children a stored parent is linked to.
+func (s *Store) parentChildIDs(ctx context.Context, id string) ([]string, error) {
+	d, err := getByID[parentChildrenDoc](ctx, s, colParents, id, "parent")
+	if err != nil && !content.IsCode(err, content.CodeNotFound) {
+		return nil, err
+	}
+	return d.childIDs(), nil
 }
 
 // markParentChange marks one parent changed under the schools it is linked
@@ -259,8 +275,15 @@ func (s *Store) SetParentChildLinks(ctx context.Context, parentID string, links 
 	if err := s.markParentChange(ctx, parentID, parentSchools(links)); err != nil {
 		return err
 	}
-	return s.updateByID(ctx, colParents, parentID,
-		bson.D{{Key: "$set", Value: bson.D{{Key: "children", Value: toChildLinkDocs(links)}}}}, "parent")
+	before, err := s.parentChildIDs(ctx, parentID)
+	if err != nil {
+		return err
+	}
+	if err := s.updateByID(ctx, colParents, parentID,
+		bson.D{{Key: "$set", Value: bson.D{{Key: "children", Value: toChildLinkDocs(links)}}}}, "parent"); err != nil {
+		return err
+	}
+	return s.parentFeedAccessChanged(ctx, parentID, before...)
 }
 
 func (s *Store) SetChildParentLinks(ctx context.Context, childID string, links []content.ParentLink) error {
