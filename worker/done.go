@@ -28,6 +28,7 @@ import (
 // costs two reads.
 func settleBroadcasts(ctx context.Context, ledger content.Ledger, log *slog.Logger, known *settledPages, pages []*content.LedgerPage) error {
 	after := map[string]int{} // broadcast → one past its highest page here
+	of := map[string][]*content.LedgerPage{}
 	var order []string
 	for _, p := range pages {
 		n, seen := after[p.BroadcastID]
@@ -35,10 +36,11 @@ func settleBroadcasts(ctx context.Context, ledger content.Ledger, log *slog.Logg
 			order = append(order, p.BroadcastID)
 		}
 		after[p.BroadcastID] = max(n, p.N+1)
+		of[p.BroadcastID] = append(of[p.BroadcastID], p)
 	}
 	var errs []error
 	for _, id := range order {
-		if err := settleBroadcastKnown(ctx, ledger, log, known, id, after[id]); err != nil {
+		if err := settleBroadcastKnown(ctx, ledger, log, known, id, after[id], of[id]); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -51,20 +53,36 @@ func settleBroadcasts(ctx context.Context, ledger content.Ledger, log *slog.Logg
 // past the highest page the caller knows of: a broadcast that counts fewer
 // pages than that is not judged.
 func settleBroadcast(ctx context.Context, ledger content.Ledger, log *slog.Logger, id string, from int) error {
-	return settleBroadcastKnown(ctx, ledger, log, nil, id, from)
+	return settleBroadcastKnown(ctx, ledger, log, nil, id, from, nil)
 }
 
-// settleBroadcastKnown is settleBroadcast skipping the pages known (read
-// earlier by this process) to owe nothing: a page never owes again once
-// settled, so each is read settled at most once per process, and the
-// page tasks that finish a large broadcast together do not each read
-// every page again.
-func settleBroadcastKnown(ctx context.Context, ledger content.Ledger, log *slog.Logger, known *settledPages, id string, from int) error {
+// settleBroadcastKnown is settleBroadcast skipping the pages known to owe
+// nothing: read so earlier by this process, or among worked (the pages the
+// caller just worked on, as its own writes left them) owing nothing. A
+// page never owes again once settled, so each is read settled at most once
+// per process, the page tasks that finish a large broadcast together do
+// not each read every page again, and a page a task finished itself is
+// not read at all.
+//
+// The scan also stops, reading nothing, at a page a page task of this
+// process is still working on (settledPages.working): that task judges
+// the broadcast itself once its writes are made, and so after this
+// caller's writes, seeing the pages this caller knows settled.
+func settleBroadcastKnown(ctx context.Context, ledger content.Ledger, log *slog.Logger, known *settledPages, id string, from int,
+	worked []*content.LedgerPage) error {
 	b, err := ledger.Broadcast(ctx, id)
 	if content.IsCode(err, content.CodeNotFound) {
 		return nil // erased
 	} else if err != nil {
 		return err
+	}
+	if b.State == content.BroadcastDone {
+		return nil
+	}
+	for _, p := range worked {
+		if settledByRun(b, p) {
+			known.add(b.ID, p.N)
+		}
 	}
 	// Expanding: the expansion judges once it has written every page.
 	if b.State != content.BroadcastSending || b.Pages < from {
@@ -74,6 +92,9 @@ func settleBroadcastKnown(ctx context.Context, ledger content.Ledger, log *slog.
 		n := (from + k) % b.Pages
 		if known.has(b.ID, n) {
 			continue
+		}
+		if known.busy(b.ID, n) {
+			return nil
 		}
 		owed, err := pageOwed(ctx, ledger, b, n)
 		if err != nil || owed {
@@ -116,6 +137,16 @@ func pageOwed(ctx context.Context, ledger content.Ledger, b *content.Broadcast, 
 	}
 }
 
+// settledByRun reports whether page, as the run that worked on it knows it
+// (what it read, raised by the outcomes it wrote: pageContext.recordOutcomes),
+// owes nothing. Ranks only rise, so what the run knows settled is settled
+// in the store too. Only a page of a broadcast that is not important
+// qualifies: an important one's page may still owe its fallback, which
+// pageOwed reads.
+func settledByRun(b *content.Broadcast, page *content.LedgerPage) bool {
+	return !b.Important && !page.Fallback && !entriesOwed(page)
+}
+
 // entriesOwed reports whether any entry of page is still to be settled
 // (pending, deferred, or claimed without an outcome).
 func entriesOwed(page *content.LedgerPage) bool {
@@ -127,11 +158,67 @@ func entriesOwed(page *content.LedgerPage) bool {
 	return false
 }
 
-// settledPages remembers, per broadcast, the pages this process read
-// owing nothing. A nil *settledPages remembers nothing.
+// settledPages remembers, per broadcast, the pages this process knows
+// owe nothing, and the pages its page tasks are working on. A nil
+// *settledPages remembers nothing.
 type settledPages struct {
 	mu sync.Mutex
 	by map[string]map[int]bool
+	// work counts, per broadcast and page, the page tasks that have read
+	// the page and not yet made their writes (working).
+	work map[string]map[int]int
+}
+
+// working notes the page tasks's pages (not fallback pages) as being
+// worked on, until the returned func is called, once the task's writes
+// are made and before it judges their broadcasts. Whoever judges a
+// broadcast meanwhile leaves it to that task (settleBroadcastKnown).
+func (s *settledPages) working(pages []*content.LedgerPage) (done func()) {
+	if s == nil {
+		return func() {}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.work == nil {
+		s.work = map[string]map[int]int{}
+	}
+	for _, p := range pages {
+		if p.Fallback {
+			continue
+		}
+		if s.work[p.BroadcastID] == nil {
+			s.work[p.BroadcastID] = map[int]int{}
+		}
+		s.work[p.BroadcastID][p.N]++
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			for _, p := range pages {
+				if p.Fallback {
+					continue
+				}
+				if s.work[p.BroadcastID][p.N]--; s.work[p.BroadcastID][p.N] <= 0 {
+					delete(s.work[p.BroadcastID], p.N)
+				}
+				if len(s.work[p.BroadcastID]) == 0 {
+					delete(s.work, p.BroadcastID)
+				}
+			}
+		})
+	}
+}
+
+// busy reports whether a page task of this process is working on page n.
+func (s *settledPages) busy(broadcastID string, n int) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.work[broadcastID][n] > 0
 }
 
 // maxSettledBroadcasts bounds the memory: beyond it, what is known is

@@ -252,3 +252,125 @@ func TestImportantBroadcastDoneWhenNothingFallsBack(t *testing.T) {
 		t.Fatalf("after a fallback check with nothing to send the broadcast is %s, want done", st)
 	}
 }
+
+// pageReads counts the ledger pages read, by id.
+type pageReads struct {
+	content.Ledger
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func (l *pageReads) LedgerPage(ctx context.Context, id string) (*content.LedgerPage, error) {
+	l.mu.Lock()
+	if l.reads == nil {
+		l.reads = map[string]int{}
+	}
+	l.reads[id]++
+	l.mu.Unlock()
+	return l.Ledger.LedgerPage(ctx, id)
+}
+
+func (l *pageReads) count(id string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.reads[id]
+}
+
+// TestBroadcastDoneWithoutReadingPagesItFinished: a page task that settles
+// every entry of its pages knows, from what it read and what it wrote,
+// that they owe nothing: judging the broadcast done reads none of them
+// again (only the pages it did not finish), and the broadcast is done.
+func TestBroadcastDoneWithoutReadingPagesItFinished(t *testing.T) {
+	t.Parallel()
+	w := newDoneWorld(t, 250)
+	reads := &pageReads{Ledger: w.store}
+	w.pages.Ledger = reads
+	w.runExpansion(t)
+	queued := w.queue.OfType(tasks.TypeSendPages)
+	if len(queued) != 1 {
+		t.Fatalf("%d page runs queued, want 1", len(queued))
+	}
+	if err := w.pages.ProcessTask(context.Background(), queued[0]); err != nil {
+		t.Fatal(err)
+	}
+	if s := w.state(t); s != content.BroadcastDone {
+		t.Fatalf("after its only task the broadcast is %s, want done", s)
+	}
+	for n := range 3 {
+		if r := reads.count(content.LedgerPageID("brd_1", n)); r != 1 {
+			t.Errorf("page %d read %d times, want once (by the task, before sending)", n, r)
+		}
+	}
+}
+
+// TestBroadcastNotDoneWhilePageHeldElsewhere: an entry another worker
+// holds claimed is not this task's to settle: the page it is on still
+// owes it, is read again when the broadcast is judged, and keeps the
+// broadcast sending; the broadcast is done once that entry settles.
+func TestBroadcastNotDoneWhilePageHeldElsewhere(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newDoneWorld(t, 150)
+	reads := &pageReads{Ledger: w.store}
+	w.pages.Ledger = reads
+	w.runExpansion(t)
+	page1 := content.LedgerPageID("brd_1", 1)
+	won, err := w.store.ClaimEntries(ctx, page1, []int{0}, w.clock.Now())
+	if err != nil || len(won) != 1 {
+		t.Fatalf("claim elsewhere: won %v, %v", won, err)
+	}
+	w.sendPage(t, 0)
+	w.sendPage(t, 1)
+	if s := w.state(t); s != content.BroadcastSending {
+		t.Fatalf("with an entry held elsewhere the broadcast is %s, want sending", s)
+	}
+	if r := reads.count(page1); r < 2 {
+		t.Fatalf("page 1 read %d times, want again when judging the broadcast", r)
+	}
+	// The other worker settles its entry and judges the broadcast.
+	if err := w.store.RecordOutcomes(ctx, page1, []content.EntryOutcome{{Index: 0, Claim: won[0], State: content.StateSent}},
+		w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := settleBroadcast(ctx, w.store, w.log, "brd_1", 2); err != nil {
+		t.Fatal(err)
+	}
+	if s := w.state(t); s != content.BroadcastDone {
+		t.Fatalf("once every entry settled the broadcast is %s, want done", s)
+	}
+}
+
+// TestBroadcastJudgedByTheLastPageTaskAtWork: a page task that finishes
+// while another page task of the same process still works on a page of
+// the broadcast leaves the judgement to that task, reading none of its
+// pages; that task, finishing last, finds every page settled (the first
+// task's known from its own writes) and marks the broadcast done.
+func TestBroadcastJudgedByTheLastPageTaskAtWork(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newDoneWorld(t, 150)
+	reads := &pageReads{Ledger: w.store}
+	w.pages.Ledger = reads
+	w.runExpansion(t)
+	page1, err := w.store.LedgerPage(ctx, content.LedgerPageID("brd_1", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Page 1's task has read its page and not yet written.
+	worked := w.pages.known().working([]*content.LedgerPage{page1})
+	w.sendPage(t, 0)
+	if s := w.state(t); s != content.BroadcastSending {
+		t.Fatalf("with page 1 at work the broadcast is %s, want sending", s)
+	}
+	if r := reads.count(page1.ID); r != 0 {
+		t.Fatalf("page 1 read %d times while at work, want none", r)
+	}
+	worked()
+	w.sendPage(t, 1)
+	if s := w.state(t); s != content.BroadcastDone {
+		t.Fatalf("after the last page task the broadcast is %s, want done", s)
+	}
+	if r0, r1 := reads.count(content.LedgerPageID("brd_1", 0)), reads.count(page1.ID); r0 != 1 || r1 != 1 {
+		t.Fatalf("pages read %d and %d times, want once each (by their own tasks)", r0, r1)
+	}
+}

@@ -36,6 +36,10 @@ type Expansions struct {
 	// Digests holds the pushes of parents who chose the daily digest
 	// (digest.go); nil sends them as any other.
 	Digests content.DigestHolds
+	// settled is what the page tasks of this process know of pages owing
+	// nothing (NewMux shares it), so judging the broadcast done at the
+	// end reads none of them again; nil knows nothing.
+	settled *settledPages
 }
 
 // pagesPerWrite is how many pages one ordered insert takes while the
@@ -107,7 +111,7 @@ func (h *Expansions) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	h.Log.Info("broadcast expanded", "broadcast_id", b.ID, "pages", w.n, "recipients", w.total)
 	// The sends may have settled every page before the broadcast said how
 	// many it has (or there are none): then nobody else would mark it done.
-	return settleBroadcast(ctx, h.Ledger, h.Log, b.ID, 0)
+	return settleBroadcastKnown(ctx, h.Ledger, h.Log, h.settled, b.ID, 0, nil)
 }
 
 // pageWriter fills ledger pages with new recipients and appends them in

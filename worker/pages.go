@@ -26,7 +26,18 @@ type Pages struct {
 	Senders []PageSender
 	Log     *slog.Logger
 
-	settled settledPages // pages read owing nothing, for marking done
+	// settled is what this process knows of pages owing nothing, for
+	// marking broadcasts done: shared with the expansion (NewMux), or
+	// else the handler's own.
+	settled *settledPages
+	own     settledPages
+}
+
+func (h *Pages) known() *settledPages {
+	if h.settled != nil {
+		return h.settled
+	}
+	return &h.own
 }
 
 func (h *Pages) ProcessTask(ctx context.Context, t *asynq.Task) error {
@@ -58,13 +69,20 @@ func (h *Pages) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if len(pages) == 0 {
 		return nil
 	}
+	known := h.known()
+	// While the senders work, whoever judges these pages' broadcasts in
+	// this process leaves it to this task, which judges once its writes
+	// are made.
+	worked := known.working(pages)
+	defer worked()
 	var errs []error
 	for _, s := range h.Senders {
 		if err := s.SendPages(ctx, pages); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := settleBroadcasts(ctx, h.Ledger, h.Log, &h.settled, pages); err != nil {
+	worked()
+	if err := settleBroadcasts(ctx, h.Ledger, h.Log, known, pages); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

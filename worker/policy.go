@@ -59,12 +59,18 @@ type pageContext struct {
 }
 
 // recordOutcomes writes a run's outcomes for the page in one update and
-// notes the earliest hand-back, for the follow-up.
+// notes the earliest hand-back, for the follow-up. The page in memory then
+// carries the ranks written ($max, as the store applies them), so whoever
+// settles the broadcast can tell from it, without reading the page again,
+// that a page this run finished owes nothing (settledByRun).
 func (pc *pageContext) recordOutcomes(ctx context.Context, ledger content.Ledger, outcomes []content.EntryOutcome, at time.Time) error {
 	if err := ledger.RecordOutcomes(ctx, pc.page.ID, outcomes, at); err != nil {
 		return err
 	}
 	for _, o := range outcomes {
+		if rank, ok := o.State.Rank(); ok && o.Index < len(pc.page.Entries) && rank > pc.page.Entries[o.Index].Rank {
+			pc.page.Entries[o.Index].Rank = rank
+		}
 		if o.Release && (pc.retryAt.IsZero() || o.NotBefore.Before(pc.retryAt)) {
 			pc.retryAt = o.NotBefore
 		}

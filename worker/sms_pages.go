@@ -49,6 +49,11 @@ type SMSPages struct {
 	RetryAfter time.Duration
 	// ClaimSize is how many entries one claim covers (SMSClaimSize); 0 = 1.
 	ClaimSize int
+	// RoundSize is how many entries the first claims of a task's pages
+	// may cover together, made as one round before any of them checks
+	// policy (SMSRoundSize; holdRound); at most what Held holds. A round
+	// always takes the first page's claim; 0 = that claim alone.
+	RoundSize int
 	// Held bounds the entries this process holds claimed but not yet sent
 	// (SMSHeld); nil = no bound (tests of one page).
 	Held *semaphore.Weighted
@@ -183,6 +188,13 @@ func SMSClaimSize(r ratelimit.Rate) int {
 	return int(max(1, min(smsHeldCap(r)/2, content.LedgerPageSize)))
 }
 
+// SMSRoundSize is how many SMS entries the first claims of one task's
+// pages cover together (RoundSize): half of what a process may hold, as
+// for a claim, so a round waits for no more room than a claim may.
+func SMSRoundSize(r ratelimit.Rate) int {
+	return int(max(1, smsHeldCap(r)/2))
+}
+
 // SendPage sends the SMS entries of one page that are due.
 func (h *SMSPages) SendPage(ctx context.Context, page *content.LedgerPage) error {
 	return h.SendPages(ctx, []*content.LedgerPage{page})
@@ -201,12 +213,22 @@ func (h *SMSPages) SendPages(ctx context.Context, pages []*content.LedgerPage) e
 			for _, w := range work {
 				pool.owed += len(w.due)
 			}
+			round, err := h.holdRound(ctx, work)
+			if err != nil {
+				return err
+			}
+			var claimed sync.WaitGroup // the round's first claims
+			claimed.Add(round)
 			var wg sync.WaitGroup
 			for k, w := range work {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					errs[k] = h.sendDue(ctx, w.pageContext, w.due, pool)
+					var first *sync.WaitGroup
+					if k < round {
+						first = &claimed
+					}
+					errs[k] = h.sendDue(ctx, w.pageContext, w.due, pool, first)
 				}()
 			}
 			wg.Wait()
@@ -215,16 +237,45 @@ func (h *SMSPages) SendPages(ctx context.Context, pages []*content.LedgerPage) e
 		})
 }
 
+// holdRound waits for room in Held for the first claim of as many of the
+// task's pages, in order, as RoundSize covers (at least the first page's),
+// takes it in one piece and says how many pages that is. Those first
+// claims are one round: each checks policy only once all of them are made,
+// so the round shares one suppression read and one read of parent changes
+// (policyReuse) instead of each claim that lands after the last read aged
+// out reading again. Pages beyond the round claim as they go. The room is
+// taken whole while nothing else is held, so no page holds room while it
+// waits for room another holds.
+func (h *SMSPages) holdRound(ctx context.Context, work []*pageWork) (int, error) {
+	size := max(h.ClaimSize, 1)
+	round, room := 0, 0
+	for _, w := range work {
+		n := min(size, len(w.due))
+		if round > 0 && room+n > h.RoundSize {
+			break
+		}
+		round, room = round+1, room+n
+	}
+	if err := h.hold(ctx, room); err != nil {
+		return 0, err
+	}
+	return round, nil
+}
+
 // sendDue claims the due entries ClaimSize at a time: a claim, its budget
 // reservation and its outcome write are paid once per claim, and tokens are
 // taken as messages are sent, up to tokenWindow's worth per limiter call.
-func (h *SMSPages) sendDue(ctx context.Context, pc *pageContext, due []int, pool *budgetPool) error {
+// With round set, the first claim's room is already held (holdRound): the
+// page marks that claim made in round and checks policy once every claim
+// of the round is.
+func (h *SMSPages) sendDue(ctx context.Context, pc *pageContext, due []int, pool *budgetPool, round *sync.WaitGroup) error {
 	run := &pageRun{h: h, pageContext: pc, pool: pool}
 	size := max(h.ClaimSize, 1)
 	var err error
 	for len(due) > 0 && err == nil {
 		n := min(size, len(due))
-		err = run.subBatch(ctx, due[:n])
+		err = run.subBatch(ctx, due[:n], round)
+		round = nil
 		due = due[n:]
 	}
 	h.Log.Info("sms page sent", "page_id", pc.page.ID, "claimed", run.claimed, "sent", run.sent)
@@ -268,27 +319,38 @@ func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
-func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
+// subBatch claims indexes and sends what it wins. With round set, the
+// room is already held (holdRound), and the claim is marked made in round
+// and its policy checked only once the whole round's claims are made.
+func (r *pageRun) subBatch(ctx context.Context, indexes []int, round *sync.WaitGroup) error {
 	h := r.h
-	if err := h.hold(ctx, len(indexes)); err != nil {
-		return err
+	if round == nil {
+		if err := h.hold(ctx, len(indexes)); err != nil {
+			return err
+		}
 	}
 	held := len(indexes)
 	defer func() { h.release(held) }()
 	now := h.Clock.Now()
 	won, err := h.Ledger.ClaimEntries(ctx, r.page.ID, indexes, now)
+	if round != nil {
+		round.Done()
+		if err == nil {
+			round.Wait()
+		}
+	}
 	if err != nil {
 		return err
 	}
-	h.release(held - len(won)) // lost claims hold nothing
-	r.pool.claimed(len(indexes))
+	h.release(held - len(won))              // lost claims hold nothing
+	r.pool.claimed(len(indexes) - len(won)) // lost: never reserved for here
 	held = len(won)
 	preps := make([]*prepared, 0, len(won))
 	var reserve int64
-	// One suppression check for the claim, made after it (or reused from
-	// within policyReuse): most keys are ruled out without a lookup of
-	// their own. One read of the school's parent changes, alike, says
-	// which snapshots still hold.
+	// One suppression check for the claim, made after it (and after the
+	// other claims of its round), or reused from within policyReuse: most
+	// keys are ruled out without a lookup of their own. One read of the
+	// school's parent changes, alike, says which snapshots still hold.
 	check, err := h.suppressionCheck(ctx)
 	var fresh func(parentID string) bool
 	if err == nil {
@@ -302,6 +364,7 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 		if err != nil {
 			// Nothing was sent: hand every claim back rather than leave
 			// them for the relay to mark unknown.
+			r.pool.claimed(len(won))
 			bctx, cancel := bookkeeping(ctx)
 			defer cancel()
 			if rerr := releaseClaims(bctx, h.Ledger, r.page.ID, won, now); rerr != nil {
@@ -387,6 +450,7 @@ func (r *pageRun) subBatch(ctx context.Context, indexes []int) error {
 func (r *pageRun) reserve(ctx context.Context, preps []*prepared, total int64, month string) error {
 	h := r.h
 	if total == 0 {
+		r.pool.claimed(len(preps))
 		return nil
 	}
 	if ok, err := r.pool.take(ctx, h.Budgets, r.school, month, preps, total); err != nil || ok {
@@ -550,7 +614,8 @@ func (r *pageRun) send(ctx context.Context, p *prepared, now time.Time) {
 
 // budgetPool is budget reserved for the SMS of one task's pages at once:
 // the first claim to reserve asks for its own cost and, at the same price,
-// for every message of the task still to be claimed, in one write; later
+// for every message of the task still owed a reservation (due, not lost to
+// another claim, not yet reserved for), in one write; later
 // claims take from what is left without a write, and what is not spent
 // (estimate above cost, messages not accepted) goes back in one write when
 // the task ends. Near the limit, where that much does not fit, claims
@@ -562,11 +627,12 @@ type budgetPool struct {
 	school  string
 	month   string
 	avail   int64 // reserved and not yet given to a message
-	owed    int   // due messages of the task not yet claimed
+	owed    int   // due messages of the task not yet lost or reserved for
 	refused bool  // a pooled reservation did not fit: claims reserve alone
 }
 
-// claimed notes n more of the task's messages claimed.
+// claimed notes n more of the task's messages owed nothing from the pool:
+// lost to another claim, or decided without a reservation.
 func (p *budgetPool) claimed(n int) {
 	if p == nil {
 		return
@@ -578,6 +644,9 @@ func (p *budgetPool) claimed(n int) {
 
 // take gives total to preps from the pool, reserving the task's rest with
 // it when the pool is short; false when the claim must reserve alone.
+// Either way preps are no longer owed: the claims of a round are all made
+// before the first of them reserves, so what is still owed is counted at
+// reservation, not at claim.
 func (p *budgetPool) take(ctx context.Context, budgets content.Budgets, school *content.School, month string,
 	preps []*prepared, total int64) (bool, error) {
 	if p == nil {
@@ -585,6 +654,7 @@ func (p *budgetPool) take(ctx context.Context, budgets content.Budgets, school *
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.owed = max(0, p.owed-len(preps))
 	if p.school == "" {
 		p.school, p.month = school.ID, month
 	}

@@ -318,22 +318,26 @@ func TestSMSPageRetriesTransientFailures(t *testing.T) {
 
 // TestSMSClaimSize: a process holds at most half a second of the sender's
 // rate claimed and unsent; a claim is half of that, from one message up to
-// a whole page.
+// a whole page; a round of first claims is half of it too, uncapped, so at
+// a provider's full speed a whole task's pages claim as one round.
 func TestSMSClaimSize(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		rate       float64
-		held, want int
+		rate              float64
+		held, want, round int
 	}{
-		{1, 1, 1},          // slower than one message per claim window
-		{10, 5, 2},         // a slow sender: two messages per claim
-		{50, 25, 12},       // the rate-limit bench's cap
-		{250, 125, 62},     // the chaos test's rate
-		{10000, 5000, 100}, // capped at a page
+		{1, 1, 1, 1},             // slower than one message per claim window
+		{10, 5, 2, 2},            // a slow sender: two messages per claim
+		{50, 25, 12, 12},         // the rate-limit bench's cap
+		{250, 125, 62, 62},       // the chaos test's rate
+		{10000, 5000, 100, 2500}, // capped at a page; a round covers ten
 	} {
 		r := ratelimit.Rate{PerSecond: c.rate, Burst: 1}
 		if got := SMSClaimSize(r); got != c.want {
 			t.Errorf("SMSClaimSize(%g/s) = %d, want %d", c.rate, got, c.want)
+		}
+		if got := SMSRoundSize(r); got != c.round {
+			t.Errorf("SMSRoundSize(%g/s) = %d, want %d", c.rate, got, c.round)
 		}
 		if got := smsHeldCap(r); got != int64(c.held) {
 			t.Errorf("smsHeldCap(%g/s) = %d, want %d", c.rate, got, c.held)

@@ -3,12 +3,14 @@ package worker
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
 	"github.com/hometime-edu/hometime/notify"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"golang.org/x/sync/semaphore"
 )
 
 // snapshotFixture is an SMS fixture whose page is written by the real
@@ -203,5 +205,143 @@ func TestSMSMarksOnlyWhatChanged(t *testing.T) {
 	}
 	if _, all, err := f.store.ParentsChangedSince(ctx, "sch_1", before); err != nil || !all {
 		t.Fatalf("after a roster import: all=%v err=%v, want all", all, err)
+	}
+}
+
+// roundWatch records, for a round of claims, how many claims were made
+// before each suppression and parent-change read.
+type roundWatch struct {
+	mu      sync.Mutex
+	claims  int
+	checks  []int // claims made when each suppression read began
+	changes []int // claims made when each parent-change read began
+}
+
+type watchedLedger struct {
+	content.Ledger
+	w *roundWatch
+}
+
+func (l watchedLedger) ClaimEntries(ctx context.Context, pageID string, indexes []int, at time.Time) (map[int]int, error) {
+	won, err := l.Ledger.ClaimEntries(ctx, pageID, indexes, at)
+	l.w.mu.Lock()
+	l.w.claims++
+	l.w.mu.Unlock()
+	return won, err
+}
+
+type watchedSuppressions struct {
+	content.Suppressions
+	w *roundWatch
+}
+
+func (s watchedSuppressions) Check(ctx context.Context) (content.SuppressionCheck, error) {
+	s.w.mu.Lock()
+	s.w.checks = append(s.w.checks, s.w.claims)
+	s.w.mu.Unlock()
+	return s.Suppressions.Check(ctx)
+}
+
+type watchedRoster struct {
+	content.Roster
+	w *roundWatch
+}
+
+func (r watchedRoster) ParentsChangedSince(ctx context.Context, schoolID string, since time.Time) (map[string]bool, bool, error) {
+	r.w.mu.Lock()
+	r.w.changes = append(r.w.changes, r.w.claims)
+	r.w.mu.Unlock()
+	return r.Roster.ParentsChangedSince(ctx, schoolID, since)
+}
+
+// TestSMSRoundChecksPolicyAfterItsClaims: the first claims of a task's
+// pages are one round. Policy is read once for the whole round — one
+// suppression read, one read of parent changes — and only after every
+// claim of the round is made, so what changed before any of those claims
+// is seen on every page: a STOP, a closure and an unlink made between the
+// expansion and the send, one on each of three pages, all suppress.
+func TestSMSRoundChecksPolicyAfterItsClaims(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ps := parentsN(250)
+	var ids, kids []string
+	for _, p := range ps {
+		kid := "chd_" + p.ID
+		p.Children = []content.ChildLink{{ChildID: kid, SchoolID: "sch_1", FirstName: "Efa", State: content.LinkLinked}}
+		ids, kids = append(ids, p.ID), append(kids, kid)
+	}
+	f := newSMSFixture(t, ps, 1_000_000)
+	b := &content.Broadcast{ID: "brd_round", SchoolID: "sch_1", Template: string(notify.TemplateAward), Category: "awards",
+		Params:   map[string]string{"teacher_name": "Mrs Khan", "child_ids": strings.Join(kids, ",")},
+		Audience: content.Audience{ParentIDs: ids}, State: content.BroadcastExpanding}
+	if err := f.store.CreateBroadcast(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	expand(t, f.store, f.queue, b.ID)
+	// After the expansion, before the send: one change on each page.
+	key, err := content.SuppressionKeyOf([]byte("test-key"), content.SuppressionSMS, ps[7].Phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.Suppress(ctx, &content.Suppression{Key: key, Channel: content.SuppressionSMS,
+		Reason: content.SuppressStop, At: f.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CloseParent(ctx, ps[120].ID, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.store.Parent(ctx, ps[240].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Children[0].State = content.LinkRemoved
+	if err := f.store.SetParentChildLinks(ctx, p.ID, p.Children); err != nil {
+		t.Fatal(err)
+	}
+
+	w := &roundWatch{}
+	f.h.Ledger = watchedLedger{Ledger: f.store, w: w}
+	f.h.Suppressions = watchedSuppressions{Suppressions: f.store, w: w}
+	f.h.Roster = watchedRoster{Roster: f.store, w: w}
+	f.h.ClaimSize, f.h.RoundSize, f.h.Held = 100, 1000, semaphore.NewWeighted(2000)
+	var pages []*content.LedgerPage
+	for n := range 3 {
+		page, err := f.store.LedgerPage(ctx, content.LedgerPageID(b.ID, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, page)
+	}
+	if err := f.h.SendPages(ctx, pages); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.checks) != 1 || w.checks[0] != 3 || len(w.changes) != 1 || w.changes[0] != 3 {
+		t.Fatalf("suppression reads after %v claims, parent-change reads after %v; want one each, after all 3", w.checks, w.changes)
+	}
+	want := map[string]string{ps[7].ID: "opted_out", ps[120].ID: "account_closed", ps[240].ID: "not_linked"}
+	sent := 0
+	for _, page := range pages {
+		page, err := f.store.LedgerPage(ctx, page.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Entries {
+			if code, ok := want[e.RecipientID]; ok {
+				if e.State() != content.StateSuppressed || e.ErrorCode != code {
+					t.Errorf("%s: %s %q, want suppressed %q", e.RecipientID, e.State(), e.ErrorCode, code)
+				}
+				continue
+			}
+			if e.State() != content.StateSent {
+				t.Errorf("%s: %s %q, want sent", e.RecipientID, e.State(), e.ErrorCode)
+			}
+			sent++
+		}
+	}
+	if sent != 247 || len(f.fake.Accepted()) != 247 {
+		t.Fatalf("%d entries sent, %d texts accepted; want 247", sent, len(f.fake.Accepted()))
+	}
+	if !f.h.Held.TryAcquire(2000) {
+		t.Fatal("room not given back after the task")
 	}
 }

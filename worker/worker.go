@@ -123,13 +123,16 @@ func NewMux(d Deps) (*asynq.ServeMux, error) {
 	// One cache of mobile answers for the process: a message's number is
 	// asked about when its broadcast is expanded and again when it is sent.
 	phones := phone.New(phone.NewCache())
+	// One record of the pages known to owe nothing: the page tasks add to
+	// it and the expansion, judging its broadcast done, reads it too.
+	settled := &settledPages{}
 	mux.Handle(tasks.TypeExpandBroadcast, &Expansions{Ledger: d.Ledger, Roster: d.Roster, Tasks: d.Tasks, Clock: d.Clock, Log: log,
-		Phones: phones, Digests: d.Digests, Inbox: d.Inbox})
-	pages := &Pages{Ledger: d.Ledger, Log: log, Senders: []PageSender{
+		Phones: phones, Digests: d.Digests, Inbox: d.Inbox, settled: settled})
+	pages := &Pages{Ledger: d.Ledger, Log: log, settled: settled, Senders: []PageSender{
 		&SMSPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Budgets: d.Budgets, SMS: d.SMS,
 			Catalog: d.Catalog, Limiter: d.Limiter, Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, Phones: phones,
 			SenderKey: d.SMSSenderKey, Rate: d.SMSRate, Price: d.SMSPrice, RetryAfter: time.Minute,
-			ClaimSize: SMSClaimSize(d.SMSRate), Held: SMSHeld(d.SMSRate), Metrics: d.Messages, Provider: d.Providers.SMS},
+			ClaimSize: SMSClaimSize(d.SMSRate), RoundSize: SMSRoundSize(d.SMSRate), Held: SMSHeld(d.SMSRate), Metrics: d.Messages, Provider: d.Providers.SMS},
 		&EmailPages{Ledger: d.Ledger, Roster: d.Roster, Suppressions: d.Suppressions, Email: d.Email, Catalog: d.Catalog,
 			Tasks: d.Tasks, HashKey: d.HashKey, Clock: d.Clock, Log: log, RetryAfter: time.Minute,
 			Metrics: d.Messages, Provider: d.Providers.Email},
