@@ -3,7 +3,9 @@ package worker
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +81,10 @@ func (w *dueWorld) family(id string, kids map[string]string, digest bool) {
 	w.t.Helper()
 	p := &content.Parent{ID: id, FirstName: "P", LastName: "Q", Language: "en", State: content.ParentActive,
 		Phone: "+447700900" + id[len(id)-3:], Sessions: []string{}, Digest: digest, CreatedAt: dueStart}
-	for kid, class := range kids {
+	// Linked in the order of their ids, as a parent's links are kept in
+	// the order they were made: the digest names them in that order.
+	for _, kid := range slices.Sorted(maps.Keys(kids)) {
+		class := kids[kid]
 		k, err := w.store.Child(w.ctx, kid)
 		if content.IsCode(err, content.CodeNotFound) {
 			k = &content.Child{ID: kid, SchoolID: "sch_1", FirstName: strings.ToUpper(kid[4:5]) + kid[5:], LastName: "D",
