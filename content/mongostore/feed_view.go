@@ -2,9 +2,7 @@ package mongostore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/hometime-edu/hometime/content"
@@ -17,10 +15,10 @@ import (
 //
 //	wv        the feed's change count, raised after every write to the
 //	          child's head or buckets
-//	pg, pv    the kept newest page, encoded as one binary value (the
-//	          embedded store's cost of reading a document grows with its
-//	          number of values far more than with its bytes), and the
-//	          change count it was built at; pt when
+//	pg, pv    the kept newest page as one binary value (the embedded
+//	          store's cost of reading a document grows with its number of
+//	          values far more than with its bytes; encodeFeedPage), and
+//	          the change count it was built at; pt when
 //	rp        the parents whose responses the kept page holds, so erasing
 //	          a parent's responses finds the pages to drop
 //	av.<pid>  the parent's access change count, raised after every write
@@ -50,90 +48,6 @@ type feedAccessDoc struct {
 }
 
 func feedViewID(childID string) string { return "v:" + childID }
-
-// feedPageDoc is the kept page: compact names, times in Unix milliseconds
-// (what the store keeps of a time), the summary as its bucket form.
-type feedPageDoc struct {
-	Next  int64             `json:"x"`
-	Items []feedPageItemDoc `json:"i"`
-}
-
-type feedPageItemDoc struct {
-	Pos       int64             `json:"n"`
-	Doc       feedItemDoc       `json:"d"`
-	Seen      bool              `json:"s,omitempty"`
-	SeenAt    int64             `json:"sa,omitempty"`
-	Done      bool              `json:"o,omitempty"`
-	DoneAt    int64             `json:"oa,omitempty"`
-	Responses []feedPageRespDoc `json:"r,omitempty"`
-}
-
-type feedPageRespDoc struct {
-	ParentID      string   `json:"p"`
-	Rating        int      `json:"ra,omitempty"`
-	Comment       string   `json:"c,omitempty"`
-	SubmitID      string   `json:"su,omitempty"`
-	At            int64    `json:"at,omitempty"`
-	ReplyIDs      []string `json:"rs,omitempty"`
-	LatestReply   string   `json:"re,omitempty"`
-	LatestReplyAt int64    `json:"ra2,omitempty"`
-}
-
-func milliOrZero(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func milliTime(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
-
-// encodeFeedPage encodes items (one child's) and next; it also names the
-// parents whose responses it holds.
-func encodeFeedPage(items []*content.FeedItem, next int64) ([]byte, []string, error) {
-	d := feedPageDoc{Next: next, Items: make([]feedPageItemDoc, 0, len(items))}
-	var parents []string
-	for _, it := range items {
-		e := feedPageItemDoc{Pos: it.Position, Doc: toFeedItemDoc(it), Seen: it.Seen, SeenAt: milliOrZero(it.SeenAt),
-			Done: it.Done, DoneAt: milliOrZero(it.DoneAt)}
-		for _, r := range it.Responses {
-			e.Responses = append(e.Responses, feedPageRespDoc{ParentID: r.ParentID, Rating: r.Rating, Comment: r.Comment,
-				SubmitID: r.SubmitID, At: milliOrZero(r.At), ReplyIDs: r.ReplyIDs, LatestReply: r.LatestReply,
-				LatestReplyAt: milliOrZero(r.LatestReplyAt)})
-			if !slices.Contains(parents, r.ParentID) {
-				parents = append(parents, r.ParentID)
-			}
-		}
-		d.Items = append(d.Items, e)
-	}
-	b, err := json.Marshal(d)
-	return b, parents, err
-}
-
-func decodeFeedPage(childID string, b []byte) ([]*content.FeedItem, int64, error) {
-	var d feedPageDoc
-	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, 0, err
-	}
-	items := make([]*content.FeedItem, 0, len(d.Items))
-	for _, e := range d.Items {
-		var rs []content.FeedResponse
-		for _, r := range e.Responses {
-			rs = append(rs, content.FeedResponse{ParentID: r.ParentID, Rating: r.Rating, Comment: r.Comment,
-				SubmitID: r.SubmitID, At: milliTime(r.At), ReplyIDs: r.ReplyIDs, LatestReply: r.LatestReply,
-				LatestReplyAt: milliTime(r.LatestReplyAt)})
-		}
-		it := feedItemOf(childID, e.Pos, e.Doc, feedProgressDoc{}, rs)
-		it.Seen, it.SeenAt, it.Done, it.DoneAt = e.Seen, milliTime(e.SeenAt), e.Done, milliTime(e.DoneAt)
-		items = append(items, it)
-	}
-	return items, d.Next, nil
-}
 
 func (s *Store) FeedView(ctx context.Context, childID string, now time.Time) (*content.FeedView, error) {
 	v := &content.FeedView{ChildID: childID, Access: map[string]content.FeedAccess{}, AccessVersion: map[string]int64{}}
@@ -169,10 +83,7 @@ func (s *Store) FeedView(ctx context.Context, childID string, now time.Time) (*c
 func (s *Store) SaveFeedView(ctx context.Context, base *content.FeedView, items []*content.FeedItem, next int64, access *content.FeedAccess, now time.Time) error {
 	set := bson.D{}
 	if items != nil {
-		b, parents, err := encodeFeedPage(items, next)
-		if err != nil {
-			return fmt.Errorf("feed view of %s: %w", base.ChildID, err)
-		}
+		b, parents := encodeFeedPage(items, next)
 		set = append(set, bson.E{Key: "pg", Value: bson.Binary{Data: b}}, bson.E{Key: "pv", Value: base.PageVersion},
 			bson.E{Key: "pt", Value: now}, bson.E{Key: "rp", Value: nonNil(parents)})
 	}

@@ -2,6 +2,7 @@ package mongostore_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -104,6 +105,9 @@ func TestFeedViewAccessEndsWithTheLink(t *testing.T) {
 	if v, _ := s.FeedView(ctx, "chd_3", now); v.HasPage {
 		t.Fatal("a page built before a feed write answers after it")
 	}
+	if err := s.MarkFeedItemDone(ctx, content.FeedItemID("chd_3", 0), p.ID, "sub_1."+p.ID, 5, "Great fun", now); err != nil {
+		t.Fatal(err)
+	}
 	base, _ = s.FeedView(ctx, "chd_3", now)
 	items, next, _ = s.FeedPage(ctx, "chd_3", -1, content.FeedPageMax)
 	if err := s.SaveFeedView(ctx, base, items, next, nil, now); err != nil {
@@ -111,6 +115,8 @@ func TestFeedViewAccessEndsWithTheLink(t *testing.T) {
 	}
 	if v, _ := s.FeedView(ctx, "chd_3", now); !v.HasPage || len(v.Page) != 2 || v.Page[0].Title != "Two" {
 		t.Fatalf("a current page is not kept: %+v", v)
+	} else if !reflect.DeepEqual(v.Page, items) || v.Next != next || !v.Page[1].Done || len(v.Page[1].Responses) != 1 {
+		t.Fatalf("the kept page is not the page read from the feed:\n kept %+v\n read %+v", v.Page, items)
 	} else if v2, _ := s.FeedView(ctx, "chd_3", now.Add(content.FeedPageTTL)); v2.HasPage {
 		t.Fatal("a page answers past FeedPageTTL")
 	}
