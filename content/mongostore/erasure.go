@@ -423,10 +423,6 @@ func tombstoneParent(ctx context.Context, s *Store, id string) (int64, error) {
 	if err := s.markParentsChanged(ctx, d.Links.schools(), []string{id}); err != nil {
 		return 0, err
 	}
-	linked, err := getByID[parentChildrenDoc](ctx, s, colParents, id, "parent")
-	if err != nil {
-		return 0, err
-	}
 	rctx, cancel := s.ctx(ctx)
 	defer cancel()
 	_, err = s.c(colParents).ReplaceOne(rctx, bson.D{{Key: "_id", Value: id}}, bson.D{
@@ -438,7 +434,7 @@ func tombstoneParent(ctx context.Context, s *Store, id string) (int64, error) {
 	if err != nil {
 		return 0, mapErr(err, "parent")
 	}
-	if err := s.feedAccessChanged(ctx, id, linked.childIDs()); err != nil {
+	if err := s.feedAccessChanged(ctx, id, d.Links.childIDs()); err != nil {
 		return 0, err
 	}
 	return 1, nil

@@ -99,16 +99,14 @@ type feedPageReader struct {
 	err  error
 }
 
+// num reads a signed varint: binary.AppendVarint's zig-zag form of an
+// unsigned one.
 func (r *feedPageReader) num() int64 {
-	if r.err != nil {
-		return 0
+	u := r.unum()
+	n := int64(u >> 1)
+	if u&1 != 0 {
+		n = ^n
 	}
-	n, k := binary.Varint(r.b)
-	if k <= 0 {
-		r.err = errFeedPage
-		return 0
-	}
-	r.b = r.b[k:]
 	return n
 }
 

@@ -156,29 +156,21 @@ func (s *Store) bumpFeedAccess(ctx context.Context, parentID, childID string) er
 // parentFeedAccessChanged is feedAccessChanged for the children the stored
 // parent is linked to now, plus extra (those it was linked to before).
 func (s *Store) parentFeedAccessChanged(ctx context.Context, parentID string, extra ...string) error {
-	d, err := getByID[parentChildrenDoc](ctx, s, colParents, parentID, "parent")
-	if err != nil && !content.IsCode(err, content.CodeNotFound) {
+	now, err := s.parentChildIDs(ctx, parentID)
+	if err != nil {
 		return err
 	}
-	return s.feedAccessChanged(ctx, parentID, append(d.childIDs(), extra...))
+	return s.feedAccessChanged(ctx, parentID, append(now, extra...))
 }
 
-// parentChildrenDoc is the projection of the children a parent is linked to.
-type parentChildrenDoc struct {
-	Children []struct {
-		ChildID string `bson:"childId"`
-	} `bson:"children"`
-}
-
-func (d *parentChildrenDoc) childIDs() []string {
-	if d == nil {
-		return nil
+// parentChildIDs reads the children a stored parent is linked to (none
+// when there is no such parent).
+func (s *Store) parentChildIDs(ctx context.Context, id string) ([]string, error) {
+	d, err := getByID[parentSchoolsDoc](ctx, s, colParents, id, "parent")
+	if err != nil && !content.IsCode(err, content.CodeNotFound) {
+		return nil, err
 	}
-	out := make([]string, 0, len(d.Children))
-	for _, c := range d.Children {
-		out = append(out, c.ChildID)
-	}
-	return out
+	return d.childIDs(), nil
 }
 
 // dropFeedPagesOf drops every kept page holding a response of the parent

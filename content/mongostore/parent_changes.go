@@ -128,11 +128,24 @@ func parentSchools(links []content.ChildLink) []string {
 	return out
 }
 
-// parentSchoolsDoc is the projection of the schools a parent is linked at.
+// parentSchoolsDoc is the projection of a parent's links: the schools
+// (for change marks) and the children (for feed access counts).
 type parentSchoolsDoc struct {
 	Children []struct {
 		SchoolID string `bson:"schoolId"`
+		ChildID  string `bson:"childId"`
 	} `bson:"children"`
+}
+
+func (d *parentSchoolsDoc) childIDs() []string {
+	if d == nil {
+		return nil
+	}
+	out := make([]string, 0, len(d.Children))
+	for _, c := range d.Children {
+		out = append(out, c.ChildID)
+	}
+	return out
 }
 
 func (d *parentSchoolsDoc) schools() []string {

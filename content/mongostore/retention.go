@@ -149,7 +149,8 @@ func (s *Store) CloseParent(ctx context.Context, id string, at time.Time) error 
 	}, "parent"); err != nil {
 		return err
 	}
-	if err := s.parentFeedAccessChanged(ctx, id); err != nil {
+	// Re-read, not d's links: a link made since d was read is ended too.
+	if err := s.parentFeedAccessChanged(ctx, id, d.Links.childIDs()...); err != nil {
 		return err
 	}
 	// The session documents too, so a refresh token of a session finds it

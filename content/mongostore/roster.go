@@ -252,15 +252,6 @@ func (s *Store) UpdateParent(ctx context.Context, p *content.Parent) error {
 	return s.parentFeedAccessChanged(ctx, p.ID, before...)
 }
 
-// parentChildIDs reads the children a stored parent is linked to.
-func (s *Store) parentChildIDs(ctx context.Context, id string) ([]string, error) {
-	d, err := getByID[parentChildrenDoc](ctx, s, colParents, id, "parent")
-	if err != nil && !content.IsCode(err, content.CodeNotFound) {
-		return nil, err
-	}
-	return d.childIDs(), nil
-}
-
 // markParentChange marks one parent changed under the schools it is linked
 // at in the store and the schools it will be linked at.
 func (s *Store) markParentChange(ctx context.Context, id string, schools []string) error {
