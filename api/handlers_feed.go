@@ -213,7 +213,7 @@ func (s *server) feedPage(c *fiber.Ctx, childID string, before int64, limit int)
 				SchoolID: link.SchoolID, CheckedAt: s.Clock.Now()}
 		}
 	}
-	if (keep != nil && len(keep) > 0) || access != nil {
+	if len(keep) > 0 || access != nil {
 		if err := s.ParentFeed.SaveFeedView(ctx, view, keep, next, access, s.Clock.Now()); err != nil {
 			s.Log.Warn("feed view not saved", "err", err)
 		}
