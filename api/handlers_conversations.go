@@ -304,13 +304,18 @@ func (s *server) startParentConversation() fiber.Handler {
 				return err
 			}
 			s.Log.Info("conversation started", "request_id", requestID(c), "conversation_id", conv.ID, "school_id", conv.SchoolID)
-			if conv.MessageCount == 0 { // a new thread: the store counts on read
-				conv.MessageCount = len(conv.Messages)
-			}
-			conv.Messages = nil
-			return c.Status(fiber.StatusCreated).JSON(toConversationDTO(conv, p, false))
+			return conversationCreated(c, conv, p)
 		})
 	}
+}
+
+// conversationCreated answers 201 with a new thread, without its messages.
+func conversationCreated(c *fiber.Ctx, conv *content.Conversation, p *content.Principal) error {
+	if conv.MessageCount == 0 { // a new thread: the store counts on read
+		conv.MessageCount = len(conv.Messages)
+	}
+	conv.Messages = nil
+	return c.Status(fiber.StatusCreated).JSON(toConversationDTO(conv, p, false))
 }
 
 // GET /v1/me/conversations
@@ -579,11 +584,7 @@ func (s *server) startStaffConversation() fiber.Handler {
 				return err
 			}
 			s.audit(c, p.Kind, p.ID(), "conversation.start", sc.ID, "conversation:"+conv.ID)
-			if conv.MessageCount == 0 { // a new thread: the store counts on read
-				conv.MessageCount = len(conv.Messages)
-			}
-			conv.Messages = nil
-			return c.Status(fiber.StatusCreated).JSON(toConversationDTO(conv, p, false))
+			return conversationCreated(c, conv, p)
 		})
 	}
 }

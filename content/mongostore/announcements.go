@@ -95,16 +95,7 @@ func (s *Store) AnnouncementsOfSchool(ctx context.Context, schoolID, createdBy s
 	if limit <= 0 {
 		return []*content.Announcement{}, nil
 	}
-	filter := bson.D{{Key: "schoolId", Value: schoolID}}
-	if createdBy != "" {
-		filter = append(filter, bson.E{Key: "createdBy", Value: createdBy})
-	}
-	if !after.IsZero() {
-		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
-			bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: after.CreatedAt}}}},
-			bson.D{{Key: "createdAt", Value: after.CreatedAt}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: after.ID}}}},
-		}})
-	}
+	filter := schoolLogFilter(schoolID, createdBy, after)
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	cur, err := s.c(colAnnouncements).Find(ctx, filter, options.Find().

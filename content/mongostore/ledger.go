@@ -310,14 +310,11 @@ func (s *Store) BroadcastsInState(ctx context.Context, state content.BroadcastSt
 	return out, nil
 }
 
-// BroadcastsOfSchool filters on the school (and sender), keyset-pages on
-// (createdAt, _id) descending and sorts the same way, so the index
-// {schoolId, createdAt, _id} serves filter, order and limit on MongoDB.
-// The embedded store scans, which the size of one school's log allows.
-func (s *Store) BroadcastsOfSchool(ctx context.Context, schoolID, createdBy string, after content.BroadcastCursor, limit int) ([]*content.Broadcast, error) {
-	if limit <= 0 {
-		return []*content.Broadcast{}, nil
-	}
+// schoolLogFilter selects a school's records (one sender's, when createdBy
+// is set) that come after the cursor in newest-first (createdAt, _id)
+// order; a zero cursor starts from the newest. The message log and the
+// announcement list page this way.
+func schoolLogFilter(schoolID, createdBy string, after content.BroadcastCursor) bson.D {
 	filter := bson.D{{Key: "schoolId", Value: schoolID}}
 	if createdBy != "" {
 		filter = append(filter, bson.E{Key: "createdBy", Value: createdBy})
@@ -328,6 +325,18 @@ func (s *Store) BroadcastsOfSchool(ctx context.Context, schoolID, createdBy stri
 			bson.D{{Key: "createdAt", Value: after.CreatedAt}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: after.ID}}}},
 		}})
 	}
+	return filter
+}
+
+// BroadcastsOfSchool filters on the school (and sender), keyset-pages on
+// (createdAt, _id) descending and sorts the same way, so the index
+// {schoolId, createdAt, _id} serves filter, order and limit on MongoDB.
+// The embedded store scans, which the size of one school's log allows.
+func (s *Store) BroadcastsOfSchool(ctx context.Context, schoolID, createdBy string, after content.BroadcastCursor, limit int) ([]*content.Broadcast, error) {
+	if limit <= 0 {
+		return []*content.Broadcast{}, nil
+	}
+	filter := schoolLogFilter(schoolID, createdBy, after)
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	cur, err := s.c(colBroadcasts).Find(ctx, filter, options.Find().
