@@ -127,3 +127,52 @@ func TestKeptFeedPageFollowsTheFeed(t *testing.T) {
 		t.Fatalf("after rating: %+v", page.Items[1])
 	}
 }
+
+// TestKeptFeedPageShowsEachParentTheirOwn: the kept page holds every
+// parent's response to the child's items, and each reader still sees only
+// their own: a co-parent reading the page parent A's read kept sees the
+// activity done (progress is the child's) but not A's rating or comment;
+// a contact with no link to the child (no parental responsibility) gets
+// 404 from the same kept view.
+func TestKeptFeedPageShowsEachParentTheirOwn(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	s := w.h.store
+	item := w.addFeedItem(t, "chd_1", "asg:own:act")
+	newParent := func(id, email string, kids ...*content.Child) string {
+		t.Helper()
+		hash, err := w.h.deps.Passwords.Hash(ctx, fixturePassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &content.Parent{ID: id, FirstName: "Co", LastName: "Parent", Email: email, Language: "en",
+			State: content.ParentActive, PasswordHash: hash, Sessions: []string{}, LastActiveAt: w.h.clock.Now(), CreatedAt: w.h.clock.Now()}
+		if err := s.CreateParent(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutLogin(ctx, &content.Login{Key: loginKey(content.KindParent, "email", email), Kind: content.KindParent, AccountID: id}); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range kids {
+			if err := w.h.linkForTest(ctx, p, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return w.h.login(email, fixturePassword).AccessToken
+	}
+	coParent := newParent("par_co", "co.parent@example.test", w.K1)
+	contact := newParent("par_contact", "contact@example.test")
+	if err := s.MarkFeedItemDone(ctx, item, w.ParentA.ID, "", 5, "Parent A's own words", w.h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tokA := w.h.login(w.ParentA.Email, fixturePassword).AccessToken
+	if page := keptFeed(t, w, tokA, "chd_1", w.ParentA.ID); page.Items[0].Comment != "Parent A's own words" {
+		t.Fatalf("parent A's own comment: %q", page.Items[0].Comment)
+	}
+	page := keptFeed(t, w, coParent, "chd_1", "par_co")
+	if it := page.Items[0]; it.State != "done" || it.Comment != "" || it.Rating != nil {
+		t.Fatalf("co-parent sees state %q, comment %q, rating %v; want done and neither of A's", it.State, it.Comment, it.Rating)
+	}
+	resp, body := w.h.do("GET", "/v1/children/chd_1/feed", nil, contact)
+	wantStatus(t, resp, body, 404)
+}
